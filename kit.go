@@ -1,0 +1,52 @@
+// Package kit is the core of typedkit, a toolkit for Go services with
+// go-kit's architecture, typed end to end.
+//
+// # The model
+//
+// A service is a Go interface. Each of its methods becomes an [Endpoint]: a
+// function from a typed request to a typed response,
+//
+//	type Endpoint[Req, Resp any] func(ctx context.Context, req Req) (Resp, error)
+//
+// Behaviour that does not depend on the transport — logging, timeouts,
+// panic recovery, rate limits, circuit breakers, retries, metrics,
+// authentication — is a [Middleware], a function from an endpoint to an
+// endpoint of the same types. [Chain] composes middlewares with the first
+// outermost, as go-kit does; [Wrap] does the same while inferring the type
+// arguments from the endpoint:
+//
+//	ep := kit.Wrap(getUser).
+//		Logging(logger, "GetUser").
+//		Recover(logger).
+//		Timeout(time.Second).
+//		Endpoint()
+//
+// Transports serve endpoints and make endpoints of remote calls, so a client
+// is an endpoint too and the same middleware works on both sides. A type
+// mistake anywhere in this path is a compile error; no request or response
+// is boxed into an interface value.
+//
+// # Errors
+//
+// One error model serves every transport. An [*Error] carries a [Code]
+// (gRPC's codes), a public message and an internal cause. Transports write
+// the code and the public message and never the cause; clients turn them
+// back into an *Error, so a NotFound raised by a service arrives as NotFound
+// at its caller over HTTP and gRPC alike. [CodeOf] classifies any error,
+// [MessageOf] gives the text a caller may see. A response type may carry a
+// business error of its own by implementing [Failer]; transports honour it.
+//
+// # Packages
+//
+//   - httpx: a typed net/http server (an http.Handler for Go 1.22 ServeMux
+//     patterns) and client, with JSON codecs and safe defaults.
+//   - grpcx: typed gRPC server bindings and clients, with errors mapped to
+//     and from gRPC status.
+//   - breaker: circuit breakers as middleware (sony/gobreaker, hystrix-go and
+//     an adaptive client-side throttle).
+//   - limit: rate and concurrency limits as middleware.
+//   - discovery: instancers, a typed endpointer, balancers and retry, with a
+//     Consul backend in discovery/consul.
+//   - codegen: the kitgen generator, which turns a service interface into
+//     its endpoints and transport glue.
+package kit
