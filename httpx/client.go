@@ -1,0 +1,180 @@
+package httpx
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+
+	"github.com/typedkit/kit"
+)
+
+// DefaultMaxResponseBytes is the response body limit of a Client unless
+// [ClientMaxResponseBytes] sets another: 4 MiB.
+const DefaultMaxResponseBytes = 4 << 20
+
+// HTTPClient is the part of *http.Client a Client uses.
+type HTTPClient interface {
+	Do(*http.Request) (*http.Response, error)
+}
+
+// Client calls one remote endpoint over HTTP. Build it with [NewClient] and
+// call it through [Client.Endpoint]. It is safe for concurrent use.
+type Client[Req, Resp any] struct {
+	method string
+	target string
+	enc    EncodeRequestFunc[Req]
+	dec    DecodeResponseFunc[Resp]
+	clientConfig
+}
+
+type clientConfig struct {
+	client     HTTPClient
+	before     []RequestFunc
+	after      []ClientResponseFunc
+	finalizers []ClientFinalizerFunc
+	maxBody    int64
+}
+
+// A ClientOption configures a Client. Options are not generic.
+type ClientOption func(*clientConfig)
+
+// SetClient sets the HTTP client that sends requests. The default is
+// http.DefaultClient.
+func SetClient(c HTTPClient) ClientOption {
+	return func(cc *clientConfig) { cc.client = c }
+}
+
+// ClientBefore adds hooks that run after the request is encoded and before
+// it is sent, in the order given.
+func ClientBefore(before ...RequestFunc) ClientOption {
+	return func(cc *clientConfig) { cc.before = append(cc.before, before...) }
+}
+
+// ClientAfter adds hooks that run after a response arrives and before it is
+// decoded, for 2xx and error responses alike, in the order given.
+func ClientAfter(after ...ClientResponseFunc) ClientOption {
+	return func(cc *clientConfig) { cc.after = append(cc.after, after...) }
+}
+
+// ClientFinalizer adds hooks that run at the end of every call.
+func ClientFinalizer(f ...ClientFinalizerFunc) ClientOption {
+	return func(cc *clientConfig) { cc.finalizers = append(cc.finalizers, f...) }
+}
+
+// ClientMaxResponseBytes sets the response body limit: a decoder that reads
+// past it fails with an Internal error. A limit of 0 or less removes it.
+func ClientMaxResponseBytes(n int64) ClientOption {
+	return func(cc *clientConfig) { cc.maxBody = n }
+}
+
+// NewClient returns a Client that sends requests with the method to target,
+// encoded by enc, and decodes 2xx responses with dec. An encoder may change
+// the URL of the request it is given, for example to fill in a path. The
+// JSON helpers fit without type arguments:
+//
+//	httpx.NewClient[CreateUser, User](http.MethodPost, u, httpx.EncodeJSONRequest, httpx.DecodeJSONResponse)
+func NewClient[Req, Resp any](method string, target *url.URL, enc EncodeRequestFunc[Req], dec DecodeResponseFunc[Resp], opts ...ClientOption) *Client[Req, Resp] {
+	c := &Client[Req, Resp]{
+		method: method,
+		target: target.String(),
+		enc:    enc,
+		dec:    dec,
+		clientConfig: clientConfig{
+			client:  http.DefaultClient,
+			maxBody: DefaultMaxResponseBytes,
+		},
+	}
+	for _, o := range opts {
+		o(&c.clientConfig)
+	}
+	return c
+}
+
+// Endpoint returns the endpoint that makes the call.
+func (c *Client[Req, Resp]) Endpoint() kit.Endpoint[Req, Resp] { return c.call }
+
+func (c *Client[Req, Resp]) call(ctx context.Context, req Req) (resp Resp, err error) {
+	if len(c.finalizers) > 0 {
+		defer func() {
+			for _, f := range c.finalizers {
+				f(ctx, err)
+			}
+		}()
+	}
+
+	r, err := http.NewRequestWithContext(ctx, c.method, c.target, nil)
+	if err != nil {
+		return resp, kit.WrapError(kit.Internal, err, "")
+	}
+	if err = c.enc(ctx, r, req); err != nil {
+		if _, ok := err.(*kit.Error); !ok {
+			err = kit.WrapError(kit.Internal, fmt.Errorf("encode request: %w", err), "")
+		}
+		return resp, err
+	}
+	for _, f := range c.before {
+		ctx = f(ctx, r)
+	}
+
+	hr, err := c.client.Do(r)
+	if err != nil {
+		return resp, transportError(ctx, err)
+	}
+	defer drainAndClose(hr.Body)
+
+	for _, f := range c.after {
+		ctx = f(ctx, hr)
+	}
+
+	if hr.StatusCode < 200 || hr.StatusCode > 299 {
+		return resp, DecodeError(hr)
+	}
+
+	var lb *limitedBody
+	if c.maxBody > 0 {
+		lb = &limitedBody{rc: hr.Body, n: c.maxBody, limit: c.maxBody}
+		hr.Body = lb
+	}
+	resp, err = c.dec(ctx, hr)
+	if err != nil {
+		var mbe *http.MaxBytesError
+		switch {
+		case errors.As(err, &mbe):
+			err = kit.WrapError(kit.Internal, fmt.Errorf("response body exceeds %d bytes: %w", mbe.Limit, err), "")
+		case ctx.Err() != nil:
+			err = transportError(ctx, err)
+		default:
+			if _, ok := err.(*kit.Error); !ok {
+				err = kit.WrapError(kit.Internal, fmt.Errorf("decode response: %w", err), "")
+			}
+		}
+		return resp, err
+	}
+	return resp, nil
+}
+
+// transportError classifies an error of the HTTP client: the context's
+// error when the context ended, Unavailable otherwise.
+func transportError(ctx context.Context, err error) error {
+	if ctxErr := ctx.Err(); ctxErr != nil {
+		code := kit.Canceled
+		if errors.Is(ctxErr, context.DeadlineExceeded) {
+			code = kit.DeadlineExceeded
+		}
+		return kit.WrapError(code, err, "")
+	}
+	return kit.WrapError(kit.Unavailable, err, "")
+}
+
+// maxDrain is how much of an unread response body is read so its
+// connection can be reused; a longer rest is cheaper to drop with the
+// connection.
+const maxDrain = 256 << 10
+
+func drainAndClose(body io.ReadCloser) {
+	_, _ = io.Copy(io.Discard, io.LimitReader(body, maxDrain))
+	_ = body.Close()
+}

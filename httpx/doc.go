@@ -1,0 +1,49 @@
+// Package httpx serves typed endpoints over net/http and calls them from
+// typed clients.
+//
+// A [Server] is an http.Handler around a kit.Endpoint[Req, Resp]. It fits
+// Go 1.22 ServeMux patterns, and a decoder reads path values with
+// r.PathValue:
+//
+//	mux := http.NewServeMux()
+//	mux.Handle("GET /users/{id}", httpx.NewServer(getUser, decodeGetUser, httpx.EncodeJSONResponse))
+//	mux.Handle("POST /users", httpx.NewServer(createUser, httpx.DecodeJSONRequest, httpx.EncodeJSONResponse))
+//
+// # The life of a request
+//
+// For each request a Server runs, in order:
+//
+//  1. the before hooks ([ServerBefore]), which may put values from the
+//     request into the context;
+//  2. the decoder, with the request body limited to [DefaultMaxBodyBytes]
+//     (see [ServerMaxBodyBytes]);
+//  3. the endpoint, with the request's context, so a client that goes away
+//     cancels the work;
+//  4. the after hooks ([ServerAfter]), which may set response headers;
+//  5. the encoder;
+//  6. the finalizers ([ServerFinalizer]), with the status, the bytes
+//     written, the duration and the error.
+//
+// An error at any step, a response whose Failed method returns an error
+// (kit.Failer), or a panic skips to the error handler ([ServerErrorHandler],
+// for logging) and the error encoder ([ServerErrorEncoder]), then the
+// finalizers. The default error encoder maps the error's kit code to an
+// HTTP status ([StatusCode]) and writes an RFC 9457 problem body ([Problem])
+// with the code and the public message; an error's internal cause is never
+// written.
+//
+// # Safe defaults
+//
+// A body larger than the limit answers 413; a JSON decoder given another
+// Content-Type answers 415; malformed JSON answers 400 with a message that
+// says what was wrong and where; a panic answers 500 and the server goes on
+// serving.
+//
+// # Clients
+//
+// A [Client] makes an endpoint of a remote call. Non-2xx answers are
+// decoded back into *kit.Error values with the code and message the server
+// sent, so a NotFound raised by the service is a NotFound at the caller.
+// Connection failures are Unavailable errors. Response bodies are always
+// drained and closed, so connections are reused.
+package httpx

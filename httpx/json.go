@@ -1,0 +1,209 @@
+package httpx
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+
+	"github.com/typedkit/kit"
+)
+
+// JSONContentType is the Content-Type of JSON bodies.
+const JSONContentType = "application/json"
+
+// jsonHeader is shared by every response that sets Content-Type to JSON.
+// http.Header.Set and Add never write into a slice they did not make, so
+// sharing it saves an allocation per response.
+var jsonHeader = []string{JSONContentType}
+
+// bufPool holds buffers for reading request and response bodies.
+var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// maxPooledBuffer is the largest buffer returned to a pool; larger ones are
+// left to the garbage collector so one big body does not pin its memory.
+const maxPooledBuffer = 64 << 10
+
+func putBuffer(b *bytes.Buffer) {
+	if b.Cap() <= maxPooledBuffer {
+		b.Reset()
+		bufPool.Put(b)
+	}
+}
+
+// jsonWriter is a buffer with a json.Encoder that writes into it, pooled
+// together so encoding a response allocates neither.
+type jsonWriter struct {
+	buf bytes.Buffer
+	enc *json.Encoder
+}
+
+var jsonWriterPool = sync.Pool{New: func() any {
+	jw := new(jsonWriter)
+	jw.enc = json.NewEncoder(&jw.buf)
+	return jw
+}}
+
+func putJSONWriter(jw *jsonWriter) {
+	if jw.buf.Cap() <= maxPooledBuffer {
+		jw.buf.Reset()
+		jsonWriterPool.Put(jw)
+	}
+}
+
+// DecodeJSONRequest decodes a JSON request body into a Req. Fields the Req
+// does not have are ignored; see [DecodeJSONRequestStrict]. An empty body
+// decodes to the zero Req. A body with a Content-Type other than
+// application/json (or a +json type) is answered 415, malformed JSON or a
+// value of the wrong type 400 with a message that says what and where.
+func DecodeJSONRequest[Req any](_ context.Context, r *http.Request) (Req, error) {
+	return decodeJSONRequest[Req](r, false)
+}
+
+// DecodeJSONRequestStrict is [DecodeJSONRequest] that answers 400 to a body
+// with a field the Req does not have.
+func DecodeJSONRequestStrict[Req any](_ context.Context, r *http.Request) (Req, error) {
+	return decodeJSONRequest[Req](r, true)
+}
+
+func decodeJSONRequest[Req any](r *http.Request, strict bool) (Req, error) {
+	var req Req
+	if r.Body == nil || r.Body == http.NoBody {
+		return req, nil
+	}
+	buf := bufPool.Get().(*bytes.Buffer)
+	defer putBuffer(buf)
+	if _, err := buf.ReadFrom(r.Body); err != nil {
+		return req, err
+	}
+	if len(bytes.TrimSpace(buf.Bytes())) == 0 {
+		return req, nil
+	}
+	if ct := r.Header.Get("Content-Type"); !isJSONMediaType(ct) {
+		return req, unsupportedMediaType(ct, JSONContentType)
+	}
+	if err := unmarshalJSON(buf.Bytes(), &req, strict); err != nil {
+		return req, err
+	}
+	return req, nil
+}
+
+// unmarshalJSON decodes data into v and gives errors a message that says
+// what was wrong and where.
+func unmarshalJSON(data []byte, v any, strict bool) error {
+	var err error
+	if strict {
+		dec := json.NewDecoder(bytes.NewReader(data))
+		dec.DisallowUnknownFields()
+		if err = dec.Decode(v); err == nil && dec.More() {
+			err = errors.New("unexpected data after the JSON value")
+		}
+	} else {
+		err = json.Unmarshal(data, v)
+	}
+	if err != nil {
+		return jsonError(err)
+	}
+	return nil
+}
+
+// jsonError turns an encoding/json error into an InvalidArgument error.
+func jsonError(err error) error {
+	var syn *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &syn):
+		return kit.WrapError(kit.InvalidArgument, err,
+			fmt.Sprintf("malformed JSON at byte %d: %s", syn.Offset, strings.TrimPrefix(syn.Error(), "json: ")))
+	case errors.As(err, &typ):
+		field := typ.Field
+		if field == "" {
+			field = "(body)"
+		}
+		desc := fmt.Sprintf("cannot use JSON %s as %s", typ.Value, typ.Type)
+		return kit.InvalidArgumentError(fmt.Sprintf("invalid JSON value for %s: %s", field, desc),
+			kit.FieldViolation{Field: field, Description: desc})
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return kit.WrapError(kit.InvalidArgument, err, "malformed JSON: unexpected end of input")
+	}
+	msg := strings.TrimPrefix(err.Error(), "json: ")
+	return kit.WrapError(kit.InvalidArgument, err, "invalid JSON: "+msg)
+}
+
+// isJSONMediaType reports whether ct names application/json or a +json
+// type, with any parameters.
+func isJSONMediaType(ct string) bool {
+	mt, _, _ := strings.Cut(ct, ";")
+	mt = strings.TrimSpace(mt)
+	if strings.EqualFold(mt, JSONContentType) {
+		return true
+	}
+	slash := strings.IndexByte(mt, '/')
+	return slash > 0 && len(mt) > 5 && strings.EqualFold(mt[len(mt)-5:], "+json")
+}
+
+// unsupportedMediaType is the error for a body whose Content-Type a decoder
+// does not read: 415 with the type given and the one wanted.
+func unsupportedMediaType(got, want string) error {
+	msg := fmt.Sprintf("unsupported Content-Type %q: want %s", got, want)
+	if got == "" {
+		msg = "missing Content-Type: want " + want
+	}
+	return &StatusError{Status: http.StatusUnsupportedMediaType, Err: kit.NewError(kit.InvalidArgument, msg)}
+}
+
+// EncodeJSONResponse writes resp as JSON with the Content-Type
+// application/json and the status 200.
+func EncodeJSONResponse[Resp any](_ context.Context, w http.ResponseWriter, resp Resp) error {
+	jw := jsonWriterPool.Get().(*jsonWriter)
+	defer putJSONWriter(jw)
+	if err := jw.enc.Encode(resp); err != nil {
+		return err
+	}
+	w.Header()["Content-Type"] = jsonHeader
+	_, err := w.Write(jw.buf.Bytes())
+	return err
+}
+
+// EncodeJSONRequest writes req as the JSON body of an outgoing request, with
+// the Content-Type application/json.
+func EncodeJSONRequest[Req any](_ context.Context, r *http.Request, req Req) error {
+	body, err := json.Marshal(req)
+	if err != nil {
+		return err
+	}
+	r.Header["Content-Type"] = jsonHeader
+	setBody(r, body)
+	return nil
+}
+
+// setBody makes body the request's body, replayable for redirects and
+// retries of the http.Client.
+func setBody(r *http.Request, body []byte) {
+	r.ContentLength = int64(len(body))
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	r.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
+}
+
+// DecodeJSONResponse decodes a JSON response body into a Resp. An empty body
+// decodes to the zero Resp.
+func DecodeJSONResponse[Resp any](_ context.Context, r *http.Response) (Resp, error) {
+	var resp Resp
+	buf := bufPool.Get().(*bytes.Buffer)
+	defer putBuffer(buf)
+	if _, err := buf.ReadFrom(r.Body); err != nil {
+		return resp, err
+	}
+	if len(bytes.TrimSpace(buf.Bytes())) == 0 {
+		return resp, nil
+	}
+	if err := json.Unmarshal(buf.Bytes(), &resp); err != nil {
+		return resp, err
+	}
+	return resp, nil
+}
