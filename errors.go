@@ -179,6 +179,14 @@ func InvalidArgumentError(message string, violations ...FieldViolation) *Error {
 	return &Error{code: InvalidArgument, message: message, violations: violations}
 }
 
+// WithViolations returns a copy of e that carries the violations after any
+// it had.
+func (e *Error) WithViolations(violations ...FieldViolation) *Error {
+	c := *e
+	c.violations = append(c.violations[:len(c.violations):len(c.violations)], violations...)
+	return &c
+}
+
 // Code returns the error's code.
 func (e *Error) Code() Code { return e.code }
 

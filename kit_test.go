@@ -346,3 +346,12 @@ func TestStandardStack(t *testing.T) {
 		assert.Equal(t, tt.want, kit.CodeOf(err), "a=%d", tt.a)
 	}
 }
+
+func TestWithViolations(t *testing.T) {
+	base := kit.NewError(kit.FailedPrecondition, "cannot ship")
+	v := base.WithViolations(kit.FieldViolation{Field: "address", Description: "missing"})
+	assert.Nil(t, base.Violations(), "the receiver is unchanged")
+	assert.Equal(t, kit.FailedPrecondition, v.Code())
+	assert.Equal(t, []kit.FieldViolation{{Field: "address", Description: "missing"}}, v.Violations())
+	assert.Nil(t, base.WithViolations().Violations())
+}
