@@ -355,3 +355,15 @@ func TestWithViolations(t *testing.T) {
 	assert.Equal(t, []kit.FieldViolation{{Field: "address", Description: "missing"}}, v.Violations())
 	assert.Nil(t, base.WithViolations().Violations())
 }
+
+func TestLogServerFaults(t *testing.T) {
+	var buf bytes.Buffer
+	h := kit.LogServerFaults(slog.New(slog.NewTextHandler(&buf, nil)))
+	h.Handle(context.Background(), kit.NewError(kit.NotFound, "x"))
+	assert.Empty(t, buf.String(), "caller faults are not logged")
+	h.Handle(context.Background(), kit.WrapError(kit.Internal, errors.New("disk full"), ""))
+	assert.Contains(t, buf.String(), "disk full")
+	buf.Reset()
+	h.Handle(context.Background(), kit.WrapError(kit.Internal, &kit.PanicError{Value: "boom", Stack: []byte("goroutine 1")}, ""))
+	assert.Contains(t, buf.String(), "goroutine 1")
+}

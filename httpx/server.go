@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"runtime/debug"
 	"time"
@@ -32,7 +31,7 @@ type serverConfig struct {
 	after        []ServerResponseFunc
 	finalizers   []ServerFinalizerFunc
 	errorEncoder ErrorEncoder
-	errorHandler ErrorHandler
+	errorHandler kit.ErrorHandler
 	maxBody      int64
 }
 
@@ -65,10 +64,10 @@ func ServerErrorEncoder(ee ErrorEncoder) ServerOption {
 }
 
 // ServerErrorHandler sets the handler that sees every error before it is
-// encoded, for logging or metrics. The default, [LogServerFaults], logs the
+// encoded, for logging or metrics. The default, [kit.LogServerFaults], logs the
 // errors that are the server's fault (and every panic, with its stack) to
 // slog.Default().
-func ServerErrorHandler(h ErrorHandler) ServerOption {
+func ServerErrorHandler(h kit.ErrorHandler) ServerOption {
 	return func(c *serverConfig) { c.errorHandler = h }
 }
 
@@ -79,43 +78,6 @@ func ServerMaxBodyBytes(n int64) ServerOption {
 	return func(c *serverConfig) { c.maxBody = n }
 }
 
-// An ErrorHandler receives the errors a Server answers, with the request's
-// context.
-type ErrorHandler interface {
-	Handle(ctx context.Context, err error)
-}
-
-// ErrorHandlerFunc adapts a function to an [ErrorHandler].
-type ErrorHandlerFunc func(ctx context.Context, err error)
-
-// Handle calls f(ctx, err).
-func (f ErrorHandlerFunc) Handle(ctx context.Context, err error) { f(ctx, err) }
-
-// LogServerFaults returns an ErrorHandler that logs to logger
-// (slog.Default() when nil), at Error level, the errors whose code is the
-// server's fault (kit.IsServerFault) and every panic with its stack. Errors
-// that are the caller's, such as InvalidArgument or NotFound, are not
-// logged.
-func LogServerFaults(logger *slog.Logger) ErrorHandler {
-	return ErrorHandlerFunc(func(ctx context.Context, err error) {
-		if !kit.IsServerFault(kit.CodeOf(err)) {
-			return
-		}
-		l := logger
-		if l == nil {
-			l = slog.Default()
-		}
-		var p *kit.PanicError
-		if errors.As(err, &p) {
-			l.LogAttrs(ctx, slog.LevelError, "panic serving request",
-				slog.String("error", err.Error()), slog.String("stack", string(p.Stack)))
-			return
-		}
-		l.LogAttrs(ctx, slog.LevelError, "request failed", slog.String("error", err.Error()))
-	})
-}
-
-var defaultErrorHandler = LogServerFaults(nil)
 
 // NewServer returns a Server that decodes requests with dec, calls ep and
 // encodes its responses with enc. The JSON helpers fit without type
@@ -130,7 +92,7 @@ func NewServer[Req, Resp any](ep kit.Endpoint[Req, Resp], dec DecodeRequestFunc[
 		failed: kit.FailedFunc[Resp](),
 		serverConfig: serverConfig{
 			errorEncoder: DefaultErrorEncoder,
-			errorHandler: defaultErrorHandler,
+			errorHandler: kit.LogServerFaults(nil),
 			maxBody:      DefaultMaxBodyBytes,
 		},
 	}

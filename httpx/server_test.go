@@ -1,7 +1,6 @@
 package httpx_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -39,7 +38,7 @@ func sum(_ context.Context, req sumRequest) (sumResponse, error) {
 }
 
 func quietServer[Req, Resp any](ep kit.Endpoint[Req, Resp], dec httpx.DecodeRequestFunc[Req], opts ...httpx.ServerOption) *httpx.Server[Req, Resp] {
-	opts = append([]httpx.ServerOption{httpx.ServerErrorHandler(httpx.LogServerFaults(slog.New(slog.DiscardHandler)))}, opts...)
+	opts = append([]httpx.ServerOption{httpx.ServerErrorHandler(kit.LogServerFaults(slog.New(slog.DiscardHandler)))}, opts...)
 	return httpx.NewServer(ep, dec, httpx.EncodeJSONResponse, opts...)
 }
 
@@ -170,7 +169,7 @@ func TestServerHookOrder(t *testing.T) {
 			w.Header().Set("X-After", "yes")
 			return ctx
 		}),
-		httpx.ServerErrorHandler(httpx.ErrorHandlerFunc(func(_ context.Context, err error) { record("error:" + kit.CodeOf(err).String()) })),
+		httpx.ServerErrorHandler(kit.ErrorHandlerFunc(func(_ context.Context, err error) { record("error:" + kit.CodeOf(err).String()) })),
 		httpx.ServerFinalizer(func(_ context.Context, i httpx.FinalizerInfo) { record("finalizer"); info = i }),
 	)
 	srv := newTestServer(t, h)
@@ -328,7 +327,7 @@ func TestServerPanicAfterWriteKeepsServing(t *testing.T) {
 			_, _ = w.Write([]byte("{"))
 			panic("encoder broke")
 		},
-		httpx.ServerErrorHandler(httpx.LogServerFaults(slog.New(slog.DiscardHandler))),
+		httpx.ServerErrorHandler(kit.LogServerFaults(slog.New(slog.DiscardHandler))),
 		httpx.ServerFinalizer(func(context.Context, httpx.FinalizerInfo) {}),
 	)
 	srv := newTestServer(t, h)
@@ -339,18 +338,6 @@ func TestServerPanicAfterWriteKeepsServing(t *testing.T) {
 		resp.Body.Close()
 		assert.Equal(t, 200, resp.StatusCode, "the status was written before the panic")
 	}
-}
-
-func TestLogServerFaults(t *testing.T) {
-	var buf bytes.Buffer
-	h := httpx.LogServerFaults(slog.New(slog.NewTextHandler(&buf, nil)))
-	h.Handle(context.Background(), kit.NewError(kit.NotFound, "x"))
-	assert.Empty(t, buf.String(), "caller faults are not logged")
-	h.Handle(context.Background(), kit.WrapError(kit.Internal, errors.New("disk full"), ""))
-	assert.Contains(t, buf.String(), "disk full")
-	buf.Reset()
-	h.Handle(context.Background(), kit.WrapError(kit.Internal, &kit.PanicError{Value: "boom", Stack: []byte("goroutine 1")}, ""))
-	assert.Contains(t, buf.String(), "goroutine 1")
 }
 
 func TestErrorEncoderHeaders(t *testing.T) {
