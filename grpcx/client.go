@@ -1,0 +1,134 @@
+package grpcx
+
+import (
+	"context"
+	"fmt"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/metadata"
+
+	"github.com/typedkit/kit"
+)
+
+// Client calls one unary gRPC method. Req and Resp are the endpoint's types,
+// WireReq the request message type (usually a pointer such as
+// *pb.HelloRequest) and Reply the reply message type itself (such as
+// pb.HelloReply): the client allocates a new(Reply) for each call, so it
+// needs no reflection. Build it with [NewClient]. It is safe for concurrent
+// use.
+type Client[Req, WireReq, Reply, Resp any] struct {
+	cc     grpc.ClientConnInterface
+	method string
+	enc    EncodeRequestFunc[Req, WireReq]
+	dec    DecodeResponseFunc[Reply, Resp]
+	clientConfig
+}
+
+type clientConfig struct {
+	before      []ClientRequestFunc
+	after       []ClientResponseFunc
+	finalizers  []ClientFinalizerFunc
+	callOptions []grpc.CallOption
+}
+
+// A ClientOption configures a Client. Options are not generic.
+type ClientOption func(*clientConfig)
+
+// ClientBefore adds hooks that run before each call and may add to its
+// outgoing metadata, in the order given.
+func ClientBefore(before ...ClientRequestFunc) ClientOption {
+	return func(c *clientConfig) { c.before = append(c.before, before...) }
+}
+
+// ClientAfter adds hooks that run after a reply arrives, with its header and
+// trailer metadata, in the order given.
+func ClientAfter(after ...ClientResponseFunc) ClientOption {
+	return func(c *clientConfig) { c.after = append(c.after, after...) }
+}
+
+// ClientFinalizer adds hooks that run at the end of every call.
+func ClientFinalizer(f ...ClientFinalizerFunc) ClientOption {
+	return func(c *clientConfig) { c.finalizers = append(c.finalizers, f...) }
+}
+
+// ClientCallOptions adds grpc.CallOptions to every call.
+func ClientCallOptions(opts ...grpc.CallOption) ClientOption {
+	return func(c *clientConfig) { c.callOptions = append(c.callOptions, opts...) }
+}
+
+// NewClient returns a Client that calls the method (its full name,
+// "/package.Service/Method") over cc, encoding requests with enc and
+// decoding replies with dec. Every type argument is inferred from enc and
+// dec:
+//
+//	grpcx.NewClient(conn, "/helloworld.Greeter/SayHello",
+//		func(_ context.Context, r HelloRequest) (*pb.HelloRequest, error) { return &pb.HelloRequest{Name: r.Name}, nil },
+//		func(_ context.Context, r *pb.HelloReply) (HelloReply, error) { return HelloReply{Message: r.GetMessage()}, nil },
+//	).Endpoint()
+func NewClient[Req, WireReq, Reply, Resp any](cc grpc.ClientConnInterface, method string, enc EncodeRequestFunc[Req, WireReq], dec DecodeResponseFunc[Reply, Resp], opts ...ClientOption) *Client[Req, WireReq, Reply, Resp] {
+	c := &Client[Req, WireReq, Reply, Resp]{cc: cc, method: method, enc: enc, dec: dec}
+	for _, o := range opts {
+		o(&c.clientConfig)
+	}
+	return c
+}
+
+// Endpoint returns the endpoint that makes the call. Its errors are
+// *kit.Error values with the code, message and violations the server sent
+// (see [FromStatus]).
+func (c *Client[Req, WireReq, Reply, Resp]) Endpoint() kit.Endpoint[Req, Resp] { return c.call }
+
+func (c *Client[Req, WireReq, Reply, Resp]) call(ctx context.Context, req Req) (resp Resp, err error) {
+	if len(c.finalizers) > 0 {
+		defer func() {
+			for _, f := range c.finalizers {
+				f(ctx, err)
+			}
+		}()
+	}
+
+	wreq, err := c.enc(ctx, req)
+	if err != nil {
+		if _, ok := err.(*kit.Error); !ok {
+			err = kit.WrapError(kit.Internal, fmt.Errorf("encode request: %w", err), "")
+		}
+		return resp, err
+	}
+
+	if len(c.before) > 0 {
+		md, ok := metadata.FromOutgoingContext(ctx)
+		if ok {
+			md = md.Copy()
+		} else {
+			md = metadata.MD{}
+		}
+		for _, f := range c.before {
+			ctx = f(ctx, &md)
+		}
+		ctx = metadata.NewOutgoingContext(ctx, md)
+	}
+
+	opts := c.callOptions
+	var header, trailer metadata.MD
+	if len(c.after) > 0 {
+		opts = append(opts[:len(opts):len(opts)], grpc.Header(&header), grpc.Trailer(&trailer))
+	}
+
+	reply := new(Reply)
+	if err := c.cc.Invoke(ctx, c.method, wreq, reply, opts...); err != nil {
+		return resp, FromStatus(err)
+	}
+
+	for _, f := range c.after {
+		ctx = f(ctx, header, trailer)
+	}
+
+	resp, err = c.dec(ctx, reply)
+	if err != nil {
+		if _, ok := err.(*kit.Error); !ok {
+			err = kit.WrapError(kit.Internal, fmt.Errorf("decode reply: %w", err), "")
+		}
+		return resp, err
+	}
+	return resp, nil
+}

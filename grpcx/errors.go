@@ -1,0 +1,81 @@
+package grpcx
+
+import (
+	"errors"
+
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/typedkit/kit"
+)
+
+// grpcStatuser is an error that is, or wraps, a gRPC status.
+type grpcStatuser interface {
+	GRPCStatus() *status.Status
+}
+
+// ToStatus returns the gRPC status a server sends for err, or nil for nil:
+//   - for a *kit.Error in err's chain, its code (kit codes and gRPC codes
+//     have the same numbers) with its public message, and its field
+//     violations as an errdetails.BadRequest detail;
+//   - for a gRPC status error in err's chain, that status unchanged;
+//   - otherwise the code kit.CodeOf gives and its default message.
+//
+// The text of an internal cause is never part of the status.
+func ToStatus(err error) *status.Status {
+	if err == nil {
+		return nil
+	}
+	var ke *kit.Error
+	if errors.As(err, &ke) {
+		st := status.New(codes.Code(ke.Code()), ke.Message())
+		if vs := ke.Violations(); len(vs) > 0 {
+			br := &errdetails.BadRequest{FieldViolations: make([]*errdetails.BadRequest_FieldViolation, len(vs))}
+			for i, v := range vs {
+				br.FieldViolations[i] = &errdetails.BadRequest_FieldViolation{Field: v.Field, Description: v.Description}
+			}
+			if withDetails, err := st.WithDetails(br); err == nil {
+				st = withDetails
+			}
+		}
+		return st
+	}
+	var gs grpcStatuser
+	if errors.As(err, &gs) {
+		if st := gs.GRPCStatus(); st != nil {
+			return st
+		}
+	}
+	code := kit.CodeOf(err)
+	return status.New(codes.Code(code), kit.MessageOf(err))
+}
+
+// FromStatus turns an error a gRPC call returned into a *kit.Error with the
+// status's code and message and the field violations of an
+// errdetails.BadRequest detail; the status error is kept as its cause. It
+// returns nil for nil and for an OK status. An error that carries no status
+// becomes Unknown.
+func FromStatus(err error) error {
+	if err == nil {
+		return nil
+	}
+	st, ok := status.FromError(err)
+	if !ok {
+		return kit.WrapError(kit.CodeOf(err), err, "")
+	}
+	if st.Code() == codes.OK {
+		return nil
+	}
+	ke := kit.WrapError(kit.Code(st.Code()), err, st.Message())
+	for _, d := range st.Details() {
+		if br, ok := d.(*errdetails.BadRequest); ok {
+			vs := make([]kit.FieldViolation, len(br.GetFieldViolations()))
+			for i, v := range br.GetFieldViolations() {
+				vs[i] = kit.FieldViolation{Field: v.GetField(), Description: v.GetDescription()}
+			}
+			ke = ke.WithViolations(vs...)
+		}
+	}
+	return ke
+}

@@ -1,0 +1,165 @@
+package grpcx
+
+import (
+	"context"
+	"errors"
+	"runtime/debug"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
+
+	"github.com/typedkit/kit"
+)
+
+// Server serves one typed endpoint as a unary gRPC method: WireReq and
+// WireResp are the method's message types, Req and Resp the endpoint's.
+// Build it with [NewServer] and call [Server.Serve] from the method of the
+// generated server interface. It is safe for concurrent use.
+type Server[WireReq, Req, Resp, WireResp any] struct {
+	ep     kit.Endpoint[Req, Resp]
+	dec    DecodeRequestFunc[WireReq, Req]
+	enc    EncodeResponseFunc[Resp, WireResp]
+	failed func(Resp) error
+	serverConfig
+}
+
+type serverConfig struct {
+	before       []ServerRequestFunc
+	after        []ServerResponseFunc
+	finalizers   []ServerFinalizerFunc
+	errorHandler kit.ErrorHandler
+}
+
+// A ServerOption configures a Server. Options are not generic.
+type ServerOption func(*serverConfig)
+
+// ServerBefore adds hooks that run with the incoming metadata before the
+// request is decoded, in the order given.
+func ServerBefore(before ...ServerRequestFunc) ServerOption {
+	return func(c *serverConfig) { c.before = append(c.before, before...) }
+}
+
+// ServerAfter adds hooks that run after the endpoint succeeds, in the order
+// given. The header and trailer metadata they set are sent with the reply.
+func ServerAfter(after ...ServerResponseFunc) ServerOption {
+	return func(c *serverConfig) { c.after = append(c.after, after...) }
+}
+
+// ServerFinalizer adds hooks that run at the end of every call.
+func ServerFinalizer(f ...ServerFinalizerFunc) ServerOption {
+	return func(c *serverConfig) { c.finalizers = append(c.finalizers, f...) }
+}
+
+// ServerErrorHandler sets the handler that sees every error before it is
+// returned as a status. The default is kit.LogServerFaults(nil).
+func ServerErrorHandler(h kit.ErrorHandler) ServerOption {
+	return func(c *serverConfig) { c.errorHandler = h }
+}
+
+// NewServer returns a Server that decodes wire requests with dec, calls ep
+// and encodes its responses with enc. Every type argument is inferred from
+// the three functions.
+func NewServer[WireReq, Req, Resp, WireResp any](ep kit.Endpoint[Req, Resp], dec DecodeRequestFunc[WireReq, Req], enc EncodeResponseFunc[Resp, WireResp], opts ...ServerOption) *Server[WireReq, Req, Resp, WireResp] {
+	s := &Server[WireReq, Req, Resp, WireResp]{
+		ep:     ep,
+		dec:    dec,
+		enc:    enc,
+		failed: kit.FailedFunc[Resp](),
+		serverConfig: serverConfig{
+			errorHandler: kit.LogServerFaults(nil),
+		},
+	}
+	for _, o := range opts {
+		o(&s.serverConfig)
+	}
+	return s
+}
+
+// Serve handles one call. It has the signature of a unary method of a
+// generated server interface, so the method's body is a call to it. Errors
+// are returned as gRPC status errors; a panic is returned as Internal and
+// logged by the error handler with its stack.
+func (s *Server[WireReq, Req, Resp, WireResp]) Serve(ctx context.Context, wreq WireReq) (wresp WireResp, err error) {
+	var start time.Time
+	if len(s.finalizers) > 0 {
+		start = time.Now()
+	}
+	defer func() {
+		if v := recover(); v != nil {
+			err = kit.WrapError(kit.Internal, &kit.PanicError{Value: v, Stack: debug.Stack()}, "")
+		}
+		if err != nil {
+			s.errorHandler.Handle(ctx, err)
+			var zero WireResp
+			wresp, err = zero, ToStatus(err).Err()
+		}
+		if len(s.finalizers) > 0 {
+			info := FinalizerInfo{Code: codes.OK, Duration: time.Since(start), Err: err}
+			if m, ok := grpc.Method(ctx); ok {
+				info.Method = m
+			}
+			if err != nil {
+				info.Code = ToStatus(err).Code()
+			}
+			for _, f := range s.finalizers {
+				f(ctx, info)
+			}
+		}
+	}()
+
+	if len(s.before) > 0 {
+		md, _ := metadata.FromIncomingContext(ctx)
+		for _, f := range s.before {
+			ctx = f(ctx, md)
+		}
+	}
+
+	req, err := s.dec(ctx, wreq)
+	if err != nil {
+		return wresp, decodeError(err)
+	}
+
+	resp, err := s.ep(ctx, req)
+	if err == nil {
+		err = s.failed(resp)
+	}
+	if err != nil {
+		return wresp, err
+	}
+
+	if len(s.after) > 0 {
+		header, trailer := metadata.MD{}, metadata.MD{}
+		for _, f := range s.after {
+			ctx = f(ctx, &header, &trailer)
+		}
+		if len(header) > 0 {
+			if err := grpc.SetHeader(ctx, header); err != nil {
+				return wresp, kit.WrapError(kit.Internal, err, "")
+			}
+		}
+		if len(trailer) > 0 {
+			if err := grpc.SetTrailer(ctx, trailer); err != nil {
+				return wresp, kit.WrapError(kit.Internal, err, "")
+			}
+		}
+	}
+
+	wresp, err = s.enc(ctx, resp)
+	if err != nil {
+		return wresp, kit.WrapError(kit.Internal, err, "")
+	}
+	return wresp, nil
+}
+
+// decodeError gives a decoder's error the InvalidArgument code unless it
+// has a code of its own.
+func decodeError(err error) error {
+	var ke *kit.Error
+	var gs grpcStatuser
+	if errors.As(err, &ke) || errors.As(err, &gs) {
+		return err
+	}
+	return kit.WrapError(kit.InvalidArgument, err, "invalid request: "+err.Error())
+}
