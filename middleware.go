@@ -19,11 +19,17 @@ type Middleware[Req, Resp any] func(Endpoint[Req, Resp]) Endpoint[Req, Resp]
 // passes back through c, b and a. This is go-kit's order.
 func Chain[Req, Resp any](outer Middleware[Req, Resp], others ...Middleware[Req, Resp]) Middleware[Req, Resp] {
 	return func(next Endpoint[Req, Resp]) Endpoint[Req, Resp] {
-		for i := len(others) - 1; i >= 0; i-- {
-			next = others[i](next)
-		}
-		return outer(next)
+		return outer(Apply(next, others...))
 	}
+}
+
+// Apply returns ep wrapped in mws, the first outermost: Apply(ep, a, b) is
+// Chain(a, b)(ep). With no middlewares it returns ep.
+func Apply[Req, Resp any](ep Endpoint[Req, Resp], mws ...Middleware[Req, Resp]) Endpoint[Req, Resp] {
+	for i := len(mws) - 1; i >= 0; i-- {
+		ep = mws[i](ep)
+	}
+	return ep
 }
 
 // NopMiddleware is a middleware that returns the endpoint it is given.
@@ -78,11 +84,7 @@ func (s Stack[Req, Resp]) Recover(logger *slog.Logger) Stack[Req, Resp] {
 
 // Endpoint returns the endpoint wrapped in the stack's middlewares.
 func (s Stack[Req, Resp]) Endpoint() Endpoint[Req, Resp] {
-	ep := s.ep
-	for i := len(s.mws) - 1; i >= 0; i-- {
-		ep = s.mws[i](ep)
-	}
-	return ep
+	return Apply(s.ep, s.mws...)
 }
 
 // A LogOption configures [Logging].

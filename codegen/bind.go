@@ -1,0 +1,155 @@
+package codegen
+
+import (
+	"fmt"
+	"go/types"
+	"strings"
+)
+
+// Binding ties a request field to a path wildcard or a query parameter.
+type Binding struct {
+	// Field is the request field.
+	Field *Field
+	// Key is the wildcard or query parameter name.
+	Key string
+	// Scalar is how the value is parsed and formatted.
+	Scalar Scalar
+	// Elem is the scalar type: the field's type, or its element type for a
+	// pointer or a slice.
+	Elem types.Type
+	// Pointer reports a pointer field: set only when the parameter is
+	// present.
+	Pointer bool
+	// Slice reports a slice field: one element per repeated query key.
+	Slice bool
+}
+
+// Scalar is the kind of a value that a path segment or a query parameter
+// holds.
+type Scalar struct {
+	// Kind is "string", "bool", "int", "uint" or "float".
+	Kind string
+	// Bits is the size of an int, uint or float kind.
+	Bits int
+}
+
+// scalarOf returns the scalar kind of t's underlying type.
+func scalarOf(t types.Type) (Scalar, bool) {
+	b, ok := t.Underlying().(*types.Basic)
+	if !ok {
+		return Scalar{}, false
+	}
+	switch b.Kind() {
+	case types.String:
+		return Scalar{Kind: "string"}, true
+	case types.Bool:
+		return Scalar{Kind: "bool"}, true
+	case types.Int, types.Int64:
+		return Scalar{Kind: "int", Bits: 64}, true
+	case types.Int8:
+		return Scalar{Kind: "int", Bits: 8}, true
+	case types.Int16:
+		return Scalar{Kind: "int", Bits: 16}, true
+	case types.Int32:
+		return Scalar{Kind: "int", Bits: 32}, true
+	case types.Uint, types.Uint64, types.Uintptr:
+		return Scalar{Kind: "uint", Bits: 64}, true
+	case types.Uint8:
+		return Scalar{Kind: "uint", Bits: 8}, true
+	case types.Uint16:
+		return Scalar{Kind: "uint", Bits: 16}, true
+	case types.Uint32:
+		return Scalar{Kind: "uint", Bits: 32}, true
+	case types.Float32:
+		return Scalar{Kind: "float", Bits: 32}, true
+	case types.Float64:
+		return Scalar{Kind: "float", Bits: 64}, true
+	}
+	return Scalar{}, false
+}
+
+// binding returns how a field is read from a path segment (single values
+// only) or a query string.
+func binding(f *Field, key string, allowSlice bool) (*Binding, bool) {
+	b := &Binding{Field: f, Key: key, Elem: f.Type}
+	switch u := types.Unalias(f.Type).(type) {
+	case *types.Pointer:
+		b.Pointer, b.Elem = true, u.Elem()
+	case *types.Slice:
+		if !allowSlice {
+			return nil, false
+		}
+		if basic, ok := u.Elem().Underlying().(*types.Basic); ok && basic.Kind() == types.Byte {
+			return nil, false // []byte is a body, not a list
+		}
+		b.Slice, b.Elem = true, u.Elem()
+	}
+	if _, isNamed := types.Unalias(f.Type).(*types.Named); isNamed {
+		b.Pointer, b.Slice, b.Elem = false, false, f.Type
+	}
+	s, ok := scalarOf(b.Elem)
+	if !ok {
+		return nil, false
+	}
+	b.Scalar = s
+	return b, true
+}
+
+// bindRoute binds the route's wildcards, and for GET and DELETE the rest of
+// the request's fields, to request fields.
+func (m *Method) bindRoute() error {
+	fields := m.Request.Fields
+	bound := map[*Field]bool{}
+	for _, p := range m.Route.Params {
+		f := findField(fields, p)
+		if f == nil {
+			return fmt.Errorf("route %s: the request %s has no field for {%s}", m.Route.Pattern(), m.requestName(), p)
+		}
+		b, ok := binding(f, p, false)
+		if !ok {
+			return fmt.Errorf("route %s: {%s} fills field %s of type %s, which a path segment cannot hold (want a string, bool, integer or float type)",
+				m.Route.Pattern(), p, f.Name, types.TypeString(f.Type, nil))
+		}
+		bound[f] = true
+		m.PathBindings = append(m.PathBindings, b)
+	}
+	if m.Route.Method != "GET" && m.Route.Method != "DELETE" {
+		m.Body = true
+		return nil
+	}
+	for _, f := range fields {
+		if bound[f] {
+			continue
+		}
+		b, ok := binding(f, f.JSON, true)
+		if !ok {
+			return fmt.Errorf("route %s: field %s of type %s cannot be read from a query string; use POST, PUT or PATCH for a request with a body, or a string, bool, number or slice of them",
+				m.Route.Pattern(), f.Name, types.TypeString(f.Type, nil))
+		}
+		m.QueryBindings = append(m.QueryBindings, b)
+	}
+	return nil
+}
+
+func (m *Method) requestName() string {
+	if m.Request.Generated() {
+		return m.Request.Name
+	}
+	return types.TypeString(m.Request.Type, func(p *types.Package) string { return p.Name() })
+}
+
+// findField finds the field a wildcard names: by its JSON name, or by its
+// Go name without regard to case.
+func findField(fields []*Field, name string) *Field {
+	for _, f := range fields {
+		if f.JSON == name {
+			return f
+		}
+	}
+	for _, f := range fields {
+		if strings.EqualFold(f.Name, name) {
+			return f
+		}
+	}
+	return nil
+}

@@ -1,0 +1,87 @@
+// Command kitgen generates the typed glue of a service from its Go
+// interface: endpoints, an Endpoints type that implements the interface,
+// and HTTP handlers and clients. Run it from the service's package:
+//
+//	//go:generate go run github.com/typedkit/kit/codegen/cmd/kitgen -type UserService
+//
+// or, with kitgen declared as a tool in go.mod (go get -tool
+// github.com/typedkit/kit/codegen/cmd/kitgen):
+//
+//	//go:generate go tool kitgen -type UserService
+//
+// See package github.com/typedkit/kit/codegen for the method shapes and
+// the //kit:http route directive.
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/typedkit/kit/codegen"
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("kitgen", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	typ := fs.String("type", "", "name of the service interface (required)")
+	dir := fs.String("dir", ".", "directory of the service's package")
+	transports := fs.String("transports", "http", "comma-separated transports to generate: http, or none")
+	endpointsOut := fs.String("endpoints-out", "", "file for the endpoints (default <type>_endpoints_gen.go)")
+	httpOut := fs.String("http-out", "", "file for the HTTP handler and client (default <type>_http_gen.go)")
+	quiet := fs.Bool("q", false, "print nothing on success")
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, `usage: kitgen -type Name [flags]
+
+kitgen reads the Go interface Name in the package of -dir and writes its
+typed glue into that package: request and response types, endpoints, an
+Endpoints type that implements the interface, and, for -transports http,
+an HTTP handler (NewHTTPHandler) and client (NewHTTPClient). It writes only
+files ending in _gen.go that it wrote before.
+
+Methods have the shape M(ctx context.Context, args...) (results..., error).
+A doc-comment line "//kit:http GET /users/{id}" sets a method's route.
+
+Flags:
+`)
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if err == flag.ErrHelp {
+			return 0
+		}
+		return 2
+	}
+	if *typ == "" || fs.NArg() > 0 {
+		fs.Usage()
+		return 2
+	}
+	opts := codegen.Options{Dir: *dir, Type: *typ, EndpointsFile: *endpointsOut, HTTPFile: *httpOut}
+	for _, t := range strings.Split(*transports, ",") {
+		switch strings.TrimSpace(t) {
+		case "http":
+			opts.HTTP = true
+		case "", "none":
+		default:
+			fmt.Fprintf(stderr, "kitgen: unknown transport %q: want http\n", t)
+			return 2
+		}
+	}
+	written, err := codegen.Write(opts)
+	if err != nil {
+		fmt.Fprintf(stderr, "kitgen: %v\n", err)
+		return 1
+	}
+	if !*quiet {
+		for _, f := range written {
+			fmt.Fprintf(stdout, "kitgen: wrote %s\n", f)
+		}
+	}
+	return 0
+}
