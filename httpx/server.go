@@ -78,7 +78,6 @@ func ServerMaxBodyBytes(n int64) ServerOption {
 	return func(c *serverConfig) { c.maxBody = n }
 }
 
-
 // NewServer returns a Server that decodes requests with dec, calls ep and
 // encodes its responses with enc. The JSON helpers fit without type
 // arguments:
