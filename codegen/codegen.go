@@ -76,16 +76,19 @@ func (o *Options) defaults() {
 	}
 }
 
+// files returns the names of every file the options may write.
+func (o *Options) files() []string { return []string{o.EndpointsFile, o.HTTPFile} }
+
 // Generate returns the generated files for the options, by file name. It
 // writes nothing.
 func Generate(opts Options) (map[string][]byte, error) {
 	opts.defaults()
-	for _, name := range []string{opts.EndpointsFile, opts.HTTPFile} {
+	for _, name := range opts.files() {
 		if !strings.HasSuffix(name, "_gen.go") || strings.ContainsRune(name, filepath.Separator) {
 			return nil, fmt.Errorf("output file %q must be a file name ending in _gen.go", name)
 		}
 	}
-	svc, err := Load(opts.Dir, opts.Type, opts.EndpointsFile, opts.HTTPFile)
+	svc, err := Load(opts.Dir, opts.Type, opts.files()...)
 	if err != nil {
 		return nil, err
 	}
@@ -111,7 +114,7 @@ func Write(opts Options) ([]string, error) {
 		return nil, err
 	}
 	var written []string
-	for _, name := range []string{opts.EndpointsFile, opts.HTTPFile} {
+	for _, name := range opts.files() {
 		path := filepath.Join(opts.Dir, name)
 		data, ok := files[name]
 		old, readErr := os.ReadFile(path)
