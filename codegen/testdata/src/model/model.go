@@ -12,7 +12,7 @@ type User struct {
 
 // Page is a generic page of items.
 type Page[T any] struct {
-	Items []T  `json:"items"`
+	Items []T    `json:"items"`
 	Next  string `json:"next"`
 }
 
