@@ -60,10 +60,17 @@ type Options struct {
 	Type string
 	// HTTP asks for the HTTP handler and client.
 	HTTP bool
-	// EndpointsFile and HTTPFile name the output files; by default
-	// <type>_endpoints_gen.go and <type>_http_gen.go, with the type's name
-	// in snake case.
-	EndpointsFile, HTTPFile string
+	// GRPC asks for the gRPC service, client and wire codecs, the .proto
+	// file and the lock file of field numbers.
+	GRPC bool
+	// ProtoPackage is the package of the .proto file and of the gRPC
+	// service's full name; by default the Go package's name.
+	ProtoPackage string
+	// EndpointsFile, HTTPFile, GRPCFile, ProtoFile and LockFile name the
+	// output files; by default <type>_endpoints_gen.go,
+	// <type>_http_gen.go, <type>_grpc_gen.go, <type>.proto and
+	// <type>.kit.lock, with the type's name in snake case.
+	EndpointsFile, HTTPFile, GRPCFile, ProtoFile, LockFile string
 }
 
 func (o *Options) defaults() {
@@ -74,10 +81,19 @@ func (o *Options) defaults() {
 	if o.HTTPFile == "" {
 		o.HTTPFile = base + "_http_gen.go"
 	}
+	if o.GRPCFile == "" {
+		o.GRPCFile = base + "_grpc_gen.go"
+	}
+	if o.ProtoFile == "" {
+		o.ProtoFile = base + ".proto"
+	}
+	if o.LockFile == "" {
+		o.LockFile = base + ".kit.lock"
+	}
 }
 
 // files returns the names of every file the options may write.
-func (o *Options) files() []string { return []string{o.EndpointsFile, o.HTTPFile} }
+func (o *Options) files() []string { return []string{o.EndpointsFile, o.HTTPFile, o.GRPCFile} }
 
 // Generate returns the generated files for the options, by file name. It
 // writes nothing.
@@ -86,6 +102,11 @@ func Generate(opts Options) (map[string][]byte, error) {
 	for _, name := range opts.files() {
 		if !strings.HasSuffix(name, "_gen.go") || strings.ContainsRune(name, filepath.Separator) {
 			return nil, fmt.Errorf("output file %q must be a file name ending in _gen.go", name)
+		}
+	}
+	for _, name := range []string{opts.ProtoFile, opts.LockFile} {
+		if strings.ContainsRune(name, filepath.Separator) {
+			return nil, fmt.Errorf("output file %q must be a file name", name)
 		}
 	}
 	svc, err := Load(opts.Dir, opts.Type, opts.files()...)
@@ -101,6 +122,25 @@ func Generate(opts Options) (map[string][]byte, error) {
 			return nil, err
 		}
 	}
+	if opts.GRPC {
+		lock, err := readLock(filepath.Join(opts.Dir, opts.LockFile))
+		if err != nil {
+			return nil, err
+		}
+		pm, err := buildProto(svc, lock)
+		if err != nil {
+			return nil, err
+		}
+		protoPkg := opts.ProtoPackage
+		if protoPkg == "" {
+			protoPkg = svc.Pkg.Name()
+		}
+		if files[opts.GRPCFile], err = renderGRPC(svc, pm, protoPkg, opts.ProtoFile); err != nil {
+			return nil, err
+		}
+		files[opts.ProtoFile] = renderProto(svc, pm, protoPkg)
+		files[opts.LockFile] = lock.render(svc.Name)
+	}
 	return files, nil
 }
 
@@ -114,14 +154,17 @@ func Write(opts Options) ([]string, error) {
 		return nil, err
 	}
 	var written []string
-	for _, name := range opts.files() {
+	for _, name := range append(opts.files(), opts.ProtoFile, opts.LockFile) {
 		path := filepath.Join(opts.Dir, name)
 		data, ok := files[name]
 		old, readErr := os.ReadFile(path)
-		if readErr == nil && !strings.HasPrefix(string(old), generatedHeader) {
+		if readErr == nil && !strings.HasPrefix(string(old), generatedHeader) && !strings.HasPrefix(string(old), lockHeader) {
 			return written, fmt.Errorf("%s exists and was not written by kitgen; not overwriting it", path)
 		}
 		if !ok {
+			if name == opts.LockFile {
+				continue // the lock outlives a run without gRPC
+			}
 			if readErr == nil {
 				if err := os.Remove(path); err != nil {
 					return written, err

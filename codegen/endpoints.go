@@ -72,7 +72,7 @@ func (e Endpoints) {{ .Name }}({{ signature . }}) {
 // renderEndpoints renders the request and response types, the endpoint
 // constructors and the Endpoints type.
 func renderEndpoints(svc *Service) ([]byte, error) {
-	return render(svc, "endpoints", endpointsTemplate, nil)
+	return render(svc, "endpoints", endpointsTemplate, svc, nil)
 }
 
 // callService is the body of a Make<M>Endpoint endpoint.

@@ -111,7 +111,7 @@ func encode{{ .Name }}HTTPRequest(ctx {{ $ctx }}.Context, r *{{ $http }}.Request
 
 // renderHTTP renders the HTTP handler, client and their codecs.
 func renderHTTP(svc *Service) ([]byte, error) {
-	return render(svc, "http", httpTemplate, func(fi *fileImports) template.FuncMap {
+	return render(svc, "http", httpTemplate, svc, func(fi *fileImports) template.FuncMap {
 		return template.FuncMap{
 			"methodName": func(m string) string { return m[:1] + strings.ToLower(m[1:]) },
 			"elemType": func(m *Method) string {

@@ -29,7 +29,8 @@ type Service struct {
 	// Doc is the interface's doc comment.
 	Doc string
 
-	scope *types.Scope
+	scope    *types.Scope
+	typeDocs map[string]string
 }
 
 // Method is one method of a service: its request and response messages
@@ -214,7 +215,7 @@ func build(pkg *packages.Package, dir, typeName string) (*Service, error) {
 	}
 
 	docs, ifaceDoc := methodDocs(pkg, typeName)
-	svc := &Service{Name: typeName, Pkg: pkg.Types, Dir: dir, Doc: ifaceDoc, scope: pkg.Types.Scope()}
+	svc := &Service{Name: typeName, Pkg: pkg.Types, Dir: dir, Doc: ifaceDoc, scope: pkg.Types.Scope(), typeDocs: typeDocs(pkg)}
 
 	funcs := make([]*types.Func, iface.NumMethods())
 	for i := range funcs {
@@ -258,6 +259,29 @@ func normalizePath(p string) string {
 		}
 	}
 	return strings.Join(segs, "/")
+}
+
+// typeDocs returns the doc comments of the package's types by name.
+func typeDocs(pkg *packages.Package) map[string]string {
+	docs := map[string]string{}
+	for _, file := range pkg.Syntax {
+		for _, decl := range file.Decls {
+			gd, ok := decl.(*ast.GenDecl)
+			if !ok || gd.Tok != token.TYPE {
+				continue
+			}
+			for _, spec := range gd.Specs {
+				ts := spec.(*ast.TypeSpec)
+				switch {
+				case ts.Doc != nil:
+					docs[ts.Name.Name] = ts.Doc.Text()
+				case gd.Doc != nil && len(gd.Specs) == 1:
+					docs[ts.Name.Name] = gd.Doc.Text()
+				}
+			}
+		}
+	}
+	return docs
 }
 
 type methodDoc struct {

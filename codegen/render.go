@@ -102,7 +102,7 @@ func boolCmp(a, b bool) int {
 }
 
 // render executes a template for svc and returns the gofmt'ed file.
-func render(svc *Service, name, text string, extra func(*fileImports) template.FuncMap) ([]byte, error) {
+func render(svc *Service, name, text string, data any, extra func(*fileImports) template.FuncMap) ([]byte, error) {
 	fi := newFileImports(svc)
 	funcs := template.FuncMap{
 		"typ": fi.typ,
@@ -137,7 +137,7 @@ func render(svc *Service, name, text string, extra func(*fileImports) template.F
 		return nil, err
 	}
 	var body bytes.Buffer
-	if err := tmpl.Execute(&body, svc); err != nil {
+	if err := tmpl.Execute(&body, data); err != nil {
 		return nil, err
 	}
 	var out bytes.Buffer

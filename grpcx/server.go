@@ -163,3 +163,52 @@ func decodeError(err error) error {
 	}
 	return kit.WrapError(kit.InvalidArgument, err, "invalid request: "+err.Error())
 }
+
+// MethodHandler returns the handler of a grpc.MethodDesc that serves a unary
+// method with s: it reads the request into a new In through the codec, runs
+// the server's interceptor if there is one, and calls s.Serve. A request the
+// codec cannot read is answered InvalidArgument. Generated service
+// registrations use it.
+func MethodHandler[In any, PIn interface {
+	*In
+	WireMessage
+}, Req, Resp, Out any](s *Server[PIn, Req, Resp, Out], fullMethod string) func(srv any, ctx context.Context, dec func(any) error, interceptor grpc.UnaryServerInterceptor) (any, error) {
+	return func(srv any, ctx context.Context, dec func(any) error, interceptor grpc.UnaryServerInterceptor) (any, error) {
+		d := &deferredDecode[In, PIn]{}
+		if err := dec(d); err != nil {
+			return nil, err
+		}
+		if d.err != nil {
+			s.errorHandler.Handle(ctx, d.err)
+			return nil, ToStatus(d.err).Err()
+		}
+		in := PIn(&d.in)
+		if interceptor == nil {
+			return s.Serve(ctx, in)
+		}
+		info := &grpc.UnaryServerInfo{Server: srv, FullMethod: fullMethod}
+		return interceptor(ctx, in, info, func(ctx context.Context, req any) (any, error) {
+			return s.Serve(ctx, req.(PIn))
+		})
+	}
+}
+
+// deferredDecode reads a request for MethodHandler and keeps the error
+// instead of returning it, so that grpc-go does not turn a malformed
+// request into an Internal error.
+type deferredDecode[In any, PIn interface {
+	*In
+	WireMessage
+}] struct {
+	in  In
+	err error
+}
+
+func (d *deferredDecode[In, PIn]) MarshalProtoWire(b []byte) ([]byte, error) {
+	return PIn(&d.in).MarshalProtoWire(b)
+}
+
+func (d *deferredDecode[In, PIn]) UnmarshalProtoWire(b []byte) error {
+	d.err = PIn(&d.in).UnmarshalProtoWire(b)
+	return nil
+}

@@ -10,7 +10,7 @@ import (
 
 // UserService manages users.
 //
-//go:generate go run github.com/typedkit/kit/codegen/cmd/kitgen -type UserService
+//go:generate go run github.com/typedkit/kit/codegen/cmd/kitgen -type UserService -transports http,grpc
 type UserService interface {
 	// CreateUser adds a user and returns it with its ID.
 	//

@@ -32,9 +32,13 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	typ := fs.String("type", "", "name of the service interface (required)")
 	dir := fs.String("dir", ".", "directory of the service's package")
-	transports := fs.String("transports", "http", "comma-separated transports to generate: http, or none")
+	transports := fs.String("transports", "http", "comma-separated transports to generate: http, grpc, or none")
+	protoPkg := fs.String("proto-package", "", "package of the .proto file and the gRPC service name (default the Go package's name)")
 	endpointsOut := fs.String("endpoints-out", "", "file for the endpoints (default <type>_endpoints_gen.go)")
 	httpOut := fs.String("http-out", "", "file for the HTTP handler and client (default <type>_http_gen.go)")
+	grpcOut := fs.String("grpc-out", "", "file for the gRPC service, client and wire codecs (default <type>_grpc_gen.go)")
+	protoOut := fs.String("proto-out", "", "file for the .proto description (default <type>.proto)")
+	lockOut := fs.String("lock", "", "file of the locked protobuf field numbers; commit it (default <type>.kit.lock)")
 	quiet := fs.Bool("q", false, "print nothing on success")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, `usage: kitgen -type Name [flags]
@@ -42,8 +46,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 kitgen reads the Go interface Name in the package of -dir and writes its
 typed glue into that package: request and response types, endpoints, an
 Endpoints type that implements the interface, and, for -transports http,
-an HTTP handler (NewHTTPHandler) and client (NewHTTPClient). It writes only
-files ending in _gen.go that it wrote before.
+an HTTP handler (NewHTTPHandler) and client (NewHTTPClient); for grpc, a
+.proto file, protobuf wire codecs, a service registration (RegisterGRPC)
+and a client (NewGRPCClient), with no protoc needed. It writes only files
+it wrote before.
 
 Methods have the shape M(ctx context.Context, args...) (results..., error).
 A doc-comment line "//kit:http GET /users/{id}" sets a method's route.
@@ -62,14 +68,17 @@ Flags:
 		fs.Usage()
 		return 2
 	}
-	opts := codegen.Options{Dir: *dir, Type: *typ, EndpointsFile: *endpointsOut, HTTPFile: *httpOut}
+	opts := codegen.Options{Dir: *dir, Type: *typ, ProtoPackage: *protoPkg,
+		EndpointsFile: *endpointsOut, HTTPFile: *httpOut, GRPCFile: *grpcOut, ProtoFile: *protoOut, LockFile: *lockOut}
 	for _, t := range strings.Split(*transports, ",") {
 		switch strings.TrimSpace(t) {
 		case "http":
 			opts.HTTP = true
+		case "grpc":
+			opts.GRPC = true
 		case "", "none":
 		default:
-			fmt.Fprintf(stderr, "kitgen: unknown transport %q: want http\n", t)
+			fmt.Fprintf(stderr, "kitgen: unknown transport %q: want http or grpc\n", t)
 			return 2
 		}
 	}

@@ -1,0 +1,642 @@
+package codegen
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"go/constant"
+	"go/types"
+	"math"
+	"os"
+	"reflect"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// protoMessage is a protobuf message for a Go struct type.
+type protoMessage struct {
+	// Name is the message's name in the .proto file.
+	Name string
+	// GoType is the struct type: a named struct of any package, or a
+	// struct the generator declares (GoName).
+	GoType types.Type
+	// GoName is set for structs the generator declares.
+	GoName string
+	// Fields are the message's fields in field-number order.
+	Fields []*protoField
+	// Reserved are numbers the lock file records for fields that are gone.
+	Reserved []int
+	// Doc is the struct's doc comment, when known.
+	Doc string
+	// WrapType is the result type a generated one-field message carries.
+	WrapType types.Type
+}
+
+// protoField is one field of a message.
+type protoField struct {
+	GoName string
+	Name   string
+	Num    int
+	// Kind is the wire kind of the value (of the element for repeated
+	// fields, of the value for maps): bool, int32, int64, uint32, uint64,
+	// sint32, sint64, float, double, string, bytes, enum, message,
+	// timestamp, duration.
+	Kind string
+	// Elem is the Go type of one value.
+	Elem types.Type
+	// Msg is the message of a message kind.
+	Msg *protoMessage
+	// Enum is the enum of an enum kind.
+	Enum *protoEnum
+	// Repeated is set for slices; Packed for repeated numbers.
+	Repeated, Packed bool
+	// Optional is set for pointers to scalars (proto3 optional); Pointer
+	// for pointers to messages and times.
+	Optional, Pointer bool
+	// Map fields have a key kind and type; Kind and Elem describe values.
+	Map     bool
+	KeyKind string
+	KeyType types.Type
+}
+
+// protoEnum is a protobuf enum for a named integer type with constants.
+type protoEnum struct {
+	Name   string
+	GoType types.Type
+	Values []protoEnumValue
+}
+
+type protoEnumValue struct {
+	Name  string
+	Value int64
+}
+
+// protoModel is everything the .proto file and the wire codecs describe.
+type protoModel struct {
+	Package  string
+	Messages []*protoMessage
+	Enums    []*protoEnum
+	// In and Out are the messages of each method, by method name.
+	In, Out map[string]*protoMessage
+	// Wrapped reports methods whose response is not a struct and travels
+	// in a generated one-field message.
+	Wrapped  map[string]bool
+	Imports  []string
+	lock     *lockFile
+	byType   map[string]*protoMessage
+	enumByTy map[string]*protoEnum
+	names    map[string]string
+	svc      *Service
+}
+
+// buildProto builds the protobuf model of svc, numbering fields with the
+// lock file's numbers where it has them.
+func buildProto(svc *Service, lock *lockFile) (*protoModel, error) {
+	pm := &protoModel{
+		Package:  svc.Pkg.Name(),
+		In:       map[string]*protoMessage{},
+		Out:      map[string]*protoMessage{},
+		Wrapped:  map[string]bool{},
+		lock:     lock,
+		byType:   map[string]*protoMessage{},
+		enumByTy: map[string]*protoEnum{},
+		names:    map[string]string{},
+		svc:      svc,
+	}
+	for _, m := range svc.Methods {
+		where := svc.Name + "." + m.Name
+		in, err := pm.methodMessage(m, m.Request, m.Name+"Request", where)
+		if err != nil {
+			return nil, &Error{Pos: m.Pos, Method: where, Message: err.Error(), Hint: "see the type table in the codegen package documentation"}
+		}
+		out, err := pm.methodMessage(m, m.Response, m.Name+"Response", where)
+		if err != nil {
+			return nil, &Error{Pos: m.Pos, Method: where, Message: err.Error(), Hint: "see the type table in the codegen package documentation"}
+		}
+		pm.In[m.Name], pm.Out[m.Name] = in, out
+		if !m.Response.Generated() && structOf(m.Response.Type) == nil {
+			pm.Wrapped[m.Name] = true
+		}
+	}
+	return pm, nil
+}
+
+// methodMessage returns the message for a method's request or response.
+func (pm *protoModel) methodMessage(m *Method, msg *Message, name, where string) (*protoMessage, error) {
+	if msg.Generated() {
+		vars := make([]*types.Var, len(msg.Fields))
+		tags := make([]string, len(msg.Fields))
+		for i, f := range msg.Fields {
+			vars[i] = types.NewField(0, pm.svc.Pkg, f.Name, f.Type, false)
+		}
+		st := types.NewStruct(vars, tags)
+		return pm.structMessage(msg.Name, st, nil, msg.Name, fmt.Sprintf("%s is the %s of %s.", msg.Name, kindOf(name), where))
+	}
+	if st := structOf(msg.Type); st != nil {
+		return pm.namedMessage(msg.Type)
+	}
+	// A response that is not a struct travels as the field "value" of a
+	// message of its own.
+	st := types.NewStruct([]*types.Var{types.NewField(0, pm.svc.Pkg, "Value", msg.Type, false)}, []string{`kit:"1"`})
+	goName := "grpc" + name
+	wm, err := pm.structMessage(name, st, nil, goName, fmt.Sprintf("%s carries the result of %s as its value.", name, where))
+	if wm != nil {
+		wm.WrapType = msg.Type
+	}
+	return wm, err
+}
+
+func kindOf(name string) string {
+	if strings.HasSuffix(name, "Request") {
+		return "request"
+	}
+	return "response"
+}
+
+// namedMessage returns the message of a named struct type (or pointer to
+// one), building it on first use.
+func (pm *protoModel) namedMessage(t types.Type) (*protoMessage, error) {
+	if p, ok := types.Unalias(t).(*types.Pointer); ok {
+		t = p.Elem()
+	}
+	key := types.TypeString(t, nil)
+	if m, ok := pm.byType[key]; ok {
+		return m, nil
+	}
+	named, ok := types.Unalias(t).(*types.Named)
+	if !ok {
+		return nil, fmt.Errorf("%s is not a named struct type", key)
+	}
+	st := named.Underlying().(*types.Struct)
+	doc := ""
+	if named.Obj().Pkg() == pm.svc.Pkg {
+		doc = pm.svc.typeDocs[named.Obj().Name()]
+	}
+	return pm.structMessage(pm.messageName(named), st, t, "", doc)
+}
+
+// messageName gives a named type a message name unique in the file.
+func (pm *protoModel) messageName(n *types.Named) string {
+	name := n.Obj().Name()
+	for i := 0; i < n.TypeArgs().Len(); i++ {
+		if a, ok := types.Unalias(n.TypeArgs().At(i)).(*types.Named); ok {
+			name += a.Obj().Name()
+		} else {
+			name += exportName(strings.ReplaceAll(types.TypeString(n.TypeArgs().At(i), func(p *types.Package) string { return "" }), "[]", "List"))
+		}
+	}
+	key := types.TypeString(n, nil)
+	if other, taken := pm.names[name]; taken && other != key && n.Obj().Pkg() != nil {
+		name = exportName(n.Obj().Pkg().Name()) + name
+	}
+	pm.names[name] = key
+	return name
+}
+
+// structMessage builds the message of a struct. named is the struct's
+// named type, or nil for a struct the generator declares as goName.
+func (pm *protoModel) structMessage(name string, st *types.Struct, named types.Type, goName, doc string) (*protoMessage, error) {
+	msg := &protoMessage{Name: name, GoType: named, GoName: goName, Doc: doc}
+	if named != nil {
+		pm.byType[types.TypeString(named, nil)] = msg
+	}
+	if other, taken := pm.names[name]; taken && named == nil && other != "" {
+		return nil, fmt.Errorf("message name %s is taken by %s", name, other)
+	}
+	if named == nil {
+		pm.names[name] = ""
+	}
+	pm.Messages = append(pm.Messages, msg)
+
+	type candidate struct {
+		f        *protoField
+		explicit int
+	}
+	var cands []candidate
+	seenNames := map[string]string{}
+	for i := 0; i < st.NumFields(); i++ {
+		v := st.Field(i)
+		if !v.Exported() {
+			continue
+		}
+		tag := reflect.StructTag(st.Tag(i))
+		if js, skip := jsonName(v.Name(), string(tag)); skip || tag.Get("kit") == "-" {
+			continue
+		} else if v.Embedded() {
+			return nil, fmt.Errorf("message %s: embedded field %s is not supported over gRPC; name the field", name, v.Name())
+		} else {
+			f := &protoField{GoName: v.Name(), Name: snake(js)}
+			if prev, dup := seenNames[f.Name]; dup {
+				return nil, fmt.Errorf("message %s: fields %s and %s both have the protobuf name %s", name, prev, v.Name(), f.Name)
+			}
+			seenNames[f.Name] = v.Name()
+			num, zigzag, err := fieldTag(tag)
+			if err != nil {
+				return nil, fmt.Errorf("message %s: field %s: %v", name, v.Name(), err)
+			}
+			if err := pm.fieldType(f, v.Type(), zigzag); err != nil {
+				return nil, fmt.Errorf("message %s: field %s: %v", name, v.Name(), err)
+			}
+			cands = append(cands, candidate{f: f, explicit: num})
+		}
+	}
+
+	// Number the fields: a tag, else the lock, else the next free number.
+	locked := pm.lock.numbers(name)
+	used := map[int]string{}
+	for _, c := range cands {
+		ln, inLock := locked[c.f.Name]
+		switch {
+		case c.explicit > 0 && inLock && ln != c.explicit:
+			return nil, fmt.Errorf("message %s: field %s has the tag number %d but the lock file records %d; changing a field's number breaks every client (restore the number, or remove the field from the lock file on purpose)", name, c.f.GoName, c.explicit, ln)
+		case c.explicit > 0:
+			c.f.Num = c.explicit
+		case inLock:
+			c.f.Num = ln
+		}
+		if c.f.Num > 0 {
+			if other, clash := used[c.f.Num]; clash {
+				return nil, fmt.Errorf("message %s: fields %s and %s both have number %d", name, other, c.f.GoName, c.f.Num)
+			}
+			used[c.f.Num] = c.f.GoName
+		}
+	}
+	for lname, ln := range locked {
+		if owner, clash := used[ln]; clash && seenNames[lname] != owner {
+			return nil, fmt.Errorf("message %s: number %d belongs to field %s in the lock file, not to %s; a number may not change hands", name, ln, lname, owner)
+		}
+	}
+	next := 1
+	if len(locked) > 0 {
+		for _, ln := range locked {
+			next = max(next, ln+1)
+		}
+	}
+	for _, c := range cands {
+		if c.f.Num > 0 {
+			continue
+		}
+		for {
+			_, clash := used[next]
+			_, lockedNum := pm.lock.owner(name, next)
+			if !clash && !lockedNum && !(next >= 19000 && next <= 19999) {
+				break
+			}
+			next++
+		}
+		c.f.Num = next
+		used[next] = c.f.GoName
+		next++
+	}
+	for lname, ln := range locked {
+		if _, present := seenNames[lname]; !present {
+			msg.Reserved = append(msg.Reserved, ln)
+		}
+	}
+	slices.Sort(msg.Reserved)
+	for _, c := range cands {
+		msg.Fields = append(msg.Fields, c.f)
+		pm.lock.set(name, c.f.Name, c.f.Num)
+	}
+	slices.SortFunc(msg.Fields, func(a, b *protoField) int { return a.Num - b.Num })
+	return msg, nil
+}
+
+// fieldTag reads a field number from a kit:"N" or kit:"N,zigzag" tag, or
+// from a protobuf:"kind,N,..." tag.
+func fieldTag(tag reflect.StructTag) (int, bool, error) {
+	var num string
+	zigzag := false
+	if v, ok := tag.Lookup("kit"); ok {
+		parts := strings.Split(v, ",")
+		num = parts[0]
+		for _, p := range parts[1:] {
+			switch p {
+			case "zigzag", "sint":
+				zigzag = true
+			default:
+				return 0, false, fmt.Errorf("unknown kit tag option %q", p)
+			}
+		}
+	} else if v, ok := tag.Lookup("protobuf"); ok {
+		parts := strings.Split(v, ",")
+		if len(parts) < 2 {
+			return 0, false, fmt.Errorf("malformed protobuf tag %q", v)
+		}
+		num = parts[1]
+		zigzag = parts[0] == "zigzag32" || parts[0] == "zigzag64"
+	}
+	if num == "" {
+		return 0, zigzag, nil
+	}
+	n, err := strconv.Atoi(num)
+	if err != nil || n < 1 || n > 1<<29-1 || (n >= 19000 && n <= 19999) {
+		return 0, false, fmt.Errorf("field number %q is not valid: want 1 to 536870911, outside 19000-19999", num)
+	}
+	return n, zigzag, nil
+}
+
+// fieldType sets the kind of a field from its Go type.
+func (pm *protoModel) fieldType(f *protoField, t types.Type, zigzag bool) error {
+	if b, ok := t.Underlying().(*types.Slice); ok {
+		if isByte(b.Elem()) {
+			f.Kind, f.Elem = "bytes", t
+			return nil
+		}
+		f.Repeated = true
+		if err := pm.valueKind(f, b.Elem(), zigzag, false); err != nil {
+			return err
+		}
+		f.Packed = isNumeric(f.Kind)
+		return nil
+	}
+	if m, ok := t.Underlying().(*types.Map); ok {
+		f.Map = true
+		kk, ok := mapKeyKind(m.Key(), zigzag)
+		if !ok {
+			return fmt.Errorf("map key type %s is not supported: want a string, bool or integer", types.TypeString(m.Key(), nil))
+		}
+		f.KeyKind, f.KeyType = kk, m.Key()
+		if _, isSlice := m.Elem().Underlying().(*types.Slice); isSlice && !isByte(m.Elem().Underlying().(*types.Slice).Elem()) {
+			return fmt.Errorf("map values may not be slices (%s)", types.TypeString(m.Elem(), nil))
+		}
+		if _, isMap := m.Elem().Underlying().(*types.Map); isMap {
+			return fmt.Errorf("map values may not be maps (%s)", types.TypeString(m.Elem(), nil))
+		}
+		return pm.valueKind(f, m.Elem(), zigzag, true)
+	}
+	return pm.valueKind(f, t, zigzag, false)
+}
+
+// valueKind sets Kind, Elem and the pointer flags for one value of type t.
+func (pm *protoModel) valueKind(f *protoField, t types.Type, zigzag, inMap bool) error {
+	if p, ok := types.Unalias(t).(*types.Pointer); ok {
+		if f.Repeated || inMap {
+			if structOf(p.Elem()) == nil {
+				return fmt.Errorf("pointers to %s in slices and maps are not supported", types.TypeString(p.Elem(), nil))
+			}
+		}
+		if err := pm.valueKind(f, p.Elem(), zigzag, inMap); err != nil {
+			return err
+		}
+		if f.Kind == "message" || f.Kind == "timestamp" || f.Kind == "duration" {
+			f.Pointer = true
+		} else {
+			f.Optional = true
+		}
+		return nil
+	}
+	f.Elem = t
+	if n, ok := types.Unalias(t).(*types.Named); ok && isTimeType(n) {
+		if n.Obj().Name() == "Time" {
+			f.Kind = "timestamp"
+		} else {
+			f.Kind = "duration"
+		}
+		pm.addImport("google/protobuf/" + f.Kind + ".proto")
+		return nil
+	}
+	if _, ok := t.Underlying().(*types.Struct); ok {
+		if _, named := types.Unalias(t).(*types.Named); !named {
+			return fmt.Errorf("anonymous struct types are not supported; declare a named type")
+		}
+		msg, err := pm.namedMessage(t)
+		if err != nil {
+			return err
+		}
+		f.Kind, f.Msg = "message", msg
+		return nil
+	}
+	if b, ok := t.Underlying().(*types.Slice); ok && isByte(b.Elem()) {
+		f.Kind = "bytes"
+		return nil
+	}
+	basic, ok := t.Underlying().(*types.Basic)
+	if !ok {
+		return fmt.Errorf("type %s is not supported over gRPC", types.TypeString(t, nil))
+	}
+	if e := pm.enumOf(t); e != nil && !zigzag {
+		f.Kind, f.Enum = "enum", e
+		return nil
+	}
+	switch basic.Kind() {
+	case types.Bool:
+		f.Kind = "bool"
+	case types.String:
+		f.Kind = "string"
+	case types.Int, types.Int64:
+		f.Kind = pick(zigzag, "sint64", "int64")
+	case types.Int8, types.Int16, types.Int32:
+		f.Kind = pick(zigzag, "sint32", "int32")
+	case types.Uint, types.Uint64:
+		f.Kind = "uint64"
+	case types.Uint8, types.Uint16, types.Uint32:
+		f.Kind = "uint32"
+	case types.Float32:
+		f.Kind = "float"
+	case types.Float64:
+		f.Kind = "double"
+	default:
+		return fmt.Errorf("type %s is not supported over gRPC", types.TypeString(t, nil))
+	}
+	return nil
+}
+
+func pick(c bool, a, b string) string {
+	if c {
+		return a
+	}
+	return b
+}
+
+func isByte(t types.Type) bool {
+	b, ok := t.Underlying().(*types.Basic)
+	return ok && b.Kind() == types.Byte
+}
+
+func isNumeric(kind string) bool {
+	switch kind {
+	case "bool", "int32", "int64", "uint32", "uint64", "sint32", "sint64", "float", "double", "enum":
+		return true
+	}
+	return false
+}
+
+func mapKeyKind(t types.Type, zigzag bool) (string, bool) {
+	b, ok := t.Underlying().(*types.Basic)
+	if !ok {
+		return "", false
+	}
+	switch b.Kind() {
+	case types.String:
+		return "string", true
+	case types.Bool:
+		return "bool", true
+	case types.Int, types.Int64:
+		return pick(zigzag, "sint64", "int64"), true
+	case types.Int8, types.Int16, types.Int32:
+		return pick(zigzag, "sint32", "int32"), true
+	case types.Uint, types.Uint64:
+		return "uint64", true
+	case types.Uint8, types.Uint16, types.Uint32:
+		return "uint32", true
+	}
+	return "", false
+}
+
+// enumOf returns the enum of a named integer type that has constants in its
+// package, all in int32's range.
+func (pm *protoModel) enumOf(t types.Type) *protoEnum {
+	n, ok := types.Unalias(t).(*types.Named)
+	if !ok || n.Obj().Pkg() == nil || n.TypeArgs().Len() > 0 {
+		return nil
+	}
+	b, ok := n.Underlying().(*types.Basic)
+	if !ok || b.Info()&types.IsInteger == 0 {
+		return nil
+	}
+	key := types.TypeString(n, nil)
+	if e, ok := pm.enumByTy[key]; ok {
+		return e
+	}
+	scope := n.Obj().Pkg().Scope()
+	var values []protoEnumValue
+	prefix := strings.ToUpper(snake(n.Obj().Name()))
+	hasZero := false
+	for _, name := range scope.Names() {
+		c, ok := scope.Lookup(name).(*types.Const)
+		if !ok || !types.Identical(c.Type(), n) || !c.Exported() {
+			continue
+		}
+		v, exact := constant.Int64Val(c.Val())
+		if !exact || v < math.MinInt32 || v > math.MaxInt32 {
+			return nil
+		}
+		hasZero = hasZero || v == 0
+		cname := strings.ToUpper(snake(name))
+		if !strings.HasPrefix(cname, prefix+"_") {
+			cname = prefix + "_" + cname
+		}
+		values = append(values, protoEnumValue{Name: cname, Value: v})
+	}
+	if len(values) == 0 {
+		return nil
+	}
+	if !hasZero {
+		values = append(values, protoEnumValue{Name: prefix + "_UNSPECIFIED", Value: 0})
+	}
+	// Zero first, then by value; aliases (equal values) keep name order.
+	slices.SortStableFunc(values, func(a, b protoEnumValue) int {
+		switch {
+		case a.Value == b.Value:
+			return strings.Compare(a.Name, b.Name)
+		case a.Value == 0:
+			return -1
+		case b.Value == 0:
+			return 1
+		case a.Value < b.Value:
+			return -1
+		}
+		return 1
+	})
+	e := &protoEnum{Name: n.Obj().Name(), GoType: n, Values: values}
+	pm.enumByTy[key] = e
+	pm.Enums = append(pm.Enums, e)
+	return e
+}
+
+func (pm *protoModel) addImport(path string) {
+	if !slices.Contains(pm.Imports, path) {
+		pm.Imports = append(pm.Imports, path)
+		slices.Sort(pm.Imports)
+	}
+}
+
+// lockHeader starts every lock file.
+const lockHeader = "# kitgen field numbers"
+
+// lockFile records the field numbers of a service's messages, so that a
+// field keeps its number however the structs change.
+type lockFile struct {
+	entries map[string]map[string]int
+}
+
+// readLock reads a lock file; a missing file is an empty lock.
+func readLock(path string) (*lockFile, error) {
+	l := &lockFile{entries: map[string]map[string]int{}}
+	data, err := os.ReadFile(path)
+	if os.IsNotExist(err) {
+		return l, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	for line := 1; sc.Scan(); line++ {
+		text := strings.TrimSpace(sc.Text())
+		if text == "" || strings.HasPrefix(text, "#") {
+			continue
+		}
+		fields := strings.Fields(text)
+		msg, field, ok := strings.Cut(fieldsAt(fields, 0), ".")
+		num, err := strconv.Atoi(fieldsAt(fields, 1))
+		if len(fields) != 2 || !ok || err != nil || num < 1 {
+			return nil, fmt.Errorf("%s:%d: want \"Message.field number\", got %q", path, line, text)
+		}
+		l.set(msg, field, num)
+	}
+	return l, sc.Err()
+}
+
+func fieldsAt(f []string, i int) string {
+	if i < len(f) {
+		return f[i]
+	}
+	return ""
+}
+
+func (l *lockFile) numbers(msg string) map[string]int { return l.entries[msg] }
+
+func (l *lockFile) owner(msg string, num int) (string, bool) {
+	for name, n := range l.entries[msg] {
+		if n == num {
+			return name, true
+		}
+	}
+	return "", false
+}
+
+func (l *lockFile) set(msg, field string, num int) {
+	if l.entries[msg] == nil {
+		l.entries[msg] = map[string]int{}
+	}
+	l.entries[msg][field] = num
+}
+
+// bytes renders the lock file: sorted, so it is deterministic.
+func (l *lockFile) render(service string) []byte {
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "%s for the messages of %s. Commit this file: kitgen\n", lockHeader, service)
+	b.WriteString("# keeps every field listed here at its number, and never gives a listed\n# number to another field.\n")
+	msgs := make([]string, 0, len(l.entries))
+	for m := range l.entries {
+		msgs = append(msgs, m)
+	}
+	slices.Sort(msgs)
+	for _, m := range msgs {
+		type kv struct {
+			name string
+			num  int
+		}
+		var fs []kv
+		for name, num := range l.entries[m] {
+			fs = append(fs, kv{name, num})
+		}
+		slices.SortFunc(fs, func(a, b kv) int { return a.num - b.num })
+		for _, f := range fs {
+			fmt.Fprintf(&b, "%s.%s %d\n", m, f.name, f.num)
+		}
+	}
+	return b.Bytes()
+}

@@ -1,0 +1,234 @@
+// Package wire holds the helpers that the protobuf codecs kitgen generates
+// call: reading values with errors in place of negative lengths, skipping
+// unknown fields, and the well-known Timestamp and Duration messages. The
+// writing side is google.golang.org/protobuf/encoding/protowire itself.
+package wire
+
+import (
+	"fmt"
+	"math"
+	"time"
+	"unicode/utf8"
+
+	"google.golang.org/protobuf/encoding/protowire"
+
+	"github.com/typedkit/kit"
+)
+
+// Error returns the InvalidArgument error for a protowire parse failure (a
+// negative length from a protowire Consume function).
+func Error(n int) error {
+	return kit.WrapError(kit.InvalidArgument, protowire.ParseError(n), "malformed protobuf message: "+protowire.ParseError(n).Error())
+}
+
+// Errorf returns an InvalidArgument error about a malformed message.
+func Errorf(format string, args ...any) error {
+	msg := fmt.Sprintf(format, args...)
+	return kit.NewError(kit.InvalidArgument, "malformed protobuf message: "+msg)
+}
+
+// ConsumeTag reads a field's tag.
+func ConsumeTag(b []byte) (protowire.Number, protowire.Type, int, error) {
+	num, typ, n := protowire.ConsumeTag(b)
+	if n < 0 {
+		return 0, 0, 0, Error(n)
+	}
+	return num, typ, n, nil
+}
+
+// Skip returns the length of the value of an unknown field.
+func Skip(num protowire.Number, typ protowire.Type, b []byte) (int, error) {
+	n := protowire.ConsumeFieldValue(num, typ, b)
+	if n < 0 {
+		return 0, Error(n)
+	}
+	return n, nil
+}
+
+// ConsumeVarint reads a varint.
+func ConsumeVarint(b []byte) (uint64, int, error) {
+	v, n := protowire.ConsumeVarint(b)
+	if n < 0 {
+		return 0, 0, Error(n)
+	}
+	return v, n, nil
+}
+
+// ConsumeFixed32 reads a fixed 32-bit value.
+func ConsumeFixed32(b []byte) (uint32, int, error) {
+	v, n := protowire.ConsumeFixed32(b)
+	if n < 0 {
+		return 0, 0, Error(n)
+	}
+	return v, n, nil
+}
+
+// ConsumeFixed64 reads a fixed 64-bit value.
+func ConsumeFixed64(b []byte) (uint64, int, error) {
+	v, n := protowire.ConsumeFixed64(b)
+	if n < 0 {
+		return 0, 0, Error(n)
+	}
+	return v, n, nil
+}
+
+// ConsumeBytes reads a length-delimited value. The slice aliases b.
+func ConsumeBytes(b []byte) ([]byte, int, error) {
+	v, n := protowire.ConsumeBytes(b)
+	if n < 0 {
+		return nil, 0, Error(n)
+	}
+	return v, n, nil
+}
+
+// ConsumeString reads a string and checks that it is valid UTF-8, as proto3
+// requires.
+func ConsumeString(b []byte, field string) (string, int, error) {
+	v, n := protowire.ConsumeBytes(b)
+	if n < 0 {
+		return "", 0, Error(n)
+	}
+	if !utf8.Valid(v) {
+		return "", 0, Errorf("field %s is not valid UTF-8", field)
+	}
+	return string(v), n, nil
+}
+
+// CopyBytes copies a bytes field out of the input buffer, which the
+// transport may reuse.
+func CopyBytes(v []byte) []byte { return append([]byte{}, v...) }
+
+// Well-known type bounds, as google.protobuf.Timestamp documents them.
+const (
+	minTimestampSeconds = -62135596800 // 0001-01-01T00:00:00Z
+	maxTimestampSeconds = 253402300799 // 9999-12-31T23:59:59Z
+)
+
+// SizeTimestamp returns the size of t as a google.protobuf.Timestamp
+// message body.
+func SizeTimestamp(t time.Time) int {
+	s, ns := t.Unix(), t.Nanosecond()
+	n := 0
+	if s != 0 {
+		n += 1 + protowire.SizeVarint(uint64(s))
+	}
+	if ns != 0 {
+		n += 1 + protowire.SizeVarint(uint64(int64(ns)))
+	}
+	return n
+}
+
+// AppendTimestamp appends t as a google.protobuf.Timestamp message body.
+func AppendTimestamp(b []byte, t time.Time) []byte {
+	s, ns := t.Unix(), t.Nanosecond()
+	if s != 0 {
+		b = protowire.AppendTag(b, 1, protowire.VarintType)
+		b = protowire.AppendVarint(b, uint64(s))
+	}
+	if ns != 0 {
+		b = protowire.AppendTag(b, 2, protowire.VarintType)
+		b = protowire.AppendVarint(b, uint64(int64(ns)))
+	}
+	return b
+}
+
+// ConsumeTimestamp reads a google.protobuf.Timestamp message body as a UTC
+// time.
+func ConsumeTimestamp(b []byte) (time.Time, error) {
+	var s, ns int64
+	for len(b) > 0 {
+		num, typ, n, err := ConsumeTag(b)
+		if err != nil {
+			return time.Time{}, err
+		}
+		b = b[n:]
+		if (num == 1 || num == 2) && typ == protowire.VarintType {
+			v, n, err := ConsumeVarint(b)
+			if err != nil {
+				return time.Time{}, err
+			}
+			b = b[n:]
+			if num == 1 {
+				s = int64(v)
+			} else {
+				ns = int64(int32(v))
+			}
+			continue
+		}
+		n, err = Skip(num, typ, b)
+		if err != nil {
+			return time.Time{}, err
+		}
+		b = b[n:]
+	}
+	if s < minTimestampSeconds || s > maxTimestampSeconds || ns < 0 || ns >= 1e9 {
+		return time.Time{}, Errorf("timestamp %d.%09d is out of range", s, ns)
+	}
+	return time.Unix(s, ns).UTC(), nil
+}
+
+// SizeDuration returns the size of d as a google.protobuf.Duration message
+// body.
+func SizeDuration(d time.Duration) int {
+	s, ns := int64(d/time.Second), int64(d%time.Second)
+	n := 0
+	if s != 0 {
+		n += 1 + protowire.SizeVarint(uint64(s))
+	}
+	if ns != 0 {
+		n += 1 + protowire.SizeVarint(uint64(ns))
+	}
+	return n
+}
+
+// AppendDuration appends d as a google.protobuf.Duration message body.
+func AppendDuration(b []byte, d time.Duration) []byte {
+	s, ns := int64(d/time.Second), int64(d%time.Second)
+	if s != 0 {
+		b = protowire.AppendTag(b, 1, protowire.VarintType)
+		b = protowire.AppendVarint(b, uint64(s))
+	}
+	if ns != 0 {
+		b = protowire.AppendTag(b, 2, protowire.VarintType)
+		b = protowire.AppendVarint(b, uint64(ns))
+	}
+	return b
+}
+
+// ConsumeDuration reads a google.protobuf.Duration message body. A
+// duration beyond time.Duration's range is an error.
+func ConsumeDuration(b []byte) (time.Duration, error) {
+	var s, ns int64
+	for len(b) > 0 {
+		num, typ, n, err := ConsumeTag(b)
+		if err != nil {
+			return 0, err
+		}
+		b = b[n:]
+		if (num == 1 || num == 2) && typ == protowire.VarintType {
+			v, n, err := ConsumeVarint(b)
+			if err != nil {
+				return 0, err
+			}
+			b = b[n:]
+			if num == 1 {
+				s = int64(v)
+			} else {
+				ns = int64(int32(v))
+			}
+			continue
+		}
+		n, err = Skip(num, typ, b)
+		if err != nil {
+			return 0, err
+		}
+		b = b[n:]
+	}
+	if ns <= -1e9 || ns >= 1e9 || (s > 0 && ns < 0) || (s < 0 && ns > 0) {
+		return 0, Errorf("duration %ds %dns is malformed", s, ns)
+	}
+	if s > math.MaxInt64/int64(time.Second) || s < math.MinInt64/int64(time.Second) {
+		return 0, Errorf("duration %ds is out of range", s)
+	}
+	return time.Duration(s)*time.Second + time.Duration(ns), nil
+}
