@@ -207,6 +207,14 @@ func (g *grpcGen) goType(m *protoMessage) string {
 	return g.fi.typ(m.GoType)
 }
 
+// goTypeOfElem is the Go type of one element of a repeated field.
+func (g *grpcGen) goTypeOfElem(f *protoField) string {
+	if f.Kind == "message" {
+		return g.goType(f.Msg)
+	}
+	return g.fi.typ(f.Elem)
+}
+
 func (g *grpcGen) ptr(f *protoField) string {
 	if f.Pointer || f.Optional {
 		return "*"
@@ -608,8 +616,19 @@ continue`, pw, g.wire(), g.fi.typ(f.KeyType), valDecl, g.wireType(f.KeyKind), re
 			}
 			return v + " = append(" + v + ", " + e + ")"
 		}
+		elemType := g.ptr(f) + g.goTypeOfElem(f)
 		if !f.Packed {
-			return fmt.Sprintf("if typ != %s {\nbreak\n}\n%s\ncontinue", g.wireType(f.Kind), g.decodeValue(f, f.Kind, f.Elem, "b", appendTo))
+			// Size the slice once, from the number of its fields left in b.
+			grow := fmt.Sprintf("if %s == nil {\n%s = make([]%s, 0, 1+%s.Count(b, num))\n}\n", v, v, elemType, g.wire())
+			return fmt.Sprintf("if typ != %s {\nbreak\n}\n%s\ncontinue", g.wireType(f.Kind),
+				g.decodeValue(f, f.Kind, f.Elem, "b", func(e string) string { return grow + appendTo(e) }))
+		}
+		count := g.wire() + ".CountVarints(packed)"
+		switch f.Kind {
+		case "float":
+			count = "len(packed) / 4"
+		case "double":
+			count = "len(packed) / 8"
 		}
 		return fmt.Sprintf(`if typ == %[1]s.BytesType {
 packed, n, err := %[2]s.ConsumeBytes(b)
@@ -617,6 +636,9 @@ if err != nil {
 return err
 }
 b = b[n:]
+if %[6]s == nil {
+%[6]s = make([]%[7]s, 0, %[8]s)
+}
 for len(packed) > 0 {
 %[3]s
 }
@@ -625,7 +647,8 @@ continue
 if typ == %[4]s {
 %[5]s
 continue
-}`, pw, g.wire(), g.decodeValue(f, f.Kind, f.Elem, "packed", appendTo), g.wireType(f.Kind), g.decodeValue(f, f.Kind, f.Elem, "b", appendTo))
+}`, pw, g.wire(), g.decodeValue(f, f.Kind, f.Elem, "packed", appendTo), g.wireType(f.Kind), g.decodeValue(f, f.Kind, f.Elem, "b", appendTo),
+			v, elemType, count)
 	case f.Optional:
 		return fmt.Sprintf("if typ != %s {\nbreak\n}\n%s\ncontinue", g.wireType(f.Kind), g.decodeValue(f, f.Kind, f.Elem, "b", func(e string) string { return "o := " + e + "\n" + v + " = &o" }))
 	case f.Pointer && f.Kind != "message":

@@ -887,6 +887,9 @@ func protoConsumeListUsersResponse(b []byte, v *ListUsersResponse) error {
 				return err
 			}
 			b = b[n:]
+			if v.Users == nil {
+				v.Users = make([]User, 0, 1+wire.Count(b, num))
+			}
 			var e User
 			if err := protoConsumeUser(x, &e); err != nil {
 				return err

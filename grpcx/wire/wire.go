@@ -232,3 +232,37 @@ func ConsumeDuration(b []byte) (time.Duration, error) {
 	}
 	return time.Duration(s)*time.Second + time.Duration(ns), nil
 }
+
+// Count returns how many fields numbered num b holds, b starting at a tag.
+// Generated decoders use it to size a repeated field once, before they
+// append to it. It stops at the first malformed field.
+func Count(b []byte, num protowire.Number) int {
+	count := 0
+	for len(b) > 0 {
+		n2, typ, n := protowire.ConsumeTag(b)
+		if n < 0 {
+			return count
+		}
+		b = b[n:]
+		if n2 == num {
+			count++
+		}
+		n = protowire.ConsumeFieldValue(n2, typ, b)
+		if n < 0 {
+			return count
+		}
+		b = b[n:]
+	}
+	return count
+}
+
+// CountVarints returns how many varints a packed field's bytes hold.
+func CountVarints(b []byte) int {
+	count := 0
+	for _, c := range b {
+		if c < 0x80 {
+			count++
+		}
+	}
+	return count
+}
