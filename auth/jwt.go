@@ -1,0 +1,290 @@
+package auth
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/rsa"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/typedkit/kit"
+)
+
+// A VerificationKey is a key that verifies the signature of a JWT: an RSA
+// public key (RS*, PS*), an ECDSA public key (ES*), an Ed25519 public key
+// (EdDSA) or an HMAC secret (HS*).
+type VerificationKey interface {
+	*rsa.PublicKey | *ecdsa.PublicKey | ed25519.PublicKey | []byte
+}
+
+// StaticKey returns a key function that verifies every token with key. The
+// key's type must fit the algorithms the [Verifier] allows: a token whose
+// algorithm needs another type of key fails verification.
+func StaticKey[K VerificationKey](key K) jwt.Keyfunc {
+	return func(*jwt.Token) (any, error) { return key, nil }
+}
+
+// A VerifierOption configures a [Verifier]. Options are not generic.
+type VerifierOption func(*verifierConfig)
+
+type verifierConfig struct {
+	parser []jwt.ParserOption
+	realm  string
+}
+
+// Issuer makes a Verifier require the iss claim to be iss.
+func Issuer(iss string) VerifierOption {
+	return func(c *verifierConfig) { c.parser = append(c.parser, jwt.WithIssuer(iss)) }
+}
+
+// Audience makes a Verifier require the aud claim to hold one of the
+// audiences given. Set it: a token issued for another service is otherwise
+// accepted.
+func Audience(aud ...string) VerifierOption {
+	return func(c *verifierConfig) { c.parser = append(c.parser, jwt.WithAudience(aud...)) }
+}
+
+// Leeway makes a Verifier allow clocks to differ by up to d when it checks
+// the exp and nbf claims.
+func Leeway(d time.Duration) VerifierOption {
+	return func(c *verifierConfig) { c.parser = append(c.parser, jwt.WithLeeway(d)) }
+}
+
+// TimeFunc sets the clock a Verifier checks exp and nbf against. The
+// default is time.Now.
+func TimeFunc(now func() time.Time) VerifierOption {
+	return func(c *verifierConfig) { c.parser = append(c.parser, jwt.WithTimeFunc(now)) }
+}
+
+// Realm sets the realm of the Bearer challenge of a Verifier's errors.
+func Realm(realm string) VerifierOption {
+	return func(c *verifierConfig) { c.realm = realm }
+}
+
+// A Verifier checks bearer JWTs and decodes their claims into values of
+// type C, a pointer to a claims struct such as *jwt.RegisteredClaims or a
+// struct of one's own that embeds it. Build it with [NewVerifier] and share
+// it between the [Bearer] middlewares of a service. It is safe for
+// concurrent use.
+type Verifier[C jwt.Claims] struct {
+	parser    *jwt.Parser
+	keyFunc   jwt.Keyfunc
+	newClaims func() C
+	realm     string
+}
+
+// NewVerifier returns a Verifier that accepts tokens signed with one of the
+// algorithms (such as "RS256" or "EdDSA") by a key that keyFunc returns
+// (see [StaticKey]), that carry an exp claim in the future, an nbf claim,
+// if any, in the past, and the iss and aud the options require. Claims are
+// decoded into a new T; the Verifier's type argument C is *T:
+//
+//	v, err := auth.NewVerifier[jwt.RegisteredClaims]([]string{"RS256"}, auth.StaticKey(pub),
+//		auth.Issuer("https://issuer.example"), auth.Audience("users-api"))
+//
+// Only the algorithms listed are accepted, whatever a token's header says.
+// NewVerifier fails when none is listed, when one is unknown or "none", and
+// when HMAC algorithms are listed beside public-key ones, which would let a
+// public key be used as an HMAC secret.
+func NewVerifier[T any, C interface {
+	*T
+	jwt.Claims
+}](algorithms []string, keyFunc jwt.Keyfunc, opts ...VerifierOption) (*Verifier[C], error) {
+	if len(algorithms) == 0 {
+		return nil, errors.New("auth: no signing algorithm allowed")
+	}
+	if keyFunc == nil {
+		return nil, errors.New("auth: no key function")
+	}
+	var hmac, public bool
+	for _, alg := range algorithms {
+		switch m := jwt.GetSigningMethod(alg); m.(type) {
+		case nil:
+			return nil, fmt.Errorf("auth: unknown signing algorithm %q", alg)
+		case *jwt.SigningMethodHMAC:
+			hmac = true
+		default:
+			if m == jwt.SigningMethodNone {
+				return nil, errors.New(`auth: the signing algorithm "none" cannot be allowed`)
+			}
+			public = true
+		}
+	}
+	if hmac && public {
+		return nil, errors.New("auth: HMAC and public-key signing algorithms cannot be allowed together")
+	}
+	var cfg verifierConfig
+	for _, o := range opts {
+		o(&cfg)
+	}
+	parserOpts := append([]jwt.ParserOption{
+		jwt.WithValidMethods(algorithms),
+		jwt.WithExpirationRequired(),
+	}, cfg.parser...)
+	return &Verifier[C]{
+		parser:    jwt.NewParser(parserOpts...),
+		keyFunc:   keyFunc,
+		newClaims: func() C { return C(new(T)) },
+		realm:     cfg.realm,
+	}, nil
+}
+
+// errTokenRejected is the cause of a rejection jwt gave no reason for.
+var errTokenRejected = errors.New("token rejected")
+
+// reasons are the causes a rejected token's error is reduced to, most
+// telling first. They are jwt's sentinel errors, whose text holds nothing
+// of the token.
+var reasons = []error{
+	jwt.ErrTokenExpired,
+	jwt.ErrTokenNotValidYet,
+	jwt.ErrTokenUsedBeforeIssued,
+	jwt.ErrTokenInvalidAudience,
+	jwt.ErrTokenInvalidIssuer,
+	jwt.ErrTokenInvalidSubject,
+	jwt.ErrTokenRequiredClaimMissing,
+	jwt.ErrTokenSignatureInvalid,
+	jwt.ErrTokenMalformed,
+	jwt.ErrTokenUnverifiable,
+	jwt.ErrTokenInvalidClaims,
+}
+
+// Verify checks token and returns its claims. A token that fails any check
+// returns an [*Error] of code Unauthenticated with the Bearer challenge of
+// an invalid token (RFC 6750). Its public message is "token expired" or
+// "invalid token" and its cause the jwt sentinel error of the first check
+// that failed (jwt.ErrTokenExpired, jwt.ErrTokenInvalidAudience, …), so
+// errors.Is tells the reason while no part of the token is ever part of
+// the error.
+//
+// A *kit.Error with another code that the key function or the claims'
+// own Validate method returns is returned as it is: Unavailable when the
+// keys cannot be fetched, PermissionDenied for claims that authenticate
+// but do not permit.
+func (v *Verifier[C]) Verify(token string) (C, error) {
+	claims := v.newClaims()
+	if _, err := v.parser.ParseWithClaims(token, claims, v.keyFunc); err != nil {
+		var zero C
+		return zero, v.reject(err)
+	}
+	return claims, nil
+}
+
+func (v *Verifier[C]) reject(err error) error {
+	var ke *kit.Error
+	if errors.As(err, &ke) {
+		if code := ke.Code(); code != kit.Unauthenticated && code != kit.Unknown {
+			return ke
+		}
+	}
+	cause := errTokenRejected
+	for _, r := range reasons {
+		if errors.Is(err, r) {
+			cause = r
+			break
+		}
+	}
+	msg := "invalid token"
+	if cause == jwt.ErrTokenExpired {
+		msg = "token expired"
+	}
+	return &Error{
+		Err:       kit.WrapError(kit.Unauthenticated, cause, msg),
+		Challenge: challenge("Bearer", "realm", v.realm, "error", "invalid_token", "error_description", msg),
+	}
+}
+
+// missing returns the error of a call without a bearer token.
+func (v *Verifier[C]) missing() error {
+	return &Error{
+		Err:       kit.NewError(kit.Unauthenticated, "missing credentials"),
+		Challenge: challenge("Bearer", "realm", v.realm),
+	}
+}
+
+type claimsKey[C jwt.Claims] struct{}
+
+// ContextWithClaims returns a context that carries claims, as [Bearer] puts
+// them there.
+func ContextWithClaims[C jwt.Claims](ctx context.Context, claims C) context.Context {
+	return context.WithValue(ctx, claimsKey[C]{}, claims)
+}
+
+// ClaimsFrom returns the claims of type C that [Bearer] verified for the
+// call whose context this is:
+//
+//	claims, ok := auth.ClaimsFrom[*jwt.RegisteredClaims](ctx)
+func ClaimsFrom[C jwt.Claims](ctx context.Context) (C, bool) {
+	c, ok := ctx.Value(claimsKey[C]{}).(C)
+	return c, ok
+}
+
+// Bearer returns a middleware that admits calls with a bearer token (RFC
+// 6750) that v verifies, and puts its claims into the context
+// ([ClaimsFrom]). The Authorization comes from the context, where
+// [HTTPToContext] and [GRPCToContext] put it.
+//
+// A call without a bearer token fails with an [*Error] of code
+// Unauthenticated, message "missing credentials" and the challenge
+// `Bearer realm="<realm>"`; a call whose token v rejects fails with the
+// error of [Verifier.Verify]. Over httpx either is a 401 with that
+// WWW-Authenticate header, over grpcx the status Unauthenticated.
+func Bearer[Req, Resp any, C jwt.Claims](v *Verifier[C]) kit.Middleware[Req, Resp] {
+	return func(next kit.Endpoint[Req, Resp]) kit.Endpoint[Req, Resp] {
+		return func(ctx context.Context, req Req) (Resp, error) {
+			var zero Resp
+			token, ok := bearerToken(ctx)
+			if !ok {
+				return zero, v.missing()
+			}
+			claims, err := v.Verify(token)
+			if err != nil {
+				return zero, err
+			}
+			return next(ContextWithClaims(ctx, claims), req)
+		}
+	}
+}
+
+// bearerToken returns the token of a Bearer Authorization in the context.
+func bearerToken(ctx context.Context) (string, bool) {
+	v, ok := AuthorizationFrom(ctx)
+	if !ok {
+		return "", false
+	}
+	const prefix = "Bearer "
+	if len(v) < len(prefix) || !strings.EqualFold(v[:len(prefix)], prefix) {
+		return "", false
+	}
+	return strings.TrimSpace(v[len(prefix):]), true
+}
+
+// Authorize returns a middleware that admits the calls whose claims allow
+// admits, and fails the others with an [*Error] of code PermissionDenied
+// (403 over httpx). It goes inside [Bearer], which puts the claims into the
+// context; a call without claims of type C fails Unauthenticated. allow
+// sees the request, so a rule may depend on it:
+//
+//	auth.Authorize[UpdateUserRequest, User](func(_ context.Context, c *jwt.RegisteredClaims, req UpdateUserRequest) bool {
+//		return c.Subject == req.ID
+//	})
+func Authorize[Req, Resp any, C jwt.Claims](allow func(ctx context.Context, claims C, req Req) bool) kit.Middleware[Req, Resp] {
+	return func(next kit.Endpoint[Req, Resp]) kit.Endpoint[Req, Resp] {
+		return func(ctx context.Context, req Req) (Resp, error) {
+			var zero Resp
+			claims, ok := ClaimsFrom[C](ctx)
+			if !ok {
+				return zero, &Error{Err: kit.NewError(kit.Unauthenticated, "missing credentials"), Challenge: "Bearer"}
+			}
+			if !allow(ctx, claims, req) {
+				return zero, &Error{Err: kit.NewError(kit.PermissionDenied, "permission denied")}
+			}
+			return next(ctx, req)
+		}
+	}
+}

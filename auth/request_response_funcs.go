@@ -1,0 +1,94 @@
+package auth
+
+import (
+	"context"
+	"encoding/base64"
+	"net/http"
+
+	"google.golang.org/grpc/metadata"
+
+	"github.com/typedkit/kit/grpcx"
+	"github.com/typedkit/kit/httpx"
+)
+
+// MetadataKey is the gRPC metadata key of the credentials, the
+// counterpart of HTTP's Authorization header.
+const MetadataKey = "authorization"
+
+type authorizationKey struct{}
+
+// ContextWithAuthorization returns a context that carries the value of an
+// Authorization header, such as "Bearer <token>". The middlewares of this
+// package read it on a server; [ContextToHTTP] and [ContextToGRPC] send it
+// from a client.
+func ContextWithAuthorization(ctx context.Context, authorization string) context.Context {
+	return context.WithValue(ctx, authorizationKey{}, authorization)
+}
+
+// AuthorizationFrom returns the Authorization value the context carries.
+func AuthorizationFrom(ctx context.Context) (string, bool) {
+	v, ok := ctx.Value(authorizationKey{}).(string)
+	return v, ok && v != ""
+}
+
+// BearerAuthorization returns the Authorization value that presents token
+// with the Bearer scheme (RFC 6750).
+func BearerAuthorization(token string) string { return "Bearer " + token }
+
+// BasicAuthorization returns the Authorization value that presents the user
+// name and password with the Basic scheme (RFC 7617).
+func BasicAuthorization(user, password string) string {
+	return "Basic " + base64.StdEncoding.EncodeToString([]byte(user+":"+password))
+}
+
+// HTTPToContext returns an httpx server hook (for httpx.ServerBefore) that
+// puts the request's Authorization header into the context, where [Basic]
+// and [Bearer] look for it.
+func HTTPToContext() httpx.RequestFunc {
+	return func(ctx context.Context, r *http.Request) context.Context {
+		if v := r.Header.Get("Authorization"); v != "" {
+			return ContextWithAuthorization(ctx, v)
+		}
+		return ctx
+	}
+}
+
+// ContextToHTTP returns an httpx client hook (for httpx.ClientBefore) that
+// sets the Authorization header of the request to the value the context
+// carries ([ContextWithAuthorization]), if any.
+func ContextToHTTP() httpx.RequestFunc {
+	return func(ctx context.Context, r *http.Request) context.Context {
+		if v, ok := AuthorizationFrom(ctx); ok {
+			r.Header.Set("Authorization", v)
+		}
+		return ctx
+	}
+}
+
+// GRPCToContext returns a grpcx server hook (for grpcx.ServerBefore) that
+// puts the "authorization" metadata of the call into the context, where
+// [Basic] and [Bearer] look for it.
+func GRPCToContext() grpcx.ServerRequestFunc {
+	return func(ctx context.Context, md metadata.MD) context.Context {
+		if v := md.Get(MetadataKey); len(v) > 0 && v[0] != "" {
+			return ContextWithAuthorization(ctx, v[0])
+		}
+		return ctx
+	}
+}
+
+// ContextToGRPC returns a grpcx client hook (for grpcx.ClientBefore) that
+// sets the "authorization" metadata of the call to the value the context
+// carries, if any. Send credentials over gRPC only on a connection with
+// transport security.
+func ContextToGRPC() grpcx.ClientRequestFunc {
+	return func(ctx context.Context, md *metadata.MD) context.Context {
+		if v, ok := AuthorizationFrom(ctx); ok {
+			if *md == nil {
+				*md = metadata.MD{}
+			}
+			md.Set(MetadataKey, v)
+		}
+		return ctx
+	}
+}

@@ -1,0 +1,76 @@
+package observe
+
+import (
+	"go.opentelemetry.io/otel/attribute"
+	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
+
+	"github.com/typedkit/kit"
+)
+
+// statusNames are the values of rpc.response.status_code and error.type for
+// each kit code: the names gRPC gives its status codes, which kit's codes
+// share.
+var statusNames = [...]string{
+	kit.OK:                 "OK",
+	kit.Canceled:           "CANCELLED",
+	kit.Unknown:            "UNKNOWN",
+	kit.InvalidArgument:    "INVALID_ARGUMENT",
+	kit.DeadlineExceeded:   "DEADLINE_EXCEEDED",
+	kit.NotFound:           "NOT_FOUND",
+	kit.AlreadyExists:      "ALREADY_EXISTS",
+	kit.PermissionDenied:   "PERMISSION_DENIED",
+	kit.ResourceExhausted:  "RESOURCE_EXHAUSTED",
+	kit.FailedPrecondition: "FAILED_PRECONDITION",
+	kit.Aborted:            "ABORTED",
+	kit.OutOfRange:         "OUT_OF_RANGE",
+	kit.Unimplemented:      "UNIMPLEMENTED",
+	kit.Internal:           "INTERNAL",
+	kit.Unavailable:        "UNAVAILABLE",
+	kit.DataLoss:           "DATA_LOSS",
+	kit.Unauthenticated:    "UNAUTHENTICATED",
+}
+
+const numCodes = len(statusNames)
+
+// codeIndex returns the index of code in the per-code tables: the code
+// itself, or Unknown's for a code kit does not define.
+func codeIndex(code kit.Code) int {
+	if int(code) < numCodes {
+		return int(code)
+	}
+	return int(kit.Unknown)
+}
+
+// StatusName returns the value the middlewares of this package give the
+// rpc.response.status_code and error.type attributes for code: gRPC's name
+// for the status code of the same number ("OK", "NOT_FOUND", "CANCELLED",
+// "UNAUTHENTICATED"). A code kit does not define is "UNKNOWN".
+func StatusName(code kit.Code) string { return statusNames[codeIndex(code)] }
+
+// callAttrs returns the attributes every measurement and span of a call
+// carries: the method, and the transport when it is known.
+func callAttrs(name, transport string) []attribute.KeyValue {
+	attrs := []attribute.KeyValue{semconv.RPCMethod(name)}
+	if transport != "" {
+		attrs = append(attrs, semconv.RPCSystemNameKey.String(transport))
+	}
+	return attrs
+}
+
+// resultAttrs returns the attributes of a call's outcome: its status code
+// and, for a failure, its error type.
+func resultAttrs(code kit.Code) []attribute.KeyValue {
+	name := StatusName(code)
+	if code == kit.OK {
+		return []attribute.KeyValue{semconv.RPCResponseStatusCode(name)}
+	}
+	return []attribute.KeyValue{semconv.RPCResponseStatusCode(name), semconv.ErrorTypeKey.String(name)}
+}
+
+// transportName returns the rpc.system.name of the transport slot t.
+func (c *config) transportName(t transport) string {
+	if t == transportConfigured {
+		return c.transport
+	}
+	return transportNames[t]
+}

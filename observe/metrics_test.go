@@ -1,0 +1,163 @@
+package observe_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/otel/metric"
+	metricnoop "go.opentelemetry.io/otel/metric/noop"
+	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
+	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
+	"go.opentelemetry.io/otel/semconv/v1.43.0/rpcconv"
+
+	"github.com/typedkit/kit"
+	"github.com/typedkit/kit/observe"
+)
+
+func TestMetricsByOutcome(t *testing.T) {
+	tests := []struct {
+		name   string
+		req    sumReq
+		status string
+		panics bool
+	}{
+		{"ok", sumReq{B: "x"}, "OK", false},
+		{"kit error", codeReq(kit.NotFound), "NOT_FOUND", false},
+		{"unauthenticated", codeReq(kit.Unauthenticated), "UNAUTHENTICATED", false},
+		{"plain error is unknown", sumReq{B: "plain"}, "UNKNOWN", false},
+		{"context canceled", sumReq{B: "canceled"}, "CANCELLED", false},
+		{"undefined code is unknown", sumReq{B: "code:99"}, "UNKNOWN", false},
+		{"panic is internal", sumReq{B: "panic"}, "INTERNAL", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			mp, reader := newMeter(t)
+			ep := observe.Metrics[sumReq, sumResp]("Test/Sum", observe.WithMeterProvider(mp))(echo)
+			if tt.panics {
+				assert.PanicsWithValue(t, "secret panic", func() { _, _ = ep(context.Background(), tt.req) })
+			} else {
+				_, _ = ep(context.Background(), tt.req)
+			}
+			rm := collect(t, reader)
+
+			method, status := "rpc.method=Test/Sum", "rpc.response.status_code="+tt.status
+			assert.Equal(t, map[string]int64{method: 1}, points(rm, observe.ServerRequests))
+			errorType := ""
+			if tt.status != "OK" {
+				errorType = "error.type=" + tt.status
+				assert.Equal(t, map[string]int64{key(method, status): 1}, points(rm, observe.ServerErrors))
+			} else {
+				assert.Empty(t, points(rm, observe.ServerErrors))
+			}
+			assert.Equal(t, map[string]int64{key(method, status, errorType): 1}, points(rm, observe.ServerDuration))
+		})
+	}
+}
+
+func TestMetricsInstruments(t *testing.T) {
+	tests := []struct {
+		name                       string
+		opts                       []observe.Option
+		duration, requests, errors string
+		system                     string
+	}{
+		{"server", nil, observe.ServerDuration, observe.ServerRequests, observe.ServerErrors, ""},
+		{"client with transport", []observe.Option{observe.AsClient(), observe.WithTransport(observe.TransportGRPC)},
+			observe.ClientDuration, observe.ClientRequests, observe.ClientErrors, "rpc.system.name=grpc"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			mp, reader := newMeter(t)
+			ep := observe.Metrics[sumReq, sumResp]("Test/Sum", append(tt.opts, observe.WithMeterProvider(mp))...)(echo)
+			for range 3 {
+				_, _ = ep(context.Background(), sumReq{B: "x"})
+			}
+			_, _ = ep(context.Background(), codeReq(kit.Unavailable))
+			rm := collect(t, reader)
+
+			require.Len(t, rm.ScopeMetrics, 1)
+			assert.Equal(t, observe.ScopeName, rm.ScopeMetrics[0].Scope.Name)
+			assert.Equal(t, semconv.SchemaURL, rm.ScopeMetrics[0].Scope.SchemaURL)
+
+			d, ok := instrument(rm, tt.duration)
+			require.True(t, ok)
+			assert.Equal(t, "s", d.Unit)
+			method := "rpc.method=Test/Sum"
+			unavailable := "rpc.response.status_code=UNAVAILABLE"
+			assert.Equal(t, map[string]int64{
+				key(method, tt.system, "rpc.response.status_code=OK"):         3,
+				key(method, tt.system, unavailable, "error.type=UNAVAILABLE"): 1,
+			}, points(rm, tt.duration))
+			assert.Equal(t, map[string]int64{key(method, tt.system): 4}, points(rm, tt.requests))
+			assert.Equal(t, map[string]int64{key(method, tt.system, unavailable): 1}, points(rm, tt.errors))
+		})
+	}
+}
+
+// The names of the duration histograms are the semantic conventions'.
+func TestDurationNamesAreSemconv(t *testing.T) {
+	assert.Equal(t, rpcconv.ServerCallDuration{}.Name(), observe.ServerDuration)
+	assert.Equal(t, rpcconv.ClientCallDuration{}.Name(), observe.ClientDuration)
+}
+
+func TestStatusName(t *testing.T) {
+	tests := []struct {
+		code kit.Code
+		want string
+	}{
+		{kit.OK, "OK"},
+		{kit.Canceled, "CANCELLED"},
+		{kit.InvalidArgument, "INVALID_ARGUMENT"},
+		{kit.DeadlineExceeded, "DEADLINE_EXCEEDED"},
+		{kit.PermissionDenied, "PERMISSION_DENIED"},
+		{kit.Unauthenticated, "UNAUTHENTICATED"},
+		{kit.Code(99), "UNKNOWN"},
+	}
+	for _, tt := range tests {
+		assert.Equal(t, tt.want, observe.StatusName(tt.code), tt.code.String())
+	}
+	for _, c := range kit.Codes() {
+		assert.NotEmpty(t, observe.StatusName(c), "every kit code has a name")
+	}
+}
+
+// A call measured with a no-op meter provider, or with the SDK, allocates
+// nothing of the middleware's own.
+func TestMetricsAllocations(t *testing.T) {
+	mp, _ := newMeter(t)
+	tests := []struct {
+		name string
+		opts []observe.Option
+	}{
+		{"noop", []observe.Option{observe.WithMeterProvider(metricnoop.NewMeterProvider())}},
+		{"sdk", []observe.Option{observe.WithMeterProvider(mp)}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ep := observe.Metrics[sumReq, sumResp]("Test/Sum", tt.opts...)(echo)
+			ctx := context.Background()
+			req := sumReq{B: "x"}
+			_, _ = ep(ctx, req)
+			assert.Zero(t, testing.AllocsPerRun(100, func() { _, _ = ep(ctx, req) }))
+		})
+	}
+}
+
+// Metrics measures calls whose instruments a view drops without reading
+// them, and with a no-op provider returns the endpoint unchanged.
+func TestMetricsDisabled(t *testing.T) {
+	reader := sdkmetric.NewManualReader()
+	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader),
+		sdkmetric.WithView(sdkmetric.NewView(sdkmetric.Instrument{Name: "*"}, sdkmetric.Stream{Aggregation: sdkmetric.AggregationDrop{}})))
+	t.Cleanup(func() { _ = mp.Shutdown(context.Background()) })
+	for _, p := range []metric.MeterProvider{mp, metricnoop.NewMeterProvider()} {
+		ep := observe.Metrics[sumReq, sumResp]("Test/Sum", observe.WithMeterProvider(p))(echo)
+		resp, err := ep(context.Background(), sumReq{B: "x"})
+		require.NoError(t, err)
+		assert.Equal(t, "x", resp.C)
+	}
+	rm := collect(t, reader)
+	assert.Empty(t, rm.ScopeMetrics)
+}
