@@ -27,10 +27,19 @@ type {{ .Response.Name }} struct {
 }
 {{ end }}
 // Make{{ .Name }}Endpoint returns the endpoint that calls svc.{{ .Name }}.
+{{- if .Validates }}
+// Requests are checked by their Validate method first (kit.Validate).
+{{- end }}
 func Make{{ .Name }}Endpoint(svc {{ $.Name }}) {{ $kit }}.Endpoint[{{ reqType . }}, {{ respType . }}] {
+{{- if .Validates }}
+	return {{ $kit }}.Validate({{ $kit }}.Endpoint[{{ reqType . }}, {{ respType . }}](func(ctx {{ $ctx }}.Context, req {{ reqType . }}) ({{ respType . }}, error) {
+		{{ callService . }}
+	}))
+{{- else }}
 	return func(ctx {{ $ctx }}.Context, req {{ reqType . }}) ({{ respType . }}, error) {
 		{{ callService . }}
 	}
+{{- end }}
 }
 {{ end }}
 // Endpoints holds one typed endpoint per method of {{ .Name }}. It

@@ -1,6 +1,7 @@
 package codegen
 
 import (
+	"errors"
 	"fmt"
 	"go/ast"
 	"go/token"
@@ -61,6 +62,9 @@ type Method struct {
 	QueryBindings []*Binding
 	// Body reports whether the request is read from a JSON body.
 	Body bool
+	// Validates reports a request type with a Validate() error method:
+	// the endpoint checks requests with kit.Validate.
+	Validates bool
 }
 
 // Var is a parameter or a result of a method.
@@ -171,14 +175,31 @@ func load(abs, typeName string, overlay map[string][]byte) (*Service, error) {
 		return nil, fmt.Errorf("load %s: want one package, found %d", abs, len(pkgs))
 	}
 	pkg := pkgs[0]
-	if len(pkg.Errors) > 0 {
-		msgs := make([]string, 0, len(pkg.Errors))
-		for _, e := range pkg.Errors {
-			msgs = append(msgs, e.Error())
-		}
-		return nil, fmt.Errorf("package %s does not type-check:\n\t%s", pkg.PkgPath, strings.Join(msgs, "\n\t"))
+	if pkg.Types == nil {
+		return nil, typeCheckError(pkg)
 	}
-	return build(pkg, abs, typeName)
+	// Other files of the package may use what the generator declares
+	// (they are read as empty); that is no reason to stop, as long as the
+	// interface and the types of its methods check.
+	svc, err := build(pkg, abs, typeName)
+	var invalid *invalidTypeError
+	if len(pkg.Errors) > 0 && (errors.As(err, &invalid) || (err != nil && pkg.Types.Scope().Lookup(typeName) == nil)) {
+		return nil, typeCheckError(pkg)
+	}
+	return svc, err
+}
+
+// invalidTypeError reports a type that did not type-check.
+type invalidTypeError struct{ what string }
+
+func (e *invalidTypeError) Error() string { return e.what + " does not type-check" }
+
+func typeCheckError(pkg *packages.Package) error {
+	msgs := make([]string, 0, len(pkg.Errors))
+	for _, e := range pkg.Errors {
+		msgs = append(msgs, e.Error())
+	}
+	return fmt.Errorf("package %s does not type-check:\n\t%s", pkg.PkgPath, strings.Join(msgs, "\n\t"))
 }
 
 // packageClause returns the package name a Go file declares.
@@ -359,6 +380,9 @@ func (s *Service) method(pkg *packages.Package, f *types.Func, doc methodDoc) (*
 	for i := 1; i < params.Len(); i++ {
 		p := params.At(i)
 		if err := s.checkType(p.Type(), "parameter "+describe(p.Name(), i)); err != nil {
+			if _, ok := err.(*invalidTypeError); ok {
+				return nil, err
+			}
 			return nil, fail(err.Error(), "use a type that encodes to JSON and is exported or declared in this package")
 		}
 		m.Params = append(m.Params, &Var{Name: p.Name(), Type: p.Type()})
@@ -366,6 +390,9 @@ func (s *Service) method(pkg *packages.Package, f *types.Func, doc methodDoc) (*
 	for i := 0; i < results.Len()-1; i++ {
 		r := results.At(i)
 		if err := s.checkType(r.Type(), "result "+describe(r.Name(), i)); err != nil {
+			if _, ok := err.(*invalidTypeError); ok {
+				return nil, err
+			}
 			return nil, fail(err.Error(), "use a type that encodes to JSON and is exported or declared in this package")
 		}
 		m.Results = append(m.Results, &Var{Name: r.Name(), Type: r.Type()})
@@ -390,6 +417,10 @@ func (s *Service) method(pkg *packages.Package, f *types.Func, doc methodDoc) (*
 			fields = append(fields, fd)
 		}
 		m.Request = &Message{Name: m.Name + "Request", Fields: fields}
+	}
+
+	if !m.Request.Generated() {
+		m.Validates = implementsValidator(m.Request.Type)
 	}
 
 	// The response.
@@ -432,6 +463,14 @@ func (s *Service) method(pkg *packages.Package, f *types.Func, doc methodDoc) (*
 		return nil, fail(err.Error(), "")
 	}
 	return m, nil
+}
+
+// implementsValidator reports whether t has the method Validate() error.
+func implementsValidator(t types.Type) bool {
+	errType := types.Universe.Lookup("error").Type()
+	sig := types.NewSignatureType(nil, nil, nil, nil, types.NewTuple(types.NewVar(0, nil, "", errType)), false)
+	validator := types.NewInterfaceType([]*types.Func{types.NewFunc(0, nil, "Validate", sig)}, nil).Complete()
+	return types.Implements(t, validator)
 }
 
 func describe(name string, i int) string {
@@ -544,6 +583,8 @@ func (s *Service) walkUnder(t types.Type, what string, seen map[types.Type]bool)
 		return fmt.Errorf("%s is or holds a func, which cannot cross the wire", what)
 	case *types.Basic:
 		switch {
+		case u.Kind() == types.Invalid:
+			return &invalidTypeError{what: what}
 		case u.Info()&types.IsComplex != 0:
 			return fmt.Errorf("%s is or holds a complex number, which JSON cannot carry", what)
 		case u.Kind() == types.UnsafePointer:

@@ -30,6 +30,13 @@ func NewStore() *Store {
 // MaxPageSize is the most users ListUsers returns at once.
 const MaxPageSize = 100
 
+// Validate checks the request's fields; kit.Validate calls it before the
+// endpoint runs.
+func (r CreateUserRequest) Validate() error { return validate(r.Name, r.Email) }
+
+// Validate checks the request's fields.
+func (r UpdateUserRequest) Validate() error { return validate(r.Name, r.Email) }
+
 func validate(name, email string) error {
 	var vs []kit.FieldViolation
 	if strings.TrimSpace(name) == "" {
@@ -46,7 +53,7 @@ func validate(name, email string) error {
 
 // CreateUser implements UserService.
 func (s *Store) CreateUser(_ context.Context, req CreateUserRequest) (User, error) {
-	if err := validate(req.Name, req.Email); err != nil {
+	if err := req.Validate(); err != nil {
 		return User{}, err
 	}
 	s.mu.Lock()
@@ -75,7 +82,7 @@ func (s *Store) GetUser(_ context.Context, id string) (User, error) {
 
 // UpdateUser implements UserService.
 func (s *Store) UpdateUser(_ context.Context, req UpdateUserRequest) (User, error) {
-	if err := validate(req.Name, req.Email); err != nil {
+	if err := req.Validate(); err != nil {
 		return User{}, err
 	}
 	s.mu.Lock()

@@ -9,10 +9,11 @@ import (
 )
 
 // MakeCreateUserEndpoint returns the endpoint that calls svc.CreateUser.
+// Requests are checked by their Validate method first (kit.Validate).
 func MakeCreateUserEndpoint(svc UserService) kit.Endpoint[CreateUserRequest, User] {
-	return func(ctx context.Context, req CreateUserRequest) (User, error) {
+	return kit.Validate(kit.Endpoint[CreateUserRequest, User](func(ctx context.Context, req CreateUserRequest) (User, error) {
 		return svc.CreateUser(ctx, req)
-	}
+	}))
 }
 
 // GetUserRequest is the request of UserService.GetUser.
@@ -28,10 +29,11 @@ func MakeGetUserEndpoint(svc UserService) kit.Endpoint[GetUserRequest, User] {
 }
 
 // MakeUpdateUserEndpoint returns the endpoint that calls svc.UpdateUser.
+// Requests are checked by their Validate method first (kit.Validate).
 func MakeUpdateUserEndpoint(svc UserService) kit.Endpoint[UpdateUserRequest, User] {
-	return func(ctx context.Context, req UpdateUserRequest) (User, error) {
+	return kit.Validate(kit.Endpoint[UpdateUserRequest, User](func(ctx context.Context, req UpdateUserRequest) (User, error) {
 		return svc.UpdateUser(ctx, req)
-	}
+	}))
 }
 
 // DeleteUserRequest is the request of UserService.DeleteUser.

@@ -22,6 +22,9 @@ type Account struct {
 	private int
 }
 
+// Validate checks an account.
+func (a Account) Validate() error { return nil }
+
 // Query is a request struct read from the query string.
 type Query struct {
 	Org      string        `json:"org"`

@@ -12,17 +12,19 @@ import (
 )
 
 // MakeStructArgEndpoint returns the endpoint that calls svc.StructArg.
+// Requests are checked by their Validate method first (kit.Validate).
 func MakeStructArgEndpoint(svc Shapes) kit.Endpoint[Account, Account] {
-	return func(ctx context.Context, req Account) (Account, error) {
+	return kit.Validate(kit.Endpoint[Account, Account](func(ctx context.Context, req Account) (Account, error) {
 		return svc.StructArg(ctx, req)
-	}
+	}))
 }
 
 // MakePointerArgEndpoint returns the endpoint that calls svc.PointerArg.
+// Requests are checked by their Validate method first (kit.Validate).
 func MakePointerArgEndpoint(svc Shapes) kit.Endpoint[*Account, *Account] {
-	return func(ctx context.Context, req *Account) (*Account, error) {
+	return kit.Validate(kit.Endpoint[*Account, *Account](func(ctx context.Context, req *Account) (*Account, error) {
 		return svc.PointerArg(ctx, req)
-	}
+	}))
 }
 
 // ParamsRequest is the request of Shapes.Params.
