@@ -48,8 +48,8 @@ func cases() map[string]All {
 		"maps": {MapSS: map[string]string{"b": "2", "a": "", "": "0"}, MapIS: map[int32]string{-1: "m", 3: "t"},
 			MapSM: map[string]Inner{"x": {Name: "x"}, "y": {}}, MapBI: map[bool]int64{true: 1, false: 0},
 			MapUP: map[uint64]*Inner{1: {N: 1}, 0: {}}},
-		"times": {When: when, WhenPtr: &before, Dur: -90*time.Second - 5},
-		"enum":  {Level: LevelLow},
+		"times":                            {When: when, WhenPtr: &before, Dur: -90*time.Second - 5},
+		"enum":                             {Level: LevelLow},
 		"optional zero values are present": {OptI: ptr[int64](0), OptS: ptr(""), OptB: ptr(false)},
 		"optional values":                  {OptI: ptr[int64](-7), OptS: ptr("s"), OptB: ptr(true)},
 	}
