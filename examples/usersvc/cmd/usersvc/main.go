@@ -1,0 +1,152 @@
+// Command usersvc serves the example user service over HTTP and gRPC, with
+// logging, panic recovery, a timeout, a rate limit and an adaptive circuit
+// breaker around every endpoint.
+//
+//	go run ./examples/usersvc/cmd/usersvc
+//	curl -s localhost:8080/users -H 'Content-Type: application/json' -d '{"name":"Ada","email":"ada@example.com"}'
+//
+// With -consul.addr it registers itself in Consul with a health check on
+// /readyz, and deregisters on SIGINT or SIGTERM before it drains.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"golang.org/x/time/rate"
+	"google.golang.org/grpc"
+
+	"github.com/typedkit/kit"
+	"github.com/typedkit/kit/breaker"
+	"github.com/typedkit/kit/examples/usersvc"
+	"github.com/typedkit/kit/grpcx"
+	"github.com/typedkit/kit/httpx"
+	"github.com/typedkit/kit/limit"
+)
+
+func main() {
+	if err := run(context.Background(), os.Args[1:], os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "usersvc:", err)
+		os.Exit(1)
+	}
+}
+
+type config struct {
+	httpAddr, grpcAddr, consulAddr, name string
+	timeout, drain                       time.Duration
+	rps                                  float64
+	burst                                int
+}
+
+func parseFlags(args []string) (config, error) {
+	var c config
+	fs := flag.NewFlagSet("usersvc", flag.ContinueOnError)
+	fs.StringVar(&c.httpAddr, "http.addr", "127.0.0.1:8080", "HTTP listen address")
+	fs.StringVar(&c.grpcAddr, "grpc.addr", "127.0.0.1:8081", "gRPC listen address (empty: no gRPC)")
+	fs.StringVar(&c.consulAddr, "consul.addr", "", "Consul agent address, such as 127.0.0.1:8500 (empty: no registration)")
+	fs.StringVar(&c.name, "service.name", "usersvc", "service name in Consul")
+	fs.DurationVar(&c.timeout, "timeout", 5*time.Second, "deadline of each call")
+	fs.DurationVar(&c.drain, "drain", 10*time.Second, "longest wait for in-flight calls at shutdown")
+	fs.Float64Var(&c.rps, "rate", 1000, "calls per second allowed for each endpoint")
+	fs.IntVar(&c.burst, "burst", 200, "burst of calls allowed above the rate")
+	return c, fs.Parse(args)
+}
+
+// standard is the middleware stack of every endpoint, outermost first:
+// logging sees every outcome, recovery turns panics into Internal errors,
+// the limiter and the breaker reject before any work, and the timeout
+// bounds the work itself.
+func standard[Req, Resp any](logger *slog.Logger, name string, c config) []kit.Middleware[Req, Resp] {
+	return []kit.Middleware[Req, Resp]{
+		kit.Logging[Req, Resp](logger, name),
+		kit.Recover[Req, Resp](logger),
+		limit.Erroring[Req, Resp](rate.NewLimiter(rate.Limit(c.rps), c.burst)),
+		breaker.Adaptive[Req, Resp](),
+		kit.Timeout[Req, Resp](c.timeout),
+	}
+}
+
+func middlewares(logger *slog.Logger, c config) usersvc.Middlewares {
+	return usersvc.Middlewares{
+		CreateUser: standard[usersvc.CreateUserRequest, usersvc.User](logger, "CreateUser", c),
+		GetUser:    standard[usersvc.GetUserRequest, usersvc.User](logger, "GetUser", c),
+		UpdateUser: standard[usersvc.UpdateUserRequest, usersvc.User](logger, "UpdateUser", c),
+		DeleteUser: standard[usersvc.DeleteUserRequest, usersvc.DeleteUserResponse](logger, "DeleteUser", c),
+		ListUsers:  standard[usersvc.ListUsersRequest, usersvc.ListUsersResponse](logger, "ListUsers", c),
+	}
+}
+
+func run(ctx context.Context, args []string, logOut *os.File) error {
+	c, err := parseFlags(args)
+	if err != nil {
+		return err
+	}
+	logger := slog.New(slog.NewTextHandler(logOut, nil))
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	endpoints := usersvc.NewEndpoints(usersvc.NewStore(), middlewares(logger, c))
+	errorHandler := kit.LogServerFaults(logger)
+
+	mux := http.NewServeMux()
+	usersvc.RegisterHTTP(mux, endpoints, httpx.ServerErrorHandler(errorHandler))
+	var draining atomic.Bool
+	mux.HandleFunc("GET /livez", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) {
+		if draining.Load() {
+			http.Error(w, "draining", http.StatusServiceUnavailable)
+			return
+		}
+		_, _ = w.Write([]byte("ok\n"))
+	})
+
+	httpLis, err := net.Listen("tcp", c.httpAddr)
+	if err != nil {
+		return err
+	}
+	httpSrv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	errc := make(chan error, 2)
+	go func() { errc <- httpSrv.Serve(httpLis) }()
+	logger.Info("serving HTTP", "addr", httpLis.Addr().String())
+
+	var grpcSrv *grpc.Server
+	if c.grpcAddr != "" {
+		grpcLis, err := net.Listen("tcp", c.grpcAddr)
+		if err != nil {
+			return err
+		}
+		grpcSrv = grpc.NewServer()
+		usersvc.RegisterGRPC(grpcSrv, endpoints, grpcx.ServerErrorHandler(errorHandler))
+		grpcx.RegisterHealth(grpcSrv, usersvc.GRPCServiceName)
+		go func() { errc <- grpcSrv.Serve(grpcLis) }()
+		logger.Info("serving gRPC", "addr", grpcLis.Addr().String())
+	}
+
+	select {
+	case <-ctx.Done():
+	case err := <-errc:
+		return err
+	}
+	logger.Info("shutting down", "drain", c.drain)
+	draining.Store(true)
+	drainCtx, cancel := context.WithTimeout(context.Background(), c.drain)
+	defer cancel()
+	if grpcSrv != nil {
+		go func() { <-drainCtx.Done(); grpcSrv.Stop() }()
+		grpcSrv.GracefulStop()
+	}
+	if err := httpSrv.Shutdown(drainCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
