@@ -7,7 +7,7 @@ CONSUL_BIN     := $(CACHE_DIR)/consul-$(CONSUL_VERSION)
 export GOTOOLCHAIN := local
 export TYPEDKIT_CONSUL := $(CONSUL_BIN)
 
-.PHONY: test consul lint generate bench demo
+.PHONY: test consul lint generate check-generate fuzz bench-smoke run demo protoc
 
 ## test: build the Consul agent if it is not cached, then run every test with the race detector.
 test: consul
@@ -27,6 +27,34 @@ lint:
 	go vet ./...
 	go tool -modfile=internal/tools/go.mod staticcheck ./...
 
-## demo: run the demo program.
+## run: serve the example user service on 127.0.0.1:8080 (HTTP) and :8081 (gRPC).
+run:
+	go run ./examples/usersvc/cmd/usersvc
+
+## demo: run the core demo program.
 demo:
 	go run ./examples/quickstart
+
+## protoc: install protoc from Debian's packages if it is missing (go generate needs it).
+protoc:
+	@command -v protoc >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq protobuf-compiler libprotobuf-dev >/dev/null; }
+
+## generate: regenerate every generated file (kitgen output, protoc output).
+generate: protoc
+	go generate ./...
+
+## check-generate: fail if go generate changes a committed file.
+check-generate: generate
+	@git diff --exit-code --stat || { echo "go generate changed committed files: run make generate and commit"; exit 1; }
+	@test -z "$$(git status --porcelain --untracked-files=all | grep -v '^ M')" || { git status --short; echo "go generate made new files"; exit 1; }
+
+FUZZTIME ?= 10s
+## fuzz: run every fuzz target for FUZZTIME.
+fuzz:
+	go test -run '^$$' -fuzz '^FuzzDecodeJSONRequest$$' -fuzztime $(FUZZTIME) ./httpx
+	go test -run '^$$' -fuzz '^FuzzParseHTTPAnnotation$$' -fuzztime $(FUZZTIME) ./codegen
+	go test -run '^$$' -fuzz '^FuzzUnmarshal$$' -fuzztime $(FUZZTIME) ./internal/interop
+
+## bench-smoke: run every benchmark once, as CI does.
+bench-smoke:
+	go test -run '^$$' -bench . -benchtime 1x ./...
