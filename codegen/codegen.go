@@ -71,6 +71,14 @@ type Options struct {
 	// <type>_http_gen.go, <type>_grpc_gen.go, <type>.proto and
 	// <type>.kit.lock, with the type's name in snake case.
 	EndpointsFile, HTTPFile, GRPCFile, ProtoFile, LockFile string
+	// OpenAPIFile names the OpenAPI document written with the HTTP
+	// transport; by default <type>.openapi.json.
+	OpenAPIFile string
+	// OpenAPIVersion is the document's info.version; by default "1.0.0".
+	OpenAPIVersion string
+	// Security is the security scheme the document declares for every
+	// operation: "bearer", "basic", or "" for none.
+	Security string
 }
 
 func (o *Options) defaults() {
@@ -90,6 +98,12 @@ func (o *Options) defaults() {
 	if o.LockFile == "" {
 		o.LockFile = base + ".kit.lock"
 	}
+	if o.OpenAPIFile == "" {
+		o.OpenAPIFile = base + ".openapi.json"
+	}
+	if o.OpenAPIVersion == "" {
+		o.OpenAPIVersion = "1.0.0"
+	}
 }
 
 // files returns the names of every file the options may write.
@@ -104,7 +118,7 @@ func Generate(opts Options) (map[string][]byte, error) {
 			return nil, fmt.Errorf("output file %q must be a file name ending in _gen.go", name)
 		}
 	}
-	for _, name := range []string{opts.ProtoFile, opts.LockFile} {
+	for _, name := range []string{opts.ProtoFile, opts.LockFile, opts.OpenAPIFile} {
 		if strings.ContainsRune(name, filepath.Separator) {
 			return nil, fmt.Errorf("output file %q must be a file name", name)
 		}
@@ -118,7 +132,12 @@ func Generate(opts Options) (map[string][]byte, error) {
 		return nil, err
 	}
 	if opts.HTTP {
-		if files[opts.HTTPFile], err = renderHTTP(svc); err != nil {
+		doc, err := renderOpenAPI(svc, opts.OpenAPIVersion, opts.Security)
+		if err != nil {
+			return nil, err
+		}
+		files[opts.OpenAPIFile] = doc
+		if files[opts.HTTPFile], err = renderHTTP(svc, doc); err != nil {
 			return nil, err
 		}
 	}
@@ -154,11 +173,11 @@ func Write(opts Options) ([]string, error) {
 		return nil, err
 	}
 	var written []string
-	for _, name := range append(opts.files(), opts.ProtoFile, opts.LockFile) {
+	for _, name := range append(opts.files(), opts.ProtoFile, opts.LockFile, opts.OpenAPIFile) {
 		path := filepath.Join(opts.Dir, name)
 		data, ok := files[name]
 		old, readErr := os.ReadFile(path)
-		if readErr == nil && !strings.HasPrefix(string(old), generatedHeader) && !strings.HasPrefix(string(old), lockHeader) {
+		if readErr == nil && !strings.HasPrefix(string(old), generatedHeader) && !strings.HasPrefix(string(old), lockHeader) && !isGeneratedOpenAPI(old) {
 			return written, fmt.Errorf("%s exists and was not written by kitgen; not overwriting it", path)
 		}
 		if !ok {
@@ -182,6 +201,13 @@ func Write(opts Options) ([]string, error) {
 		written = append(written, path)
 	}
 	return written, nil
+}
+
+// isGeneratedOpenAPI reports an OpenAPI document kitgen wrote: JSON cannot
+// carry the generated-code header, so the document is recognised by its
+// shape.
+func isGeneratedOpenAPI(data []byte) bool {
+	return strings.HasPrefix(string(data), "{\n  \"components\"")
 }
 
 // snake turns UserService into user_service.

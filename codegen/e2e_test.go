@@ -244,7 +244,7 @@ func TestEndToEnd(t *testing.T) {
 	}
 	written, err := Write(Options{Dir: mod, Type: "Notes", HTTP: true})
 	require.NoError(t, err)
-	require.Len(t, written, 2)
+	require.Len(t, written, 3) // endpoints, HTTP, OpenAPI
 	run("vet", "./...")
 	out := run("test", "-count=1", "./...")
 	require.Contains(t, out, "ok")

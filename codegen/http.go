@@ -2,6 +2,7 @@ package codegen
 
 import (
 	"fmt"
+	"strconv"
 	"go/types"
 	"strings"
 	"text/template"
@@ -25,12 +26,21 @@ func NewHTTPHandler(e Endpoints, opts ...{{ $httpx }}.ServerOption) {{ $http }}.
 	return mux
 }
 
-// RegisterHTTP registers the routes of {{ .Name }}'s endpoints on mux.
+// RegisterHTTP registers the routes of {{ .Name }}'s endpoints on mux, and
+// GET /openapi.json, which serves their OpenAPI 3.1 description.
 func RegisterHTTP(mux *{{ $http }}.ServeMux, e Endpoints, opts ...{{ $httpx }}.ServerOption) {
+	mux.HandleFunc("GET /openapi.json", func(w {{ $http }}.ResponseWriter, _ *{{ $http }}.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(OpenAPIDocument))
+	})
 {{- range .Methods }}
 	mux.Handle({{ quote .Route.Pattern }}, {{ $httpx }}.NewServer(e.{{ .Name }}Endpoint, decode{{ .Name }}HTTPRequest, {{ $httpx }}.EncodeJSONResponse[{{ respType . }}], opts...))
 {{- end }}
 }
+
+// OpenAPIDocument is the OpenAPI 3.1 description of the HTTP routes of
+// {{ .Name }}, as GET /openapi.json serves it.
+const OpenAPIDocument = {{ openAPIDoc }}
 
 // NewHTTPClient returns a {{ .Name }} that calls the server at base, such
 // as "http://localhost:8080", through the routes of [NewHTTPHandler].
@@ -110,9 +120,10 @@ func encode{{ .Name }}HTTPRequest(ctx {{ $ctx }}.Context, r *{{ $http }}.Request
 `
 
 // renderHTTP renders the HTTP handler, client and their codecs.
-func renderHTTP(svc *Service) ([]byte, error) {
+func renderHTTP(svc *Service, openAPI []byte) ([]byte, error) {
 	return render(svc, "http", httpTemplate, svc, func(fi *fileImports) template.FuncMap {
 		return template.FuncMap{
+			"openAPIDoc": func() string { return strconv.Quote(string(openAPI)) },
 			"methodName": func(m string) string { return m[:1] + strings.ToLower(m[1:]) },
 			"elemType": func(m *Method) string {
 				return fi.typ(types.Unalias(m.Request.Type).Underlying().(*types.Pointer).Elem())

@@ -625,7 +625,8 @@ func isTimeType(n *types.Named) bool {
 // checkNames rejects names the generator would declare that the package
 // declares already.
 func (s *Service) checkNames(pkg *packages.Package) error {
-	names := []string{"Endpoints", "Middlewares", "NewEndpoints", "NewHTTPHandler", "RegisterHTTP", "NewHTTPClient"}
+	names := []string{"Endpoints", "Middlewares", "NewEndpoints", "NewHTTPHandler", "RegisterHTTP", "NewHTTPClient", "NewHTTPClientEndpoints",
+		"OpenAPIDocument", "RegisterGRPC", "NewGRPCClient", "NewGRPCClientEndpoints", "GRPCServiceName"}
 	for _, m := range s.Methods {
 		names = append(names, "Make"+m.Name+"Endpoint")
 		if m.Request.Generated() {

@@ -39,6 +39,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	grpcOut := fs.String("grpc-out", "", "file for the gRPC service, client and wire codecs (default <type>_grpc_gen.go)")
 	protoOut := fs.String("proto-out", "", "file for the .proto description (default <type>.proto)")
 	lockOut := fs.String("lock", "", "file of the locked protobuf field numbers; commit it (default <type>.kit.lock)")
+	openAPIOut := fs.String("openapi-out", "", "file for the OpenAPI 3.1 document of the HTTP routes (default <type>.openapi.json)")
+	openAPIVersion := fs.String("openapi-version", "1.0.0", "info.version of the OpenAPI document")
+	security := fs.String("security", "", "security scheme the OpenAPI document declares: bearer, basic, or empty for none")
 	quiet := fs.Bool("q", false, "print nothing on success")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, `usage: kitgen -type Name [flags]
@@ -69,7 +72,8 @@ Flags:
 		return 2
 	}
 	opts := codegen.Options{Dir: *dir, Type: *typ, ProtoPackage: *protoPkg,
-		EndpointsFile: *endpointsOut, HTTPFile: *httpOut, GRPCFile: *grpcOut, ProtoFile: *protoOut, LockFile: *lockOut}
+		EndpointsFile: *endpointsOut, HTTPFile: *httpOut, GRPCFile: *grpcOut, ProtoFile: *protoOut, LockFile: *lockOut,
+		OpenAPIFile: *openAPIOut, OpenAPIVersion: *openAPIVersion, Security: *security}
 	for _, t := range strings.Split(*transports, ",") {
 		switch strings.TrimSpace(t) {
 		case "http":
