@@ -127,6 +127,13 @@ func Generate(opts Options) (map[string][]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	return generate(svc, opts)
+}
+
+// generate renders the files of a loaded service.
+func generate(svc *Service, opts Options) (map[string][]byte, error) {
+	opts.defaults()
+	var err error
 	files := map[string][]byte{}
 	if files[opts.EndpointsFile], err = renderEndpoints(svc); err != nil {
 		return nil, err

@@ -2,8 +2,8 @@ package codegen
 
 import (
 	"fmt"
-	"strconv"
 	"go/types"
+	"strconv"
 	"strings"
 	"text/template"
 )

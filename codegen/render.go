@@ -21,7 +21,10 @@ const (
 // fileImports names the packages one generated file imports, so that no
 // import name collides with another or with a name the package declares.
 type fileImports struct {
-	self     *types.Package
+	self *types.Package
+	// paths gives packages an import path other than their own: the
+	// service package of an interface file loaded on its own.
+	paths    map[*types.Package]string
 	reserved map[string]bool
 	byPath   map[string]string
 	taken    map[string]bool
@@ -56,6 +59,9 @@ func (fi *fileImports) name(path, pkgName string) string {
 func (fi *fileImports) qualifier(p *types.Package) string {
 	if p.Path() == fi.self.Path() {
 		return ""
+	}
+	if path, ok := fi.paths[p]; ok {
+		return fi.name(path, p.Name())
 	}
 	return fi.name(p.Path(), p.Name())
 }
@@ -103,7 +109,13 @@ func boolCmp(a, b bool) int {
 
 // render executes a template for svc and returns the gofmt'ed file.
 func render(svc *Service, name, text string, data any, extra func(*fileImports) template.FuncMap) ([]byte, error) {
-	fi := newFileImports(svc)
+	return renderFile(svc, newFileImports(svc), generatedHeader+"\n\n", svc.Pkg.Name(), name, text, data, extra)
+}
+
+// renderFile executes a template for a file of package pkgName whose
+// imports fi names, below head (the generated-code header, or a doc
+// comment).
+func renderFile(svc *Service, fi *fileImports, head, pkgName, name, text string, data any, extra func(*fileImports) template.FuncMap) ([]byte, error) {
 	funcs := template.FuncMap{
 		"typ": fi.typ,
 		"imp": func(path string) string { return fi.name(path, path[strings.LastIndex(path, "/")+1:]) },
@@ -141,8 +153,8 @@ func render(svc *Service, name, text string, data any, extra func(*fileImports) 
 		return nil, err
 	}
 	var out bytes.Buffer
-	out.WriteString(generatedHeader + "\n\n")
-	fmt.Fprintf(&out, "package %s\n\n", svc.Pkg.Name())
+	out.WriteString(head)
+	fmt.Fprintf(&out, "package %s\n\n", pkgName)
 	if len(fi.byPath) > 0 {
 		out.WriteString(fi.block())
 	}

@@ -28,6 +28,9 @@ func main() {
 }
 
 func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 && args[0] == "new" {
+		return runNew(args[1:], stdout, stderr)
+	}
 	fs := flag.NewFlagSet("kitgen", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	typ := fs.String("type", "", "name of the service interface (required)")
@@ -45,6 +48,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	quiet := fs.Bool("q", false, "print nothing on success")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, `usage: kitgen -type Name [flags]
+       kitgen new -idl file.go -out dir -import module/path -service Name [-protocols http,grpc]
 
 kitgen reads the Go interface Name in the package of -dir and writes its
 typed glue into that package: request and response types, endpoints, an
@@ -95,6 +99,72 @@ Flags:
 		for _, f := range written {
 			fmt.Fprintf(stdout, "kitgen: wrote %s\n", f)
 		}
+	}
+	return 0
+}
+
+func runNew(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("kitgen new", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var opts codegen.NewOptions
+	fs.StringVar(&opts.IDL, "idl", "", "Go file that declares the service interface and its types (required)")
+	fs.StringVar(&opts.Out, "out", "", "directory of the new module; must not exist or be empty (required)")
+	fs.StringVar(&opts.Import, "import", "", "module path of the new module, such as example.com/usersvc (required)")
+	fs.StringVar(&opts.Service, "service", "", "name of the interface in the -idl file (required)")
+	protocols := fs.String("protocols", "http", "comma-separated transports to serve: http, grpc")
+	fs.StringVar(&opts.Replace, "replace", "", "path of a local typedkit checkout for the new module's replace directive")
+	fs.BoolVar(&opts.Add, "add", false, "write into an existing -out only the files it lacks")
+	quiet := fs.Bool("q", false, "print nothing on success")
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, `usage: kitgen new -idl file.go -out dir -import module/path -service Name [flags]
+
+kitgen new creates a module that serves the interface Name of the -idl file:
+go.mod, the service package (the interface file with its go:generate line,
+an implementation whose methods answer Unimplemented, the generated glue),
+cmd/<name>/main.go with the standard middleware, health endpoints, graceful
+shutdown and Consul registration, and a README. Then:
+
+	cd dir && go mod tidy && go run ./cmd/<name>
+
+The interface file, the implementation, main.go and the README are yours;
+kitgen writes them once and never again.
+
+Flags:
+`)
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if err == flag.ErrHelp {
+			return 0
+		}
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fs.Usage()
+		return 2
+	}
+	for _, p := range strings.Split(*protocols, ",") {
+		switch strings.TrimSpace(p) {
+		case "http":
+			opts.HTTP = true
+		case "grpc":
+			opts.GRPC = true
+		case "":
+		default:
+			fmt.Fprintf(stderr, "kitgen new: unknown protocol %q: want http or grpc\n", p)
+			return 2
+		}
+	}
+	written, err := codegen.New(opts)
+	if err != nil {
+		fmt.Fprintf(stderr, "kitgen new: %v\n", err)
+		return 1
+	}
+	if !*quiet {
+		for _, f := range written {
+			fmt.Fprintf(stdout, "kitgen: wrote %s\n", f)
+		}
+		fmt.Fprintf(stdout, "next: cd %s && go mod tidy && go run ./cmd/%s\n", opts.Out, strings.ToLower(opts.Service))
 	}
 	return 0
 }

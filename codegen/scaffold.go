@@ -1,0 +1,565 @@
+package codegen
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"go/ast"
+	"go/format"
+	"go/parser"
+	"go/token"
+	"go/types"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"text/template"
+
+	"golang.org/x/tools/go/packages"
+)
+
+// NewOptions says what `kitgen new` scaffolds.
+type NewOptions struct {
+	// IDL is the Go file that declares the service interface and its
+	// types.
+	IDL string
+	// Out is the directory of the new module. It must not exist or be
+	// empty, unless Add is set.
+	Out string
+	// Import is the new module's path, such as example.com/usersvc.
+	Import string
+	// Service is the name of the interface in IDL.
+	Service string
+	// HTTP and GRPC say which transports the service serves.
+	HTTP, GRPC bool
+	// Replace, when set, points the module's typedkit requirement at a
+	// local checkout of typedkit (a replace directive).
+	Replace string
+	// Add writes into an existing Out the files that are not there yet,
+	// and never touches the others.
+	Add bool
+}
+
+// kitModule is typedkit's module path.
+const kitModule = "github.com/typedkit/kit"
+
+// New scaffolds a runnable service module from an interface file: go.mod;
+// the service package holding the interface file with its go:generate
+// line, an implementation whose methods answer Unimplemented, and the
+// generated glue; cmd/<service>/main.go serving the endpoints with the
+// standard middleware, health endpoints and graceful shutdown; and a
+// README. The implementation, main.go, README and the interface file are
+// the user's: New writes them once and never again. On any error New
+// writes nothing. It returns the paths it wrote.
+func New(opts NewOptions) ([]string, error) {
+	if err := opts.check(); err != nil {
+		return nil, err
+	}
+	svc, src, err := loadFile(opts.IDL, opts.Service)
+	if err != nil {
+		return nil, err
+	}
+	pkgName := svc.Pkg.Name()
+	if pkgName == "main" {
+		return nil, &Error{Pos: token.Position{Filename: opts.IDL, Line: 1}, Message: "the interface file's package is main",
+			Hint: "name the package after the service, such as package " + strings.ToLower(opts.Service)}
+	}
+	pkgPath := opts.Import + "/" + pkgName
+	files := map[string][]byte{}
+
+	files["go.mod"] = goMod(opts)
+	if opts.Replace != "" {
+		if sum, err := os.ReadFile(filepath.Join(opts.Replace, "go.sum")); err == nil {
+			files["go.sum"] = sum
+		}
+	}
+	if files[filepath.Join(pkgName, "service.go")], err = withGenerateLine(src, svc, opts); err != nil {
+		return nil, err
+	}
+	implName := "Service"
+	if svc.scope.Lookup(implName) != nil || svc.scope.Lookup("New"+implName) != nil {
+		implName = opts.Service + "Impl"
+	}
+	if files[filepath.Join(pkgName, "service_impl.go")], err = renderImpl(svc, implName); err != nil {
+		return nil, err
+	}
+	cmdName := strings.ToLower(opts.Service)
+	if files[filepath.Join("cmd", cmdName, "main.go")], err = renderMain(svc, opts, pkgPath, implName); err != nil {
+		return nil, err
+	}
+	files["README.md"] = scaffoldReadme(opts, pkgName, cmdName)
+
+	gen := Options{Type: opts.Service, HTTP: opts.HTTP, GRPC: opts.GRPC, Dir: filepath.Join(opts.Out, pkgName)}
+	generated, err := generate(svc, gen)
+	if err != nil {
+		return nil, err
+	}
+	for name, data := range generated {
+		files[filepath.Join(pkgName, name)] = data
+	}
+	return writeTree(opts.Out, files, opts.Add)
+}
+
+func (o *NewOptions) check() error {
+	var missing []string
+	for flag, v := range map[string]string{"-idl": o.IDL, "-out": o.Out, "-import": o.Import, "-service": o.Service} {
+		if v == "" {
+			missing = append(missing, flag)
+		}
+	}
+	if len(missing) > 0 {
+		slices.Sort(missing)
+		return fmt.Errorf("missing %s", strings.Join(missing, ", "))
+	}
+	if !o.HTTP && !o.GRPC {
+		return errors.New("-protocols names no transport: want http, grpc or both")
+	}
+	if strings.ContainsAny(o.Import, " \t\\") || strings.HasPrefix(o.Import, "/") || strings.HasSuffix(o.Import, "/") {
+		return fmt.Errorf("-import %q is not a module path", o.Import)
+	}
+	entries, err := os.ReadDir(o.Out)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+	case err != nil:
+		return err
+	case len(entries) > 0 && !o.Add:
+		return fmt.Errorf("%s is not empty; choose a new directory, or pass -add to write only the files it lacks", o.Out)
+	}
+	if o.Replace != "" {
+		abs, err := filepath.Abs(o.Replace)
+		if err != nil {
+			return err
+		}
+		if _, err := os.Stat(filepath.Join(abs, "go.mod")); err != nil {
+			return fmt.Errorf("-replace %s: no typedkit checkout there (no go.mod)", o.Replace)
+		}
+		o.Replace = abs
+	}
+	return nil
+}
+
+// loadFile loads one Go file as a package on its own and builds the model
+// of its interface.
+func loadFile(path, typeName string) (*Service, []byte, error) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	src, err := os.ReadFile(abs)
+	if err != nil {
+		return nil, nil, err
+	}
+	cfg := &packages.Config{
+		Mode: packages.NeedName | packages.NeedFiles | packages.NeedSyntax | packages.NeedTypes | packages.NeedTypesInfo,
+		Dir:  filepath.Dir(abs),
+		// The file is read on its own, outside any module it may sit in.
+		Env: append(os.Environ(), "GO111MODULE=off", "GOFLAGS="),
+	}
+	pkgs, err := packages.Load(cfg, "file="+abs)
+	if err != nil {
+		return nil, nil, fmt.Errorf("load %s: %w", path, err)
+	}
+	if len(pkgs) != 1 || pkgs[0].Types == nil {
+		return nil, nil, fmt.Errorf("load %s: not a Go file", path)
+	}
+	pkg := pkgs[0]
+	svc, err := build(pkg, filepath.Dir(abs), typeName)
+	if err != nil {
+		if len(pkg.Errors) > 0 {
+			return nil, nil, typeCheckError(pkg)
+		}
+		return nil, nil, err
+	}
+	if len(pkg.Errors) > 0 {
+		return nil, nil, typeCheckError(pkg)
+	}
+	return svc, src, nil
+}
+
+func goMod(opts NewOptions) []byte {
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "module %s\n\ngo 1.26.7\n", opts.Import)
+	if opts.Replace != "" {
+		fmt.Fprintf(&b, "\nrequire %s v0.0.0\n\nreplace %s => %s\n", kitModule, kitModule, opts.Replace)
+	}
+	return b.Bytes()
+}
+
+// withGenerateLine returns the interface file with the go:generate line
+// that runs kitgen, above the interface's declaration.
+func withGenerateLine(src []byte, svc *Service, opts NewOptions) ([]byte, error) {
+	transports := []string{}
+	if opts.HTTP {
+		transports = append(transports, "http")
+	}
+	if opts.GRPC {
+		transports = append(transports, "grpc")
+	}
+	line := fmt.Sprintf("//go:generate go run %s/codegen/cmd/kitgen -type %s -transports %s\n", kitModule, opts.Service, strings.Join(transports, ","))
+	if bytes.Contains(src, []byte("codegen/cmd/kitgen")) {
+		return src, nil
+	}
+	fset := token.NewFileSet()
+	f, err := parser.ParseFile(fset, "", src, parser.ParseComments)
+	if err != nil {
+		return nil, err
+	}
+	insertAt := -1
+	for _, decl := range f.Decls {
+		gd, ok := decl.(*ast.GenDecl)
+		if !ok || gd.Tok != token.TYPE {
+			continue
+		}
+		for _, spec := range gd.Specs {
+			if spec.(*ast.TypeSpec).Name.Name == svc.Name {
+				pos := gd.Pos()
+				if gd.Doc != nil {
+					pos = gd.Doc.Pos()
+				}
+				insertAt = fset.Position(pos).Offset
+			}
+		}
+	}
+	if insertAt < 0 {
+		return nil, fmt.Errorf("no declaration of %s in the interface file", svc.Name)
+	}
+	out := append(append(append([]byte{}, src[:insertAt]...), line...), src[insertAt:]...)
+	return format.Source(out)
+}
+
+// zeroValue is a literal of the zero value of t.
+func zeroValue(t types.Type, typ func(types.Type) string) string {
+	switch u := t.Underlying().(type) {
+	case *types.Basic:
+		switch {
+		case u.Info()&types.IsBoolean != 0:
+			return "false"
+		case u.Info()&types.IsString != 0:
+			if _, named := types.Unalias(t).(*types.Named); named {
+				return typ(t) + "(\"\")"
+			}
+			return `""`
+		case u.Info()&types.IsNumeric != 0:
+			if _, named := types.Unalias(t).(*types.Named); named {
+				return typ(t) + "(0)"
+			}
+			return "0"
+		}
+	case *types.Pointer, *types.Slice, *types.Map, *types.Interface, *types.Chan, *types.Signature:
+		return "nil"
+	case *types.Struct:
+		if _, named := types.Unalias(t).(*types.Named); named {
+			return typ(t) + "{}"
+		}
+	}
+	return "*new(" + typ(t) + ")"
+}
+
+const implTemplate = `
+{{- $kit := imp "github.com/typedkit/kit" -}}
+// {{ .Impl }} implements {{ .Svc.Name }}. Each method answers Unimplemented
+// (HTTP 501, gRPC Unimplemented) until it is written. This file is yours:
+// kitgen never writes it again.
+type {{ .Impl }} struct{}
+
+// New{{ .Impl }} returns a {{ .Impl }}.
+func New{{ .Impl }}() *{{ .Impl }} { return &{{ .Impl }}{} }
+
+var _ {{ .Svc.Name }} = (*{{ .Impl }})(nil)
+{{ range .Svc.Methods }}
+// {{ .Name }} implements {{ $.Svc.Name }}.
+func (s *{{ $.Impl }}) {{ .Name }}({{ signature . }}) {
+	return {{ zeros . }}{{ $kit }}.NewError({{ $kit }}.Unimplemented, {{ quote (print .Name " is not implemented") }})
+}
+{{ end }}`
+
+// renderImpl renders the user's implementation file.
+func renderImpl(svc *Service, implName string) ([]byte, error) {
+	data := struct {
+		Svc  *Service
+		Impl string
+	}{svc, implName}
+	src, err := render(svc, "impl", implTemplate, data, func(fi *fileImports) template.FuncMap {
+		return template.FuncMap{
+			"zeros": func(m *Method) string {
+				var b strings.Builder
+				for _, r := range m.Results {
+					b.WriteString(zeroValue(r.Type, fi.typ) + ", ")
+				}
+				return b.String()
+			},
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	return bytes.Replace(src, []byte(generatedHeader+"\n\n"), nil, 1), nil
+}
+
+const mainTemplate = `
+{{- $kit := imp "github.com/typedkit/kit" -}}
+{{- $svc := imp .PkgPath -}}
+{{- $http := imp "net/http" -}}
+{{- $ctx := imp "context" -}}
+{{- $errors := imp "errors" -}}
+{{- $flag := imp "flag" -}}
+{{- $fmt := imp "fmt" -}}
+{{- $slog := imp "log/slog" -}}
+{{- $net := imp "net" -}}
+{{- $os := imp "os" -}}
+{{- $signal := imp "os/signal" -}}
+{{- $syscall := imp "syscall" -}}
+{{- $time := imp "time" -}}
+{{- $rate := imp "golang.org/x/time/rate" -}}
+{{- $breaker := imp "github.com/typedkit/kit/breaker" -}}
+{{- $consul := imp "github.com/typedkit/kit/discovery/consul" -}}
+{{- $httpx := imp "github.com/typedkit/kit/httpx" -}}
+{{- $limit := imp "github.com/typedkit/kit/limit" -}}
+func main() {
+	if err := run(); err != nil {
+		{{ $fmt }}.Fprintln({{ $os }}.Stderr, "{{ .Cmd }}:", err)
+		{{ $os }}.Exit(1)
+	}
+}
+
+// standard is the middleware stack of every endpoint, outermost first:
+// logging sees every outcome, recovery turns panics into Internal errors,
+// the limiter and the breaker reject before any work, and the timeout
+// bounds the work itself.
+func standard[Req, Resp any](logger *{{ $slog }}.Logger, name string, timeout {{ $time }}.Duration, limiter *{{ $rate }}.Limiter) []{{ $kit }}.Middleware[Req, Resp] {
+	return []{{ $kit }}.Middleware[Req, Resp]{
+		{{ $kit }}.Logging[Req, Resp](logger, name),
+		{{ $kit }}.Recover[Req, Resp](logger),
+		{{ $limit }}.Erroring[Req, Resp](limiter),
+		{{ $breaker }}.Adaptive[Req, Resp](),
+		{{ $kit }}.Timeout[Req, Resp](timeout),
+	}
+}
+
+func run() error {
+	httpAddr := {{ $flag }}.String("http.addr", "127.0.0.1:8080", "HTTP listen address{{ if not .HTTP }} (health endpoints){{ end }}")
+{{- if .GRPC }}
+	grpcAddr := {{ $flag }}.String("grpc.addr", "127.0.0.1:8081", "gRPC listen address")
+{{- end }}
+	consulAddr := {{ $flag }}.String("consul.addr", "", "Consul agent address, such as 127.0.0.1:8500 (empty: no registration)")
+	timeout := {{ $flag }}.Duration("timeout", 5*{{ $time }}.Second, "deadline of each call")
+	rps := {{ $flag }}.Float64("rate", 1000, "calls per second allowed")
+	drain := {{ $flag }}.Duration("drain", 10*{{ $time }}.Second, "longest wait for in-flight calls at shutdown")
+	{{ $flag }}.Parse()
+
+	logger := {{ $slog }}.New({{ $slog }}.NewTextHandler({{ $os }}.Stderr, nil))
+	ctx, stop := {{ $signal }}.NotifyContext({{ $ctx }}.Background(), {{ $os }}.Interrupt, {{ $syscall }}.SIGTERM)
+	defer stop()
+
+	limiter := {{ $rate }}.NewLimiter({{ $rate }}.Limit(*rps), int(*rps)/5+1)
+	endpoints := {{ $svc }}.NewEndpoints({{ $svc }}.New{{ .Impl }}(), {{ $svc }}.Middlewares{
+{{- range .Svc.Methods }}
+		{{ .Name }}: standard[{{ reqType . }}, {{ respType . }}](logger, {{ quote .Name }}, *timeout, limiter),
+{{- end }}
+	})
+
+	health := {{ $httpx }}.NewHealth()
+	mux := {{ $http }}.NewServeMux()
+	health.Register(mux)
+{{- if .HTTP }}
+	{{ $svc }}.RegisterHTTP(mux, endpoints, {{ $httpx }}.ServerErrorHandler({{ $kit }}.LogServerFaults(logger)))
+{{- end }}
+	httpLis, err := {{ $net }}.Listen("tcp", *httpAddr)
+	if err != nil {
+		return err
+	}
+	logger.Info("serving HTTP", "addr", httpLis.Addr().String())
+	errc := make(chan error, 2)
+	go func() {
+		errc <- {{ $httpx }}.Serve(ctx, &{{ $http }}.Server{Handler: mux, ReadHeaderTimeout: 10 * {{ $time }}.Second}, httpLis,
+			{{ $httpx }}.ServeHealth(health), {{ $httpx }}.ServeDrainTimeout(*drain))
+	}()
+{{- if .GRPC }}
+{{- $grpc := imp "google.golang.org/grpc" }}
+{{- $grpcx := imp "github.com/typedkit/kit/grpcx" }}
+
+	grpcLis, err := {{ $net }}.Listen("tcp", *grpcAddr)
+	if err != nil {
+		return err
+	}
+	grpcServer := {{ $grpc }}.NewServer()
+	{{ $svc }}.RegisterGRPC(grpcServer, endpoints, {{ $grpcx }}.ServerErrorHandler({{ $kit }}.LogServerFaults(logger)))
+	{{ $grpcx }}.RegisterHealthChecks(ctx, grpcServer, health, {{ $svc }}.GRPCServiceName)
+	logger.Info("serving gRPC", "addr", grpcLis.Addr().String())
+	go func() { errc <- {{ $grpcx }}.Serve(ctx, grpcServer, grpcLis, {{ $grpcx }}.ServeDrainTimeout(*drain)) }()
+{{- end }}
+
+	if *consulAddr != "" {
+		tcp := httpLis.Addr().(*{{ $net }}.TCPAddr)
+		reg, err := {{ $consul }}.NewRegistrar({{ $consul }}.Registration{
+			Address: *consulAddr,
+			ID:      {{ $fmt }}.Sprintf("{{ .Cmd }}-%s", httpLis.Addr()),
+			Name:    "{{ .Cmd }}",
+			Host:    tcp.IP.String(),
+			Port:    tcp.Port,
+			Check:   {{ $consul }}.HTTPCheck("http://"+httpLis.Addr().String()+"/readyz", 2*{{ $time }}.Second),
+		})
+		if err != nil {
+			return err
+		}
+		if err := reg.Register(ctx); err != nil {
+			return err
+		}
+		defer func() { _ = reg.Deregister({{ $ctx }}.Background()) }()
+		logger.Info("registered in Consul", "consul", *consulAddr)
+	}
+
+	var first error
+	for range {{ if .GRPC }}2{{ else }}1{{ end }} {
+		if err := <-errc; err != nil && first == nil {
+			first = err
+			stop()
+		}
+	}
+	if first != nil && !{{ $errors }}.Is(first, {{ $ctx }}.Canceled) {
+		return first
+	}
+	return nil
+}
+`
+
+// renderMain renders the user's cmd/<service>/main.go.
+func renderMain(svc *Service, opts NewOptions, pkgPath, implName string) ([]byte, error) {
+	fi := newFileImports(svc)
+	fi.self = types.NewPackage(pkgPath+"/cmd/main", "main")
+	fi.paths = map[*types.Package]string{svc.Pkg: pkgPath}
+	for _, n := range []string{"standard", "run", "main", "httpAddr", "grpcAddr", "consulAddr", "timeout", "rps", "drain",
+		"logger", "stop", "limiter", "endpoints", "health", "httpLis", "grpcLis", "grpcServer", "errc", "reg", "tcp", "first"} {
+		fi.reserved[n] = true
+	}
+	cmd := strings.ToLower(opts.Service)
+	transports := "HTTP"
+	switch {
+	case opts.HTTP && opts.GRPC:
+		transports = "HTTP and gRPC"
+	case opts.GRPC:
+		transports = "gRPC"
+	}
+	head := fmt.Sprintf(`// Command %s serves %s over %s.
+//
+// Every endpoint has logging, panic recovery, a rate limit, an adaptive
+// circuit breaker and a timeout; /livez and /readyz report health; SIGINT
+// or SIGTERM drains in-flight calls and stops. This file is yours: kitgen
+// never writes it again.
+`, cmd, svc.Name, transports)
+	data := struct {
+		Svc           *Service
+		PkgPath, Impl string
+		Cmd           string
+		HTTP, GRPC    bool
+	}{svc, pkgPath, implName, cmd, opts.HTTP, opts.GRPC}
+	qualified := func(msg *Message) string {
+		if msg.Generated() {
+			return fi.name(pkgPath, svc.Pkg.Name()) + "." + msg.Name
+		}
+		return fi.typ(msg.Type)
+	}
+	return renderFile(svc, fi, head, "main", "main", mainTemplate, data, func(*fileImports) template.FuncMap {
+		return template.FuncMap{
+			"reqType":  func(m *Method) string { return qualified(m.Request) },
+			"respType": func(m *Method) string { return qualified(m.Response) },
+		}
+	})
+}
+
+// scaffoldReadme is the README of a new module.
+func scaffoldReadme(opts NewOptions, pkgName, cmd string) []byte {
+	var b bytes.Buffer
+	data := struct {
+		Service, Pkg, Cmd, Kit string
+		HTTP, GRPC             bool
+	}{opts.Service, pkgName, cmd, kitModule, opts.HTTP, opts.GRPC}
+	_ = template.Must(template.New("readme").Parse(readmeTemplate)).Execute(&b, data)
+	return b.Bytes()
+}
+
+const readmeTemplate = `# {{ .Service }}
+
+A service built with typedkit ({{ .Kit }}). Its interface is in
+` + "`{{ .Pkg }}/service.go`" + `; the implementation goes in ` + "`{{ .Pkg }}/service_impl.go`" + `.
+
+` + "```sh" + `
+go mod tidy
+go run ./cmd/{{ .Cmd }}      # HTTP on 127.0.0.1:8080{{ if .GRPC }}, gRPC on 127.0.0.1:8081{{ end }}
+go generate ./...     # after changing the interface: rewrite the *_gen.go files
+` + "```" + `
+{{ if .HTTP }}
+Every method answers 501 Not Implemented until you write it:
+
+` + "```sh" + `
+curl -s localhost:8080/readyz
+curl -s localhost:8080/openapi.json
+` + "```" + `
+{{ end }}
+` + "`{{ .Pkg }}/service.go`, `{{ .Pkg }}/service_impl.go`, `cmd/{{ .Cmd }}/main.go`" + ` and this README
+are yours: kitgen writes them once. The ` + "`*_gen.go`" + ` files{{ if .GRPC }}, the .proto file{{ end }}{{ if .HTTP }}
+and the OpenAPI document{{ end }} belong to kitgen and are rewritten by ` + "`go generate`" + `.{{ if .GRPC }}
+Commit the .kit.lock file: it keeps the protobuf field numbers stable.{{ end }}
+
+Flags: -http.addr,{{ if .GRPC }} -grpc.addr,{{ end }} -consul.addr (register in Consul with a check on
+/readyz), -timeout, -rate, -drain.
+`
+
+// writeTree writes files under dir, all or nothing: into a staging
+// directory beside dir that is then renamed. With add, dir may exist and
+// only the files it lacks are written.
+func writeTree(dir string, files map[string][]byte, add bool) ([]string, error) {
+	names := make([]string, 0, len(files))
+	for name := range files {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	if add {
+		if _, err := os.Stat(dir); err == nil {
+			var written []string
+			for _, name := range names {
+				path := filepath.Join(dir, name)
+				if _, err := os.Stat(path); err == nil {
+					continue
+				}
+				if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+					return written, err
+				}
+				if err := os.WriteFile(path, files[name], 0o644); err != nil {
+					return written, err
+				}
+				written = append(written, path)
+			}
+			return written, nil
+		}
+	}
+	parent := filepath.Dir(filepath.Clean(dir))
+	if err := os.MkdirAll(parent, 0o755); err != nil {
+		return nil, err
+	}
+	stage, err := os.MkdirTemp(parent, ".kitgen-new-*")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(stage)
+	for _, name := range names {
+		path := filepath.Join(stage, name)
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			return nil, err
+		}
+		if err := os.WriteFile(path, files[name], 0o644); err != nil {
+			return nil, err
+		}
+	}
+	if err := os.Remove(dir); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return nil, err // not empty any more
+	}
+	if err := os.Rename(stage, dir); err != nil {
+		return nil, err
+	}
+	written := make([]string, len(names))
+	for i, name := range names {
+		written[i] = filepath.Join(dir, name)
+	}
+	return written, nil
+}
