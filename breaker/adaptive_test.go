@@ -1,0 +1,432 @@
+package breaker_test
+
+import (
+	"context"
+	"errors"
+	"math"
+	"math/rand/v2"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/typedkit/kit"
+	"github.com/typedkit/kit/breaker"
+)
+
+// fakeClock is a clock that moves only when told to.
+type fakeClock struct{ ns atomic.Int64 }
+
+func (c *fakeClock) now() time.Time          { return time.Unix(0, c.ns.Load()) }
+func (c *fakeClock) advance(d time.Duration) { c.ns.Add(int64(d)) }
+
+// model computes what Adaptive should do from its own count of requests
+// (including rejected ones) and accepts.
+type model struct {
+	k                 float64
+	min               int
+	requests, accepts int
+}
+
+// p returns the probability with which the next call is rejected.
+func (m *model) p() float64 {
+	if m.requests < m.min {
+		return 0
+	}
+	return max(0, (float64(m.requests)-m.k*float64(m.accepts))/float64(m.requests+1))
+}
+
+func (m *model) record(accepted bool) {
+	m.requests++
+	if accepted {
+		m.accepts++
+	}
+}
+
+// backend is an endpoint that fails as fail says and counts its calls.
+type backend struct {
+	calls atomic.Int64
+	fail  func() error
+}
+
+func (b *backend) endpoint(context.Context, int) (int, error) {
+	b.calls.Add(1)
+	if err := b.fail(); err != nil {
+		return 0, err
+	}
+	return 1, nil
+}
+
+// failRatio returns a fail func that fails a fraction ratio of calls, in an
+// order fixed by seed.
+func failRatio(ratio float64, seed uint64) func() error {
+	rng := rand.New(rand.NewPCG(seed, 0))
+	return func() error {
+		if rng.Float64() < ratio {
+			return errUnavailable
+		}
+		return nil
+	}
+}
+
+func TestAdaptiveFollowsFormulaExactly(t *testing.T) {
+	// With a random source that always returns u, a call is rejected
+	// exactly when the formula's probability exceeds u, so every decision
+	// can be checked.
+	for _, k := range []float64{1, 1.5, 2, 3} {
+		for _, ratio := range []float64{0.2, 0.5, 0.7, 0.9, 1} {
+			for _, u := range []float64{0, 0.3, 0.9} {
+				var clock fakeClock
+				b := &backend{fail: failRatio(ratio, 1)}
+				ep := breaker.Adaptive[int, int](
+					breaker.WithK(k),
+					breaker.WithClock(clock.now),
+					breaker.WithRand(func() float64 { return u }),
+				)(b.endpoint)
+				m := model{k: k, min: 20}
+				for i := range 2000 {
+					p := m.p()
+					calls := b.calls.Load()
+					_, err := ep(context.Background(), i)
+					rejected := errors.Is(err, breaker.ErrOpen)
+					require.Equal(t, p > u, rejected, "K=%v ratio=%v u=%v call %d: p=%v", k, ratio, u, i, p)
+					require.Equal(t, rejected, b.calls.Load() == calls, "a rejected call does not reach the endpoint")
+					m.record(err == nil)
+				}
+			}
+		}
+	}
+}
+
+func TestAdaptiveRejectionRate(t *testing.T) {
+	// With a real random source, the number of rejections is within a few
+	// standard deviations of the sum of the formula's probabilities.
+	tests := []struct {
+		k, ratio float64
+	}{
+		{2, 0.1}, {2, 0.4}, {2, 0.6}, {2, 0.9}, {2, 1},
+		{1.5, 0.5}, {3, 0.8}, {1, 0.2},
+	}
+	for _, tt := range tests {
+		var clock fakeClock
+		rng := rand.New(rand.NewPCG(7, 11))
+		b := &backend{fail: failRatio(tt.ratio, 3)}
+		ep := breaker.Adaptive[int, int](
+			breaker.WithK(tt.k),
+			breaker.WithClock(clock.now),
+			breaker.WithRand(rng.Float64),
+		)(b.endpoint)
+		m := model{k: tt.k, min: 20}
+		var expected, variance float64
+		rejections := 0
+		for i := range 5000 {
+			p := m.p()
+			expected += p
+			variance += p * (1 - p)
+			_, err := ep(context.Background(), i)
+			if errors.Is(err, breaker.ErrOpen) {
+				rejections++
+				assertRejected(t, err)
+			}
+			m.record(err == nil)
+		}
+		tolerance := 4*math.Sqrt(variance) + 1
+		assert.InDelta(t, expected, float64(rejections), tolerance, "K=%v failure ratio=%v", tt.k, tt.ratio)
+		t.Logf("K=%v failure ratio=%v: %d rejections, formula %.1f ± %.1f", tt.k, tt.ratio, rejections, expected, tolerance)
+	}
+}
+
+// runAt calls ep perSecond times a second, on clock, for the given number
+// of seconds, and returns the rejections and the calls that reached b in
+// each second.
+func runAt(ep kit.Endpoint[int, int], clock *fakeClock, b *backend, perSecond, seconds int) (rejected, reached []int) {
+	for range seconds {
+		r, before := 0, b.calls.Load()
+		for range perSecond {
+			clock.advance(time.Second / time.Duration(perSecond))
+			if _, err := ep(context.Background(), 0); errors.Is(err, breaker.ErrOpen) {
+				r++
+			}
+		}
+		rejected = append(rejected, r)
+		reached = append(reached, int(b.calls.Load()-before))
+	}
+	return rejected, reached
+}
+
+func TestAdaptiveSteadyState(t *testing.T) {
+	// K·(1 − failure ratio) ≥ 1: the service accepts enough for nothing to
+	// be rejected. Below: almost everything is, but probes still go through.
+	tests := []struct {
+		ratio         float64
+		wantThrottled bool
+	}{
+		{0, false}, {0.2, false}, {0.4, false},
+		{0.7, true}, {0.9, true}, {1, true},
+	}
+	for _, tt := range tests {
+		var clock fakeClock
+		b := &backend{fail: failRatio(tt.ratio, 5)}
+		ep := breaker.Adaptive[int, int](
+			breaker.WithClock(clock.now),
+			breaker.WithRand(rand.New(rand.NewPCG(1, 2)).Float64),
+		)(b.endpoint)
+		rejected, reached := runAt(ep, &clock, b, 100, 60)
+		// Judge the last 50 seconds: ten windows after the first.
+		total := 0
+		for s := 10; s < 60; s++ {
+			total += rejected[s]
+			if tt.wantThrottled {
+				assert.GreaterOrEqual(t, reached[s], 1, "failure ratio %v, second %d: a probe goes through", tt.ratio, s)
+			}
+		}
+		rate := float64(total) / 5000
+		if tt.wantThrottled {
+			assert.Greater(t, rate, 0.9, "failure ratio %v", tt.ratio)
+		} else {
+			assert.Zero(t, total, "failure ratio %v", tt.ratio)
+		}
+	}
+}
+
+func TestAdaptiveRecovers(t *testing.T) {
+	var clock fakeClock
+	var failing atomic.Bool
+	failing.Store(true)
+	b := &backend{fail: func() error {
+		if failing.Load() {
+			return errors.New("connection refused")
+		}
+		return nil
+	}}
+	ep := breaker.Adaptive[int, int](
+		breaker.WithClock(clock.now),
+		breaker.WithRand(rand.New(rand.NewPCG(3, 4)).Float64),
+	)(b.endpoint)
+
+	rejected, reached := runAt(ep, &clock, b, 100, 20)
+	for s := 1; s < 20; s++ {
+		assert.Greater(t, rejected[s], 90, "second %d of the outage", s)
+		assert.GreaterOrEqual(t, reached[s], 1, "second %d of the outage: probes go through", s)
+	}
+
+	// The service is back: within four windows (20 s) nothing is rejected,
+	// and nothing is from then on.
+	failing.Store(false)
+	rejected, _ = runAt(ep, &clock, b, 100, 40)
+	for s := 20; s < 40; s++ {
+		assert.Zero(t, rejected[s], "second %d after recovery", s)
+	}
+	assert.Positive(t, rejected[0], "recovery is gradual")
+}
+
+func TestAdaptiveForgetsOldFailures(t *testing.T) {
+	var clock fakeClock
+	var failing atomic.Bool
+	failing.Store(true)
+	b := &backend{fail: func() error {
+		if failing.Load() {
+			return errInternal
+		}
+		return nil
+	}}
+	ep := breaker.Adaptive[int, int](breaker.WithClock(clock.now))(b.endpoint)
+	rejected, _ := runAt(ep, &clock, b, 100, 3)
+	require.Positive(t, rejected[2])
+
+	// A window with no calls at all forgets the outage.
+	failing.Store(false)
+	clock.advance(5 * time.Second)
+	rejected, _ = runAt(ep, &clock, b, 100, 1)
+	assert.Zero(t, rejected[0])
+}
+
+func TestAdaptiveMinRequests(t *testing.T) {
+	tests := []struct {
+		min        int
+		wantPasses int
+	}{
+		{0, 1}, // the first call has nothing against it
+		{1, 1},
+		{5, 5},
+		{20, 20},
+		{-3, 1},
+	}
+	for _, tt := range tests {
+		var clock fakeClock
+		b := &backend{fail: func() error { return errInternal }}
+		ep := breaker.Adaptive[int, int](
+			breaker.WithMinRequests(tt.min),
+			breaker.WithClock(clock.now),
+			breaker.WithRand(func() float64 { return 0 }), // reject whenever p > 0
+		)(b.endpoint)
+		for range tt.wantPasses + 10 {
+			_, _ = ep(context.Background(), 0)
+		}
+		assert.Equal(t, int64(tt.wantPasses), b.calls.Load(), "min %d", tt.min)
+	}
+}
+
+func TestAdaptiveProbes(t *testing.T) {
+	tests := []struct {
+		interval time.Duration
+		want     int64 // calls that reach the service in 10 s of rejections
+	}{
+		{0, 0},
+		{time.Second, 10},
+		{500 * time.Millisecond, 20},
+		{time.Hour, 0},
+	}
+	for _, tt := range tests {
+		var clock fakeClock
+		b := &backend{fail: func() error { return errInternal }}
+		ep := breaker.Adaptive[int, int](
+			breaker.WithProbeInterval(tt.interval),
+			breaker.WithMinRequests(1),
+			breaker.WithClock(clock.now),
+			breaker.WithRand(func() float64 { return 0 }),
+		)(b.endpoint)
+		_, err := ep(context.Background(), 0)
+		require.ErrorIs(t, err, errInternal)
+		before := b.calls.Load()
+		for range 100 {
+			clock.advance(100 * time.Millisecond)
+			_, _ = ep(context.Background(), 0)
+		}
+		assert.Equal(t, tt.want, b.calls.Load()-before, "probe interval %v", tt.interval)
+	}
+}
+
+func TestAdaptiveClassifier(t *testing.T) {
+	tests := []struct {
+		name          string
+		err           error
+		opts          []breaker.AdaptiveOption
+		wantThrottled bool
+	}{
+		{"caller errors", errNotFound, nil, false},
+		{"invalid arguments", errInvalid, nil, false},
+		{"canceled", context.Canceled, nil, false},
+		{"failures", errInternal, nil, true},
+		{"transport errors", errors.New("EOF"), nil, true},
+		{"deadlines", context.DeadlineExceeded, nil, true},
+		{"custom classifier", errNotFound, []breaker.AdaptiveOption{breaker.WithClassifier(func(error) bool { return true })}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var clock fakeClock
+			b := &backend{fail: func() error { return tt.err }}
+			opts := append([]breaker.AdaptiveOption{breaker.WithClock(clock.now)}, tt.opts...)
+			ep := breaker.Adaptive[int, int](opts...)(b.endpoint)
+			rejected := 0
+			for range 200 {
+				_, err := ep(context.Background(), 0)
+				if errors.Is(err, breaker.ErrOpen) {
+					rejected++
+					continue
+				}
+				assert.Equal(t, tt.err, err, "the endpoint's error, unchanged")
+			}
+			if tt.wantThrottled {
+				assert.Greater(t, rejected, 150)
+			} else {
+				assert.Zero(t, rejected)
+			}
+		})
+	}
+}
+
+func TestAdaptivePanicIsFailure(t *testing.T) {
+	var clock fakeClock
+	mw := breaker.Adaptive[int, int](
+		breaker.WithMinRequests(1),
+		breaker.WithClock(clock.now),
+		breaker.WithRand(func() float64 { return 0 }),
+	)
+	ep := mw(func(context.Context, int) (int, error) { panic("bug") })
+	assert.PanicsWithValue(t, "bug", func() { _, _ = ep(context.Background(), 0) })
+	_, err := ep(context.Background(), 0)
+	assertRejected(t, err)
+}
+
+func TestAdaptiveSharedByEndpoints(t *testing.T) {
+	var clock fakeClock
+	mw := breaker.Adaptive[int, int](
+		breaker.WithClock(clock.now),
+		breaker.WithRand(func() float64 { return 0 }),
+	)
+	failing := mw(func(context.Context, int) (int, error) { return 0, errUnavailable })
+	healthy := &backend{fail: func() error { return nil }}
+	other := mw(healthy.endpoint)
+	for range 30 {
+		_, _ = failing(context.Background(), 0)
+	}
+	_, err := other(context.Background(), 0)
+	assertRejected(t, err)
+	assert.Zero(t, healthy.calls.Load(), "endpoints wrapped by one middleware share its state")
+}
+
+func TestAdaptiveInvalidOptions(t *testing.T) {
+	tests := []struct {
+		name string
+		opt  breaker.AdaptiveOption
+	}{
+		{"K below 1", breaker.WithK(0.5)},
+		{"K not a number", breaker.WithK(math.NaN())},
+		{"K infinite", breaker.WithK(math.Inf(1))},
+		{"no window", breaker.WithWindow(0, 10)},
+		{"no buckets", breaker.WithWindow(time.Second, 0)},
+		{"buckets too small", breaker.WithWindow(5, 10)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			assert.Panics(t, func() { breaker.Adaptive[int, int](tt.opt) })
+		})
+	}
+	assert.NotPanics(t, func() { breaker.Adaptive[int, int](breaker.WithK(1), breaker.WithWindow(10, 10)) })
+}
+
+func TestAdaptiveConcurrent(t *testing.T) {
+	tests := []struct {
+		name          string
+		fail          func(i int) error
+		wantThrottled bool
+	}{
+		{"healthy with caller errors", func(i int) error {
+			if i%10 == 0 {
+				return errNotFound
+			}
+			return nil
+		}, false},
+		{"failing", func(int) error { return errUnavailable }, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ep := breaker.Adaptive[int, int]()(func(_ context.Context, i int) (int, error) { return i, tt.fail(i) })
+			var rejected atomic.Int64
+			var wg sync.WaitGroup
+			for g := range 8 {
+				wg.Go(func() {
+					for i := range 2000 {
+						resp, err := ep(context.Background(), g*2000+i)
+						switch {
+						case errors.Is(err, breaker.ErrOpen):
+							rejected.Add(1)
+						case err == nil:
+							assert.Equal(t, g*2000+i, resp)
+						}
+					}
+				})
+			}
+			wg.Wait()
+			if tt.wantThrottled {
+				assert.Greater(t, rejected.Load(), int64(8*2000*9/10))
+			} else {
+				assert.Zero(t, rejected.Load())
+			}
+		})
+	}
+}

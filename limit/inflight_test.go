@@ -1,0 +1,144 @@
+package limit_test
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/typedkit/kit"
+	"github.com/typedkit/kit/limit"
+)
+
+// gate is an endpoint whose calls for "hold" block until released, and
+// whose other calls return at once. It tracks how many run at once.
+type gate struct {
+	entered chan struct{}
+	release chan struct{}
+	running atomic.Int64
+	peak    atomic.Int64
+}
+
+func newGate() *gate {
+	return &gate{entered: make(chan struct{}, 100), release: make(chan struct{})}
+}
+
+func (g *gate) endpoint(_ context.Context, req string) (string, error) {
+	n := g.running.Add(1)
+	defer g.running.Add(-1)
+	for {
+		p := g.peak.Load()
+		if n <= p || g.peak.CompareAndSwap(p, n) {
+			break
+		}
+	}
+	if req == "hold" {
+		g.entered <- struct{}{}
+		<-g.release
+	}
+	return req, nil
+}
+
+// hold starts n calls of ep that block in g, and waits until they all run.
+// It returns a WaitGroup that is done when they have returned.
+func hold(t *testing.T, ep kit.Endpoint[string, string], g *gate, n int) *sync.WaitGroup {
+	t.Helper()
+	var wg sync.WaitGroup
+	for range n {
+		wg.Go(func() {
+			_, err := ep(context.Background(), "hold")
+			assert.NoError(t, err)
+		})
+	}
+	for range n {
+		<-g.entered
+	}
+	return &wg
+}
+
+func TestInFlight(t *testing.T) {
+	for _, n := range []int{1, 3, 8} {
+		g := newGate()
+		ep := limit.InFlight[string, string](n)(g.endpoint)
+		held := hold(t, ep, g, n)
+
+		resp, err := ep(context.Background(), "quick")
+		assertLimited(t, err, limit.ErrConcurrencyLimited)
+		assert.Empty(t, resp)
+		assert.Equal(t, "too many requests in flight", kit.MessageOf(err))
+
+		g.release <- struct{}{} // one held call returns
+		require.Eventually(t, func() bool { return g.running.Load() == int64(n-1) }, testTimeout, tick)
+		held2 := hold(t, ep, g, 1) // and its slot is free again
+		_, err = ep(context.Background(), "quick")
+		assertLimited(t, err, limit.ErrConcurrencyLimited)
+
+		close(g.release)
+		held.Wait()
+		held2.Wait()
+		for range n + 1 {
+			_, err := ep(context.Background(), "quick")
+			assert.NoError(t, err, "limit %d: every slot is free", n)
+		}
+		assert.Equal(t, int64(n), g.peak.Load())
+	}
+}
+
+func TestInFlightUnderLoad(t *testing.T) {
+	const n, goroutines, calls = 4, 16, 300
+	g := newGate()
+	ep := limit.InFlight[string, string](n)(g.endpoint)
+	var ok, rejected atomic.Int64
+	var wg sync.WaitGroup
+	for range goroutines {
+		wg.Go(func() {
+			for range calls {
+				_, err := ep(context.Background(), "quick")
+				if err != nil {
+					assertLimited(t, err, limit.ErrConcurrencyLimited)
+					rejected.Add(1)
+					continue
+				}
+				ok.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	assert.LessOrEqual(t, g.peak.Load(), int64(n))
+	assert.Equal(t, int64(goroutines*calls), ok.Load()+rejected.Load())
+	assert.Positive(t, ok.Load())
+	assert.Zero(t, g.running.Load())
+}
+
+func TestInFlightSharedByEndpoints(t *testing.T) {
+	mw := limit.InFlight[string, string](1)
+	g := newGate()
+	a, b := mw(g.endpoint), mw(g.endpoint)
+	held := hold(t, a, g, 1)
+	_, err := b(context.Background(), "quick")
+	assertLimited(t, err, limit.ErrConcurrencyLimited)
+	close(g.release)
+	held.Wait()
+	_, err = b(context.Background(), "quick")
+	assert.NoError(t, err)
+}
+
+func TestInFlightReleasesOnPanic(t *testing.T) {
+	ep := limit.InFlight[string, string](1)(func(_ context.Context, req string) (string, error) {
+		if req == "panic" {
+			panic("bug")
+		}
+		return req, nil
+	})
+	assert.Panics(t, func() { _, _ = ep(context.Background(), "panic") })
+	_, err := ep(context.Background(), "ok")
+	assert.NoError(t, err)
+}
+
+func TestInFlightInvalid(t *testing.T) {
+	assert.Panics(t, func() { limit.InFlight[string, string](0) })
+	assert.Panics(t, func() { limit.InFlight[string, string](-1) })
+}

@@ -1,0 +1,25 @@
+package limit
+
+import (
+	"errors"
+
+	"github.com/typedkit/kit"
+)
+
+// ErrRateLimited is the cause of every call that a rate limit of this
+// package rejects ([Erroring], [Delaying]). The caller receives a kit
+// ResourceExhausted error that wraps it, which httpx answers with 429 Too
+// Many Requests and grpcx with codes.ResourceExhausted.
+var ErrRateLimited = errors.New("limit: rate limit exceeded")
+
+// ErrConcurrencyLimited is the cause of every call that a concurrency limit
+// of this package rejects ([InFlight], [Bulkhead]). The caller receives a
+// kit ResourceExhausted error that wraps it.
+var ErrConcurrencyLimited = errors.New("limit: concurrency limit reached")
+
+// The errors the middlewares return, built once so that a rejection
+// allocates nothing.
+var (
+	errRateLimited = kit.WrapError(kit.ResourceExhausted, ErrRateLimited, "rate limit exceeded")
+	errConcurrency = kit.WrapError(kit.ResourceExhausted, ErrConcurrencyLimited, "too many requests in flight")
+)

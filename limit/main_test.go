@@ -1,0 +1,17 @@
+package limit_test
+
+import (
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// How long, and how often, tests poll for a condition that another
+// goroutine brings about.
+const (
+	testTimeout = 5 * time.Second
+	tick        = time.Millisecond
+)
