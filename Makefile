@@ -7,7 +7,7 @@ CONSUL_BIN     := $(CACHE_DIR)/consul-$(CONSUL_VERSION)
 export GOTOOLCHAIN := local
 export TYPEDKIT_CONSUL := $(CONSUL_BIN)
 
-.PHONY: test consul lint generate check-generate fuzz bench-smoke run demo protoc
+.PHONY: test consul lint generate check-generate fuzz bench-smoke bench load run demo protoc
 
 ## test: build the Consul agent if it is not cached, then run every test with the race detector.
 test: consul
@@ -27,6 +27,7 @@ lint:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); exit 1)
 	go vet ./...
 	go -C internal/openapitest vet ./...
+	go -C bench vet ./...
 	go tool -modfile=internal/tools/go.mod staticcheck ./...
 
 ## run: serve the example user service on 127.0.0.1:8080 (HTTP) and :8081 (gRPC).
@@ -60,3 +61,12 @@ fuzz:
 ## bench-smoke: run every benchmark once, as CI does.
 bench-smoke:
 	go test -run '^$$' -bench . -benchtime 1x ./...
+	go -C bench test -run '^$$' -bench . -benchtime 1x ./...
+
+## bench: run the side-by-side benchmarks and write BENCHMARKS.md.
+bench:
+	cd bench && go run ./cmd/report
+
+## load: a bounded loopback load on the example service, typedkit vs net/http.
+load:
+	cd bench && go run ./cmd/load

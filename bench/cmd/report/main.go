@@ -1,0 +1,220 @@
+// Command report runs the side-by-side benchmarks of this module and writes
+// BENCHMARKS.md: for each benchmark, every implementation's ns/op, B/op and
+// allocs/op (medians over -count runs) and typedkit's ratio to each peer,
+// all measured in the same run, with the Go version, the CPU and the date.
+// The raw output goes to bench/results.txt, ready for benchstat.
+//
+//	go run ./cmd/report            # from bench/
+//	go run ./cmd/report -count 10 -benchtime 200ms
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+func main() {
+	count := flag.Int("count", 6, "runs of each benchmark (-count of go test)")
+	benchtime := flag.String("benchtime", "300ms", "time of each run (-benchtime of go test)")
+	out := flag.String("out", "../BENCHMARKS.md", "report file")
+	raw := flag.String("raw", "results.txt", "raw go test output, for benchstat")
+	bench := flag.String("bench", ".", "benchmarks to run (-bench of go test)")
+	flag.Parse()
+
+	args := []string{"test", "-run", "^$", "-bench", *bench, "-benchmem", "-count", strconv.Itoa(*count), "-benchtime", *benchtime, "."}
+	fmt.Fprintln(os.Stderr, "go", strings.Join(args, " "))
+	cmd := exec.Command("go", args...)
+	cmd.Stderr = os.Stderr
+	output, err := cmd.Output()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "report: go test: %v\n%s", err, output)
+		os.Exit(1)
+	}
+	if err := os.WriteFile(*raw, output, 0o644); err != nil {
+		fmt.Fprintln(os.Stderr, "report:", err)
+		os.Exit(1)
+	}
+	goVersion, _ := exec.Command("go", "env", "GOVERSION").Output()
+	r := parse(output)
+	r.goVersion = strings.TrimSpace(string(goVersion))
+	r.count, r.benchtime = *count, *benchtime
+	if err := os.WriteFile(*out, []byte(r.markdown()), 0o644); err != nil {
+		fmt.Fprintln(os.Stderr, "report:", err)
+		os.Exit(1)
+	}
+	fmt.Fprintln(os.Stderr, "wrote", *out)
+}
+
+type sample struct{ ns, bytes, allocs []float64 }
+
+type result struct {
+	cpu, goos, goarch, goVersion string
+	count                        int
+	benchtime                    string
+	groups                       []string
+	impls                        map[string][]string
+	samples                      map[string]*sample // group/impl → samples
+}
+
+var line = regexp.MustCompile(`^(Benchmark\S+?)(-\d+)?\s+\d+\s+([\d.]+) ns/op\s+([\d.]+) B/op\s+([\d.]+) allocs/op`)
+
+func parse(out []byte) *result {
+	r := &result{impls: map[string][]string{}, samples: map[string]*sample{}}
+	sc := bufio.NewScanner(bytes.NewReader(out))
+	for sc.Scan() {
+		text := sc.Text()
+		switch {
+		case strings.HasPrefix(text, "cpu: "):
+			r.cpu = strings.TrimPrefix(text, "cpu: ")
+		case strings.HasPrefix(text, "goos: "):
+			r.goos = strings.TrimPrefix(text, "goos: ")
+		case strings.HasPrefix(text, "goarch: "):
+			r.goarch = strings.TrimPrefix(text, "goarch: ")
+		}
+		m := line.FindStringSubmatch(text)
+		if m == nil {
+			continue
+		}
+		name := m[1]
+		i := strings.LastIndex(name, "/")
+		if i < 0 {
+			continue
+		}
+		group, impl := name[:i], name[i+1:]
+		if _, ok := r.impls[group]; !ok {
+			r.groups = append(r.groups, group)
+		}
+		if !slices.Contains(r.impls[group], impl) {
+			r.impls[group] = append(r.impls[group], impl)
+		}
+		s := r.samples[name]
+		if s == nil {
+			s = &sample{}
+			r.samples[name] = s
+		}
+		ns, _ := strconv.ParseFloat(m[3], 64)
+		bs, _ := strconv.ParseFloat(m[4], 64)
+		al, _ := strconv.ParseFloat(m[5], 64)
+		s.ns, s.bytes, s.allocs = append(s.ns, ns), append(s.bytes, bs), append(s.allocs, al)
+	}
+	return r
+}
+
+func median(v []float64) float64 {
+	if len(v) == 0 {
+		return 0
+	}
+	s := slices.Clone(v)
+	slices.Sort(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
+
+func (r *result) get(group, impl string) (ns, bytes, allocs float64, ok bool) {
+	s := r.samples[group+"/"+impl]
+	if s == nil {
+		return 0, 0, 0, false
+	}
+	return median(s.ns), median(s.bytes), median(s.allocs), true
+}
+
+func fmtNS(ns float64) string {
+	switch {
+	case ns >= 1e6:
+		return fmt.Sprintf("%.2f ms", ns/1e6)
+	case ns >= 1e3:
+		return fmt.Sprintf("%.2f µs", ns/1e3)
+	}
+	return fmt.Sprintf("%.1f ns", ns)
+}
+
+func (r *result) markdown() string {
+	var b strings.Builder
+	b.WriteString("# Benchmarks\n\n")
+	b.WriteString("typedkit side by side with go-kit/kit v0.13.0, plain net/http and plain grpc-go, doing the same work\n")
+	b.WriteString("(`{\"a\":1,\"b\":\"x\"}` in, `{\"c\":\"x\"}` out, or its protobuf equivalent), all measured in one run of\n")
+	b.WriteString("`go run ./cmd/report` in `bench/`. Figures are medians over the runs; a ratio is typedkit's time\n")
+	b.WriteString("divided by the peer's (below 1.00: typedkit is faster). The raw output is in `bench/results.txt`\n(not committed; run benchstat on it).\n\n")
+	fmt.Fprintf(&b, "- Date: %s\n- Go: %s (%s/%s)\n- CPU: %s\n- Runs: -count %d, -benchtime %s\n\n",
+		time.Now().UTC().Format("2006-01-02 15:04 MST"), r.goVersion, r.goos, r.goarch, r.cpu, r.count, r.benchtime)
+
+	b.WriteString("## Goals\n\n")
+	for _, g := range r.goals() {
+		b.WriteString("- " + g + "\n")
+	}
+	b.WriteString("\n## Results\n\n")
+	b.WriteString("| benchmark | implementation | time/op | B/op | allocs/op | typedkit ÷ this |\n|---|---|---:|---:|---:|---:|\n")
+	for _, g := range r.groups {
+		tns, _, _, hasTyped := r.get(g, "typedkit")
+		for _, impl := range r.impls[g] {
+			ns, bs, al, _ := r.get(g, impl)
+			ratio := ""
+			if hasTyped && impl != "typedkit" && ns > 0 {
+				ratio = fmt.Sprintf("%.2f", tns/ns)
+			}
+			fmt.Fprintf(&b, "| %s | %s | %s | %.0f | %.0f | %s |\n", strings.TrimPrefix(g, "Benchmark"), impl, fmtNS(ns), bs, al, ratio)
+		}
+	}
+	return b.String()
+}
+
+// goals states each goal of the report with the figure that meets or
+// misses it.
+func (r *result) goals() []string {
+	var out []string
+	verdict := func(ok bool) string {
+		if ok {
+			return "met"
+		}
+		return "**missed**"
+	}
+	// Chain: 0 allocs at every depth; at least 5× faster than go-kit at 5.
+	allZero := true
+	for _, d := range []string{"0", "1", "5", "10"} {
+		if _, _, al, ok := r.get("BenchmarkChain/depth="+d, "typedkit"); ok && al != 0 {
+			allZero = false
+		}
+	}
+	out = append(out, fmt.Sprintf("Chain allocates nothing at any depth: %s.", verdict(allZero)))
+	if t, _, _, ok := r.get("BenchmarkChain/depth=5", "typedkit"); ok {
+		if g, _, _, ok := r.get("BenchmarkChain/depth=5", "gokit"); ok && t > 0 {
+			out = append(out, fmt.Sprintf("Chain of 5 at least 5× faster than go-kit: %.1f× (%s vs %s): %s.", g/t, fmtNS(t), fmtNS(g), verdict(g/t >= 5)))
+		}
+	}
+	ratioGoal := func(label, group, peer string, max float64) {
+		t, tb, ta, ok1 := r.get(group, "typedkit")
+		p, pb, pa, ok2 := r.get(group, peer)
+		if !ok1 || !ok2 || p == 0 {
+			return
+		}
+		out = append(out, fmt.Sprintf("%s: ratio %.2f (goal ≤ %.2f), %.0f vs %.0f allocs, %.0f vs %.0f B: %s.",
+			label, t/p, max, ta, pa, tb, pb, verdict(t/p <= max && ta <= pa)))
+	}
+	ratioGoal("HTTP in process vs net/http", "BenchmarkHTTPInProcess/recorder", "nethttp", 1.00)
+	ratioGoal("HTTP loopback, sequential, vs net/http", "BenchmarkHTTPLoopback/sequential", "nethttp", 1.00)
+	ratioGoal("HTTP loopback, parallel, vs net/http", "BenchmarkHTTPLoopback/parallel", "nethttp", 1.00)
+	for _, tr := range []string{"bufconn", "loopback"} {
+		ratioGoal("gRPC server over "+tr+" vs grpc-go", "BenchmarkGRPCServer/"+tr, "grpcgo", 1.02)
+		ratioGoal("gRPC client over "+tr+" vs grpc-go", "BenchmarkGRPCClient/"+tr, "grpcgo", 1.02)
+	}
+	for _, g := range []string{"BenchmarkBreaker/gobreaker", "BenchmarkBreaker/adaptive", "BenchmarkLimiter/erroring", "BenchmarkLimiter/inflight"} {
+		if t, _, al, ok := r.get(g, "typedkit"); ok {
+			out = append(out, fmt.Sprintf("%s adds no allocation: %.0f allocs/op, %s: %s.", strings.TrimPrefix(g, "Benchmark"), al, fmtNS(t), verdict(al == 0)))
+		}
+	}
+	if t, _, _, ok := r.get("BenchmarkBreaker/adaptive", "typedkit"); ok {
+		out = append(out, fmt.Sprintf("Adaptive breaker at most 30 ns per call: %s: %s.", fmtNS(t), verdict(t <= 30)))
+	}
+	return out
+}

@@ -1,0 +1,27 @@
+module github.com/typedkit/kit/bench
+
+go 1.26.7
+
+require (
+	github.com/go-kit/kit v0.13.0
+	github.com/go-kit/log v0.2.0
+	github.com/sony/gobreaker v0.4.1
+	github.com/sony/gobreaker/v2 v2.4.0
+	github.com/typedkit/kit v0.0.0
+	golang.org/x/time v0.16.0
+	google.golang.org/grpc v1.85.0
+)
+
+require (
+	github.com/afex/hystrix-go v0.0.0-20180502004556-fa1af6a1f4f5 // indirect
+	github.com/go-logfmt/logfmt v0.5.1 // indirect
+	github.com/smartystreets/goconvey v1.8.1 // indirect
+	github.com/streadway/handy v0.0.0-20200128134331-0f66f006fb2e // indirect
+	golang.org/x/net v0.61.0 // indirect
+	golang.org/x/sys v0.49.0 // indirect
+	golang.org/x/text v0.43.0 // indirect
+	google.golang.org/genproto/googleapis/rpc v0.0.0-20261110000943-09e21b237f2c // indirect
+	google.golang.org/protobuf v1.36.12 // indirect
+)
+
+replace github.com/typedkit/kit => ../

@@ -1,0 +1,164 @@
+package bench
+
+import (
+	"context"
+	"net"
+	"testing"
+
+	gokitgrpc "github.com/go-kit/kit/transport/grpc"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/test/bufconn"
+
+	"github.com/typedkit/kit"
+	"github.com/typedkit/kit/grpcx"
+	"github.com/typedkit/kit/internal/grpctest/testpb"
+)
+
+type plainServer struct{ testpb.UnimplementedTestServer }
+
+func (plainServer) Sum(_ context.Context, r *testpb.SumRequest) (*testpb.SumReply, error) {
+	return &testpb.SumReply{C: r.GetB()}, nil
+}
+
+type typedServer struct {
+	testpb.UnimplementedTestServer
+	sum *grpcx.Server[*testpb.SumRequest, Req, Resp, *testpb.SumReply]
+}
+
+func (s typedServer) Sum(ctx context.Context, r *testpb.SumRequest) (*testpb.SumReply, error) {
+	return s.sum.Serve(ctx, r)
+}
+
+type gokitServer struct {
+	testpb.UnimplementedTestServer
+	sum gokitgrpc.Handler
+}
+
+func (s gokitServer) Sum(ctx context.Context, r *testpb.SumRequest) (*testpb.SumReply, error) {
+	_, resp, err := s.sum.ServeGRPC(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	return resp.(*testpb.SumReply), nil
+}
+
+func decodeSum(_ context.Context, r *testpb.SumRequest) (Req, error) {
+	return Req{A: int(r.GetA()), B: r.GetB()}, nil
+}
+func encodeSum(_ context.Context, r Resp) (*testpb.SumReply, error) { return &testpb.SumReply{C: r.C}, nil }
+
+func servers() []struct {
+	impl string
+	srv  testpb.TestServer
+} {
+	return []struct {
+		impl string
+		srv  testpb.TestServer
+	}{
+		{"typedkit", typedServer{sum: grpcx.NewServer(kit.Endpoint[Req, Resp](work), decodeSum, encodeSum)}},
+		{"gokit", gokitServer{sum: gokitgrpc.NewServer(workAny,
+			func(_ context.Context, r any) (any, error) {
+				m := r.(*testpb.SumRequest)
+				return Req{A: int(m.GetA()), B: m.GetB()}, nil
+			},
+			func(_ context.Context, r any) (any, error) { return &testpb.SumReply{C: r.(Resp).C}, nil })}},
+		{"grpcgo", plainServer{}},
+	}
+}
+
+func serve(b *testing.B, impl testpb.TestServer, transport string) *grpc.ClientConn {
+	b.Helper()
+	s := grpc.NewServer()
+	testpb.RegisterTestServer(s, impl)
+	var lis net.Listener
+	target := ""
+	opts := []grpc.DialOption{grpc.WithTransportCredentials(insecure.NewCredentials())}
+	if transport == "bufconn" {
+		bl := bufconn.Listen(1 << 20)
+		lis, target = bl, "passthrough:///bufnet"
+		opts = append(opts, grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return bl.DialContext(ctx) }))
+	} else {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			b.Fatal(err)
+		}
+		lis, target = l, l.Addr().String()
+	}
+	go func() { _ = s.Serve(lis) }()
+	conn, err := grpc.NewClient(target, opts...)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() {
+		_ = conn.Close()
+		s.Stop()
+	})
+	return conn
+}
+
+// BenchmarkGRPCServer calls each server implementation with the plain
+// generated client.
+func BenchmarkGRPCServer(b *testing.B) {
+	ctx := context.Background()
+	for _, transport := range []string{"bufconn", "loopback"} {
+		for _, c := range servers() {
+			b.Run(transport+"/"+c.impl, func(b *testing.B) {
+				client := testpb.NewTestClient(serve(b, c.srv, transport))
+				b.ReportAllocs()
+				for b.Loop() {
+					if _, err := client.Sum(ctx, &testpb.SumRequest{A: 1, B: "x"}); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
+	}
+}
+
+// BenchmarkGRPCClient calls the plain server through each client
+// implementation.
+func BenchmarkGRPCClient(b *testing.B) {
+	ctx := context.Background()
+	for _, transport := range []string{"bufconn", "loopback"} {
+		b.Run(transport+"/typedkit", func(b *testing.B) {
+			conn := serve(b, plainServer{}, transport)
+			ep := grpcx.NewClient(conn, testpb.Test_Sum_FullMethodName,
+				func(_ context.Context, r Req) (*testpb.SumRequest, error) { return &testpb.SumRequest{A: int64(r.A), B: r.B}, nil },
+				func(_ context.Context, r *testpb.SumReply) (Resp, error) { return Resp{C: r.GetC()}, nil }).Endpoint()
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := ep(ctx, Req{A: 1, B: "x"}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run(transport+"/gokit", func(b *testing.B) {
+			conn := serve(b, plainServer{}, transport)
+			ep := gokitgrpc.NewClient(conn, "typedkit.test.Test", "Sum",
+				func(_ context.Context, r any) (any, error) {
+					q := r.(Req)
+					return &testpb.SumRequest{A: int64(q.A), B: q.B}, nil
+				},
+				func(_ context.Context, r any) (any, error) { return Resp{C: r.(*testpb.SumReply).GetC()}, nil },
+				testpb.SumReply{}).Endpoint()
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := ep(ctx, Req{A: 1, B: "x"}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run(transport+"/grpcgo", func(b *testing.B) {
+			client := testpb.NewTestClient(serve(b, plainServer{}, transport))
+			b.ReportAllocs()
+			for b.Loop() {
+				r, err := client.Sum(ctx, &testpb.SumRequest{A: 1, B: "x"})
+				if err != nil {
+					b.Fatal(err)
+				}
+				_ = Resp{C: r.GetC()}
+			}
+		})
+	}
+}

@@ -1,0 +1,37 @@
+package bench
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+)
+
+// Req is the request of the benchmark service: {"a":1,"b":"x"}.
+type Req struct {
+	A int    `json:"a"`
+	B string `json:"b"`
+}
+
+// Resp is its response: {"c":"x"}.
+type Resp struct {
+	C string `json:"c"`
+}
+
+const body = `{"a":1,"b":"x"}`
+
+func work(_ context.Context, r Req) (Resp, error) { return Resp{C: r.B}, nil }
+
+// workAny is the same work with go-kit's signature.
+func workAny(_ context.Context, r any) (any, error) { return Resp{C: r.(Req).B}, nil }
+
+// plainHandler does the work with net/http and encoding/json alone.
+func plainHandler(w http.ResponseWriter, r *http.Request) {
+	var req Req
+	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	resp, _ := work(r.Context(), req)
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(resp)
+}
