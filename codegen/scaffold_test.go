@@ -1,0 +1,345 @@
+package codegen
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/mem"
+	"google.golang.org/grpc/status"
+)
+
+// seedIDL is an interface file shaped like the seed's user service: one
+// request struct and one response struct per method.
+const seedIDL = `package usersvc
+
+import "context"
+
+// User is a user.
+type User struct {
+	ID    string ` + "`json:\"id\"`" + `
+	Name  string ` + "`json:\"name\"`" + `
+	Email string ` + "`json:\"email\"`" + `
+}
+
+type CreateUserRequest struct {
+	Name  string ` + "`json:\"name\"`" + `
+	Email string ` + "`json:\"email\"`" + `
+}
+
+type CreateUserResponse struct {
+	User User ` + "`json:\"user\"`" + `
+}
+
+type GetUserRequest struct {
+	ID string ` + "`json:\"id\"`" + `
+}
+
+type GetUserResponse struct {
+	User User ` + "`json:\"user\"`" + `
+}
+
+type UpdateUserRequest struct {
+	ID   string ` + "`json:\"id\"`" + `
+	Name string ` + "`json:\"name\"`" + `
+}
+
+type UpdateUserResponse struct {
+	User User ` + "`json:\"user\"`" + `
+}
+
+type DeleteUserRequest struct {
+	ID string ` + "`json:\"id\"`" + `
+}
+
+type DeleteUserResponse struct {
+	Deleted bool ` + "`json:\"deleted\"`" + `
+}
+
+type ListUsersRequest struct {
+	Limit int ` + "`json:\"limit\"`" + `
+}
+
+type ListUsersResponse struct {
+	Users []User ` + "`json:\"users\"`" + `
+}
+
+// UserService manages users.
+type UserService interface {
+	//kit:http POST /users
+	CreateUser(ctx context.Context, req CreateUserRequest) (CreateUserResponse, error)
+	//kit:http GET /users/{id}
+	GetUser(ctx context.Context, req GetUserRequest) (GetUserResponse, error)
+	//kit:http PUT /users/{id}
+	UpdateUser(ctx context.Context, req UpdateUserRequest) (UpdateUserResponse, error)
+	//kit:http DELETE /users/{id}
+	DeleteUser(ctx context.Context, req DeleteUserRequest) (DeleteUserResponse, error)
+	//kit:http GET /users
+	ListUsers(ctx context.Context, req ListUsersRequest) (ListUsersResponse, error)
+}
+`
+
+func writeIDL(t *testing.T, src string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "idl.go")
+	require.NoError(t, os.WriteFile(path, []byte(src), 0o644))
+	return path
+}
+
+func TestNewBadInput(t *testing.T) {
+	idl := writeIDL(t, seedIDL)
+	notEmpty := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(notEmpty, "keep.txt"), []byte("mine"), 0o644))
+	badShape := writeIDL(t, "package x\n\nimport \"context\"\n\ntype S interface {\n\tM(ctx context.Context, c chan int) error\n}\n")
+	tests := []struct {
+		name string
+		opts NewOptions
+		want string
+	}{
+		{"no such interface", NewOptions{IDL: idl, Service: "Missing"}, "no type Missing in package"},
+		{"unsupported shape", NewOptions{IDL: badShape, Service: "S"}, "idl.go:6:2: S.M: parameter c is or holds a channel"},
+		{"non-empty out", NewOptions{IDL: idl, Service: "UserService", Out: notEmpty}, "is not empty; choose a new directory, or pass -add"},
+		{"no protocol", NewOptions{IDL: idl, Service: "UserService", HTTP: false}, "-protocols names no transport"},
+		{"missing flags", NewOptions{}, "missing -idl, -import, -out, -service"},
+		{"main package", NewOptions{IDL: writeIDL(t, "package main\n\nimport \"context\"\n\ntype S interface{ M(ctx context.Context) error }\n"), Service: "S"}, "the interface file's package is main"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			opts := tt.opts
+			if opts.Out == "" && tt.name != "missing flags" {
+				opts.Out = filepath.Join(t.TempDir(), "svc")
+			}
+			if opts.Import == "" && tt.name != "missing flags" {
+				opts.Import = "example.com/svc"
+			}
+			if tt.name != "no protocol" && tt.name != "missing flags" {
+				opts.HTTP = true
+			}
+			_, err := New(opts)
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tt.want)
+			if opts.Out != "" && opts.Out != notEmpty {
+				_, statErr := os.Stat(opts.Out)
+				assert.True(t, os.IsNotExist(statErr), "nothing is written on error")
+			}
+		})
+	}
+	entries, _ := os.ReadDir(notEmpty)
+	assert.Len(t, entries, 1, "a non-empty -out is left as it was")
+}
+
+// freeAddr returns a loopback address with a free port.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := l.Addr().String()
+	require.NoError(t, l.Close())
+	return addr
+}
+
+// startScaffold builds and starts the scaffold's command, and waits for
+// it to answer /readyz.
+func startScaffold(t *testing.T, dir, httpAddr, grpcAddr string) {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "svc")
+	goCmd(t, dir, "build", "-o", bin, "./cmd/userservice")
+	args := []string{"-http.addr", httpAddr}
+	if grpcAddr != "" {
+		args = append(args, "-grpc.addr", grpcAddr)
+	}
+	cmd := exec.Command(bin, args...)
+	var logs bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &logs, &logs
+	require.NoError(t, cmd.Start())
+	t.Cleanup(func() {
+		_ = cmd.Process.Signal(os.Interrupt)
+		done := make(chan struct{})
+		go func() { _ = cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			_ = cmd.Process.Kill()
+			<-done
+		}
+		if t.Failed() {
+			t.Logf("service output:\n%s", logs.String())
+		}
+	})
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		resp, err := http.Get("http://" + httpAddr + "/readyz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return
+			}
+		}
+		require.True(t, time.Now().Before(deadline), "the service did not become ready: %v\n%s", err, logs.String())
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func goCmd(t *testing.T, dir string, args ...string) string {
+	t.Helper()
+	cmd := exec.Command("go", args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "GOFLAGS=-mod=mod", "GOTOOLCHAIN=local")
+	out, err := cmd.CombinedOutput()
+	require.NoError(t, err, "go %s:\n%s", strings.Join(args, " "), out)
+	return string(out)
+}
+
+func httpStatus(t *testing.T, method, url, body string) (int, string) {
+	t.Helper()
+	req, err := http.NewRequest(method, url, strings.NewReader(body))
+	require.NoError(t, err)
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+// snapshot reads the user-owned files of a scaffold.
+func snapshot(t *testing.T, dir string) map[string]string {
+	t.Helper()
+	files := map[string]string{}
+	for _, name := range []string{"usersvc/service.go", "usersvc/service_impl.go", "cmd/userservice/main.go", "README.md"} {
+		b, err := os.ReadFile(filepath.Join(dir, name))
+		require.NoError(t, err)
+		files[name] = string(b)
+	}
+	return files
+}
+
+// TestNewScaffoldServes scaffolds the seed's user service, builds it,
+// serves it, checks that every route answers Unimplemented, implements one
+// method, regenerates, and checks that method answers while the user's
+// files are untouched by generation.
+func TestNewScaffoldServes(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a module; run without -short")
+	}
+	for _, protocols := range []string{"http", "http,grpc"} {
+		t.Run(protocols, func(t *testing.T) {
+			out := filepath.Join(t.TempDir(), "usersvc")
+			opts := NewOptions{IDL: writeIDL(t, seedIDL), Out: out, Import: "example.com/usersvc", Service: "UserService",
+				HTTP: true, GRPC: strings.Contains(protocols, "grpc"), Replace: repoRoot(t)}
+			_, err := New(opts)
+			require.NoError(t, err)
+			goCmd(t, out, "mod", "tidy")
+			goCmd(t, out, "vet", "./...")
+
+			httpAddr, grpcAddr := freeAddr(t), ""
+			if opts.GRPC {
+				grpcAddr = freeAddr(t)
+			}
+			startScaffold(t, out, httpAddr, grpcAddr)
+			base := "http://" + httpAddr
+			for _, c := range []struct{ method, path, body string }{
+				{"POST", "/users", `{"name":"a"}`}, {"GET", "/users/1", ""}, {"PUT", "/users/1", `{"name":"b"}`},
+				{"DELETE", "/users/1", ""}, {"GET", "/users", ""},
+			} {
+				code, body := httpStatus(t, c.method, base+c.path, c.body)
+				assert.Equal(t, http.StatusNotImplemented, code, "%s %s: %s", c.method, c.path, body)
+				assert.Contains(t, body, `"code":"unimplemented"`)
+			}
+			if opts.GRPC {
+				conn, err := grpc.NewClient(grpcAddr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+				require.NoError(t, err)
+				defer conn.Close()
+				for _, m := range []string{"CreateUser", "GetUser", "UpdateUser", "DeleteUser", "ListUsers"} {
+					in, reply := rawMessage{}, rawMessage{}
+					err := conn.Invoke(context.Background(), "/usersvc.UserService/"+m, &in, &reply, grpc.ForceCodecV2(rawCodecV2{}))
+					assert.Equal(t, codes.Unimplemented, status.Code(err), "%s: %v", m, err)
+				}
+			}
+
+			// Implement GetUser, regenerate, rebuild.
+			before := snapshot(t, out)
+			implPath := filepath.Join(out, "usersvc", "service_impl.go")
+			impl := before["usersvc/service_impl.go"]
+			old := `return GetUserResponse{}, kit.NewError(kit.Unimplemented, "GetUser is not implemented")`
+			require.Contains(t, impl, old)
+			impl = strings.Replace(impl, old, `return GetUserResponse{User: User{ID: req.ID, Name: "Ada"}}, nil`, 1)
+			require.NoError(t, os.WriteFile(implPath, []byte(impl), 0o644))
+			before["usersvc/service_impl.go"] = impl
+			goCmd(t, out, "generate", "./...")
+			assert.Equal(t, before, snapshot(t, out), "go generate leaves the user's files byte for byte")
+
+			httpAddr2 := freeAddr(t)
+			grpcAddr2 := ""
+			if opts.GRPC {
+				grpcAddr2 = freeAddr(t)
+			}
+			startScaffold(t, out, httpAddr2, grpcAddr2)
+			code, body := httpStatus(t, "GET", "http://"+httpAddr2+"/users/42", "")
+			assert.Equal(t, http.StatusOK, code, body)
+			assert.JSONEq(t, `{"user":{"id":"42","name":"Ada","email":""}}`, body)
+		})
+	}
+}
+
+// TestNewThenAddMethod checks the workflow when the interface grows: the
+// glue follows, and the build fails only because the implementation lacks
+// the new method.
+func TestNewThenAddMethod(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a module; run without -short")
+	}
+	out := filepath.Join(t.TempDir(), "usersvc")
+	_, err := New(NewOptions{IDL: writeIDL(t, seedIDL), Out: out, Import: "example.com/usersvc", Service: "UserService", HTTP: true, Replace: repoRoot(t)})
+	require.NoError(t, err)
+	goCmd(t, out, "mod", "tidy")
+	svcPath := filepath.Join(out, "usersvc", "service.go")
+	src, err := os.ReadFile(svcPath)
+	require.NoError(t, err)
+	grown := strings.Replace(string(src), "type UserService interface {", "type UserService interface {\n\tCountUsers(ctx context.Context) (int, error)", 1)
+	require.NoError(t, os.WriteFile(svcPath, []byte(grown), 0o644))
+	goCmd(t, out, "generate", "./...")
+
+	cmd := exec.Command("go", "build", "./...")
+	cmd.Dir = out
+	cmd.Env = append(os.Environ(), "GOFLAGS=-mod=mod", "GOTOOLCHAIN=local")
+	msg, err := cmd.CombinedOutput()
+	require.Error(t, err, "the implementation lacks CountUsers")
+	var lines []string
+	sc := bufio.NewScanner(bytes.NewReader(msg))
+	for sc.Scan() {
+		if l := sc.Text(); strings.Contains(l, ".go:") {
+			lines = append(lines, l)
+		}
+	}
+	require.NotEmpty(t, lines, "%s", msg)
+	for _, l := range lines {
+		assert.Contains(t, l, "missing method CountUsers", "every error is the missing method:\n%s", msg)
+		assert.NotContains(t, l, "_gen.go", "generated files compile")
+	}
+}
+
+// rawMessage and rawCodecV2 send empty requests to any method.
+type rawMessage struct{}
+
+type rawCodecV2 struct{}
+
+func (rawCodecV2) Name() string                         { return "proto" }
+func (rawCodecV2) Marshal(any) (mem.BufferSlice, error) { return nil, nil }
+func (rawCodecV2) Unmarshal(mem.BufferSlice, any) error { return nil }
