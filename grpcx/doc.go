@@ -28,6 +28,14 @@
 // internal cause is never sent. A status error the endpoint returns passes
 // through unchanged.
 //
+// # Health and shutdown
+//
+// [RegisterHealthReadiness] registers the standard health service with its
+// statuses following a [Readiness] (an httpx.Health is one), polled at an
+// interval. [Serve] serves a grpc.Server until its context ends, then sets
+// the health service NOT_SERVING, stops accepting calls and waits for
+// those in flight up to a drain timeout.
+//
 // # Clients
 //
 // [NewClient] makes an endpoint of a unary call over any

@@ -46,7 +46,9 @@ func Example() {
 	defer conn.Close()
 
 	client := grpcx.NewClient(conn, testpb.Test_Sum_FullMethodName,
-		func(_ context.Context, r sumReq) (*testpb.SumRequest, error) { return &testpb.SumRequest{A: r.A, B: r.B}, nil },
+		func(_ context.Context, r sumReq) (*testpb.SumRequest, error) {
+			return &testpb.SumRequest{A: r.A, B: r.B}, nil
+		},
 		func(_ context.Context, r *testpb.SumReply) (sumResp, error) { return sumResp{C: r.GetC()}, nil },
 	).Endpoint()
 

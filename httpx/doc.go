@@ -34,10 +34,43 @@
 //
 // # Safe defaults
 //
-// A body larger than the limit answers 413; a JSON decoder given another
-// Content-Type answers 415; malformed JSON answers 400 with a message that
+// A body larger than the limit answers 413; a decoder given another
+// Content-Type answers 415; malformed input answers 400 with a message that
 // says what was wrong and where; a panic answers 500 and the server goes on
 // serving.
+//
+// # Codecs
+//
+// JSON is the default ([DecodeJSONRequest], [EncodeJSONResponse]); XML
+// ([DecodeXMLRequest], [EncodeXMLResponse]) uses encoding/xml. A
+// [RawCodec] makes the four codec functions of a content type and a pair of
+// marshal and unmarshal functions, for protobuf or MessagePack bodies.
+// [DecodeFormRequest] and [DecodeMultipartRequest] read forms into a typed
+// request. Every decoder answers bad input alike: 413 past the body limit,
+// 415 for another Content-Type, 400 with a message that says what was
+// wrong.
+//
+// [DecodeJSONOrXMLRequest] picks its decoder by Content-Type and
+// [EncodeJSONOrXMLResponse] its encoder by the Accept header (q-values,
+// type/* and */* included), JSON when the client states no preference and
+// 406 when it accepts neither; [DecodeByContentType] and
+// [NegotiateResponse] do the same for any set of media types. Negotiating
+// encoders need the server to run [AcceptToContext] as a before hook. Error
+// bodies are always JSON problems.
+//
+// # Health and shutdown
+//
+// A [Health] serves /livez and /readyz: ready while its named checks pass
+// and it is not draining. [Serve] serves an http.Server until its context
+// ends, then marks the Health draining, stops accepting connections and
+// waits for requests in flight, so a service's main is:
+//
+//	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+//	defer stop()
+//	g, ctx := errgroup.WithContext(ctx)
+//	g.Go(func() error { return httpx.Serve(ctx, httpSrv, httpLis, httpx.ServeHealth(health)) })
+//	g.Go(func() error { return grpcx.Serve(ctx, grpcSrv, grpcLis, grpcx.ServeHealth(grpcHealth)) })
+//	return g.Wait()
 //
 // # Clients
 //

@@ -168,7 +168,7 @@ func (s *Server[Req, Resp]) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 
 	if err = s.enc(ctx, w, resp); err != nil {
-		err = kit.WrapError(kit.Internal, err, "")
+		err = encodeError(err)
 		s.fail(ctx, w, err)
 		return
 	}
@@ -195,6 +195,16 @@ func decodeError(err error) error {
 		return err
 	}
 	return kit.WrapError(kit.InvalidArgument, err, "invalid request: "+err.Error())
+}
+
+// encodeError gives an encoder's error the Internal code unless it chooses
+// its own status, as the 406 of content negotiation does.
+func encodeError(err error) error {
+	var sc StatusCoder
+	if errors.As(err, &sc) {
+		return err
+	}
+	return kit.WrapError(kit.Internal, err, "")
 }
 
 // limitedBody is a request body that fails with *http.MaxBytesError past its
