@@ -358,7 +358,7 @@ func run() error {
 {{- end }}
 	})
 
-	health := {{ $httpx }}.NewHealth()
+	health := new({{ $httpx }}.Health)
 	mux := {{ $http }}.NewServeMux()
 	health.Register(mux)
 {{- if .HTTP }}
@@ -384,9 +384,11 @@ func run() error {
 	}
 	grpcServer := {{ $grpc }}.NewServer()
 	{{ $svc }}.RegisterGRPC(grpcServer, endpoints, {{ $grpcx }}.ServerErrorHandler({{ $kit }}.LogServerFaults(logger)))
-	{{ $grpcx }}.RegisterHealthChecks(ctx, grpcServer, health, {{ $svc }}.GRPCServiceName)
+	grpcHealth := {{ $grpcx }}.RegisterHealthReadiness(grpcServer, health, {{ $grpcx }}.HealthServices({{ $svc }}.GRPCServiceName))
 	logger.Info("serving gRPC", "addr", grpcLis.Addr().String())
-	go func() { errc <- {{ $grpcx }}.Serve(ctx, grpcServer, grpcLis, {{ $grpcx }}.ServeDrainTimeout(*drain)) }()
+	go func() {
+		errc <- {{ $grpcx }}.Serve(ctx, grpcServer, grpcLis, {{ $grpcx }}.ServeHealth(grpcHealth), {{ $grpcx }}.ServeDrainTimeout(*drain))
+	}()
 {{- end }}
 
 	if *consulAddr != "" {
@@ -429,7 +431,7 @@ func renderMain(svc *Service, opts NewOptions, pkgPath, implName string) ([]byte
 	fi.self = types.NewPackage(pkgPath+"/cmd/main", "main")
 	fi.paths = map[*types.Package]string{svc.Pkg: pkgPath}
 	for _, n := range []string{"standard", "run", "main", "httpAddr", "grpcAddr", "consulAddr", "timeout", "rps", "drain",
-		"logger", "stop", "limiter", "endpoints", "health", "httpLis", "grpcLis", "grpcServer", "errc", "reg", "tcp", "first"} {
+		"logger", "stop", "limiter", "endpoints", "health", "httpLis", "grpcLis", "grpcServer", "grpcHealth", "errc", "reg", "tcp", "first"} {
 		fi.reserved[n] = true
 	}
 	cmd := strings.ToLower(opts.Service)

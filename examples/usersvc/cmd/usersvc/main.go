@@ -11,7 +11,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
@@ -19,7 +18,6 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
-	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -97,56 +95,45 @@ func run(ctx context.Context, args []string, logOut *os.File) error {
 
 	endpoints := usersvc.NewEndpoints(usersvc.NewStore(), middlewares(logger, c))
 	errorHandler := kit.LogServerFaults(logger)
+	health := new(httpx.Health)
 
 	mux := http.NewServeMux()
+	health.Register(mux)
 	usersvc.RegisterHTTP(mux, endpoints, httpx.ServerErrorHandler(errorHandler))
-	var draining atomic.Bool
-	mux.HandleFunc("GET /livez", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
-	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) {
-		if draining.Load() {
-			http.Error(w, "draining", http.StatusServiceUnavailable)
-			return
-		}
-		_, _ = w.Write([]byte("ok\n"))
-	})
-
 	httpLis, err := net.Listen("tcp", c.httpAddr)
 	if err != nil {
 		return err
 	}
-	httpSrv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-	errc := make(chan error, 2)
-	go func() { errc <- httpSrv.Serve(httpLis) }()
 	logger.Info("serving HTTP", "addr", httpLis.Addr().String())
+	errc := make(chan error, 2)
+	servers := 1
+	go func() {
+		errc <- httpx.Serve(ctx, &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}, httpLis,
+			httpx.ServeHealth(health), httpx.ServeDrainTimeout(c.drain))
+	}()
 
-	var grpcSrv *grpc.Server
 	if c.grpcAddr != "" {
 		grpcLis, err := net.Listen("tcp", c.grpcAddr)
 		if err != nil {
 			return err
 		}
-		grpcSrv = grpc.NewServer()
+		grpcSrv := grpc.NewServer()
 		usersvc.RegisterGRPC(grpcSrv, endpoints, grpcx.ServerErrorHandler(errorHandler))
-		grpcx.RegisterHealth(grpcSrv, usersvc.GRPCServiceName)
-		go func() { errc <- grpcSrv.Serve(grpcLis) }()
+		grpcHealth := grpcx.RegisterHealthReadiness(grpcSrv, health, grpcx.HealthServices(usersvc.GRPCServiceName))
 		logger.Info("serving gRPC", "addr", grpcLis.Addr().String())
+		servers++
+		go func() {
+			errc <- grpcx.Serve(ctx, grpcSrv, grpcLis, grpcx.ServeHealth(grpcHealth), grpcx.ServeDrainTimeout(c.drain))
+		}()
 	}
 
-	select {
-	case <-ctx.Done():
-	case err := <-errc:
-		return err
+	var first error
+	for range servers {
+		if err := <-errc; err != nil && first == nil {
+			first = err
+			stop() // one server failed: stop the other too
+		}
 	}
-	logger.Info("shutting down", "drain", c.drain)
-	draining.Store(true)
-	drainCtx, cancel := context.WithTimeout(context.Background(), c.drain)
-	defer cancel()
-	if grpcSrv != nil {
-		go func() { <-drainCtx.Done(); grpcSrv.Stop() }()
-		grpcSrv.GracefulStop()
-	}
-	if err := httpSrv.Shutdown(drainCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return err
-	}
-	return nil
+	logger.Info("stopped")
+	return first
 }
