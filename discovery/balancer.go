@@ -1,0 +1,97 @@
+package discovery
+
+import (
+	"math/rand/v2"
+	"sync/atomic"
+
+	"github.com/typedkit/kit"
+)
+
+// A Balancer picks the endpoint for one call. When there is none to pick it
+// returns an Unavailable *kit.Error that wraps [ErrNoEndpoints].
+type Balancer[Req, Resp any] interface {
+	Endpoint() (kit.Endpoint[Req, Resp], error)
+}
+
+// A BalancerFunc is a function that is a [Balancer].
+type BalancerFunc[Req, Resp any] func() (kit.Endpoint[Req, Resp], error)
+
+// Endpoint returns f().
+func (f BalancerFunc[Req, Resp]) Endpoint() (kit.Endpoint[Req, Resp], error) { return f() }
+
+// RoundRobin returns a balancer that picks the endpoints of e in turn. A
+// pick is one atomic increment: no lock and no allocation.
+func RoundRobin[Req, Resp any](e *Endpointer[Req, Resp]) Balancer[Req, Resp] {
+	return &roundRobin[Req, Resp]{e: e}
+}
+
+type roundRobin[Req, Resp any] struct {
+	e    *Endpointer[Req, Resp]
+	next atomic.Uint64
+}
+
+// Endpoint returns the endpoint after the one it returned last.
+func (b *roundRobin[Req, Resp]) Endpoint() (kit.Endpoint[Req, Resp], error) {
+	s := b.e.snap.Load()
+	n := uint64(len(s.endpoints))
+	if n == 0 {
+		return nil, s.err
+	}
+	return s.endpoints[(b.next.Add(1)-1)%n], nil
+}
+
+// Random returns a balancer that picks an endpoint of e uniformly at
+// random, from the runtime's per-thread generator: no lock and no
+// allocation.
+func Random[Req, Resp any](e *Endpointer[Req, Resp]) Balancer[Req, Resp] {
+	return &random[Req, Resp]{e: e}
+}
+
+type random[Req, Resp any] struct{ e *Endpointer[Req, Resp] }
+
+// Endpoint returns an endpoint drawn at random.
+func (b *random[Req, Resp]) Endpoint() (kit.Endpoint[Req, Resp], error) {
+	s := b.e.snap.Load()
+	n := len(s.endpoints)
+	if n == 0 {
+		return nil, s.err
+	}
+	return s.endpoints[rand.IntN(n)], nil
+}
+
+// PowerOfTwoChoices returns a balancer that draws two different endpoints
+// of e at random and picks the one with fewer calls in flight, counted by
+// the endpointer across every balancer over it. It steers load away from
+// slow instances at the cost of two random draws, without the herding of
+// always picking the least loaded.
+//
+// An instance that fails fast has few calls in flight and so attracts
+// calls; pair this balancer with health checks that remove such an
+// instance, and with [Retry].
+func PowerOfTwoChoices[Req, Resp any](e *Endpointer[Req, Resp]) Balancer[Req, Resp] {
+	return &p2c[Req, Resp]{e: e}
+}
+
+type p2c[Req, Resp any] struct{ e *Endpointer[Req, Resp] }
+
+// Endpoint returns the less loaded of two endpoints drawn at random.
+func (b *p2c[Req, Resp]) Endpoint() (kit.Endpoint[Req, Resp], error) {
+	s := b.e.snap.Load()
+	n := len(s.targets)
+	switch n {
+	case 0:
+		return nil, s.err
+	case 1:
+		return s.targets[0].ep, nil
+	}
+	i := rand.IntN(n)
+	j := rand.IntN(n - 1)
+	if j >= i {
+		j++
+	}
+	a, c := s.targets[i], s.targets[j]
+	if c.inflight.Load() < a.inflight.Load() {
+		a = c
+	}
+	return a.ep, nil
+}

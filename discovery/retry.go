@@ -1,0 +1,235 @@
+package discovery
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/typedkit/kit"
+)
+
+// ErrAttemptTimeout is wrapped in the error of an attempt that [Retry] cut
+// short with its per-attempt timeout while the caller's context was still
+// live. [Retryable] retries it.
+var ErrAttemptTimeout = errors.New("discovery: attempt timed out")
+
+// ErrBudgetExhausted is wrapped in the final error of a call that [Retry]
+// did not retry because its [Budget] was spent.
+var ErrBudgetExhausted = errors.New("discovery: retry budget exhausted")
+
+// A RetryOption configures [Retry].
+type RetryOption func(*retryConfig)
+
+type retryConfig struct {
+	attempts  int
+	timeout   time.Duration
+	retryable func(error) bool
+	budget    *Budget
+}
+
+// RetryMaxAttempts sets how many times a call is tried in all, the first
+// attempt included. The default is 3; values below 1 count as 1.
+func RetryMaxAttempts(n int) RetryOption {
+	return func(c *retryConfig) { c.attempts = max(n, 1) }
+}
+
+// RetryAttemptTimeout gives each attempt its own deadline d, within the
+// caller's. An attempt cut short by it fails with an error that wraps
+// [ErrAttemptTimeout]. By default attempts have only the caller's deadline.
+func RetryAttemptTimeout(d time.Duration) RetryOption {
+	return func(c *retryConfig) { c.timeout = d }
+}
+
+// RetryIf sets the function that decides whether an attempt's error is
+// worth another attempt. The default is [Retryable].
+func RetryIf(retryable func(error) bool) RetryOption {
+	return func(c *retryConfig) {
+		if retryable != nil {
+			c.retryable = retryable
+		}
+	}
+}
+
+// RetryWithBudget sets the budget the retries draw on. Share one budget
+// between the Retry endpoints of a client to bound the retries of all of
+// them together. A nil budget allows every retry. The default is a budget
+// of its own for each Retry endpoint, NewBudget(0.2, 10).
+func RetryWithBudget(b *Budget) RetryOption {
+	return func(c *retryConfig) { c.budget = b }
+}
+
+// Retry returns an endpoint that calls an endpoint picked by b and, when
+// the call fails with an error the classifier deems worth it, picks again
+// and retries, until a call succeeds, the attempts run out, the caller's
+// context ends, or the budget refuses a retry. Attempts follow each other
+// at once: the balancer spreads them over other instances.
+//
+// Retrying resends the request, so use it for calls that are idempotent or
+// safe to repeat; [Retryable] retries a transport error even when the
+// request may have reached the server.
+//
+// When the first attempt fails and is not retried, Retry returns its error
+// unchanged. Otherwise it returns a *[RetryError] with every attempt's
+// error; its kit code and public message are those of the final error.
+//
+// With the defaults, a call that succeeds at once costs no allocation
+// beyond the endpoint's own.
+func Retry[Req, Resp any](b Balancer[Req, Resp], opts ...RetryOption) kit.Endpoint[Req, Resp] {
+	if b == nil {
+		panic("discovery: Retry with a nil Balancer")
+	}
+	cfg := retryConfig{attempts: 3, retryable: Retryable, budget: NewBudget(0.2, 10)}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	return func(ctx context.Context, req Req) (Resp, error) {
+		var zero Resp
+		cfg.budget.deposit()
+		var errs []error
+		for {
+			resp, err := attempt(ctx, b, req, cfg.timeout)
+			if err == nil {
+				return resp, nil
+			}
+			errs = append(errs, err)
+			if ctx.Err() != nil {
+				return zero, &RetryError{Attempts: errs, Final: kit.WrapError(kit.CodeOf(ctx.Err()), context.Cause(ctx), "")}
+			}
+			if !cfg.retryable(err) || len(errs) >= cfg.attempts {
+				if len(errs) == 1 {
+					return zero, err
+				}
+				return zero, &RetryError{Attempts: errs, Final: finalError(err)}
+			}
+			if !cfg.budget.withdraw() {
+				final := finalError(err)
+				return zero, &RetryError{Attempts: errs, Final: kit.WrapError(final.Code(),
+					fmt.Errorf("%w: %w", ErrBudgetExhausted, err), final.Message())}
+			}
+		}
+	}
+}
+
+// attempt makes one call through the balancer's pick.
+func attempt[Req, Resp any](ctx context.Context, b Balancer[Req, Resp], req Req, timeout time.Duration) (Resp, error) {
+	ep, err := b.Endpoint()
+	if err != nil {
+		var zero Resp
+		return zero, err
+	}
+	if timeout <= 0 {
+		return ep(ctx, req)
+	}
+	actx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	resp, err := ep(actx, req)
+	if err != nil && actx.Err() != nil && ctx.Err() == nil {
+		err = kit.WrapError(kit.DeadlineExceeded, fmt.Errorf("%w after %v: %w", ErrAttemptTimeout, timeout, err), "")
+	}
+	return resp, err
+}
+
+// finalError returns err as a *kit.Error, with a transport error that has
+// no kit code of its own classified as Unavailable.
+func finalError(err error) *kit.Error {
+	if kit.CodeOf(err) == kit.Unknown && isTransport(err) {
+		return kit.WrapError(kit.Unavailable, err, "")
+	}
+	return kit.AsError(err)
+}
+
+// Retryable reports whether err is worth another attempt on another
+// instance: an Unavailable error (a balancer without endpoints, a client
+// that could not connect, a server that is shutting down or overloaded
+// behind a breaker), an attempt cut short by its own timeout
+// ([ErrAttemptTimeout]), and a transport error without a kit code of its
+// own (a *net.OpError, a network timeout, a refused or reset connection, an
+// unexpected EOF). It
+// does not retry any other code: not InvalidArgument or NotFound, which
+// would fail again, nor Canceled or DeadlineExceeded of the caller's
+// context.
+func Retryable(err error) bool {
+	if err == nil {
+		return false
+	}
+	if errors.Is(err, ErrAttemptTimeout) {
+		return true
+	}
+	switch kit.CodeOf(err) {
+	case kit.Unavailable:
+		return true
+	case kit.Unknown:
+		return isTransport(err)
+	}
+	return false
+}
+
+func isTransport(err error) bool {
+	var (
+		op *net.OpError
+		ne net.Error
+	)
+	return errors.As(err, &op) ||
+		(errors.As(err, &ne) && ne.Timeout()) ||
+		errors.Is(err, net.ErrClosed) ||
+		errors.Is(err, io.EOF) ||
+		errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, syscall.ECONNREFUSED) ||
+		errors.Is(err, syscall.ECONNRESET) ||
+		errors.Is(err, syscall.EPIPE)
+}
+
+// A RetryError is the error of a call that [Retry] attempted more than once,
+// or stopped because the caller's context ended or the budget was spent.
+//
+// Its kit code and public message ([kit.CodeOf], [kit.MessageOf]) are those
+// of Final, and errors.Is and errors.As look at Final and then at every
+// attempt's error: errors.Is(err, discovery.ErrNoEndpoints) holds if any
+// attempt found no endpoint.
+type RetryError struct {
+	// Attempts holds the error of every attempt, in order.
+	Attempts []error
+	// Final is the error that ended the call, as a *kit.Error: the last
+	// attempt's error when it was not worth retrying or the attempts ran
+	// out; the caller's context error (DeadlineExceeded or Canceled) when
+	// the context ended; or the last attempt's code wrapping
+	// [ErrBudgetExhausted] and the last error when the budget refused a
+	// retry. A transport error is classified as Unavailable.
+	Final *kit.Error
+}
+
+// Error lists the attempts' errors and the final error.
+func (e *RetryError) Error() string {
+	var b strings.Builder
+	b.WriteString("discovery: ")
+	b.WriteString(strconv.Itoa(len(e.Attempts)))
+	if len(e.Attempts) == 1 {
+		b.WriteString(" attempt failed: ")
+	} else {
+		b.WriteString(" attempts failed: ")
+	}
+	b.WriteString(e.Final.Error())
+	for i, err := range e.Attempts {
+		b.WriteString("; attempt ")
+		b.WriteString(strconv.Itoa(i + 1))
+		b.WriteString(": ")
+		b.WriteString(err.Error())
+	}
+	return b.String()
+}
+
+// Unwrap returns Final followed by every attempt's error.
+func (e *RetryError) Unwrap() []error {
+	errs := make([]error, 0, 1+len(e.Attempts))
+	errs = append(errs, e.Final)
+	return append(errs, e.Attempts...)
+}
+
+// KitCode returns the code of Final.
+func (e *RetryError) KitCode() kit.Code { return e.Final.Code() }
