@@ -18,14 +18,17 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strconv"
 	"syscall"
 	"time"
 
+	"github.com/hashicorp/consul/api"
 	"golang.org/x/time/rate"
 	"google.golang.org/grpc"
 
 	"github.com/typedkit/kit"
 	"github.com/typedkit/kit/breaker"
+	"github.com/typedkit/kit/discovery/consul"
 	"github.com/typedkit/kit/examples/usersvc"
 	"github.com/typedkit/kit/grpcx"
 	"github.com/typedkit/kit/httpx"
@@ -127,6 +130,33 @@ func run(ctx context.Context, args []string, logOut *os.File) error {
 		}()
 	}
 
+	deregistered := make(chan struct{})
+	if c.consulAddr == "" {
+		close(deregistered)
+	} else {
+		reg, err := register(ctx, c, httpLis.Addr().(*net.TCPAddr), logger)
+		if err != nil {
+			stop()
+			for range servers {
+				<-errc
+			}
+			return err
+		}
+		// Leave Consul as soon as the shutdown begins, so clients stop
+		// picking this instance while it drains.
+		go func() {
+			defer close(deregistered)
+			<-ctx.Done()
+			dctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			if err := reg.Deregister(dctx); err != nil {
+				logger.Warn("deregistering from Consul", "error", err)
+			} else {
+				logger.Info("deregistered from Consul")
+			}
+		}()
+	}
+
 	var first error
 	for range servers {
 		if err := <-errc; err != nil && first == nil {
@@ -134,6 +164,35 @@ func run(ctx context.Context, args []string, logOut *os.File) error {
 			stop() // one server failed: stop the other too
 		}
 	}
+	<-deregistered
 	logger.Info("stopped")
 	return first
+}
+
+// register registers the HTTP listener in Consul with a check on /readyz.
+func register(ctx context.Context, c config, addr *net.TCPAddr, logger *slog.Logger) (*consul.Registrar, error) {
+	client, err := api.NewClient(&api.Config{Address: c.consulAddr})
+	if err != nil {
+		return nil, err
+	}
+	host := addr.IP.String()
+	reg, err := consul.NewRegistrar(client, consul.Service{
+		Name:    c.name,
+		Address: host,
+		Port:    addr.Port,
+		Check: &consul.Check{
+			HTTP:                    "http://" + net.JoinHostPort(host, strconv.Itoa(addr.Port)) + "/readyz",
+			Interval:                time.Second,
+			Timeout:                 time.Second,
+			DeregisterCriticalAfter: time.Minute,
+		},
+	})
+	if err != nil {
+		return nil, err
+	}
+	if err := reg.Register(ctx); err != nil {
+		return nil, fmt.Errorf("registering in Consul at %s: %w", c.consulAddr, err)
+	}
+	logger.Info("registered in Consul", "consul", c.consulAddr, "id", reg.ID())
+	return reg, nil
 }

@@ -18,6 +18,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/typedkit/kit/internal/consultest"
 )
 
 func freePort(t *testing.T) string {
@@ -138,4 +140,60 @@ func TestFlags(t *testing.T) {
 	assert.Equal(t, 5.0, c.rps)
 	_, err = parseFlags([]string{"-nope"})
 	assert.Error(t, err)
+}
+
+// TestConsulRegistration runs the service with -consul.addr against a real
+// Consul agent: it registers with a passing check on /readyz, and leaves
+// Consul when it gets SIGTERM.
+func TestConsulRegistration(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the service and a Consul agent")
+	}
+	agent := consultest.Start(t)
+	client := agent.Client(t)
+	bin := filepath.Join(t.TempDir(), "usersvc")
+	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
+	require.NoError(t, err, "%s", out)
+
+	httpAddr := freePort(t)
+	cmd := exec.Command(bin, "-http.addr", httpAddr, "-grpc.addr", "", "-consul.addr", agent.Addr, "-service.name", "usersvc-test")
+	var logs bytes.Buffer
+	cmd.Stderr = &logs
+	require.NoError(t, cmd.Start())
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	defer func() {
+		if cmd.ProcessState == nil {
+			_ = cmd.Process.Kill()
+		}
+	}()
+
+	passing := func() []string {
+		entries, _, err := client.Health().Service("usersvc-test", "", true, nil)
+		if err != nil {
+			return nil
+		}
+		var addrs []string
+		for _, e := range entries {
+			addrs = append(addrs, net.JoinHostPort(e.Service.Address, fmt.Sprint(e.Service.Port)))
+		}
+		return addrs
+	}
+	require.Eventually(t, func() bool { return len(passing()) == 1 }, 20*time.Second, 50*time.Millisecond,
+		"the service registers with a passing check:\n%s", &logs)
+	assert.Equal(t, []string{httpAddr}, passing())
+
+	require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
+	select {
+	case err := <-exited:
+		require.NoError(t, err, "%s", &logs)
+	case <-time.After(15 * time.Second):
+		t.Fatalf("the service did not stop:\n%s", &logs)
+	}
+	services, err := client.Agent().Services()
+	require.NoError(t, err)
+	for _, s := range services {
+		assert.NotEqual(t, "usersvc-test", s.Service, "deregistered on SIGTERM")
+	}
+	assert.Contains(t, logs.String(), "deregistered from Consul")
 }
