@@ -313,6 +313,7 @@ const mainTemplate = `
 {{- $rate := imp "golang.org/x/time/rate" -}}
 {{- $breaker := imp "github.com/typedkit/kit/breaker" -}}
 {{- $consul := imp "github.com/typedkit/kit/discovery/consul" -}}
+{{- $api := imp "github.com/hashicorp/consul/api" -}}
 {{- $httpx := imp "github.com/typedkit/kit/httpx" -}}
 {{- $limit := imp "github.com/typedkit/kit/limit" -}}
 func main() {
@@ -391,15 +392,24 @@ func run() error {
 	}()
 {{- end }}
 
-	if *consulAddr != "" {
+	deregistered := make(chan struct{})
+	if *consulAddr == "" {
+		close(deregistered)
+	} else {
 		tcp := httpLis.Addr().(*{{ $net }}.TCPAddr)
-		reg, err := {{ $consul }}.NewRegistrar({{ $consul }}.Registration{
-			Address: *consulAddr,
-			ID:      {{ $fmt }}.Sprintf("{{ .Cmd }}-%s", httpLis.Addr()),
+		client, err := {{ $api }}.NewClient(&{{ $api }}.Config{Address: *consulAddr})
+		if err != nil {
+			return err
+		}
+		reg, err := {{ $consul }}.NewRegistrar(client, {{ $consul }}.Service{
 			Name:    "{{ .Cmd }}",
-			Host:    tcp.IP.String(),
+			Address: tcp.IP.String(),
 			Port:    tcp.Port,
-			Check:   {{ $consul }}.HTTPCheck("http://"+httpLis.Addr().String()+"/readyz", 2*{{ $time }}.Second),
+			Check: &{{ $consul }}.Check{
+				HTTP:                    "http://" + httpLis.Addr().String() + "/readyz",
+				Interval:                {{ $time }}.Second,
+				DeregisterCriticalAfter: {{ $time }}.Minute,
+			},
 		})
 		if err != nil {
 			return err
@@ -407,8 +417,18 @@ func run() error {
 		if err := reg.Register(ctx); err != nil {
 			return err
 		}
-		defer func() { _ = reg.Deregister({{ $ctx }}.Background()) }()
-		logger.Info("registered in Consul", "consul", *consulAddr)
+		logger.Info("registered in Consul", "consul", *consulAddr, "id", reg.ID())
+		// Leave Consul as soon as the shutdown begins, so clients stop
+		// picking this instance while it drains.
+		go func() {
+			defer close(deregistered)
+			<-ctx.Done()
+			dctx, cancel := {{ $ctx }}.WithTimeout({{ $ctx }}.Background(), 5*{{ $time }}.Second)
+			defer cancel()
+			if err := reg.Deregister(dctx); err != nil {
+				logger.Warn("deregistering from Consul", "error", err)
+			}
+		}()
 	}
 
 	var first error
@@ -418,6 +438,7 @@ func run() error {
 			stop()
 		}
 	}
+	<-deregistered
 	if first != nil && !{{ $errors }}.Is(first, {{ $ctx }}.Canceled) {
 		return first
 	}
@@ -431,7 +452,7 @@ func renderMain(svc *Service, opts NewOptions, pkgPath, implName string) ([]byte
 	fi.self = types.NewPackage(pkgPath+"/cmd/main", "main")
 	fi.paths = map[*types.Package]string{svc.Pkg: pkgPath}
 	for _, n := range []string{"standard", "run", "main", "httpAddr", "grpcAddr", "consulAddr", "timeout", "rps", "drain",
-		"logger", "stop", "limiter", "endpoints", "health", "httpLis", "grpcLis", "grpcServer", "grpcHealth", "errc", "reg", "tcp", "first"} {
+		"logger", "stop", "limiter", "endpoints", "health", "httpLis", "grpcLis", "grpcServer", "grpcHealth", "errc", "reg", "tcp", "first", "client", "deregistered", "dctx", "cancel"} {
 		fi.reserved[n] = true
 	}
 	cmd := strings.ToLower(opts.Service)
