@@ -261,7 +261,9 @@ type pbServer struct {
 	pb.UnimplementedWireServer
 }
 
-func (pbServer) Echo(_ context.Context, a *pb.All) (*pb.All, error) { return a, nil }
+func (pbServer) Echo(_ context.Context, a *pb.All) (*pb.All, error)            { return a, nil }
+func (pbServer) Users(_ context.Context, l *pb.UserList) (*pb.UserList, error) { return l, nil }
+
 func (pbServer) Count(_ context.Context, r *pb.CountRequest) (*pb.CountResponse, error) {
 	if r.GetPrefix() == "fail" {
 		return nil, status.Error(codes.FailedPrecondition, "no counting today")
