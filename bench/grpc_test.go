@@ -46,13 +46,15 @@ func (s gokitServer) Sum(ctx context.Context, r *testpb.SumRequest) (*testpb.Sum
 func decodeSum(_ context.Context, r *testpb.SumRequest) (Req, error) {
 	return Req{A: int(r.GetA()), B: r.GetB()}, nil
 }
-func encodeSum(_ context.Context, r Resp) (*testpb.SumReply, error) { return &testpb.SumReply{C: r.C}, nil }
+func encodeSum(_ context.Context, r Resp) (*testpb.SumReply, error) {
+	return &testpb.SumReply{C: r.C}, nil
+}
 
 func servers() []struct {
 	impl string
 	srv  testpb.TestServer
 } {
-	return []struct {
+	return rotate([]struct {
 		impl string
 		srv  testpb.TestServer
 	}{
@@ -64,7 +66,7 @@ func servers() []struct {
 			},
 			func(_ context.Context, r any) (any, error) { return &testpb.SumReply{C: r.(Resp).C}, nil })}},
 		{"grpcgo", plainServer{}},
-	}
+	})
 }
 
 func serve(b *testing.B, impl testpb.TestServer, transport string) *grpc.ClientConn {
@@ -120,21 +122,20 @@ func BenchmarkGRPCServer(b *testing.B) {
 // implementation.
 func BenchmarkGRPCClient(b *testing.B) {
 	ctx := context.Background()
-	for _, transport := range []string{"bufconn", "loopback"} {
-		b.Run(transport+"/typedkit", func(b *testing.B) {
-			conn := serve(b, plainServer{}, transport)
+	type call func(*grpc.ClientConn) func() error
+	clients := rotate([]struct {
+		impl string
+		make call
+	}{
+		{"typedkit", func(conn *grpc.ClientConn) func() error {
 			ep := grpcx.NewClient(conn, testpb.Test_Sum_FullMethodName,
-				func(_ context.Context, r Req) (*testpb.SumRequest, error) { return &testpb.SumRequest{A: int64(r.A), B: r.B}, nil },
+				func(_ context.Context, r Req) (*testpb.SumRequest, error) {
+					return &testpb.SumRequest{A: int64(r.A), B: r.B}, nil
+				},
 				func(_ context.Context, r *testpb.SumReply) (Resp, error) { return Resp{C: r.GetC()}, nil }).Endpoint()
-			b.ReportAllocs()
-			for b.Loop() {
-				if _, err := ep(ctx, Req{A: 1, B: "x"}); err != nil {
-					b.Fatal(err)
-				}
-			}
-		})
-		b.Run(transport+"/gokit", func(b *testing.B) {
-			conn := serve(b, plainServer{}, transport)
+			return func() error { _, err := ep(ctx, Req{A: 1, B: "x"}); return err }
+		}},
+		{"gokit", func(conn *grpc.ClientConn) func() error {
 			ep := gokitgrpc.NewClient(conn, "typedkit.test.Test", "Sum",
 				func(_ context.Context, r any) (any, error) {
 					q := r.(Req)
@@ -142,23 +143,28 @@ func BenchmarkGRPCClient(b *testing.B) {
 				},
 				func(_ context.Context, r any) (any, error) { return Resp{C: r.(*testpb.SumReply).GetC()}, nil },
 				testpb.SumReply{}).Endpoint()
-			b.ReportAllocs()
-			for b.Loop() {
-				if _, err := ep(ctx, Req{A: 1, B: "x"}); err != nil {
-					b.Fatal(err)
-				}
-			}
-		})
-		b.Run(transport+"/grpcgo", func(b *testing.B) {
-			client := testpb.NewTestClient(serve(b, plainServer{}, transport))
-			b.ReportAllocs()
-			for b.Loop() {
+			return func() error { _, err := ep(ctx, Req{A: 1, B: "x"}); return err }
+		}},
+		{"grpcgo", func(conn *grpc.ClientConn) func() error {
+			client := testpb.NewTestClient(conn)
+			return func() error {
 				r, err := client.Sum(ctx, &testpb.SumRequest{A: 1, B: "x"})
-				if err != nil {
-					b.Fatal(err)
-				}
 				_ = Resp{C: r.GetC()}
+				return err
 			}
-		})
+		}},
+	})
+	for _, transport := range []string{"bufconn", "loopback"} {
+		for _, c := range clients {
+			b.Run(transport+"/"+c.impl, func(b *testing.B) {
+				do := c.make(serve(b, plainServer{}, transport))
+				b.ReportAllocs()
+				for b.Loop() {
+					if err := do(); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
 	}
 }

@@ -25,14 +25,14 @@ func handlers() []struct {
 	impl string
 	h    http.Handler
 } {
-	return []struct {
+	return rotate([]struct {
 		impl string
 		h    http.Handler
 	}{
 		{"typedkit", httpx.NewServer(kit.Endpoint[Req, Resp](work), httpx.DecodeJSONRequest, httpx.EncodeJSONResponse)},
 		{"gokit", gokithttp.NewServer(workAny, gokitDecode, gokithttp.EncodeJSONResponse)},
 		{"nethttp", http.HandlerFunc(plainHandler)},
-	}
+	})
 }
 
 // BenchmarkHTTPInProcess serves one request through an httptest recorder.

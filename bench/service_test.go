@@ -4,7 +4,21 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"os"
+	"strconv"
 )
+
+// rotate returns s rotated by the round number cmd/report gives in
+// TYPEDKIT_BENCH_ROUND, so that from round to round each implementation of
+// a benchmark runs first, second and last alike.
+func rotate[T any](s []T) []T {
+	n, _ := strconv.Atoi(os.Getenv("TYPEDKIT_BENCH_ROUND"))
+	if len(s) == 0 || n <= 0 {
+		return s
+	}
+	k := n % len(s)
+	return append(append([]T{}, s[k:]...), s[:k]...)
+}
 
 // Req is the request of the benchmark service: {"a":1,"b":"x"}.
 type Req struct {

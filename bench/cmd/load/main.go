@@ -117,6 +117,8 @@ func load(h http.Handler, path string, n, c int, limit time.Duration) (result, e
 	if len(all) == 0 {
 		return result{errors: errs.Load()}, nil
 	}
-	pct := func(p float64) time.Duration { return all[min(len(all)-1, int(p*float64(len(all))))].Round(time.Microsecond) }
+	pct := func(p float64) time.Duration {
+		return all[min(len(all)-1, int(p*float64(len(all))))].Round(time.Microsecond)
+	}
 	return result{rps: float64(len(all)) / elapsed.Seconds(), p50: pct(0.50), p99: pct(0.99), max: all[len(all)-1].Round(time.Microsecond), errors: errs.Load()}, nil
 }

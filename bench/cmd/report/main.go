@@ -2,6 +2,8 @@
 // BENCHMARKS.md: for each benchmark, every implementation's ns/op, B/op and
 // allocs/op (medians over -count runs) and typedkit's ratio to each peer,
 // all measured in the same run, with the Go version, the CPU and the date.
+// Each of the -count rounds runs every benchmark once, so that the
+// implementations alternate in time.
 // The raw output goes to bench/results.txt, ready for benchstat.
 //
 //	go run ./cmd/report            # from bench/
@@ -15,6 +17,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
@@ -23,21 +26,42 @@ import (
 )
 
 func main() {
-	count := flag.Int("count", 6, "runs of each benchmark (-count of go test)")
+	count := flag.Int("count", 8, "rounds: runs of each benchmark")
 	benchtime := flag.String("benchtime", "300ms", "time of each run (-benchtime of go test)")
 	out := flag.String("out", "../BENCHMARKS.md", "report file")
 	raw := flag.String("raw", "results.txt", "raw go test output, for benchstat")
 	bench := flag.String("bench", ".", "benchmarks to run (-bench of go test)")
 	flag.Parse()
 
-	args := []string{"test", "-run", "^$", "-bench", *bench, "-benchmem", "-count", strconv.Itoa(*count), "-benchtime", *benchtime, "."}
-	fmt.Fprintln(os.Stderr, "go", strings.Join(args, " "))
-	cmd := exec.Command("go", args...)
-	cmd.Stderr = os.Stderr
-	output, err := cmd.Output()
+	// Build the test binary once and run it -count times, each run going
+	// through every benchmark once: the implementations of a benchmark
+	// alternate in time, so a drift of the machine's speed during the run
+	// weighs on all of them alike.
+	dir, err := os.MkdirTemp("", "typedkit-bench-")
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "report: go test: %v\n%s", err, output)
+		fmt.Fprintln(os.Stderr, "report:", err)
 		os.Exit(1)
+	}
+	defer os.RemoveAll(dir)
+	bin := filepath.Join(dir, "bench.test")
+	build := exec.Command("go", "test", "-c", "-o", bin, ".")
+	build.Stdout, build.Stderr = os.Stderr, os.Stderr
+	if err := build.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "report: go test -c:", err)
+		os.Exit(1)
+	}
+	var output []byte
+	for round := 1; round <= *count; round++ {
+		fmt.Fprintf(os.Stderr, "round %d of %d\n", round, *count)
+		cmd := exec.Command(bin, "-test.run", "^$", "-test.bench", *bench, "-test.benchmem", "-test.benchtime", *benchtime)
+		cmd.Env = append(os.Environ(), "TYPEDKIT_BENCH_ROUND="+strconv.Itoa(round))
+		cmd.Stderr = os.Stderr
+		out, err := cmd.Output()
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "report: benchmarks: %v\n%s", err, out)
+			os.Exit(1)
+		}
+		output = append(output, out...)
 	}
 	if err := os.WriteFile(*raw, output, 0o644); err != nil {
 		fmt.Fprintln(os.Stderr, "report:", err)
@@ -146,7 +170,7 @@ func (r *result) markdown() string {
 	b.WriteString("(`{\"a\":1,\"b\":\"x\"}` in, `{\"c\":\"x\"}` out, or its protobuf equivalent), all measured in one run of\n")
 	b.WriteString("`go run ./cmd/report` in `bench/`. Figures are medians over the runs; a ratio is typedkit's time\n")
 	b.WriteString("divided by the peer's (below 1.00: typedkit is faster). The raw output is in `bench/results.txt`\n(not committed; run benchstat on it).\n\n")
-	fmt.Fprintf(&b, "- Date: %s\n- Go: %s (%s/%s)\n- CPU: %s\n- Runs: -count %d, -benchtime %s\n\n",
+	fmt.Fprintf(&b, "- Date: %s\n- Go: %s (%s/%s)\n- CPU: %s (2 cores, a shared VM: single runs vary by up to 2×, hence the medians)\n- Runs: %d rounds of every benchmark, -benchtime %s each\n\n",
 		time.Now().UTC().Format("2006-01-02 15:04 MST"), r.goVersion, r.goos, r.goarch, r.cpu, r.count, r.benchtime)
 
 	b.WriteString("## Goals\n\n")
@@ -198,7 +222,7 @@ func (r *result) goals() []string {
 		if !ok1 || !ok2 || p == 0 {
 			return
 		}
-		out = append(out, fmt.Sprintf("%s: ratio %.2f (goal ≤ %.2f), %.0f vs %.0f allocs, %.0f vs %.0f B: %s.",
+		out = append(out, fmt.Sprintf("%s: ratio %.3f (goal ≤ %.2f), %.0f vs %.0f allocs, %.0f vs %.0f B: %s.",
 			label, t/p, max, ta, pa, tb, pb, verdict(t/p <= max && ta <= pa)))
 	}
 	ratioGoal("HTTP in process vs net/http", "BenchmarkHTTPInProcess/recorder", "nethttp", 1.00)
