@@ -1,6 +1,8 @@
 // Command usersvc serves the example user service over HTTP and gRPC, with
-// logging, panic recovery, a timeout, a rate limit and an adaptive circuit
-// breaker around every endpoint.
+// logging, panic recovery, metrics and traces, a timeout, a rate limit and
+// an adaptive circuit breaker around every endpoint, bearer tokens on the
+// write methods when -auth.secret is set, Prometheus metrics at /metrics,
+// and /livez and /readyz.
 //
 //	go run ./examples/usersvc/cmd/usersvc
 //	curl -s localhost:8080/users -H 'Content-Type: application/json' -d '{"name":"Ada","email":"ada@example.com"}'
@@ -22,17 +24,25 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/golang-jwt/jwt/v5"
 	"github.com/hashicorp/consul/api"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	otelprom "go.opentelemetry.io/otel/exporters/prometheus"
+	"go.opentelemetry.io/otel/metric"
+	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	"golang.org/x/time/rate"
 	"google.golang.org/grpc"
 
 	"github.com/typedkit/kit"
+	"github.com/typedkit/kit/auth"
 	"github.com/typedkit/kit/breaker"
 	"github.com/typedkit/kit/discovery/consul"
 	"github.com/typedkit/kit/examples/usersvc"
 	"github.com/typedkit/kit/grpcx"
 	"github.com/typedkit/kit/httpx"
 	"github.com/typedkit/kit/limit"
+	"github.com/typedkit/kit/observe"
 )
 
 func main() {
@@ -47,6 +57,8 @@ type config struct {
 	timeout, drain                       time.Duration
 	rps                                  float64
 	burst                                int
+	authSecret                           string
+	printToken                           bool
 }
 
 func parseFlags(args []string) (config, error) {
@@ -60,31 +72,64 @@ func parseFlags(args []string) (config, error) {
 	fs.DurationVar(&c.drain, "drain", 10*time.Second, "longest wait for in-flight calls at shutdown")
 	fs.Float64Var(&c.rps, "rate", 1000, "calls per second allowed for each endpoint")
 	fs.IntVar(&c.burst, "burst", 200, "burst of calls allowed above the rate")
+	fs.StringVar(&c.authSecret, "auth.secret", "", "HS256 secret of the bearer tokens the write methods require (empty: writes are open)")
+	fs.BoolVar(&c.printToken, "auth.print-token", false, "print a bearer token for -auth.secret, valid for an hour, and exit")
 	return c, fs.Parse(args)
+}
+
+// stack holds what the middlewares of every endpoint share.
+type stack struct {
+	logger   *slog.Logger
+	c        config
+	meters   metric.MeterProvider
+	verifier *auth.Verifier[*jwt.RegisteredClaims] // nil: writes are open
 }
 
 // standard is the middleware stack of every endpoint, outermost first:
 // logging sees every outcome, recovery turns panics into Internal errors,
-// the limiter and the breaker reject before any work, and the timeout
-// bounds the work itself.
-func standard[Req, Resp any](logger *slog.Logger, name string, c config) []kit.Middleware[Req, Resp] {
-	return []kit.Middleware[Req, Resp]{
-		kit.Logging[Req, Resp](logger, name),
-		kit.Recover[Req, Resp](logger),
-		limit.Erroring[Req, Resp](rate.NewLimiter(rate.Limit(c.rps), c.burst)),
+// metrics and traces record every call, a write needs a bearer token, the
+// limiter and the breaker reject before any work, and the timeout bounds
+// the work itself.
+func standard[Req, Resp any](s stack, name string, write bool) []kit.Middleware[Req, Resp] {
+	mws := []kit.Middleware[Req, Resp]{
+		kit.Logging[Req, Resp](s.logger, name),
+		kit.Recover[Req, Resp](s.logger),
+		observe.Middleware[Req, Resp](name, observe.WithMeterProvider(s.meters)),
+	}
+	if write && s.verifier != nil {
+		mws = append(mws, auth.Bearer[Req, Resp](s.verifier))
+	}
+	return append(mws,
+		limit.Erroring[Req, Resp](rate.NewLimiter(rate.Limit(s.c.rps), s.c.burst)),
 		breaker.Adaptive[Req, Resp](),
-		kit.Timeout[Req, Resp](c.timeout),
+		kit.Timeout[Req, Resp](s.c.timeout),
+	)
+}
+
+func middlewares(s stack) usersvc.Middlewares {
+	return usersvc.Middlewares{
+		CreateUser: standard[usersvc.CreateUserRequest, usersvc.User](s, "CreateUser", true),
+		GetUser:    standard[usersvc.GetUserRequest, usersvc.User](s, "GetUser", false),
+		UpdateUser: standard[usersvc.UpdateUserRequest, usersvc.User](s, "UpdateUser", true),
+		DeleteUser: standard[usersvc.DeleteUserRequest, usersvc.DeleteUserResponse](s, "DeleteUser", true),
+		ListUsers:  standard[usersvc.ListUsersRequest, usersvc.ListUsersResponse](s, "ListUsers", false),
 	}
 }
 
-func middlewares(logger *slog.Logger, c config) usersvc.Middlewares {
-	return usersvc.Middlewares{
-		CreateUser: standard[usersvc.CreateUserRequest, usersvc.User](logger, "CreateUser", c),
-		GetUser:    standard[usersvc.GetUserRequest, usersvc.User](logger, "GetUser", c),
-		UpdateUser: standard[usersvc.UpdateUserRequest, usersvc.User](logger, "UpdateUser", c),
-		DeleteUser: standard[usersvc.DeleteUserRequest, usersvc.DeleteUserResponse](logger, "DeleteUser", c),
-		ListUsers:  standard[usersvc.ListUsersRequest, usersvc.ListUsersResponse](logger, "ListUsers", c),
-	}
+// tokenIssuer and tokenAudience are the iss and aud of the example's
+// tokens.
+const (
+	tokenIssuer   = "usersvc"
+	tokenAudience = "usersvc"
+)
+
+// newToken returns a bearer token signed with secret, valid for ttl.
+func newToken(secret string, ttl time.Duration) (string, error) {
+	now := time.Now()
+	return jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.RegisteredClaims{
+		Issuer: tokenIssuer, Audience: jwt.ClaimStrings{tokenAudience}, Subject: "admin",
+		IssuedAt: jwt.NewNumericDate(now), ExpiresAt: jwt.NewNumericDate(now.Add(ttl)),
+	}).SignedString([]byte(secret))
 }
 
 func run(ctx context.Context, args []string, logOut *os.File) error {
@@ -92,17 +137,50 @@ func run(ctx context.Context, args []string, logOut *os.File) error {
 	if err != nil {
 		return err
 	}
+	if c.printToken {
+		if c.authSecret == "" {
+			return fmt.Errorf("-auth.print-token needs -auth.secret")
+		}
+		token, err := newToken(c.authSecret, time.Hour)
+		if err != nil {
+			return err
+		}
+		fmt.Println(token)
+		return nil
+	}
 	logger := slog.New(slog.NewTextHandler(logOut, nil))
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	endpoints := usersvc.NewEndpoints(usersvc.NewStore(), middlewares(logger, c))
+	// Metrics go to Prometheus through the OpenTelemetry exporter.
+	registry := prometheus.NewRegistry()
+	exporter, err := otelprom.New(otelprom.WithRegisterer(registry))
+	if err != nil {
+		return err
+	}
+	meters := sdkmetric.NewMeterProvider(sdkmetric.WithReader(exporter))
+	defer func() { _ = meters.Shutdown(context.Background()) }()
+
+	s := stack{logger: logger, c: c, meters: meters}
+	if c.authSecret != "" {
+		s.verifier, err = auth.NewVerifier[jwt.RegisteredClaims]([]string{"HS256"}, auth.StaticKey([]byte(c.authSecret)),
+			auth.Issuer(tokenIssuer), auth.Audience(tokenAudience), auth.Realm("usersvc"))
+		if err != nil {
+			return err
+		}
+	} else {
+		logger.Warn("no -auth.secret: the write methods are open to anyone")
+	}
+
+	endpoints := usersvc.NewEndpoints(usersvc.NewStore(), middlewares(s))
 	errorHandler := kit.LogServerFaults(logger)
 	health := new(httpx.Health)
 
 	mux := http.NewServeMux()
 	health.Register(mux)
-	usersvc.RegisterHTTP(mux, endpoints, httpx.ServerErrorHandler(errorHandler))
+	mux.Handle("GET /metrics", promhttp.HandlerFor(registry, promhttp.HandlerOpts{}))
+	usersvc.RegisterHTTP(mux, endpoints, httpx.ServerErrorHandler(errorHandler),
+		httpx.ServerBefore(auth.HTTPToContext(), observe.HTTPToContext()))
 	httpLis, err := net.Listen("tcp", c.httpAddr)
 	if err != nil {
 		return err
@@ -121,7 +199,8 @@ func run(ctx context.Context, args []string, logOut *os.File) error {
 			return err
 		}
 		grpcSrv := grpc.NewServer()
-		usersvc.RegisterGRPC(grpcSrv, endpoints, grpcx.ServerErrorHandler(errorHandler))
+		usersvc.RegisterGRPC(grpcSrv, endpoints, grpcx.ServerErrorHandler(errorHandler),
+			grpcx.ServerBefore(auth.GRPCToContext(), observe.GRPCToContext()))
 		grpcHealth := grpcx.RegisterHealthReadiness(grpcSrv, health, grpcx.HealthServices(usersvc.GRPCServiceName))
 		logger.Info("serving gRPC", "addr", grpcLis.Addr().String())
 		servers++

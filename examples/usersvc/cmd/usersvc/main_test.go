@@ -197,3 +197,79 @@ func TestConsulRegistration(t *testing.T) {
 	}
 	assert.Contains(t, logs.String(), "deregistered from Consul")
 }
+
+// TestMetricsAndBearerTokens runs the service with -auth.secret: the write
+// methods need a token from -auth.print-token, reads do not, and /metrics
+// serves the calls' metrics in Prometheus's format.
+func TestMetricsAndBearerTokens(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the service")
+	}
+	bin := filepath.Join(t.TempDir(), "usersvc")
+	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	tokenOut, err := exec.Command(bin, "-auth.secret", "s3cret", "-auth.print-token").Output()
+	require.NoError(t, err)
+	token := strings.TrimSpace(string(tokenOut))
+
+	httpAddr := freePort(t)
+	cmd := exec.Command(bin, "-http.addr", httpAddr, "-grpc.addr", "", "-auth.secret", "s3cret")
+	var logs bytes.Buffer
+	cmd.Stderr = &logs
+	require.NoError(t, cmd.Start())
+	t.Cleanup(func() {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		_ = cmd.Wait()
+	})
+	base := "http://" + httpAddr
+	require.Eventually(t, func() bool {
+		resp, err := http.Get(base + "/readyz")
+		if err == nil {
+			resp.Body.Close()
+		}
+		return err == nil && resp.StatusCode == http.StatusOK
+	}, 20*time.Second, 20*time.Millisecond, "%s", &logs)
+
+	create := func(authz string) (*http.Response, string) {
+		req, _ := http.NewRequest(http.MethodPost, base+"/users", strings.NewReader(`{"name":"Ada","email":"ada@example.com"}`))
+		req.Header.Set("Content-Type", "application/json")
+		if authz != "" {
+			req.Header.Set("Authorization", authz)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return resp, string(body)
+	}
+	tests := []struct {
+		name   string
+		authz  string
+		status int
+	}{
+		{"no token", "", http.StatusUnauthorized},
+		{"wrong token", "Bearer " + token[:len(token)-2] + "xx", http.StatusUnauthorized},
+		{"not bearer", "Basic YTpi", http.StatusUnauthorized},
+		{"valid token", "Bearer " + token, http.StatusOK},
+	}
+	for _, tt := range tests {
+		resp, body := create(tt.authz)
+		assert.Equal(t, tt.status, resp.StatusCode, "%s: %s", tt.name, body)
+		if tt.status == http.StatusUnauthorized {
+			assert.Contains(t, resp.Header.Get("WWW-Authenticate"), "Bearer", tt.name)
+			assert.NotContains(t, body, token[:20], "nothing of the token is echoed")
+		}
+	}
+	resp, err := http.Get(base + "/users/u000001")
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusOK, resp.StatusCode, "reads need no token")
+
+	resp, err = http.Get(base + "/metrics")
+	require.NoError(t, err)
+	metrics, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	assert.Contains(t, string(metrics), "rpc_server_call_duration_seconds_count")
+	assert.Contains(t, string(metrics), `rpc_method="CreateUser"`)
+	assert.Contains(t, string(metrics), "typedkit_server_errors")
+}
