@@ -217,6 +217,9 @@ func TestParseHTTPAnnotation(t *testing.T) {
 		{"GET /a/{x}/{x}", Route{}, `path "/a/{x}/{x}": wildcard {x} appears twice`},
 		{"GET /{p...}/a", Route{}, `path "/{p...}/a": {p...} may only be the last segment`},
 		{"GET /a?b", Route{}, `path "/a?b": segment "a?b" has a character a path may not hold`},
+		{"GET /.", Route{}, `path "/." is not clean: want "/"`},
+		{"GET /a/../b", Route{}, `path "/a/../b" is not clean: want "/b"`},
+		{"GET /a/./{id}", Route{}, `path "/a/./{id}" is not clean: want "/a/{id}"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {

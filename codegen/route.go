@@ -2,6 +2,7 @@ package codegen
 
 import (
 	"fmt"
+	pathpkg "path"
 	"strings"
 )
 
@@ -39,6 +40,13 @@ func ParseHTTPAnnotation(s string) (Route, error) {
 	}
 	if !strings.HasPrefix(path, "/") {
 		return Route{}, fmt.Errorf("path %q must start with /", path)
+	}
+	clean := pathpkg.Clean(path)
+	if strings.HasSuffix(path, "/") && clean != "/" {
+		clean += "/"
+	}
+	if clean != path && !strings.Contains(path, "//") {
+		return Route{}, fmt.Errorf("path %q is not clean: want %q", path, clean)
 	}
 	var params []string
 	seen := map[string]bool{}
