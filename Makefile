@@ -14,13 +14,14 @@ test: consul
 	go test -race -timeout 15m ./...
 	go -C internal/openapitest test -race ./...
 
-## consul: build the pinned Consul agent into the cache (once per machine).
-consul: $(CONSUL_BIN)
-
-$(CONSUL_BIN): internal/tools/consul/go.mod internal/tools/consul/go.sum
-	@mkdir -p $(CACHE_DIR)
-	go -C internal/tools/consul build -o $(CONSUL_BIN).tmp github.com/hashicorp/consul
-	mv $(CONSUL_BIN).tmp $(CONSUL_BIN)
+## consul: build the pinned Consul agent into the cache, once per machine (the
+## file name carries the version, so a new pin builds a new agent).
+consul:
+	@test -x $(CONSUL_BIN) || { \
+		mkdir -p $(CACHE_DIR) && \
+		echo "building the Consul agent $(CONSUL_VERSION) (once per machine; a few minutes)" && \
+		go -C internal/tools/consul build -o $(CONSUL_BIN).tmp github.com/hashicorp/consul && \
+		mv $(CONSUL_BIN).tmp $(CONSUL_BIN); }
 
 ## lint: gofmt, go vet and staticcheck, as CI runs them.
 lint:

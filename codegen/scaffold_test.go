@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -163,8 +164,8 @@ func startScaffold(t *testing.T, dir, httpAddr, grpcAddr string) {
 		args = append(args, "-grpc.addr", grpcAddr)
 	}
 	cmd := exec.Command(bin, args...)
-	var logs bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &logs, &logs
+	logs := new(syncBuffer)
+	cmd.Stdout, cmd.Stderr = logs, logs
 	require.NoError(t, cmd.Start())
 	t.Cleanup(func() {
 		_ = cmd.Process.Signal(os.Interrupt)
@@ -343,3 +344,21 @@ type rawCodecV2 struct{}
 func (rawCodecV2) Name() string                         { return "proto" }
 func (rawCodecV2) Marshal(any) (mem.BufferSlice, error) { return nil, nil }
 func (rawCodecV2) Unmarshal(mem.BufferSlice, any) error { return nil }
+
+// syncBuffer is a buffer that a process writes while the test reads it.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}

@@ -32,12 +32,29 @@ type roundRobin[Req, Resp any] struct {
 
 // Endpoint returns the endpoint after the one it returned last.
 func (b *roundRobin[Req, Resp]) Endpoint() (kit.Endpoint[Req, Resp], error) {
+	return b.endpointFor(b.startCall(), 0)
+}
+
+// startCall takes the turn of one call.
+func (b *roundRobin[Req, Resp]) startCall() uint64 { return b.next.Add(1) - 1 }
+
+// endpointFor returns the endpoint of a call's attempt: the call's turn,
+// then the endpoints after it, so that the attempts of one call go to
+// distinct endpoints however many calls run at once.
+func (b *roundRobin[Req, Resp]) endpointFor(turn uint64, attempt int) (kit.Endpoint[Req, Resp], error) {
 	s := b.e.snap.Load()
 	n := uint64(len(s.endpoints))
 	if n == 0 {
 		return nil, s.err
 	}
-	return s.endpoints[(b.next.Add(1)-1)%n], nil
+	return s.endpoints[(turn+uint64(attempt))%n], nil
+}
+
+// attemptBalancer is a Balancer that spreads the attempts of one call over
+// distinct endpoints; Retry uses it when the balancer is one.
+type attemptBalancer[Req, Resp any] interface {
+	startCall() uint64
+	endpointFor(turn uint64, attempt int) (kit.Endpoint[Req, Resp], error)
 }
 
 // Random returns a balancer that picks an endpoint of e uniformly at

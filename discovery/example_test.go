@@ -52,8 +52,8 @@ func Example() {
 	}
 	// Output:
 	// Hello, Ada, from 10.0.0.2:8080
-	// Hello, Grace, from [2001:db8::1]:8080
-	// Hello, Edsger, from 10.0.0.2:8080
+	// Hello, Grace, from 10.0.0.2:8080
+	// Hello, Edsger, from [2001:db8::1]:8080
 }
 
 func ExampleNewEndpointer() {

@@ -88,12 +88,22 @@ func Retry[Req, Resp any](b Balancer[Req, Resp], opts ...RetryOption) kit.Endpoi
 	for _, o := range opts {
 		o(&cfg)
 	}
+	ab, _ := b.(attemptBalancer[Req, Resp])
 	return func(ctx context.Context, req Req) (Resp, error) {
 		var zero Resp
 		cfg.budget.deposit()
+		var turn uint64
+		if ab != nil {
+			turn = ab.startCall()
+		}
 		var errs []error
 		for {
-			resp, err := attempt(ctx, b, req, cfg.timeout)
+			pick := b.Endpoint
+			if ab != nil {
+				n := len(errs)
+				pick = func() (kit.Endpoint[Req, Resp], error) { return ab.endpointFor(turn, n) }
+			}
+			resp, err := attempt(ctx, pick, req, cfg.timeout)
 			if err == nil {
 				return resp, nil
 			}
@@ -116,9 +126,9 @@ func Retry[Req, Resp any](b Balancer[Req, Resp], opts ...RetryOption) kit.Endpoi
 	}
 }
 
-// attempt makes one call through the balancer's pick.
-func attempt[Req, Resp any](ctx context.Context, b Balancer[Req, Resp], req Req, timeout time.Duration) (Resp, error) {
-	ep, err := b.Endpoint()
+// attempt makes one call through the endpoint pick gives.
+func attempt[Req, Resp any](ctx context.Context, pick func() (kit.Endpoint[Req, Resp], error), req Req, timeout time.Duration) (Resp, error) {
+	ep, err := pick()
 	if err != nil {
 		var zero Resp
 		return zero, err

@@ -8,6 +8,8 @@ import (
 	"math"
 	"net"
 	"os"
+	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -415,4 +417,35 @@ func TestRetryRejectsNil(t *testing.T) {
 	assert.PanicsWithValue(t, "discovery: Retry with a nil Balancer", func() {
 		discovery.Retry[echoReq, echoResp](nil)
 	})
+}
+
+// With a round robin, the attempts of one call go to distinct endpoints
+// however many calls run at once, so one dead instance out of three never
+// fails a call of three attempts.
+func TestRetrySpreadsAttemptsOverEndpoints(t *testing.T) {
+	e := discovery.NewEndpointer(discovery.FixedInstancer{"dead:1", "a:1", "b:1"}, func(instance string) (kit.Endpoint[int, string], io.Closer, error) {
+		return func(context.Context, int) (string, error) {
+			if instance == "dead:1" {
+				return "", kit.NewError(kit.Unavailable, "down")
+			}
+			return instance, nil
+		}, io.NopCloser(nil), nil
+	})
+	defer e.Close()
+	ep := discovery.Retry(discovery.RoundRobin(e), discovery.RetryMaxAttempts(3), discovery.RetryWithBudget(discovery.NewBudget(1, 1000)))
+	var wg sync.WaitGroup
+	var failures atomic.Int64
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 500 {
+				if _, err := ep(context.Background(), 1); err != nil {
+					failures.Add(1)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	assert.Zero(t, failures.Load())
 }
