@@ -72,6 +72,15 @@ func DecodeJSONRequestStrict[Req any](_ context.Context, r *http.Request) (Req, 
 }
 
 func decodeJSONRequest[Req any](r *http.Request, strict bool) (Req, error) {
+	return decodeBody(r, isJSONMediaType, JSONContentType, func(data []byte, req *Req) error {
+		return unmarshalJSON(data, req, strict)
+	})
+}
+
+// decodeBody reads a request body into a pooled buffer and, unless it is
+// empty (the zero Req), checks its Content-Type with accept (415 naming
+// want otherwise) and decodes it with unmarshal.
+func decodeBody[Req any](r *http.Request, accept func(string) bool, want string, unmarshal func([]byte, *Req) error) (Req, error) {
 	var req Req
 	if r.Body == nil || r.Body == http.NoBody {
 		return req, nil
@@ -84,10 +93,10 @@ func decodeJSONRequest[Req any](r *http.Request, strict bool) (Req, error) {
 	if len(bytes.TrimSpace(buf.Bytes())) == 0 {
 		return req, nil
 	}
-	if ct := r.Header.Get("Content-Type"); !isJSONMediaType(ct) {
-		return req, unsupportedMediaType(ct, JSONContentType)
+	if ct := r.Header.Get("Content-Type"); !accept(ct) {
+		return req, unsupportedMediaType(ct, want)
 	}
-	if err := unmarshalJSON(buf.Bytes(), &req, strict); err != nil {
+	if err := unmarshal(buf.Bytes(), &req); err != nil {
 		return req, err
 	}
 	return req, nil

@@ -48,25 +48,7 @@ func putXMLWriter(xw *xmlWriter) {
 // answered 415; malformed XML, a value of the wrong type or data after the
 // document 400 with a message that says what was wrong.
 func DecodeXMLRequest[Req any](_ context.Context, r *http.Request) (Req, error) {
-	var req Req
-	if r.Body == nil || r.Body == http.NoBody {
-		return req, nil
-	}
-	buf := bufPool.Get().(*bytes.Buffer)
-	defer putBuffer(buf)
-	if _, err := buf.ReadFrom(r.Body); err != nil {
-		return req, err
-	}
-	if len(bytes.TrimSpace(buf.Bytes())) == 0 {
-		return req, nil
-	}
-	if ct := r.Header.Get("Content-Type"); !isXMLMediaType(ct) {
-		return req, unsupportedMediaType(ct, XMLContentType)
-	}
-	if err := unmarshalXML(buf.Bytes(), &req); err != nil {
-		return req, err
-	}
-	return req, nil
+	return decodeBody(r, isXMLMediaType, XMLContentType, func(data []byte, req *Req) error { return unmarshalXML(data, req) })
 }
 
 // unmarshalXML decodes one XML document from data into v and rejects

@@ -135,17 +135,29 @@ func AppendTimestamp(b []byte, t time.Time) []byte {
 // ConsumeTimestamp reads a google.protobuf.Timestamp message body as a UTC
 // time.
 func ConsumeTimestamp(b []byte) (time.Time, error) {
-	var s, ns int64
+	s, ns, err := consumeSecondsNanos(b)
+	if err != nil {
+		return time.Time{}, err
+	}
+	if s < minTimestampSeconds || s > maxTimestampSeconds || ns < 0 || ns >= 1e9 {
+		return time.Time{}, Errorf("timestamp %d.%09d is out of range", s, ns)
+	}
+	return time.Unix(s, ns).UTC(), nil
+}
+
+// consumeSecondsNanos reads the seconds (field 1) and nanos (field 2) of a
+// Timestamp or Duration body, skipping other fields.
+func consumeSecondsNanos(b []byte) (s, ns int64, err error) {
 	for len(b) > 0 {
 		num, typ, n, err := ConsumeTag(b)
 		if err != nil {
-			return time.Time{}, err
+			return 0, 0, err
 		}
 		b = b[n:]
 		if (num == 1 || num == 2) && typ == protowire.VarintType {
 			v, n, err := ConsumeVarint(b)
 			if err != nil {
-				return time.Time{}, err
+				return 0, 0, err
 			}
 			b = b[n:]
 			if num == 1 {
@@ -157,14 +169,11 @@ func ConsumeTimestamp(b []byte) (time.Time, error) {
 		}
 		n, err = Skip(num, typ, b)
 		if err != nil {
-			return time.Time{}, err
+			return 0, 0, err
 		}
 		b = b[n:]
 	}
-	if s < minTimestampSeconds || s > maxTimestampSeconds || ns < 0 || ns >= 1e9 {
-		return time.Time{}, Errorf("timestamp %d.%09d is out of range", s, ns)
-	}
-	return time.Unix(s, ns).UTC(), nil
+	return s, ns, nil
 }
 
 // SizeDuration returns the size of d as a google.protobuf.Duration message
@@ -198,31 +207,9 @@ func AppendDuration(b []byte, d time.Duration) []byte {
 // ConsumeDuration reads a google.protobuf.Duration message body. A
 // duration beyond time.Duration's range is an error.
 func ConsumeDuration(b []byte) (time.Duration, error) {
-	var s, ns int64
-	for len(b) > 0 {
-		num, typ, n, err := ConsumeTag(b)
-		if err != nil {
-			return 0, err
-		}
-		b = b[n:]
-		if (num == 1 || num == 2) && typ == protowire.VarintType {
-			v, n, err := ConsumeVarint(b)
-			if err != nil {
-				return 0, err
-			}
-			b = b[n:]
-			if num == 1 {
-				s = int64(v)
-			} else {
-				ns = int64(int32(v))
-			}
-			continue
-		}
-		n, err = Skip(num, typ, b)
-		if err != nil {
-			return 0, err
-		}
-		b = b[n:]
+	s, ns, err := consumeSecondsNanos(b)
+	if err != nil {
+		return 0, err
 	}
 	if ns <= -1e9 || ns >= 1e9 || (s > 0 && ns < 0) || (s < 0 && ns > 0) {
 		return 0, Errorf("duration %ds %dns is malformed", s, ns)

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -30,6 +31,104 @@ func freePort(t *testing.T) string {
 	return l.Addr().String()
 }
 
+var (
+	buildOnce sync.Once
+	binPath   string
+	buildErr  error
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binPath != "" {
+		_ = os.RemoveAll(filepath.Dir(binPath))
+	}
+	os.Exit(code)
+}
+
+// service is the built command running under a test.
+type service struct {
+	cmd     *exec.Cmd
+	logs    *syncBuffer
+	exited  chan struct{} // closed when the process has exited
+	exitErr error         // its exit status, once exited is closed
+	base    string
+}
+
+// startService builds the command once per test run, starts it with args
+// and -http.addr on a free port, and waits until /readyz answers 200.
+func startService(t *testing.T, args ...string) *service {
+	t.Helper()
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "usersvc-test-")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		binPath = filepath.Join(dir, "usersvc")
+		out, err := exec.Command("go", "build", "-o", binPath, ".").CombinedOutput()
+		if err != nil {
+			buildErr = fmt.Errorf("%v\n%s", err, out)
+		}
+	})
+	require.NoError(t, buildErr)
+	httpAddr := freePort(t)
+	s := &service{cmd: exec.Command(binPath, append([]string{"-http.addr", httpAddr}, args...)...),
+		logs: new(syncBuffer), exited: make(chan struct{}), base: "http://" + httpAddr}
+	s.cmd.Stderr = s.logs
+	require.NoError(t, s.cmd.Start())
+	go func() {
+		s.exitErr = s.cmd.Wait()
+		close(s.exited)
+	}()
+	t.Cleanup(func() {
+		select {
+		case <-s.exited:
+		default:
+			_ = s.cmd.Process.Kill()
+			<-s.exited
+		}
+	})
+	require.Eventually(t, func() bool {
+		resp, err := http.Get(s.base + "/readyz")
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
+	}, 20*time.Second, 20*time.Millisecond, "the service did not become ready:\n%s", s.logs)
+	return s
+}
+
+// stop sends SIGTERM and waits for a clean exit.
+func (s *service) stop(t *testing.T) {
+	t.Helper()
+	require.NoError(t, s.cmd.Process.Signal(syscall.SIGTERM))
+	select {
+	case <-s.exited:
+		require.NoError(t, s.exitErr, "the service exits cleanly:\n%s", s.logs)
+	case <-time.After(15 * time.Second):
+		t.Fatalf("the service did not stop:\n%s", s.logs)
+	}
+}
+
+// syncBuffer is a buffer that a process writes while the test reads it.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
 // TestSIGTERMDrainsInFlightRequests builds the service, puts it under load,
 // sends it SIGTERM mid-load and counts the answers: every request the
 // service accepted is answered 200, the process exits cleanly, and the only
@@ -38,33 +137,8 @@ func TestSIGTERMDrainsInFlightRequests(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the service")
 	}
-	bin := filepath.Join(t.TempDir(), "usersvc")
-	build := exec.Command("go", "build", "-o", bin, ".")
-	out, err := build.CombinedOutput()
-	require.NoError(t, err, "%s", out)
-
-	httpAddr := freePort(t)
-	cmd := exec.Command(bin, "-http.addr", httpAddr, "-grpc.addr", freePort(t), "-drain", "10s", "-rate", "1e9", "-burst", "1000000")
-	var logs bytes.Buffer
-	cmd.Stderr = &logs
-	require.NoError(t, cmd.Start())
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	defer func() {
-		if cmd.ProcessState == nil {
-			_ = cmd.Process.Kill()
-		}
-	}()
-
-	base := "http://" + httpAddr
-	require.Eventually(t, func() bool {
-		resp, err := http.Get(base + "/readyz")
-		if err != nil {
-			return false
-		}
-		resp.Body.Close()
-		return resp.StatusCode == http.StatusOK
-	}, 20*time.Second, 20*time.Millisecond, "the service did not become ready:\n%s", &logs)
+	svc := startService(t, "-grpc.addr", freePort(t), "-drain", "10s", "-rate", "1e9", "-burst", "1000000")
+	base := svc.base
 
 	// Enough users that listing them takes a moment.
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 32}}
@@ -110,13 +184,7 @@ func TestSIGTERMDrainsInFlightRequests(t *testing.T) {
 
 	time.Sleep(300 * time.Millisecond)
 	before := ok.Load()
-	require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
-	select {
-	case err := <-exited:
-		require.NoError(t, err, "the service exits cleanly:\n%s", &logs)
-	case <-time.After(15 * time.Second):
-		t.Fatalf("the service did not stop:\n%s", &logs)
-	}
+	svc.stop(t)
 	stopped.Store(true)
 	wg.Wait()
 	client.CloseIdleConnections()
@@ -124,7 +192,7 @@ func TestSIGTERMDrainsInFlightRequests(t *testing.T) {
 	t.Logf("answered %d (%d before SIGTERM), refused after stop %d, other failures %d", ok.Load(), before, refused.Load(), other.Load())
 	assert.Positive(t, before, "the load ran")
 	assert.Zero(t, other.Load(), "no request lost mid-flight: %q", keys(&otherErrs))
-	assert.Contains(t, logs.String(), "stopped")
+	assert.Contains(t, svc.logs.String(), "stopped")
 }
 
 func keys(m *sync.Map) []string {
@@ -151,22 +219,8 @@ func TestConsulRegistration(t *testing.T) {
 	}
 	agent := consultest.Start(t)
 	client := agent.Client(t)
-	bin := filepath.Join(t.TempDir(), "usersvc")
-	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
-	require.NoError(t, err, "%s", out)
-
-	httpAddr := freePort(t)
-	cmd := exec.Command(bin, "-http.addr", httpAddr, "-grpc.addr", "", "-consul.addr", agent.Addr, "-service.name", "usersvc-test")
-	var logs bytes.Buffer
-	cmd.Stderr = &logs
-	require.NoError(t, cmd.Start())
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	defer func() {
-		if cmd.ProcessState == nil {
-			_ = cmd.Process.Kill()
-		}
-	}()
+	svc := startService(t, "-grpc.addr", "", "-consul.addr", agent.Addr, "-service.name", "usersvc-test")
+	httpAddr := strings.TrimPrefix(svc.base, "http://")
 
 	passing := func() []string {
 		entries, _, err := client.Health().Service("usersvc-test", "", true, nil)
@@ -180,22 +234,16 @@ func TestConsulRegistration(t *testing.T) {
 		return addrs
 	}
 	require.Eventually(t, func() bool { return len(passing()) == 1 }, 20*time.Second, 50*time.Millisecond,
-		"the service registers with a passing check:\n%s", &logs)
+		"the service registers with a passing check:\n%s", svc.logs)
 	assert.Equal(t, []string{httpAddr}, passing())
 
-	require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
-	select {
-	case err := <-exited:
-		require.NoError(t, err, "%s", &logs)
-	case <-time.After(15 * time.Second):
-		t.Fatalf("the service did not stop:\n%s", &logs)
-	}
+	svc.stop(t)
 	services, err := client.Agent().Services()
 	require.NoError(t, err)
 	for _, s := range services {
 		assert.NotEqual(t, "usersvc-test", s.Service, "deregistered on SIGTERM")
 	}
-	assert.Contains(t, logs.String(), "deregistered from Consul")
+	assert.Contains(t, svc.logs.String(), "deregistered from Consul")
 }
 
 // TestMetricsAndBearerTokens runs the service with -auth.secret: the write
@@ -205,30 +253,11 @@ func TestMetricsAndBearerTokens(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the service")
 	}
-	bin := filepath.Join(t.TempDir(), "usersvc")
-	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
-	require.NoError(t, err, "%s", out)
-	tokenOut, err := exec.Command(bin, "-auth.secret", "s3cret", "-auth.print-token").Output()
+	svc := startService(t, "-grpc.addr", "", "-auth.secret", "s3cret")
+	base := svc.base
+	tokenOut, err := exec.Command(binPath, "-auth.secret", "s3cret", "-auth.print-token").Output()
 	require.NoError(t, err)
 	token := strings.TrimSpace(string(tokenOut))
-
-	httpAddr := freePort(t)
-	cmd := exec.Command(bin, "-http.addr", httpAddr, "-grpc.addr", "", "-auth.secret", "s3cret")
-	var logs bytes.Buffer
-	cmd.Stderr = &logs
-	require.NoError(t, cmd.Start())
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		_ = cmd.Wait()
-	})
-	base := "http://" + httpAddr
-	require.Eventually(t, func() bool {
-		resp, err := http.Get(base + "/readyz")
-		if err == nil {
-			resp.Body.Close()
-		}
-		return err == nil && resp.StatusCode == http.StatusOK
-	}, 20*time.Second, 20*time.Millisecond, "%s", &logs)
 
 	create := func(authz string) (*http.Response, string) {
 		req, _ := http.NewRequest(http.MethodPost, base+"/users", strings.NewReader(`{"name":"Ada","email":"ada@example.com"}`))
