@@ -42,11 +42,21 @@
 //     patterns) and client, with JSON codecs and safe defaults.
 //   - grpcx: typed gRPC server bindings and clients, with errors mapped to
 //     and from gRPC status.
-//   - breaker: circuit breakers as middleware (sony/gobreaker, hystrix-go and
-//     an adaptive client-side throttle).
-//   - limit: rate and concurrency limits as middleware.
+//   - breaker: circuit breakers as middleware (sony/gobreaker, hystrix-go,
+//     any Allow/Success/Failure breaker, an adaptive client-side throttle)
+//     and fallback.
+//   - limit: rate, in-flight and per-key (bulkhead) limits as middleware.
+//   - observe: OpenTelemetry metrics and tracing middleware, with trace
+//     context carried over both transports.
+//   - auth: HTTP Basic and bearer JWT authentication middleware and hooks.
 //   - discovery: instancers, a typed endpointer, balancers and retry, with a
 //     Consul backend in discovery/consul.
 //   - codegen: the kitgen generator, which turns a service interface into
-//     its endpoints and transport glue.
+//     its endpoints, HTTP and gRPC glue (a .proto and protobuf codecs
+//     included, no protoc needed) and an OpenAPI document, and scaffolds
+//     new services (kitgen new).
+//
+// Requests that check themselves ([Validator]) are validated by [Validate]
+// before the endpoint runs; both transports carry the field violations of
+// an InvalidArgument error to their clients.
 package kit
