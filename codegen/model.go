@@ -111,6 +111,7 @@ type Error struct {
 	Hint    string
 }
 
+// Error returns the position, the method, the message and the hint.
 func (e *Error) Error() string {
 	var b strings.Builder
 	if e.Pos.IsValid() {
