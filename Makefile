@@ -55,7 +55,9 @@ check-generate: generate
 FUZZTIME ?= 10s
 ## fuzz: run every fuzz target for FUZZTIME.
 fuzz:
-	go test -run '^$$' -fuzz '^FuzzDecodeJSONRequest$$' -fuzztime $(FUZZTIME) ./httpx
+	for f in FuzzDecodeJSONRequest FuzzDecodeXMLRequest FuzzDecodeJSONOrXMLRequest FuzzDecodeFormRequest \
+		FuzzDecodeMultipartRequest FuzzRawCodecDecodeRequest FuzzNegotiateContentType; do \
+		go test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) ./httpx || exit 1; done
 	go test -run '^$$' -fuzz '^FuzzParseHTTPAnnotation$$' -fuzztime $(FUZZTIME) ./codegen
 	go test -run '^$$' -fuzz '^FuzzUnmarshal$$' -fuzztime $(FUZZTIME) ./internal/interop
 
