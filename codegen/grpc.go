@@ -5,6 +5,8 @@ import (
 	"go/types"
 	"strings"
 	"text/template"
+
+	"google.golang.org/protobuf/encoding/protowire"
 )
 
 const wirePath = "github.com/typedkit/kit/grpcx/wire"
@@ -262,6 +264,29 @@ func (g *grpcGen) endpointType(msg *Message) string {
 	return g.fi.typ(msg.Type)
 }
 
+// wireTypeOf is the protowire type of one value of a kind.
+func wireTypeOf(kind string) protowire.Type {
+	switch kind {
+	case "float":
+		return protowire.Fixed32Type
+	case "double":
+		return protowire.Fixed64Type
+	case "string", "bytes", "message", "timestamp", "duration":
+		return protowire.BytesType
+	}
+	return protowire.VarintType
+}
+
+// appendTag is the statement that appends a field's tag: its bytes,
+// worked out here rather than on every call.
+func appendTag(num int, typ protowire.Type) string {
+	var parts []string
+	for _, c := range protowire.AppendTag(nil, protowire.Number(num), typ) {
+		parts = append(parts, fmt.Sprintf("0x%02x", c))
+	}
+	return "b = append(b, " + strings.Join(parts, ", ") + ")"
+}
+
 // wireType is the protowire type of one value of a kind.
 func (g *grpcGen) wireType(kind string) string {
 	switch kind {
@@ -322,16 +347,16 @@ func (g *grpcGen) appendValue(f *protoField, kind, x string) string {
 	case "bytes":
 		return "b = " + pw + ".AppendBytes(b, " + x + ")"
 	case "message":
-		return "b = " + pw + ".AppendVarint(b, uint64(protoSize" + f.Msg.Name + "(" + addr(x) + ")))\n" +
+		return "b = " + g.wire() + ".AppendVarint(b, uint64(protoSize" + f.Msg.Name + "(" + addr(x) + ")))\n" +
 			"b = protoAppend" + f.Msg.Name + "(b, " + addr(x) + ")"
 	case "timestamp":
-		return "b = " + pw + ".AppendVarint(b, uint64(" + g.wire() + ".SizeTimestamp(" + x + ")))\n" +
+		return "b = " + g.wire() + ".AppendVarint(b, uint64(" + g.wire() + ".SizeTimestamp(" + x + ")))\n" +
 			"b = " + g.wire() + ".AppendTimestamp(b, " + x + ")"
 	case "duration":
-		return "b = " + pw + ".AppendVarint(b, uint64(" + g.wire() + ".SizeDuration(" + x + ")))\n" +
+		return "b = " + g.wire() + ".AppendVarint(b, uint64(" + g.wire() + ".SizeDuration(" + x + ")))\n" +
 			"b = " + g.wire() + ".AppendDuration(b, " + x + ")"
 	}
-	return "b = " + pw + ".AppendVarint(b, " + g.varint(kind, x) + ")"
+	return "b = " + g.wire() + ".AppendVarint(b, " + g.varint(kind, x) + ")"
 }
 
 // addr takes the address of a value expression, or uses a pointer as it
@@ -412,7 +437,7 @@ func (g *grpcGen) deref(f *protoField, x string) string {
 func (g *grpcGen) appendField(f *protoField) string {
 	v := "v." + f.GoName
 	pw := g.pw()
-	tag := fmt.Sprintf("b = %s.AppendTag(b, %d, %s)", pw, f.Num, g.wireType(f.Kind))
+	tag := appendTag(f.Num, wireTypeOf(f.Kind))
 	switch {
 	case f.Map:
 		key := &protoField{Kind: f.KeyKind}
@@ -422,7 +447,7 @@ func (g *grpcGen) appendField(f *protoField) string {
 			sortKeys = g.fi.name("slices", "slices") + ".SortFunc(keys, func(a, b " + keyType + ") int {\nif a == b {\nreturn 0\n}\nif !bool(a) {\nreturn -1\n}\nreturn 1\n})"
 		}
 		x := g.deref(f, "x")
-		tag = fmt.Sprintf("b = %s.AppendTag(b, %d, %s.BytesType)", pw, f.Num, pw)
+		tag = appendTag(f.Num, protowire.BytesType)
 		return fmt.Sprintf(`if len(%[1]s) > 0 {
 keys := make([]%[2]s, 0, len(%[1]s))
 for k := range %[1]s {
@@ -433,17 +458,17 @@ for _, k := range keys {
 x := %[1]s[k]
 _ = x
 %[4]s
-b = %[5]s.AppendVarint(b, uint64(1 + %[6]s + 1 + %[7]s))
-b = %[5]s.AppendTag(b, 1, %[8]s)
+b = %[12]s.AppendVarint(b, uint64(1 + %[6]s + 1 + %[7]s))
+%[8]s
 %[9]s
-b = %[5]s.AppendTag(b, 2, %[10]s)
+%[10]s
 %[11]s
 }
 }`, v, keyType, sortKeys, tag, pw, g.sizeValue(key, f.KeyKind, "k"), g.sizeValue(f, f.Kind, x),
-			g.wireType(f.KeyKind), g.appendValue(key, f.KeyKind, "k"), g.wireType(f.Kind), g.appendValue(f, f.Kind, x))
+			appendTag(1, wireTypeOf(f.KeyKind)), g.appendValue(key, f.KeyKind, "k"), appendTag(2, wireTypeOf(f.Kind)), g.appendValue(f, f.Kind, x), g.wire())
 	case f.Repeated && f.Packed:
-		return fmt.Sprintf("if len(%s) > 0 {\nb = %s.AppendTag(b, %d, %s.BytesType)\npn := 0\nfor _, x := range %s {\n_ = x\npn += %s\n}\nb = %s.AppendVarint(b, uint64(pn))\nfor _, x := range %s {\n%s\n}\n}",
-			v, pw, f.Num, pw, v, g.sizeValue(f, f.Kind, "x"), pw, v, g.appendValue(f, f.Kind, "x"))
+		return fmt.Sprintf("if len(%s) > 0 {\n%s\npn := 0\nfor _, x := range %s {\n_ = x\npn += %s\n}\nb = %s.AppendVarint(b, uint64(pn))\nfor _, x := range %s {\n%s\n}\n}",
+			v, appendTag(f.Num, protowire.BytesType), v, g.sizeValue(f, f.Kind, "x"), g.wire(), v, g.appendValue(f, f.Kind, "x"))
 	case f.Repeated:
 		return fmt.Sprintf("for i := range %s {\n%s\n%s\n}", v, tag, g.appendValue(f, f.Kind, g.deref(f, v+"[i]")))
 	case f.Pointer, f.Optional:

@@ -346,11 +346,11 @@ func protoAppendCreateUserRequest(b []byte, v *CreateUserRequest) []byte {
 		return b
 	}
 	if len(v.Name) > 0 {
-		b = protowire.AppendTag(b, 1, protowire.BytesType)
+		b = append(b, 0x0a)
 		b = protowire.AppendString(b, string(v.Name))
 	}
 	if len(v.Email) > 0 {
-		b = protowire.AppendTag(b, 2, protowire.BytesType)
+		b = append(b, 0x12)
 		b = protowire.AppendString(b, string(v.Email))
 	}
 	return b
@@ -427,20 +427,20 @@ func protoAppendUser(b []byte, v *User) []byte {
 		return b
 	}
 	if len(v.ID) > 0 {
-		b = protowire.AppendTag(b, 1, protowire.BytesType)
+		b = append(b, 0x0a)
 		b = protowire.AppendString(b, string(v.ID))
 	}
 	if len(v.Name) > 0 {
-		b = protowire.AppendTag(b, 2, protowire.BytesType)
+		b = append(b, 0x12)
 		b = protowire.AppendString(b, string(v.Name))
 	}
 	if len(v.Email) > 0 {
-		b = protowire.AppendTag(b, 3, protowire.BytesType)
+		b = append(b, 0x1a)
 		b = protowire.AppendString(b, string(v.Email))
 	}
 	if !v.CreatedAt.IsZero() {
-		b = protowire.AppendTag(b, 4, protowire.BytesType)
-		b = protowire.AppendVarint(b, uint64(wire.SizeTimestamp(v.CreatedAt)))
+		b = append(b, 0x22)
+		b = wire.AppendVarint(b, uint64(wire.SizeTimestamp(v.CreatedAt)))
 		b = wire.AppendTimestamp(b, v.CreatedAt)
 	}
 	return b
@@ -534,7 +534,7 @@ func protoAppendGetUserRequest(b []byte, v *GetUserRequest) []byte {
 		return b
 	}
 	if len(v.ID) > 0 {
-		b = protowire.AppendTag(b, 1, protowire.BytesType)
+		b = append(b, 0x0a)
 		b = protowire.AppendString(b, string(v.ID))
 	}
 	return b
@@ -597,15 +597,15 @@ func protoAppendUpdateUserRequest(b []byte, v *UpdateUserRequest) []byte {
 		return b
 	}
 	if len(v.ID) > 0 {
-		b = protowire.AppendTag(b, 1, protowire.BytesType)
+		b = append(b, 0x0a)
 		b = protowire.AppendString(b, string(v.ID))
 	}
 	if len(v.Name) > 0 {
-		b = protowire.AppendTag(b, 2, protowire.BytesType)
+		b = append(b, 0x12)
 		b = protowire.AppendString(b, string(v.Name))
 	}
 	if len(v.Email) > 0 {
-		b = protowire.AppendTag(b, 3, protowire.BytesType)
+		b = append(b, 0x1a)
 		b = protowire.AppendString(b, string(v.Email))
 	}
 	return b
@@ -684,7 +684,7 @@ func protoAppendDeleteUserRequest(b []byte, v *DeleteUserRequest) []byte {
 		return b
 	}
 	if len(v.ID) > 0 {
-		b = protowire.AppendTag(b, 1, protowire.BytesType)
+		b = append(b, 0x0a)
 		b = protowire.AppendString(b, string(v.ID))
 	}
 	return b
@@ -782,11 +782,11 @@ func protoAppendListUsersRequest(b []byte, v *ListUsersRequest) []byte {
 		return b
 	}
 	if v.PageSize != 0 {
-		b = protowire.AppendTag(b, 1, protowire.VarintType)
-		b = protowire.AppendVarint(b, uint64(int64(v.PageSize)))
+		b = append(b, 0x08)
+		b = wire.AppendVarint(b, uint64(int64(v.PageSize)))
 	}
 	if len(v.PageToken) > 0 {
-		b = protowire.AppendTag(b, 2, protowire.BytesType)
+		b = append(b, 0x12)
 		b = protowire.AppendString(b, string(v.PageToken))
 	}
 	return b
@@ -857,12 +857,12 @@ func protoAppendListUsersResponse(b []byte, v *ListUsersResponse) []byte {
 		return b
 	}
 	for i := range v.Users {
-		b = protowire.AppendTag(b, 1, protowire.BytesType)
-		b = protowire.AppendVarint(b, uint64(protoSizeUser(&v.Users[i])))
+		b = append(b, 0x0a)
+		b = wire.AppendVarint(b, uint64(protoSizeUser(&v.Users[i])))
 		b = protoAppendUser(b, &v.Users[i])
 	}
 	if len(v.NextPageToken) > 0 {
-		b = protowire.AppendTag(b, 2, protowire.BytesType)
+		b = append(b, 0x12)
 		b = protowire.AppendString(b, string(v.NextPageToken))
 	}
 	return b

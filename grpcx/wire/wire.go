@@ -27,8 +27,21 @@ func Errorf(format string, args ...any) error {
 	return kit.NewError(kit.InvalidArgument, "malformed protobuf message: "+msg)
 }
 
-// ConsumeTag reads a field's tag.
+// AppendVarint appends v as a varint, with the common one-byte case
+// inlined at the call site.
+func AppendVarint(b []byte, v uint64) []byte {
+	if v < 0x80 {
+		return append(b, byte(v))
+	}
+	return protowire.AppendVarint(b, v)
+}
+
+// ConsumeTag reads a field's tag. A one-byte tag, the common case, is read
+// without a call.
 func ConsumeTag(b []byte) (protowire.Number, protowire.Type, int, error) {
+	if len(b) > 0 && b[0] < 0x80 && b[0]>>3 != 0 {
+		return protowire.Number(b[0] >> 3), protowire.Type(b[0] & 7), 1, nil
+	}
 	num, typ, n := protowire.ConsumeTag(b)
 	if n < 0 {
 		return 0, 0, 0, Error(n)
@@ -47,6 +60,9 @@ func Skip(num protowire.Number, typ protowire.Type, b []byte) (int, error) {
 
 // ConsumeVarint reads a varint.
 func ConsumeVarint(b []byte) (uint64, int, error) {
+	if len(b) > 0 && b[0] < 0x80 {
+		return uint64(b[0]), 1, nil
+	}
 	v, n := protowire.ConsumeVarint(b)
 	if n < 0 {
 		return 0, 0, Error(n)
@@ -74,6 +90,10 @@ func ConsumeFixed64(b []byte) (uint64, int, error) {
 
 // ConsumeBytes reads a length-delimited value. The slice aliases b.
 func ConsumeBytes(b []byte) ([]byte, int, error) {
+	if len(b) > 0 && b[0] < 0x80 && int(b[0]) < len(b) {
+		n := int(b[0])
+		return b[1 : 1+n : 1+n], 1 + n, nil
+	}
 	v, n := protowire.ConsumeBytes(b)
 	if n < 0 {
 		return nil, 0, Error(n)
@@ -84,9 +104,9 @@ func ConsumeBytes(b []byte) ([]byte, int, error) {
 // ConsumeString reads a string and checks that it is valid UTF-8, as proto3
 // requires.
 func ConsumeString(b []byte, field string) (string, int, error) {
-	v, n := protowire.ConsumeBytes(b)
-	if n < 0 {
-		return "", 0, Error(n)
+	v, n, err := ConsumeBytes(b)
+	if err != nil {
+		return "", 0, err
 	}
 	if !utf8.Valid(v) {
 		return "", 0, Errorf("field %s is not valid UTF-8", field)
@@ -122,12 +142,12 @@ func SizeTimestamp(t time.Time) int {
 func AppendTimestamp(b []byte, t time.Time) []byte {
 	s, ns := t.Unix(), t.Nanosecond()
 	if s != 0 {
-		b = protowire.AppendTag(b, 1, protowire.VarintType)
-		b = protowire.AppendVarint(b, uint64(s))
+		b = append(b, 1<<3|byte(protowire.VarintType))
+		b = AppendVarint(b, uint64(s))
 	}
 	if ns != 0 {
-		b = protowire.AppendTag(b, 2, protowire.VarintType)
-		b = protowire.AppendVarint(b, uint64(int64(ns)))
+		b = append(b, 2<<3|byte(protowire.VarintType))
+		b = AppendVarint(b, uint64(int64(ns)))
 	}
 	return b
 }
@@ -194,12 +214,12 @@ func SizeDuration(d time.Duration) int {
 func AppendDuration(b []byte, d time.Duration) []byte {
 	s, ns := int64(d/time.Second), int64(d%time.Second)
 	if s != 0 {
-		b = protowire.AppendTag(b, 1, protowire.VarintType)
-		b = protowire.AppendVarint(b, uint64(s))
+		b = append(b, 1<<3|byte(protowire.VarintType))
+		b = AppendVarint(b, uint64(s))
 	}
 	if ns != 0 {
-		b = protowire.AppendTag(b, 2, protowire.VarintType)
-		b = protowire.AppendVarint(b, uint64(ns))
+		b = append(b, 2<<3|byte(protowire.VarintType))
+		b = AppendVarint(b, uint64(ns))
 	}
 	return b
 }

@@ -370,125 +370,125 @@ func protoAppendAll(b []byte, v *All) []byte {
 		return b
 	}
 	if bool(v.B) {
-		b = protowire.AppendTag(b, 1, protowire.VarintType)
-		b = protowire.AppendVarint(b, protowire.EncodeBool(bool(v.B)))
+		b = append(b, 0x08)
+		b = wire.AppendVarint(b, protowire.EncodeBool(bool(v.B)))
 	}
 	if v.I != 0 {
-		b = protowire.AppendTag(b, 2, protowire.VarintType)
-		b = protowire.AppendVarint(b, uint64(int64(v.I)))
+		b = append(b, 0x10)
+		b = wire.AppendVarint(b, uint64(int64(v.I)))
 	}
 	if v.I8 != 0 {
-		b = protowire.AppendTag(b, 3, protowire.VarintType)
-		b = protowire.AppendVarint(b, uint64(int64(v.I8)))
+		b = append(b, 0x18)
+		b = wire.AppendVarint(b, uint64(int64(v.I8)))
 	}
 	if v.I16 != 0 {
-		b = protowire.AppendTag(b, 4, protowire.VarintType)
-		b = protowire.AppendVarint(b, uint64(int64(v.I16)))
+		b = append(b, 0x20)
+		b = wire.AppendVarint(b, uint64(int64(v.I16)))
 	}
 	if v.I32 != 0 {
-		b = protowire.AppendTag(b, 5, protowire.VarintType)
-		b = protowire.AppendVarint(b, uint64(int64(v.I32)))
+		b = append(b, 0x28)
+		b = wire.AppendVarint(b, uint64(int64(v.I32)))
 	}
 	if v.I64 != 0 {
-		b = protowire.AppendTag(b, 6, protowire.VarintType)
-		b = protowire.AppendVarint(b, uint64(int64(v.I64)))
+		b = append(b, 0x30)
+		b = wire.AppendVarint(b, uint64(int64(v.I64)))
 	}
 	if v.U != 0 {
-		b = protowire.AppendTag(b, 7, protowire.VarintType)
-		b = protowire.AppendVarint(b, uint64(v.U))
+		b = append(b, 0x38)
+		b = wire.AppendVarint(b, uint64(v.U))
 	}
 	if v.U8 != 0 {
-		b = protowire.AppendTag(b, 8, protowire.VarintType)
-		b = protowire.AppendVarint(b, uint64(v.U8))
+		b = append(b, 0x40)
+		b = wire.AppendVarint(b, uint64(v.U8))
 	}
 	if v.U16 != 0 {
-		b = protowire.AppendTag(b, 9, protowire.VarintType)
-		b = protowire.AppendVarint(b, uint64(v.U16))
+		b = append(b, 0x48)
+		b = wire.AppendVarint(b, uint64(v.U16))
 	}
 	if v.U32 != 0 {
-		b = protowire.AppendTag(b, 10, protowire.VarintType)
-		b = protowire.AppendVarint(b, uint64(v.U32))
+		b = append(b, 0x50)
+		b = wire.AppendVarint(b, uint64(v.U32))
 	}
 	if v.U64 != 0 {
-		b = protowire.AppendTag(b, 11, protowire.VarintType)
-		b = protowire.AppendVarint(b, uint64(v.U64))
+		b = append(b, 0x58)
+		b = wire.AppendVarint(b, uint64(v.U64))
 	}
 	if v.F32 != 0 || math.Signbit(float64(v.F32)) {
-		b = protowire.AppendTag(b, 12, protowire.Fixed32Type)
+		b = append(b, 0x65)
 		b = protowire.AppendFixed32(b, math.Float32bits(float32(v.F32)))
 	}
 	if v.F64 != 0 || math.Signbit(float64(v.F64)) {
-		b = protowire.AppendTag(b, 13, protowire.Fixed64Type)
+		b = append(b, 0x69)
 		b = protowire.AppendFixed64(b, math.Float64bits(float64(v.F64)))
 	}
 	if len(v.Str) > 0 {
-		b = protowire.AppendTag(b, 14, protowire.BytesType)
+		b = append(b, 0x72)
 		b = protowire.AppendString(b, string(v.Str))
 	}
 	if len(v.Bytes) > 0 {
-		b = protowire.AppendTag(b, 15, protowire.BytesType)
+		b = append(b, 0x7a)
 		b = protowire.AppendBytes(b, v.Bytes)
 	}
-	b = protowire.AppendTag(b, 16, protowire.BytesType)
-	b = protowire.AppendVarint(b, uint64(protoSizeInner(&v.Inner)))
+	b = append(b, 0x82, 0x01)
+	b = wire.AppendVarint(b, uint64(protoSizeInner(&v.Inner)))
 	b = protoAppendInner(b, &v.Inner)
 	if v.InnerPtr != nil {
-		b = protowire.AppendTag(b, 17, protowire.BytesType)
-		b = protowire.AppendVarint(b, uint64(protoSizeInner(v.InnerPtr)))
+		b = append(b, 0x8a, 0x01)
+		b = wire.AppendVarint(b, uint64(protoSizeInner(v.InnerPtr)))
 		b = protoAppendInner(b, v.InnerPtr)
 	}
 	for i := range v.Inners {
-		b = protowire.AppendTag(b, 18, protowire.BytesType)
-		b = protowire.AppendVarint(b, uint64(protoSizeInner(&v.Inners[i])))
+		b = append(b, 0x92, 0x01)
+		b = wire.AppendVarint(b, uint64(protoSizeInner(&v.Inners[i])))
 		b = protoAppendInner(b, &v.Inners[i])
 	}
 	for i := range v.InnerPtrs {
-		b = protowire.AppendTag(b, 19, protowire.BytesType)
-		b = protowire.AppendVarint(b, uint64(protoSizeInner(v.InnerPtrs[i])))
+		b = append(b, 0x9a, 0x01)
+		b = wire.AppendVarint(b, uint64(protoSizeInner(v.InnerPtrs[i])))
 		b = protoAppendInner(b, v.InnerPtrs[i])
 	}
 	if len(v.Ints) > 0 {
-		b = protowire.AppendTag(b, 20, protowire.BytesType)
+		b = append(b, 0xa2, 0x01)
 		pn := 0
 		for _, x := range v.Ints {
 			_ = x
 			pn += protowire.SizeVarint(uint64(int64(x)))
 		}
-		b = protowire.AppendVarint(b, uint64(pn))
+		b = wire.AppendVarint(b, uint64(pn))
 		for _, x := range v.Ints {
-			b = protowire.AppendVarint(b, uint64(int64(x)))
+			b = wire.AppendVarint(b, uint64(int64(x)))
 		}
 	}
 	if len(v.Floats) > 0 {
-		b = protowire.AppendTag(b, 21, protowire.BytesType)
+		b = append(b, 0xaa, 0x01)
 		pn := 0
 		for _, x := range v.Floats {
 			_ = x
 			pn += 8
 		}
-		b = protowire.AppendVarint(b, uint64(pn))
+		b = wire.AppendVarint(b, uint64(pn))
 		for _, x := range v.Floats {
 			b = protowire.AppendFixed64(b, math.Float64bits(float64(x)))
 		}
 	}
 	for i := range v.Strs {
-		b = protowire.AppendTag(b, 22, protowire.BytesType)
+		b = append(b, 0xb2, 0x01)
 		b = protowire.AppendString(b, string(v.Strs[i]))
 	}
 	if len(v.Bools) > 0 {
-		b = protowire.AppendTag(b, 23, protowire.BytesType)
+		b = append(b, 0xba, 0x01)
 		pn := 0
 		for _, x := range v.Bools {
 			_ = x
 			pn += protowire.SizeVarint(protowire.EncodeBool(bool(x)))
 		}
-		b = protowire.AppendVarint(b, uint64(pn))
+		b = wire.AppendVarint(b, uint64(pn))
 		for _, x := range v.Bools {
-			b = protowire.AppendVarint(b, protowire.EncodeBool(bool(x)))
+			b = wire.AppendVarint(b, protowire.EncodeBool(bool(x)))
 		}
 	}
 	for i := range v.Blobs {
-		b = protowire.AppendTag(b, 24, protowire.BytesType)
+		b = append(b, 0xc2, 0x01)
 		b = protowire.AppendBytes(b, v.Blobs[i])
 	}
 	if len(v.MapSS) > 0 {
@@ -500,11 +500,11 @@ func protoAppendAll(b []byte, v *All) []byte {
 		for _, k := range keys {
 			x := v.MapSS[k]
 			_ = x
-			b = protowire.AppendTag(b, 25, protowire.BytesType)
-			b = protowire.AppendVarint(b, uint64(1+protowire.SizeBytes(len(k))+1+protowire.SizeBytes(len(x))))
-			b = protowire.AppendTag(b, 1, protowire.BytesType)
+			b = append(b, 0xca, 0x01)
+			b = wire.AppendVarint(b, uint64(1+protowire.SizeBytes(len(k))+1+protowire.SizeBytes(len(x))))
+			b = append(b, 0x0a)
 			b = protowire.AppendString(b, string(k))
-			b = protowire.AppendTag(b, 2, protowire.BytesType)
+			b = append(b, 0x12)
 			b = protowire.AppendString(b, string(x))
 		}
 	}
@@ -517,11 +517,11 @@ func protoAppendAll(b []byte, v *All) []byte {
 		for _, k := range keys {
 			x := v.MapIS[k]
 			_ = x
-			b = protowire.AppendTag(b, 26, protowire.BytesType)
-			b = protowire.AppendVarint(b, uint64(1+protowire.SizeVarint(uint64(int64(k)))+1+protowire.SizeBytes(len(x))))
-			b = protowire.AppendTag(b, 1, protowire.VarintType)
-			b = protowire.AppendVarint(b, uint64(int64(k)))
-			b = protowire.AppendTag(b, 2, protowire.BytesType)
+			b = append(b, 0xd2, 0x01)
+			b = wire.AppendVarint(b, uint64(1+protowire.SizeVarint(uint64(int64(k)))+1+protowire.SizeBytes(len(x))))
+			b = append(b, 0x08)
+			b = wire.AppendVarint(b, uint64(int64(k)))
+			b = append(b, 0x12)
 			b = protowire.AppendString(b, string(x))
 		}
 	}
@@ -534,12 +534,12 @@ func protoAppendAll(b []byte, v *All) []byte {
 		for _, k := range keys {
 			x := v.MapSM[k]
 			_ = x
-			b = protowire.AppendTag(b, 27, protowire.BytesType)
-			b = protowire.AppendVarint(b, uint64(1+protowire.SizeBytes(len(k))+1+protowire.SizeBytes(protoSizeInner(&x))))
-			b = protowire.AppendTag(b, 1, protowire.BytesType)
+			b = append(b, 0xda, 0x01)
+			b = wire.AppendVarint(b, uint64(1+protowire.SizeBytes(len(k))+1+protowire.SizeBytes(protoSizeInner(&x))))
+			b = append(b, 0x0a)
 			b = protowire.AppendString(b, string(k))
-			b = protowire.AppendTag(b, 2, protowire.BytesType)
-			b = protowire.AppendVarint(b, uint64(protoSizeInner(&x)))
+			b = append(b, 0x12)
+			b = wire.AppendVarint(b, uint64(protoSizeInner(&x)))
 			b = protoAppendInner(b, &x)
 		}
 	}
@@ -560,12 +560,12 @@ func protoAppendAll(b []byte, v *All) []byte {
 		for _, k := range keys {
 			x := v.MapBI[k]
 			_ = x
-			b = protowire.AppendTag(b, 28, protowire.BytesType)
-			b = protowire.AppendVarint(b, uint64(1+protowire.SizeVarint(protowire.EncodeBool(bool(k)))+1+protowire.SizeVarint(uint64(int64(x)))))
-			b = protowire.AppendTag(b, 1, protowire.VarintType)
-			b = protowire.AppendVarint(b, protowire.EncodeBool(bool(k)))
-			b = protowire.AppendTag(b, 2, protowire.VarintType)
-			b = protowire.AppendVarint(b, uint64(int64(x)))
+			b = append(b, 0xe2, 0x01)
+			b = wire.AppendVarint(b, uint64(1+protowire.SizeVarint(protowire.EncodeBool(bool(k)))+1+protowire.SizeVarint(uint64(int64(x)))))
+			b = append(b, 0x08)
+			b = wire.AppendVarint(b, protowire.EncodeBool(bool(k)))
+			b = append(b, 0x10)
+			b = wire.AppendVarint(b, uint64(int64(x)))
 		}
 	}
 	if len(v.MapUP) > 0 {
@@ -577,76 +577,76 @@ func protoAppendAll(b []byte, v *All) []byte {
 		for _, k := range keys {
 			x := v.MapUP[k]
 			_ = x
-			b = protowire.AppendTag(b, 29, protowire.BytesType)
-			b = protowire.AppendVarint(b, uint64(1+protowire.SizeVarint(uint64(k))+1+protowire.SizeBytes(protoSizeInner(x))))
-			b = protowire.AppendTag(b, 1, protowire.VarintType)
-			b = protowire.AppendVarint(b, uint64(k))
-			b = protowire.AppendTag(b, 2, protowire.BytesType)
-			b = protowire.AppendVarint(b, uint64(protoSizeInner(x)))
+			b = append(b, 0xea, 0x01)
+			b = wire.AppendVarint(b, uint64(1+protowire.SizeVarint(uint64(k))+1+protowire.SizeBytes(protoSizeInner(x))))
+			b = append(b, 0x08)
+			b = wire.AppendVarint(b, uint64(k))
+			b = append(b, 0x12)
+			b = wire.AppendVarint(b, uint64(protoSizeInner(x)))
 			b = protoAppendInner(b, x)
 		}
 	}
 	if !v.When.IsZero() {
-		b = protowire.AppendTag(b, 30, protowire.BytesType)
-		b = protowire.AppendVarint(b, uint64(wire.SizeTimestamp(v.When)))
+		b = append(b, 0xf2, 0x01)
+		b = wire.AppendVarint(b, uint64(wire.SizeTimestamp(v.When)))
 		b = wire.AppendTimestamp(b, v.When)
 	}
 	if v.WhenPtr != nil {
-		b = protowire.AppendTag(b, 31, protowire.BytesType)
-		b = protowire.AppendVarint(b, uint64(wire.SizeTimestamp(*v.WhenPtr)))
+		b = append(b, 0xfa, 0x01)
+		b = wire.AppendVarint(b, uint64(wire.SizeTimestamp(*v.WhenPtr)))
 		b = wire.AppendTimestamp(b, *v.WhenPtr)
 	}
 	if v.Dur != 0 {
-		b = protowire.AppendTag(b, 32, protowire.BytesType)
-		b = protowire.AppendVarint(b, uint64(wire.SizeDuration(v.Dur)))
+		b = append(b, 0x82, 0x02)
+		b = wire.AppendVarint(b, uint64(wire.SizeDuration(v.Dur)))
 		b = wire.AppendDuration(b, v.Dur)
 	}
 	if v.Level != 0 {
-		b = protowire.AppendTag(b, 33, protowire.VarintType)
-		b = protowire.AppendVarint(b, uint64(int64(v.Level)))
+		b = append(b, 0x88, 0x02)
+		b = wire.AppendVarint(b, uint64(int64(v.Level)))
 	}
 	if len(v.Levels) > 0 {
-		b = protowire.AppendTag(b, 34, protowire.BytesType)
+		b = append(b, 0x92, 0x02)
 		pn := 0
 		for _, x := range v.Levels {
 			_ = x
 			pn += protowire.SizeVarint(uint64(int64(x)))
 		}
-		b = protowire.AppendVarint(b, uint64(pn))
+		b = wire.AppendVarint(b, uint64(pn))
 		for _, x := range v.Levels {
-			b = protowire.AppendVarint(b, uint64(int64(x)))
+			b = wire.AppendVarint(b, uint64(int64(x)))
 		}
 	}
 	if v.OptI != nil {
-		b = protowire.AppendTag(b, 35, protowire.VarintType)
-		b = protowire.AppendVarint(b, uint64(int64(*v.OptI)))
+		b = append(b, 0x98, 0x02)
+		b = wire.AppendVarint(b, uint64(int64(*v.OptI)))
 	}
 	if v.OptS != nil {
-		b = protowire.AppendTag(b, 36, protowire.BytesType)
+		b = append(b, 0xa2, 0x02)
 		b = protowire.AppendString(b, string(*v.OptS))
 	}
 	if v.OptB != nil {
-		b = protowire.AppendTag(b, 37, protowire.VarintType)
-		b = protowire.AppendVarint(b, protowire.EncodeBool(bool(*v.OptB)))
+		b = append(b, 0xa8, 0x02)
+		b = wire.AppendVarint(b, protowire.EncodeBool(bool(*v.OptB)))
 	}
 	if v.S32 != 0 {
-		b = protowire.AppendTag(b, 40, protowire.VarintType)
-		b = protowire.AppendVarint(b, protowire.EncodeZigZag(int64(v.S32)))
+		b = append(b, 0xc0, 0x02)
+		b = wire.AppendVarint(b, protowire.EncodeZigZag(int64(v.S32)))
 	}
 	if v.S64 != 0 {
-		b = protowire.AppendTag(b, 41, protowire.VarintType)
-		b = protowire.AppendVarint(b, protowire.EncodeZigZag(int64(v.S64)))
+		b = append(b, 0xc8, 0x02)
+		b = wire.AppendVarint(b, protowire.EncodeZigZag(int64(v.S64)))
 	}
 	if len(v.Sints) > 0 {
-		b = protowire.AppendTag(b, 42, protowire.BytesType)
+		b = append(b, 0xd2, 0x02)
 		pn := 0
 		for _, x := range v.Sints {
 			_ = x
 			pn += protowire.SizeVarint(protowire.EncodeZigZag(int64(x)))
 		}
-		b = protowire.AppendVarint(b, uint64(pn))
+		b = wire.AppendVarint(b, uint64(pn))
 		for _, x := range v.Sints {
-			b = protowire.AppendVarint(b, protowire.EncodeZigZag(int64(x)))
+			b = wire.AppendVarint(b, protowire.EncodeZigZag(int64(x)))
 		}
 	}
 	return b
@@ -1462,12 +1462,12 @@ func protoAppendInner(b []byte, v *Inner) []byte {
 		return b
 	}
 	if len(v.Name) > 0 {
-		b = protowire.AppendTag(b, 1, protowire.BytesType)
+		b = append(b, 0x0a)
 		b = protowire.AppendString(b, string(v.Name))
 	}
 	if v.N != 0 {
-		b = protowire.AppendTag(b, 2, protowire.VarintType)
-		b = protowire.AppendVarint(b, uint64(int64(v.N)))
+		b = append(b, 0x10)
+		b = wire.AppendVarint(b, uint64(int64(v.N)))
 	}
 	return b
 }
@@ -1537,11 +1537,11 @@ func protoAppendCountRequest(b []byte, v *CountRequest) []byte {
 		return b
 	}
 	for i := range v.Items {
-		b = protowire.AppendTag(b, 1, protowire.BytesType)
+		b = append(b, 0x0a)
 		b = protowire.AppendString(b, string(v.Items[i]))
 	}
 	if len(v.Prefix) > 0 {
-		b = protowire.AppendTag(b, 2, protowire.BytesType)
+		b = append(b, 0x12)
 		b = protowire.AppendString(b, string(v.Prefix))
 	}
 	return b
@@ -1612,8 +1612,8 @@ func protoAppendCountResponse(b []byte, v *grpcCountResponse) []byte {
 		return b
 	}
 	if v.Value != 0 {
-		b = protowire.AppendTag(b, 1, protowire.VarintType)
-		b = protowire.AppendVarint(b, uint64(int64(v.Value)))
+		b = append(b, 0x08)
+		b = wire.AppendVarint(b, uint64(int64(v.Value)))
 	}
 	return b
 }
@@ -1669,8 +1669,8 @@ func protoAppendUserList(b []byte, v *UserList) []byte {
 		return b
 	}
 	for i := range v.Users {
-		b = protowire.AppendTag(b, 1, protowire.BytesType)
-		b = protowire.AppendVarint(b, uint64(protoSizeUser(&v.Users[i])))
+		b = append(b, 0x0a)
+		b = wire.AppendVarint(b, uint64(protoSizeUser(&v.Users[i])))
 		b = protoAppendUser(b, &v.Users[i])
 	}
 	return b
@@ -1755,36 +1755,36 @@ func protoAppendUser(b []byte, v *User) []byte {
 		return b
 	}
 	if v.ID != 0 {
-		b = protowire.AppendTag(b, 1, protowire.VarintType)
-		b = protowire.AppendVarint(b, uint64(int64(v.ID)))
+		b = append(b, 0x08)
+		b = wire.AppendVarint(b, uint64(int64(v.ID)))
 	}
 	if len(v.Name) > 0 {
-		b = protowire.AppendTag(b, 2, protowire.BytesType)
+		b = append(b, 0x12)
 		b = protowire.AppendString(b, string(v.Name))
 	}
 	if len(v.Email) > 0 {
-		b = protowire.AppendTag(b, 3, protowire.BytesType)
+		b = append(b, 0x1a)
 		b = protowire.AppendString(b, string(v.Email))
 	}
 	if v.Age != 0 {
-		b = protowire.AppendTag(b, 4, protowire.VarintType)
-		b = protowire.AppendVarint(b, uint64(int64(v.Age)))
+		b = append(b, 0x20)
+		b = wire.AppendVarint(b, uint64(int64(v.Age)))
 	}
 	if bool(v.Admin) {
-		b = protowire.AppendTag(b, 5, protowire.VarintType)
-		b = protowire.AppendVarint(b, protowire.EncodeBool(bool(v.Admin)))
+		b = append(b, 0x28)
+		b = wire.AppendVarint(b, protowire.EncodeBool(bool(v.Admin)))
 	}
 	if v.Score != 0 || math.Signbit(float64(v.Score)) {
-		b = protowire.AppendTag(b, 6, protowire.Fixed64Type)
+		b = append(b, 0x31)
 		b = protowire.AppendFixed64(b, math.Float64bits(float64(v.Score)))
 	}
 	for i := range v.Tags {
-		b = protowire.AppendTag(b, 7, protowire.BytesType)
+		b = append(b, 0x3a)
 		b = protowire.AppendString(b, string(v.Tags[i]))
 	}
 	if !v.Created.IsZero() {
-		b = protowire.AppendTag(b, 8, protowire.BytesType)
-		b = protowire.AppendVarint(b, uint64(wire.SizeTimestamp(v.Created)))
+		b = append(b, 0x42)
+		b = wire.AppendVarint(b, uint64(wire.SizeTimestamp(v.Created)))
 		b = wire.AppendTimestamp(b, v.Created)
 	}
 	return b

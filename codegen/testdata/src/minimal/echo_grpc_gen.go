@@ -133,7 +133,7 @@ func protoAppendEchoRequest(b []byte, v *EchoRequest) []byte {
 		return b
 	}
 	if len(v.Text) > 0 {
-		b = protowire.AppendTag(b, 1, protowire.BytesType)
+		b = append(b, 0x0a)
 		b = protowire.AppendString(b, string(v.Text))
 	}
 	return b
@@ -190,7 +190,7 @@ func protoAppendEchoResponse(b []byte, v *grpcEchoResponse) []byte {
 		return b
 	}
 	if len(v.Value) > 0 {
-		b = protowire.AppendTag(b, 1, protowire.BytesType)
+		b = append(b, 0x0a)
 		b = protowire.AppendString(b, string(v.Value))
 	}
 	return b
