@@ -2,16 +2,14 @@ package bench
 
 import (
 	"context"
-	"net"
 	"testing"
 
 	gokitgrpc "github.com/go-kit/kit/transport/grpc"
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
-	"google.golang.org/grpc/test/bufconn"
 
 	"github.com/typedkit/kit"
 	"github.com/typedkit/kit/grpcx"
+	"github.com/typedkit/kit/internal/grpctest"
 	"github.com/typedkit/kit/internal/grpctest/testpb"
 )
 
@@ -71,32 +69,7 @@ func servers() []struct {
 
 func serve(b *testing.B, impl testpb.TestServer, transport string) *grpc.ClientConn {
 	b.Helper()
-	s := grpc.NewServer()
-	testpb.RegisterTestServer(s, impl)
-	var lis net.Listener
-	target := ""
-	opts := []grpc.DialOption{grpc.WithTransportCredentials(insecure.NewCredentials())}
-	if transport == "bufconn" {
-		bl := bufconn.Listen(1 << 20)
-		lis, target = bl, "passthrough:///bufnet"
-		opts = append(opts, grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return bl.DialContext(ctx) }))
-	} else {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			b.Fatal(err)
-		}
-		lis, target = l, l.Addr().String()
-	}
-	go func() { _ = s.Serve(lis) }()
-	conn, err := grpc.NewClient(target, opts...)
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() {
-		_ = conn.Close()
-		s.Stop()
-	})
-	return conn
+	return grpctest.Serve(b, transport, func(s *grpc.Server) { testpb.RegisterTestServer(s, impl) })
 }
 
 // BenchmarkGRPCServer calls each server implementation with the plain

@@ -283,26 +283,40 @@ func normalizePath(p string) string {
 	return strings.Join(segs, "/")
 }
 
-// typeDocs returns the doc comments of the package's types by name.
-func typeDocs(pkg *packages.Package) map[string]string {
-	docs := map[string]string{}
+// eachTypeSpec calls f with every type declaration of the package and the
+// declaration group it stands in.
+func eachTypeSpec(pkg *packages.Package, f func(gd *ast.GenDecl, ts *ast.TypeSpec)) {
 	for _, file := range pkg.Syntax {
 		for _, decl := range file.Decls {
-			gd, ok := decl.(*ast.GenDecl)
-			if !ok || gd.Tok != token.TYPE {
-				continue
-			}
-			for _, spec := range gd.Specs {
-				ts := spec.(*ast.TypeSpec)
-				switch {
-				case ts.Doc != nil:
-					docs[ts.Name.Name] = ts.Doc.Text()
-				case gd.Doc != nil && len(gd.Specs) == 1:
-					docs[ts.Name.Name] = gd.Doc.Text()
+			if gd, ok := decl.(*ast.GenDecl); ok && gd.Tok == token.TYPE {
+				for _, spec := range gd.Specs {
+					f(gd, spec.(*ast.TypeSpec))
 				}
 			}
 		}
 	}
+}
+
+// typeDoc is the doc comment of a type declaration: its own, or that of
+// the group when the group declares only it.
+func typeDoc(gd *ast.GenDecl, ts *ast.TypeSpec) *ast.CommentGroup {
+	if ts.Doc != nil {
+		return ts.Doc
+	}
+	if len(gd.Specs) == 1 {
+		return gd.Doc
+	}
+	return nil
+}
+
+// typeDocs returns the doc comments of the package's types by name.
+func typeDocs(pkg *packages.Package) map[string]string {
+	docs := map[string]string{}
+	eachTypeSpec(pkg, func(gd *ast.GenDecl, ts *ast.TypeSpec) {
+		if doc := typeDoc(gd, ts); doc != nil {
+			docs[ts.Name.Name] = doc.Text()
+		}
+	})
 	return docs
 }
 
@@ -311,45 +325,35 @@ type methodDoc struct {
 	directives []*ast.Comment
 }
 
-// methodDocs finds the doc comments of the interface's own methods.
+// methodDocs finds the doc comments of the interface's own methods, and
+// the interface's doc comment.
 func methodDocs(pkg *packages.Package, typeName string) (map[string]methodDoc, string) {
 	docs := map[string]methodDoc{}
 	var ifaceDoc string
-	for _, file := range pkg.Syntax {
-		for _, decl := range file.Decls {
-			gd, ok := decl.(*ast.GenDecl)
-			if !ok || gd.Tok != token.TYPE {
+	eachTypeSpec(pkg, func(gd *ast.GenDecl, ts *ast.TypeSpec) {
+		if ts.Name.Name != typeName {
+			return
+		}
+		if doc := typeDoc(gd, ts); doc != nil {
+			ifaceDoc = doc.Text()
+		}
+		it, ok := ts.Type.(*ast.InterfaceType)
+		if !ok {
+			return
+		}
+		for _, field := range it.Methods.List {
+			if len(field.Names) == 0 || field.Doc == nil {
 				continue
 			}
-			for _, spec := range gd.Specs {
-				ts := spec.(*ast.TypeSpec)
-				if ts.Name.Name != typeName {
-					continue
-				}
-				if ts.Doc != nil {
-					ifaceDoc = ts.Doc.Text()
-				} else if gd.Doc != nil {
-					ifaceDoc = gd.Doc.Text()
-				}
-				it, ok := ts.Type.(*ast.InterfaceType)
-				if !ok {
-					continue
-				}
-				for _, field := range it.Methods.List {
-					if len(field.Names) == 0 || field.Doc == nil {
-						continue
-					}
-					md := methodDoc{doc: field.Doc}
-					for _, c := range field.Doc.List {
-						if strings.HasPrefix(c.Text, "//"+HTTPAnnotation) {
-							md.directives = append(md.directives, c)
-						}
-					}
-					docs[field.Names[0].Name] = md
+			md := methodDoc{doc: field.Doc}
+			for _, c := range field.Doc.List {
+				if strings.HasPrefix(c.Text, "//"+HTTPAnnotation) {
+					md.directives = append(md.directives, c)
 				}
 			}
+			docs[field.Names[0].Name] = md
 		}
-	}
+	})
 	return docs, ifaceDoc
 }
 
@@ -378,25 +382,26 @@ func (s *Service) method(pkg *packages.Package, f *types.Func, doc methodDoc) (*
 	if doc.doc != nil {
 		m.Doc = doc.doc.Text()
 	}
-	for i := 1; i < params.Len(); i++ {
-		p := params.At(i)
-		if err := s.checkType(p.Type(), "parameter "+describe(p.Name(), i)); err != nil {
-			if _, ok := err.(*invalidTypeError); ok {
-				return nil, err
+	vars := func(t *types.Tuple, from, to int, what string) ([]*Var, error) {
+		var out []*Var
+		for i := from; i < to; i++ {
+			v := t.At(i)
+			if err := s.checkType(v.Type(), what+" "+describe(v.Name(), i)); err != nil {
+				if _, ok := err.(*invalidTypeError); ok {
+					return nil, err
+				}
+				return nil, fail(err.Error(), "use a type that encodes to JSON and is exported or declared in this package")
 			}
-			return nil, fail(err.Error(), "use a type that encodes to JSON and is exported or declared in this package")
+			out = append(out, &Var{Name: v.Name(), Type: v.Type()})
 		}
-		m.Params = append(m.Params, &Var{Name: p.Name(), Type: p.Type()})
+		return out, nil
 	}
-	for i := 0; i < results.Len()-1; i++ {
-		r := results.At(i)
-		if err := s.checkType(r.Type(), "result "+describe(r.Name(), i)); err != nil {
-			if _, ok := err.(*invalidTypeError); ok {
-				return nil, err
-			}
-			return nil, fail(err.Error(), "use a type that encodes to JSON and is exported or declared in this package")
-		}
-		m.Results = append(m.Results, &Var{Name: r.Name(), Type: r.Type()})
+	var err error
+	if m.Params, err = vars(params, 1, params.Len(), "parameter"); err != nil {
+		return nil, err
+	}
+	if m.Results, err = vars(results, 0, results.Len()-1, "result"); err != nil {
+		return nil, err
 	}
 
 	// The request.

@@ -2,15 +2,13 @@ package grpcx_test
 
 import (
 	"context"
-	"net"
 	"testing"
 
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
-	"google.golang.org/grpc/test/bufconn"
 
 	"github.com/typedkit/kit"
 	"github.com/typedkit/kit/grpcx"
+	"github.com/typedkit/kit/internal/grpctest"
 	"github.com/typedkit/kit/internal/grpctest/testpb"
 )
 
@@ -27,32 +25,7 @@ func benchSum(_ context.Context, r sumReq) (sumResp, error) { return sumResp{C: 
 
 func benchServe(b *testing.B, impl testpb.TestServer, transport string) *grpc.ClientConn {
 	b.Helper()
-	srv := grpc.NewServer()
-	testpb.RegisterTestServer(srv, impl)
-	var lis net.Listener
-	var target string
-	opts := []grpc.DialOption{grpc.WithTransportCredentials(insecure.NewCredentials())}
-	if transport == "bufconn" {
-		bl := bufconn.Listen(1 << 20)
-		lis, target = bl, "passthrough:///bufnet"
-		opts = append(opts, grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return bl.DialContext(ctx) }))
-	} else {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			b.Fatal(err)
-		}
-		lis, target = l, l.Addr().String()
-	}
-	go func() { _ = srv.Serve(lis) }()
-	conn, err := grpc.NewClient(target, opts...)
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() {
-		_ = conn.Close()
-		srv.Stop()
-	})
-	return conn
+	return grpctest.Serve(b, transport, func(s *grpc.Server) { testpb.RegisterTestServer(s, impl) })
 }
 
 // BenchmarkUnary compares one unary call served and called through grpcx

@@ -2,32 +2,23 @@ package usersvc_test
 
 import (
 	"context"
-	"net"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
-	"google.golang.org/grpc/test/bufconn"
 
 	"github.com/typedkit/kit"
 	"github.com/typedkit/kit/examples/usersvc"
+	"github.com/typedkit/kit/internal/grpctest"
 )
 
 // Every method through the generated gRPC client against the generated
 // service registration, on a real grpc.Server.
 func TestUserServiceOverGRPC(t *testing.T) {
-	srv := grpc.NewServer()
-	usersvc.RegisterGRPC(srv, usersvc.NewEndpoints(usersvc.NewStore(), usersvc.Middlewares{}))
-	lis := bufconn.Listen(1 << 20)
-	go func() { _ = srv.Serve(lis) }()
-	t.Cleanup(srv.Stop)
-	conn, err := grpc.NewClient("passthrough:///bufnet",
-		grpc.WithTransportCredentials(insecure.NewCredentials()),
-		grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return lis.DialContext(ctx) }))
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = conn.Close() })
+	conn := grpctest.Serve(t, "bufconn", func(s *grpc.Server) {
+		usersvc.RegisterGRPC(s, usersvc.NewEndpoints(usersvc.NewStore(), usersvc.Middlewares{}))
+	})
 	c := usersvc.NewGRPCClient(conn)
 	ctx := context.Background()
 

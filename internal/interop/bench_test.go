@@ -3,17 +3,15 @@ package interop
 import (
 	"context"
 	"fmt"
-	"net"
 	"testing"
 	"time"
 
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
-	"google.golang.org/grpc/test/bufconn"
 
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"github.com/typedkit/kit/internal/grpctest"
 	"github.com/typedkit/kit/internal/interop/pb"
 )
 
@@ -121,7 +119,7 @@ func BenchmarkUnaryCall(b *testing.B) {
 	}
 	ctx := context.Background()
 	b.Run("kitgen", func(b *testing.B) {
-		conn := dialBench(b, func(s *grpc.Server) { RegisterGRPC(s, NewEndpoints(echo{}, Middlewares{})) })
+		conn := grpctest.Serve(b, "bufconn", func(s *grpc.Server) { RegisterGRPC(s, NewEndpoints(echo{}, Middlewares{})) })
 		client := NewGRPCClient(conn)
 		b.ReportAllocs()
 		for b.Loop() {
@@ -131,7 +129,7 @@ func BenchmarkUnaryCall(b *testing.B) {
 		}
 	})
 	b.Run("protoc", func(b *testing.B) {
-		conn := dialBench(b, func(s *grpc.Server) { pb.RegisterWireServer(s, pbServer{}) })
+		conn := grpctest.Serve(b, "bufconn", func(s *grpc.Server) { pb.RegisterWireServer(s, pbServer{}) })
 		client := pb.NewWireClient(conn)
 		b.ReportAllocs()
 		for b.Loop() {
@@ -140,21 +138,4 @@ func BenchmarkUnaryCall(b *testing.B) {
 			}
 		}
 	})
-}
-
-func dialBench(b *testing.B, register func(*grpc.Server)) *grpc.ClientConn {
-	srv := grpc.NewServer()
-	register(srv)
-	lis := bufconn.Listen(1 << 20)
-	go func() { _ = srv.Serve(lis) }()
-	conn, err := grpc.NewClient("passthrough:///bufnet", grpc.WithTransportCredentials(insecure.NewCredentials()),
-		grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return lis.DialContext(ctx) }))
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() {
-		_ = conn.Close()
-		srv.Stop()
-	})
-	return conn
 }
