@@ -159,6 +159,7 @@ type Error struct {
 	message    string
 	cause      error
 	violations []FieldViolation
+	concealed  bool
 }
 
 // NewError returns an error with the code and the public message.
@@ -171,6 +172,25 @@ func NewError(code Code, message string) *Error {
 // never sent to a caller.
 func WrapError(code Code, cause error, message string) *Error {
 	return &Error{code: code, message: message, cause: cause}
+}
+
+// Conceal returns an error with the code and the code's default public
+// message that wraps cause: the form for an error of unknown origin, such
+// as a plain error from a user's decoder or Validate method, whose text may
+// hold anything (a database address, a file path) and so must not reach a
+// caller. Transports use it for every error that is not a *Error; its text
+// stays in the process, and [LogServerFaults] logs it whatever its code, so
+// that it is seen.
+func Conceal(code Code, cause error) *Error {
+	return &Error{code: code, cause: cause, concealed: true}
+}
+
+// Concealed reports whether the first *Error in err's chain was made by
+// [Conceal]: its public message is a default that hides the text of its
+// cause.
+func Concealed(err error) bool {
+	var e *Error
+	return errors.As(err, &e) && e.concealed
 }
 
 // InvalidArgumentError returns an InvalidArgument error with the message and

@@ -16,8 +16,10 @@ type Validator interface {
 // Validate is a middleware that calls the request's Validate method before
 // the endpoint and answers a failure with an InvalidArgument error instead
 // of calling it. An *Error that Validate returns keeps its code, message and
-// violations; any other error becomes an InvalidArgument error whose public
-// message is its text. Its type parameter is constrained on the method, so
+// violations; any other error becomes a [Conceal]ed InvalidArgument error:
+// the caller sees only "invalid argument", since a plain error's text may
+// hold anything, and the error handler sees the text. Return an *Error
+// (best from [InvalidArgumentError]) to tell the caller what is wrong. Its type parameter is constrained on the method, so
 // there is no reflection and no type assertion; as a function of the
 // endpoint it needs no type arguments:
 //
@@ -31,7 +33,7 @@ func Validate[Req Validator, Resp any](next Endpoint[Req, Resp]) Endpoint[Req, R
 			if errors.As(err, &ke) {
 				return zero, err
 			}
-			return zero, WrapError(InvalidArgument, err, err.Error())
+			return zero, Conceal(InvalidArgument, err)
 		}
 		return next(ctx, req)
 	}

@@ -154,14 +154,15 @@ func (s *Server[WireReq, Req, Resp, WireResp]) Serve(ctx context.Context, wreq W
 }
 
 // decodeError gives a decoder's error the InvalidArgument code unless it
-// has a code of its own.
+// has a code of its own; a plain error is concealed, so its text never
+// reaches the caller.
 func decodeError(err error) error {
 	var ke *kit.Error
 	var gs grpcStatuser
 	if errors.As(err, &ke) || errors.As(err, &gs) {
 		return err
 	}
-	return kit.WrapError(kit.InvalidArgument, err, "invalid request: "+err.Error())
+	return kit.Conceal(kit.InvalidArgument, err)
 }
 
 // MethodHandler returns the handler of a grpc.MethodDesc that serves a unary

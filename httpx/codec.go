@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"net/http"
 
@@ -70,7 +69,7 @@ func (c RawCodec[T]) unmarshalError(err error) error {
 	if errors.As(err, &ke) {
 		return err
 	}
-	return kit.WrapError(kit.InvalidArgument, err, fmt.Sprintf("malformed %s body: %v", mediaType(c.ContentType), err))
+	return kit.WrapError(kit.InvalidArgument, err, "malformed "+mediaType(c.ContentType)+" body")
 }
 
 // EncodeResponse writes v, marshalled, with the codec's Content-Type and

@@ -178,7 +178,7 @@ func TestNegotiateResponseWithRawCodec(t *testing.T) {
 		{"xml is not read", "application/xml", `<point/>`, "", 415, httpx.ProblemContentType,
 			`unsupported Content-Type "application/xml": want application/json or application/x-point`},
 		{"short raw body", pointContentType, "abc", "", 400, httpx.ProblemContentType,
-			"malformed application/x-point body: want 8 bytes, got 3"},
+			"malformed application/x-point body"},
 		{"406 names every offer", "application/json", `{}`, "text/csv", 406, httpx.ProblemContentType,
 			`not acceptable: Accept "text/csv" matches none of application/json, application/xml, application/x-point`},
 	}
@@ -312,10 +312,10 @@ func TestRawCodecBadInput(t *testing.T) {
 		{"ok", srv.URL, pointContentType, "12345678", 200, ""},
 		{"empty body is zero", srv.URL, "", "", 200, ""},
 		{"too large", srv.URL, pointContentType, strings.Repeat("x", 17), 413, "request body exceeds 16 bytes"},
-		{"at the limit is read", srv.URL, pointContentType, strings.Repeat("x", 16), 400, "malformed application/x-point body: want 8 bytes, got 16"},
+		{"at the limit is read", srv.URL, pointContentType, strings.Repeat("x", 16), 400, "malformed application/x-point body"},
 		{"wrong content type", srv.URL, "application/json", "12345678", 415, `unsupported Content-Type "application/json": want application/x-point`},
 		{"missing content type", srv.URL, "", "12345678", 415, "missing Content-Type: want application/x-point"},
-		{"unmarshal error", srv.URL, pointContentType, "123", 400, "malformed application/x-point body: want 8 bytes, got 3"},
+		{"unmarshal error", srv.URL, pointContentType, "123", 400, "malformed application/x-point body"},
 		{"kit error kept", srvKit.URL, pointContentType, "123", 400, "bad point"},
 	}
 	for _, tt := range tests {

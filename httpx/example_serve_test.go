@@ -83,7 +83,7 @@ func ExampleRawCodec() {
 	fmt.Println(resp.StatusCode, strings.TrimSpace(string(body)))
 	// Output:
 	// 42 <nil>
-	// 400 {"title":"Bad Request","status":400,"detail":"malformed application/x-counter body: not one uvarint","code":"invalid_argument"}
+	// 400 {"title":"Bad Request","status":400,"detail":"malformed application/x-counter body","code":"invalid_argument"}
 }
 
 // Readiness follows the checks and turns 503 at once when the service

@@ -57,7 +57,8 @@ func ReadForm(r *http.Request) (url.Values, error) {
 // DecodeFormRequest returns a decoder that reads a URL-encoded form body
 // with [ReadForm] and makes a Req of its values with parse. An error of
 // parse is answered 400: a *kit.Error as it is (with its violations), any
-// other error as InvalidArgument with its text.
+// other error as a [kit.Conceal]ed InvalidArgument, its text kept from the
+// caller.
 func DecodeFormRequest[Req any](parse func(url.Values) (Req, error)) DecodeRequestFunc[Req] {
 	return func(_ context.Context, r *http.Request) (Req, error) {
 		vs, err := ReadForm(r)
@@ -78,7 +79,7 @@ func formError(err error) error {
 	if errors.As(err, &ke) {
 		return err
 	}
-	return kit.WrapError(kit.InvalidArgument, err, "invalid form: "+err.Error())
+	return kit.Conceal(kit.InvalidArgument, err)
 }
 
 // EncodeFormRequest returns a client encoder that sends the values that

@@ -60,7 +60,7 @@ func TestFormRequest(t *testing.T) {
 		{"bad escape", httpx.FormContentType, "name=%zz", 400, `malformed form body: invalid URL escape "%zz"`},
 		{"semicolon", httpx.FormContentType, "name=a;age=1", 400, "malformed form body: invalid semicolon separator in query"},
 		{"parse kit error", httpx.FormContentType, "age=old", 400, `invalid parameter age: "old" is not an integer of 32 bits`},
-		{"parse plain error", httpx.FormContentType, "name=error", 400, "invalid form: name must not be error"},
+		{"parse plain error", httpx.FormContentType, "name=error", 400, "invalid argument"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -12,6 +12,11 @@ import (
 // where it may also set headers.
 type RequestFunc func(ctx context.Context, r *http.Request) context.Context
 
+// A GuardFunc inspects a request before its body is read and may refuse it
+// with an error; otherwise it returns the context the request goes on
+// with. See [ServerGuard].
+type GuardFunc func(ctx context.Context, r *http.Request) (context.Context, error)
+
 // ServerResponseFunc is a hook that runs on a server after the endpoint
 // succeeds and before the response is encoded. It may set response
 // headers.

@@ -1,12 +1,18 @@
 package httpx
 
 import (
+	"compress/flate"
+	"compress/gzip"
 	"context"
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"runtime/debug"
+	"strconv"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/typedkit/kit"
@@ -28,6 +34,7 @@ type Server[Req, Resp any] struct {
 
 type serverConfig struct {
 	before       []RequestFunc
+	guards       []GuardFunc
 	after        []ServerResponseFunc
 	finalizers   []ServerFinalizerFunc
 	errorEncoder ErrorEncoder
@@ -43,6 +50,17 @@ type ServerOption func(*serverConfig)
 // order given, each with the context the one before returned.
 func ServerBefore(before ...RequestFunc) ServerOption {
 	return func(c *serverConfig) { c.before = append(c.before, before...) }
+}
+
+// ServerGuard adds guards that run after the before hooks and before the
+// request body is read, in the order given: the place for what must see
+// every request and may refuse it before any work, such as authentication
+// (auth.HTTPGuard) or a rate limit. A guard's error is answered by the
+// error encoder and seen by the error handler and the finalizers; a
+// *kit.Error keeps its code and message, any other error is a
+// [kit.Conceal]ed PermissionDenied.
+func ServerGuard(guards ...GuardFunc) ServerOption {
+	return func(c *serverConfig) { c.guards = append(c.guards, guards...) }
 }
 
 // ServerAfter adds hooks that run after the endpoint succeeds and before the
@@ -102,56 +120,85 @@ func NewServer[Req, Resp any](ep kit.Endpoint[Req, Resp], dec DecodeRequestFunc[
 }
 
 // ServeHTTP implements http.Handler.
+//
+// Every hook runs under recovery: a panic anywhere — a before hook, a
+// guard, the decoder, the endpoint, an after hook, the encoder, the error
+// handler or encoder, a finalizer — is answered 500 (or aborts the
+// response, when its status was already sent) and the server stays up.
+// When the encoder fails after the status was sent, the response is
+// aborted (http.ErrAbortHandler) so that the client sees a broken
+// response, never a success.
 func (s *Server[Req, Resp]) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-
 	var start time.Time
-	var iw *interceptingWriter
 	if len(s.finalizers) > 0 {
 		start = time.Now()
-		iw = &interceptingWriter{ResponseWriter: w}
-		w = iw
 	}
+	iw := getWriter(w)
+	defer putWriter(iw)
 
-	var lb *limitedBody
+	var encErr error
+	if ce := r.Header.Get("Content-Encoding"); ce != "" && r.Body != nil && r.Body != http.NoBody {
+		encErr = decompressBody(r, ce)
+	}
 	if s.maxBody > 0 && r.Body != nil && r.Body != http.NoBody {
-		lb = &limitedBody{rc: r.Body, n: s.maxBody, limit: s.maxBody}
-		r.Body = lb
+		r.Body = &limitedBody{rc: r.Body, n: s.maxBody, limit: s.maxBody}
 	}
 
 	var err error
+	var abort bool
+	if encErr != nil {
+		err = encErr
+		abort = s.fail(ctx, iw, err)
+	} else {
+		err, abort = s.serve(&ctx, iw, r)
+	}
+	if len(s.finalizers) > 0 {
+		info := FinalizerInfo{Request: r, Status: iw.status, Written: iw.written, Duration: time.Since(start), Err: err}
+		if info.Status == 0 {
+			info.Status = http.StatusOK
+		}
+		for _, f := range s.finalizers {
+			s.safely(ctx, func() { f(ctx, info) })
+		}
+	}
+	if abort {
+		panic(http.ErrAbortHandler)
+	}
+}
+
+// serve runs the hooks, the decoder, the endpoint and the encoder, and
+// answers an error. It returns the error the request ended with and
+// whether the response must be aborted.
+func (s *Server[Req, Resp]) serve(pctx *context.Context, w *interceptingWriter, r *http.Request) (err error, abort bool) {
 	defer func() {
 		if v := recover(); v != nil {
 			if v == http.ErrAbortHandler { //nolint:errorlint // compared as net/http does
-				panic(v)
+				err, abort = kit.WrapError(kit.Canceled, http.ErrAbortHandler, ""), true
+				return
 			}
 			err = kit.WrapError(kit.Internal, &kit.PanicError{Value: v, Stack: debug.Stack()}, "")
-			if iw == nil || iw.status == 0 {
-				s.fail(ctx, w, err)
-			} else {
-				s.errorHandler.Handle(ctx, err)
-			}
-		}
-		if iw != nil {
-			info := FinalizerInfo{Request: r, Status: iw.status, Written: iw.written, Duration: time.Since(start), Err: err}
-			if info.Status == 0 {
-				info.Status = http.StatusOK
-			}
-			for _, f := range s.finalizers {
-				f(ctx, info)
-			}
+			abort = s.fail(*pctx, w, err)
 		}
 	}()
 
+	ctx := *pctx
 	for _, f := range s.before {
 		ctx = f(ctx, r)
+		*pctx = ctx
+	}
+	for _, g := range s.guards {
+		if ctx, err = g(ctx, r); err != nil {
+			err = guardError(err)
+			return err, s.fail(*pctx, w, err)
+		}
+		*pctx = ctx
 	}
 
 	req, err := s.dec(ctx, r)
 	if err != nil {
 		err = decodeError(err)
-		s.fail(ctx, w, err)
-		return
+		return err, s.fail(ctx, w, err)
 	}
 
 	resp, err := s.ep(ctx, req)
@@ -159,28 +206,146 @@ func (s *Server[Req, Resp]) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		err = s.failed(resp)
 	}
 	if err != nil {
-		s.fail(ctx, w, err)
-		return
+		return err, s.fail(ctx, w, err)
 	}
 
 	for _, f := range s.after {
 		ctx = f(ctx, w)
+		*pctx = ctx
 	}
 
 	if err = s.enc(ctx, w, resp); err != nil {
 		err = encodeError(err)
-		s.fail(ctx, w, err)
-		return
+		return err, s.fail(ctx, w, err)
 	}
+	return nil, false
 }
 
-func (s *Server[Req, Resp]) fail(ctx context.Context, w http.ResponseWriter, err error) {
-	s.errorHandler.Handle(ctx, err)
+// safely runs f, a user hook that runs after the response was answered,
+// and hands a panic in it to the error handler.
+func (s *Server[Req, Resp]) safely(ctx context.Context, f func()) {
+	defer func() {
+		if v := recover(); v != nil {
+			perr := kit.WrapError(kit.Internal, &kit.PanicError{Value: v, Stack: debug.Stack()}, "")
+			func() {
+				defer func() { _ = recover() }()
+				s.errorHandler.Handle(ctx, perr)
+			}()
+		}
+	}()
+	f()
+}
+
+// fail hands err to the error handler and, unless the response's status
+// was already sent, to the error encoder. It reports whether the response
+// must be aborted instead: the status was sent, or the error encoder
+// panicked after it began to write.
+func (s *Server[Req, Resp]) fail(ctx context.Context, w *interceptingWriter, err error) (abort bool) {
+	s.safely(ctx, func() { s.errorHandler.Handle(ctx, err) })
+	if w.status != 0 {
+		return true
+	}
+	defer func() {
+		if v := recover(); v != nil {
+			perr := kit.WrapError(kit.Internal, &kit.PanicError{Value: v, Stack: debug.Stack()}, "")
+			s.safely(ctx, func() { s.errorHandler.Handle(ctx, perr) })
+			if w.status == 0 {
+				writeFallbackError(w)
+				return
+			}
+			abort = true
+		}
+	}()
 	s.errorEncoder(ctx, err, w)
+	return false
+}
+
+// writeFallbackError answers 500 with a fixed problem body, for when the
+// error encoder failed.
+func writeFallbackError(w http.ResponseWriter) {
+	h := w.Header()
+	h.Set("Content-Type", ProblemContentType)
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Del("Content-Length")
+	w.WriteHeader(http.StatusInternalServerError)
+	_, _ = io.WriteString(w, `{"title":"Internal Server Error","status":500,"code":"internal","detail":"internal error"}`+"\n")
+}
+
+// decompressBody replaces the body of a request sent with a
+// Content-Encoding by its decoded bytes: gzip is decoded as it is read, so
+// the body limit applies to the decompressed bytes; identity is the body
+// itself; any other encoding is refused with 415.
+func decompressBody(r *http.Request, ce string) error {
+	switch strings.ToLower(strings.TrimSpace(ce)) {
+	case "identity":
+		return nil
+	case "gzip", "x-gzip":
+		r.Body = &gzipBody{raw: r.Body}
+		r.Header.Del("Content-Encoding")
+		r.Header.Del("Content-Length")
+		r.ContentLength = -1
+		return nil
+	}
+	return &StatusError{Status: http.StatusUnsupportedMediaType,
+		Err: kit.NewError(kit.InvalidArgument, "unsupported Content-Encoding "+strconv.Quote(ce)+": send gzip or identity")}
+}
+
+// gzipBody decodes a gzip request body as it is read. The gzip reader is
+// made at the first Read, so nothing is read before the decoder asks.
+type gzipBody struct {
+	raw io.ReadCloser
+	zr  *gzip.Reader
+	err error
+}
+
+func (g *gzipBody) Read(p []byte) (int, error) {
+	if g.err != nil {
+		return 0, g.err
+	}
+	if g.zr == nil {
+		zr, err := gzip.NewReader(g.raw)
+		if err != nil {
+			g.err = gzipError(err)
+			return 0, g.err
+		}
+		g.zr = zr
+	}
+	n, err := g.zr.Read(p)
+	if err != nil && err != io.EOF { //nolint:errorlint // io.EOF is returned unwrapped by Read
+		err = gzipError(err)
+	}
+	return n, err
+}
+
+func (g *gzipBody) Close() error { return g.raw.Close() }
+
+// gzipError is the error of a body that is not valid gzip; errors of the
+// connection underneath pass unchanged.
+func gzipError(err error) error {
+	if errors.Is(err, gzip.ErrHeader) || errors.Is(err, gzip.ErrChecksum) || errors.Is(err, io.ErrUnexpectedEOF) {
+		return kit.WrapError(kit.InvalidArgument, err, "malformed gzip request body")
+	}
+	var ce flate.CorruptInputError
+	if errors.As(err, &ce) {
+		return kit.WrapError(kit.InvalidArgument, err, "malformed gzip request body")
+	}
+	return err
+}
+
+// guardError gives a guard's error the PermissionDenied code unless it has
+// a code or a status of its own.
+func guardError(err error) error {
+	var ke *kit.Error
+	var sc StatusCoder
+	if errors.As(err, &ke) || errors.As(err, &sc) {
+		return err
+	}
+	return kit.Conceal(kit.PermissionDenied, err)
 }
 
 // decodeError gives a decoder's error the InvalidArgument code unless it
-// has a code or a status of its own.
+// has a code or a status of its own; a plain error is concealed, so its
+// text never reaches the caller.
 func decodeError(err error) error {
 	var ke *kit.Error
 	var sc StatusCoder
@@ -191,10 +356,20 @@ func decodeError(err error) error {
 			Err: kit.WrapError(kit.ResourceExhausted, err, fmt.Sprintf("request body exceeds %d bytes", mbe.Limit))}
 	case errors.As(err, &ke), errors.As(err, &sc):
 		return err
+	case isTimeout(err):
+		return &StatusError{Status: http.StatusRequestTimeout,
+			Err: kit.WrapError(kit.DeadlineExceeded, err, "request body not received in time")}
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return err
 	}
-	return kit.WrapError(kit.InvalidArgument, err, "invalid request: "+err.Error())
+	return kit.Conceal(kit.InvalidArgument, err)
+}
+
+// isTimeout reports whether err is a network timeout, such as a read
+// deadline that passed.
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
 }
 
 // encodeError gives an encoder's error the Internal code unless it chooses
@@ -235,12 +410,25 @@ func (l *limitedBody) Read(p []byte) (int, error) {
 
 func (l *limitedBody) Close() error { return l.rc.Close() }
 
-// interceptingWriter records the status and size of a response for the
-// finalizers.
+// interceptingWriter records the status and size of a response, for the
+// finalizers and to tell whether an error can still be answered.
 type interceptingWriter struct {
 	http.ResponseWriter
 	status  int
 	written int64
+}
+
+var writerPool = sync.Pool{New: func() any { return new(interceptingWriter) }}
+
+func getWriter(w http.ResponseWriter) *interceptingWriter {
+	iw := writerPool.Get().(*interceptingWriter)
+	iw.ResponseWriter = w
+	return iw
+}
+
+func putWriter(iw *interceptingWriter) {
+	*iw = interceptingWriter{}
+	writerPool.Put(iw)
 }
 
 func (w *interceptingWriter) WriteHeader(status int) {

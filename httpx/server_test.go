@@ -330,14 +330,22 @@ func TestServerPanicAfterWriteKeepsServing(t *testing.T) {
 		httpx.ServerErrorHandler(kit.LogServerFaults(slog.New(slog.DiscardHandler))),
 		httpx.ServerFinalizer(func(context.Context, httpx.FinalizerInfo) {}),
 	)
-	srv := newTestServer(t, h)
+	mux := http.NewServeMux()
+	mux.Handle("POST /broken", h)
+	mux.Handle("POST /sum", httpx.NewServer(kit.Endpoint[sumRequest, sumResponse](sum), httpx.DecodeJSONRequest[sumRequest], httpx.EncodeJSONResponse[sumResponse]))
+	srv := newTestServer(t, mux)
 	for range 2 {
-		resp, err := http.Post(srv.URL, "application/json", strings.NewReader(`{}`))
-		require.NoError(t, err)
-		_, _ = io.Copy(io.Discard, resp.Body)
-		resp.Body.Close()
-		assert.Equal(t, 200, resp.StatusCode, "the status was written before the panic")
+		resp, err := http.Post(srv.URL+"/broken", "application/json", strings.NewReader(`{}`))
+		if err == nil {
+			_, err = io.ReadAll(resp.Body)
+			resp.Body.Close()
+		}
+		assert.Error(t, err, "a response whose encoder panicked after writing is aborted, never a success")
 	}
+	resp, err := http.Post(srv.URL+"/sum", "application/json", strings.NewReader(`{"a":1,"b":"2"}`))
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	assert.Equal(t, 200, resp.StatusCode, "the server keeps serving")
 }
 
 func TestErrorEncoderHeaders(t *testing.T) {

@@ -1,0 +1,172 @@
+package httpx_test
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/typedkit/kit"
+	"github.com/typedkit/kit/httpx"
+)
+
+// secret is internal text that must never reach a response.
+const secret = "dial tcp 10.1.2.3:5432: connection refused"
+
+func gzipped(t *testing.T, data []byte) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	zw := gzip.NewWriter(&b)
+	_, err := zw.Write(data)
+	require.NoError(t, err)
+	require.NoError(t, zw.Close())
+	return b.Bytes()
+}
+
+func quiet() httpx.ServerOption {
+	return httpx.ServerErrorHandler(kit.LogServerFaults(slog.New(slog.DiscardHandler)))
+}
+
+// TestServerHostileInput sends requests that must be refused cleanly, each
+// with the status and public message a client expects, and checks that no
+// internal text reaches the body.
+func TestServerHostileInput(t *testing.T) {
+	sumEP := kit.Endpoint[sumRequest, sumResponse](sum)
+	plainDecoder := func(context.Context, *http.Request) (sumRequest, error) {
+		return sumRequest{}, errors.New(secret)
+	}
+	guardCalls := atomic.Int32{}
+	guard := func(ctx context.Context, r *http.Request) (context.Context, error) {
+		guardCalls.Add(1)
+		if r.Header.Get("Authorization") == "" {
+			return ctx, kit.NewError(kit.Unauthenticated, "credentials required")
+		}
+		return ctx, nil
+	}
+	big := []byte(`{"a":1,"b":"` + strings.Repeat("x", 2<<20) + `"}`)
+
+	tests := []struct {
+		name    string
+		handler http.Handler
+		body    []byte
+		header  http.Header
+		status  int
+		detail  string
+	}{
+		{"gzip body decoded", httpx.NewServer(sumEP, httpx.DecodeJSONRequest[sumRequest], httpx.EncodeJSONResponse[sumResponse], quiet()),
+			gzipped(t, []byte(`{"a":2,"b":"3"}`)), http.Header{"Content-Encoding": {"gzip"}}, 200, ""},
+		{"gzip bomb cut at the limit of decompressed bytes", httpx.NewServer(sumEP, httpx.DecodeJSONRequest[sumRequest], httpx.EncodeJSONResponse[sumResponse], quiet(), httpx.ServerMaxBodyBytes(1<<20)),
+			gzipped(t, big), http.Header{"Content-Encoding": {"gzip"}}, 413, "request body exceeds 1048576 bytes"},
+		{"not gzip at all", httpx.NewServer(sumEP, httpx.DecodeJSONRequest[sumRequest], httpx.EncodeJSONResponse[sumResponse], quiet()),
+			[]byte(`{"a":1}`), http.Header{"Content-Encoding": {"gzip"}}, 400, "malformed gzip request body"},
+		{"truncated gzip", httpx.NewServer(sumEP, httpx.DecodeJSONRequest[sumRequest], httpx.EncodeJSONResponse[sumResponse], quiet()),
+			gzipped(t, []byte(`{"a":2,"b":"3"}`))[:12], http.Header{"Content-Encoding": {"gzip"}}, 400, "malformed gzip request body"},
+		{"unsupported encoding", httpx.NewServer(sumEP, httpx.DecodeJSONRequest[sumRequest], httpx.EncodeJSONResponse[sumResponse], quiet()),
+			[]byte(`{"a":1}`), http.Header{"Content-Encoding": {"br"}}, 415, `unsupported Content-Encoding "br": send gzip or identity`},
+		{"plain decoder error is concealed", httpx.NewServer(sumEP, plainDecoder, httpx.EncodeJSONResponse[sumResponse], quiet()),
+			[]byte(`{}`), nil, 400, "invalid argument"},
+		{"plain endpoint error is concealed", httpx.NewServer(kit.Endpoint[sumRequest, sumResponse](func(context.Context, sumRequest) (sumResponse, error) {
+			return sumResponse{}, errors.New(secret)
+		}), httpx.DecodeJSONRequest[sumRequest], httpx.EncodeJSONResponse[sumResponse], quiet()),
+			[]byte(`{}`), nil, 500, "unknown error"},
+		{"guard refuses before the body is read", httpx.NewServer(sumEP, httpx.DecodeJSONRequest[sumRequest], httpx.EncodeJSONResponse[sumResponse], quiet(), httpx.ServerGuard(guard)),
+			big, nil, 401, "credentials required"},
+		{"plain guard error is concealed", httpx.NewServer(sumEP, httpx.DecodeJSONRequest[sumRequest], httpx.EncodeJSONResponse[sumResponse], quiet(),
+			httpx.ServerGuard(func(ctx context.Context, _ *http.Request) (context.Context, error) { return ctx, errors.New(secret) })),
+			[]byte(`{}`), nil, 403, "permission denied"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := newTestServer(t, tt.handler)
+			req, err := http.NewRequest(http.MethodPost, srv.URL, bytes.NewReader(tt.body))
+			require.NoError(t, err)
+			req.Header.Set("Content-Type", "application/json")
+			for k, vs := range tt.header {
+				req.Header[k] = vs
+			}
+			resp, err := http.DefaultClient.Do(req)
+			require.NoError(t, err)
+			defer resp.Body.Close()
+			body, err := io.ReadAll(resp.Body)
+			require.NoError(t, err)
+			assert.Equal(t, tt.status, resp.StatusCode, string(body))
+			assert.NotContains(t, string(body), "10.1.2.3")
+			if tt.status != 200 {
+				assert.Equal(t, tt.detail, decodeProblem(t, body).Detail)
+			}
+		})
+	}
+	assert.EqualValues(t, 1, guardCalls.Load())
+}
+
+// TestServerHookPanics panics in every hook that runs after the answer is
+// chosen; each request is answered or aborted, and the server serves the
+// next request.
+func TestServerHookPanics(t *testing.T) {
+	sumEP := kit.Endpoint[sumRequest, sumResponse](sum)
+	boom := func() { panic("hook broke") }
+	tests := []struct {
+		name   string
+		opts   []httpx.ServerOption
+		status int // 0: aborted
+	}{
+		{"finalizer", []httpx.ServerOption{quiet(), httpx.ServerFinalizer(func(context.Context, httpx.FinalizerInfo) { boom() })}, 200},
+		{"error handler", []httpx.ServerOption{httpx.ServerErrorHandler(kit.ErrorHandlerFunc(func(context.Context, error) { boom() })),
+			httpx.ServerBefore(func(context.Context, *http.Request) context.Context { panic("before broke") })}, 500},
+		{"error encoder before writing", []httpx.ServerOption{quiet(), httpx.ServerErrorEncoder(func(context.Context, error, http.ResponseWriter) { boom() }),
+			httpx.ServerBefore(func(context.Context, *http.Request) context.Context { panic("before broke") })}, 500},
+		{"error encoder after writing", []httpx.ServerOption{quiet(), httpx.ServerErrorEncoder(func(_ context.Context, _ error, w http.ResponseWriter) {
+			w.WriteHeader(400)
+			_, _ = w.Write([]byte("{"))
+			boom()
+		}), httpx.ServerBefore(func(context.Context, *http.Request) context.Context { panic("before broke") })}, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := newTestServer(t, httpx.NewServer(sumEP, httpx.DecodeJSONRequest[sumRequest], httpx.EncodeJSONResponse[sumResponse], tt.opts...))
+			for range 3 {
+				resp, err := http.Post(srv.URL, "application/json", strings.NewReader(`{"a":1,"b":"2"}`))
+				if tt.status == 0 {
+					if err == nil {
+						_, err = io.ReadAll(resp.Body)
+						resp.Body.Close()
+					}
+					assert.Error(t, err)
+					continue
+				}
+				require.NoError(t, err)
+				_, _ = io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				assert.Equal(t, tt.status, resp.StatusCode)
+			}
+		})
+	}
+}
+
+// TestServerPartialWriteIsAnError has an encoder fail after it wrote part of
+// the body: the client must see an error, never a 200.
+func TestServerPartialWriteIsAnError(t *testing.T) {
+	enc := func(_ context.Context, w http.ResponseWriter, _ sumResponse) error {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"sum":`))
+		http.NewResponseController(w).Flush() //nolint:errcheck // the test server flushes
+		return errors.New(secret)
+	}
+	srv := newTestServer(t, httpx.NewServer(kit.Endpoint[sumRequest, sumResponse](sum), httpx.DecodeJSONRequest[sumRequest], enc, quiet()))
+	resp, err := http.Post(srv.URL, "application/json", strings.NewReader(`{"a":1,"b":"2"}`))
+	require.NoError(t, err, "the status was flushed before the encoder failed")
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	assert.Error(t, err, "the body is cut off, so the client sees an error")
+	assert.NotContains(t, string(body), "10.1.2.3")
+	assert.NotContains(t, string(body), "problem")
+}
