@@ -19,8 +19,9 @@ type Validator interface {
 // violations; any other error becomes a [Conceal]ed InvalidArgument error:
 // the caller sees only "invalid argument", since a plain error's text may
 // hold anything, and the error handler sees the text. Return an *Error
-// (best from [InvalidArgumentError]) to tell the caller what is wrong. Its type parameter is constrained on the method, so
-// there is no reflection and no type assertion; as a function of the
+// (best from [InvalidArgumentError]) to tell the caller what is wrong.
+// Its type parameter is constrained on the method, so there is no
+// reflection and no type assertion; as a function of the
 // endpoint it needs no type arguments:
 //
 //	ep := kit.Validate(createUser)

@@ -218,7 +218,7 @@ func TestServerErrors(t *testing.T) {
 		message    string
 		violations []kit.FieldViolation
 	}{
-		{"decode error is InvalidArgument", sumReq{A: -1}, kit.InvalidArgument, "invalid request: a must not be negative", nil},
+		{"decode error is InvalidArgument", sumReq{A: -1}, kit.InvalidArgument, "invalid argument", nil},
 		{"panic is Internal", sumReq{B: "panic"}, kit.Internal, "internal error", nil},
 		{"served after a panic", sumReq{A: 2, B: "ok"}, kit.OK, "", nil},
 		{"status passes through", sumReq{B: "status"}, kit.AlreadyExists, "raw status", nil},

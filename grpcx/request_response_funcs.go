@@ -13,6 +13,11 @@ import (
 // the context.
 type ServerRequestFunc func(ctx context.Context, md metadata.MD) context.Context
 
+// A GuardFunc inspects a call's incoming metadata before its request is
+// decoded and may refuse it with an error; otherwise it returns the context
+// the call goes on with. See [ServerGuard].
+type GuardFunc func(ctx context.Context, md metadata.MD) (context.Context, error)
+
 // ServerResponseFunc is a hook that runs on a server after the endpoint
 // succeeds. It may add to the header and trailer metadata sent with the
 // reply.

@@ -27,6 +27,7 @@ type Server[WireReq, Req, Resp, WireResp any] struct {
 
 type serverConfig struct {
 	before       []ServerRequestFunc
+	guards       []GuardFunc
 	after        []ServerResponseFunc
 	finalizers   []ServerFinalizerFunc
 	errorHandler kit.ErrorHandler
@@ -39,6 +40,17 @@ type ServerOption func(*serverConfig)
 // request is decoded, in the order given.
 func ServerBefore(before ...ServerRequestFunc) ServerOption {
 	return func(c *serverConfig) { c.before = append(c.before, before...) }
+}
+
+// ServerGuard adds guards that run after the before hooks and before the
+// request is decoded, in the order given: the place for what must see every
+// call and may refuse it before any work, such as authentication
+// (auth.GRPCGuard) or a rate limit. A guard's error is the call's status
+// and is seen by the error handler and the finalizers; a *kit.Error or a
+// gRPC status keeps its code and message, any other error is a
+// [kit.Conceal]ed PermissionDenied.
+func ServerGuard(guards ...GuardFunc) ServerOption {
+	return func(c *serverConfig) { c.guards = append(c.guards, guards...) }
 }
 
 // ServerAfter adds hooks that run after the endpoint succeeds, in the order
@@ -82,6 +94,17 @@ func NewServer[WireReq, Req, Resp, WireResp any](ep kit.Endpoint[Req, Resp], dec
 // are returned as gRPC status errors; a panic is returned as Internal and
 // logged by the error handler with its stack.
 func (s *Server[WireReq, Req, Resp, WireResp]) Serve(ctx context.Context, wreq WireReq) (wresp WireResp, err error) {
+	return s.serve(ctx, wreq, nil)
+}
+
+// serve is Serve for a request whose wire decoding failed with wireErr, or
+// succeeded when wireErr is nil: the before hooks and guards run first, so
+// a refused caller learns nothing about the request's shape, and the
+// finalizers see every call.
+//
+// Every hook runs under recovery: a panic in any of them, the decoder, the
+// endpoint or the encoder is an Internal status and the server stays up.
+func (s *Server[WireReq, Req, Resp, WireResp]) serve(ctx context.Context, wreq WireReq, wireErr error) (wresp WireResp, err error) {
 	var start time.Time
 	if len(s.finalizers) > 0 {
 		start = time.Now()
@@ -91,7 +114,7 @@ func (s *Server[WireReq, Req, Resp, WireResp]) Serve(ctx context.Context, wreq W
 			err = kit.WrapError(kit.Internal, &kit.PanicError{Value: v, Stack: debug.Stack()}, "")
 		}
 		if err != nil {
-			s.errorHandler.Handle(ctx, err)
+			s.safely(ctx, func() { s.errorHandler.Handle(ctx, err) })
 			var zero WireResp
 			wresp, err = zero, ToStatus(err).Err()
 		}
@@ -104,16 +127,24 @@ func (s *Server[WireReq, Req, Resp, WireResp]) Serve(ctx context.Context, wreq W
 				info.Code = ToStatus(err).Code()
 			}
 			for _, f := range s.finalizers {
-				f(ctx, info)
+				s.safely(ctx, func() { f(ctx, info) })
 			}
 		}
 	}()
 
-	if len(s.before) > 0 {
+	if len(s.before) > 0 || len(s.guards) > 0 {
 		md, _ := metadata.FromIncomingContext(ctx)
 		for _, f := range s.before {
 			ctx = f(ctx, md)
 		}
+		for _, g := range s.guards {
+			if ctx, err = g(ctx, md); err != nil {
+				return wresp, guardError(err)
+			}
+		}
+	}
+	if wireErr != nil {
+		return wresp, wireErr
 	}
 
 	req, err := s.dec(ctx, wreq)
@@ -153,6 +184,32 @@ func (s *Server[WireReq, Req, Resp, WireResp]) Serve(ctx context.Context, wreq W
 	return wresp, nil
 }
 
+// safely runs f, a hook that runs after the answer was chosen, and hands a
+// panic in it to the error handler, itself run under recovery.
+func (s *Server[WireReq, Req, Resp, WireResp]) safely(ctx context.Context, f func()) {
+	defer func() {
+		if v := recover(); v != nil {
+			perr := kit.WrapError(kit.Internal, &kit.PanicError{Value: v, Stack: debug.Stack()}, "")
+			func() {
+				defer func() { _ = recover() }()
+				s.errorHandler.Handle(ctx, perr)
+			}()
+		}
+	}()
+	f()
+}
+
+// guardError gives a guard's error the PermissionDenied code unless it has
+// a code or a status of its own.
+func guardError(err error) error {
+	var ke *kit.Error
+	var gs grpcStatuser
+	if errors.As(err, &ke) || errors.As(err, &gs) {
+		return err
+	}
+	return kit.Conceal(kit.PermissionDenied, err)
+}
+
 // decodeError gives a decoder's error the InvalidArgument code unless it
 // has a code of its own; a plain error is concealed, so its text never
 // reaches the caller.
@@ -179,17 +236,13 @@ func MethodHandler[In any, PIn interface {
 		if err := dec(d); err != nil {
 			return nil, err
 		}
-		if d.err != nil {
-			s.errorHandler.Handle(ctx, d.err)
-			return nil, ToStatus(d.err).Err()
-		}
 		in := PIn(&d.in)
 		if interceptor == nil {
-			return s.Serve(ctx, in)
+			return s.serve(ctx, in, d.err)
 		}
 		info := &grpc.UnaryServerInfo{Server: srv, FullMethod: fullMethod}
 		return interceptor(ctx, in, info, func(ctx context.Context, req any) (any, error) {
-			return s.Serve(ctx, req.(PIn))
+			return s.serve(ctx, req.(PIn), d.err)
 		})
 	}
 }

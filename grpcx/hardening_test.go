@@ -1,0 +1,78 @@
+package grpcx_test
+
+import (
+	"context"
+	"errors"
+	"sync/atomic"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/metadata"
+
+	"github.com/typedkit/kit"
+	"github.com/typedkit/kit/grpcx"
+	"github.com/typedkit/kit/internal/grpctest"
+	"github.com/typedkit/kit/internal/grpctest/testpb"
+)
+
+// TestServerHookPanicsAndGuards panics in the hooks that run after the
+// answer is chosen and refuses calls in a guard: every call gets a status,
+// the process and the server survive, and no internal text leaves it.
+func TestServerHookPanicsAndGuards(t *testing.T) {
+	boom := func() { panic("hook broke: 10.1.2.3") }
+	var decoded atomic.Int32
+	decode := func(ctx context.Context, r *testpb.SumRequest) (sumReq, error) {
+		decoded.Add(1)
+		return decodeSum(ctx, r)
+	}
+	tests := []struct {
+		name string
+		opts []grpcx.ServerOption
+		req  sumReq
+		code kit.Code
+		msg  string
+	}{
+		{"panicking finalizer", []grpcx.ServerOption{grpcx.ServerFinalizer(func(context.Context, grpcx.FinalizerInfo) { boom() })},
+			sumReq{A: 1, B: "x"}, kit.OK, ""},
+		{"panicking error handler", []grpcx.ServerOption{grpcx.ServerErrorHandler(kit.ErrorHandlerFunc(func(context.Context, error) { boom() }))},
+			sumReq{B: "panic"}, kit.Internal, "internal error"},
+		{"panicking finalizer after an error", []grpcx.ServerOption{grpcx.ServerFinalizer(func(context.Context, grpcx.FinalizerInfo) { boom() })},
+			sumReq{A: -1}, kit.InvalidArgument, "invalid argument"},
+		{"guard refuses before decoding", []grpcx.ServerOption{grpcx.ServerGuard(func(ctx context.Context, md metadata.MD) (context.Context, error) {
+			if len(md.Get("authorization")) == 0 {
+				return ctx, kit.NewError(kit.Unauthenticated, "credentials required")
+			}
+			return ctx, nil
+		})}, sumReq{A: -1}, kit.Unauthenticated, "credentials required"},
+		{"plain guard error is concealed", []grpcx.ServerOption{grpcx.ServerGuard(func(ctx context.Context, _ metadata.MD) (context.Context, error) {
+			return ctx, errors.New("dial tcp 10.1.2.3:5432")
+		})}, sumReq{A: 1}, kit.PermissionDenied, "permission denied"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			decoded.Store(0)
+			opts := append([]grpcx.ServerOption{grpcx.ServerErrorHandler(kit.ErrorHandlerFunc(func(context.Context, error) {}))}, tt.opts...)
+			svc := &service{sum: grpcx.NewServer(testEndpoint(make(chan error, 1)), decode, encodeSum, opts...)}
+			conn := grpctest.Serve(t, "tcp", func(s *grpc.Server) { testpb.RegisterTestServer(s, svc) })
+			client := sumClient(conn)
+			for range 3 {
+				_, err := client(context.Background(), tt.req)
+				assert.Equal(t, tt.code, kit.CodeOf(err), "%v", err)
+				if err != nil {
+					assert.Equal(t, tt.msg, kit.MessageOf(err))
+					assert.NotContains(t, err.Error(), "10.1.2.3")
+				}
+			}
+			if tt.code == kit.Unauthenticated || tt.code == kit.PermissionDenied {
+				assert.Zero(t, decoded.Load(), "a refused call is not decoded")
+			}
+			resp, err := client(context.Background(), sumReq{A: 2, B: "ok"})
+			if tt.code == kit.OK || tt.code == kit.Internal || tt.code == kit.InvalidArgument {
+				require.NoError(t, err, "the server keeps serving")
+				assert.Equal(t, "okok", resp.C)
+			}
+		})
+	}
+}
