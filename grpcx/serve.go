@@ -3,17 +3,75 @@ package grpcx
 import (
 	"context"
 	"errors"
-	"fmt"
+	"log/slog"
 	"net"
 	"time"
 
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/keepalive"
 )
 
 // DefaultDrainTimeout is how long [Serve] waits for calls in flight when it
 // shuts down, unless [ServeDrainTimeout] sets another: 20 seconds, as
 // httpx's.
 const DefaultDrainTimeout = 20 * time.Second
+
+// The limits [NewGRPCServer] gives a grpc.Server, each of which bounds what one
+// client can hold. grpc-go's own defaults let a connection that never
+// finishes its handshake wait two minutes, an idle connection live for
+// ever, and one connection open any number of streams.
+const (
+	// DefaultConnectionTimeout bounds a new connection's handshake, up to
+	// and including HTTP/2's preface (grpc.ConnectionTimeout): 10 seconds,
+	// where grpc-go waits 120.
+	DefaultConnectionTimeout = 10 * time.Second
+	// DefaultMaxConnectionIdle is how long a connection with no call may
+	// stay open before the server sends GOAWAY (keepalive
+	// MaxConnectionIdle): 5 minutes. Clients reconnect on their next call.
+	DefaultMaxConnectionIdle = 5 * time.Minute
+	// DefaultKeepaliveTime is how long the server waits on a silent
+	// connection before it pings the client, and DefaultKeepaliveTimeout
+	// how long it waits for the answer before it closes the connection:
+	// a peer that went away without closing is found in under a minute and
+	// a half, where grpc-go waits two hours.
+	DefaultKeepaliveTime    = time.Minute
+	DefaultKeepaliveTimeout = 20 * time.Second
+	// DefaultKeepaliveMinTime is the shortest interval between client
+	// pings the server accepts; a client that pings more often is sent
+	// GOAWAY (keepalive EnforcementPolicy). Pings without calls in flight
+	// are allowed, so that clients may keep idle connections alive.
+	DefaultKeepaliveMinTime = 10 * time.Second
+	// DefaultMaxConcurrentStreams bounds the calls one connection may have
+	// in flight (grpc.MaxConcurrentStreams): 1,000, where grpc-go allows
+	// 2³²−1.
+	DefaultMaxConcurrentStreams = 1000
+)
+
+// ServerOptions returns the grpc.ServerOptions of the defaults above.
+// [NewGRPCServer] applies them; pass them to grpc.NewServer yourself to
+// combine them with a server built elsewhere. Options given after them
+// override them.
+func ServerOptions() []grpc.ServerOption {
+	return []grpc.ServerOption{
+		grpc.ConnectionTimeout(DefaultConnectionTimeout),
+		grpc.KeepaliveParams(keepalive.ServerParameters{
+			MaxConnectionIdle: DefaultMaxConnectionIdle,
+			Time:              DefaultKeepaliveTime,
+			Timeout:           DefaultKeepaliveTimeout,
+		}),
+		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{
+			MinTime:             DefaultKeepaliveMinTime,
+			PermitWithoutStream: true,
+		}),
+		grpc.MaxConcurrentStreams(DefaultMaxConcurrentStreams),
+	}
+}
+
+// NewGRPCServer returns a grpc.Server with the limits of [ServerOptions]
+// and then opts, which override them.
+func NewGRPCServer(opts ...grpc.ServerOption) *grpc.Server {
+	return grpc.NewServer(append(ServerOptions(), opts...)...)
+}
 
 // A ServeOption configures [Serve].
 type ServeOption func(*serveConfig)
@@ -22,6 +80,13 @@ type serveConfig struct {
 	health       *Health
 	drainTimeout time.Duration
 	readyDelay   time.Duration
+	logger       *slog.Logger
+}
+
+// ServeLogger sets the logger Serve reports a forced stop to; the default
+// is slog.Default().
+func ServeLogger(l *slog.Logger) ServeOption {
+	return func(c *serveConfig) { c.logger = l }
 }
 
 // ServeHealth makes Serve run h (see [Health.Run]) while it serves, and
@@ -54,9 +119,10 @@ func ServeReadinessDelay(d time.Duration) ServeOption {
 // to the drain timeout, and then stops the server (s.Stop), cancelling what
 // remains.
 //
-// Serve returns nil after a clean drain, and the error of s.Serve if it
-// fails first. When calls are still running at the drain timeout it
-// returns an error that wraps context.DeadlineExceeded. Long-lived streams
+// Serve returns nil once it has stopped, also when it had to cancel calls
+// still running at the drain timeout (it logs that it did), and the error
+// of s.Serve if it fails first. Build s with [NewGRPCServer] for limits that a
+// client cannot hold open. Long-lived streams
 // hold a graceful stop until they end or the drain timeout passes; the
 // Watch streams of a [Health] end when it shuts down.
 func Serve(ctx context.Context, s *grpc.Server, lis net.Listener, opts ...ServeOption) error {
@@ -117,7 +183,11 @@ func Serve(ctx context.Context, s *grpc.Server, lis net.Listener, opts ...ServeO
 		case <-t.C:
 			s.Stop()
 			<-stopped
-			err = fmt.Errorf("grpcx: calls still running after the drain timeout of %s were cancelled: %w", cfg.drainTimeout, context.DeadlineExceeded)
+			logger := cfg.logger
+			if logger == nil {
+				logger = slog.Default()
+			}
+			logger.Warn("grpcx: calls still running after the drain timeout were cancelled", "drain_timeout", cfg.drainTimeout)
 		}
 	} else {
 		<-stopped

@@ -3,9 +3,11 @@ package httpx
 import (
 	"context"
 	"errors"
-	"fmt"
+	"io"
+	"log/slog"
 	"net"
 	"net/http"
+	"sync/atomic"
 	"time"
 )
 
@@ -15,6 +17,42 @@ import (
 // period of 30 seconds.
 const DefaultDrainTimeout = 20 * time.Second
 
+// The limits [Serve] gives an http.Server whose own fields are zero, and
+// the per-request deadlines it sets unless its options say otherwise. Each
+// bounds what one client can hold: without them a client that sends its
+// headers or body a byte at a time, or opens connections and leaves them
+// idle, keeps a goroutine, a buffer and a file descriptor for ever, and a
+// few thousand such clients lock everyone else out.
+const (
+	// DefaultReadHeaderTimeout bounds the reading of a request's headers
+	// (http.Server.ReadHeaderTimeout): 10 seconds, far more than any
+	// client on a working network needs.
+	DefaultReadHeaderTimeout = 10 * time.Second
+	// DefaultBodyReadTimeout bounds the reading of a request's body, from
+	// the moment the handler starts: 30 seconds, enough for the 4 MiB
+	// default body limit at about 1 Mbit/s. It is a deadline of each
+	// request (set through http.ResponseController), not a whole-server
+	// ReadTimeout, so a handler that streams its body longer can lift it
+	// with http.NewResponseController(w).SetReadDeadline(time.Time{}), and
+	// it is lifted once the body has been read, so a slow endpoint never
+	// sees its request cancelled by it.
+	DefaultBodyReadTimeout = 30 * time.Second
+	// DefaultWriteTimeout bounds the writing of a response, from the moment
+	// the handler starts: 60 seconds, so a client that stops reading
+	// cannot hold a connection. A streaming handler lifts it with
+	// http.NewResponseController(w).SetWriteDeadline(time.Time{}).
+	DefaultWriteTimeout = 60 * time.Second
+	// DefaultIdleTimeout is how long a keep-alive connection may wait for
+	// its next request (http.Server.IdleTimeout): 30 seconds, longer than
+	// the idle timeouts of common clients and balancers (Go's transport
+	// keeps idle connections 90 seconds, but retries a request that meets
+	// a connection the server closed while idle).
+	DefaultIdleTimeout = 30 * time.Second
+	// DefaultMaxHeaderBytes bounds the size of a request's headers
+	// (http.Server.MaxHeaderBytes): 64 KiB, where net/http allows 1 MiB.
+	DefaultMaxHeaderBytes = 64 << 10
+)
+
 // A ServeOption configures [Serve].
 type ServeOption func(*serveConfig)
 
@@ -22,6 +60,9 @@ type serveConfig struct {
 	health       *Health
 	drainTimeout time.Duration
 	readyDelay   time.Duration
+	bodyTimeout  time.Duration
+	writeTimeout time.Duration
+	logger       *slog.Logger
 }
 
 // ServeHealth makes Serve mark h draining as soon as it begins to shut
@@ -46,27 +87,60 @@ func ServeReadinessDelay(d time.Duration) ServeOption {
 	return func(c *serveConfig) { c.readyDelay = d }
 }
 
+// ServeBodyReadTimeout sets the deadline for reading each request's body,
+// counted from the start of its handler; zero or less sets none. The
+// default is DefaultBodyReadTimeout.
+func ServeBodyReadTimeout(d time.Duration) ServeOption {
+	return func(c *serveConfig) { c.bodyTimeout = d }
+}
+
+// ServeWriteTimeout sets the deadline for writing each response, counted
+// from the start of its handler; zero or less sets none. The default is
+// DefaultWriteTimeout.
+func ServeWriteTimeout(d time.Duration) ServeOption {
+	return func(c *serveConfig) { c.writeTimeout = d }
+}
+
+// ServeLogger sets the logger Serve reports a forced shutdown to; the
+// default is slog.Default().
+func ServeLogger(l *slog.Logger) ServeOption {
+	return func(c *serveConfig) { c.logger = l }
+}
+
 // Serve serves srv on lis until ctx ends, then shuts down gracefully: it
 // marks the [ServeHealth] Health draining, waits the [ServeReadinessDelay]
-// while it goes on serving, stops accepting connections and closes idle
-// ones (srv.Shutdown), waits for requests in flight up to the drain
-// timeout, and then closes what remains (srv.Close). A service's main is
-// then a signal.NotifyContext and an errgroup of Serve calls.
+// while it goes on serving (each response in that time carries
+// "Connection: close", so keep-alive clients move to another instance
+// instead of meeting a closed connection later), stops accepting
+// connections and closes idle ones (srv.Shutdown), waits for requests in
+// flight up to the drain timeout, and then closes what remains
+// (srv.Close), such as a client stalled in the middle of its body. A
+// service's main is then a signal.NotifyContext and an errgroup of Serve
+// calls.
 //
-// Serve returns nil after a clean drain, and the error of srv.Serve if it
-// fails first (nil if srv was shut down by another caller). When requests
-// are still running at the drain timeout it returns an error that wraps
-// context.DeadlineExceeded.
+// Before it serves, Serve gives srv's zero fields safe values:
+// ReadHeaderTimeout DefaultReadHeaderTimeout, IdleTimeout
+// DefaultIdleTimeout and MaxHeaderBytes DefaultMaxHeaderBytes; a field the
+// caller set is kept. Unless srv has a ReadTimeout or WriteTimeout of its
+// own, each request also gets a body read deadline ([ServeBodyReadTimeout])
+// and a write deadline ([ServeWriteTimeout]).
+//
+// Serve returns nil once it has shut down, also when it had to close
+// requests still running at the drain timeout (it logs how long it
+// waited), and the error of srv.Serve if it fails first (nil if srv was
+// shut down by another caller).
 //
 // Requests in flight keep their contexts while they drain; a BaseContext
 // of srv derived from ctx would cancel them. srv.Shutdown does not wait
 // for hijacked connections such as WebSockets; see
 // http.Server.RegisterOnShutdown.
 func Serve(ctx context.Context, srv *http.Server, lis net.Listener, opts ...ServeOption) error {
-	cfg := serveConfig{drainTimeout: DefaultDrainTimeout}
+	cfg := serveConfig{drainTimeout: DefaultDrainTimeout, bodyTimeout: DefaultBodyReadTimeout, writeTimeout: DefaultWriteTimeout}
 	for _, o := range opts {
 		o(&cfg)
 	}
+	var draining atomic.Bool
+	harden(srv, &cfg, &draining)
 
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(lis) }()
@@ -77,6 +151,7 @@ func Serve(ctx context.Context, srv *http.Server, lis net.Listener, opts ...Serv
 	case <-ctx.Done():
 	}
 
+	draining.Store(true)
 	if cfg.health != nil {
 		cfg.health.SetDraining(true)
 	}
@@ -100,13 +175,79 @@ func Serve(ctx context.Context, srv *http.Server, lis net.Listener, opts ...Serv
 	if err != nil {
 		_ = srv.Close()
 		if errors.Is(err, context.DeadlineExceeded) {
-			err = fmt.Errorf("httpx: requests still running after the drain timeout of %s were cut off: %w", cfg.drainTimeout, err)
+			logger := cfg.logger
+			if logger == nil {
+				logger = slog.Default()
+			}
+			logger.Warn("httpx: connections still open after the drain timeout were closed", "drain_timeout", cfg.drainTimeout)
+			err = nil
 		}
 	}
 	if serr := <-served; err == nil && !errors.Is(serr, http.ErrServerClosed) {
 		err = serr
 	}
 	return err
+}
+
+// harden gives srv's zero limits their defaults and wraps its handler to
+// set the per-request deadlines and, while draining, "Connection: close".
+func harden(srv *http.Server, cfg *serveConfig, draining *atomic.Bool) {
+	if srv.ReadHeaderTimeout == 0 && srv.ReadTimeout == 0 {
+		srv.ReadHeaderTimeout = DefaultReadHeaderTimeout
+	}
+	if srv.IdleTimeout == 0 {
+		srv.IdleTimeout = DefaultIdleTimeout
+	}
+	if srv.MaxHeaderBytes == 0 {
+		srv.MaxHeaderBytes = DefaultMaxHeaderBytes
+	}
+	body, write := cfg.bodyTimeout, cfg.writeTimeout
+	if srv.ReadTimeout > 0 {
+		body = 0
+	}
+	if srv.WriteTimeout > 0 {
+		write = 0
+	}
+	next := srv.Handler
+	if next == nil {
+		next = http.DefaultServeMux
+	}
+	srv.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if draining.Load() {
+			w.Header().Set("Connection", "close")
+		}
+		if body > 0 || write > 0 {
+			rc := http.NewResponseController(w)
+			now := time.Now()
+			if write > 0 {
+				_ = rc.SetWriteDeadline(now.Add(write))
+			}
+			if body > 0 && r.Body != nil && r.Body != http.NoBody && r.ContentLength != 0 {
+				if rc.SetReadDeadline(now.Add(body)) == nil {
+					r.Body = &deadlineBody{ReadCloser: r.Body, rc: rc}
+				}
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// deadlineBody lifts the body read deadline once the body has been read to
+// its end, so that the server's background read of the connection, which
+// watches for the client going away, is not cut by it.
+type deadlineBody struct {
+	io.ReadCloser
+	rc   *http.ResponseController
+	done bool
+}
+
+func (b *deadlineBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if err == io.EOF && !b.done { //nolint:errorlint // io.EOF is returned unwrapped by Read
+		b.done = true
+		_ = b.rc.SetReadDeadline(time.Time{})
+	}
+	return n, err
 }
 
 // serveFailed closes srv after its Serve returned err early, and returns
