@@ -1,6 +1,7 @@
 package breaker
 
 import (
+	"context"
 	"errors"
 	"fmt"
 
@@ -76,6 +77,14 @@ type AdaptiveOption interface {
 }
 
 // settings are the options shared by every middleware of this package.
+// counts reports whether a call that returned err, made with ctx, counts
+// as a failure of the service: classify says so and the caller's context
+// had not ended, since a failure the caller's own deadline or
+// cancellation caused is the caller's, not the service's.
+func counts(ctx context.Context, err error, classify Classifier) bool {
+	return err != nil && ctx.Err() == nil && classify(err)
+}
+
 type settings struct {
 	classify Classifier
 }

@@ -29,7 +29,11 @@
 // of a transport that could not reach the service), Internal, Unavailable,
 // DeadlineExceeded and DataLoss. Errors that are the caller's fault
 // (InvalidArgument, NotFound, PermissionDenied, …) and Canceled do not
-// count: the service answered, or the caller went away. [WithClassifier]
+// count: the service answered, or the caller went away. Nor does any error
+// of a call whose caller's context had ended when it returned: a caller
+// with a tight deadline must not open a breaker that other callers share.
+// So put a breaker outside (before, in [kit.Chain]) the timeout that
+// bounds the dependency, whose expiry then counts. [WithClassifier]
 // sets another policy. Calls that fail with an error that does not count
 // are recorded as successes, and the caller receives the error unchanged.
 //
@@ -65,12 +69,12 @@
 //     smaller is more aggressive, larger lets more traffic reach a failing
 //     service. At K = 2 a service that fails more than half its calls sees
 //     most calls rejected; one that fails fewer sees none rejected.
-//   - Window and buckets ([WithWindow], default five seconds in ten
+//   - Window and buckets ([WithWindow], default one second in ten
 //     buckets): the history counted, sliding forward a bucket at a time.
 //     A shorter window reacts and recovers faster and is noisier. After
 //     the service comes back, the calls let through roughly double each
-//     window, so a client that rejected almost every call rejects none two
-//     to three windows later.
+//     window, so a client that rejected almost every call rejects none
+//     about four windows later: under four seconds by default.
 //   - Minimum requests ([WithMinRequests], default 20): no call is
 //     rejected while the window holds fewer requests, so that at low
 //     traffic a few failures do not throttle.

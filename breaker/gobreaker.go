@@ -49,7 +49,7 @@ func Gobreaker[Req, Resp any](cb *gobreaker.CircuitBreaker[Resp], opts ...Option
 			resp, err := cb.Execute(func() (Resp, error) {
 				ran = true
 				resp, err := next(ctx, req)
-				if err != nil && !classify(err) {
+				if err != nil && !counts(ctx, err, classify) {
 					ignored = err
 					return resp, nil
 				}

@@ -51,7 +51,7 @@ func Handy[Req, Resp any](b Breaker, opts ...Option) kit.Middleware[Req, Resp] {
 			}()
 			resp, err = next(ctx, req)
 			done = true
-			if d := time.Since(clockBase) - start; err != nil && classify(err) {
+			if d := time.Since(clockBase) - start; counts(ctx, err, classify) {
 				b.Failure(d)
 			} else {
 				b.Success(d)

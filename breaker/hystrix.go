@@ -92,7 +92,7 @@ type hystrixCall[Req, Resp any] struct {
 
 func (c *hystrixCall[Req, Resp]) run(context.Context) error {
 	resp, err := c.next(c.ctx, c.req)
-	if err != nil && c.classify(err) {
+	if counts(c.ctx, err, c.classify) {
 		return err
 	}
 	c.resp, c.ignored = resp, err
