@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/typedkit/kit"
 )
@@ -19,12 +20,21 @@ var ErrOpen = errors.New("breaker: circuit open")
 
 // errRejected is what a breaker returns for a call it rejects on its own
 // account. It is built once, so a rejection allocates nothing.
-var errRejected = kit.WrapError(kit.Unavailable, ErrOpen, "")
+var errRejected = rejected(nil)
 
-// rejected returns the error of a call that a wrapped library rejected with
-// cause: a kit Unavailable error that wraps both ErrOpen and cause.
+// rejected returns the error of a call that a breaker (a wrapped library,
+// when cause is not nil) rejected: a kit Unavailable error that wraps
+// ErrOpen and cause. It carries a one-second Retry-After
+// (kit.RetryAfterOf), which httpx sends as a header and grpcx as a
+// RetryInfo detail: a rejected call was not processed, so a client may send
+// it again, and a second is the interval at which the adaptive breaker
+// lets probes through.
 func rejected(cause error) *kit.Error {
-	return kit.WrapError(kit.Unavailable, fmt.Errorf("%w: %w", ErrOpen, cause), "")
+	err := ErrOpen
+	if cause != nil {
+		err = fmt.Errorf("%w: %w", ErrOpen, cause)
+	}
+	return kit.WrapError(kit.Unavailable, kit.WithRetryAfter(err, time.Second), "")
 }
 
 // A Classifier reports whether err, the non-nil error of a call, belongs to

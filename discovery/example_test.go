@@ -21,7 +21,7 @@ type GreetResponse struct{ Greeting string }
 func greeterFactory(instance string) (kit.Endpoint[GreetRequest, GreetResponse], io.Closer, error) {
 	ep := func(_ context.Context, req GreetRequest) (GreetResponse, error) {
 		if instance == "10.0.0.1:8080" {
-			return GreetResponse{}, kit.NewError(kit.Unavailable, "instance down")
+			return GreetResponse{}, kit.WithRetrySafety(kit.NewError(kit.Unavailable, "instance down"), kit.RetryNotProcessed)
 		}
 		return GreetResponse{Greeting: "Hello, " + req.Name + ", from " + instance}, nil
 	}

@@ -27,10 +27,11 @@ var ErrBudgetExhausted = errors.New("discovery: retry budget exhausted")
 type RetryOption func(*retryConfig)
 
 type retryConfig struct {
-	attempts  int
-	timeout   time.Duration
-	retryable func(error) bool
-	budget    *Budget
+	idempotent bool
+	attempts   int
+	timeout    time.Duration
+	retryable  func(error) bool
+	budget     *Budget
 }
 
 // RetryMaxAttempts sets how many times a call is tried in all, the first
@@ -54,6 +55,14 @@ func RetryIf(retryable func(error) bool) RetryOption {
 			c.retryable = retryable
 		}
 	}
+}
+
+// RetryIdempotentCalls says that every call through the Retry endpoint is
+// idempotent, whatever its client marked: a transient error is retried even
+// when the call may have reached the service. Use it for endpoints whose
+// clients do not mark their errors ([kit.WithRetrySafety]).
+func RetryIdempotentCalls() RetryOption {
+	return func(c *retryConfig) { c.idempotent = true }
 }
 
 // RetryWithBudget sets the budget the retries draw on. Share one budget
@@ -107,12 +116,15 @@ func Retry[Req, Resp any](b Balancer[Req, Resp], opts ...RetryOption) kit.Endpoi
 			if err == nil {
 				return resp, nil
 			}
+			if cfg.idempotent && kit.RetrySafetyOf(err) == kit.RetryUnsafe {
+				err = kit.WithRetrySafety(err, kit.RetryIdempotent)
+			}
 			errs = append(errs, err)
 			if ctx.Err() != nil {
 				return zero, &RetryError{Attempts: errs, Final: kit.WrapError(kit.CodeOf(ctx.Err()), context.Cause(ctx), "")}
 			}
 			if !cfg.retryable(err) || len(errs) >= cfg.attempts {
-				if len(errs) == 1 {
+				if len(errs) == 1 && !(transient(err) && retrySafety(err) == kit.RetryUnsafe) {
 					return zero, err
 				}
 				return zero, &RetryError{Attempts: errs, Final: finalError(err)}
@@ -155,16 +167,39 @@ func finalError(err error) *kit.Error {
 }
 
 // Retryable reports whether err is worth another attempt on another
-// instance: an Unavailable error (a balancer without endpoints, a client
-// that could not connect, a server that is shutting down or overloaded
-// behind a breaker), an attempt cut short by its own timeout
-// ([ErrAttemptTimeout]), and a transport error without a kit code of its
-// own (a *net.OpError, a network timeout, a refused or reset connection, an
-// unexpected EOF). It
-// does not retry any other code: not InvalidArgument or NotFound, which
-// would fail again, nor Canceled or DeadlineExceeded of the caller's
-// context.
+// instance and safe to send again. It is the default policy of [Retry].
+//
+// Worth another attempt: an Unavailable error (a balancer without
+// endpoints, a client that could not connect, a server that is shutting
+// down or overloaded behind a breaker), an attempt cut short by its own
+// timeout ([ErrAttemptTimeout]), and a transport error without a kit code
+// of its own (a *net.OpError, a network timeout, a refused or reset
+// connection, an unexpected EOF). No other code is: not InvalidArgument or
+// NotFound, which would fail again, nor Canceled or DeadlineExceeded of
+// the caller's context.
+//
+// Safe to send again: a call that provably did not reach the service's
+// handler (the balancer had no endpoint, the connection was refused, the
+// server said it did not process it) or an idempotent one, as the
+// transports' clients mark their errors ([kit.RetrySafetyOf]: httpx and
+// grpcx clients mark GET, HEAD, PUT, DELETE and OPTIONS calls and those
+// built with ClientIdempotent, and kitgen's clients the methods with a
+// //kit:idempotent directive). A call that failed after it was sent and is
+// not idempotent is not retried, since the service may have done its
+// work: a POST whose connection dropped after the server handled it runs
+// once. [RetryUnsafeErrors] restores retrying every transient error.
 func Retryable(err error) bool {
+	return transient(err) && retrySafety(err) != kit.RetryUnsafe
+}
+
+// RetryUnsafeErrors is the policy of [Retryable] without its safety test:
+// every transient error is retried, also one of a call that may have been
+// processed and is not idempotent. Use it with [RetryIf] only for calls
+// whose service deduplicates them (by a request id, say).
+func RetryUnsafeErrors(err error) bool { return transient(err) }
+
+// transient reports whether err is worth another attempt.
+func transient(err error) bool {
 	if err == nil {
 		return false
 	}
@@ -178,6 +213,20 @@ func Retryable(err error) bool {
 		return isTransport(err)
 	}
 	return false
+}
+
+// retrySafety is the safety of err as its client marked it, or
+// RetryNotProcessed for the errors that show themselves the call never
+// went out: no endpoint, or a connection that could not be made.
+func retrySafety(err error) kit.RetrySafety {
+	if s := kit.RetrySafetyOf(err); s != kit.RetryUnsafe {
+		return s
+	}
+	var op *net.OpError
+	if errors.Is(err, ErrNoEndpoints) || errors.Is(err, syscall.ECONNREFUSED) || (errors.As(err, &op) && op.Op == "dial") {
+		return kit.RetryNotProcessed
+	}
+	return kit.RetryUnsafe
 }
 
 func isTransport(err error) bool {
@@ -214,7 +263,10 @@ type RetryError struct {
 	Final *kit.Error
 }
 
-// Error lists the attempts' errors and the final error.
+// Error lists the attempts' errors and the final error, and says why the
+// last attempt was or was not retried: "(not retried: may have been
+// processed and is not idempotent)" for a transient error that was not
+// safe to send again, the safety of the retries otherwise.
 func (e *RetryError) Error() string {
 	var b strings.Builder
 	b.WriteString("discovery: ")
@@ -225,6 +277,17 @@ func (e *RetryError) Error() string {
 		b.WriteString(" attempts failed: ")
 	}
 	b.WriteString(e.Final.Error())
+	if n := len(e.Attempts); n > 0 {
+		last := e.Attempts[n-1]
+		switch s := retrySafety(last); {
+		case transient(last) && s == kit.RetryUnsafe:
+			b.WriteString(" (not retried: may have been processed and is not idempotent)")
+		case n > 1:
+			b.WriteString(" (retried: ")
+			b.WriteString(retrySafety(e.Attempts[0]).String())
+			b.WriteString(")")
+		}
+	}
 	for i, err := range e.Attempts {
 		b.WriteString("; attempt ")
 		b.WriteString(strconv.Itoa(i + 1))

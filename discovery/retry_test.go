@@ -42,7 +42,7 @@ func scripted(errs ...error) (discovery.Balancer[echoReq, echoResp], *int) {
 }
 
 func TestRetry(t *testing.T) {
-	unavailable := kit.NewError(kit.Unavailable, "overloaded")
+	unavailable := kit.WithRetrySafety(kit.NewError(kit.Unavailable, "overloaded"), kit.RetryNotProcessed)
 	invalid := kit.InvalidArgumentError("bad name", kit.FieldViolation{Field: "name", Description: "empty"})
 	refused := &net.OpError{Op: "dial", Net: "tcp", Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)}
 
@@ -123,7 +123,8 @@ func TestRetryOverLoopback(t *testing.T) {
 			var log closeLog
 			e := discovery.NewEndpointer(discovery.FixedInstancer(tt.instances), httpFactory(&log))
 			t.Cleanup(func() { require.NoError(t, e.Close()) })
-			ep := discovery.Retry(inOrder(t, e, tt.instances), discovery.RetryMaxAttempts(3))
+			// Echo is idempotent; its hand-made client marks nothing.
+			ep := discovery.Retry(inOrder(t, e, tt.instances), discovery.RetryMaxAttempts(3), discovery.RetryIdempotentCalls())
 
 			resp, err := ep(context.Background(), echoReq{N: 3})
 			if tt.wantErr == kit.OK {
@@ -185,7 +186,7 @@ func TestRetryAttemptTimeout(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			before := slowCalls()
-			ep := discovery.Retry(inOrder(t, e, tt.order), discovery.RetryAttemptTimeout(tt.timeout))
+			ep := discovery.Retry(inOrder(t, e, tt.order), discovery.RetryAttemptTimeout(tt.timeout), discovery.RetryIdempotentCalls())
 			resp, err := ep(context.Background(), echoReq{N: 2})
 			assert.Equal(t, tt.wantCalls, slowCalls()-before)
 			if !tt.wantErr {
@@ -256,7 +257,7 @@ func TestRetryHonoursCallerContext(t *testing.T) {
 }
 
 func TestRetryBudget(t *testing.T) {
-	unavailable := kit.NewError(kit.Unavailable, "")
+	unavailable := kit.WithRetrySafety(kit.NewError(kit.Unavailable, ""), kit.RetryNotProcessed)
 	const calls = 20 // each failing, so each wants two retries
 	tests := []struct {
 		name        string
@@ -298,8 +299,8 @@ func TestRetryBudget(t *testing.T) {
 
 func TestRetryBudgetShared(t *testing.T) {
 	budget := discovery.NewBudget(0, 0)
-	a, attemptsA := scripted(kit.NewError(kit.Unavailable, ""))
-	b, attemptsB := scripted(kit.NewError(kit.Unavailable, ""))
+	a, attemptsA := scripted(kit.WithRetrySafety(kit.NewError(kit.Unavailable, ""), kit.RetryNotProcessed))
+	b, attemptsB := scripted(kit.WithRetrySafety(kit.NewError(kit.Unavailable, ""), kit.RetryNotProcessed))
 	epA := discovery.Retry(a, discovery.RetryWithBudget(budget))
 	epB := discovery.Retry(b, discovery.RetryWithBudget(budget))
 	for range 5 {
@@ -328,7 +329,7 @@ func TestBudgetEarnsAndRefills(t *testing.T) {
 			b := discovery.NewBudget(tt.ratio, tt.perSec)
 			require.Equal(t, max(10*tt.perSec, 10), b.Available(), "a budget starts full")
 			// Spend the reserve with failing calls.
-			fail, _ := scripted(kit.NewError(kit.Unavailable, ""))
+			fail, _ := scripted(kit.WithRetrySafety(kit.NewError(kit.Unavailable, ""), kit.RetryNotProcessed))
 			failing := discovery.Retry(fail, discovery.RetryWithBudget(b), discovery.RetryMaxAttempts(1<<20))
 			_, err := failing(context.Background(), echoReq{})
 			require.ErrorIs(t, err, discovery.ErrBudgetExhausted)
@@ -359,31 +360,37 @@ func TestNewBudgetRejectsBadInput(t *testing.T) {
 func TestRetryable(t *testing.T) {
 	refused := &net.OpError{Op: "dial", Net: "tcp", Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)}
 	tests := []struct {
-		name string
-		err  error
-		want bool
+		name      string
+		err       error
+		transient bool // worth another attempt (RetryUnsafeErrors)
+		unmarked  bool // Retryable without a mark: provably not sent
 	}{
-		{"nil", nil, false},
-		{"unavailable", kit.NewError(kit.Unavailable, ""), true},
-		{"wrapped unavailable", fmt.Errorf("call: %w", kit.NewError(kit.Unavailable, "")), true},
-		{"no endpoints", kit.WrapError(kit.Unavailable, discovery.ErrNoEndpoints, ""), true},
-		{"attempt timeout", kit.WrapError(kit.DeadlineExceeded, fmt.Errorf("%w: %w", discovery.ErrAttemptTimeout, context.DeadlineExceeded), ""), true},
-		{"dial refused", refused, true},
-		{"bare errno", fmt.Errorf("write: %w", syscall.ECONNRESET), true},
-		{"unexpected EOF", io.ErrUnexpectedEOF, true},
-		{"closed connection", net.ErrClosed, true},
-		{"invalid argument", kit.InvalidArgumentError("bad"), false},
-		{"invalid argument over a transport error", kit.WrapError(kit.InvalidArgument, refused, ""), false},
-		{"not found", kit.NewError(kit.NotFound, ""), false},
-		{"resource exhausted", kit.NewError(kit.ResourceExhausted, ""), false},
-		{"internal", kit.NewError(kit.Internal, ""), false},
-		{"caller deadline", context.DeadlineExceeded, false},
-		{"caller cancel", fmt.Errorf("x: %w", context.Canceled), false},
-		{"plain", errors.New("something"), false},
+		{"nil", nil, false, false},
+		{"unavailable", kit.NewError(kit.Unavailable, ""), true, false},
+		{"wrapped unavailable", fmt.Errorf("call: %w", kit.NewError(kit.Unavailable, "")), true, false},
+		{"no endpoints", kit.WrapError(kit.Unavailable, discovery.ErrNoEndpoints, ""), true, true},
+		{"attempt timeout", kit.WrapError(kit.DeadlineExceeded, fmt.Errorf("%w: %w", discovery.ErrAttemptTimeout, context.DeadlineExceeded), ""), true, false},
+		{"dial refused", refused, true, true},
+		{"bare errno", fmt.Errorf("write: %w", syscall.ECONNRESET), true, false},
+		{"unexpected EOF", io.ErrUnexpectedEOF, true, false},
+		{"closed connection", net.ErrClosed, true, false},
+		{"invalid argument", kit.InvalidArgumentError("bad"), false, false},
+		{"invalid argument over a transport error", kit.WrapError(kit.InvalidArgument, refused, ""), false, false},
+		{"not found", kit.NewError(kit.NotFound, ""), false, false},
+		{"resource exhausted", kit.NewError(kit.ResourceExhausted, ""), false, false},
+		{"internal", kit.NewError(kit.Internal, ""), false, false},
+		{"caller deadline", context.DeadlineExceeded, false, false},
+		{"caller cancel", fmt.Errorf("x: %w", context.Canceled), false, false},
+		{"plain", errors.New("something"), false, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			assert.Equal(t, tt.want, discovery.Retryable(tt.err))
+			assert.Equal(t, tt.transient, discovery.RetryUnsafeErrors(tt.err), "RetryUnsafeErrors")
+			assert.Equal(t, tt.unmarked, discovery.Retryable(tt.err), "unmarked")
+			for _, s := range []kit.RetrySafety{kit.RetryNotProcessed, kit.RetryIdempotent} {
+				assert.Equal(t, tt.transient, discovery.Retryable(kit.WithRetrySafety(tt.err, s)), "marked %v", s)
+			}
+			assert.Equal(t, tt.unmarked, discovery.Retryable(kit.WithRetrySafety(tt.err, kit.RetryUnsafe)), "marked unsafe")
 		})
 	}
 }
@@ -401,7 +408,7 @@ func TestRetryErrorUnwrap(t *testing.T) {
 	assert.Equal(t, kit.Unavailable, kit.CodeOf(err))
 	assert.Equal(t, "service unavailable", kit.MessageOf(err))
 	assert.Equal(t, kit.Unavailable, re.KitCode())
-	assert.Equal(t, "discovery: 2 attempts failed: "+second.Error()+"; attempt 1: "+first.Error()+"; attempt 2: "+second.Error(), err.Error())
+	assert.Equal(t, "discovery: 2 attempts failed: "+second.Error()+" (retried: not processed); attempt 1: "+first.Error()+"; attempt 2: "+second.Error(), err.Error())
 }
 
 func TestRetryDoesNotAllocate(t *testing.T) {
@@ -426,7 +433,7 @@ func TestRetrySpreadsAttemptsOverEndpoints(t *testing.T) {
 	e := discovery.NewEndpointer(discovery.FixedInstancer{"dead:1", "a:1", "b:1"}, func(instance string) (kit.Endpoint[int, string], io.Closer, error) {
 		return func(context.Context, int) (string, error) {
 			if instance == "dead:1" {
-				return "", kit.NewError(kit.Unavailable, "down")
+				return "", kit.WithRetrySafety(kit.NewError(kit.Unavailable, "down"), kit.RetryNotProcessed)
 			}
 			return instance, nil
 		}, io.NopCloser(nil), nil

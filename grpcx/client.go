@@ -3,6 +3,11 @@ package grpcx
 import (
 	"context"
 	"fmt"
+	"strings"
+
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/metadata"
@@ -29,6 +34,7 @@ type clientConfig struct {
 	after       []ClientResponseFunc
 	finalizers  []ClientFinalizerFunc
 	callOptions []grpc.CallOption
+	idempotent  bool
 }
 
 // A ClientOption configures a Client. Options are not generic.
@@ -54,6 +60,13 @@ func ClientFinalizer(f ...ClientFinalizerFunc) ClientOption {
 // ClientCallOptions adds grpc.CallOptions to every call.
 func ClientCallOptions(opts ...grpc.CallOption) ClientOption {
 	return func(c *clientConfig) { c.callOptions = append(c.callOptions, opts...) }
+}
+
+// ClientIdempotent marks the client's calls idempotent: sending one twice
+// does no more than sending it once, so a failed call may be retried
+// whether or not it reached the server (see [kit.RetrySafety]).
+func ClientIdempotent() ClientOption {
+	return func(c *clientConfig) { c.idempotent = true }
 }
 
 // NewClient returns a Client that calls the method (its full name,
@@ -116,7 +129,14 @@ func (c *Client[Req, WireReq, Reply, Resp]) call(ctx context.Context, req Req) (
 
 	reply := new(Reply)
 	if err := c.cc.Invoke(ctx, c.method, wreq, reply, opts...); err != nil {
-		return resp, FromStatus(err)
+		kerr := FromStatus(err)
+		switch {
+		case notProcessed(err):
+			kerr = kit.WithRetrySafety(kerr, kit.RetryNotProcessed)
+		case c.idempotent:
+			kerr = kit.WithRetrySafety(kerr, kit.RetryIdempotent)
+		}
+		return resp, kerr
 	}
 
 	for _, f := range c.after {
@@ -131,4 +151,24 @@ func (c *Client[Req, WireReq, Reply, Resp]) call(ctx context.Context, req Req) (
 		return resp, err
 	}
 	return resp, nil
+}
+
+// notProcessed reports whether a call's error says the server did not
+// process it: an UNAVAILABLE status that carries a RetryInfo detail (the
+// answer of a grpcx server's rate limit or open breaker, see [ToStatus]),
+// or one grpc-go made because the connection could not be made. grpc-go
+// itself retries, transparently, calls that never left the client or that
+// a draining server refused.
+func notProcessed(err error) bool {
+	st, ok := status.FromError(err)
+	if !ok || st.Code() != codes.Unavailable {
+		return false
+	}
+	for _, d := range st.Details() {
+		if _, ok := d.(*errdetails.RetryInfo); ok {
+			return true
+		}
+	}
+	msg := st.Message()
+	return strings.Contains(msg, "Error while dialing") || strings.Contains(msg, "connection refused")
 }

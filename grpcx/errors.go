@@ -6,6 +6,7 @@ import (
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/durationpb"
 
 	"github.com/typedkit/kit"
 )
@@ -17,8 +18,9 @@ type grpcStatuser interface {
 
 // ToStatus returns the gRPC status a server sends for err, or nil for nil:
 //   - for a *kit.Error in err's chain, its code (kit codes and gRPC codes
-//     have the same numbers) with its public message, and its field
-//     violations as an errdetails.BadRequest detail;
+//     have the same numbers) with its public message, its field
+//     violations as an errdetails.BadRequest detail, and the wait of a
+//     [kit.RetryAfterer] in the chain as an errdetails.RetryInfo detail;
 //   - for a gRPC status error in err's chain, that status unchanged;
 //   - otherwise the code kit.CodeOf gives and its default message.
 //
@@ -36,6 +38,11 @@ func ToStatus(err error) *status.Status {
 				br.FieldViolations[i] = &errdetails.BadRequest_FieldViolation{Field: v.Field, Description: v.Description}
 			}
 			if withDetails, err := st.WithDetails(br); err == nil {
+				st = withDetails
+			}
+		}
+		if d, ok := kit.RetryAfterOf(err); ok {
+			if withDetails, err := st.WithDetails(&errdetails.RetryInfo{RetryDelay: durationpb.New(d)}); err == nil {
 				st = withDetails
 			}
 		}

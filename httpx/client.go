@@ -5,8 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
+	"strconv"
+	"syscall"
+	"time"
 
 	"github.com/typedkit/kit"
 )
@@ -14,6 +18,16 @@ import (
 // DefaultMaxResponseBytes is the response body limit of a Client unless
 // [ClientMaxResponseBytes] sets another: 4 MiB.
 const DefaultMaxResponseBytes = 4 << 20
+
+// DefaultClientTimeout bounds a whole call of a Client that uses the
+// default HTTP client, from dial to the end of the response body, when the
+// caller's context sets no earlier deadline: 30 seconds.
+const DefaultClientTimeout = 30 * time.Second
+
+// defaultHTTPClient is the HTTP client of a Client without [SetClient]:
+// http.DefaultTransport (so connections are shared with the process's
+// other clients) with a timeout.
+var defaultHTTPClient = &http.Client{Timeout: DefaultClientTimeout}
 
 // HTTPClient is the part of *http.Client a Client uses.
 type HTTPClient interface {
@@ -32,6 +46,7 @@ type Client[Req, Resp any] struct {
 
 type clientConfig struct {
 	client     HTTPClient
+	idempotent bool
 	before     []RequestFunc
 	after      []ClientResponseFunc
 	finalizers []ClientFinalizerFunc
@@ -41,10 +56,20 @@ type clientConfig struct {
 // A ClientOption configures a Client. Options are not generic.
 type ClientOption func(*clientConfig)
 
-// SetClient sets the HTTP client that sends requests. The default is
-// http.DefaultClient.
+// SetClient sets the HTTP client that sends requests. The default is an
+// http.Client over http.DefaultTransport with a timeout of
+// DefaultClientTimeout.
 func SetClient(c HTTPClient) ClientOption {
 	return func(cc *clientConfig) { cc.client = c }
+}
+
+// ClientIdempotent marks the client's calls idempotent: sending one twice
+// does no more than sending it once, so a failed call may be retried
+// whether or not it reached the server (see [kit.RetrySafety]). Calls with
+// the methods GET, HEAD, PUT, DELETE, OPTIONS and TRACE are idempotent
+// without it, as RFC 9110 defines them.
+func ClientIdempotent() ClientOption {
+	return func(cc *clientConfig) { cc.idempotent = true }
 }
 
 // ClientBefore adds hooks that run after the request is encoded and before
@@ -83,12 +108,16 @@ func NewClient[Req, Resp any](method string, target *url.URL, enc EncodeRequestF
 		enc:    enc,
 		dec:    dec,
 		clientConfig: clientConfig{
-			client:  http.DefaultClient,
+			client:  defaultHTTPClient,
 			maxBody: DefaultMaxResponseBytes,
 		},
 	}
 	for _, o := range opts {
 		o(&c.clientConfig)
+	}
+	switch method {
+	case http.MethodGet, http.MethodHead, http.MethodPut, http.MethodDelete, http.MethodOptions, http.MethodTrace:
+		c.idempotent = true
 	}
 	return c
 }
@@ -121,7 +150,14 @@ func (c *Client[Req, Resp]) call(ctx context.Context, req Req) (resp Resp, err e
 
 	hr, err := c.client.Do(r)
 	if err != nil {
-		return resp, transportError(ctx, err)
+		err = transportError(ctx, err)
+		switch {
+		case notSent(err):
+			err = kit.WithRetrySafety(err, kit.RetryNotProcessed)
+		case c.idempotent:
+			err = kit.WithRetrySafety(err, kit.RetryIdempotent)
+		}
+		return resp, err
 	}
 	defer drainAndClose(hr.Body)
 
@@ -130,7 +166,17 @@ func (c *Client[Req, Resp]) call(ctx context.Context, req Req) (resp Resp, err e
 	}
 
 	if hr.StatusCode < 200 || hr.StatusCode > 299 {
-		return resp, DecodeError(hr)
+		err = DecodeError(hr)
+		if secs, perr := strconv.Atoi(hr.Header.Get("Retry-After")); perr == nil && secs >= 0 {
+			err = kit.WithRetryAfter(err, time.Duration(secs)*time.Second)
+		}
+		switch {
+		case hr.StatusCode == http.StatusServiceUnavailable && hr.Header.Get("Retry-After") != "":
+			err = kit.WithRetrySafety(err, kit.RetryNotProcessed)
+		case c.idempotent:
+			err = kit.WithRetrySafety(err, kit.RetryIdempotent)
+		}
+		return resp, err
 	}
 
 	var lb *limitedBody
@@ -167,6 +213,15 @@ func transportError(ctx context.Context, err error) error {
 		return kit.WrapError(code, err, "")
 	}
 	return kit.WrapError(kit.Unavailable, err, "")
+}
+
+// notSent reports whether err says the request never left: the
+// connection could not be made. (A request that meets a kept-alive
+// connection the server closed before anything was written is retried by
+// net/http's transport itself.)
+func notSent(err error) bool {
+	var op *net.OpError
+	return (errors.As(err, &op) && op.Op == "dial") || errors.Is(err, syscall.ECONNREFUSED)
 }
 
 // maxDrain is how much of an unread response body is read so its

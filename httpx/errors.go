@@ -8,7 +8,9 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/typedkit/kit"
 )
@@ -158,8 +160,10 @@ type ErrorEncoder func(ctx context.Context, err error, w http.ResponseWriter)
 
 // DefaultErrorEncoder writes err as a [Problem] with the status of
 // [StatusCode] for its code (or of a [StatusCoder] in its chain, or 413 for
-// an *http.MaxBytesError), the headers of a [Headerer] in its chain, and the
-// Content-Type application/problem+json.
+// an *http.MaxBytesError), the headers of a [Headerer] in its chain, a
+// Retry-After header on a 429 or 503 whose error knows its wait
+// ([kit.RetryAfterOf], rounded up to whole seconds), and the Content-Type
+// application/problem+json.
 func DefaultErrorEncoder(_ context.Context, err error, w http.ResponseWriter) {
 	status := errorStatus(err)
 	code := kit.CodeOf(err)
@@ -184,6 +188,11 @@ func DefaultErrorEncoder(_ context.Context, err error, w http.ResponseWriter) {
 			for _, v := range vs {
 				h.Add(k, v)
 			}
+		}
+	}
+	if status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable {
+		if d, ok := kit.RetryAfterOf(err); ok {
+			h.Set("Retry-After", strconv.FormatInt(int64(max(1, (d+time.Second-1)/time.Second)), 10))
 		}
 	}
 	h.Set("Content-Type", ProblemContentType)

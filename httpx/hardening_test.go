@@ -8,9 +8,11 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -169,4 +171,63 @@ func TestServerPartialWriteIsAnError(t *testing.T) {
 	assert.Error(t, err, "the body is cut off, so the client sees an error")
 	assert.NotContains(t, string(body), "10.1.2.3")
 	assert.NotContains(t, string(body), "problem")
+}
+
+// TestRouteProblems checks that the router's own refusals are problem
+// bodies, that a 405 keeps its Allow header, and that routes still serve.
+func TestRouteProblems(t *testing.T) {
+	mux := http.NewServeMux()
+	mux.Handle("POST /sum", httpx.NewServer(kit.Endpoint[sumRequest, sumResponse](sum), httpx.DecodeJSONRequest[sumRequest], httpx.EncodeJSONResponse[sumResponse]))
+	mux.HandleFunc("GET /dir/", func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "dir") })
+	srv := newTestServer(t, httpx.RouteProblems(mux))
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	tests := []struct {
+		method, path string
+		status       int
+		code, allow  string
+	}{
+		{"GET", "/nowhere", 404, "not_found", ""},
+		{"GET", "/sum", 405, "unimplemented", "POST"},
+		{"POST", "/sum", 400, "invalid_argument", ""},
+		{"GET", "/dir", 307, "", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.method+" "+tt.path, func(t *testing.T) {
+			req, err := http.NewRequest(tt.method, srv.URL+tt.path, strings.NewReader("{"))
+			require.NoError(t, err)
+			req.Header.Set("Content-Type", "application/json")
+			resp, err := client.Do(req)
+			require.NoError(t, err)
+			defer resp.Body.Close()
+			body, _ := io.ReadAll(resp.Body)
+			assert.Equal(t, tt.status, resp.StatusCode)
+			if tt.code != "" {
+				assert.Equal(t, httpx.ProblemContentType, resp.Header.Get("Content-Type"))
+				assert.Equal(t, tt.code, decodeProblem(t, body).Code)
+			}
+			assert.Equal(t, tt.allow, resp.Header.Get("Allow"))
+		})
+	}
+}
+
+// TestRetryAfterOnRejections checks that a limit's and a breaker's
+// rejections carry Retry-After.
+func TestRetryAfterOnRejections(t *testing.T) {
+	for _, tt := range []struct {
+		name   string
+		err    error
+		status int
+	}{
+		{"limit", kit.WrapError(kit.ResourceExhausted, kit.WithRetryAfter(errors.New("limited"), 1500*time.Millisecond), "rate limit exceeded"), 429},
+		{"breaker", kit.WrapError(kit.Unavailable, kit.WithRetryAfter(errors.New("open"), time.Second), ""), 503},
+		{"no wait known", kit.NewError(kit.Unavailable, ""), 503},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			rec := httptest.NewRecorder()
+			httpx.DefaultErrorEncoder(context.Background(), tt.err, rec)
+			assert.Equal(t, tt.status, rec.Code)
+			want := map[string]string{"limit": "2", "breaker": "1"}[tt.name]
+			assert.Equal(t, want, rec.Header().Get("Retry-After"))
+		})
+	}
 }

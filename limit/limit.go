@@ -2,6 +2,7 @@ package limit
 
 import (
 	"errors"
+	"time"
 
 	"github.com/typedkit/kit"
 )
@@ -20,6 +21,10 @@ var ErrConcurrencyLimited = errors.New("limit: concurrency limit reached")
 // The errors the middlewares return, built once so that a rejection
 // allocates nothing.
 var (
-	errRateLimited = kit.WrapError(kit.ResourceExhausted, ErrRateLimited, "rate limit exceeded")
-	errConcurrency = kit.WrapError(kit.ResourceExhausted, ErrConcurrencyLimited, "too many requests in flight")
+	// Both carry a one-second Retry-After (kit.RetryAfterOf): the wait of
+	// a token bucket at one call a second or more, and the resolution of
+	// the header; a rejected call was not processed, so a client may retry
+	// it.
+	errRateLimited = kit.WrapError(kit.ResourceExhausted, kit.WithRetryAfter(ErrRateLimited, time.Second), "rate limit exceeded")
+	errConcurrency = kit.WrapError(kit.ResourceExhausted, kit.WithRetryAfter(ErrConcurrencyLimited, time.Second), "too many requests in flight")
 )
