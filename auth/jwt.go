@@ -33,8 +33,18 @@ func StaticKey[K VerificationKey](key K) jwt.Keyfunc {
 type VerifierOption func(*verifierConfig)
 
 type verifierConfig struct {
-	parser []jwt.ParserOption
-	realm  string
+	parser      []jwt.ParserOption
+	realm       string
+	maxLifetime time.Duration
+	now         func() time.Time
+}
+
+// MaxLifetime makes a Verifier refuse tokens that are valid for longer
+// than d: those whose exp lies more than d after their iat, or, without
+// an iat, more than d from now. It bounds the harm of a leaked token. The
+// default is no bound beyond the required exp.
+func MaxLifetime(d time.Duration) VerifierOption {
+	return func(c *verifierConfig) { c.maxLifetime = d }
 }
 
 // Issuer makes a Verifier require the iss claim to be iss.
@@ -58,7 +68,10 @@ func Leeway(d time.Duration) VerifierOption {
 // TimeFunc sets the clock a Verifier checks exp and nbf against. The
 // default is time.Now.
 func TimeFunc(now func() time.Time) VerifierOption {
-	return func(c *verifierConfig) { c.parser = append(c.parser, jwt.WithTimeFunc(now)) }
+	return func(c *verifierConfig) {
+		c.parser = append(c.parser, jwt.WithTimeFunc(now))
+		c.now = now
+	}
 }
 
 // Realm sets the realm of the Bearer challenge of a Verifier's errors.
@@ -72,10 +85,36 @@ func Realm(realm string) VerifierOption {
 // it between the [Bearer] middlewares of a service. It is safe for
 // concurrent use.
 type Verifier[C jwt.Claims] struct {
-	parser    *jwt.Parser
-	keyFunc   jwt.Keyfunc
-	newClaims func() C
-	realm     string
+	parser      *jwt.Parser
+	keyFunc     jwt.Keyfunc
+	newClaims   func() C
+	realm       string
+	maxLifetime time.Duration
+	now         func() time.Time
+}
+
+// errWeakKey is the cause of a rejection whose HMAC key was too short.
+var errWeakKey = errors.New("auth: HMAC key shorter than its hash")
+
+// minHMACKey returns the shortest HMAC key RFC 7518 §3.2 allows for the
+// method: as long as its hash's output.
+func minHMACKey(m *jwt.SigningMethodHMAC) int { return m.Hash.Size() }
+
+// checkedKeys wraps keyFunc so that an HMAC key shorter than its hash is
+// never used to verify a token.
+func checkedKeys(keyFunc jwt.Keyfunc) jwt.Keyfunc {
+	return func(t *jwt.Token) (any, error) {
+		key, err := keyFunc(t)
+		if err != nil {
+			return key, err
+		}
+		if m, ok := t.Method.(*jwt.SigningMethodHMAC); ok {
+			if b, ok := key.([]byte); ok && len(b) < minHMACKey(m) {
+				return nil, kit.Conceal(kit.Internal, fmt.Errorf("%w: %s needs %d bytes, the key has %d", errWeakKey, m.Name, minHMACKey(m), len(b)))
+			}
+		}
+		return key, nil
+	}
 }
 
 // NewVerifier returns a Verifier that accepts tokens signed with one of the
@@ -88,9 +127,13 @@ type Verifier[C jwt.Claims] struct {
 //		auth.Issuer("https://issuer.example"), auth.Audience("users-api"))
 //
 // Only the algorithms listed are accepted, whatever a token's header says.
-// NewVerifier fails when none is listed, when one is unknown or "none", and
+// NewVerifier fails when none is listed, when one is unknown or "none",
 // when HMAC algorithms are listed beside public-key ones, which would let a
-// public key be used as an HMAC secret.
+// public key be used as an HMAC secret, and when keyFunc gives an HMAC key
+// shorter than the algorithm's hash (32 bytes for HS256, 48 for HS384, 64
+// for HS512; RFC 7518 §3.2), such as the empty secret of a variable
+// missing from the environment: with it anyone could mint tokens. Keys a
+// keyFunc gives later are checked on every token too.
 func NewVerifier[T any, C interface {
 	*T
 	jwt.Claims
@@ -118,19 +161,37 @@ func NewVerifier[T any, C interface {
 	if hmac && public {
 		return nil, errors.New("auth: HMAC and public-key signing algorithms cannot be allowed together")
 	}
+	for _, alg := range algorithms {
+		m, ok := jwt.GetSigningMethod(alg).(*jwt.SigningMethodHMAC)
+		if !ok {
+			continue
+		}
+		// A key function that answers without a real token, as StaticKey
+		// does, is checked now, so a weak secret stops the service at
+		// start rather than at its first call.
+		key, err := keyFunc(&jwt.Token{Method: m, Header: map[string]any{"alg": alg}})
+		if b, isBytes := key.([]byte); err == nil && isBytes && len(b) < minHMACKey(m) {
+			return nil, fmt.Errorf("auth: the %s key has %d bytes; it needs at least %d (RFC 7518 §3.2): use a random secret of that length", alg, len(b), minHMACKey(m))
+		}
+	}
 	var cfg verifierConfig
 	for _, o := range opts {
 		o(&cfg)
+	}
+	if cfg.now == nil {
+		cfg.now = time.Now
 	}
 	parserOpts := append([]jwt.ParserOption{
 		jwt.WithValidMethods(algorithms),
 		jwt.WithExpirationRequired(),
 	}, cfg.parser...)
 	return &Verifier[C]{
-		parser:    jwt.NewParser(parserOpts...),
-		keyFunc:   keyFunc,
-		newClaims: func() C { return C(new(T)) },
-		realm:     cfg.realm,
+		parser:      jwt.NewParser(parserOpts...),
+		keyFunc:     checkedKeys(keyFunc),
+		newClaims:   func() C { return C(new(T)) },
+		realm:       cfg.realm,
+		maxLifetime: cfg.maxLifetime,
+		now:         cfg.now,
 	}, nil
 }
 
@@ -171,6 +232,17 @@ func (v *Verifier[C]) Verify(token string) (C, error) {
 	if _, err := v.parser.ParseWithClaims(token, claims, v.keyFunc); err != nil {
 		var zero C
 		return zero, v.reject(err)
+	}
+	if v.maxLifetime > 0 {
+		exp, _ := claims.GetExpirationTime()
+		from := v.now()
+		if iat, _ := claims.GetIssuedAt(); iat != nil {
+			from = iat.Time
+		}
+		if exp == nil || exp.Sub(from) > v.maxLifetime {
+			var zero C
+			return zero, v.reject(fmt.Errorf("%w: lives longer than %s", jwt.ErrTokenInvalidClaims, v.maxLifetime))
+		}
 	}
 	return claims, nil
 }
@@ -237,18 +309,28 @@ func ClaimsFrom[C jwt.Claims](ctx context.Context) (C, bool) {
 func Bearer[Req, Resp any, C jwt.Claims](v *Verifier[C]) kit.Middleware[Req, Resp] {
 	return func(next kit.Endpoint[Req, Resp]) kit.Endpoint[Req, Resp] {
 		return func(ctx context.Context, req Req) (Resp, error) {
-			var zero Resp
-			token, ok := bearerToken(ctx)
-			if !ok {
-				return zero, v.missing()
-			}
-			claims, err := v.Verify(token)
+			ctx, err := v.admit(ctx)
 			if err != nil {
+				var zero Resp
 				return zero, err
 			}
-			return next(ContextWithClaims(ctx, claims), req)
+			return next(ctx, req)
 		}
 	}
+}
+
+// admit verifies the bearer token of the context and returns the context
+// with its claims.
+func (v *Verifier[C]) admit(ctx context.Context) (context.Context, error) {
+	token, ok := bearerToken(ctx)
+	if !ok {
+		return ctx, v.missing()
+	}
+	claims, err := v.Verify(token)
+	if err != nil {
+		return ctx, err
+	}
+	return ContextWithClaims(ctx, claims), nil
 }
 
 // bearerToken returns the token of a Bearer Authorization in the context.

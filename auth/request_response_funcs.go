@@ -5,6 +5,8 @@ import (
 	"encoding/base64"
 	"net/http"
 
+	"github.com/golang-jwt/jwt/v5"
+	"google.golang.org/grpc"
 	"google.golang.org/grpc/metadata"
 
 	"github.com/typedkit/kit/grpcx"
@@ -90,5 +92,45 @@ func ContextToGRPC() grpcx.ClientRequestFunc {
 			md.Set(MetadataKey, v)
 		}
 		return ctx
+	}
+}
+
+// HTTPGuard returns an httpx server guard (for httpx.ServerGuard) that
+// admits requests with a bearer token v verifies and puts its claims into
+// the context ([ClaimsFrom]) before the request body is read, so an
+// unauthenticated caller is answered 401 before the server reads, parses
+// or validates anything it sent. Requests for which public returns true
+// pass without a token (their Authorization, if any, still reaches the
+// context); a nil public protects every request. The errors are those of
+// [Bearer].
+func HTTPGuard[C jwt.Claims](v *Verifier[C], public func(r *http.Request) bool) httpx.GuardFunc {
+	return func(ctx context.Context, r *http.Request) (context.Context, error) {
+		authz := r.Header.Get("Authorization")
+		if authz != "" {
+			ctx = ContextWithAuthorization(ctx, authz)
+		}
+		if public != nil && public(r) {
+			return ctx, nil
+		}
+		return v.admit(ctx)
+	}
+}
+
+// GRPCGuard returns a grpcx server guard (for grpcx.ServerGuard) that
+// admits calls with a bearer token v verifies in their "authorization"
+// metadata and puts its claims into the context, before the request is
+// decoded. Calls whose full method name ("/pkg.Service/Method") public
+// reports true for pass without a token; a nil public protects every call.
+func GRPCGuard[C jwt.Claims](v *Verifier[C], public func(fullMethod string) bool) grpcx.GuardFunc {
+	return func(ctx context.Context, md metadata.MD) (context.Context, error) {
+		if vs := md.Get(MetadataKey); len(vs) > 0 && vs[0] != "" {
+			ctx = ContextWithAuthorization(ctx, vs[0])
+		}
+		if public != nil {
+			if m, ok := grpc.Method(ctx); ok && public(m) {
+				return ctx, nil
+			}
+		}
+		return v.admit(ctx)
 	}
 }
