@@ -43,10 +43,10 @@ func TestHTTPServerMetricsSeeEveryRequest(t *testing.T) {
 		return "http.request.method=POST http.response.status_code=" + status + " http.route=POST /sum"
 	}
 	assert.Equal(t, map[string]int64{
-		key("200"): 1,
-		key("400"): 1,
-		key("415"): 1,
-		key("413"): 1,
+		key("200"):                     1,
+		key("400"):                     1,
+		key("415"):                     1,
+		key("413"):                     1,
 		"error.type=500 " + key("500"): 1,
 	}, got)
 }
