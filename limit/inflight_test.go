@@ -43,18 +43,26 @@ func (g *gate) endpoint(_ context.Context, req string) (string, error) {
 }
 
 // hold starts n calls of ep that block in g, and waits until they all run.
-// It returns a WaitGroup that is done when they have returned.
+// It returns a WaitGroup that is done when they have returned. A call
+// that is refused instead fails the test at once, never leaving hold
+// waiting for a call that will not come.
 func hold(t *testing.T, ep kit.Endpoint[string, string], g *gate, n int) *sync.WaitGroup {
 	t.Helper()
 	var wg sync.WaitGroup
+	refused := make(chan error, n)
 	for range n {
 		wg.Go(func() {
-			_, err := ep(context.Background(), "hold")
-			assert.NoError(t, err)
+			if _, err := ep(context.Background(), "hold"); err != nil {
+				refused <- err
+			}
 		})
 	}
 	for range n {
-		<-g.entered
+		select {
+		case <-g.entered:
+		case err := <-refused:
+			t.Fatalf("a call to hold was refused: %v", err)
+		}
 	}
 	return &wg
 }
@@ -71,7 +79,14 @@ func TestInFlight(t *testing.T) {
 		assert.Equal(t, "too many requests in flight", kit.MessageOf(err))
 
 		g.release <- struct{}{} // one held call returns
-		require.Eventually(t, func() bool { return g.running.Load() == int64(n-1) }, testTimeout, tick)
+		// Its slot is free once the limiter has seen it return, which is
+		// after the gate counts it out: wait for a call to be let through,
+		// not for the gate, however slow the machine.
+		require.Eventually(t, func() bool {
+			_, err := ep(context.Background(), "quick")
+			return err == nil
+		}, testTimeout, tick)
+		assert.Equal(t, int64(n-1), g.running.Load())
 		held2 := hold(t, ep, g, 1) // and its slot is free again
 		_, err = ep(context.Background(), "quick")
 		assertLimited(t, err, limit.ErrConcurrencyLimited)

@@ -12,6 +12,6 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 // How long, and how often, tests poll for a condition that another
 // goroutine brings about.
 const (
-	testTimeout = 5 * time.Second
+	testTimeout = 30 * time.Second // an upper bound only: no test waits it out unless it fails
 	tick        = time.Millisecond
 )
