@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -140,10 +141,11 @@ func Serve(ctx context.Context, srv *http.Server, lis net.Listener, opts ...Serv
 		o(&cfg)
 	}
 	var draining atomic.Bool
-	harden(srv, &cfg, &draining)
+	conns := harden(srv, &cfg, &draining)
 
+	dl := &drainListener{Listener: lis}
 	served := make(chan error, 1)
-	go func() { served <- srv.Serve(lis) }()
+	go func() { served <- srv.Serve(dl) }()
 
 	select {
 	case err := <-served:
@@ -171,6 +173,13 @@ func Serve(ctx context.Context, srv *http.Server, lis net.Listener, opts ...Serv
 		sctx, cancel = context.WithTimeout(sctx, cfg.drainTimeout)
 		defer cancel()
 	}
+	// Stop accepting first, and give the connections accepted a moment
+	// to send their request: net/http drops, unanswered, a request it
+	// reads once Shutdown has begun, so a client that connected just
+	// before the listener closed would see its connection closed.
+	dl.stop()
+	listenerClosed := <-served
+	conns.waitNew(sctx, newConnGrace)
 	err := srv.Shutdown(sctx)
 	if err != nil {
 		_ = srv.Close()
@@ -183,15 +192,111 @@ func Serve(ctx context.Context, srv *http.Server, lis net.Listener, opts ...Serv
 			err = nil
 		}
 	}
-	if serr := <-served; err == nil && !errors.Is(serr, http.ErrServerClosed) {
-		err = serr
+	if err == nil && listenerClosed != nil && !errors.Is(listenerClosed, net.ErrClosed) && !errors.Is(listenerClosed, http.ErrServerClosed) {
+		err = listenerClosed
 	}
 	return err
 }
 
-// harden gives srv's zero limits their defaults and wraps its handler to
-// set the per-request deadlines and, while draining, "Connection: close".
-func harden(srv *http.Server, cfg *serveConfig, draining *atomic.Bool) {
+// backlogQuiet is how long a stopping drainListener goes on accepting after
+// the last connection it accepted before it closes.
+const backlogQuiet = 20 * time.Millisecond
+
+// drainListener is the listener Serve serves on. When it stops, it does not
+// close at once: closing a listening socket resets every connection the
+// kernel accepted for it and the server had not, and the clients of those
+// see "connection reset" although nothing of theirs was processed. It
+// accepts, for as long as connections keep coming without a gap of
+// backlogQuiet, what is waiting, then closes; the server answers what it
+// accepted with "Connection: close".
+type drainListener struct {
+	net.Listener
+	closing atomic.Bool
+	until   atomic.Int64 // UnixNano past which it closes whatever comes
+}
+
+// maxBacklogDrain bounds how long a stopping drainListener accepts, so
+// that clients that go on connecting cannot keep the server from stopping.
+const maxBacklogDrain = 250 * time.Millisecond
+
+type deadliner interface{ SetDeadline(time.Time) error }
+
+func (l *drainListener) Accept() (net.Conn, error) {
+	d, canDrain := l.Listener.(deadliner)
+	if l.closing.Load() && canDrain {
+		_ = d.SetDeadline(time.Now().Add(backlogQuiet))
+	}
+	c, err := l.Listener.Accept()
+	if l.closing.Load() {
+		var ne net.Error
+		if err != nil && (!canDrain || (errors.As(err, &ne) && ne.Timeout())) || time.Now().UnixNano() > l.until.Load() {
+			_ = l.Listener.Close()
+			if err == nil {
+				return c, nil // served; the next Accept reports the close
+			}
+			return nil, net.ErrClosed
+		}
+	}
+	return c, err
+}
+
+// stop makes the listener close once its backlog is empty; a listener
+// that cannot drain (one without SetDeadline) closes at once.
+func (l *drainListener) stop() {
+	l.until.Store(time.Now().Add(maxBacklogDrain).UnixNano())
+	l.closing.Store(true)
+	if d, ok := l.Listener.(deadliner); ok {
+		_ = d.SetDeadline(time.Now().Add(backlogQuiet)) // wakes a blocked Accept
+		return
+	}
+	_ = l.Listener.Close()
+}
+
+// newConnGrace bounds how long Serve, once its listener is closed, waits
+// for connections it accepted to send a request before it shuts down. A
+// client on a working network sends its request with its first bytes; one
+// that sends nothing is cut at this bound.
+const newConnGrace = 500 * time.Millisecond
+
+// connTracker counts the connections that were accepted and have not yet
+// sent the first bytes of a request (http.StateNew).
+type connTracker struct {
+	fresh sync.Map // net.Conn → struct{}, while in StateNew
+	n     atomic.Int64
+}
+
+func (t *connTracker) update(c net.Conn, st http.ConnState) {
+	if st == http.StateNew {
+		t.fresh.Store(c, struct{}{})
+		t.n.Add(1)
+		return
+	}
+	if _, ok := t.fresh.LoadAndDelete(c); ok {
+		t.n.Add(-1)
+	}
+}
+
+// waitNew waits until no connection is in StateNew, ctx ends, or grace
+// passes.
+func (t *connTracker) waitNew(ctx context.Context, grace time.Duration) {
+	deadline := time.Now().Add(grace)
+	for t.n.Load() > 0 && time.Now().Before(deadline) && ctx.Err() == nil {
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// harden gives srv's zero limits their defaults, wraps its handler to set
+// the per-request deadlines and, while draining, "Connection: close", and
+// tracks its new connections.
+func harden(srv *http.Server, cfg *serveConfig, draining *atomic.Bool) *connTracker {
+	conns := new(connTracker)
+	prevState := srv.ConnState
+	srv.ConnState = func(c net.Conn, st http.ConnState) {
+		conns.update(c, st)
+		if prevState != nil {
+			prevState(c, st)
+		}
+	}
 	if srv.ReadHeaderTimeout == 0 && srv.ReadTimeout == 0 {
 		srv.ReadHeaderTimeout = DefaultReadHeaderTimeout
 	}
@@ -230,6 +335,7 @@ func harden(srv *http.Server, cfg *serveConfig, draining *atomic.Bool) {
 		}
 		next.ServeHTTP(w, r)
 	})
+	return conns
 }
 
 // deadlineBody lifts the body read deadline once the body has been read to

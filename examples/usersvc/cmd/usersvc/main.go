@@ -1,14 +1,19 @@
-// Command usersvc serves the example user service over HTTP and gRPC, with
-// logging, panic recovery, metrics and traces, a timeout, a rate limit and
-// an adaptive circuit breaker around every endpoint, bearer tokens on the
-// write methods when -auth.secret is set, Prometheus metrics at /metrics,
-// and /livez and /readyz.
+// Command usersvc serves the example user service over HTTP and gRPC with
+// production defaults: panic recovery, metrics of every request (also those
+// refused before an endpoint) and traces, a timeout, a rate limit and an
+// adaptive circuit breaker around every endpoint of each transport, bearer
+// tokens on the write methods checked before a request body is read,
+// Prometheus metrics at /metrics, /livez and /readyz, server limits that a
+// slow or idle client cannot hold open, and a shutdown that reports not
+// ready, drains and exits 0.
 //
-//	go run ./examples/usersvc/cmd/usersvc
+//	go run ./examples/usersvc/cmd/usersvc -dev
 //	curl -s localhost:8080/users -H 'Content-Type: application/json' -d '{"name":"Ada","email":"ada@example.com"}'
 //
-// With -consul.addr it registers itself in Consul with a health check on
-// /readyz, and deregisters on SIGINT or SIGTERM before it drains.
+// Outside -dev it needs -auth.secret (at least 32 bytes): the write methods
+// are never open by accident. With -consul.addr it registers itself in
+// Consul with a health check on /readyz, and deregisters on SIGINT or
+// SIGTERM before it drains.
 package main
 
 import (
@@ -32,7 +37,6 @@ import (
 	"go.opentelemetry.io/otel/metric"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	"golang.org/x/time/rate"
-	"google.golang.org/grpc"
 
 	"github.com/typedkit/kit"
 	"github.com/typedkit/kit/auth"
@@ -54,12 +58,17 @@ func main() {
 
 type config struct {
 	httpAddr, grpcAddr, consulAddr, name string
-	timeout, drain                       time.Duration
+	timeout, drain, readyDelay           time.Duration
 	rps                                  float64
 	burst                                int
 	authSecret                           string
-	printToken                           bool
+	printToken, dev                      bool
+	logLevel                             slog.Level
 }
+
+// minSecret is the shortest -auth.secret: the size of HS256's hash (RFC
+// 7518 §3.2).
+const minSecret = 32
 
 func parseFlags(args []string) (config, error) {
 	var c config
@@ -69,51 +78,80 @@ func parseFlags(args []string) (config, error) {
 	fs.StringVar(&c.consulAddr, "consul.addr", "", "Consul agent address, such as 127.0.0.1:8500 (empty: no registration)")
 	fs.StringVar(&c.name, "service.name", "usersvc", "service name in Consul")
 	fs.DurationVar(&c.timeout, "timeout", 5*time.Second, "deadline of each call")
-	fs.DurationVar(&c.drain, "drain", 10*time.Second, "longest wait for in-flight calls at shutdown")
-	fs.Float64Var(&c.rps, "rate", 1000, "calls per second allowed for each endpoint")
+	fs.DurationVar(&c.readyDelay, "shutdown.delay", 5*time.Second, "how long /readyz answers 503, while serving, before the listeners close at shutdown (0 with -dev)")
+	fs.DurationVar(&c.drain, "drain", 10*time.Second, "longest wait for in-flight calls at shutdown; connections still open then are closed")
+	fs.Float64Var(&c.rps, "rate", 1000, "calls per second allowed for each endpoint on each transport")
 	fs.IntVar(&c.burst, "burst", 200, "burst of calls allowed above the rate")
-	fs.StringVar(&c.authSecret, "auth.secret", "", "HS256 secret of the bearer tokens the write methods require (empty: writes are open)")
+	fs.StringVar(&c.authSecret, "auth.secret", "", "HS256 secret, at least 32 bytes, of the bearer tokens the write methods require (required unless -dev)")
 	fs.BoolVar(&c.printToken, "auth.print-token", false, "print a bearer token for -auth.secret, valid for an hour, and exit")
-	return c, fs.Parse(args)
-}
-
-// stack holds what the middlewares of every endpoint share.
-type stack struct {
-	logger   *slog.Logger
-	c        config
-	meters   metric.MeterProvider
-	verifier *auth.Verifier[*jwt.RegisteredClaims] // nil: writes are open
+	fs.BoolVar(&c.dev, "dev", false, "development mode: writes open without -auth.secret, no shutdown delay, every call logged")
+	level := fs.String("log.level", "", "least level logged: debug, info (every call), warn (default: rejected requests and faults) or error")
+	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if c.dev && !set["shutdown.delay"] {
+		c.readyDelay = 0
+	}
+	switch {
+	case *level != "":
+		if err := c.logLevel.UnmarshalText([]byte(*level)); err != nil {
+			return c, fmt.Errorf("-log.level: %w", err)
+		}
+	case c.dev:
+		c.logLevel = slog.LevelInfo
+	default:
+		c.logLevel = slog.LevelWarn
+	}
+	if c.authSecret != "" && len(c.authSecret) < minSecret {
+		return c, fmt.Errorf("-auth.secret has %d bytes; it needs at least %d (try: openssl rand -hex 32)", len(c.authSecret), minSecret)
+	}
+	if c.authSecret == "" && !c.dev && !c.printToken {
+		return c, fmt.Errorf("the write methods need -auth.secret (at least %d bytes; try: openssl rand -hex 32); run with -dev to leave them open", minSecret)
+	}
+	return c, nil
 }
 
 // standard is the middleware stack of every endpoint, outermost first:
-// logging sees every outcome, recovery turns panics into Internal errors,
-// metrics and traces record every call, a write needs a bearer token, the
-// limiter and the breaker reject before any work, and the timeout bounds
-// the work itself.
-func standard[Req, Resp any](s stack, name string, write bool) []kit.Middleware[Req, Resp] {
-	mws := []kit.Middleware[Req, Resp]{
-		kit.Logging[Req, Resp](s.logger, name),
-		kit.Recover[Req, Resp](s.logger),
-		observe.Middleware[Req, Resp](name, observe.WithMeterProvider(s.meters)),
-	}
-	if write && s.verifier != nil {
-		mws = append(mws, auth.Bearer[Req, Resp](s.verifier))
-	}
-	return append(mws,
-		limit.Erroring[Req, Resp](rate.NewLimiter(rate.Limit(s.c.rps), s.c.burst)),
+// logging sees every outcome (at Info for successes, so -log.level warn
+// keeps only failures), recovery turns panics into Internal errors, metrics
+// and traces record every call, the limiter and the breaker reject before
+// any work, and the timeout bounds the work itself. Each call of standard
+// makes a limiter and a breaker of its own.
+func standard[Req, Resp any](logger *slog.Logger, c config, meters metric.MeterProvider, name string) []kit.Middleware[Req, Resp] {
+	return []kit.Middleware[Req, Resp]{
+		kit.Logging[Req, Resp](logger, name),
+		kit.Recover[Req, Resp](logger),
+		observe.Middleware[Req, Resp](name, observe.WithMeterProvider(meters)),
+		limit.Erroring[Req, Resp](rate.NewLimiter(rate.Limit(c.rps), c.burst)),
 		breaker.Adaptive[Req, Resp](),
-		kit.Timeout[Req, Resp](s.c.timeout),
-	)
+		kit.Timeout[Req, Resp](c.timeout),
+	}
 }
 
-func middlewares(s stack) usersvc.Middlewares {
+// middlewares returns the stacks of one transport's endpoints: each
+// transport has its own limits, so a flood over one leaves the other's
+// budget alone.
+func middlewares(logger *slog.Logger, c config, meters metric.MeterProvider) usersvc.Middlewares {
 	return usersvc.Middlewares{
-		CreateUser: standard[usersvc.CreateUserRequest, usersvc.User](s, "CreateUser", true),
-		GetUser:    standard[usersvc.GetUserRequest, usersvc.User](s, "GetUser", false),
-		UpdateUser: standard[usersvc.UpdateUserRequest, usersvc.User](s, "UpdateUser", true),
-		DeleteUser: standard[usersvc.DeleteUserRequest, usersvc.DeleteUserResponse](s, "DeleteUser", true),
-		ListUsers:  standard[usersvc.ListUsersRequest, usersvc.ListUsersResponse](s, "ListUsers", false),
+		CreateUser: standard[usersvc.CreateUserRequest, usersvc.User](logger, c, meters, "CreateUser"),
+		GetUser:    standard[usersvc.GetUserRequest, usersvc.User](logger, c, meters, "GetUser"),
+		UpdateUser: standard[usersvc.UpdateUserRequest, usersvc.User](logger, c, meters, "UpdateUser"),
+		DeleteUser: standard[usersvc.DeleteUserRequest, usersvc.DeleteUserResponse](logger, c, meters, "DeleteUser"),
+		ListUsers:  standard[usersvc.ListUsersRequest, usersvc.ListUsersResponse](logger, c, meters, "ListUsers"),
 	}
+}
+
+// publicGRPC reports whether a gRPC method is a read, which needs no token.
+func publicGRPC(fullMethod string) bool {
+	return fullMethod == "/"+usersvc.GRPCServiceName+"/GetUser" || fullMethod == "/"+usersvc.GRPCServiceName+"/ListUsers"
+}
+
+// publicHTTP reports whether an HTTP request is a read, which needs no
+// token.
+func publicHTTP(r *http.Request) bool {
+	return r.Method == http.MethodGet || r.Method == http.MethodHead
 }
 
 // tokenIssuer and tokenAudience are the iss and aud of the example's
@@ -122,6 +160,9 @@ const (
 	tokenIssuer   = "usersvc"
 	tokenAudience = "usersvc"
 )
+
+// tokenLifetime is the longest validity of a token the service accepts.
+const tokenLifetime = 24 * time.Hour
 
 // newToken returns a bearer token signed with secret, valid for ttl.
 func newToken(secret string, ttl time.Duration) (string, error) {
@@ -148,7 +189,10 @@ func run(ctx context.Context, args []string, logOut *os.File) error {
 		fmt.Println(token)
 		return nil
 	}
+	// logger tells the service's life (serving, draining, stopped);
+	// calls logs requests at -log.level.
 	logger := slog.New(slog.NewTextHandler(logOut, nil))
+	calls := slog.New(slog.NewTextHandler(logOut, &slog.HandlerOptions{Level: c.logLevel}))
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
@@ -161,36 +205,47 @@ func run(ctx context.Context, args []string, logOut *os.File) error {
 	meters := sdkmetric.NewMeterProvider(sdkmetric.WithReader(exporter))
 	defer func() { _ = meters.Shutdown(context.Background()) }()
 
-	s := stack{logger: logger, c: c, meters: meters}
+	// Authentication runs in the transports' guards, before a request is
+	// read: an unauthenticated write is answered 401 whatever it sent.
+	var httpGuards []httpx.GuardFunc
+	var grpcGuards []grpcx.GuardFunc
 	if c.authSecret != "" {
-		s.verifier, err = auth.NewVerifier[jwt.RegisteredClaims]([]string{"HS256"}, auth.StaticKey([]byte(c.authSecret)),
-			auth.Issuer(tokenIssuer), auth.Audience(tokenAudience), auth.Realm("usersvc"))
+		verifier, err := auth.NewVerifier[jwt.RegisteredClaims]([]string{"HS256"}, auth.StaticKey([]byte(c.authSecret)),
+			auth.Issuer(tokenIssuer), auth.Audience(tokenAudience), auth.Realm("usersvc"), auth.MaxLifetime(tokenLifetime))
 		if err != nil {
 			return err
 		}
+		httpGuards = append(httpGuards, auth.HTTPGuard(verifier, publicHTTP))
+		grpcGuards = append(grpcGuards, auth.GRPCGuard(verifier, publicGRPC))
 	} else {
-		logger.Warn("no -auth.secret: the write methods are open to anyone")
+		logger.Warn("-dev without -auth.secret: the write methods are open to anyone")
 	}
 
-	endpoints := usersvc.NewEndpoints(usersvc.NewStore(), middlewares(s))
-	errorHandler := kit.LogServerFaults(logger)
+	store := usersvc.NewStore()
+	errorHandler := kit.LogServerFaults(calls)
 	health := new(httpx.Health)
 
 	mux := http.NewServeMux()
 	health.Register(mux)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(registry, promhttp.HandlerOpts{}))
-	usersvc.RegisterHTTP(mux, endpoints, httpx.ServerErrorHandler(errorHandler),
-		httpx.ServerBefore(auth.HTTPToContext(), observe.HTTPToContext()))
+	usersvc.RegisterHTTP(mux, usersvc.NewEndpoints(store, middlewares(calls, c, meters)),
+		httpx.ServerErrorHandler(errorHandler),
+		httpx.ServerBefore(observe.HTTPToContext()),
+		httpx.ServerGuard(httpGuards...),
+		httpx.ServerFinalizer(observe.HTTPServerMetrics(observe.WithMeterProvider(meters))))
 	httpLis, err := net.Listen("tcp", c.httpAddr)
 	if err != nil {
 		return err
 	}
-	logger.Info("serving HTTP", "addr", httpLis.Addr().String())
+	logger.Info("serving HTTP", "addr", httpLis.Addr().String(), "dev", c.dev)
 	errc := make(chan error, 2)
 	servers := 1
 	go func() {
-		errc <- httpx.Serve(ctx, &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}, httpLis,
-			httpx.ServeHealth(health), httpx.ServeDrainTimeout(c.drain))
+		// httpx.Serve gives the server its limits: header, body, write and
+		// idle timeouts and a 64 KiB header limit.
+		errc <- httpx.Serve(ctx, &http.Server{Handler: httpx.RouteProblems(mux)}, httpLis,
+			httpx.ServeHealth(health), httpx.ServeReadinessDelay(c.readyDelay), httpx.ServeDrainTimeout(c.drain),
+			httpx.ServeLogger(logger))
 	}()
 
 	if c.grpcAddr != "" {
@@ -198,14 +253,18 @@ func run(ctx context.Context, args []string, logOut *os.File) error {
 		if err != nil {
 			return err
 		}
-		grpcSrv := grpc.NewServer()
-		usersvc.RegisterGRPC(grpcSrv, endpoints, grpcx.ServerErrorHandler(errorHandler),
-			grpcx.ServerBefore(auth.GRPCToContext(), observe.GRPCToContext()))
+		grpcSrv := grpcx.NewGRPCServer()
+		usersvc.RegisterGRPC(grpcSrv, usersvc.NewEndpoints(store, middlewares(calls, c, meters)),
+			grpcx.ServerErrorHandler(errorHandler),
+			grpcx.ServerBefore(observe.GRPCToContext()),
+			grpcx.ServerGuard(grpcGuards...),
+			grpcx.ServerFinalizer(observe.GRPCServerMetrics(observe.WithMeterProvider(meters))))
 		grpcHealth := grpcx.RegisterHealthReadiness(grpcSrv, health, grpcx.HealthServices(usersvc.GRPCServiceName))
 		logger.Info("serving gRPC", "addr", grpcLis.Addr().String())
 		servers++
 		go func() {
-			errc <- grpcx.Serve(ctx, grpcSrv, grpcLis, grpcx.ServeHealth(grpcHealth), grpcx.ServeDrainTimeout(c.drain))
+			errc <- grpcx.Serve(ctx, grpcSrv, grpcLis, grpcx.ServeHealth(grpcHealth),
+				grpcx.ServeReadinessDelay(c.readyDelay), grpcx.ServeDrainTimeout(c.drain), grpcx.ServeLogger(logger))
 		}()
 	}
 
