@@ -231,3 +231,42 @@ func TestRetryAfterOnRejections(t *testing.T) {
 		})
 	}
 }
+
+type nested struct {
+	Child *nested `json:"child,omitempty" xml:"child,omitempty"`
+	Name  string  `json:"name,omitempty" xml:"name,omitempty"`
+}
+
+// TestDeeplyNestedBodies sends bodies nested far past the decoders'
+// limits (encoding/json and encoding/xml stop at 10,000 levels): each is a
+// 400, the server stays up, and a body within the limit decodes.
+func TestDeeplyNestedBodies(t *testing.T) {
+	ep := kit.Endpoint[nested, sumResponse](func(context.Context, nested) (sumResponse, error) { return sumResponse{C: "ok"}, nil })
+	mux := http.NewServeMux()
+	mux.Handle("POST /json", httpx.NewServer(ep, httpx.DecodeJSONRequest[nested], httpx.EncodeJSONResponse[sumResponse], quiet()))
+	mux.Handle("POST /xml", httpx.NewServer(ep, httpx.DecodeXMLRequest[nested], httpx.EncodeJSONResponse[sumResponse], quiet()))
+	srv := newTestServer(t, mux)
+	deepJSON := func(n int) string { return strings.Repeat(`{"child":`, n) + `{}` + strings.Repeat(`}`, n) }
+	deepXML := func(n int) string {
+		return "<nested>" + strings.Repeat("<child>", n) + strings.Repeat("</child>", n) + "</nested>"
+	}
+	tests := []struct {
+		name, path, ct, body string
+		status               int
+	}{
+		{"JSON within the limit", "/json", "application/json", deepJSON(100), 200},
+		{"JSON past the limit", "/json", "application/json", deepJSON(100_000), 400},
+		{"JSON arrays past the limit", "/json", "application/json", strings.Repeat("[", 100_000), 400},
+		{"XML within the limit", "/xml", "application/xml", deepXML(100), 200},
+		{"XML past the limit", "/xml", "application/xml", deepXML(100_000), 400},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			resp, err := http.Post(srv.URL+tt.path, tt.ct, strings.NewReader(tt.body))
+			require.NoError(t, err)
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			assert.Equal(t, tt.status, resp.StatusCode, string(body))
+		})
+	}
+}
