@@ -21,7 +21,18 @@ type grpcStatuser interface {
 //     have the same numbers) with its public message, its field
 //     violations as an errdetails.BadRequest detail, and the wait of a
 //     [kit.RetryAfterer] in the chain as an errdetails.RetryInfo detail;
-//   - for a gRPC status error in err's chain, that status unchanged;
+//   - for a gRPC status error in err's chain that is not inside a
+//     *kit.Error, its code and, when the code is the caller's
+//     (InvalidArgument, NotFound, PermissionDenied, Unauthenticated, …),
+//     its message and details unchanged, as grpc-go sends a status a
+//     handler returns; when the code is a server fault
+//     ([kit.IsServerFault]: Unknown, Internal, Unavailable,
+//     DeadlineExceeded, Unimplemented, DataLoss) the code's default message
+//     alone. Such a status is most often one a grpc-go client returned
+//     for a downstream call, whose message says which address it could
+//     not reach: it must not reach this server's callers as if it were
+//     its own. Return a *kit.Error (kit.WrapError(code, err, message)) to
+//     choose the message of such a code;
 //   - otherwise the code kit.CodeOf gives and its default message.
 //
 // The text of an internal cause is never part of the status.
@@ -51,6 +62,9 @@ func ToStatus(err error) *status.Status {
 	var gs grpcStatuser
 	if errors.As(err, &gs) {
 		if st := gs.GRPCStatus(); st != nil {
+			if kit.IsServerFault(kit.Code(st.Code())) {
+				return status.New(st.Code(), kit.NewError(kit.Code(st.Code()), "").Message())
+			}
 			return st
 		}
 	}

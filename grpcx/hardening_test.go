@@ -3,13 +3,16 @@ package grpcx_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync/atomic"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
 
 	"github.com/typedkit/kit"
 	"github.com/typedkit/kit/grpcx"
@@ -73,6 +76,30 @@ func TestServerHookPanicsAndGuards(t *testing.T) {
 				require.NoError(t, err, "the server keeps serving")
 				assert.Equal(t, "okok", resp.C)
 			}
+		})
+	}
+}
+
+// TestToStatusOfRawStatuses: a raw status of a caller's code passes as it
+// is; one of a server fault, such as the Unavailable a grpc-go client
+// returns for a downstream it could not dial, keeps only its code.
+func TestToStatusOfRawStatuses(t *testing.T) {
+	tests := []struct {
+		name string
+		err  error
+		code codes.Code
+		msg  string
+	}{
+		{"caller's code passes", status.Error(codes.NotFound, "user 42 not found"), codes.NotFound, "user 42 not found"},
+		{"downstream dial failure", status.Error(codes.Unavailable, "connection error: desc = \"transport: Error while dialing: dial tcp 10.1.2.3:5432: connect: connection refused\""), codes.Unavailable, "service unavailable"},
+		{"wrapped internal", fmt.Errorf("calling billing: %w", status.Error(codes.Internal, "panic at db.go:42")), codes.Internal, "internal error"},
+		{"kit error over a status", kit.WrapError(kit.Unavailable, status.Error(codes.Unavailable, "10.1.2.3"), "billing is down"), codes.Unavailable, "billing is down"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			st := grpcx.ToStatus(tt.err)
+			assert.Equal(t, tt.code, st.Code())
+			assert.Equal(t, tt.msg, st.Message())
 		})
 	}
 }
