@@ -15,13 +15,15 @@
 //
 //  1. the before hooks ([ServerBefore]), which may put values from the
 //     request into the context;
-//  2. the decoder, with the request body limited to [DefaultMaxBodyBytes]
-//     (see [ServerMaxBodyBytes]);
-//  3. the endpoint, with the request's context, so a client that goes away
+//  2. the guards ([ServerGuard]), which may refuse the request before its
+//     body is read: authentication (auth.HTTPGuard), limits;
+//  3. the decoder, with the request body limited to [DefaultMaxBodyBytes]
+//     (see [ServerMaxBodyBytes]) and a gzip Content-Encoding decoded;
+//  4. the endpoint, with the request's context, so a client that goes away
 //     cancels the work;
-//  4. the after hooks ([ServerAfter]), which may set response headers;
-//  5. the encoder;
-//  6. the finalizers ([ServerFinalizer]), with the status, the bytes
+//  5. the after hooks ([ServerAfter]), which may set response headers;
+//  6. the encoder;
+//  7. the finalizers ([ServerFinalizer]), with the status, the bytes
 //     written, the duration and the error.
 //
 // An error at any step, a response whose Failed method returns an error
@@ -30,14 +32,21 @@
 // finalizers. The default error encoder maps the error's kit code to an
 // HTTP status ([StatusCode]) and writes an RFC 9457 problem body ([Problem])
 // with the code and the public message; an error's internal cause is never
-// written.
+// written, and an error that is not a *kit.Error (a plain error from a
+// decoder or a Validate method) is sent with its code's default message
+// only ([kit.Conceal]). An error after the status was sent aborts the
+// response, so the client never takes a cut body for a success.
 //
 // # Safe defaults
 //
-// A body larger than the limit answers 413; a decoder given another
-// Content-Type answers 415; malformed input answers 400 with a message that
-// says what was wrong and where; a panic answers 500 and the server goes on
-// serving.
+// A body larger than the limit answers 413 (after decompression, for a
+// gzip body); a decoder given another Content-Type answers 415, and so
+// does a Content-Encoding other than gzip; malformed input answers 400 with
+// a message that says what was wrong and where; a body not received in
+// time answers 408; a panic in any hook answers 500 and the server goes
+// on serving. [RouteProblems] makes ServeMux's own 404 and 405 problem
+// bodies too. Rejections that know when to come back (rate limits, open
+// breakers: [kit.RetryAfterOf]) carry Retry-After.
 //
 // # Codecs
 //
@@ -61,9 +70,13 @@
 // # Health and shutdown
 //
 // A [Health] serves /livez and /readyz: ready while its named checks pass
-// and it is not draining. [Serve] serves an http.Server until its context
-// ends, then marks the Health draining, stops accepting connections and
-// waits for requests in flight, so a service's main is:
+// and it is not draining. [Serve] serves an http.Server with limits a slow
+// or idle client cannot hold open (header, body, write and idle timeouts,
+// a 64 KiB header limit: see [DefaultReadHeaderTimeout] and the constants
+// beside it) until its context ends, then marks the Health draining, goes
+// on serving for the [ServeReadinessDelay] with "Connection: close", stops
+// accepting connections and waits for requests in flight up to the drain
+// timeout, so a service's main is:
 //
 //	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 //	defer stop()
