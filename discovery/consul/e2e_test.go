@@ -103,8 +103,10 @@ func httpFactory(failures *atomic.Int64) discovery.Factory[echoReq, echoResp] {
 			return nil, nil, err
 		}
 		tr := &http.Transport{Proxy: nil, MaxIdleConnsPerHost: 16}
+		// Echo is idempotent, so a call that met the crash mid-flight may
+		// be sent again.
 		client := httpx.NewClient(http.MethodPost, u, httpx.EncodeJSONRequest[echoReq], httpx.DecodeJSONResponse[echoResp],
-			httpx.SetClient(&http.Client{Transport: tr}))
+			httpx.SetClient(&http.Client{Transport: tr}), httpx.ClientIdempotent())
 		ep := client.Endpoint()
 		counted := func(ctx context.Context, req echoReq) (echoResp, error) {
 			resp, err := ep(ctx, req)

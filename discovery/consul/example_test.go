@@ -66,7 +66,9 @@ func ExampleNewInstancer() {
 		if err != nil {
 			return nil, nil, err
 		}
-		c := httpx.NewClient(http.MethodPost, u, httpx.EncodeJSONRequest[echoReq], httpx.DecodeJSONResponse[echoResp])
+		// Echo may be sent twice: Retry may resend it after a failure
+		// mid-flight, not only when it provably never left.
+		c := httpx.NewClient(http.MethodPost, u, httpx.EncodeJSONRequest[echoReq], httpx.DecodeJSONResponse[echoResp], httpx.ClientIdempotent())
 		return c.Endpoint(), nil, nil
 	}
 	endpointer := discovery.NewEndpointer(instancer, factory)
