@@ -30,12 +30,46 @@ func Validate[Req Validator, Resp any](next Endpoint[Req, Resp]) Endpoint[Req, R
 	return func(ctx context.Context, req Req) (Resp, error) {
 		if err := req.Validate(); err != nil {
 			var zero Resp
-			var ke *Error
-			if errors.As(err, &ke) {
-				return zero, err
-			}
-			return zero, Conceal(InvalidArgument, err)
+			return zero, ValidationError(err)
 		}
 		return next(ctx, req)
 	}
+}
+
+// ValidatePointer is [Validate] for a request type whose Validate method
+// has a pointer receiver, func (r *Req) Validate() error, so that the
+// request value itself is not a [Validator]: it calls the method on the
+// request's address. Its type parameters are inferred from the endpoint:
+//
+//	ep := kit.ValidatePointer(reserve)
+//
+// The request's copy escapes to the heap (one allocation a call), as the
+// method is called through the type parameter; generated endpoints call
+// the method directly and answer its error with [ValidationError], which
+// costs nothing.
+func ValidatePointer[Req any, Resp any, PReq interface {
+	*Req
+	Validator
+}](next Endpoint[Req, Resp]) Endpoint[Req, Resp] {
+	return func(ctx context.Context, req Req) (Resp, error) {
+		if err := PReq(&req).Validate(); err != nil {
+			var zero Resp
+			return zero, ValidationError(err)
+		}
+		return next(ctx, req)
+	}
+}
+
+// ValidationError is the error [Validate] answers for what a Validate
+// method returned: nil for nil, an *Error as it is, any other error
+// [Conceal]ed behind InvalidArgument.
+func ValidationError(err error) error {
+	if err == nil {
+		return nil
+	}
+	var ke *Error
+	if errors.As(err, &ke) {
+		return err
+	}
+	return Conceal(InvalidArgument, err)
 }

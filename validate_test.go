@@ -89,3 +89,79 @@ func BenchmarkValidate(b *testing.B) {
 		}
 	}
 }
+
+// reservation validates with a pointer receiver, so a reservation value is
+// not a kit.Validator; ValidatePointer calls the method on its address.
+type reservation struct {
+	Seats int
+}
+
+func (r *reservation) Validate() error {
+	if r.Seats <= 0 {
+		return kit.InvalidArgumentError("invalid reservation", kit.FieldViolation{Field: "seats", Description: "must be positive"})
+	}
+	if r.Seats > 100 {
+		return errors.New("too many seats")
+	}
+	return nil
+}
+
+func TestValidatePointer(t *testing.T) {
+	called := 0
+	ep := kit.ValidatePointer(kit.Endpoint[reservation, int](func(_ context.Context, r reservation) (int, error) {
+		called++
+		return r.Seats, nil
+	}))
+	tests := []struct {
+		name string
+		req  reservation
+		code kit.Code
+		msg  string
+	}{
+		{"valid", reservation{Seats: 2}, kit.OK, ""},
+		{"violation", reservation{}, kit.InvalidArgument, "invalid reservation"},
+		{"plain error", reservation{Seats: 101}, kit.InvalidArgument, "invalid argument"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			before := called
+			got, err := ep(context.Background(), tt.req)
+			assert.Equal(t, tt.code, kit.CodeOf(err))
+			assert.Equal(t, tt.msg, kit.MessageOf(err))
+			if tt.code == kit.OK {
+				assert.Equal(t, tt.req.Seats, got)
+				assert.Equal(t, before+1, called)
+			} else {
+				assert.Equal(t, before, called, "an invalid request never reaches the endpoint")
+			}
+		})
+	}
+}
+
+// ValidatePointer is a middleware too.
+func TestValidatePointerInChain(t *testing.T) {
+	ep := kit.Chain(kit.Recover[reservation, int](nil), kit.ValidatePointer)(kit.Nop)
+	_, err := ep(context.Background(), reservation{})
+	assert.Equal(t, kit.InvalidArgument, kit.CodeOf(err))
+}
+
+func BenchmarkValidatePointer(b *testing.B) {
+	ep := kit.ValidatePointer(kit.Endpoint[reservation, int](func(_ context.Context, r reservation) (int, error) { return r.Seats, nil }))
+	ctx := context.Background()
+	req := reservation{Seats: 3}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := ep(ctx, req); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func TestValidationError(t *testing.T) {
+	assert.NoError(t, kit.ValidationError(nil))
+	own := kit.NewError(kit.FailedPrecondition, "closed")
+	assert.Same(t, own, kit.ValidationError(own))
+	err := kit.ValidationError(errors.New("secret detail"))
+	assert.Equal(t, kit.InvalidArgument, kit.CodeOf(err))
+	assert.Equal(t, "invalid argument", kit.MessageOf(err))
+}

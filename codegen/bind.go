@@ -33,8 +33,13 @@ type Scalar struct {
 	Bits int
 }
 
-// scalarOf returns the scalar kind of t's underlying type.
+// scalarOf returns the scalar kind of t: that of its underlying type, or
+// "text" for a type with MarshalText and UnmarshalText methods (time.Time
+// among them: RFC 3339, as in JSON).
 func scalarOf(t types.Type) (Scalar, bool) {
+	if isText(t) || isTimeOfDay(t) {
+		return Scalar{Kind: "text"}, true
+	}
 	b, ok := t.Underlying().(*types.Basic)
 	if !ok {
 		return Scalar{}, false
@@ -69,23 +74,23 @@ func scalarOf(t types.Type) (Scalar, bool) {
 }
 
 // binding returns how a field is read from a path segment (single values
-// only) or a query string.
+// only) or a query string. Named types behave as their underlying types:
+// a named slice is a list, as []T is. A type with its own text form
+// (MarshalText and UnmarshalText) is one value, even when it is a slice.
 func binding(f *Field, key string, allowSlice bool) (*Binding, bool) {
 	b := &Binding{Field: f, Key: key, Elem: f.Type}
-	switch u := types.Unalias(f.Type).(type) {
-	case *types.Pointer:
-		b.Pointer, b.Elem = true, u.Elem()
-	case *types.Slice:
-		if !allowSlice {
-			return nil, false
+	if !isText(f.Type) && !isTimeOfDay(f.Type) {
+		switch u := f.Type.Underlying().(type) {
+		case *types.Pointer:
+			if _, named := types.Unalias(f.Type).(*types.Named); !named {
+				b.Pointer, b.Elem = true, u.Elem()
+			}
+		case *types.Slice:
+			if !allowSlice || isByte(u.Elem()) {
+				return nil, false // []byte is a body, not a list
+			}
+			b.Slice, b.Elem = true, u.Elem()
 		}
-		if basic, ok := u.Elem().Underlying().(*types.Basic); ok && basic.Kind() == types.Byte {
-			return nil, false // []byte is a body, not a list
-		}
-		b.Slice, b.Elem = true, u.Elem()
-	}
-	if _, isNamed := types.Unalias(f.Type).(*types.Named); isNamed {
-		b.Pointer, b.Slice, b.Elem = false, false, f.Type
 	}
 	s, ok := scalarOf(b.Elem)
 	if !ok {
@@ -96,26 +101,38 @@ func binding(f *Field, key string, allowSlice bool) (*Binding, bool) {
 }
 
 // bindRoute binds the route's wildcards, and for GET and DELETE the rest of
-// the request's fields, to request fields.
-func (m *Method) bindRoute() error {
+// the request's fields, to request fields. It returns every problem.
+func (m *Method) bindRoute() []error {
+	var errs []error
 	fields := m.Request.Fields
 	bound := map[*Field]bool{}
 	for _, p := range m.Route.Params {
 		f := findField(fields, p)
 		if f == nil {
-			return fmt.Errorf("route %s: the request %s has no field for {%s}", m.Route.Pattern(), m.requestName(), p)
+			have := "it has no fields"
+			if len(fields) > 0 {
+				names := make([]string, len(fields))
+				for i, f := range fields {
+					names[i] = f.JSON
+				}
+				have = "its fields are " + strings.Join(names, ", ")
+			}
+			errs = append(errs, fmt.Errorf("route %s: the request %s has no field for {%s}; %s", m.Route.Pattern(), m.requestName(), p, have))
+			continue
 		}
 		b, ok := binding(f, p, false)
+		bound[f] = true
 		if !ok {
-			return fmt.Errorf("route %s: {%s} fills field %s of type %s, which a path segment cannot hold (want a string, bool, integer or float type)",
-				m.Route.Pattern(), p, f.Name, types.TypeString(f.Type, nil))
+			errs = append(errs, fmt.Errorf("route %s: {%s} fills field %s of type %s, which a path segment cannot hold (want a string, bool, integer or float type, or a type with MarshalText and UnmarshalText)",
+				m.Route.Pattern(), p, f.Name, types.TypeString(f.Type, nil)))
+			continue
 		}
 		bound[f] = true
 		m.PathBindings = append(m.PathBindings, b)
 	}
 	if m.Route.Method != "GET" && m.Route.Method != "DELETE" {
 		m.Body = true
-		return nil
+		return errs
 	}
 	for _, f := range fields {
 		if bound[f] {
@@ -123,12 +140,19 @@ func (m *Method) bindRoute() error {
 		}
 		b, ok := binding(f, f.JSON, true)
 		if !ok {
-			return fmt.Errorf("route %s: field %s of type %s cannot be read from a query string; use POST, PUT or PATCH for a request with a body, or a string, bool, number or slice of them",
-				m.Route.Pattern(), f.Name, types.TypeString(f.Type, nil))
+			errs = append(errs, fmt.Errorf("route %s: field %s of type %s cannot be read from a query string; use POST, PUT or PATCH for a request with a body, or a string, bool, number, type with MarshalText and UnmarshalText, or slice of them",
+				m.Route.Pattern(), f.Name, types.TypeString(f.Type, nil)))
+			continue
 		}
 		m.QueryBindings = append(m.QueryBindings, b)
 	}
-	return nil
+	return errs
+}
+
+// isTimeOfDay reports time.Time.
+func isTimeOfDay(t types.Type) bool {
+	n, ok := types.Unalias(t).(*types.Named)
+	return ok && isTimeType(n) && n.Obj().Name() == "Time"
 }
 
 func (m *Method) requestName() string {

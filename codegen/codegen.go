@@ -6,21 +6,37 @@
 // reads the interface with go/types, so parameter and result types from any
 // package — imported, aliased, pointers, slices, maps, named and
 // instantiated generic types — resolve, and the generated imports are
-// right. Its command is kitgen (codegen/cmd/kitgen), run from a service
-// package by a go:generate line:
+// right. Its command is kitgen (codegen/cmd/kitgen), a tool of the
+// service's module (go get -tool github.com/typedkit/kit/codegen/cmd/kitgen)
+// that a go:generate line in the service's package runs:
 //
-//	//go:generate go run github.com/typedkit/kit/codegen/cmd/kitgen -type UserService
+//	//go:generate go tool kitgen -type UserService
 //
 // # Method shapes
 //
 // Every method has the shape M(ctx context.Context, args...) (results...,
-// error). A single argument of a named struct type (or a pointer to one) is
-// the endpoint's request; otherwise the generator declares an MRequest
+// error). A single argument of a named struct type (or a pointer to one)
+// that encoding/json writes as an object of its fields is the endpoint's
+// request; otherwise (several arguments, a scalar, a time.Time, a type with
+// its own MarshalJSON or MarshalText) the generator declares an MRequest
 // struct with one field per argument, named after it (JSON names are the
 // argument names). A single result is the response; none or several make an
 // MResponse struct. Variadic methods, channels, funcs, complex numbers and
 // unexported types of other packages are errors that name the file, the
-// line and the method.
+// line and the method. Every problem of an interface is reported in one
+// run, sorted by position (an [ErrorList]).
+//
+// The fields of a struct are those encoding/json reads and writes:
+// exported fields by their JSON names, and the fields of embedded structs
+// promoted into it (by value or through a pointer, which is allocated when
+// one of its fields is set), with encoding/json's rules for names that
+// clash: the shallower field wins, then the tagged one, and two at the
+// same depth hide each other. Named types behave as their underlying
+// types: type Tags []string is a list wherever []string is.
+//
+// A request type whose Validate() error method has a value or a pointer
+// receiver is checked before the endpoint runs; a failure answers
+// InvalidArgument (see kit.Validate).
 //
 // # HTTP routes
 //
@@ -30,11 +46,13 @@
 //	GetUser(ctx context.Context, id string) (User, error)
 //
 // Wildcards fill the request fields of the same name (by JSON name, or by
-// Go name in any case) and must be strings, bools or numbers. GET and
-// DELETE read the other fields from the query string (scalars, pointers to
-// them for optional values, and slices of them for repeated keys); other
-// methods read a JSON body. A method without a directive is served at
-// POST /<service>/<method>, in lower case.
+// Go name in any case; promoted fields of embedded structs too) and must
+// be strings, bools, numbers, or types with MarshalText and UnmarshalText
+// (time.Time, netip.Addr, ...), which travel as their text. GET and DELETE
+// read the other fields from the query string (those, pointers to them for
+// optional values, and slices of them, named or not, for repeated keys);
+// other methods read a JSON body. A method without a directive is served
+// at POST /<service>/<method>, in lower case.
 //
 // # gRPC without protoc
 //
@@ -46,7 +64,12 @@
 // wire are those protobuf-go writes in deterministic mode for the same
 // values, so any protobuf client or server, in any language, compiled from
 // the .proto, talks to the generated code. Unknown fields are skipped;
-// malformed input is an InvalidArgument error.
+// malformed input, and messages nested deeper than protobuf-go's limit of
+// 10,000 levels, are InvalidArgument errors. Marshalling takes time linear
+// in the size of the message, however deeply messages nest: the size is
+// worked out once, then the bytes are written back to front. The .proto
+// names every message and enum in full (.pkg.Name), so that protoc
+// resolves them whatever the rpcs are called.
 //
 // Go types map to protobuf types as follows:
 //
@@ -58,19 +81,29 @@
 //	uint8, uint16, uint32                   uint32
 //	float32, float64                        float, double
 //	string                                  string (UTF-8 checked on decode)
-//	[]byte                                  bytes
+//	[]byte, json.RawMessage                 bytes
 //	named integer type with constants       enum (values from the constants)
 //	named struct, pointer to one            message (a nil pointer is absent)
+//	embedded struct, pointer to one         its fields, in the message
 //	*T for a scalar T                       optional T (presence kept)
 //	[]T                                     repeated T (packed for numbers)
 //	map[K]V, K string, bool or integer      map<K, V>
 //	time.Time, *time.Time                   google.protobuf.Timestamp (zero time absent)
-//	time.Duration                           google.protobuf.Duration
+//	time.Duration, *time.Duration           google.protobuf.Duration
+//	T with MarshalText and UnmarshalText    string: the text (netip.Addr, netip.Prefix,
+//	                                        big.Int, uuid types; empty text absent)
 //
-// Anything else — interfaces, channels, funcs, arrays, slices of slices
-// other than [][]byte, maps of slices or maps, anonymous or embedded
-// structs — is an error naming the message and the field. A result that
-// is not a struct travels as the field "value" of a message of its own.
+// A named type is its underlying type (type Tags []string is repeated
+// string), unless it has methods of the table. A type with its own JSON
+// encoding (MarshalJSON or UnmarshalJSON) and no MarshalText, a type with
+// MarshalText and no UnmarshalText, and a struct none of whose fields
+// travel (all unexported, as in a type that wraps its state) are errors:
+// gRPC would lose what JSON carries. So is anything else — interfaces,
+// channels, funcs, arrays, slices of slices other than [][]byte, maps of
+// slices or maps, anonymous structs. Each error names the method and the
+// field. A result that is not a struct of fields (a scalar, a time, a
+// text type) travels as the field "value" of a message of its own; a lone
+// argument of such a type is the field of its MRequest.
 //
 // Field numbers come from a kit:"N" (or protobuf:"kind,N,...") tag, else
 // from the lock file <type>.kit.lock, else the next number free in the
@@ -134,8 +167,13 @@ type Options struct {
 	// OpenAPIVersion is the document's info.version; by default "1.0.0".
 	OpenAPIVersion string
 	// Security is the security scheme the document declares for every
-	// operation: "bearer", "basic", or "" for none.
+	// operation without a //kit:security annotation: "bearer", "basic",
+	// or "" for none.
 	Security string
+	// OpenAPI is the rest of what the OpenAPI document declares: servers,
+	// license, contact; its Version and Security, when set, take the
+	// place of OpenAPIVersion and Security.
+	OpenAPI OpenAPIOptions
 }
 
 func (o *Options) defaults() {
@@ -180,9 +218,19 @@ func Generate(opts Options) (map[string][]byte, error) {
 			return nil, fmt.Errorf("output file %q must be a file name", name)
 		}
 	}
-	svc, err := Load(opts.Dir, opts.Type, opts.files()...)
+	svc, err := loadDir(opts.Dir, opts.Type, opts.files()...)
 	if err != nil {
-		return nil, err
+		// The problems of the protobuf model, for the methods without
+		// problems of their own, are reported in the same run.
+		var errs errorList
+		errs.add(err)
+		if svc != nil && opts.GRPC && errs.other == nil {
+			if lock, lerr := readLock(filepath.Join(opts.Dir, opts.LockFile)); lerr == nil {
+				_, perr := buildProto(svc, lock)
+				errs.add(perr)
+			}
+		}
+		return nil, errs.err()
 	}
 	return generate(svc, opts)
 }
@@ -196,7 +244,7 @@ func generate(svc *Service, opts Options) (map[string][]byte, error) {
 		return nil, err
 	}
 	if opts.HTTP {
-		doc, err := renderOpenAPI(svc, opts.OpenAPIVersion, opts.Security)
+		doc, err := renderOpenAPI(svc, opts.openAPI())
 		if err != nil {
 			return nil, err
 		}

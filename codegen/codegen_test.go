@@ -20,16 +20,18 @@ var update = flag.Bool("update", false, "rewrite the golden files under testdata
 var goldenCases = []struct {
 	dir, typ string
 	grpc     bool
+	openapi  OpenAPIOptions // the -openapi-* flags of the package's go:generate line
 }{
-	{"testdata/src/shapes", "Shapes", false},
-	{"testdata/src/minimal", "Echo", true},
-	{"../examples/usersvc", "UserService", true},
+	{"testdata/src/shapes", "Shapes", false, OpenAPIOptions{}},
+	{"testdata/src/minimal", "Echo", true, OpenAPIOptions{}},
+	{"testdata/src/edges", "Edges", true, OpenAPIOptions{}},
+	{"../examples/usersvc", "UserService", true, OpenAPIOptions{Servers: []OpenAPIServer{{URL: "http://127.0.0.1:8080"}}, License: "MIT"}},
 }
 
 func TestGolden(t *testing.T) {
 	for _, c := range goldenCases {
 		t.Run(c.typ, func(t *testing.T) {
-			files, err := Generate(Options{Dir: c.dir, Type: c.typ, HTTP: true, GRPC: c.grpc})
+			files, err := Generate(Options{Dir: c.dir, Type: c.typ, HTTP: true, GRPC: c.grpc, OpenAPI: c.openapi})
 			require.NoError(t, err)
 			for name, got := range files {
 				path := filepath.Join(c.dir, name)
@@ -42,8 +44,15 @@ func TestGolden(t *testing.T) {
 				assert.Equal(t, string(want), string(got), "%s is stale: run go test ./codegen -update", path)
 			}
 
+			// protoc compiles the .proto.
+			for name, src := range files {
+				if strings.HasSuffix(name, ".proto") {
+					protoc(t, name, src)
+				}
+			}
+
 			// Generating again gives the same bytes.
-			again, err := Generate(Options{Dir: c.dir, Type: c.typ, HTTP: true, GRPC: c.grpc})
+			again, err := Generate(Options{Dir: c.dir, Type: c.typ, HTTP: true, GRPC: c.grpc, OpenAPI: c.openapi})
 			require.NoError(t, err)
 			assert.Equal(t, files, again)
 
@@ -149,17 +158,17 @@ var _ = strings.ToUpper`, "S", ""},
 		{"wildcard without field", `type S interface{
 	//kit:http GET /x/{id}
 	M(ctx context.Context, name string) error
-}`, "S", "service.go:7:2: S.M: route GET /x/{id}: the request MRequest has no field for {id}"},
+}`, "S", "service.go:7:2: S.M: route GET /x/{id}: the request MRequest has no field for {id}; its fields are name"},
 		{"wildcard of a struct", `type T struct{ A int }
 type S interface{
 	//kit:http GET /x/{t}
 	M(ctx context.Context, t T, u int) error
-}`, "S", "service.go:8:2: S.M: route GET /x/{t}: {t} fills field T of type github.com/typedkit/kit/codegen/testdata/bad.T, which a path segment cannot hold (want a string, bool, integer or float type)"},
+}`, "S", "service.go:8:2: S.M: route GET /x/{t}: {t} fills field T of type github.com/typedkit/kit/codegen/testdata/bad.T, which a path segment cannot hold (want a string, bool, integer or float type, or a type with MarshalText and UnmarshalText)"},
 		{"struct in a query", `type T struct{ A int }
 type S interface{
 	//kit:http GET /x
 	M(ctx context.Context, t T, u int) error
-}`, "S", "service.go:8:2: S.M: route GET /x: field T of type github.com/typedkit/kit/codegen/testdata/bad.T cannot be read from a query string; use POST, PUT or PATCH for a request with a body, or a string, bool, number or slice of them"},
+}`, "S", "service.go:8:2: S.M: route GET /x: field T of type github.com/typedkit/kit/codegen/testdata/bad.T cannot be read from a query string; use POST, PUT or PATCH for a request with a body, or a string, bool, number, type with MarshalText and UnmarshalText, or slice of them"},
 		{"name taken", `type MRequest struct{}
 type S interface{ M(ctx context.Context, a, b string) error }`, "S",
 			"service.go:5:6: MRequest is declared here, and kitgen generates MRequest for S (hint: rename it, or keep one service interface per package)"},

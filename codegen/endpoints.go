@@ -27,11 +27,21 @@ type {{ .Response.Name }} struct {
 }
 {{ end }}
 // Make{{ .Name }}Endpoint returns the endpoint that calls svc.{{ .Name }}.
-{{- if .Validates }}
+{{- if .ValidatePointer }}
+// Requests are checked by their Validate method first, as kit.Validate
+// checks them.
+{{- else if .Validates }}
 // Requests are checked by their Validate method first (kit.Validate).
 {{- end }}
 func Make{{ .Name }}Endpoint(svc {{ $.Name }}) {{ $kit }}.Endpoint[{{ reqType . }}, {{ respType . }}] {
-{{- if .Validates }}
+{{- if .ValidatePointer }}
+	return func(ctx {{ $ctx }}.Context, req {{ reqType . }}) ({{ respType . }}, error) {
+		if err := req.Validate(); err != nil {
+			return *new({{ respType . }}), {{ $kit }}.ValidationError(err)
+		}
+		{{ callService . }}
+	}
+{{- else if .Validates }}
 	return {{ $kit }}.Validate({{ $kit }}.Endpoint[{{ reqType . }}, {{ respType . }}](func(ctx {{ $ctx }}.Context, req {{ reqType . }}) ({{ respType . }}, error) {
 		{{ callService . }}
 	}))

@@ -3,6 +3,7 @@ package codegen
 import (
 	"fmt"
 	"go/types"
+	"slices"
 	"strings"
 	"text/template"
 
@@ -16,6 +17,7 @@ const grpcTemplate = `
 {{- $grpcx := imp "github.com/typedkit/kit/grpcx" }}
 {{- $grpc := imp "google.golang.org/grpc" }}
 {{- $ctx := imp "context" }}
+{{- $wire := imp "github.com/typedkit/kit/grpcx/wire" }}
 func init() { {{ $grpcx }}.RegisterCodec() }
 
 // GRPCServiceName is the full name of {{ .Svc.Name }}'s gRPC service.
@@ -57,7 +59,7 @@ func NewGRPCClientEndpoints(cc {{ $grpc }}.ClientConnInterface, opts ...{{ $grpc
 		{{ .Name }}Endpoint: {{ $grpcx }}.NewClient(cc, {{ quote (fullMethod .) }},
 			func(_ {{ $ctx }}.Context, r {{ reqType . }}) (*{{ wireIn . }}, error) { return {{ toWire . "in" "r" }}, nil },
 			func(_ {{ $ctx }}.Context, w *{{ wireOut . }}) ({{ respType . }}, error) { return {{ fromWire . "out" "w" }}, nil },
-			opts...).Endpoint(),
+			{{ if .Retryable }}append(opts[:len(opts):len(opts)], {{ $grpcx }}.ClientIdempotent())...{{ else }}opts...{{ end }}).Endpoint(),
 {{- end }}
 	}
 }
@@ -72,25 +74,46 @@ type {{ .GoName }} struct {
 // protoWire{{ .Name }} is the gRPC codec's view of a {{ .Name }} message.
 type protoWire{{ .Name }} struct{ v *{{ goType . }} }
 
-// MarshalProtoWire implements grpcx.WireMessage.
+// MarshalProtoWire implements grpcx.WireMessage: the size first, then the
+// message written back to front into exactly that many bytes, so that
+// each nested message's length is known when it is written.
 func (w *protoWire{{ .Name }}) MarshalProtoWire(b []byte) ([]byte, error) {
-	if b == nil {
-		b = make([]byte, 0, protoSize{{ .Name }}(w.v))
+{{- if .HasText }}
+	var t {{ $wire }}.Texts
+	n := protoSize{{ .Name }}(w.v, &t)
+	if err := t.Err(); err != nil {
+		return nil, err
 	}
-	return protoAppend{{ .Name }}(b, w.v), nil
+	b, buf := {{ $wire }}.Grow(b, n)
+	if protoWrite{{ .Name }}(buf, n, w.v, &t) != 0 {
+		return nil, {{ $wire }}.ErrChanged
+	}
+{{- else }}
+	n := protoSize{{ .Name }}(w.v)
+	b, buf := {{ $wire }}.Grow(b, n)
+	if protoWrite{{ .Name }}(buf, n, w.v) != 0 {
+		return nil, {{ $wire }}.ErrChanged
+	}
+{{- end }}
+	return b, nil
 }
 
-// UnmarshalProtoWire implements grpcx.WireMessage.
+// UnmarshalProtoWire implements grpcx.WireMessage. Messages nested deeper
+// than protobuf-go's limit are refused.
 func (w *protoWire{{ .Name }}) UnmarshalProtoWire(b []byte) error {
 	if w.v == nil {
 		w.v = new({{ goType . }})
 	}
-	return protoConsume{{ .Name }}(b, w.v)
+	return protoConsume{{ .Name }}(b, w.v, {{ $wire }}.RecursionLimit-1)
 }
 {{ end }}
 {{- range .Messages }}
 // protoSize{{ .Name }} returns the size of v as a {{ .Name }} message.
-func protoSize{{ .Name }}(v *{{ goType . }}) int {
+{{- if .HasText }} It
+// keeps the texts of the fields that travel as text in t, for
+// protoWrite{{ .Name }}.
+{{- end }}
+func protoSize{{ .Name }}(v *{{ goType . }}{{ if .HasText }}, t *{{ $wire }}.Texts{{ end }}) int {
 	if v == nil {
 		return 0
 	}
@@ -101,24 +124,27 @@ func protoSize{{ .Name }}(v *{{ goType . }}) int {
 	return n
 }
 
-// protoAppend{{ .Name }} appends v as a {{ .Name }} message, fields in
-// number order and map entries in key order, as protobuf-go's deterministic
-// mode writes them.
-func protoAppend{{ .Name }}(b []byte, v *{{ goType . }}) []byte {
+// protoWrite{{ .Name }} writes v as a {{ .Name }} message into b, back to
+// front, ending at b[i-1], and returns where it begins. b[:i] holds
+// protoSize{{ .Name }}(v) bytes at least. Fields come out in number order
+// and map entries in key order, as protobuf-go's deterministic mode writes
+// them.
+func protoWrite{{ .Name }}(b []byte, i int, v *{{ goType . }}{{ if .HasText }}, t *{{ $wire }}.Texts{{ end }}) int {
 	if v == nil {
-		return b
+		return i
 	}
-{{- range .Fields }}
-	{{ appendField . }}
+{{- range reverse .Fields }}
+	{{ writeField . }}
 {{- end }}
-	return b
+	return i
 }
 
 // protoConsume{{ .Name }} reads a {{ .Name }} message into v, merging it
-// with what v holds. Unknown fields are skipped.
-func protoConsume{{ .Name }}(b []byte, v *{{ goType . }}) error {
+// with what v holds. Unknown fields are skipped; depth is how many levels
+// of messages may still nest below this one.
+func protoConsume{{ .Name }}(b []byte, v *{{ goType . }}, depth int) error {
 	for len(b) > 0 {
-		num, typ, n, err := {{ imp "github.com/typedkit/kit/grpcx/wire" }}.ConsumeTag(b)
+		num, typ, n, err := {{ $wire }}.ConsumeTag(b)
 		if err != nil {
 			return err
 		}
@@ -131,9 +157,9 @@ func protoConsume{{ .Name }}(b []byte, v *{{ goType . }}) error {
 {{- end }}
 		}
 {{- else }}
-		_ = num
+		_, _ = num, depth
 {{- end }}
-		n, err = {{ imp "github.com/typedkit/kit/grpcx/wire" }}.Skip(num, typ, b)
+		n, err = {{ $wire }}.Skip(num, typ, b)
 		if err != nil {
 			return err
 		}
@@ -176,18 +202,21 @@ func renderGRPC(svc *Service, pm *protoModel, protoPkg, protoFile string) ([]byt
 	return render(svc, "grpc", grpcTemplate, d, func(fi *fileImports) template.FuncMap {
 		g := &grpcGen{fi: fi, pm: pm}
 		return template.FuncMap{
-			"lowerFirst": func(s string) string { return "grpc" + s },
-			"fullMethod": func(m *Method) string { return "/" + d.ServiceName + "/" + m.Name },
-			"wireIn":     func(m *Method) string { return "protoWire" + pm.In[m.Name].Name },
-			"wireOut":    func(m *Method) string { return "protoWire" + pm.Out[m.Name].Name },
-			"goType":     g.goType,
-			"fromWire":   func(m *Method, dir, w string) string { return g.fromWire(m, dir, w) },
-			"toWire":     func(m *Method, dir, r string) string { return g.toWire(m, dir, r) },
-			"sizeField":  g.sizeField,
-			"appendField": func(f *protoField) string {
-				return g.appendField(f)
-			},
+			"lowerFirst":   func(s string) string { return "grpc" + s },
+			"fullMethod":   func(m *Method) string { return "/" + d.ServiceName + "/" + m.Name },
+			"wireIn":       func(m *Method) string { return "protoWire" + pm.In[m.Name].Name },
+			"wireOut":      func(m *Method) string { return "protoWire" + pm.Out[m.Name].Name },
+			"goType":       g.goType,
+			"fromWire":     func(m *Method, dir, w string) string { return g.fromWire(m, dir, w) },
+			"toWire":       func(m *Method, dir, r string) string { return g.toWire(m, dir, r) },
+			"sizeField":    g.sizeField,
+			"writeField":   g.writeField,
 			"consumeField": g.consumeField,
+			"reverse": func(fs []*protoField) []*protoField {
+				r := slices.Clone(fs)
+				slices.Reverse(r)
+				return r
+			},
 		}
 	})
 }
@@ -271,30 +300,35 @@ func wireTypeOf(kind string) protowire.Type {
 		return protowire.Fixed32Type
 	case "double":
 		return protowire.Fixed64Type
-	case "string", "bytes", "message", "timestamp", "duration":
+	case "string", "bytes", "message", "timestamp", "duration", "text":
 		return protowire.BytesType
 	}
 	return protowire.VarintType
 }
 
-// appendTag is the statement that appends a field's tag: its bytes,
-// worked out here rather than on every call.
-func appendTag(num int, typ protowire.Type) string {
-	var parts []string
-	for _, c := range protowire.AppendTag(nil, protowire.Number(num), typ) {
-		parts = append(parts, fmt.Sprintf("0x%02x", c))
+// putTag is the statement that writes a field's tag before b[i]: its
+// bytes, worked out here rather than on every call.
+func putTag(num int, typ protowire.Type) string {
+	tag := protowire.AppendTag(nil, protowire.Number(num), typ)
+	if len(tag) == 1 {
+		return fmt.Sprintf("i--\nb[i] = 0x%02x", tag[0])
 	}
-	return "b = append(b, " + strings.Join(parts, ", ") + ")"
+	var b strings.Builder
+	fmt.Fprintf(&b, "i -= %d\n", len(tag))
+	for j, c := range tag {
+		fmt.Fprintf(&b, "b[i+%d] = 0x%02x\n", j, c)
+	}
+	return strings.TrimSuffix(b.String(), "\n")
 }
 
 // wireType is the protowire type of one value of a kind.
 func (g *grpcGen) wireType(kind string) string {
-	switch kind {
-	case "float":
+	switch wireTypeOf(kind) {
+	case protowire.Fixed32Type:
 		return g.pw() + ".Fixed32Type"
-	case "double":
+	case protowire.Fixed64Type:
 		return g.pw() + ".Fixed64Type"
-	case "string", "bytes", "message", "timestamp", "duration":
+	case protowire.BytesType:
 		return g.pw() + ".BytesType"
 	}
 	return g.pw() + ".VarintType"
@@ -315,48 +349,62 @@ func (g *grpcGen) varint(kind, x string) string {
 
 func (g *grpcGen) math() string { return g.fi.name("math", "math") }
 
-// sizeValue is the size of one value x without its tag.
-func (g *grpcGen) sizeValue(f *protoField, kind, x string) string {
-	switch kind {
-	case "float":
-		return "4"
-	case "double":
-		return "8"
-	case "string", "bytes":
-		return g.pw() + ".SizeBytes(len(" + x + "))"
-	case "message":
-		return g.pw() + ".SizeBytes(protoSize" + f.Msg.Name + "(" + addr(x) + "))"
-	case "timestamp":
-		return g.pw() + ".SizeBytes(" + g.wire() + ".SizeTimestamp(" + x + "))"
-	case "duration":
-		return g.pw() + ".SizeBytes(" + g.wire() + ".SizeDuration(" + x + "))"
+// texts is the texts argument of a message's size and write functions.
+func texts(m *protoMessage) string {
+	if m.HasText {
+		return ", t"
 	}
-	return g.pw() + ".SizeVarint(" + g.varint(kind, x) + ")"
+	return ""
 }
 
-// appendValue appends one value x without its tag.
-func (g *grpcGen) appendValue(f *protoField, kind, x string) string {
-	pw := g.pw()
+// sizeValue returns statements and the expression of the size of one
+// value x without its tag. Only a text has statements: they call
+// MarshalText, whose result the size pass keeps for the write pass.
+func (g *grpcGen) sizeValue(f *protoField, kind, x string) (string, string) {
 	switch kind {
 	case "float":
-		return "b = " + pw + ".AppendFixed32(b, " + g.math() + ".Float32bits(float32(" + x + ")))"
+		return "", "4"
 	case "double":
-		return "b = " + pw + ".AppendFixed64(b, " + g.math() + ".Float64bits(float64(" + x + ")))"
-	case "string":
-		return "b = " + pw + ".AppendString(b, string(" + x + "))"
-	case "bytes":
-		return "b = " + pw + ".AppendBytes(b, " + x + ")"
+		return "", "8"
+	case "string", "bytes":
+		return "", g.pw() + ".SizeBytes(len(" + x + "))"
+	case "text":
+		if strings.HasPrefix(x, "*") {
+			x = "(" + x + ")"
+		}
+		return "txt, err := " + x + ".MarshalText()\n", fmt.Sprintf("%s.SizeBytes(t.Add(txt, err, %q))", g.pw(), f.Name)
 	case "message":
-		return "b = " + g.wire() + ".AppendVarint(b, uint64(protoSize" + f.Msg.Name + "(" + addr(x) + ")))\n" +
-			"b = protoAppend" + f.Msg.Name + "(b, " + addr(x) + ")"
+		return "", g.pw() + ".SizeBytes(protoSize" + f.Msg.Name + "(" + addr(x) + texts(f.Msg) + "))"
 	case "timestamp":
-		return "b = " + g.wire() + ".AppendVarint(b, uint64(" + g.wire() + ".SizeTimestamp(" + x + ")))\n" +
-			"b = " + g.wire() + ".AppendTimestamp(b, " + x + ")"
+		return "", g.pw() + ".SizeBytes(" + g.wire() + ".SizeTimestamp(" + x + "))"
 	case "duration":
-		return "b = " + g.wire() + ".AppendVarint(b, uint64(" + g.wire() + ".SizeDuration(" + x + ")))\n" +
-			"b = " + g.wire() + ".AppendDuration(b, " + x + ")"
+		return "", g.pw() + ".SizeBytes(" + g.wire() + ".SizeDuration(" + x + "))"
 	}
-	return "b = " + g.wire() + ".AppendVarint(b, " + g.varint(kind, x) + ")"
+	return "", g.pw() + ".SizeVarint(" + g.varint(kind, x) + ")"
+}
+
+// writeValue writes one value x without its tag, back to front.
+func (g *grpcGen) writeValue(f *protoField, kind, x string) string {
+	w := g.wire()
+	switch kind {
+	case "float":
+		return "i = " + w + ".PutFixed32(b, i, " + g.math() + ".Float32bits(float32(" + x + ")))"
+	case "double":
+		return "i = " + w + ".PutFixed64(b, i, " + g.math() + ".Float64bits(float64(" + x + ")))"
+	case "string":
+		return "i = " + w + ".PutString(b, i, string(" + x + "))"
+	case "bytes":
+		return "i = " + w + ".PutBytes(b, i, " + x + ")"
+	case "text":
+		return "i = " + w + ".PutBytes(b, i, t.Pop())"
+	case "message":
+		return "end := i\ni = protoWrite" + f.Msg.Name + "(b, i, " + addr(x) + texts(f.Msg) + ")\ni = " + w + ".PutVarint(b, i, uint64(end-i))"
+	case "timestamp":
+		return "end := i\ni = " + w + ".PutTimestamp(b, i, " + x + ")\ni = " + w + ".PutVarint(b, i, uint64(end-i))"
+	case "duration":
+		return "end := i\ni = " + w + ".PutDuration(b, i, " + x + ")\ni = " + w + ".PutVarint(b, i, uint64(end-i))"
+	}
+	return "i = " + w + ".PutVarint(b, i, " + g.varint(kind, x) + ")"
 }
 
 // addr takes the address of a value expression, or uses a pointer as it
@@ -400,28 +448,72 @@ func tagSize(num int) int {
 	return 5
 }
 
+// guard puts a field's statement under the condition that the embedded
+// pointers on its way are set.
+func guard(f *protoField, stmt string) string {
+	var conds []string
+	for _, p := range f.Via {
+		conds = append(conds, "v."+p.Selector+" != nil")
+	}
+	if len(conds) == 0 {
+		return stmt
+	}
+	return "if " + strings.Join(conds, " && ") + " {\n" + stmt + "\n}"
+}
+
+// sortedKeys returns the statements that collect a map's keys into keys,
+// in protobuf-go's deterministic order.
+func (g *grpcGen) sortedKeys(f *protoField, v string) string {
+	keyType := g.fi.typ(f.KeyType)
+	sortKeys := g.fi.name("slices", "slices") + ".Sort(keys)"
+	if f.KeyKind == "bool" {
+		sortKeys = g.fi.name("slices", "slices") + ".SortFunc(keys, func(a, b " + keyType + ") int {\nif a == b {\nreturn 0\n}\nif !bool(a) {\nreturn -1\n}\nreturn 1\n})"
+	}
+	return fmt.Sprintf("keys := make([]%s, 0, len(%s))\nfor k := range %s {\nkeys = append(keys, k)\n}\n%s\n", keyType, v, v, sortKeys)
+}
+
+// valueHasText reports a field whose values keep texts in the size pass.
+func valueHasText(f *protoField) bool {
+	return f.Kind == "text" || (f.Kind == "message" && f.Msg.HasText)
+}
+
 // sizeField returns the statements that add a field's size to n.
 func (g *grpcGen) sizeField(f *protoField) string {
-	v := "v." + f.GoName
+	v := "v." + f.Access
 	ts := tagSize(f.Num)
+	var stmt string
 	switch {
 	case f.Map:
 		key := &protoField{Kind: f.KeyKind}
-		return fmt.Sprintf("for k, x := range %s {\n_ = k\nen := 1 + %s + 1 + %s\nn += %d + %s.SizeBytes(en)\n}",
-			v, g.sizeValue(key, f.KeyKind, "k"), g.sizeValue(f, f.Kind, g.deref(f, "x")), ts, g.pw())
+		_, ks := g.sizeValue(key, f.KeyKind, "k")
+		pre, vs := g.sizeValue(f, f.Kind, g.deref(f, "x"))
+		if valueHasText(f) {
+			// The texts are kept in the order the write pass takes them.
+			stmt = fmt.Sprintf("if len(%s) > 0 {\n%sfor _, k := range keys {\nx := %s[k]\n_ = x\n%sen := 1 + %s + 1 + %s\nn += %d + %s.SizeBytes(en)\n}\n}",
+				v, g.sortedKeys(f, v), v, pre, ks, vs, ts, g.pw())
+			break
+		}
+		stmt = fmt.Sprintf("for k, x := range %s {\n_, _ = k, x\nen := 1 + %s + 1 + %s\nn += %d + %s.SizeBytes(en)\n}", v, ks, vs, ts, g.pw())
 	case f.Repeated && f.Packed:
-		return fmt.Sprintf("if len(%s) > 0 {\npn := 0\nfor _, x := range %s {\n_ = x\npn += %s\n}\nn += %d + %s.SizeBytes(pn)\n}",
-			v, v, g.sizeValue(f, f.Kind, "x"), ts, g.pw())
+		_, es := g.sizeValue(f, f.Kind, "x")
+		stmt = fmt.Sprintf("if len(%s) > 0 {\npn := 0\nfor _, x := range %s {\n_ = x\npn += %s\n}\nn += %d + %s.SizeBytes(pn)\n}", v, v, es, ts, g.pw())
 	case f.Repeated:
-		return fmt.Sprintf("for i := range %s {\nn += %d + %s\n}", v, ts, g.sizeValue(f, f.Kind, g.deref(f, v+"[i]")))
+		pre, es := g.sizeValue(f, f.Kind, g.deref(f, v+"[i]"))
+		stmt = fmt.Sprintf("for i := range %s {\n%sn += %d + %s\n}", v, pre, ts, es)
 	case f.Pointer, f.Optional:
-		return fmt.Sprintf("if %s != nil {\nn += %d + %s\n}", v, ts, g.sizeValue(f, f.Kind, "*"+v))
+		pre, es := g.sizeValue(f, f.Kind, "*"+v)
+		stmt = fmt.Sprintf("if %s != nil {\n%sn += %d + %s\n}", v, pre, ts, es)
+	case f.Kind == "text":
+		stmt = fmt.Sprintf("{\ntxt, err := %s.MarshalText()\nif s := t.Add(txt, err, %q); s > 0 {\nn += %d + %s.SizeBytes(s)\n}\n}", v, f.Name, ts, g.pw())
+	default:
+		_, es := g.sizeValue(f, f.Kind, v)
+		if cond := g.present(f.Kind, v); cond == "true" {
+			stmt = fmt.Sprintf("n += %d + %s", ts, es)
+		} else {
+			stmt = fmt.Sprintf("if %s {\nn += %d + %s\n}", cond, ts, es)
+		}
 	}
-	cond := g.present(f.Kind, v)
-	if cond == "true" {
-		return fmt.Sprintf("n += %d + %s", ts, g.sizeValue(f, f.Kind, v))
-	}
-	return fmt.Sprintf("if %s {\nn += %d + %s\n}", cond, ts, g.sizeValue(f, f.Kind, v))
+	return guard(f, stmt)
 }
 
 // deref returns the value expression of an element that may be a pointer
@@ -433,52 +525,42 @@ func (g *grpcGen) deref(f *protoField, x string) string {
 	return x
 }
 
-// appendField returns the statements that append a field.
-func (g *grpcGen) appendField(f *protoField) string {
-	v := "v." + f.GoName
-	pw := g.pw()
-	tag := appendTag(f.Num, wireTypeOf(f.Kind))
+// writeField returns the statements that write a field back to front:
+// the value, then its length, then its tag.
+func (g *grpcGen) writeField(f *protoField) string {
+	v := "v." + f.Access
+	w := g.wire()
+	tag := putTag(f.Num, wireTypeOf(f.Kind))
+	var stmt string
 	switch {
 	case f.Map:
 		key := &protoField{Kind: f.KeyKind}
-		keyType := g.fi.typ(f.KeyType)
-		sortKeys := g.fi.name("slices", "slices") + ".Sort(keys)"
-		if f.KeyKind == "bool" {
-			sortKeys = g.fi.name("slices", "slices") + ".SortFunc(keys, func(a, b " + keyType + ") int {\nif a == b {\nreturn 0\n}\nif !bool(a) {\nreturn -1\n}\nreturn 1\n})"
-		}
-		x := g.deref(f, "x")
-		tag = appendTag(f.Num, protowire.BytesType)
-		return fmt.Sprintf(`if len(%[1]s) > 0 {
-keys := make([]%[2]s, 0, len(%[1]s))
-for k := range %[1]s {
-keys = append(keys, k)
-}
-%[3]s
-for _, k := range keys {
-x := %[1]s[k]
-_ = x
-%[4]s
-b = %[12]s.AppendVarint(b, uint64(1 + %[6]s + 1 + %[7]s))
-%[8]s
-%[9]s
-%[10]s
-%[11]s
-}
-}`, v, keyType, sortKeys, tag, pw, g.sizeValue(key, f.KeyKind, "k"), g.sizeValue(f, f.Kind, x),
-			appendTag(1, wireTypeOf(f.KeyKind)), g.appendValue(key, f.KeyKind, "k"), appendTag(2, wireTypeOf(f.Kind)), g.appendValue(f, f.Kind, x), g.wire())
+		stmt = fmt.Sprintf("if len(%[1]s) > 0 {\n%[2]sfor j := len(keys) - 1; j >= 0; j-- {\nk := keys[j]\nx := %[1]s[k]\n_ = x\nentry := i\n{\n%[3]s\n}\n%[4]s\n%[5]s\n%[6]s\ni = %[7]s.PutVarint(b, i, uint64(entry-i))\n%[8]s\n}\n}",
+			v, g.sortedKeys(f, v), g.writeValue(f, f.Kind, g.deref(f, "x")), putTag(2, wireTypeOf(f.Kind)),
+			g.writeValue(key, f.KeyKind, "k"), putTag(1, wireTypeOf(f.KeyKind)), w, putTag(f.Num, protowire.BytesType))
 	case f.Repeated && f.Packed:
-		return fmt.Sprintf("if len(%s) > 0 {\n%s\npn := 0\nfor _, x := range %s {\n_ = x\npn += %s\n}\nb = %s.AppendVarint(b, uint64(pn))\nfor _, x := range %s {\n%s\n}\n}",
-			v, appendTag(f.Num, protowire.BytesType), v, g.sizeValue(f, f.Kind, "x"), g.wire(), v, g.appendValue(f, f.Kind, "x"))
+		stmt = fmt.Sprintf("if len(%[1]s) > 0 {\nend := i\nfor j := len(%[1]s) - 1; j >= 0; j-- {\n%[2]s\n}\ni = %[3]s.PutVarint(b, i, uint64(end-i))\n%[4]s\n}",
+			v, g.writeValue(f, f.Kind, v+"[j]"), w, putTag(f.Num, protowire.BytesType))
 	case f.Repeated:
-		return fmt.Sprintf("for i := range %s {\n%s\n%s\n}", v, tag, g.appendValue(f, f.Kind, g.deref(f, v+"[i]")))
+		stmt = fmt.Sprintf("for j := len(%s) - 1; j >= 0; j-- {\n{\n%s\n}\n%s\n}", v, g.writeValue(f, f.Kind, g.deref(f, v+"[j]")), tag)
 	case f.Pointer, f.Optional:
-		return fmt.Sprintf("if %s != nil {\n%s\n%s\n}", v, tag, g.appendValue(f, f.Kind, "*"+v))
+		stmt = fmt.Sprintf("if %s != nil {\n{\n%s\n}\n%s\n}", v, g.writeValue(f, f.Kind, "*"+v), tag)
+	case f.Kind == "text":
+		stmt = fmt.Sprintf("if txt := t.Pop(); len(txt) > 0 {\ni = %s.PutBytes(b, i, txt)\n%s\n}", w, tag)
+	default:
+		value := g.writeValue(f, f.Kind, v)
+		if cond := g.present(f.Kind, v); cond == "true" {
+			stmt = "{\n" + value + "\n" + tag + "\n}"
+		} else {
+			stmt = fmt.Sprintf("if %s {\n%s\n%s\n}", cond, value, tag)
+		}
 	}
-	cond := g.present(f.Kind, v)
-	if cond == "true" {
-		return tag + "\n" + g.appendValue(f, f.Kind, v)
-	}
-	return fmt.Sprintf("if %s {\n%s\n%s\n}", cond, tag, g.appendValue(f, f.Kind, v))
+	return guard(f, stmt)
+}
+
+// depthCheck is the statement that refuses a message nested too deeply.
+func (g *grpcGen) depthCheck() string {
+	return "if depth == 0 {\nreturn " + g.wire() + ".ErrDepth\n}\n"
 }
 
 // decodeValue returns statements that read one value of a kind from buf
@@ -494,15 +576,18 @@ func (g *grpcGen) decodeValue(f *protoField, kind string, elem types.Type, buf s
 		return fmt.Sprintf("x, n, err := %s.ConsumeFixed64(%s)\nif err != nil {\nreturn err\n}\n%s\n%s", w, buf, advance, set(typ()+"("+g.math()+".Float64frombits(x))"))
 	case "string":
 		return fmt.Sprintf("x, n, err := %s.ConsumeString(%s, %q)\nif err != nil {\nreturn err\n}\n%s\n%s", w, buf, f.Name, advance, set(conv(typ, "x", elem, types.Typ[types.String])))
+	case "text":
+		return fmt.Sprintf("x, n, err := %s.ConsumeText(%s, %q)\nif err != nil {\nreturn err\n}\n%s\nvar tv %s\nif err := tv.UnmarshalText(x); err != nil {\nreturn %s.TextError(%q, err)\n}\n%s",
+			w, buf, f.Name, advance, typ(), w, f.Name, set("tv"))
 	case "bytes":
 		return fmt.Sprintf("x, n, err := %s.ConsumeBytes(%s)\nif err != nil {\nreturn err\n}\n%s\n%s", w, buf, advance, set(conv(typ, w+".CopyBytes(x)", elem, types.NewSlice(types.Typ[types.Byte]))))
 	case "message":
-		body := fmt.Sprintf("x, n, err := %s.ConsumeBytes(%s)\nif err != nil {\nreturn err\n}\n%s\n", w, buf, advance)
+		body := fmt.Sprintf("%sx, n, err := %s.ConsumeBytes(%s)\nif err != nil {\nreturn err\n}\n%s\n", g.depthCheck(), w, buf, advance)
 		return body + set("\x00msg:x")
 	case "timestamp":
-		return fmt.Sprintf("x, n, err := %s.ConsumeBytes(%s)\nif err != nil {\nreturn err\n}\n%s\nt, err := %s.ConsumeTimestamp(x)\nif err != nil {\nreturn err\n}\n%s", w, buf, advance, w, set("t"))
+		return fmt.Sprintf("%sx, n, err := %s.ConsumeBytes(%s)\nif err != nil {\nreturn err\n}\n%s\nt, err := %s.ConsumeTimestamp(x)\nif err != nil {\nreturn err\n}\n%s", g.depthCheck(), w, buf, advance, w, set("t"))
 	case "duration":
-		return fmt.Sprintf("x, n, err := %s.ConsumeBytes(%s)\nif err != nil {\nreturn err\n}\n%s\nd, err := %s.ConsumeDuration(x)\nif err != nil {\nreturn err\n}\n%s", w, buf, advance, w, set(conv(typ, "d", elem, types.Typ[types.Int64])))
+		return fmt.Sprintf("%sx, n, err := %s.ConsumeBytes(%s)\nif err != nil {\nreturn err\n}\n%s\nd, err := %s.ConsumeDuration(x)\nif err != nil {\nreturn err\n}\n%s", g.depthCheck(), w, buf, advance, w, set(conv(typ, "d", elem, types.Typ[types.Int64])))
 	}
 	// Varint kinds.
 	var val string
@@ -557,39 +642,53 @@ func conv(t func() string, x string, to, from types.Type) string {
 	return t() + "(" + x + ")"
 }
 
+// alloc returns the statements that allocate the nil embedded pointers on
+// the way to a promoted field before it is set, as encoding/json does.
+func (g *grpcGen) alloc(f *protoField) string {
+	var b strings.Builder
+	for _, p := range f.Via {
+		fmt.Fprintf(&b, "if v.%s == nil {\nv.%s = new(%s)\n}\n", p.Selector, p.Selector, g.fi.typ(p.Elem))
+	}
+	return b.String()
+}
+
 // consumeField returns the body of a field's case in protoConsume: it
 // reads the field when the wire type fits and continues the loop; when it
 // does not, it falls through to skipping the field.
 func (g *grpcGen) consumeField(f *protoField) string {
-	v := "v." + f.GoName
+	v := "v." + f.Access
 	pw := g.pw()
-	msgSet := func(target string, alloc bool) func(string) string {
+	alloc := g.alloc(f)
+	msgSet := func(target string, ptr, allocVia bool) func(string) string {
+		pre := ""
+		if allocVia {
+			pre = alloc
+		}
 		return func(expr string) string {
 			if strings.HasPrefix(expr, "\x00msg:") {
 				buf := strings.TrimPrefix(expr, "\x00msg:")
 				t := g.goType(f.Msg)
-				if alloc {
-					return fmt.Sprintf("if %s == nil {\n%s = new(%s)\n}\nif err := protoConsume%s(%s, %s); err != nil {\nreturn err\n}", target, target, t, f.Msg.Name, buf, target)
+				if ptr {
+					return fmt.Sprintf("%sif %s == nil {\n%s = new(%s)\n}\nif err := protoConsume%s(%s, %s, depth-1); err != nil {\nreturn err\n}", pre, target, target, t, f.Msg.Name, buf, target)
 				}
-				return fmt.Sprintf("if err := protoConsume%s(%s, &%s); err != nil {\nreturn err\n}", f.Msg.Name, buf, target)
+				return fmt.Sprintf("%sif err := protoConsume%s(%s, &%s, depth-1); err != nil {\nreturn err\n}", pre, f.Msg.Name, buf, target)
 			}
-			return target + " = " + expr
+			return pre + target + " = " + expr
 		}
 	}
 	switch {
 	case f.Map:
 		key := &protoField{Kind: f.KeyKind, Name: f.Name + ".key"}
 		valType := g.fi.typ(f.Elem)
+		if f.Kind == "message" {
+			valType = g.goType(f.Msg)
+		}
 		valDecl := "var val " + valType
-		valTarget := "val"
 		if f.Pointer {
 			valDecl = "var val *" + valType
 		}
 		readKey := g.decodeValue(key, f.KeyKind, f.KeyType, "entry", func(e string) string { return "k = " + e })
-		readVal := g.decodeValue(f, f.Kind, f.Elem, "entry", msgSet(valTarget, f.Pointer))
-		if f.Pointer {
-			readVal = g.decodeValue(f, f.Kind, f.Elem, "entry", msgSet(valTarget, true))
-		}
+		readVal := g.decodeValue(f, f.Kind, f.Elem, "entry", msgSet("val", f.Pointer, false))
 		return fmt.Sprintf(`if typ != %[1]s.BytesType {
 break
 }
@@ -620,21 +719,21 @@ return err
 }
 entry = entry[n:]
 }
-if %[9]s == nil {
+%[11]sif %[9]s == nil {
 %[9]s = make(%[10]s)
 }
 %[9]s[k] = val
 continue`, pw, g.wire(), g.fi.typ(f.KeyType), valDecl, g.wireType(f.KeyKind), readKey, g.wireType(f.Kind), readVal, v,
-			"map["+g.fi.typ(f.KeyType)+"]"+g.ptr(f)+valType)
+			"map["+g.fi.typ(f.KeyType)+"]"+g.ptr(f)+valType, alloc)
 	case f.Repeated:
 		appendTo := func(e string) string {
 			if strings.HasPrefix(e, "\x00msg:") {
 				buf := strings.TrimPrefix(e, "\x00msg:")
 				t := g.goType(f.Msg)
 				if f.Pointer {
-					return fmt.Sprintf("e := new(%s)\nif err := protoConsume%s(%s, e); err != nil {\nreturn err\n}\n%s = append(%s, e)", t, f.Msg.Name, buf, v, v)
+					return fmt.Sprintf("e := new(%s)\nif err := protoConsume%s(%s, e, depth-1); err != nil {\nreturn err\n}\n%s = append(%s, e)", t, f.Msg.Name, buf, v, v)
 				}
-				return fmt.Sprintf("var e %s\nif err := protoConsume%s(%s, &e); err != nil {\nreturn err\n}\n%s = append(%s, e)", t, f.Msg.Name, buf, v, v)
+				return fmt.Sprintf("var e %s\nif err := protoConsume%s(%s, &e, depth-1); err != nil {\nreturn err\n}\n%s = append(%s, e)", t, f.Msg.Name, buf, v, v)
 			}
 			if f.Pointer {
 				return "e := " + e + "\n" + v + " = append(" + v + ", &e)"
@@ -644,7 +743,7 @@ continue`, pw, g.wire(), g.fi.typ(f.KeyType), valDecl, g.wireType(f.KeyKind), re
 		elemType := g.ptr(f) + g.goTypeOfElem(f)
 		if !f.Packed {
 			// Size the slice once, from the number of its fields left in b.
-			grow := fmt.Sprintf("if %s == nil {\n%s = make([]%s, 0, 1+%s.Count(b, num))\n}\n", v, v, elemType, g.wire())
+			grow := fmt.Sprintf("%sif %s == nil {\n%s = make([]%s, 0, 1+%s.Count(b, num))\n}\n", alloc, v, v, elemType, g.wire())
 			return fmt.Sprintf("if typ != %s {\nbreak\n}\n%s\ncontinue", g.wireType(f.Kind),
 				g.decodeValue(f, f.Kind, f.Elem, "b", func(e string) string { return grow + appendTo(e) }))
 		}
@@ -661,7 +760,7 @@ if err != nil {
 return err
 }
 b = b[n:]
-if %[6]s == nil {
+%[9]sif %[6]s == nil {
 %[6]s = make([]%[7]s, 0, %[8]s)
 }
 for len(packed) > 0 {
@@ -670,14 +769,12 @@ for len(packed) > 0 {
 continue
 }
 if typ == %[4]s {
-%[5]s
+%[9]s%[5]s
 continue
 }`, pw, g.wire(), g.decodeValue(f, f.Kind, f.Elem, "packed", appendTo), g.wireType(f.Kind), g.decodeValue(f, f.Kind, f.Elem, "b", appendTo),
-			v, elemType, count)
-	case f.Optional:
-		return fmt.Sprintf("if typ != %s {\nbreak\n}\n%s\ncontinue", g.wireType(f.Kind), g.decodeValue(f, f.Kind, f.Elem, "b", func(e string) string { return "o := " + e + "\n" + v + " = &o" }))
-	case f.Pointer && f.Kind != "message":
-		return fmt.Sprintf("if typ != %s {\nbreak\n}\n%s\ncontinue", g.wireType(f.Kind), g.decodeValue(f, f.Kind, f.Elem, "b", func(e string) string { return "o := " + e + "\n" + v + " = &o" }))
+			v, elemType, count, alloc)
+	case f.Optional, f.Pointer && f.Kind != "message":
+		return fmt.Sprintf("if typ != %s {\nbreak\n}\n%s\ncontinue", g.wireType(f.Kind), g.decodeValue(f, f.Kind, f.Elem, "b", func(e string) string { return alloc + "o := " + e + "\n" + v + " = &o" }))
 	}
-	return fmt.Sprintf("if typ != %s {\nbreak\n}\n%s\ncontinue", g.wireType(f.Kind), g.decodeValue(f, f.Kind, f.Elem, "b", msgSet(v, f.Pointer)))
+	return fmt.Sprintf("if typ != %s {\nbreak\n}\n%s\ncontinue", g.wireType(f.Kind), g.decodeValue(f, f.Kind, f.Elem, "b", msgSet(v, f.Pointer, true)))
 }

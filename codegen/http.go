@@ -61,7 +61,8 @@ func NewHTTPClientEndpoints(base string, opts ...{{ $httpx }}.ClientOption) (End
 	}
 	return Endpoints{
 {{- range .Methods }}
-		{{ .Name }}Endpoint: {{ $httpx }}.NewClient({{ $http }}.Method{{ methodName .Route.Method }}, u, encode{{ .Name }}HTTPRequest, {{ $httpx }}.DecodeJSONResponse[{{ respType . }}], opts...).Endpoint(),
+		{{ .Name }}Endpoint: {{ $httpx }}.NewClient({{ $http }}.Method{{ methodName .Route.Method }}, u, encode{{ .Name }}HTTPRequest, {{ $httpx }}.DecodeJSONResponse[{{ respType . }}],
+			{{ if .Idempotent }}append(opts[:len(opts):len(opts)], {{ $httpx }}.ClientIdempotent())...{{ else }}opts...{{ end }}).Endpoint(),
 {{- end }}
 	}, nil
 }
@@ -142,6 +143,11 @@ func parseExpr(fi *fileImports, b *Binding) (string, string) {
 	elem := fi.typ(b.Elem)
 	key := fmt.Sprintf("%q", b.Key)
 	switch b.Scalar.Kind {
+	case "text":
+		kit := fi.name(kitPath, "kit")
+		desc := fmt.Sprintf("%s.Quote(v) + %q", fi.name("strconv", "strconv"), " is not a valid "+types.TypeString(b.Elem, func(p *types.Package) string { return p.Name() }))
+		return fmt.Sprintf("var x %s\nif err := x.UnmarshalText([]byte(v)); err != nil {\nreturn req, %s.WrapError(%s.InvalidArgument, err, %q+%s).WithViolations(%s.FieldViolation{Field: %s, Description: %s})\n}\n",
+			elem, kit, kit, "invalid parameter "+b.Key+": ", desc, kit, key, desc), "x"
 	case "string":
 		if types.Identical(b.Elem, types.Typ[types.String]) {
 			return "", "v"
@@ -162,7 +168,8 @@ func parseExpr(fi *fileImports, b *Binding) (string, string) {
 // wildcard or the query values q.
 func decodeParam(fi *fileImports, b *Binding, from string) string {
 	parse, value := parseExpr(fi, b)
-	field := "req." + b.Field.Name
+	parse = allocVia(fi, "req", b.Field) + parse
+	field := "req." + b.Field.Selector
 	get := fmt.Sprintf("r.PathValue(%q)", b.Key)
 	if from == "query" {
 		get = fmt.Sprintf("q.Get(%q)", b.Key)
@@ -174,6 +181,40 @@ func decodeParam(fi *fileImports, b *Binding, from string) string {
 		return fmt.Sprintf("if v := %s; v != \"\" {\n%sp := %s\n%s = &p\n}", get, parse, value, field)
 	}
 	return fmt.Sprintf("if v := %s; v != \"\" {\n%s%s = %s\n}", get, parse, field, value)
+}
+
+// allocVia returns the statements that allocate the nil embedded pointers
+// on the way to a promoted field of v, as encoding/json does before it
+// sets the field.
+func allocVia(fi *fileImports, v string, f *Field) string {
+	var b strings.Builder
+	for _, p := range f.Via {
+		fmt.Fprintf(&b, "if %s.%s == nil {\n%s.%s = new(%s)\n}\n", v, p.Selector, v, p.Selector, fi.typ(p.Elem))
+	}
+	return b.String()
+}
+
+// viaPresent is the condition under which a promoted field of v can be
+// read: every embedded pointer on its way is set; "" when there are none.
+func viaPresent(v string, f *Field) string {
+	var conds []string
+	for _, p := range f.Via {
+		conds = append(conds, v+"."+p.Selector+" != nil")
+	}
+	return strings.Join(conds, " && ")
+}
+
+// formatStmts returns statements that format the value x of the
+// binding's scalar type, returning the error of a MarshalText method, and
+// the string expression they leave; tmp names their variable.
+func formatStmts(fi *fileImports, b *Binding, x, tmp string) (string, string) {
+	if b.Scalar.Kind != "text" {
+		return "", formatExpr(fi, b, x)
+	}
+	if strings.HasPrefix(x, "*") {
+		x = "(" + x + ")"
+	}
+	return fmt.Sprintf("%s, err := %s.MarshalText()\nif err != nil {\nreturn err\n}\n", tmp, x), "string(" + tmp + ")"
 }
 
 // formatExpr formats the value x of the binding's scalar type as a string.
@@ -201,6 +242,7 @@ func formatExpr(fi *fileImports, b *Binding, x string) string {
 func encodePath(fi *fileImports, m *Method) string {
 	url := fi.name("net/url", "url")
 	strs := fi.name("strings", "strings")
+	var pre strings.Builder
 	var plain, raw []string
 	segs := strings.Split(m.Route.Path, "/")
 	var pending string
@@ -230,32 +272,55 @@ func encodePath(fi *fileImports, m *Method) string {
 				b = pb
 			}
 		}
-		v := "req." + b.Field.Name
+		// Each wildcard's value is worked out once, into a variable.
+		val := fmt.Sprintf("path%d", len(plain))
+		v := "req." + b.Field.Selector
+		cond := viaPresent("req", b.Field)
 		if b.Pointer {
+			cond = strings.TrimPrefix(cond+" && "+v+" != nil", " && ")
 			v = "*" + v
-			plain = append(plain, "func() string { if req."+b.Field.Name+" == nil { return \"\" }; return "+formatExpr(fi, b, v)+" }()")
-			raw = append(raw, url+".PathEscape(func() string { if req."+b.Field.Name+" == nil { return \"\" }; return "+formatExpr(fi, b, v)+" }())")
+		}
+		stmts, expr := formatStmts(fi, b, v, "text")
+		if stmts == "" && cond == "" {
+			plain = append(plain, expr)
+			raw = append(raw, url+".PathEscape("+expr+")")
 			continue
 		}
-		plain = append(plain, formatExpr(fi, b, v))
-		raw = append(raw, url+".PathEscape("+formatExpr(fi, b, v)+")")
+		if cond == "" {
+			fmt.Fprintf(&pre, "var %s string\n{\n%s%s = %s\n}\n", val, stmts, val, expr)
+		} else {
+			fmt.Fprintf(&pre, "var %s string\nif %s {\n%s%s = %s\n}\n", val, cond, stmts, val, expr)
+		}
+		plain = append(plain, val)
+		raw = append(raw, url+".PathEscape("+val+")")
 	}
 	flush()
 	prefix := strs + ".TrimSuffix(r.URL.Path, \"/\")"
 	rawPrefix := strs + ".TrimSuffix(r.URL.EscapedPath(), \"/\")"
-	return "r.URL.Path, r.URL.RawPath = " + prefix + " + " + strings.Join(plain, " + ") + ", " + rawPrefix + " + " + strings.Join(raw, " + ")
+	return pre.String() + "r.URL.Path, r.URL.RawPath = " + prefix + " + " + strings.Join(plain, " + ") + ", " + rawPrefix + " + " + strings.Join(raw, " + ")
 }
 
 // encodeQuery returns the statements that add a request field to the query
 // values q, leaving zero values out.
 func encodeQuery(fi *fileImports, b *Binding) string {
-	field := "req." + b.Field.Name
+	field := "req." + b.Field.Selector
+	var stmt string
 	switch {
 	case b.Slice:
-		return fmt.Sprintf("for _, x := range %s {\nq.Add(%q, %s)\n}", field, b.Key, formatExpr(fi, b, "x"))
+		stmts, expr := formatStmts(fi, b, "x", "text")
+		stmt = fmt.Sprintf("for _, x := range %s {\n%sq.Add(%q, %s)\n}", field, stmts, b.Key, expr)
 	case b.Pointer:
-		return fmt.Sprintf("if %s != nil {\nq.Set(%q, %s)\n}", field, b.Key, formatExpr(fi, b, "*"+field))
+		stmts, expr := formatStmts(fi, b, "*"+field, "text")
+		stmt = fmt.Sprintf("if %s != nil {\n%sq.Set(%q, %s)\n}", field, stmts, b.Key, expr)
+	case b.Scalar.Kind == "text":
+		stmts, expr := formatStmts(fi, b, field, "text")
+		stmt = fmt.Sprintf("{\n%sif s := %s; s != \"\" {\nq.Set(%q, s)\n}\n}", stmts, expr, b.Key)
+	default:
+		zero := map[string]string{"string": `""`, "bool": "false", "int": "0", "uint": "0", "float": "0"}[b.Scalar.Kind]
+		stmt = fmt.Sprintf("if %s != %s {\nq.Set(%q, %s)\n}", field, zero, b.Key, formatExpr(fi, b, field))
 	}
-	zero := map[string]string{"string": `""`, "bool": "false", "int": "0", "uint": "0", "float": "0"}[b.Scalar.Kind]
-	return fmt.Sprintf("if %s != %s {\nq.Set(%q, %s)\n}", field, zero, b.Key, formatExpr(fi, b, field))
+	if cond := viaPresent("req", b.Field); cond != "" {
+		return "if " + cond + " {\n" + stmt + "\n}"
+	}
+	return stmt
 }

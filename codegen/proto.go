@@ -5,7 +5,9 @@ import (
 	"bytes"
 	"fmt"
 	"go/constant"
+	"go/token"
 	"go/types"
+	"maps"
 	"math"
 	"os"
 	"reflect"
@@ -31,17 +33,26 @@ type protoMessage struct {
 	Doc string
 	// WrapType is the result type a generated one-field message carries.
 	WrapType types.Type
+	// HasText reports a message that holds, itself or in a message below
+	// it, a field of a type that travels as its text: its size and write
+	// functions share the texts that MarshalText returned.
+	HasText bool
 }
 
 // protoField is one field of a message.
 type protoField struct {
-	GoName string
-	Name   string
-	Num    int
+	// GoName is the Go field's name; Access selects it in a value of the
+	// message's struct (a path through embedded structs for a promoted
+	// field).
+	GoName, Access string
+	// Via are the embedded pointers on the way to a promoted field.
+	Via  []*EmbeddedPointer
+	Name string
+	Num  int
 	// Kind is the wire kind of the value (of the element for repeated
 	// fields, of the value for maps): bool, int32, int64, uint32, uint64,
 	// sint32, sint64, float, double, string, bytes, enum, message,
-	// timestamp, duration.
+	// timestamp, duration, or text (a string made by MarshalText).
 	Kind string
 	// Elem is the Go type of one value.
 	Elem types.Type
@@ -86,12 +97,21 @@ type protoModel struct {
 	lock     *lockFile
 	byType   map[string]*protoMessage
 	enumByTy map[string]*protoEnum
-	names    map[string]string
-	svc      *Service
+	// names are the names declared in the .proto package, by the key of
+	// what declares them: the service, messages, enums and enum values
+	// share one scope.
+	names map[string]string
+	svc   *Service
+	errs  errorList
+	// where and pos are the method being modelled, for errors.
+	where string
+	pos   token.Position
 }
 
+const typeTableHint = "see the type table in the codegen package documentation"
+
 // buildProto builds the protobuf model of svc, numbering fields with the
-// lock file's numbers where it has them.
+// lock file's numbers where it has them. It reports every problem.
 func buildProto(svc *Service, lock *lockFile) (*protoModel, error) {
 	pm := &protoModel{
 		Package:  svc.Pkg.Name(),
@@ -104,43 +124,78 @@ func buildProto(svc *Service, lock *lockFile) (*protoModel, error) {
 		names:    map[string]string{},
 		svc:      svc,
 	}
+	// The service's name and the generated messages' names come first, so
+	// that a type of the same name gives way.
+	pm.names[svc.Name] = "service"
 	for _, m := range svc.Methods {
-		where := svc.Name + "." + m.Name
-		in, err := pm.methodMessage(m, m.Request, m.Name+"Request", where)
-		if err != nil {
-			return nil, &Error{Pos: m.Pos, Method: where, Message: err.Error(), Hint: "see the type table in the codegen package documentation"}
+		if m.Request.Generated() {
+			pm.names[m.Name+"Request"] = "generated"
 		}
-		out, err := pm.methodMessage(m, m.Response, m.Name+"Response", where)
+		if m.Response.Generated() || objectStruct(m.Response.Type) == nil {
+			pm.names[m.Name+"Response"] = "generated"
+		}
+	}
+	for _, m := range svc.Methods {
+		pm.where, pm.pos = svc.Name+"."+m.Name, m.Pos
+		in, err := pm.methodMessage(m.Request, m.Name+"Request")
 		if err != nil {
-			return nil, &Error{Pos: m.Pos, Method: where, Message: err.Error(), Hint: "see the type table in the codegen package documentation"}
+			pm.fail(nil, "the request: "+err.Error())
+		}
+		out, err := pm.methodMessage(m.Response, m.Name+"Response")
+		if err != nil {
+			pm.fail(nil, "the response: "+err.Error())
 		}
 		pm.In[m.Name], pm.Out[m.Name] = in, out
-		if !m.Response.Generated() && structOf(m.Response.Type) == nil {
+		if !m.Response.Generated() && objectStruct(m.Response.Type) == nil {
 			pm.Wrapped[m.Name] = true
 		}
 	}
-	return pm, nil
+	pm.markText()
+	return pm, pm.errs.err()
+}
+
+// fail records a problem with a field (obj, when known) of the method
+// being modelled.
+func (pm *protoModel) fail(obj *types.Var, msg string) {
+	pos := pm.pos
+	if obj != nil && obj.Pos().IsValid() && pm.svc.fset != nil {
+		pos = pm.svc.fset.Position(obj.Pos())
+	}
+	pm.errs.add(&Error{Pos: pos, Method: pm.where, Message: msg, Hint: typeTableHint})
+}
+
+// markText sets HasText on the messages that hold text fields, directly
+// or in messages below them.
+func (pm *protoModel) markText() {
+	for changed := true; changed; {
+		changed = false
+		for _, m := range pm.Messages {
+			if m.HasText {
+				continue
+			}
+			for _, f := range m.Fields {
+				if f.Kind == "text" || (f.Kind == "message" && f.Msg.HasText) {
+					m.HasText, changed = true, true
+					break
+				}
+			}
+		}
+	}
 }
 
 // methodMessage returns the message for a method's request or response.
-func (pm *protoModel) methodMessage(m *Method, msg *Message, name, where string) (*protoMessage, error) {
+func (pm *protoModel) methodMessage(msg *Message, name string) (*protoMessage, error) {
 	if msg.Generated() {
-		vars := make([]*types.Var, len(msg.Fields))
-		tags := make([]string, len(msg.Fields))
-		for i, f := range msg.Fields {
-			vars[i] = types.NewField(0, pm.svc.Pkg, f.Name, f.Type, false)
-		}
-		st := types.NewStruct(vars, tags)
-		return pm.structMessage(msg.Name, st, nil, msg.Name, fmt.Sprintf("%s is the %s of %s.", msg.Name, kindOf(name), where))
+		where := pm.where
+		return pm.structMessage(msg.Name, msg.Fields, nil, nil, msg.Name, fmt.Sprintf("%s is the %s of %s.", msg.Name, kindOf(name), where))
 	}
-	if st := structOf(msg.Type); st != nil {
+	if st := objectStruct(msg.Type); st != nil {
 		return pm.namedMessage(msg.Type)
 	}
-	// A response that is not a struct travels as the field "value" of a
+	// A response that is not an object travels as the field "value" of a
 	// message of its own.
-	st := types.NewStruct([]*types.Var{types.NewField(0, pm.svc.Pkg, "Value", msg.Type, false)}, []string{`kit:"1"`})
-	goName := "grpc" + name
-	wm, err := pm.structMessage(name, st, nil, goName, fmt.Sprintf("%s carries the result of %s as its value.", name, where))
+	value := &Field{Name: "Value", JSON: "value", Type: msg.Type, Selector: "Value", Tag: `kit:"1"`}
+	wm, err := pm.structMessage(name, []*Field{value}, nil, nil, "grpc"+name, fmt.Sprintf("%s carries the result of %s as its value.", name, pm.where))
 	if wm != nil {
 		wm.WrapType = msg.Type
 	}
@@ -173,83 +228,175 @@ func (pm *protoModel) namedMessage(t types.Type) (*protoMessage, error) {
 	if named.Obj().Pkg() == pm.svc.Pkg {
 		doc = pm.svc.typeDocs[named.Obj().Name()]
 	}
-	return pm.structMessage(pm.messageName(named), st, t, "", doc)
+	fields, err := pm.svc.structFields(t)
+	if err != nil {
+		return nil, err
+	}
+	return pm.structMessage(pm.messageName(named), fields, st, t, "", doc)
 }
 
 // messageName gives a named type a message name unique in the file.
 func (pm *protoModel) messageName(n *types.Named) string {
 	name := n.Obj().Name()
 	for i := 0; i < n.TypeArgs().Len(); i++ {
-		if a, ok := types.Unalias(n.TypeArgs().At(i)).(*types.Named); ok {
-			name += a.Obj().Name()
-		} else {
-			name += exportName(strings.ReplaceAll(types.TypeString(n.TypeArgs().At(i), func(p *types.Package) string { return "" }), "[]", "List"))
-		}
+		name += typeArgName(n.TypeArgs().At(i))
 	}
-	key := types.TypeString(n, nil)
-	if other, taken := pm.names[name]; taken && other != key && n.Obj().Pkg() != nil {
-		name = exportName(n.Obj().Pkg().Name()) + name
+	pkg := ""
+	if n.Obj().Pkg() != nil {
+		pkg = n.Obj().Pkg().Name()
 	}
-	pm.names[name] = key
-	return name
+	return pm.declare(name, types.TypeString(n, nil), pkg)
 }
 
-// structMessage builds the message of a struct. named is the struct's
-// named type, or nil for a struct the generator declares as goName.
-func (pm *protoModel) structMessage(name string, st *types.Struct, named types.Type, goName, doc string) (*protoMessage, error) {
+// typeArgName spells a type argument in a message name: Page[User] is
+// PageUser, Page[[]string] PageStringList, Page[map[string]int]
+// PageStringIntMap.
+func typeArgName(t types.Type) string {
+	switch u := types.Unalias(t).(type) {
+	case *types.Named:
+		name := u.Obj().Name()
+		for i := 0; i < u.TypeArgs().Len(); i++ {
+			name += typeArgName(u.TypeArgs().At(i))
+		}
+		return exportName(name)
+	case *types.Pointer:
+		return typeArgName(u.Elem())
+	case *types.Slice:
+		return typeArgName(u.Elem()) + "List"
+	case *types.Array:
+		return typeArgName(u.Elem()) + "Array"
+	case *types.Map:
+		return typeArgName(u.Key()) + typeArgName(u.Elem()) + "Map"
+	case *types.Basic:
+		return exportName(u.Name())
+	}
+	return "Value"
+}
+
+// declare gives what key names a name unique in the .proto package: the
+// name as protobuf spells identifiers, else with the Go package's name in
+// front, else with a number after it.
+func (pm *protoModel) declare(name, key, pkg string) string {
+	base := protoIdent(name)
+	cands := []string{base}
+	if pkg != "" {
+		cands = append(cands, protoIdent(exportName(pkg))+base)
+	}
+	for i := 2; ; i++ {
+		if i-2 < len(cands) {
+			if owner, taken := pm.names[cands[i-2]]; !taken || owner == key {
+				pm.names[cands[i-2]] = key
+				return cands[i-2]
+			}
+			continue
+		}
+		c := base + strconv.Itoa(i-len(cands))
+		if owner, taken := pm.names[c]; !taken || owner == key {
+			pm.names[c] = key
+			return c
+		}
+	}
+}
+
+// protoIdent spells s as a protobuf identifier: ASCII letters, digits and
+// underscores, not starting with a digit.
+func protoIdent(s string) string {
+	var b strings.Builder
+	for i, r := range s {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r == '_':
+			b.WriteRune(r)
+		case r >= '0' && r <= '9':
+			if i == 0 {
+				b.WriteByte('_')
+			}
+			b.WriteRune(r)
+		default:
+			b.WriteByte('_')
+		}
+	}
+	if b.Len() == 0 {
+		return "_"
+	}
+	return b.String()
+}
+
+// jsonNameKey is what protoc compares to refuse two fields of a proto3
+// message: their JSON names (underscores dropped, the next letter upper
+// case), without regard to case.
+func jsonNameKey(name string) string {
+	return strings.ToLower(strings.ReplaceAll(name, "_", ""))
+}
+
+// structMessage builds the message of a struct's fields. named is the
+// struct's named type (st its struct), or nil for a struct the generator
+// declares as goName. Problems with fields are recorded, and the message
+// is built without those fields.
+func (pm *protoModel) structMessage(name string, fields []*Field, st *types.Struct, named types.Type, goName, doc string) (*protoMessage, error) {
 	msg := &protoMessage{Name: name, GoType: named, GoName: goName, Doc: doc}
 	if named != nil {
 		pm.byType[types.TypeString(named, nil)] = msg
-	}
-	if other, taken := pm.names[name]; taken && named == nil && other != "" {
-		return nil, fmt.Errorf("message name %s is taken by %s", name, other)
-	}
-	if named == nil {
-		pm.names[name] = ""
 	}
 	pm.Messages = append(pm.Messages, msg)
 
 	type candidate struct {
 		f        *protoField
 		explicit int
+		obj      *types.Var
 	}
 	var cands []candidate
 	seenNames := map[string]string{}
-	for i := 0; i < st.NumFields(); i++ {
-		v := st.Field(i)
-		if !v.Exported() {
+	seenJSON := map[string]*protoField{}
+	bad := func(fd *Field, format string, args ...any) {
+		pm.fail(fd.Obj, fmt.Sprintf("message %s: field %s: ", name, fd.Name)+fmt.Sprintf(format, args...))
+	}
+	skipped := 0
+	for _, fd := range fields {
+		tag := reflect.StructTag(fd.Tag)
+		if tag.Get("kit") == "-" {
+			skipped++
 			continue
 		}
-		tag := reflect.StructTag(st.Tag(i))
-		if js, skip := jsonName(v.Name(), string(tag)); skip || tag.Get("kit") == "-" {
-			continue
-		} else if v.Embedded() {
-			return nil, fmt.Errorf("message %s: embedded field %s is not supported over gRPC; name the field", name, v.Name())
-		} else {
-			f := &protoField{GoName: v.Name(), Name: snake(js)}
-			if prev, dup := seenNames[f.Name]; dup {
-				return nil, fmt.Errorf("message %s: fields %s and %s both have the protobuf name %s", name, prev, v.Name(), f.Name)
-			}
-			seenNames[f.Name] = v.Name()
-			num, zigzag, err := fieldTag(tag)
-			if err != nil {
-				return nil, fmt.Errorf("message %s: field %s: %v", name, v.Name(), err)
-			}
-			if err := pm.fieldType(f, v.Type(), zigzag); err != nil {
-				return nil, fmt.Errorf("message %s: field %s: %v", name, v.Name(), err)
-			}
-			cands = append(cands, candidate{f: f, explicit: num})
+		f := &protoField{GoName: fd.Name, Access: fd.Selector, Via: fd.Via, Name: protoIdent(snake(fd.JSON))}
+		if f.Access == "" {
+			f.Access = fd.Name
 		}
+		if prev, dup := seenNames[f.Name]; dup {
+			pm.fail(fd.Obj, fmt.Sprintf("message %s: fields %s and %s both have the protobuf name %s", name, prev, fd.Name, f.Name))
+			continue
+		}
+		if prev, dup := seenJSON[jsonNameKey(f.Name)]; dup {
+			pm.fail(fd.Obj, fmt.Sprintf("message %s: fields %s (%s) and %s (%s) have protobuf names that protoc refuses together, as their JSON names differ only in case or underscores; rename one in its json tag",
+				name, prev.GoName, prev.Name, fd.Name, f.Name))
+			continue
+		}
+		num, zigzag, err := fieldTag(tag)
+		if err != nil {
+			bad(fd, "%v", err)
+			continue
+		}
+		if err := pm.fieldType(f, fd.Type, zigzag); err != nil {
+			bad(fd, "%v", err)
+			continue
+		}
+		seenNames[f.Name] = fd.Name
+		seenJSON[jsonNameKey(f.Name)] = f
+		cands = append(cands, candidate{f: f, explicit: num, obj: fd.Obj})
+	}
+	if len(fields) == 0 && skipped == 0 && st != nil && hidesData(st) {
+		return msg, fmt.Errorf("%s has no exported fields, so its message would carry nothing: export its fields, or give it MarshalText and UnmarshalText methods to send it as a string", types.TypeString(named, func(p *types.Package) string { return p.Name() }))
 	}
 
 	// Number the fields: a tag, else the lock, else the next free number.
 	locked := pm.lock.numbers(name)
 	used := map[int]string{}
+	var numbered []candidate
 	for _, c := range cands {
 		ln, inLock := locked[c.f.Name]
 		switch {
 		case c.explicit > 0 && inLock && ln != c.explicit:
-			return nil, fmt.Errorf("message %s: field %s has the tag number %d but the lock file records %d; changing a field's number breaks every client (restore the number, or remove the field from the lock file on purpose)", name, c.f.GoName, c.explicit, ln)
+			pm.fail(c.obj, fmt.Sprintf("message %s: field %s has the tag number %d but the lock file records %d; changing a field's number breaks every client (restore the number, or remove the field from the lock file on purpose)", name, c.f.GoName, c.explicit, ln))
+			continue
 		case c.explicit > 0:
 			c.f.Num = c.explicit
 		case inLock:
@@ -257,21 +404,24 @@ func (pm *protoModel) structMessage(name string, st *types.Struct, named types.T
 		}
 		if c.f.Num > 0 {
 			if other, clash := used[c.f.Num]; clash {
-				return nil, fmt.Errorf("message %s: fields %s and %s both have number %d", name, other, c.f.GoName, c.f.Num)
+				pm.fail(c.obj, fmt.Sprintf("message %s: fields %s and %s both have number %d", name, other, c.f.GoName, c.f.Num))
+				continue
 			}
 			used[c.f.Num] = c.f.GoName
 		}
+		numbered = append(numbered, c)
 	}
-	for lname, ln := range locked {
+	cands = numbered
+	lockedNames := slices.Sorted(maps.Keys(locked))
+	for _, lname := range lockedNames {
+		ln := locked[lname]
 		if owner, clash := used[ln]; clash && seenNames[lname] != owner {
-			return nil, fmt.Errorf("message %s: number %d belongs to field %s in the lock file, not to %s; a number may not change hands", name, ln, lname, owner)
+			return msg, fmt.Errorf("message %s: number %d belongs to field %s in the lock file, not to %s; a number may not change hands", name, ln, lname, owner)
 		}
 	}
 	next := 1
-	if len(locked) > 0 {
-		for _, ln := range locked {
-			next = max(next, ln+1)
-		}
+	for _, ln := range locked {
+		next = max(next, ln+1)
 	}
 	for _, c := range cands {
 		if c.f.Num > 0 {
@@ -289,9 +439,9 @@ func (pm *protoModel) structMessage(name string, st *types.Struct, named types.T
 		used[next] = c.f.GoName
 		next++
 	}
-	for lname, ln := range locked {
+	for _, lname := range lockedNames {
 		if _, present := seenNames[lname]; !present {
-			msg.Reserved = append(msg.Reserved, ln)
+			msg.Reserved = append(msg.Reserved, locked[lname])
 		}
 	}
 	slices.Sort(msg.Reserved)
@@ -301,6 +451,17 @@ func (pm *protoModel) structMessage(name string, st *types.Struct, named types.T
 	}
 	slices.SortFunc(msg.Fields, func(a, b *protoField) int { return a.Num - b.Num })
 	return msg, nil
+}
+
+// hidesData reports a struct with fields that neither JSON nor protobuf
+// carries: unexported ones (the blank field _ aside).
+func hidesData(st *types.Struct) bool {
+	for i := 0; i < st.NumFields(); i++ {
+		if f := st.Field(i); !f.Exported() && f.Name() != "_" {
+			return true
+		}
+	}
+	return false
 }
 
 // fieldTag reads a field number from a kit:"N" or kit:"N,zigzag" tag, or
@@ -339,6 +500,9 @@ func fieldTag(tag reflect.StructTag) (int, bool, error) {
 
 // fieldType sets the kind of a field from its Go type.
 func (pm *protoModel) fieldType(f *protoField, t types.Type, zigzag bool) error {
+	if ownJSON(t) || isText(t) || isRawJSON(t) {
+		return pm.valueKind(f, t, zigzag, false)
+	}
 	if b, ok := t.Underlying().(*types.Slice); ok {
 		if isByte(b.Elem()) {
 			f.Kind, f.Elem = "bytes", t
@@ -358,11 +522,13 @@ func (pm *protoModel) fieldType(f *protoField, t types.Type, zigzag bool) error 
 			return fmt.Errorf("map key type %s is not supported: want a string, bool or integer", types.TypeString(m.Key(), nil))
 		}
 		f.KeyKind, f.KeyType = kk, m.Key()
-		if _, isSlice := m.Elem().Underlying().(*types.Slice); isSlice && !isByte(m.Elem().Underlying().(*types.Slice).Elem()) {
-			return fmt.Errorf("map values may not be slices (%s)", types.TypeString(m.Elem(), nil))
-		}
-		if _, isMap := m.Elem().Underlying().(*types.Map); isMap {
-			return fmt.Errorf("map values may not be maps (%s)", types.TypeString(m.Elem(), nil))
+		if !isText(m.Elem()) && !isRawJSON(m.Elem()) {
+			if s, isSlice := m.Elem().Underlying().(*types.Slice); isSlice && !isByte(s.Elem()) {
+				return fmt.Errorf("map values may not be slices (%s)", types.TypeString(m.Elem(), nil))
+			}
+			if _, isMap := m.Elem().Underlying().(*types.Map); isMap {
+				return fmt.Errorf("map values may not be maps (%s)", types.TypeString(m.Elem(), nil))
+			}
 		}
 		return pm.valueKind(f, m.Elem(), zigzag, true)
 	}
@@ -373,7 +539,7 @@ func (pm *protoModel) fieldType(f *protoField, t types.Type, zigzag bool) error 
 func (pm *protoModel) valueKind(f *protoField, t types.Type, zigzag, inMap bool) error {
 	if p, ok := types.Unalias(t).(*types.Pointer); ok {
 		if f.Repeated || inMap {
-			if structOf(p.Elem()) == nil {
+			if objectStruct(p.Elem()) == nil {
 				return fmt.Errorf("pointers to %s in slices and maps are not supported", types.TypeString(p.Elem(), nil))
 			}
 		}
@@ -388,6 +554,7 @@ func (pm *protoModel) valueKind(f *protoField, t types.Type, zigzag, inMap bool)
 		return nil
 	}
 	f.Elem = t
+	name := types.TypeString(t, func(p *types.Package) string { return p.Name() })
 	if n, ok := types.Unalias(t).(*types.Named); ok && isTimeType(n) {
 		if n.Obj().Name() == "Time" {
 			f.Kind = "timestamp"
@@ -396,6 +563,18 @@ func (pm *protoModel) valueKind(f *protoField, t types.Type, zigzag, inMap bool)
 		}
 		pm.addImport("google/protobuf/" + f.Kind + ".proto")
 		return nil
+	}
+	switch {
+	case isRawJSON(t):
+		f.Kind = "bytes" // the JSON text itself
+		return nil
+	case isText(t):
+		f.Kind = "text"
+		return nil
+	case implements(t, jsonMarshaler) || implements(t, jsonUnmarshaler):
+		return fmt.Errorf("%s has its own JSON encoding (MarshalJSON or UnmarshalJSON), which gRPC cannot carry; give it MarshalText and UnmarshalText methods to send it as a string", name)
+	case implements(t, textMarshaler):
+		return fmt.Errorf("%s has a MarshalText method but no UnmarshalText, so it cannot be read back; give it both to send it as a string", name)
 	}
 	if _, ok := t.Underlying().(*types.Struct); ok {
 		if _, named := types.Unalias(t).(*types.Named); !named {
@@ -416,7 +595,9 @@ func (pm *protoModel) valueKind(f *protoField, t types.Type, zigzag, inMap bool)
 	if !ok {
 		return fmt.Errorf("type %s is not supported over gRPC", types.TypeString(t, nil))
 	}
-	if e := pm.enumOf(t); e != nil && !zigzag {
+	if e, err := pm.enumOf(t); err != nil {
+		return err
+	} else if e != nil && !zigzag {
 		f.Kind, f.Enum = "enum", e
 		return nil
 	}
@@ -487,23 +668,25 @@ func mapKeyKind(t types.Type, zigzag bool) (string, bool) {
 
 // enumOf returns the enum of a named integer type that has constants in its
 // package, all in int32's range.
-func (pm *protoModel) enumOf(t types.Type) *protoEnum {
+func (pm *protoModel) enumOf(t types.Type) (*protoEnum, error) {
 	n, ok := types.Unalias(t).(*types.Named)
 	if !ok || n.Obj().Pkg() == nil || n.TypeArgs().Len() > 0 {
-		return nil
+		return nil, nil
 	}
 	b, ok := n.Underlying().(*types.Basic)
 	if !ok || b.Info()&types.IsInteger == 0 {
-		return nil
+		return nil, nil
 	}
 	key := types.TypeString(n, nil)
 	if e, ok := pm.enumByTy[key]; ok {
-		return e
+		return e, nil
 	}
 	scope := n.Obj().Pkg().Scope()
-	var values []protoEnumValue
-	prefix := strings.ToUpper(snake(n.Obj().Name()))
-	hasZero := false
+	type constant_ struct {
+		name string
+		v    int64
+	}
+	var consts []constant_
 	for _, name := range scope.Names() {
 		c, ok := scope.Lookup(name).(*types.Const)
 		if !ok || !types.Identical(c.Type(), n) || !c.Exported() {
@@ -511,23 +694,31 @@ func (pm *protoModel) enumOf(t types.Type) *protoEnum {
 		}
 		v, exact := constant.Int64Val(c.Val())
 		if !exact || v < math.MinInt32 || v > math.MaxInt32 {
-			return nil
+			return nil, nil
 		}
-		hasZero = hasZero || v == 0
-		cname := strings.ToUpper(snake(name))
+		consts = append(consts, constant_{name, v})
+	}
+	if len(consts) == 0 {
+		return nil, nil
+	}
+	e := &protoEnum{Name: pm.declare(n.Obj().Name(), key, n.Obj().Pkg().Name()), GoType: n}
+	// Enum values are siblings of the enum in protobuf's scope: each
+	// carries the enum's name in front.
+	prefix := strings.ToUpper(snake(e.Name))
+	hasZero := false
+	for _, c := range consts {
+		hasZero = hasZero || c.v == 0
+		cname := protoIdent(strings.ToUpper(snake(c.name)))
 		if !strings.HasPrefix(cname, prefix+"_") {
 			cname = prefix + "_" + cname
 		}
-		values = append(values, protoEnumValue{Name: cname, Value: v})
-	}
-	if len(values) == 0 {
-		return nil
+		e.Values = append(e.Values, protoEnumValue{Name: cname, Value: c.v})
 	}
 	if !hasZero {
-		values = append(values, protoEnumValue{Name: prefix + "_UNSPECIFIED", Value: 0})
+		e.Values = append(e.Values, protoEnumValue{Name: prefix + "_UNSPECIFIED", Value: 0})
 	}
 	// Zero first, then by value; aliases (equal values) keep name order.
-	slices.SortStableFunc(values, func(a, b protoEnumValue) int {
+	slices.SortStableFunc(e.Values, func(a, b protoEnumValue) int {
 		switch {
 		case a.Value == b.Value:
 			return strings.Compare(a.Name, b.Name)
@@ -540,10 +731,15 @@ func (pm *protoModel) enumOf(t types.Type) *protoEnum {
 		}
 		return 1
 	})
-	e := &protoEnum{Name: n.Obj().Name(), GoType: n, Values: values}
+	for _, v := range e.Values {
+		if owner, taken := pm.names[v.Name]; taken {
+			return nil, fmt.Errorf("the enum value %s of %s has the protobuf name of %s, and enum values share the package's scope in protobuf; rename a constant", v.Name, e.Name, owner)
+		}
+		pm.names[v.Name] = "enum value " + v.Name + " of " + e.Name
+	}
 	pm.enumByTy[key] = e
 	pm.Enums = append(pm.Enums, e)
-	return e
+	return e, nil
 }
 
 func (pm *protoModel) addImport(path string) {

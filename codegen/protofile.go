@@ -28,7 +28,7 @@ func renderProto(svc *Service, pm *protoModel, protoPkg string) []byte {
 			b.WriteString("\n")
 		}
 		b.WriteString(protoComment(m.Doc, "  "))
-		fmt.Fprintf(&b, "  rpc %s(%s) returns (%s);\n", m.Name, pm.In[m.Name].Name, pm.Out[m.Name].Name)
+		fmt.Fprintf(&b, "  rpc %s(.%s.%s) returns (.%s.%s);\n", m.Name, protoPkg, pm.In[m.Name].Name, protoPkg, pm.Out[m.Name].Name)
 	}
 	b.WriteString("}\n")
 
@@ -44,7 +44,7 @@ func renderProto(svc *Service, pm *protoModel, protoPkg string) []byte {
 			fmt.Fprintf(&b, "  reserved %s;\n", strings.Join(nums, ", "))
 		}
 		for _, f := range msg.Fields {
-			fmt.Fprintf(&b, "  %s%s %s = %d;\n", protoLabel(f), protoFieldType(f), f.Name, f.Num)
+			fmt.Fprintf(&b, "  %s%s %s = %d;\n", protoLabel(f), protoFieldType(f, protoPkg), f.Name, f.Num)
 		}
 		b.WriteString("}\n")
 	}
@@ -81,23 +81,29 @@ func protoLabel(f *protoField) string {
 	return ""
 }
 
-func protoFieldType(f *protoField) string {
+// protoFieldType is a field's type in the .proto file. Messages and enums
+// are named in full (.pkg.Name), so that protoc resolves them to the
+// message whatever else in scope has the name: an rpc, a field, a nested
+// map entry.
+func protoFieldType(f *protoField, protoPkg string) string {
 	if f.Map {
-		return "map<" + f.KeyKind + ", " + protoScalar(f) + ">"
+		return "map<" + f.KeyKind + ", " + protoScalar(f, protoPkg) + ">"
 	}
-	return protoScalar(f)
+	return protoScalar(f, protoPkg)
 }
 
-func protoScalar(f *protoField) string {
+func protoScalar(f *protoField, protoPkg string) string {
 	switch f.Kind {
 	case "message":
-		return f.Msg.Name
+		return "." + protoPkg + "." + f.Msg.Name
 	case "enum":
-		return f.Enum.Name
+		return "." + protoPkg + "." + f.Enum.Name
 	case "timestamp":
-		return "google.protobuf.Timestamp"
+		return ".google.protobuf.Timestamp"
 	case "duration":
-		return "google.protobuf.Duration"
+		return ".google.protobuf.Duration"
+	case "text":
+		return "string"
 	}
 	return f.Kind
 }
@@ -109,7 +115,7 @@ func protoComment(text, indent string) string {
 	}
 	var b strings.Builder
 	for _, l := range strings.Split(text, "\n") {
-		if strings.HasPrefix(l, HTTPAnnotation) || strings.HasPrefix(l, "go:generate") {
+		if strings.HasPrefix(l, "kit:") || strings.HasPrefix(l, "go:generate") {
 			continue
 		}
 		if l == "" {

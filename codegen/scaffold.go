@@ -2,9 +2,11 @@ package codegen
 
 import (
 	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
 	"go/ast"
+	gobuild "go/build"
 	"go/format"
 	"go/parser"
 	"go/token"
@@ -12,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"text/template"
 
@@ -38,33 +41,45 @@ type NewOptions struct {
 	// Add writes into an existing Out the files that are not there yet,
 	// and never touches the others.
 	Add bool
+	// OpenAPI is what the OpenAPI document declares beyond the routes
+	// (servers, license, contact, the default security scheme). New
+	// writes it into the go:generate line as kitgen's -openapi-* and
+	// -security flags, so that go generate writes the files New wrote.
+	OpenAPI OpenAPIOptions
 }
 
 // kitModule is typedkit's module path.
 const kitModule = "github.com/typedkit/kit"
 
-// New scaffolds a runnable service module from an interface file: go.mod;
-// the service package holding the interface file with its go:generate
-// line, an implementation whose methods answer Unimplemented, and the
-// generated glue; cmd/<service>/main.go serving the endpoints with the
-// standard middleware, health endpoints and graceful shutdown; and a
-// README. The implementation, main.go, README and the interface file are
-// the user's: New writes them once and never again. On any error New
-// writes nothing. It returns the paths it wrote.
+// New scaffolds a runnable service module from an interface file: go.mod,
+// which declares kitgen as a tool (go tool kitgen); the service package
+// holding the interface file with its go:generate line, an implementation
+// whose methods answer Unimplemented, and the generated glue;
+// cmd/<service>/main.go serving the endpoints with the standard
+// middleware, health endpoints and graceful shutdown; and a README. The
+// generated files are byte for byte those go generate writes in the new
+// module. The implementation, main.go, README and the interface file are
+// the user's: New writes them once and never again. A kitgen go:generate
+// line in the interface file gives way to the one New writes from its
+// options. On any error New writes nothing. It returns the paths it
+// wrote.
 func New(opts NewOptions) ([]string, error) {
 	if err := opts.check(); err != nil {
 		return nil, err
 	}
-	svc, src, err := loadFile(opts.IDL, opts.Service)
+	pkgName, err := packageName(opts.IDL)
 	if err != nil {
 		return nil, err
 	}
-	pkgName := svc.Pkg.Name()
 	if pkgName == "main" {
 		return nil, &Error{Pos: token.Position{Filename: opts.IDL, Line: 1}, Message: "the interface file's package is main",
 			Hint: "name the package after the service, such as package " + strings.ToLower(opts.Service)}
 	}
 	pkgPath := opts.Import + "/" + pkgName
+	svc, src, err := loadFile(opts.IDL, opts.Service, pkgPath)
+	if err != nil {
+		return nil, err
+	}
 	files := map[string][]byte{}
 
 	files["go.mod"] = goMod(opts)
@@ -89,7 +104,7 @@ func New(opts NewOptions) ([]string, error) {
 	}
 	files["README.md"] = scaffoldReadme(opts, pkgName, cmdName)
 
-	gen := Options{Type: opts.Service, HTTP: opts.HTTP, GRPC: opts.GRPC, Dir: filepath.Join(opts.Out, pkgName)}
+	gen := Options{Type: opts.Service, HTTP: opts.HTTP, GRPC: opts.GRPC, Dir: filepath.Join(opts.Out, pkgName), OpenAPI: opts.OpenAPI}
 	generated, err := generate(svc, gen)
 	if err != nil {
 		return nil, err
@@ -138,9 +153,20 @@ func (o *NewOptions) check() error {
 	return nil
 }
 
-// loadFile loads one Go file as a package on its own and builds the model
-// of its interface.
-func loadFile(path, typeName string) (*Service, []byte, error) {
+// packageName returns the name of the package a Go file declares.
+func packageName(path string) (string, error) {
+	f, err := parser.ParseFile(token.NewFileSet(), path, nil, parser.PackageClauseOnly)
+	if err != nil {
+		return "", err
+	}
+	return f.Name.Name, nil
+}
+
+// loadFile loads one Go file as a package on its own, under the import
+// path pkgPath it will have in the new module (so the generated files say
+// what go generate's say there), and builds the model of its interface.
+// Positions name the file itself.
+func loadFile(path, typeName, pkgPath string) (*Service, []byte, error) {
 	abs, err := filepath.Abs(path)
 	if err != nil {
 		return nil, nil, err
@@ -149,13 +175,34 @@ func loadFile(path, typeName string) (*Service, []byte, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	// The file is read outside any module it may sit in: in GOPATH mode,
+	// from a GOPATH of its own where it has its import path.
+	gopath, err := os.MkdirTemp("", "kitgen-new-*")
+	if err != nil {
+		return nil, nil, err
+	}
+	defer os.RemoveAll(gopath)
+	dir := filepath.Join(gopath, "src", filepath.FromSlash(pkgPath))
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, nil, err
+	}
+	staged := filepath.Join(dir, filepath.Base(abs))
+	if err := os.WriteFile(staged, src, 0o644); err != nil {
+		return nil, nil, err
+	}
+	userGOPATH := cmp.Or(os.Getenv("GOPATH"), gobuild.Default.GOPATH)
 	cfg := &packages.Config{
 		Mode: packages.NeedName | packages.NeedFiles | packages.NeedSyntax | packages.NeedTypes | packages.NeedTypesInfo,
-		Dir:  filepath.Dir(abs),
-		// The file is read on its own, outside any module it may sit in.
-		Env: append(os.Environ(), "GO111MODULE=off", "GOFLAGS="),
+		Dir:  dir,
+		Env:  append(os.Environ(), "GO111MODULE=off", "GOFLAGS=", "GOPATH="+gopath+string(filepath.ListSeparator)+userGOPATH),
+		ParseFile: func(fset *token.FileSet, filename string, src []byte) (*ast.File, error) {
+			if filename == staged {
+				filename = abs
+			}
+			return parser.ParseFile(fset, filename, src, parser.AllErrors|parser.ParseComments|parser.SkipObjectResolution)
+		},
 	}
-	pkgs, err := packages.Load(cfg, "file="+abs)
+	pkgs, err := packages.Load(cfg, pkgPath)
 	if err != nil {
 		return nil, nil, fmt.Errorf("load %s: %w", path, err)
 	}
@@ -176,29 +223,74 @@ func loadFile(path, typeName string) (*Service, []byte, error) {
 	return svc, src, nil
 }
 
+// kitgenTool is kitgen's package, the tool of the new module's go.mod.
+const kitgenTool = kitModule + "/codegen/cmd/kitgen"
+
+// goMod is the new module's go.mod: kitgen is a tool of the module (go
+// tool kitgen runs it at the version the module requires), and go mod
+// tidy adds the requirements.
 func goMod(opts NewOptions) []byte {
 	var b bytes.Buffer
-	fmt.Fprintf(&b, "module %s\n\ngo 1.26.7\n", opts.Import)
+	fmt.Fprintf(&b, "module %s\n\ngo 1.26.7\n\ntool %s\n", opts.Import, kitgenTool)
 	if opts.Replace != "" {
 		fmt.Fprintf(&b, "\nrequire %s v0.0.0\n\nreplace %s => %s\n", kitModule, kitModule, opts.Replace)
 	}
 	return b.Bytes()
 }
 
-// withGenerateLine returns the interface file with the go:generate line
-// that runs kitgen, above the interface's declaration.
-func withGenerateLine(src []byte, svc *Service, opts NewOptions) ([]byte, error) {
-	transports := []string{}
+// generateArgs are kitgen's arguments for the options, as the go:generate
+// line passes them: values with spaces or quotes in Go's quoted form.
+func generateArgs(opts NewOptions) []string {
+	var transports []string
 	if opts.HTTP {
 		transports = append(transports, "http")
 	}
 	if opts.GRPC {
 		transports = append(transports, "grpc")
 	}
-	line := fmt.Sprintf("//go:generate go run %s/codegen/cmd/kitgen -type %s -transports %s\n", kitModule, opts.Service, strings.Join(transports, ","))
-	if bytes.Contains(src, []byte("codegen/cmd/kitgen")) {
-		return src, nil
+	args := []string{"-type", opts.Service, "-transports", strings.Join(transports, ",")}
+	oa := opts.OpenAPI
+	flag := func(name, v string) {
+		if v != "" {
+			args = append(args, "-"+name, v)
+		}
 	}
+	if oa.Version != "1.0.0" {
+		flag("openapi-version", oa.Version)
+	}
+	flag("openapi-title", oa.Title)
+	for _, s := range oa.Servers {
+		flag("openapi-server", strings.TrimSpace(s.URL+" "+s.Description))
+	}
+	flag("openapi-license", oa.License)
+	flag("openapi-license-url", oa.LicenseURL)
+	flag("openapi-contact", oa.Contact)
+	flag("security", oa.Security)
+	for i, a := range args {
+		if a == "" || strings.ContainsAny(a, " \t\"\\") || !strconv.CanBackquote(a) {
+			args[i] = strconv.Quote(a)
+		}
+	}
+	return args
+}
+
+// isKitgenLine reports a go:generate line that runs kitgen.
+func isKitgenLine(line string) bool {
+	rest, ok := strings.CutPrefix(strings.TrimSpace(line), "//go:generate ")
+	return ok && (strings.Contains(rest, "codegen/cmd/kitgen") || strings.HasPrefix(strings.TrimSpace(rest), "go tool kitgen"))
+}
+
+// withGenerateLine returns the interface file with the go:generate line
+// that runs kitgen, above the interface's declaration.
+func withGenerateLine(src []byte, svc *Service, opts NewOptions) ([]byte, error) {
+	line := "//go:generate go tool kitgen " + strings.Join(generateArgs(opts), " ") + "\n"
+	var kept [][]byte
+	for _, l := range bytes.SplitAfter(src, []byte("\n")) {
+		if !isKitgenLine(string(l)) {
+			kept = append(kept, l)
+		}
+	}
+	src = bytes.Join(kept, nil)
 	fset := token.NewFileSet()
 	f, err := parser.ParseFile(fset, "", src, parser.ParseComments)
 	if err != nil {
@@ -344,26 +436,38 @@ func run() error {
 {{- end }}
 	consulAddr := {{ $flag }}.String("consul.addr", "", "Consul agent address, such as 127.0.0.1:8500 (empty: no registration)")
 	timeout := {{ $flag }}.Duration("timeout", 5*{{ $time }}.Second, "deadline of each call")
-	rps := {{ $flag }}.Float64("rate", 1000, "calls per second allowed")
-	drain := {{ $flag }}.Duration("drain", 10*{{ $time }}.Second, "longest wait for in-flight calls at shutdown")
+	rps := {{ $flag }}.Float64("rate", 1000, "calls per second allowed for each endpoint on each transport")
+	readyDelay := {{ $flag }}.Duration("shutdown.delay", 5*{{ $time }}.Second, "how long /readyz answers 503, while serving, before the listeners close at shutdown")
+	drain := {{ $flag }}.Duration("drain", 10*{{ $time }}.Second, "longest wait for in-flight calls at shutdown; connections still open then are closed")
+	logLevel := {{ $flag }}.String("log.level", "warn", "least level logged for calls: info logs every call, warn failures only")
 	{{ $flag }}.Parse()
 
+	var level {{ $slog }}.Level
+	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
+		return {{ $fmt }}.Errorf("-log.level: %w", err)
+	}
 	logger := {{ $slog }}.New({{ $slog }}.NewTextHandler({{ $os }}.Stderr, nil))
+	calls := {{ $slog }}.New({{ $slog }}.NewTextHandler({{ $os }}.Stderr, &{{ $slog }}.HandlerOptions{Level: level}))
 	ctx, stop := {{ $signal }}.NotifyContext({{ $ctx }}.Background(), {{ $os }}.Interrupt, {{ $syscall }}.SIGTERM)
 	defer stop()
 
-	limiter := {{ $rate }}.NewLimiter({{ $rate }}.Limit(*rps), int(*rps)/5+1)
-	endpoints := {{ $svc }}.NewEndpoints({{ $svc }}.New{{ .Impl }}(), {{ $svc }}.Middlewares{
+	// Each transport gets endpoints of its own, with limiters and breakers
+	// of their own, so a flood over one leaves the other's budget alone.
+	svc := {{ $svc }}.New{{ .Impl }}()
+	newEndpoints := func() {{ $svc }}.Endpoints {
+		limiter := {{ $rate }}.NewLimiter({{ $rate }}.Limit(*rps), int(*rps)/5+1)
+		return {{ $svc }}.NewEndpoints(svc, {{ $svc }}.Middlewares{
 {{- range .Svc.Methods }}
-		{{ .Name }}: standard[{{ reqType . }}, {{ respType . }}](logger, {{ quote .Name }}, *timeout, limiter),
+			{{ .Name }}: standard[{{ reqType . }}, {{ respType . }}](calls, {{ quote .Name }}, *timeout, limiter),
 {{- end }}
-	})
+		})
+	}
 
 	health := new({{ $httpx }}.Health)
 	mux := {{ $http }}.NewServeMux()
 	health.Register(mux)
 {{- if .HTTP }}
-	{{ $svc }}.RegisterHTTP(mux, endpoints, {{ $httpx }}.ServerErrorHandler({{ $kit }}.LogServerFaults(logger)))
+	{{ $svc }}.RegisterHTTP(mux, newEndpoints(), {{ $httpx }}.ServerErrorHandler({{ $kit }}.LogServerFaults(calls)))
 {{- end }}
 	httpLis, err := {{ $net }}.Listen("tcp", *httpAddr)
 	if err != nil {
@@ -372,23 +476,26 @@ func run() error {
 	logger.Info("serving HTTP", "addr", httpLis.Addr().String())
 	errc := make(chan error, 2)
 	go func() {
-		errc <- {{ $httpx }}.Serve(ctx, &{{ $http }}.Server{Handler: mux, ReadHeaderTimeout: 10 * {{ $time }}.Second}, httpLis,
-			{{ $httpx }}.ServeHealth(health), {{ $httpx }}.ServeDrainTimeout(*drain))
+		// Serve gives the server limits a slow or idle client cannot hold
+		// open; RouteProblems answers unknown routes with problem bodies.
+		errc <- {{ $httpx }}.Serve(ctx, &{{ $http }}.Server{Handler: {{ $httpx }}.RouteProblems(mux)}, httpLis,
+			{{ $httpx }}.ServeHealth(health), {{ $httpx }}.ServeReadinessDelay(*readyDelay), {{ $httpx }}.ServeDrainTimeout(*drain),
+			{{ $httpx }}.ServeLogger(logger))
 	}()
 {{- if .GRPC }}
-{{- $grpc := imp "google.golang.org/grpc" }}
 {{- $grpcx := imp "github.com/typedkit/kit/grpcx" }}
 
 	grpcLis, err := {{ $net }}.Listen("tcp", *grpcAddr)
 	if err != nil {
 		return err
 	}
-	grpcServer := {{ $grpc }}.NewServer()
-	{{ $svc }}.RegisterGRPC(grpcServer, endpoints, {{ $grpcx }}.ServerErrorHandler({{ $kit }}.LogServerFaults(logger)))
+	grpcServer := {{ $grpcx }}.NewGRPCServer()
+	{{ $svc }}.RegisterGRPC(grpcServer, newEndpoints(), {{ $grpcx }}.ServerErrorHandler({{ $kit }}.LogServerFaults(calls)))
 	grpcHealth := {{ $grpcx }}.RegisterHealthReadiness(grpcServer, health, {{ $grpcx }}.HealthServices({{ $svc }}.GRPCServiceName))
 	logger.Info("serving gRPC", "addr", grpcLis.Addr().String())
 	go func() {
-		errc <- {{ $grpcx }}.Serve(ctx, grpcServer, grpcLis, {{ $grpcx }}.ServeHealth(grpcHealth), {{ $grpcx }}.ServeDrainTimeout(*drain))
+		errc <- {{ $grpcx }}.Serve(ctx, grpcServer, grpcLis, {{ $grpcx }}.ServeHealth(grpcHealth),
+			{{ $grpcx }}.ServeReadinessDelay(*readyDelay), {{ $grpcx }}.ServeDrainTimeout(*drain), {{ $grpcx }}.ServeLogger(logger))
 	}()
 {{- end }}
 
@@ -452,6 +559,7 @@ func renderMain(svc *Service, opts NewOptions, pkgPath, implName string) ([]byte
 	fi.self = types.NewPackage(pkgPath+"/cmd/main", "main")
 	fi.paths = map[*types.Package]string{svc.Pkg: pkgPath}
 	for _, n := range []string{"standard", "run", "main", "httpAddr", "grpcAddr", "consulAddr", "timeout", "rps", "drain",
+		"readyDelay", "logLevel", "level", "calls", "svc", "newEndpoints",
 		"logger", "stop", "limiter", "endpoints", "health", "httpLis", "grpcLis", "grpcServer", "grpcHealth", "errc", "reg", "tcp", "first", "client", "deregistered", "dctx", "cancel"} {
 		fi.reserved[n] = true
 	}
@@ -465,10 +573,12 @@ func renderMain(svc *Service, opts NewOptions, pkgPath, implName string) ([]byte
 	}
 	head := fmt.Sprintf(`// Command %s serves %s over %s.
 //
-// Every endpoint has logging, panic recovery, a rate limit, an adaptive
-// circuit breaker and a timeout; /livez and /readyz report health; SIGINT
-// or SIGTERM drains in-flight calls and stops. This file is yours: kitgen
-// never writes it again.
+// Every endpoint has logging (of failures; -log.level info logs every
+// call), panic recovery, a rate limit, an adaptive circuit breaker and a
+// timeout; the servers have limits a slow or idle client cannot hold open;
+// /livez and /readyz report health; SIGINT or SIGTERM reports not ready for
+// -shutdown.delay, drains in-flight calls and stops. This file is yours:
+// kitgen never writes it again.
 `, cmd, svc.Name, transports)
 	data := struct {
 		Svc           *Service
@@ -509,7 +619,8 @@ A service built with typedkit ({{ .Kit }}). Its interface is in
 ` + "```sh" + `
 go mod tidy
 go run ./cmd/{{ .Cmd }}      # HTTP on 127.0.0.1:8080{{ if .GRPC }}, gRPC on 127.0.0.1:8081{{ end }}
-go generate ./...     # after changing the interface: rewrite the *_gen.go files
+go generate ./...     # after changing the interface: go tool kitgen rewrites the *_gen.go files
+go mod tidy           # when the generated files import something new (another transport)
 ` + "```" + `
 {{ if .HTTP }}
 Every method answers 501 Not Implemented until you write it:
@@ -523,6 +634,9 @@ curl -s localhost:8080/openapi.json
 are yours: kitgen writes them once. The ` + "`*_gen.go`" + ` files{{ if .GRPC }}, the .proto file{{ end }}{{ if .HTTP }}
 and the OpenAPI document{{ end }} belong to kitgen and are rewritten by ` + "`go generate`" + `.{{ if .GRPC }}
 Commit the .kit.lock file: it keeps the protobuf field numbers stable.{{ end }}
+
+kitgen is a tool of this module (the tool line in go.mod): ` + "`go get -tool {{ .Kit }}/codegen/cmd/kitgen@VERSION`" + `
+moves it to another version.
 
 Flags: -http.addr,{{ if .GRPC }} -grpc.addr,{{ end }} -consul.addr (register in Consul with a check on
 /readyz), -timeout, -rate, -drain.

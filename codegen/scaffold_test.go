@@ -336,6 +336,136 @@ func TestNewThenAddMethod(t *testing.T) {
 	}
 }
 
+// readTree reads every file under dir by its slash-separated relative path.
+func readTree(t *testing.T, dir string) map[string]string {
+	t.Helper()
+	files := map[string]string{}
+	require.NoError(t, filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		rel, err := filepath.Rel(dir, path)
+		if err != nil {
+			return err
+		}
+		b, err := os.ReadFile(path)
+		files[filepath.ToSlash(rel)] = string(b)
+		return err
+	}))
+	return files
+}
+
+// TestNewMatchesGoGenerate scaffolds a module, runs go generate in it
+// (through the line New wrote, which runs go tool kitgen) and checks that
+// every file but go.mod and go.sum, which go mod tidy completes, is byte
+// for byte what New wrote: a "generated files are up to date" check
+// passes on a fresh scaffold.
+func TestNewMatchesGoGenerate(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a module; run without -short")
+	}
+	out := filepath.Join(t.TempDir(), "usersvc")
+	opts := NewOptions{IDL: writeIDL(t, seedIDL), Out: out, Import: "example.com/usersvc", Service: "UserService",
+		HTTP: true, GRPC: true, Replace: repoRoot(t),
+		OpenAPI: OpenAPIOptions{
+			Version: "2.1.0",
+			Servers: []OpenAPIServer{{URL: "https://api.example.org", Description: "production, \"eu\""}, {URL: "/v1"}},
+			License: "Apache-2.0", Contact: "Ada Lovelace <ada@example.org>", Security: "bearer",
+		}}
+	_, err := New(opts)
+	require.NoError(t, err)
+	scaffolded := readTree(t, out)
+	assert.Contains(t, scaffolded["usersvc/service.go"],
+		`//go:generate go tool kitgen -type UserService -transports http,grpc -openapi-version 2.1.0 -openapi-server "https://api.example.org production, \"eu\"" -openapi-server /v1 -openapi-license Apache-2.0 -openapi-contact "Ada Lovelace <ada@example.org>" -security bearer`)
+	assert.Contains(t, scaffolded["go.mod"], "\ntool github.com/typedkit/kit/codegen/cmd/kitgen\n")
+	assert.Contains(t, scaffolded["usersvc/user_service.proto"], "Go package example.com/usersvc/usersvc\n")
+	assert.Contains(t, scaffolded["usersvc/user_service.openapi.json"], `"url": "https://api.example.org"`)
+
+	goCmd(t, out, "mod", "tidy")
+	goCmd(t, out, "generate", "./...")
+	generated := readTree(t, out)
+	for _, f := range []string{"go.mod", "go.sum"} {
+		delete(scaffolded, f)
+		delete(generated, f)
+	}
+	assert.Equal(t, scaffolded, generated, "go generate rewrites what kitgen new wrote")
+
+	// protoc compiles the scaffold's .proto (internal/conformance compiles
+	// every .proto committed in the repository).
+	protoc, err := exec.LookPath("protoc")
+	if err != nil {
+		t.Log("protoc is not installed: the .proto is not compiled")
+		return
+	}
+	cmd := exec.Command(protoc, "-I", "/usr/include", "-I", filepath.Join(out, "usersvc"), "--descriptor_set_out", filepath.Join(t.TempDir(), "set.pb"), "user_service.proto")
+	msg, err := cmd.CombinedOutput()
+	assert.NoError(t, err, "protoc:\n%s", msg)
+}
+
+// TestGoToolKitgenInFreshModule follows the README's getting-started path
+// in a new module outside this repository: kitgen as a tool (go get
+// -tool), a go:generate line that runs go tool kitgen, go generate, then
+// go mod tidy for what the generated files import. The module points at
+// this checkout with a replace directive.
+func TestGoToolKitgenInFreshModule(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a module; run without -short")
+	}
+	mod := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(mod, "go.mod"), []byte("module example.com/greeter\n\ngo 1.26.7\n\nrequire "+
+		kitModule+" v0.0.0\n\nreplace "+kitModule+" => "+repoRoot(t)+"\n"), 0o644))
+	require.NoError(t, os.MkdirAll(filepath.Join(mod, "greeter"), 0o755))
+	// The directive is spelled in capitals here, so that go generate does
+	// not take it for one of this package's own.
+	require.NoError(t, os.WriteFile(filepath.Join(mod, "greeter", "service.go"), []byte(strings.Replace(`// Package greeter greets.
+package greeter
+
+import "context"
+
+// Greeter greets people.
+//
+//GO:GENERATE go tool kitgen -type Greeter -transports http,grpc
+type Greeter interface {
+	//kit:http GET /hello/{name}
+	Hello(ctx context.Context, name string) (string, error)
+}
+`, "//GO:GENERATE", "//go:generate", 1)), 0o644))
+	gocmd := func(env []string, args ...string) (string, error) {
+		cmd := exec.Command("go", args...)
+		cmd.Dir = mod
+		cmd.Env = append(append(os.Environ(), "GOTOOLCHAIN=local", "GOFLAGS="), env...)
+		out, err := cmd.CombinedOutput()
+		return string(out), err
+	}
+	// The module is not published: GOPROXY=off makes go get resolve it
+	// from the replace directive alone (and the rest from the module
+	// cache), as the published module resolves from the proxy.
+	out, err := gocmd([]string{"GOPROXY=off"}, "get", "-tool", kitgenTool)
+	require.NoError(t, err, out)
+	gomod, err := os.ReadFile(filepath.Join(mod, "go.mod"))
+	require.NoError(t, err)
+	assert.Contains(t, string(gomod), "\ntool "+kitgenTool+"\n")
+
+	out, err = gocmd(nil, "generate", "./...")
+	require.NoError(t, err, "go generate right after go get -tool:\n%s", out)
+	assert.Contains(t, out, "wrote greeter_grpc_gen.go")
+
+	// The generated files import gRPC and protobuf, which no file of the
+	// module imported before: go mod tidy adds them.
+	out, err = gocmd(nil, "build", "./...")
+	require.Error(t, err, "the module lacks the requirements of the generated files")
+	assert.Contains(t, out, "go.sum entry")
+	out, err = gocmd(nil, "mod", "tidy")
+	require.NoError(t, err, out)
+	out, err = gocmd(nil, "vet", "./...")
+	require.NoError(t, err, out)
+
+	before := readTree(t, filepath.Join(mod, "greeter"))
+	out, err = gocmd(nil, "generate", "./...")
+	require.NoError(t, err, out)
+	assert.Equal(t, before, readTree(t, filepath.Join(mod, "greeter")), "generating again changes nothing")
+}
+
 // rawMessage and rawCodecV2 send empty requests to any method.
 type rawMessage struct{}
 

@@ -10,11 +10,12 @@ import (
 
 // UserService manages users.
 //
-//go:generate go run github.com/typedkit/kit/codegen/cmd/kitgen -type UserService -transports http,grpc
+//go:generate go run github.com/typedkit/kit/codegen/cmd/kitgen -type UserService -transports http,grpc -openapi-server http://127.0.0.1:8080 -openapi-license MIT
 type UserService interface {
 	// CreateUser adds a user and returns it with its ID.
 	//
 	//kit:http POST /users
+	//kit:security bearer
 	CreateUser(ctx context.Context, req CreateUserRequest) (User, error)
 
 	// GetUser returns the user with the ID.
@@ -25,11 +26,13 @@ type UserService interface {
 	// UpdateUser changes a user's name and email.
 	//
 	//kit:http PUT /users/{id}
+	//kit:security bearer
 	UpdateUser(ctx context.Context, req UpdateUserRequest) (User, error)
 
 	// DeleteUser removes the user with the ID.
 	//
 	//kit:http DELETE /users/{id}
+	//kit:security bearer
 	DeleteUser(ctx context.Context, id string) error
 
 	// ListUsers returns users in ID order, pageSize at most, after the

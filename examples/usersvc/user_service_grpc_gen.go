@@ -128,7 +128,7 @@ func NewGRPCClientEndpoints(cc grpc.ClientConnInterface, opts ...grpcx.ClientOpt
 					return *w.v
 				}(), nil
 			},
-			opts...).Endpoint(),
+			append(opts[:len(opts):len(opts)], grpcx.ClientIdempotent())...).Endpoint(),
 		UpdateUserEndpoint: grpcx.NewClient(cc, "/usersvc.UserService/UpdateUser",
 			func(_ context.Context, r UpdateUserRequest) (*protoWireUpdateUserRequest, error) {
 				return &protoWireUpdateUserRequest{v: &r}, nil
@@ -141,7 +141,7 @@ func NewGRPCClientEndpoints(cc grpc.ClientConnInterface, opts ...grpcx.ClientOpt
 					return *w.v
 				}(), nil
 			},
-			opts...).Endpoint(),
+			append(opts[:len(opts):len(opts)], grpcx.ClientIdempotent())...).Endpoint(),
 		DeleteUserEndpoint: grpcx.NewClient(cc, "/usersvc.UserService/DeleteUser",
 			func(_ context.Context, r DeleteUserRequest) (*protoWireDeleteUserRequest, error) {
 				return &protoWireDeleteUserRequest{v: &r}, nil
@@ -154,7 +154,7 @@ func NewGRPCClientEndpoints(cc grpc.ClientConnInterface, opts ...grpcx.ClientOpt
 					return *w.v
 				}(), nil
 			},
-			opts...).Endpoint(),
+			append(opts[:len(opts):len(opts)], grpcx.ClientIdempotent())...).Endpoint(),
 		ListUsersEndpoint: grpcx.NewClient(cc, "/usersvc.UserService/ListUsers",
 			func(_ context.Context, r ListUsersRequest) (*protoWireListUsersRequest, error) {
 				return &protoWireListUsersRequest{v: &r}, nil
@@ -167,160 +167,200 @@ func NewGRPCClientEndpoints(cc grpc.ClientConnInterface, opts ...grpcx.ClientOpt
 					return *w.v
 				}(), nil
 			},
-			opts...).Endpoint(),
+			append(opts[:len(opts):len(opts)], grpcx.ClientIdempotent())...).Endpoint(),
 	}
 }
 
 // protoWireCreateUserRequest is the gRPC codec's view of a CreateUserRequest message.
 type protoWireCreateUserRequest struct{ v *CreateUserRequest }
 
-// MarshalProtoWire implements grpcx.WireMessage.
+// MarshalProtoWire implements grpcx.WireMessage: the size first, then the
+// message written back to front into exactly that many bytes, so that
+// each nested message's length is known when it is written.
 func (w *protoWireCreateUserRequest) MarshalProtoWire(b []byte) ([]byte, error) {
-	if b == nil {
-		b = make([]byte, 0, protoSizeCreateUserRequest(w.v))
+	n := protoSizeCreateUserRequest(w.v)
+	b, buf := wire.Grow(b, n)
+	if protoWriteCreateUserRequest(buf, n, w.v) != 0 {
+		return nil, wire.ErrChanged
 	}
-	return protoAppendCreateUserRequest(b, w.v), nil
+	return b, nil
 }
 
-// UnmarshalProtoWire implements grpcx.WireMessage.
+// UnmarshalProtoWire implements grpcx.WireMessage. Messages nested deeper
+// than protobuf-go's limit are refused.
 func (w *protoWireCreateUserRequest) UnmarshalProtoWire(b []byte) error {
 	if w.v == nil {
 		w.v = new(CreateUserRequest)
 	}
-	return protoConsumeCreateUserRequest(b, w.v)
+	return protoConsumeCreateUserRequest(b, w.v, wire.RecursionLimit-1)
 }
 
 // protoWireUser is the gRPC codec's view of a User message.
 type protoWireUser struct{ v *User }
 
-// MarshalProtoWire implements grpcx.WireMessage.
+// MarshalProtoWire implements grpcx.WireMessage: the size first, then the
+// message written back to front into exactly that many bytes, so that
+// each nested message's length is known when it is written.
 func (w *protoWireUser) MarshalProtoWire(b []byte) ([]byte, error) {
-	if b == nil {
-		b = make([]byte, 0, protoSizeUser(w.v))
+	n := protoSizeUser(w.v)
+	b, buf := wire.Grow(b, n)
+	if protoWriteUser(buf, n, w.v) != 0 {
+		return nil, wire.ErrChanged
 	}
-	return protoAppendUser(b, w.v), nil
+	return b, nil
 }
 
-// UnmarshalProtoWire implements grpcx.WireMessage.
+// UnmarshalProtoWire implements grpcx.WireMessage. Messages nested deeper
+// than protobuf-go's limit are refused.
 func (w *protoWireUser) UnmarshalProtoWire(b []byte) error {
 	if w.v == nil {
 		w.v = new(User)
 	}
-	return protoConsumeUser(b, w.v)
+	return protoConsumeUser(b, w.v, wire.RecursionLimit-1)
 }
 
 // protoWireGetUserRequest is the gRPC codec's view of a GetUserRequest message.
 type protoWireGetUserRequest struct{ v *GetUserRequest }
 
-// MarshalProtoWire implements grpcx.WireMessage.
+// MarshalProtoWire implements grpcx.WireMessage: the size first, then the
+// message written back to front into exactly that many bytes, so that
+// each nested message's length is known when it is written.
 func (w *protoWireGetUserRequest) MarshalProtoWire(b []byte) ([]byte, error) {
-	if b == nil {
-		b = make([]byte, 0, protoSizeGetUserRequest(w.v))
+	n := protoSizeGetUserRequest(w.v)
+	b, buf := wire.Grow(b, n)
+	if protoWriteGetUserRequest(buf, n, w.v) != 0 {
+		return nil, wire.ErrChanged
 	}
-	return protoAppendGetUserRequest(b, w.v), nil
+	return b, nil
 }
 
-// UnmarshalProtoWire implements grpcx.WireMessage.
+// UnmarshalProtoWire implements grpcx.WireMessage. Messages nested deeper
+// than protobuf-go's limit are refused.
 func (w *protoWireGetUserRequest) UnmarshalProtoWire(b []byte) error {
 	if w.v == nil {
 		w.v = new(GetUserRequest)
 	}
-	return protoConsumeGetUserRequest(b, w.v)
+	return protoConsumeGetUserRequest(b, w.v, wire.RecursionLimit-1)
 }
 
 // protoWireUpdateUserRequest is the gRPC codec's view of a UpdateUserRequest message.
 type protoWireUpdateUserRequest struct{ v *UpdateUserRequest }
 
-// MarshalProtoWire implements grpcx.WireMessage.
+// MarshalProtoWire implements grpcx.WireMessage: the size first, then the
+// message written back to front into exactly that many bytes, so that
+// each nested message's length is known when it is written.
 func (w *protoWireUpdateUserRequest) MarshalProtoWire(b []byte) ([]byte, error) {
-	if b == nil {
-		b = make([]byte, 0, protoSizeUpdateUserRequest(w.v))
+	n := protoSizeUpdateUserRequest(w.v)
+	b, buf := wire.Grow(b, n)
+	if protoWriteUpdateUserRequest(buf, n, w.v) != 0 {
+		return nil, wire.ErrChanged
 	}
-	return protoAppendUpdateUserRequest(b, w.v), nil
+	return b, nil
 }
 
-// UnmarshalProtoWire implements grpcx.WireMessage.
+// UnmarshalProtoWire implements grpcx.WireMessage. Messages nested deeper
+// than protobuf-go's limit are refused.
 func (w *protoWireUpdateUserRequest) UnmarshalProtoWire(b []byte) error {
 	if w.v == nil {
 		w.v = new(UpdateUserRequest)
 	}
-	return protoConsumeUpdateUserRequest(b, w.v)
+	return protoConsumeUpdateUserRequest(b, w.v, wire.RecursionLimit-1)
 }
 
 // protoWireDeleteUserRequest is the gRPC codec's view of a DeleteUserRequest message.
 type protoWireDeleteUserRequest struct{ v *DeleteUserRequest }
 
-// MarshalProtoWire implements grpcx.WireMessage.
+// MarshalProtoWire implements grpcx.WireMessage: the size first, then the
+// message written back to front into exactly that many bytes, so that
+// each nested message's length is known when it is written.
 func (w *protoWireDeleteUserRequest) MarshalProtoWire(b []byte) ([]byte, error) {
-	if b == nil {
-		b = make([]byte, 0, protoSizeDeleteUserRequest(w.v))
+	n := protoSizeDeleteUserRequest(w.v)
+	b, buf := wire.Grow(b, n)
+	if protoWriteDeleteUserRequest(buf, n, w.v) != 0 {
+		return nil, wire.ErrChanged
 	}
-	return protoAppendDeleteUserRequest(b, w.v), nil
+	return b, nil
 }
 
-// UnmarshalProtoWire implements grpcx.WireMessage.
+// UnmarshalProtoWire implements grpcx.WireMessage. Messages nested deeper
+// than protobuf-go's limit are refused.
 func (w *protoWireDeleteUserRequest) UnmarshalProtoWire(b []byte) error {
 	if w.v == nil {
 		w.v = new(DeleteUserRequest)
 	}
-	return protoConsumeDeleteUserRequest(b, w.v)
+	return protoConsumeDeleteUserRequest(b, w.v, wire.RecursionLimit-1)
 }
 
 // protoWireDeleteUserResponse is the gRPC codec's view of a DeleteUserResponse message.
 type protoWireDeleteUserResponse struct{ v *DeleteUserResponse }
 
-// MarshalProtoWire implements grpcx.WireMessage.
+// MarshalProtoWire implements grpcx.WireMessage: the size first, then the
+// message written back to front into exactly that many bytes, so that
+// each nested message's length is known when it is written.
 func (w *protoWireDeleteUserResponse) MarshalProtoWire(b []byte) ([]byte, error) {
-	if b == nil {
-		b = make([]byte, 0, protoSizeDeleteUserResponse(w.v))
+	n := protoSizeDeleteUserResponse(w.v)
+	b, buf := wire.Grow(b, n)
+	if protoWriteDeleteUserResponse(buf, n, w.v) != 0 {
+		return nil, wire.ErrChanged
 	}
-	return protoAppendDeleteUserResponse(b, w.v), nil
+	return b, nil
 }
 
-// UnmarshalProtoWire implements grpcx.WireMessage.
+// UnmarshalProtoWire implements grpcx.WireMessage. Messages nested deeper
+// than protobuf-go's limit are refused.
 func (w *protoWireDeleteUserResponse) UnmarshalProtoWire(b []byte) error {
 	if w.v == nil {
 		w.v = new(DeleteUserResponse)
 	}
-	return protoConsumeDeleteUserResponse(b, w.v)
+	return protoConsumeDeleteUserResponse(b, w.v, wire.RecursionLimit-1)
 }
 
 // protoWireListUsersRequest is the gRPC codec's view of a ListUsersRequest message.
 type protoWireListUsersRequest struct{ v *ListUsersRequest }
 
-// MarshalProtoWire implements grpcx.WireMessage.
+// MarshalProtoWire implements grpcx.WireMessage: the size first, then the
+// message written back to front into exactly that many bytes, so that
+// each nested message's length is known when it is written.
 func (w *protoWireListUsersRequest) MarshalProtoWire(b []byte) ([]byte, error) {
-	if b == nil {
-		b = make([]byte, 0, protoSizeListUsersRequest(w.v))
+	n := protoSizeListUsersRequest(w.v)
+	b, buf := wire.Grow(b, n)
+	if protoWriteListUsersRequest(buf, n, w.v) != 0 {
+		return nil, wire.ErrChanged
 	}
-	return protoAppendListUsersRequest(b, w.v), nil
+	return b, nil
 }
 
-// UnmarshalProtoWire implements grpcx.WireMessage.
+// UnmarshalProtoWire implements grpcx.WireMessage. Messages nested deeper
+// than protobuf-go's limit are refused.
 func (w *protoWireListUsersRequest) UnmarshalProtoWire(b []byte) error {
 	if w.v == nil {
 		w.v = new(ListUsersRequest)
 	}
-	return protoConsumeListUsersRequest(b, w.v)
+	return protoConsumeListUsersRequest(b, w.v, wire.RecursionLimit-1)
 }
 
 // protoWireListUsersResponse is the gRPC codec's view of a ListUsersResponse message.
 type protoWireListUsersResponse struct{ v *ListUsersResponse }
 
-// MarshalProtoWire implements grpcx.WireMessage.
+// MarshalProtoWire implements grpcx.WireMessage: the size first, then the
+// message written back to front into exactly that many bytes, so that
+// each nested message's length is known when it is written.
 func (w *protoWireListUsersResponse) MarshalProtoWire(b []byte) ([]byte, error) {
-	if b == nil {
-		b = make([]byte, 0, protoSizeListUsersResponse(w.v))
+	n := protoSizeListUsersResponse(w.v)
+	b, buf := wire.Grow(b, n)
+	if protoWriteListUsersResponse(buf, n, w.v) != 0 {
+		return nil, wire.ErrChanged
 	}
-	return protoAppendListUsersResponse(b, w.v), nil
+	return b, nil
 }
 
-// UnmarshalProtoWire implements grpcx.WireMessage.
+// UnmarshalProtoWire implements grpcx.WireMessage. Messages nested deeper
+// than protobuf-go's limit are refused.
 func (w *protoWireListUsersResponse) UnmarshalProtoWire(b []byte) error {
 	if w.v == nil {
 		w.v = new(ListUsersResponse)
 	}
-	return protoConsumeListUsersResponse(b, w.v)
+	return protoConsumeListUsersResponse(b, w.v, wire.RecursionLimit-1)
 }
 
 // protoSizeCreateUserRequest returns the size of v as a CreateUserRequest message.
@@ -338,27 +378,32 @@ func protoSizeCreateUserRequest(v *CreateUserRequest) int {
 	return n
 }
 
-// protoAppendCreateUserRequest appends v as a CreateUserRequest message, fields in
-// number order and map entries in key order, as protobuf-go's deterministic
-// mode writes them.
-func protoAppendCreateUserRequest(b []byte, v *CreateUserRequest) []byte {
+// protoWriteCreateUserRequest writes v as a CreateUserRequest message into b, back to
+// front, ending at b[i-1], and returns where it begins. b[:i] holds
+// protoSizeCreateUserRequest(v) bytes at least. Fields come out in number order
+// and map entries in key order, as protobuf-go's deterministic mode writes
+// them.
+func protoWriteCreateUserRequest(b []byte, i int, v *CreateUserRequest) int {
 	if v == nil {
-		return b
-	}
-	if len(v.Name) > 0 {
-		b = append(b, 0x0a)
-		b = protowire.AppendString(b, string(v.Name))
+		return i
 	}
 	if len(v.Email) > 0 {
-		b = append(b, 0x12)
-		b = protowire.AppendString(b, string(v.Email))
+		i = wire.PutString(b, i, string(v.Email))
+		i--
+		b[i] = 0x12
 	}
-	return b
+	if len(v.Name) > 0 {
+		i = wire.PutString(b, i, string(v.Name))
+		i--
+		b[i] = 0x0a
+	}
+	return i
 }
 
 // protoConsumeCreateUserRequest reads a CreateUserRequest message into v, merging it
-// with what v holds. Unknown fields are skipped.
-func protoConsumeCreateUserRequest(b []byte, v *CreateUserRequest) error {
+// with what v holds. Unknown fields are skipped; depth is how many levels
+// of messages may still nest below this one.
+func protoConsumeCreateUserRequest(b []byte, v *CreateUserRequest, depth int) error {
 	for len(b) > 0 {
 		num, typ, n, err := wire.ConsumeTag(b)
 		if err != nil {
@@ -419,36 +464,44 @@ func protoSizeUser(v *User) int {
 	return n
 }
 
-// protoAppendUser appends v as a User message, fields in
-// number order and map entries in key order, as protobuf-go's deterministic
-// mode writes them.
-func protoAppendUser(b []byte, v *User) []byte {
+// protoWriteUser writes v as a User message into b, back to
+// front, ending at b[i-1], and returns where it begins. b[:i] holds
+// protoSizeUser(v) bytes at least. Fields come out in number order
+// and map entries in key order, as protobuf-go's deterministic mode writes
+// them.
+func protoWriteUser(b []byte, i int, v *User) int {
 	if v == nil {
-		return b
-	}
-	if len(v.ID) > 0 {
-		b = append(b, 0x0a)
-		b = protowire.AppendString(b, string(v.ID))
-	}
-	if len(v.Name) > 0 {
-		b = append(b, 0x12)
-		b = protowire.AppendString(b, string(v.Name))
-	}
-	if len(v.Email) > 0 {
-		b = append(b, 0x1a)
-		b = protowire.AppendString(b, string(v.Email))
+		return i
 	}
 	if !v.CreatedAt.IsZero() {
-		b = append(b, 0x22)
-		b = wire.AppendVarint(b, uint64(wire.SizeTimestamp(v.CreatedAt)))
-		b = wire.AppendTimestamp(b, v.CreatedAt)
+		end := i
+		i = wire.PutTimestamp(b, i, v.CreatedAt)
+		i = wire.PutVarint(b, i, uint64(end-i))
+		i--
+		b[i] = 0x22
 	}
-	return b
+	if len(v.Email) > 0 {
+		i = wire.PutString(b, i, string(v.Email))
+		i--
+		b[i] = 0x1a
+	}
+	if len(v.Name) > 0 {
+		i = wire.PutString(b, i, string(v.Name))
+		i--
+		b[i] = 0x12
+	}
+	if len(v.ID) > 0 {
+		i = wire.PutString(b, i, string(v.ID))
+		i--
+		b[i] = 0x0a
+	}
+	return i
 }
 
 // protoConsumeUser reads a User message into v, merging it
-// with what v holds. Unknown fields are skipped.
-func protoConsumeUser(b []byte, v *User) error {
+// with what v holds. Unknown fields are skipped; depth is how many levels
+// of messages may still nest below this one.
+func protoConsumeUser(b []byte, v *User, depth int) error {
 	for len(b) > 0 {
 		num, typ, n, err := wire.ConsumeTag(b)
 		if err != nil {
@@ -493,6 +546,9 @@ func protoConsumeUser(b []byte, v *User) error {
 			if typ != protowire.BytesType {
 				break
 			}
+			if depth == 0 {
+				return wire.ErrDepth
+			}
 			x, n, err := wire.ConsumeBytes(b)
 			if err != nil {
 				return err
@@ -526,23 +582,27 @@ func protoSizeGetUserRequest(v *GetUserRequest) int {
 	return n
 }
 
-// protoAppendGetUserRequest appends v as a GetUserRequest message, fields in
-// number order and map entries in key order, as protobuf-go's deterministic
-// mode writes them.
-func protoAppendGetUserRequest(b []byte, v *GetUserRequest) []byte {
+// protoWriteGetUserRequest writes v as a GetUserRequest message into b, back to
+// front, ending at b[i-1], and returns where it begins. b[:i] holds
+// protoSizeGetUserRequest(v) bytes at least. Fields come out in number order
+// and map entries in key order, as protobuf-go's deterministic mode writes
+// them.
+func protoWriteGetUserRequest(b []byte, i int, v *GetUserRequest) int {
 	if v == nil {
-		return b
+		return i
 	}
 	if len(v.ID) > 0 {
-		b = append(b, 0x0a)
-		b = protowire.AppendString(b, string(v.ID))
+		i = wire.PutString(b, i, string(v.ID))
+		i--
+		b[i] = 0x0a
 	}
-	return b
+	return i
 }
 
 // protoConsumeGetUserRequest reads a GetUserRequest message into v, merging it
-// with what v holds. Unknown fields are skipped.
-func protoConsumeGetUserRequest(b []byte, v *GetUserRequest) error {
+// with what v holds. Unknown fields are skipped; depth is how many levels
+// of messages may still nest below this one.
+func protoConsumeGetUserRequest(b []byte, v *GetUserRequest, depth int) error {
 	for len(b) > 0 {
 		num, typ, n, err := wire.ConsumeTag(b)
 		if err != nil {
@@ -589,31 +649,37 @@ func protoSizeUpdateUserRequest(v *UpdateUserRequest) int {
 	return n
 }
 
-// protoAppendUpdateUserRequest appends v as a UpdateUserRequest message, fields in
-// number order and map entries in key order, as protobuf-go's deterministic
-// mode writes them.
-func protoAppendUpdateUserRequest(b []byte, v *UpdateUserRequest) []byte {
+// protoWriteUpdateUserRequest writes v as a UpdateUserRequest message into b, back to
+// front, ending at b[i-1], and returns where it begins. b[:i] holds
+// protoSizeUpdateUserRequest(v) bytes at least. Fields come out in number order
+// and map entries in key order, as protobuf-go's deterministic mode writes
+// them.
+func protoWriteUpdateUserRequest(b []byte, i int, v *UpdateUserRequest) int {
 	if v == nil {
-		return b
-	}
-	if len(v.ID) > 0 {
-		b = append(b, 0x0a)
-		b = protowire.AppendString(b, string(v.ID))
-	}
-	if len(v.Name) > 0 {
-		b = append(b, 0x12)
-		b = protowire.AppendString(b, string(v.Name))
+		return i
 	}
 	if len(v.Email) > 0 {
-		b = append(b, 0x1a)
-		b = protowire.AppendString(b, string(v.Email))
+		i = wire.PutString(b, i, string(v.Email))
+		i--
+		b[i] = 0x1a
 	}
-	return b
+	if len(v.Name) > 0 {
+		i = wire.PutString(b, i, string(v.Name))
+		i--
+		b[i] = 0x12
+	}
+	if len(v.ID) > 0 {
+		i = wire.PutString(b, i, string(v.ID))
+		i--
+		b[i] = 0x0a
+	}
+	return i
 }
 
 // protoConsumeUpdateUserRequest reads a UpdateUserRequest message into v, merging it
-// with what v holds. Unknown fields are skipped.
-func protoConsumeUpdateUserRequest(b []byte, v *UpdateUserRequest) error {
+// with what v holds. Unknown fields are skipped; depth is how many levels
+// of messages may still nest below this one.
+func protoConsumeUpdateUserRequest(b []byte, v *UpdateUserRequest, depth int) error {
 	for len(b) > 0 {
 		num, typ, n, err := wire.ConsumeTag(b)
 		if err != nil {
@@ -676,23 +742,27 @@ func protoSizeDeleteUserRequest(v *DeleteUserRequest) int {
 	return n
 }
 
-// protoAppendDeleteUserRequest appends v as a DeleteUserRequest message, fields in
-// number order and map entries in key order, as protobuf-go's deterministic
-// mode writes them.
-func protoAppendDeleteUserRequest(b []byte, v *DeleteUserRequest) []byte {
+// protoWriteDeleteUserRequest writes v as a DeleteUserRequest message into b, back to
+// front, ending at b[i-1], and returns where it begins. b[:i] holds
+// protoSizeDeleteUserRequest(v) bytes at least. Fields come out in number order
+// and map entries in key order, as protobuf-go's deterministic mode writes
+// them.
+func protoWriteDeleteUserRequest(b []byte, i int, v *DeleteUserRequest) int {
 	if v == nil {
-		return b
+		return i
 	}
 	if len(v.ID) > 0 {
-		b = append(b, 0x0a)
-		b = protowire.AppendString(b, string(v.ID))
+		i = wire.PutString(b, i, string(v.ID))
+		i--
+		b[i] = 0x0a
 	}
-	return b
+	return i
 }
 
 // protoConsumeDeleteUserRequest reads a DeleteUserRequest message into v, merging it
-// with what v holds. Unknown fields are skipped.
-func protoConsumeDeleteUserRequest(b []byte, v *DeleteUserRequest) error {
+// with what v holds. Unknown fields are skipped; depth is how many levels
+// of messages may still nest below this one.
+func protoConsumeDeleteUserRequest(b []byte, v *DeleteUserRequest, depth int) error {
 	for len(b) > 0 {
 		num, typ, n, err := wire.ConsumeTag(b)
 		if err != nil {
@@ -730,26 +800,29 @@ func protoSizeDeleteUserResponse(v *DeleteUserResponse) int {
 	return n
 }
 
-// protoAppendDeleteUserResponse appends v as a DeleteUserResponse message, fields in
-// number order and map entries in key order, as protobuf-go's deterministic
-// mode writes them.
-func protoAppendDeleteUserResponse(b []byte, v *DeleteUserResponse) []byte {
+// protoWriteDeleteUserResponse writes v as a DeleteUserResponse message into b, back to
+// front, ending at b[i-1], and returns where it begins. b[:i] holds
+// protoSizeDeleteUserResponse(v) bytes at least. Fields come out in number order
+// and map entries in key order, as protobuf-go's deterministic mode writes
+// them.
+func protoWriteDeleteUserResponse(b []byte, i int, v *DeleteUserResponse) int {
 	if v == nil {
-		return b
+		return i
 	}
-	return b
+	return i
 }
 
 // protoConsumeDeleteUserResponse reads a DeleteUserResponse message into v, merging it
-// with what v holds. Unknown fields are skipped.
-func protoConsumeDeleteUserResponse(b []byte, v *DeleteUserResponse) error {
+// with what v holds. Unknown fields are skipped; depth is how many levels
+// of messages may still nest below this one.
+func protoConsumeDeleteUserResponse(b []byte, v *DeleteUserResponse, depth int) error {
 	for len(b) > 0 {
 		num, typ, n, err := wire.ConsumeTag(b)
 		if err != nil {
 			return err
 		}
 		b = b[n:]
-		_ = num
+		_, _ = num, depth
 		n, err = wire.Skip(num, typ, b)
 		if err != nil {
 			return err
@@ -774,27 +847,32 @@ func protoSizeListUsersRequest(v *ListUsersRequest) int {
 	return n
 }
 
-// protoAppendListUsersRequest appends v as a ListUsersRequest message, fields in
-// number order and map entries in key order, as protobuf-go's deterministic
-// mode writes them.
-func protoAppendListUsersRequest(b []byte, v *ListUsersRequest) []byte {
+// protoWriteListUsersRequest writes v as a ListUsersRequest message into b, back to
+// front, ending at b[i-1], and returns where it begins. b[:i] holds
+// protoSizeListUsersRequest(v) bytes at least. Fields come out in number order
+// and map entries in key order, as protobuf-go's deterministic mode writes
+// them.
+func protoWriteListUsersRequest(b []byte, i int, v *ListUsersRequest) int {
 	if v == nil {
-		return b
-	}
-	if v.PageSize != 0 {
-		b = append(b, 0x08)
-		b = wire.AppendVarint(b, uint64(int64(v.PageSize)))
+		return i
 	}
 	if len(v.PageToken) > 0 {
-		b = append(b, 0x12)
-		b = protowire.AppendString(b, string(v.PageToken))
+		i = wire.PutString(b, i, string(v.PageToken))
+		i--
+		b[i] = 0x12
 	}
-	return b
+	if v.PageSize != 0 {
+		i = wire.PutVarint(b, i, uint64(int64(v.PageSize)))
+		i--
+		b[i] = 0x08
+	}
+	return i
 }
 
 // protoConsumeListUsersRequest reads a ListUsersRequest message into v, merging it
-// with what v holds. Unknown fields are skipped.
-func protoConsumeListUsersRequest(b []byte, v *ListUsersRequest) error {
+// with what v holds. Unknown fields are skipped; depth is how many levels
+// of messages may still nest below this one.
+func protoConsumeListUsersRequest(b []byte, v *ListUsersRequest, depth int) error {
 	for len(b) > 0 {
 		num, typ, n, err := wire.ConsumeTag(b)
 		if err != nil {
@@ -849,28 +927,36 @@ func protoSizeListUsersResponse(v *ListUsersResponse) int {
 	return n
 }
 
-// protoAppendListUsersResponse appends v as a ListUsersResponse message, fields in
-// number order and map entries in key order, as protobuf-go's deterministic
-// mode writes them.
-func protoAppendListUsersResponse(b []byte, v *ListUsersResponse) []byte {
+// protoWriteListUsersResponse writes v as a ListUsersResponse message into b, back to
+// front, ending at b[i-1], and returns where it begins. b[:i] holds
+// protoSizeListUsersResponse(v) bytes at least. Fields come out in number order
+// and map entries in key order, as protobuf-go's deterministic mode writes
+// them.
+func protoWriteListUsersResponse(b []byte, i int, v *ListUsersResponse) int {
 	if v == nil {
-		return b
-	}
-	for i := range v.Users {
-		b = append(b, 0x0a)
-		b = wire.AppendVarint(b, uint64(protoSizeUser(&v.Users[i])))
-		b = protoAppendUser(b, &v.Users[i])
+		return i
 	}
 	if len(v.NextPageToken) > 0 {
-		b = append(b, 0x12)
-		b = protowire.AppendString(b, string(v.NextPageToken))
+		i = wire.PutString(b, i, string(v.NextPageToken))
+		i--
+		b[i] = 0x12
 	}
-	return b
+	for j := len(v.Users) - 1; j >= 0; j-- {
+		{
+			end := i
+			i = protoWriteUser(b, i, &v.Users[j])
+			i = wire.PutVarint(b, i, uint64(end-i))
+		}
+		i--
+		b[i] = 0x0a
+	}
+	return i
 }
 
 // protoConsumeListUsersResponse reads a ListUsersResponse message into v, merging it
-// with what v holds. Unknown fields are skipped.
-func protoConsumeListUsersResponse(b []byte, v *ListUsersResponse) error {
+// with what v holds. Unknown fields are skipped; depth is how many levels
+// of messages may still nest below this one.
+func protoConsumeListUsersResponse(b []byte, v *ListUsersResponse, depth int) error {
 	for len(b) > 0 {
 		num, typ, n, err := wire.ConsumeTag(b)
 		if err != nil {
@@ -882,6 +968,9 @@ func protoConsumeListUsersResponse(b []byte, v *ListUsersResponse) error {
 			if typ != protowire.BytesType {
 				break
 			}
+			if depth == 0 {
+				return wire.ErrDepth
+			}
 			x, n, err := wire.ConsumeBytes(b)
 			if err != nil {
 				return err
@@ -891,7 +980,7 @@ func protoConsumeListUsersResponse(b []byte, v *ListUsersResponse) error {
 				v.Users = make([]User, 0, 1+wire.Count(b, num))
 			}
 			var e User
-			if err := protoConsumeUser(x, &e); err != nil {
+			if err := protoConsumeUser(x, &e, depth-1); err != nil {
 				return err
 			}
 			v.Users = append(v.Users, e)

@@ -1,12 +1,22 @@
 // Package wire holds the helpers that the protobuf codecs kitgen generates
 // call: reading values with errors in place of negative lengths, skipping
-// unknown fields, and the well-known Timestamp and Duration messages. The
-// writing side is google.golang.org/protobuf/encoding/protowire itself.
+// unknown fields, the limit on nesting, writing values back to front into
+// a buffer sized beforehand, the texts of fields that travel as
+// MarshalText's output, and the well-known Timestamp and Duration
+// messages. Only generated code calls it.
+//
+// A generated message is written in two passes, each linear in the size
+// of the message: its size, then its bytes from the last to the first, so
+// that a nested message is written before its length, which is then known
+// (the scheme of vtprotobuf's MarshalToSizedBuffer). The bytes are those
+// of protobuf-go's deterministic mode.
 package wire
 
 import (
+	"encoding/binary"
 	"fmt"
 	"math"
+	"slices"
 	"time"
 	"unicode/utf8"
 
@@ -25,6 +35,131 @@ func Error(n int) error {
 func Errorf(format string, args ...any) error {
 	msg := fmt.Sprintf(format, args...)
 	return kit.NewError(kit.InvalidArgument, "malformed protobuf message: "+msg)
+}
+
+// RecursionLimit is how deeply messages may nest in a message that
+// generated code reads: protobuf-go's limit, so that what one accepts the
+// other accepts. A message at the top counts as one level, and so does
+// each message (a Timestamp or Duration too) below it.
+const RecursionLimit = protowire.DefaultRecursionLimit
+
+// ErrDepth is the InvalidArgument error of a message nested deeper than
+// [RecursionLimit].
+var ErrDepth = kit.NewError(kit.InvalidArgument, fmt.Sprintf("malformed protobuf message: messages nested more than %d deep", RecursionLimit))
+
+// ErrChanged is the error of a message whose size changed between the
+// two passes that write it: a value modified while it is sent.
+var ErrChanged = kit.NewError(kit.Internal, "protobuf message changed while it was written")
+
+// Grow returns b grown by n bytes, and those n bytes.
+func Grow(b []byte, n int) ([]byte, []byte) {
+	l := len(b)
+	b = slices.Grow(b, n)[:l+n]
+	return b, b[l:]
+}
+
+// PutVarint writes v as a varint that ends at b[i-1] and returns where it
+// begins.
+func PutVarint(b []byte, i int, v uint64) int {
+	if v < 0x80 {
+		i--
+		b[i] = byte(v)
+		return i
+	}
+	return putVarint(b, i, v)
+}
+
+func putVarint(b []byte, i int, v uint64) int {
+	i -= protowire.SizeVarint(v)
+	j := i
+	for v >= 0x80 {
+		b[j] = byte(v) | 0x80
+		v >>= 7
+		j++
+	}
+	b[j] = byte(v)
+	return i
+}
+
+// PutFixed32 writes v in 4 bytes that end at b[i-1].
+func PutFixed32(b []byte, i int, v uint32) int {
+	i -= 4
+	binary.LittleEndian.PutUint32(b[i:], v)
+	return i
+}
+
+// PutFixed64 writes v in 8 bytes that end at b[i-1].
+func PutFixed64(b []byte, i int, v uint64) int {
+	i -= 8
+	binary.LittleEndian.PutUint64(b[i:], v)
+	return i
+}
+
+// PutString writes s with its length in front, ending at b[i-1].
+func PutString(b []byte, i int, s string) int {
+	i -= len(s)
+	copy(b[i:], s)
+	return PutVarint(b, i, uint64(len(s)))
+}
+
+// PutBytes writes v with its length in front, ending at b[i-1].
+func PutBytes(b []byte, i int, v []byte) int {
+	i -= len(v)
+	copy(b[i:], v)
+	return PutVarint(b, i, uint64(len(v)))
+}
+
+// Texts holds the texts that MarshalText returned for the fields of a
+// message that travel as text: the size pass adds them in the order of
+// the fields, the write pass, going back to front, takes them from the
+// end. So MarshalText is called once a value, and the size and the bytes
+// agree.
+type Texts struct {
+	texts [][]byte
+	err   error
+}
+
+// Add keeps the text of a field and returns its length. The first error,
+// or a text that is not UTF-8 (a protobuf string must be), is kept for
+// [Texts.Err].
+func (t *Texts) Add(text []byte, err error, field string) int {
+	if err == nil && !utf8.Valid(text) {
+		err = fmt.Errorf("the text is not valid UTF-8")
+	}
+	if err != nil && t.err == nil {
+		t.err = kit.WrapError(kit.Internal, err, "cannot marshal field "+field+": "+err.Error())
+	}
+	t.texts = append(t.texts, text)
+	return len(text)
+}
+
+// Pop takes the last text added.
+func (t *Texts) Pop() []byte {
+	last := t.texts[len(t.texts)-1]
+	t.texts = t.texts[:len(t.texts)-1]
+	return last
+}
+
+// Err returns the first MarshalText failure.
+func (t *Texts) Err() error { return t.err }
+
+// TextError returns the InvalidArgument error of a text that a field's
+// UnmarshalText refuses.
+func TextError(field string, err error) error {
+	return kit.WrapError(kit.InvalidArgument, err, "malformed protobuf message: field "+field+": "+err.Error())
+}
+
+// ConsumeText reads a string field as bytes, checking that it is valid
+// UTF-8, for an UnmarshalText method. The slice aliases b.
+func ConsumeText(b []byte, field string) ([]byte, int, error) {
+	v, n, err := ConsumeBytes(b)
+	if err != nil {
+		return nil, 0, err
+	}
+	if !utf8.Valid(v) {
+		return nil, 0, Errorf("field %s is not valid UTF-8", field)
+	}
+	return v, n, nil
 }
 
 // AppendVarint appends v as a varint, with the common one-byte case
@@ -194,6 +329,40 @@ func consumeSecondsNanos(b []byte) (s, ns int64, err error) {
 		b = b[n:]
 	}
 	return s, ns, nil
+}
+
+// PutTimestamp writes t as a google.protobuf.Timestamp message body that
+// ends at b[i-1], and returns where it begins.
+func PutTimestamp(b []byte, i int, t time.Time) int {
+	s, ns := t.Unix(), t.Nanosecond()
+	if ns != 0 {
+		i = PutVarint(b, i, uint64(int64(ns)))
+		i--
+		b[i] = 2<<3 | byte(protowire.VarintType)
+	}
+	if s != 0 {
+		i = PutVarint(b, i, uint64(s))
+		i--
+		b[i] = 1<<3 | byte(protowire.VarintType)
+	}
+	return i
+}
+
+// PutDuration writes d as a google.protobuf.Duration message body that
+// ends at b[i-1], and returns where it begins.
+func PutDuration(b []byte, i int, d time.Duration) int {
+	s, ns := int64(d/time.Second), int64(d%time.Second)
+	if ns != 0 {
+		i = PutVarint(b, i, uint64(ns))
+		i--
+		b[i] = 2<<3 | byte(protowire.VarintType)
+	}
+	if s != 0 {
+		i = PutVarint(b, i, uint64(s))
+		i--
+		b[i] = 1<<3 | byte(protowire.VarintType)
+	}
+	return i
 }
 
 // SizeDuration returns the size of d as a google.protobuf.Duration message

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"math"
+	"net/netip"
 	"testing"
 	"time"
 
@@ -253,6 +254,23 @@ func (echo) Count(_ context.Context, items []string, prefix string) (int, error)
 	return len(items), nil
 }
 func (echo) Users(_ context.Context, l UserList) (UserList, error) { return l, nil }
+func (echo) OneUser(_ context.Context, u User) (User, error)       { return u, nil }
+func (echo) Chain(_ context.Context, n Node) (Node, error)         { return n, nil }
+func (echo) Extras(_ context.Context, e Extra) (Extra, error)      { return e, nil }
+func (echo) At(_ context.Context, t time.Time) (time.Time, error)  { return t, nil }
+func (echo) Later(_ context.Context, t *time.Time) (*time.Time, error) {
+	return t, nil
+}
+func (echo) Wait(_ context.Context, d time.Duration) (time.Duration, error) { return d, nil }
+func (echo) Lookup(_ context.Context, a netip.Addr) (netip.Addr, error) {
+	if a.IsUnspecified() {
+		return netip.Addr{}, kit.NewError(kit.NotFound, "no such address")
+	}
+	return a.Next(), nil
+}
+func (echo) Charge(_ context.Context, r ChargeRequest) (Charge, error) {
+	return Charge{ID: "ch_1", Amount: r.Amount}, nil
+}
 
 // pbServer is a server built from the protoc output.
 type pbServer struct {
@@ -261,6 +279,17 @@ type pbServer struct {
 
 func (pbServer) Echo(_ context.Context, a *pb.All) (*pb.All, error)            { return a, nil }
 func (pbServer) Users(_ context.Context, l *pb.UserList) (*pb.UserList, error) { return l, nil }
+func (pbServer) Chain(_ context.Context, n *pb.Node) (*pb.Node, error)         { return n, nil }
+func (pbServer) Extras(_ context.Context, e *pb.Extra) (*pb.Extra, error)      { return e, nil }
+func (pbServer) At(_ context.Context, r *pb.AtRequest) (*pb.AtResponse, error) {
+	return &pb.AtResponse{Value: r.GetT()}, nil
+}
+func (pbServer) Wait(_ context.Context, r *pb.WaitRequest) (*pb.WaitResponse, error) {
+	return &pb.WaitResponse{Value: r.GetD()}, nil
+}
+func (pbServer) Lookup(_ context.Context, r *pb.LookupRequest) (*pb.LookupResponse, error) {
+	return &pb.LookupResponse{Value: r.GetAddr()}, nil
+}
 
 func (pbServer) Count(_ context.Context, r *pb.CountRequest) (*pb.CountResponse, error) {
 	if r.GetPrefix() == "fail" {

@@ -6,6 +6,12 @@ package interop
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/netip"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -89,6 +95,97 @@ type UserList struct {
 	Users []User `json:"users"`
 }
 
+// Node is a recursive message: a chain through Next, a tree through
+// Children.
+type Node struct {
+	Value    int64  `json:"value"`
+	Next     *Node  `json:"next"`
+	Children []Node `json:"children"`
+}
+
+// Decimal is a number with three decimals that travels as its text, such
+// as "-12.345": its methods have pointer receivers.
+type Decimal struct {
+	milli int64
+}
+
+// NewDecimal returns the decimal of milli thousandths.
+func NewDecimal(milli int64) Decimal { return Decimal{milli: milli} }
+
+// MarshalText writes the decimal with three decimals.
+func (d *Decimal) MarshalText() ([]byte, error) {
+	sign, m := "", d.milli
+	if m < 0 {
+		sign, m = "-", -m
+	}
+	return fmt.Appendf(nil, "%s%d.%03d", sign, m/1000, m%1000), nil
+}
+
+// UnmarshalText reads what MarshalText writes.
+func (d *Decimal) UnmarshalText(b []byte) error {
+	whole, frac, ok := strings.Cut(string(b), ".")
+	if !ok || len(frac) != 3 {
+		return errors.New("want a number with three decimals")
+	}
+	neg := strings.HasPrefix(whole, "-")
+	w, err := strconv.ParseInt(strings.TrimPrefix(whole, "-"), 10, 64)
+	if err != nil {
+		return err
+	}
+	f, err := strconv.ParseInt(frac, 10, 64)
+	if err != nil || f < 0 {
+		return errors.New("want a number with three decimals")
+	}
+	d.milli = w*1000 + f
+	if neg {
+		d.milli = -d.milli
+	}
+	return nil
+}
+
+// Base is embedded in Extra: its fields are Extra's, as in JSON.
+type Base struct {
+	ID      string    `json:"id"`
+	Created time.Time `json:"created"`
+}
+
+// Meta is embedded in Extra through a pointer.
+type Meta struct {
+	Note string `json:"note"`
+}
+
+// Tags is a named slice.
+type Tags []string
+
+// Labels is a named map.
+type Labels map[string]string
+
+// Extra has the shapes that encoding/json gives their own form: embedded
+// structs, types with MarshalText, raw JSON, named slices and maps.
+type Extra struct {
+	Base
+	*Meta
+	Addr   netip.Addr            `json:"addr"`
+	Prefix *netip.Prefix         `json:"prefix"`
+	Addrs  []netip.Addr          `json:"addrs"`
+	ByName map[string]netip.Addr `json:"by_name"`
+	Amount Decimal               `json:"amount"`
+	Tags   Tags                  `json:"tags"`
+	Labels Labels                `json:"labels"`
+	Raw    json.RawMessage       `json:"raw"`
+}
+
+// ChargeRequest is the request of Charge.
+type ChargeRequest struct {
+	Amount int64 `json:"amount"`
+}
+
+// Charge is the result of Charge, a message named like the method.
+type Charge struct {
+	ID     string `json:"id"`
+	Amount int64  `json:"amount"`
+}
+
 // Wire echoes messages.
 type Wire interface {
 	// Echo returns its argument.
@@ -97,4 +194,21 @@ type Wire interface {
 	Count(ctx context.Context, items []string, prefix string) (int, error)
 	// Users returns its argument.
 	Users(ctx context.Context, list UserList) (UserList, error)
+	// OneUser returns its argument.
+	OneUser(ctx context.Context, u User) (User, error)
+	// Chain returns its argument, a recursive message.
+	Chain(ctx context.Context, n Node) (Node, error)
+	// Extras returns its argument.
+	Extras(ctx context.Context, e Extra) (Extra, error)
+	// At returns the time it is given: a lone time request and result.
+	At(ctx context.Context, t time.Time) (time.Time, error)
+	// Later returns the time it is given, or nil.
+	Later(ctx context.Context, t *time.Time) (*time.Time, error)
+	// Wait returns the duration it is given.
+	Wait(ctx context.Context, d time.Duration) (time.Duration, error)
+	// Lookup returns the address it is given: a lone text request and
+	// result.
+	Lookup(ctx context.Context, addr netip.Addr) (netip.Addr, error)
+	// Charge charges: an rpc named like its result message.
+	Charge(ctx context.Context, req ChargeRequest) (Charge, error)
 }

@@ -4,6 +4,8 @@ package interop
 
 import (
 	"context"
+	"net/netip"
+	"time"
 
 	"github.com/typedkit/kit"
 )
@@ -35,30 +37,130 @@ func MakeUsersEndpoint(svc Wire) kit.Endpoint[UserList, UserList] {
 	}
 }
 
+// MakeOneUserEndpoint returns the endpoint that calls svc.OneUser.
+func MakeOneUserEndpoint(svc Wire) kit.Endpoint[User, User] {
+	return func(ctx context.Context, req User) (User, error) {
+		return svc.OneUser(ctx, req)
+	}
+}
+
+// MakeChainEndpoint returns the endpoint that calls svc.Chain.
+func MakeChainEndpoint(svc Wire) kit.Endpoint[Node, Node] {
+	return func(ctx context.Context, req Node) (Node, error) {
+		return svc.Chain(ctx, req)
+	}
+}
+
+// MakeExtrasEndpoint returns the endpoint that calls svc.Extras.
+func MakeExtrasEndpoint(svc Wire) kit.Endpoint[Extra, Extra] {
+	return func(ctx context.Context, req Extra) (Extra, error) {
+		return svc.Extras(ctx, req)
+	}
+}
+
+// AtRequest is the request of Wire.At.
+type AtRequest struct {
+	T time.Time `json:"t"`
+}
+
+// MakeAtEndpoint returns the endpoint that calls svc.At.
+func MakeAtEndpoint(svc Wire) kit.Endpoint[AtRequest, time.Time] {
+	return func(ctx context.Context, req AtRequest) (time.Time, error) {
+		return svc.At(ctx, req.T)
+	}
+}
+
+// LaterRequest is the request of Wire.Later.
+type LaterRequest struct {
+	T *time.Time `json:"t"`
+}
+
+// MakeLaterEndpoint returns the endpoint that calls svc.Later.
+func MakeLaterEndpoint(svc Wire) kit.Endpoint[LaterRequest, *time.Time] {
+	return func(ctx context.Context, req LaterRequest) (*time.Time, error) {
+		return svc.Later(ctx, req.T)
+	}
+}
+
+// WaitRequest is the request of Wire.Wait.
+type WaitRequest struct {
+	D time.Duration `json:"d"`
+}
+
+// MakeWaitEndpoint returns the endpoint that calls svc.Wait.
+func MakeWaitEndpoint(svc Wire) kit.Endpoint[WaitRequest, time.Duration] {
+	return func(ctx context.Context, req WaitRequest) (time.Duration, error) {
+		return svc.Wait(ctx, req.D)
+	}
+}
+
+// LookupRequest is the request of Wire.Lookup.
+type LookupRequest struct {
+	Addr netip.Addr `json:"addr"`
+}
+
+// MakeLookupEndpoint returns the endpoint that calls svc.Lookup.
+func MakeLookupEndpoint(svc Wire) kit.Endpoint[LookupRequest, netip.Addr] {
+	return func(ctx context.Context, req LookupRequest) (netip.Addr, error) {
+		return svc.Lookup(ctx, req.Addr)
+	}
+}
+
+// MakeChargeEndpoint returns the endpoint that calls svc.Charge.
+func MakeChargeEndpoint(svc Wire) kit.Endpoint[ChargeRequest, Charge] {
+	return func(ctx context.Context, req ChargeRequest) (Charge, error) {
+		return svc.Charge(ctx, req)
+	}
+}
+
 // Endpoints holds one typed endpoint per method of Wire. It
 // implements Wire itself, so endpoints that call a remote service
 // are a Wire client.
 type Endpoints struct {
-	EchoEndpoint  kit.Endpoint[All, All]
-	CountEndpoint kit.Endpoint[CountRequest, int]
-	UsersEndpoint kit.Endpoint[UserList, UserList]
+	EchoEndpoint    kit.Endpoint[All, All]
+	CountEndpoint   kit.Endpoint[CountRequest, int]
+	UsersEndpoint   kit.Endpoint[UserList, UserList]
+	OneUserEndpoint kit.Endpoint[User, User]
+	ChainEndpoint   kit.Endpoint[Node, Node]
+	ExtrasEndpoint  kit.Endpoint[Extra, Extra]
+	AtEndpoint      kit.Endpoint[AtRequest, time.Time]
+	LaterEndpoint   kit.Endpoint[LaterRequest, *time.Time]
+	WaitEndpoint    kit.Endpoint[WaitRequest, time.Duration]
+	LookupEndpoint  kit.Endpoint[LookupRequest, netip.Addr]
+	ChargeEndpoint  kit.Endpoint[ChargeRequest, Charge]
 }
 
 // Middlewares holds typed middlewares for each endpoint of Wire, the
 // first of each list outermost.
 type Middlewares struct {
-	Echo  []kit.Middleware[All, All]
-	Count []kit.Middleware[CountRequest, int]
-	Users []kit.Middleware[UserList, UserList]
+	Echo    []kit.Middleware[All, All]
+	Count   []kit.Middleware[CountRequest, int]
+	Users   []kit.Middleware[UserList, UserList]
+	OneUser []kit.Middleware[User, User]
+	Chain   []kit.Middleware[Node, Node]
+	Extras  []kit.Middleware[Extra, Extra]
+	At      []kit.Middleware[AtRequest, time.Time]
+	Later   []kit.Middleware[LaterRequest, *time.Time]
+	Wait    []kit.Middleware[WaitRequest, time.Duration]
+	Lookup  []kit.Middleware[LookupRequest, netip.Addr]
+	Charge  []kit.Middleware[ChargeRequest, Charge]
 }
 
 // NewEndpoints returns the endpoints of svc, each wrapped in its
 // middlewares from mw.
 func NewEndpoints(svc Wire, mw Middlewares) Endpoints {
 	return Endpoints{
-		EchoEndpoint:  kit.Apply(MakeEchoEndpoint(svc), mw.Echo...),
-		CountEndpoint: kit.Apply(MakeCountEndpoint(svc), mw.Count...),
-		UsersEndpoint: kit.Apply(MakeUsersEndpoint(svc), mw.Users...),
+		EchoEndpoint:    kit.Apply(MakeEchoEndpoint(svc), mw.Echo...),
+		CountEndpoint:   kit.Apply(MakeCountEndpoint(svc), mw.Count...),
+		UsersEndpoint:   kit.Apply(MakeUsersEndpoint(svc), mw.Users...),
+		OneUserEndpoint: kit.Apply(MakeOneUserEndpoint(svc), mw.OneUser...),
+		ChainEndpoint:   kit.Apply(MakeChainEndpoint(svc), mw.Chain...),
+		ExtrasEndpoint:  kit.Apply(MakeExtrasEndpoint(svc), mw.Extras...),
+		AtEndpoint:      kit.Apply(MakeAtEndpoint(svc), mw.At...),
+		LaterEndpoint:   kit.Apply(MakeLaterEndpoint(svc), mw.Later...),
+		WaitEndpoint:    kit.Apply(MakeWaitEndpoint(svc), mw.Wait...),
+		LookupEndpoint:  kit.Apply(MakeLookupEndpoint(svc), mw.Lookup...),
+		ChargeEndpoint:  kit.Apply(MakeChargeEndpoint(svc), mw.Charge...),
 	}
 }
 
@@ -77,4 +179,44 @@ func (e Endpoints) Count(ctx context.Context, items []string, prefix string) (in
 // Users calls the Users endpoint.
 func (e Endpoints) Users(ctx context.Context, list UserList) (UserList, error) {
 	return e.UsersEndpoint(ctx, list)
+}
+
+// OneUser calls the OneUser endpoint.
+func (e Endpoints) OneUser(ctx context.Context, u User) (User, error) {
+	return e.OneUserEndpoint(ctx, u)
+}
+
+// Chain calls the Chain endpoint.
+func (e Endpoints) Chain(ctx context.Context, n Node) (Node, error) {
+	return e.ChainEndpoint(ctx, n)
+}
+
+// Extras calls the Extras endpoint.
+func (e Endpoints) Extras(ctx context.Context, e_ Extra) (Extra, error) {
+	return e.ExtrasEndpoint(ctx, e_)
+}
+
+// At calls the At endpoint.
+func (e Endpoints) At(ctx context.Context, t time.Time) (time.Time, error) {
+	return e.AtEndpoint(ctx, AtRequest{T: t})
+}
+
+// Later calls the Later endpoint.
+func (e Endpoints) Later(ctx context.Context, t *time.Time) (*time.Time, error) {
+	return e.LaterEndpoint(ctx, LaterRequest{T: t})
+}
+
+// Wait calls the Wait endpoint.
+func (e Endpoints) Wait(ctx context.Context, d time.Duration) (time.Duration, error) {
+	return e.WaitEndpoint(ctx, WaitRequest{D: d})
+}
+
+// Lookup calls the Lookup endpoint.
+func (e Endpoints) Lookup(ctx context.Context, addr netip.Addr) (netip.Addr, error) {
+	return e.LookupEndpoint(ctx, LookupRequest{Addr: addr})
+}
+
+// Charge calls the Charge endpoint.
+func (e Endpoints) Charge(ctx context.Context, req ChargeRequest) (Charge, error) {
+	return e.ChargeEndpoint(ctx, req)
 }

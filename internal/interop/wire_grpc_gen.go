@@ -4,7 +4,9 @@ package interop
 
 import (
 	"context"
+	"encoding/json"
 	"math"
+	"net/netip"
 	"slices"
 	"time"
 
@@ -58,6 +60,102 @@ func RegisterGRPC(s grpc.ServiceRegistrar, e Endpoints, opts ...grpcx.ServerOpti
 		},
 		func(_ context.Context, r UserList) (*protoWireUserList, error) { return &protoWireUserList{v: &r}, nil },
 		opts...)
+	grpcOneUser := grpcx.NewServer(e.OneUserEndpoint,
+		func(_ context.Context, w *protoWireUser) (User, error) {
+			return func() User {
+				if w.v == nil {
+					return *new(User)
+				}
+				return *w.v
+			}(), nil
+		},
+		func(_ context.Context, r User) (*protoWireUser, error) { return &protoWireUser{v: &r}, nil },
+		opts...)
+	grpcChain := grpcx.NewServer(e.ChainEndpoint,
+		func(_ context.Context, w *protoWireNode) (Node, error) {
+			return func() Node {
+				if w.v == nil {
+					return *new(Node)
+				}
+				return *w.v
+			}(), nil
+		},
+		func(_ context.Context, r Node) (*protoWireNode, error) { return &protoWireNode{v: &r}, nil },
+		opts...)
+	grpcExtras := grpcx.NewServer(e.ExtrasEndpoint,
+		func(_ context.Context, w *protoWireExtra) (Extra, error) {
+			return func() Extra {
+				if w.v == nil {
+					return *new(Extra)
+				}
+				return *w.v
+			}(), nil
+		},
+		func(_ context.Context, r Extra) (*protoWireExtra, error) { return &protoWireExtra{v: &r}, nil },
+		opts...)
+	grpcAt := grpcx.NewServer(e.AtEndpoint,
+		func(_ context.Context, w *protoWireAtRequest) (AtRequest, error) {
+			return func() AtRequest {
+				if w.v == nil {
+					return *new(AtRequest)
+				}
+				return *w.v
+			}(), nil
+		},
+		func(_ context.Context, r time.Time) (*protoWireAtResponse, error) {
+			return &protoWireAtResponse{v: &grpcAtResponse{Value: r}}, nil
+		},
+		opts...)
+	grpcLater := grpcx.NewServer(e.LaterEndpoint,
+		func(_ context.Context, w *protoWireLaterRequest) (LaterRequest, error) {
+			return func() LaterRequest {
+				if w.v == nil {
+					return *new(LaterRequest)
+				}
+				return *w.v
+			}(), nil
+		},
+		func(_ context.Context, r *time.Time) (*protoWireLaterResponse, error) {
+			return &protoWireLaterResponse{v: &grpcLaterResponse{Value: r}}, nil
+		},
+		opts...)
+	grpcWait := grpcx.NewServer(e.WaitEndpoint,
+		func(_ context.Context, w *protoWireWaitRequest) (WaitRequest, error) {
+			return func() WaitRequest {
+				if w.v == nil {
+					return *new(WaitRequest)
+				}
+				return *w.v
+			}(), nil
+		},
+		func(_ context.Context, r time.Duration) (*protoWireWaitResponse, error) {
+			return &protoWireWaitResponse{v: &grpcWaitResponse{Value: r}}, nil
+		},
+		opts...)
+	grpcLookup := grpcx.NewServer(e.LookupEndpoint,
+		func(_ context.Context, w *protoWireLookupRequest) (LookupRequest, error) {
+			return func() LookupRequest {
+				if w.v == nil {
+					return *new(LookupRequest)
+				}
+				return *w.v
+			}(), nil
+		},
+		func(_ context.Context, r netip.Addr) (*protoWireLookupResponse, error) {
+			return &protoWireLookupResponse{v: &grpcLookupResponse{Value: r}}, nil
+		},
+		opts...)
+	grpcCharge := grpcx.NewServer(e.ChargeEndpoint,
+		func(_ context.Context, w *protoWireChargeRequest) (ChargeRequest, error) {
+			return func() ChargeRequest {
+				if w.v == nil {
+					return *new(ChargeRequest)
+				}
+				return *w.v
+			}(), nil
+		},
+		func(_ context.Context, r Charge) (*protoWireCharge, error) { return &protoWireCharge{v: &r}, nil },
+		opts...)
 	s.RegisterService(&grpc.ServiceDesc{
 		ServiceName: GRPCServiceName,
 		HandlerType: (*any)(nil),
@@ -65,6 +163,14 @@ func RegisterGRPC(s grpc.ServiceRegistrar, e Endpoints, opts ...grpcx.ServerOpti
 			{MethodName: "Echo", Handler: grpcx.MethodHandler(grpcEcho, "/interop.Wire/Echo")},
 			{MethodName: "Count", Handler: grpcx.MethodHandler(grpcCount, "/interop.Wire/Count")},
 			{MethodName: "Users", Handler: grpcx.MethodHandler(grpcUsers, "/interop.Wire/Users")},
+			{MethodName: "OneUser", Handler: grpcx.MethodHandler(grpcOneUser, "/interop.Wire/OneUser")},
+			{MethodName: "Chain", Handler: grpcx.MethodHandler(grpcChain, "/interop.Wire/Chain")},
+			{MethodName: "Extras", Handler: grpcx.MethodHandler(grpcExtras, "/interop.Wire/Extras")},
+			{MethodName: "At", Handler: grpcx.MethodHandler(grpcAt, "/interop.Wire/At")},
+			{MethodName: "Later", Handler: grpcx.MethodHandler(grpcLater, "/interop.Wire/Later")},
+			{MethodName: "Wait", Handler: grpcx.MethodHandler(grpcWait, "/interop.Wire/Wait")},
+			{MethodName: "Lookup", Handler: grpcx.MethodHandler(grpcLookup, "/interop.Wire/Lookup")},
+			{MethodName: "Charge", Handler: grpcx.MethodHandler(grpcCharge, "/interop.Wire/Charge")},
 		},
 		Metadata: "wire.proto",
 	}, struct{}{})
@@ -115,6 +221,104 @@ func NewGRPCClientEndpoints(cc grpc.ClientConnInterface, opts ...grpcx.ClientOpt
 				}(), nil
 			},
 			opts...).Endpoint(),
+		OneUserEndpoint: grpcx.NewClient(cc, "/interop.Wire/OneUser",
+			func(_ context.Context, r User) (*protoWireUser, error) { return &protoWireUser{v: &r}, nil },
+			func(_ context.Context, w *protoWireUser) (User, error) {
+				return func() User {
+					if w.v == nil {
+						return *new(User)
+					}
+					return *w.v
+				}(), nil
+			},
+			opts...).Endpoint(),
+		ChainEndpoint: grpcx.NewClient(cc, "/interop.Wire/Chain",
+			func(_ context.Context, r Node) (*protoWireNode, error) { return &protoWireNode{v: &r}, nil },
+			func(_ context.Context, w *protoWireNode) (Node, error) {
+				return func() Node {
+					if w.v == nil {
+						return *new(Node)
+					}
+					return *w.v
+				}(), nil
+			},
+			opts...).Endpoint(),
+		ExtrasEndpoint: grpcx.NewClient(cc, "/interop.Wire/Extras",
+			func(_ context.Context, r Extra) (*protoWireExtra, error) { return &protoWireExtra{v: &r}, nil },
+			func(_ context.Context, w *protoWireExtra) (Extra, error) {
+				return func() Extra {
+					if w.v == nil {
+						return *new(Extra)
+					}
+					return *w.v
+				}(), nil
+			},
+			opts...).Endpoint(),
+		AtEndpoint: grpcx.NewClient(cc, "/interop.Wire/At",
+			func(_ context.Context, r AtRequest) (*protoWireAtRequest, error) {
+				return &protoWireAtRequest{v: &r}, nil
+			},
+			func(_ context.Context, w *protoWireAtResponse) (time.Time, error) {
+				return func() time.Time {
+					if w.v == nil {
+						return *new(time.Time)
+					}
+					return w.v.Value
+				}(), nil
+			},
+			opts...).Endpoint(),
+		LaterEndpoint: grpcx.NewClient(cc, "/interop.Wire/Later",
+			func(_ context.Context, r LaterRequest) (*protoWireLaterRequest, error) {
+				return &protoWireLaterRequest{v: &r}, nil
+			},
+			func(_ context.Context, w *protoWireLaterResponse) (*time.Time, error) {
+				return func() *time.Time {
+					if w.v == nil {
+						return *new(*time.Time)
+					}
+					return w.v.Value
+				}(), nil
+			},
+			opts...).Endpoint(),
+		WaitEndpoint: grpcx.NewClient(cc, "/interop.Wire/Wait",
+			func(_ context.Context, r WaitRequest) (*protoWireWaitRequest, error) {
+				return &protoWireWaitRequest{v: &r}, nil
+			},
+			func(_ context.Context, w *protoWireWaitResponse) (time.Duration, error) {
+				return func() time.Duration {
+					if w.v == nil {
+						return *new(time.Duration)
+					}
+					return w.v.Value
+				}(), nil
+			},
+			opts...).Endpoint(),
+		LookupEndpoint: grpcx.NewClient(cc, "/interop.Wire/Lookup",
+			func(_ context.Context, r LookupRequest) (*protoWireLookupRequest, error) {
+				return &protoWireLookupRequest{v: &r}, nil
+			},
+			func(_ context.Context, w *protoWireLookupResponse) (netip.Addr, error) {
+				return func() netip.Addr {
+					if w.v == nil {
+						return *new(netip.Addr)
+					}
+					return w.v.Value
+				}(), nil
+			},
+			opts...).Endpoint(),
+		ChargeEndpoint: grpcx.NewClient(cc, "/interop.Wire/Charge",
+			func(_ context.Context, r ChargeRequest) (*protoWireChargeRequest, error) {
+				return &protoWireChargeRequest{v: &r}, nil
+			},
+			func(_ context.Context, w *protoWireCharge) (Charge, error) {
+				return func() Charge {
+					if w.v == nil {
+						return *new(Charge)
+					}
+					return *w.v
+				}(), nil
+			},
+			opts...).Endpoint(),
 	}
 }
 
@@ -124,80 +328,448 @@ type grpcCountResponse struct {
 	Value int
 }
 
+// grpcAtResponse carries the response of a method whose result is not a
+// struct, as the field "value" of a message.
+type grpcAtResponse struct {
+	Value time.Time
+}
+
+// grpcLaterResponse carries the response of a method whose result is not a
+// struct, as the field "value" of a message.
+type grpcLaterResponse struct {
+	Value *time.Time
+}
+
+// grpcWaitResponse carries the response of a method whose result is not a
+// struct, as the field "value" of a message.
+type grpcWaitResponse struct {
+	Value time.Duration
+}
+
+// grpcLookupResponse carries the response of a method whose result is not a
+// struct, as the field "value" of a message.
+type grpcLookupResponse struct {
+	Value netip.Addr
+}
+
 // protoWireAll is the gRPC codec's view of a All message.
 type protoWireAll struct{ v *All }
 
-// MarshalProtoWire implements grpcx.WireMessage.
+// MarshalProtoWire implements grpcx.WireMessage: the size first, then the
+// message written back to front into exactly that many bytes, so that
+// each nested message's length is known when it is written.
 func (w *protoWireAll) MarshalProtoWire(b []byte) ([]byte, error) {
-	if b == nil {
-		b = make([]byte, 0, protoSizeAll(w.v))
+	n := protoSizeAll(w.v)
+	b, buf := wire.Grow(b, n)
+	if protoWriteAll(buf, n, w.v) != 0 {
+		return nil, wire.ErrChanged
 	}
-	return protoAppendAll(b, w.v), nil
+	return b, nil
 }
 
-// UnmarshalProtoWire implements grpcx.WireMessage.
+// UnmarshalProtoWire implements grpcx.WireMessage. Messages nested deeper
+// than protobuf-go's limit are refused.
 func (w *protoWireAll) UnmarshalProtoWire(b []byte) error {
 	if w.v == nil {
 		w.v = new(All)
 	}
-	return protoConsumeAll(b, w.v)
+	return protoConsumeAll(b, w.v, wire.RecursionLimit-1)
 }
 
 // protoWireCountRequest is the gRPC codec's view of a CountRequest message.
 type protoWireCountRequest struct{ v *CountRequest }
 
-// MarshalProtoWire implements grpcx.WireMessage.
+// MarshalProtoWire implements grpcx.WireMessage: the size first, then the
+// message written back to front into exactly that many bytes, so that
+// each nested message's length is known when it is written.
 func (w *protoWireCountRequest) MarshalProtoWire(b []byte) ([]byte, error) {
-	if b == nil {
-		b = make([]byte, 0, protoSizeCountRequest(w.v))
+	n := protoSizeCountRequest(w.v)
+	b, buf := wire.Grow(b, n)
+	if protoWriteCountRequest(buf, n, w.v) != 0 {
+		return nil, wire.ErrChanged
 	}
-	return protoAppendCountRequest(b, w.v), nil
+	return b, nil
 }
 
-// UnmarshalProtoWire implements grpcx.WireMessage.
+// UnmarshalProtoWire implements grpcx.WireMessage. Messages nested deeper
+// than protobuf-go's limit are refused.
 func (w *protoWireCountRequest) UnmarshalProtoWire(b []byte) error {
 	if w.v == nil {
 		w.v = new(CountRequest)
 	}
-	return protoConsumeCountRequest(b, w.v)
+	return protoConsumeCountRequest(b, w.v, wire.RecursionLimit-1)
 }
 
 // protoWireCountResponse is the gRPC codec's view of a CountResponse message.
 type protoWireCountResponse struct{ v *grpcCountResponse }
 
-// MarshalProtoWire implements grpcx.WireMessage.
+// MarshalProtoWire implements grpcx.WireMessage: the size first, then the
+// message written back to front into exactly that many bytes, so that
+// each nested message's length is known when it is written.
 func (w *protoWireCountResponse) MarshalProtoWire(b []byte) ([]byte, error) {
-	if b == nil {
-		b = make([]byte, 0, protoSizeCountResponse(w.v))
+	n := protoSizeCountResponse(w.v)
+	b, buf := wire.Grow(b, n)
+	if protoWriteCountResponse(buf, n, w.v) != 0 {
+		return nil, wire.ErrChanged
 	}
-	return protoAppendCountResponse(b, w.v), nil
+	return b, nil
 }
 
-// UnmarshalProtoWire implements grpcx.WireMessage.
+// UnmarshalProtoWire implements grpcx.WireMessage. Messages nested deeper
+// than protobuf-go's limit are refused.
 func (w *protoWireCountResponse) UnmarshalProtoWire(b []byte) error {
 	if w.v == nil {
 		w.v = new(grpcCountResponse)
 	}
-	return protoConsumeCountResponse(b, w.v)
+	return protoConsumeCountResponse(b, w.v, wire.RecursionLimit-1)
 }
 
 // protoWireUserList is the gRPC codec's view of a UserList message.
 type protoWireUserList struct{ v *UserList }
 
-// MarshalProtoWire implements grpcx.WireMessage.
+// MarshalProtoWire implements grpcx.WireMessage: the size first, then the
+// message written back to front into exactly that many bytes, so that
+// each nested message's length is known when it is written.
 func (w *protoWireUserList) MarshalProtoWire(b []byte) ([]byte, error) {
-	if b == nil {
-		b = make([]byte, 0, protoSizeUserList(w.v))
+	n := protoSizeUserList(w.v)
+	b, buf := wire.Grow(b, n)
+	if protoWriteUserList(buf, n, w.v) != 0 {
+		return nil, wire.ErrChanged
 	}
-	return protoAppendUserList(b, w.v), nil
+	return b, nil
 }
 
-// UnmarshalProtoWire implements grpcx.WireMessage.
+// UnmarshalProtoWire implements grpcx.WireMessage. Messages nested deeper
+// than protobuf-go's limit are refused.
 func (w *protoWireUserList) UnmarshalProtoWire(b []byte) error {
 	if w.v == nil {
 		w.v = new(UserList)
 	}
-	return protoConsumeUserList(b, w.v)
+	return protoConsumeUserList(b, w.v, wire.RecursionLimit-1)
+}
+
+// protoWireUser is the gRPC codec's view of a User message.
+type protoWireUser struct{ v *User }
+
+// MarshalProtoWire implements grpcx.WireMessage: the size first, then the
+// message written back to front into exactly that many bytes, so that
+// each nested message's length is known when it is written.
+func (w *protoWireUser) MarshalProtoWire(b []byte) ([]byte, error) {
+	n := protoSizeUser(w.v)
+	b, buf := wire.Grow(b, n)
+	if protoWriteUser(buf, n, w.v) != 0 {
+		return nil, wire.ErrChanged
+	}
+	return b, nil
+}
+
+// UnmarshalProtoWire implements grpcx.WireMessage. Messages nested deeper
+// than protobuf-go's limit are refused.
+func (w *protoWireUser) UnmarshalProtoWire(b []byte) error {
+	if w.v == nil {
+		w.v = new(User)
+	}
+	return protoConsumeUser(b, w.v, wire.RecursionLimit-1)
+}
+
+// protoWireNode is the gRPC codec's view of a Node message.
+type protoWireNode struct{ v *Node }
+
+// MarshalProtoWire implements grpcx.WireMessage: the size first, then the
+// message written back to front into exactly that many bytes, so that
+// each nested message's length is known when it is written.
+func (w *protoWireNode) MarshalProtoWire(b []byte) ([]byte, error) {
+	n := protoSizeNode(w.v)
+	b, buf := wire.Grow(b, n)
+	if protoWriteNode(buf, n, w.v) != 0 {
+		return nil, wire.ErrChanged
+	}
+	return b, nil
+}
+
+// UnmarshalProtoWire implements grpcx.WireMessage. Messages nested deeper
+// than protobuf-go's limit are refused.
+func (w *protoWireNode) UnmarshalProtoWire(b []byte) error {
+	if w.v == nil {
+		w.v = new(Node)
+	}
+	return protoConsumeNode(b, w.v, wire.RecursionLimit-1)
+}
+
+// protoWireExtra is the gRPC codec's view of a Extra message.
+type protoWireExtra struct{ v *Extra }
+
+// MarshalProtoWire implements grpcx.WireMessage: the size first, then the
+// message written back to front into exactly that many bytes, so that
+// each nested message's length is known when it is written.
+func (w *protoWireExtra) MarshalProtoWire(b []byte) ([]byte, error) {
+	var t wire.Texts
+	n := protoSizeExtra(w.v, &t)
+	if err := t.Err(); err != nil {
+		return nil, err
+	}
+	b, buf := wire.Grow(b, n)
+	if protoWriteExtra(buf, n, w.v, &t) != 0 {
+		return nil, wire.ErrChanged
+	}
+	return b, nil
+}
+
+// UnmarshalProtoWire implements grpcx.WireMessage. Messages nested deeper
+// than protobuf-go's limit are refused.
+func (w *protoWireExtra) UnmarshalProtoWire(b []byte) error {
+	if w.v == nil {
+		w.v = new(Extra)
+	}
+	return protoConsumeExtra(b, w.v, wire.RecursionLimit-1)
+}
+
+// protoWireAtRequest is the gRPC codec's view of a AtRequest message.
+type protoWireAtRequest struct{ v *AtRequest }
+
+// MarshalProtoWire implements grpcx.WireMessage: the size first, then the
+// message written back to front into exactly that many bytes, so that
+// each nested message's length is known when it is written.
+func (w *protoWireAtRequest) MarshalProtoWire(b []byte) ([]byte, error) {
+	n := protoSizeAtRequest(w.v)
+	b, buf := wire.Grow(b, n)
+	if protoWriteAtRequest(buf, n, w.v) != 0 {
+		return nil, wire.ErrChanged
+	}
+	return b, nil
+}
+
+// UnmarshalProtoWire implements grpcx.WireMessage. Messages nested deeper
+// than protobuf-go's limit are refused.
+func (w *protoWireAtRequest) UnmarshalProtoWire(b []byte) error {
+	if w.v == nil {
+		w.v = new(AtRequest)
+	}
+	return protoConsumeAtRequest(b, w.v, wire.RecursionLimit-1)
+}
+
+// protoWireAtResponse is the gRPC codec's view of a AtResponse message.
+type protoWireAtResponse struct{ v *grpcAtResponse }
+
+// MarshalProtoWire implements grpcx.WireMessage: the size first, then the
+// message written back to front into exactly that many bytes, so that
+// each nested message's length is known when it is written.
+func (w *protoWireAtResponse) MarshalProtoWire(b []byte) ([]byte, error) {
+	n := protoSizeAtResponse(w.v)
+	b, buf := wire.Grow(b, n)
+	if protoWriteAtResponse(buf, n, w.v) != 0 {
+		return nil, wire.ErrChanged
+	}
+	return b, nil
+}
+
+// UnmarshalProtoWire implements grpcx.WireMessage. Messages nested deeper
+// than protobuf-go's limit are refused.
+func (w *protoWireAtResponse) UnmarshalProtoWire(b []byte) error {
+	if w.v == nil {
+		w.v = new(grpcAtResponse)
+	}
+	return protoConsumeAtResponse(b, w.v, wire.RecursionLimit-1)
+}
+
+// protoWireLaterRequest is the gRPC codec's view of a LaterRequest message.
+type protoWireLaterRequest struct{ v *LaterRequest }
+
+// MarshalProtoWire implements grpcx.WireMessage: the size first, then the
+// message written back to front into exactly that many bytes, so that
+// each nested message's length is known when it is written.
+func (w *protoWireLaterRequest) MarshalProtoWire(b []byte) ([]byte, error) {
+	n := protoSizeLaterRequest(w.v)
+	b, buf := wire.Grow(b, n)
+	if protoWriteLaterRequest(buf, n, w.v) != 0 {
+		return nil, wire.ErrChanged
+	}
+	return b, nil
+}
+
+// UnmarshalProtoWire implements grpcx.WireMessage. Messages nested deeper
+// than protobuf-go's limit are refused.
+func (w *protoWireLaterRequest) UnmarshalProtoWire(b []byte) error {
+	if w.v == nil {
+		w.v = new(LaterRequest)
+	}
+	return protoConsumeLaterRequest(b, w.v, wire.RecursionLimit-1)
+}
+
+// protoWireLaterResponse is the gRPC codec's view of a LaterResponse message.
+type protoWireLaterResponse struct{ v *grpcLaterResponse }
+
+// MarshalProtoWire implements grpcx.WireMessage: the size first, then the
+// message written back to front into exactly that many bytes, so that
+// each nested message's length is known when it is written.
+func (w *protoWireLaterResponse) MarshalProtoWire(b []byte) ([]byte, error) {
+	n := protoSizeLaterResponse(w.v)
+	b, buf := wire.Grow(b, n)
+	if protoWriteLaterResponse(buf, n, w.v) != 0 {
+		return nil, wire.ErrChanged
+	}
+	return b, nil
+}
+
+// UnmarshalProtoWire implements grpcx.WireMessage. Messages nested deeper
+// than protobuf-go's limit are refused.
+func (w *protoWireLaterResponse) UnmarshalProtoWire(b []byte) error {
+	if w.v == nil {
+		w.v = new(grpcLaterResponse)
+	}
+	return protoConsumeLaterResponse(b, w.v, wire.RecursionLimit-1)
+}
+
+// protoWireWaitRequest is the gRPC codec's view of a WaitRequest message.
+type protoWireWaitRequest struct{ v *WaitRequest }
+
+// MarshalProtoWire implements grpcx.WireMessage: the size first, then the
+// message written back to front into exactly that many bytes, so that
+// each nested message's length is known when it is written.
+func (w *protoWireWaitRequest) MarshalProtoWire(b []byte) ([]byte, error) {
+	n := protoSizeWaitRequest(w.v)
+	b, buf := wire.Grow(b, n)
+	if protoWriteWaitRequest(buf, n, w.v) != 0 {
+		return nil, wire.ErrChanged
+	}
+	return b, nil
+}
+
+// UnmarshalProtoWire implements grpcx.WireMessage. Messages nested deeper
+// than protobuf-go's limit are refused.
+func (w *protoWireWaitRequest) UnmarshalProtoWire(b []byte) error {
+	if w.v == nil {
+		w.v = new(WaitRequest)
+	}
+	return protoConsumeWaitRequest(b, w.v, wire.RecursionLimit-1)
+}
+
+// protoWireWaitResponse is the gRPC codec's view of a WaitResponse message.
+type protoWireWaitResponse struct{ v *grpcWaitResponse }
+
+// MarshalProtoWire implements grpcx.WireMessage: the size first, then the
+// message written back to front into exactly that many bytes, so that
+// each nested message's length is known when it is written.
+func (w *protoWireWaitResponse) MarshalProtoWire(b []byte) ([]byte, error) {
+	n := protoSizeWaitResponse(w.v)
+	b, buf := wire.Grow(b, n)
+	if protoWriteWaitResponse(buf, n, w.v) != 0 {
+		return nil, wire.ErrChanged
+	}
+	return b, nil
+}
+
+// UnmarshalProtoWire implements grpcx.WireMessage. Messages nested deeper
+// than protobuf-go's limit are refused.
+func (w *protoWireWaitResponse) UnmarshalProtoWire(b []byte) error {
+	if w.v == nil {
+		w.v = new(grpcWaitResponse)
+	}
+	return protoConsumeWaitResponse(b, w.v, wire.RecursionLimit-1)
+}
+
+// protoWireLookupRequest is the gRPC codec's view of a LookupRequest message.
+type protoWireLookupRequest struct{ v *LookupRequest }
+
+// MarshalProtoWire implements grpcx.WireMessage: the size first, then the
+// message written back to front into exactly that many bytes, so that
+// each nested message's length is known when it is written.
+func (w *protoWireLookupRequest) MarshalProtoWire(b []byte) ([]byte, error) {
+	var t wire.Texts
+	n := protoSizeLookupRequest(w.v, &t)
+	if err := t.Err(); err != nil {
+		return nil, err
+	}
+	b, buf := wire.Grow(b, n)
+	if protoWriteLookupRequest(buf, n, w.v, &t) != 0 {
+		return nil, wire.ErrChanged
+	}
+	return b, nil
+}
+
+// UnmarshalProtoWire implements grpcx.WireMessage. Messages nested deeper
+// than protobuf-go's limit are refused.
+func (w *protoWireLookupRequest) UnmarshalProtoWire(b []byte) error {
+	if w.v == nil {
+		w.v = new(LookupRequest)
+	}
+	return protoConsumeLookupRequest(b, w.v, wire.RecursionLimit-1)
+}
+
+// protoWireLookupResponse is the gRPC codec's view of a LookupResponse message.
+type protoWireLookupResponse struct{ v *grpcLookupResponse }
+
+// MarshalProtoWire implements grpcx.WireMessage: the size first, then the
+// message written back to front into exactly that many bytes, so that
+// each nested message's length is known when it is written.
+func (w *protoWireLookupResponse) MarshalProtoWire(b []byte) ([]byte, error) {
+	var t wire.Texts
+	n := protoSizeLookupResponse(w.v, &t)
+	if err := t.Err(); err != nil {
+		return nil, err
+	}
+	b, buf := wire.Grow(b, n)
+	if protoWriteLookupResponse(buf, n, w.v, &t) != 0 {
+		return nil, wire.ErrChanged
+	}
+	return b, nil
+}
+
+// UnmarshalProtoWire implements grpcx.WireMessage. Messages nested deeper
+// than protobuf-go's limit are refused.
+func (w *protoWireLookupResponse) UnmarshalProtoWire(b []byte) error {
+	if w.v == nil {
+		w.v = new(grpcLookupResponse)
+	}
+	return protoConsumeLookupResponse(b, w.v, wire.RecursionLimit-1)
+}
+
+// protoWireChargeRequest is the gRPC codec's view of a ChargeRequest message.
+type protoWireChargeRequest struct{ v *ChargeRequest }
+
+// MarshalProtoWire implements grpcx.WireMessage: the size first, then the
+// message written back to front into exactly that many bytes, so that
+// each nested message's length is known when it is written.
+func (w *protoWireChargeRequest) MarshalProtoWire(b []byte) ([]byte, error) {
+	n := protoSizeChargeRequest(w.v)
+	b, buf := wire.Grow(b, n)
+	if protoWriteChargeRequest(buf, n, w.v) != 0 {
+		return nil, wire.ErrChanged
+	}
+	return b, nil
+}
+
+// UnmarshalProtoWire implements grpcx.WireMessage. Messages nested deeper
+// than protobuf-go's limit are refused.
+func (w *protoWireChargeRequest) UnmarshalProtoWire(b []byte) error {
+	if w.v == nil {
+		w.v = new(ChargeRequest)
+	}
+	return protoConsumeChargeRequest(b, w.v, wire.RecursionLimit-1)
+}
+
+// protoWireCharge is the gRPC codec's view of a Charge message.
+type protoWireCharge struct{ v *Charge }
+
+// MarshalProtoWire implements grpcx.WireMessage: the size first, then the
+// message written back to front into exactly that many bytes, so that
+// each nested message's length is known when it is written.
+func (w *protoWireCharge) MarshalProtoWire(b []byte) ([]byte, error) {
+	n := protoSizeCharge(w.v)
+	b, buf := wire.Grow(b, n)
+	if protoWriteCharge(buf, n, w.v) != 0 {
+		return nil, wire.ErrChanged
+	}
+	return b, nil
+}
+
+// UnmarshalProtoWire implements grpcx.WireMessage. Messages nested deeper
+// than protobuf-go's limit are refused.
+func (w *protoWireCharge) UnmarshalProtoWire(b []byte) error {
+	if w.v == nil {
+		w.v = new(Charge)
+	}
+	return protoConsumeCharge(b, w.v, wire.RecursionLimit-1)
 }
 
 // protoSizeAll returns the size of v as a All message.
@@ -292,27 +864,27 @@ func protoSizeAll(v *All) int {
 		n += 2 + protowire.SizeBytes(len(v.Blobs[i]))
 	}
 	for k, x := range v.MapSS {
-		_ = k
+		_, _ = k, x
 		en := 1 + protowire.SizeBytes(len(k)) + 1 + protowire.SizeBytes(len(x))
 		n += 2 + protowire.SizeBytes(en)
 	}
 	for k, x := range v.MapIS {
-		_ = k
+		_, _ = k, x
 		en := 1 + protowire.SizeVarint(uint64(int64(k))) + 1 + protowire.SizeBytes(len(x))
 		n += 2 + protowire.SizeBytes(en)
 	}
 	for k, x := range v.MapSM {
-		_ = k
+		_, _ = k, x
 		en := 1 + protowire.SizeBytes(len(k)) + 1 + protowire.SizeBytes(protoSizeInner(&x))
 		n += 2 + protowire.SizeBytes(en)
 	}
 	for k, x := range v.MapBI {
-		_ = k
+		_, _ = k, x
 		en := 1 + protowire.SizeVarint(protowire.EncodeBool(bool(k))) + 1 + protowire.SizeVarint(uint64(int64(x)))
 		n += 2 + protowire.SizeBytes(en)
 	}
 	for k, x := range v.MapUP {
-		_ = k
+		_, _ = k, x
 		en := 1 + protowire.SizeVarint(uint64(k)) + 1 + protowire.SizeBytes(protoSizeInner(x))
 		n += 2 + protowire.SizeBytes(en)
 	}
@@ -362,185 +934,128 @@ func protoSizeAll(v *All) int {
 	return n
 }
 
-// protoAppendAll appends v as a All message, fields in
-// number order and map entries in key order, as protobuf-go's deterministic
-// mode writes them.
-func protoAppendAll(b []byte, v *All) []byte {
+// protoWriteAll writes v as a All message into b, back to
+// front, ending at b[i-1], and returns where it begins. b[:i] holds
+// protoSizeAll(v) bytes at least. Fields come out in number order
+// and map entries in key order, as protobuf-go's deterministic mode writes
+// them.
+func protoWriteAll(b []byte, i int, v *All) int {
 	if v == nil {
-		return b
+		return i
 	}
-	if bool(v.B) {
-		b = append(b, 0x08)
-		b = wire.AppendVarint(b, protowire.EncodeBool(bool(v.B)))
-	}
-	if v.I != 0 {
-		b = append(b, 0x10)
-		b = wire.AppendVarint(b, uint64(int64(v.I)))
-	}
-	if v.I8 != 0 {
-		b = append(b, 0x18)
-		b = wire.AppendVarint(b, uint64(int64(v.I8)))
-	}
-	if v.I16 != 0 {
-		b = append(b, 0x20)
-		b = wire.AppendVarint(b, uint64(int64(v.I16)))
-	}
-	if v.I32 != 0 {
-		b = append(b, 0x28)
-		b = wire.AppendVarint(b, uint64(int64(v.I32)))
-	}
-	if v.I64 != 0 {
-		b = append(b, 0x30)
-		b = wire.AppendVarint(b, uint64(int64(v.I64)))
-	}
-	if v.U != 0 {
-		b = append(b, 0x38)
-		b = wire.AppendVarint(b, uint64(v.U))
-	}
-	if v.U8 != 0 {
-		b = append(b, 0x40)
-		b = wire.AppendVarint(b, uint64(v.U8))
-	}
-	if v.U16 != 0 {
-		b = append(b, 0x48)
-		b = wire.AppendVarint(b, uint64(v.U16))
-	}
-	if v.U32 != 0 {
-		b = append(b, 0x50)
-		b = wire.AppendVarint(b, uint64(v.U32))
-	}
-	if v.U64 != 0 {
-		b = append(b, 0x58)
-		b = wire.AppendVarint(b, uint64(v.U64))
-	}
-	if v.F32 != 0 || math.Signbit(float64(v.F32)) {
-		b = append(b, 0x65)
-		b = protowire.AppendFixed32(b, math.Float32bits(float32(v.F32)))
-	}
-	if v.F64 != 0 || math.Signbit(float64(v.F64)) {
-		b = append(b, 0x69)
-		b = protowire.AppendFixed64(b, math.Float64bits(float64(v.F64)))
-	}
-	if len(v.Str) > 0 {
-		b = append(b, 0x72)
-		b = protowire.AppendString(b, string(v.Str))
-	}
-	if len(v.Bytes) > 0 {
-		b = append(b, 0x7a)
-		b = protowire.AppendBytes(b, v.Bytes)
-	}
-	b = append(b, 0x82, 0x01)
-	b = wire.AppendVarint(b, uint64(protoSizeInner(&v.Inner)))
-	b = protoAppendInner(b, &v.Inner)
-	if v.InnerPtr != nil {
-		b = append(b, 0x8a, 0x01)
-		b = wire.AppendVarint(b, uint64(protoSizeInner(v.InnerPtr)))
-		b = protoAppendInner(b, v.InnerPtr)
-	}
-	for i := range v.Inners {
-		b = append(b, 0x92, 0x01)
-		b = wire.AppendVarint(b, uint64(protoSizeInner(&v.Inners[i])))
-		b = protoAppendInner(b, &v.Inners[i])
-	}
-	for i := range v.InnerPtrs {
-		b = append(b, 0x9a, 0x01)
-		b = wire.AppendVarint(b, uint64(protoSizeInner(v.InnerPtrs[i])))
-		b = protoAppendInner(b, v.InnerPtrs[i])
-	}
-	if len(v.Ints) > 0 {
-		b = append(b, 0xa2, 0x01)
-		pn := 0
-		for _, x := range v.Ints {
-			_ = x
-			pn += protowire.SizeVarint(uint64(int64(x)))
+	if len(v.Sints) > 0 {
+		end := i
+		for j := len(v.Sints) - 1; j >= 0; j-- {
+			i = wire.PutVarint(b, i, protowire.EncodeZigZag(int64(v.Sints[j])))
 		}
-		b = wire.AppendVarint(b, uint64(pn))
-		for _, x := range v.Ints {
-			b = wire.AppendVarint(b, uint64(int64(x)))
-		}
+		i = wire.PutVarint(b, i, uint64(end-i))
+		i -= 2
+		b[i+0] = 0xd2
+		b[i+1] = 0x02
 	}
-	if len(v.Floats) > 0 {
-		b = append(b, 0xaa, 0x01)
-		pn := 0
-		for _, x := range v.Floats {
-			_ = x
-			pn += 8
-		}
-		b = wire.AppendVarint(b, uint64(pn))
-		for _, x := range v.Floats {
-			b = protowire.AppendFixed64(b, math.Float64bits(float64(x)))
-		}
+	if v.S64 != 0 {
+		i = wire.PutVarint(b, i, protowire.EncodeZigZag(int64(v.S64)))
+		i -= 2
+		b[i+0] = 0xc8
+		b[i+1] = 0x02
 	}
-	for i := range v.Strs {
-		b = append(b, 0xb2, 0x01)
-		b = protowire.AppendString(b, string(v.Strs[i]))
+	if v.S32 != 0 {
+		i = wire.PutVarint(b, i, protowire.EncodeZigZag(int64(v.S32)))
+		i -= 2
+		b[i+0] = 0xc0
+		b[i+1] = 0x02
 	}
-	if len(v.Bools) > 0 {
-		b = append(b, 0xba, 0x01)
-		pn := 0
-		for _, x := range v.Bools {
-			_ = x
-			pn += protowire.SizeVarint(protowire.EncodeBool(bool(x)))
+	if v.OptB != nil {
+		{
+			i = wire.PutVarint(b, i, protowire.EncodeBool(bool(*v.OptB)))
 		}
-		b = wire.AppendVarint(b, uint64(pn))
-		for _, x := range v.Bools {
-			b = wire.AppendVarint(b, protowire.EncodeBool(bool(x)))
+		i -= 2
+		b[i+0] = 0xa8
+		b[i+1] = 0x02
+	}
+	if v.OptS != nil {
+		{
+			i = wire.PutString(b, i, string(*v.OptS))
 		}
+		i -= 2
+		b[i+0] = 0xa2
+		b[i+1] = 0x02
 	}
-	for i := range v.Blobs {
-		b = append(b, 0xc2, 0x01)
-		b = protowire.AppendBytes(b, v.Blobs[i])
+	if v.OptI != nil {
+		{
+			i = wire.PutVarint(b, i, uint64(int64(*v.OptI)))
+		}
+		i -= 2
+		b[i+0] = 0x98
+		b[i+1] = 0x02
 	}
-	if len(v.MapSS) > 0 {
-		keys := make([]string, 0, len(v.MapSS))
-		for k := range v.MapSS {
+	if len(v.Levels) > 0 {
+		end := i
+		for j := len(v.Levels) - 1; j >= 0; j-- {
+			i = wire.PutVarint(b, i, uint64(int64(v.Levels[j])))
+		}
+		i = wire.PutVarint(b, i, uint64(end-i))
+		i -= 2
+		b[i+0] = 0x92
+		b[i+1] = 0x02
+	}
+	if v.Level != 0 {
+		i = wire.PutVarint(b, i, uint64(int64(v.Level)))
+		i -= 2
+		b[i+0] = 0x88
+		b[i+1] = 0x02
+	}
+	if v.Dur != 0 {
+		end := i
+		i = wire.PutDuration(b, i, v.Dur)
+		i = wire.PutVarint(b, i, uint64(end-i))
+		i -= 2
+		b[i+0] = 0x82
+		b[i+1] = 0x02
+	}
+	if v.WhenPtr != nil {
+		{
+			end := i
+			i = wire.PutTimestamp(b, i, *v.WhenPtr)
+			i = wire.PutVarint(b, i, uint64(end-i))
+		}
+		i -= 2
+		b[i+0] = 0xfa
+		b[i+1] = 0x01
+	}
+	if !v.When.IsZero() {
+		end := i
+		i = wire.PutTimestamp(b, i, v.When)
+		i = wire.PutVarint(b, i, uint64(end-i))
+		i -= 2
+		b[i+0] = 0xf2
+		b[i+1] = 0x01
+	}
+	if len(v.MapUP) > 0 {
+		keys := make([]uint64, 0, len(v.MapUP))
+		for k := range v.MapUP {
 			keys = append(keys, k)
 		}
 		slices.Sort(keys)
-		for _, k := range keys {
-			x := v.MapSS[k]
+		for j := len(keys) - 1; j >= 0; j-- {
+			k := keys[j]
+			x := v.MapUP[k]
 			_ = x
-			b = append(b, 0xca, 0x01)
-			b = wire.AppendVarint(b, uint64(1+protowire.SizeBytes(len(k))+1+protowire.SizeBytes(len(x))))
-			b = append(b, 0x0a)
-			b = protowire.AppendString(b, string(k))
-			b = append(b, 0x12)
-			b = protowire.AppendString(b, string(x))
-		}
-	}
-	if len(v.MapIS) > 0 {
-		keys := make([]int32, 0, len(v.MapIS))
-		for k := range v.MapIS {
-			keys = append(keys, k)
-		}
-		slices.Sort(keys)
-		for _, k := range keys {
-			x := v.MapIS[k]
-			_ = x
-			b = append(b, 0xd2, 0x01)
-			b = wire.AppendVarint(b, uint64(1+protowire.SizeVarint(uint64(int64(k)))+1+protowire.SizeBytes(len(x))))
-			b = append(b, 0x08)
-			b = wire.AppendVarint(b, uint64(int64(k)))
-			b = append(b, 0x12)
-			b = protowire.AppendString(b, string(x))
-		}
-	}
-	if len(v.MapSM) > 0 {
-		keys := make([]string, 0, len(v.MapSM))
-		for k := range v.MapSM {
-			keys = append(keys, k)
-		}
-		slices.Sort(keys)
-		for _, k := range keys {
-			x := v.MapSM[k]
-			_ = x
-			b = append(b, 0xda, 0x01)
-			b = wire.AppendVarint(b, uint64(1+protowire.SizeBytes(len(k))+1+protowire.SizeBytes(protoSizeInner(&x))))
-			b = append(b, 0x0a)
-			b = protowire.AppendString(b, string(k))
-			b = append(b, 0x12)
-			b = wire.AppendVarint(b, uint64(protoSizeInner(&x)))
-			b = protoAppendInner(b, &x)
+			entry := i
+			{
+				end := i
+				i = protoWriteInner(b, i, x)
+				i = wire.PutVarint(b, i, uint64(end-i))
+			}
+			i--
+			b[i] = 0x12
+			i = wire.PutVarint(b, i, uint64(k))
+			i--
+			b[i] = 0x08
+			i = wire.PutVarint(b, i, uint64(entry-i))
+			i -= 2
+			b[i+0] = 0xea
+			b[i+1] = 0x01
 		}
 	}
 	if len(v.MapBI) > 0 {
@@ -557,104 +1072,268 @@ func protoAppendAll(b []byte, v *All) []byte {
 			}
 			return 1
 		})
-		for _, k := range keys {
+		for j := len(keys) - 1; j >= 0; j-- {
+			k := keys[j]
 			x := v.MapBI[k]
 			_ = x
-			b = append(b, 0xe2, 0x01)
-			b = wire.AppendVarint(b, uint64(1+protowire.SizeVarint(protowire.EncodeBool(bool(k)))+1+protowire.SizeVarint(uint64(int64(x)))))
-			b = append(b, 0x08)
-			b = wire.AppendVarint(b, protowire.EncodeBool(bool(k)))
-			b = append(b, 0x10)
-			b = wire.AppendVarint(b, uint64(int64(x)))
+			entry := i
+			{
+				i = wire.PutVarint(b, i, uint64(int64(x)))
+			}
+			i--
+			b[i] = 0x10
+			i = wire.PutVarint(b, i, protowire.EncodeBool(bool(k)))
+			i--
+			b[i] = 0x08
+			i = wire.PutVarint(b, i, uint64(entry-i))
+			i -= 2
+			b[i+0] = 0xe2
+			b[i+1] = 0x01
 		}
 	}
-	if len(v.MapUP) > 0 {
-		keys := make([]uint64, 0, len(v.MapUP))
-		for k := range v.MapUP {
+	if len(v.MapSM) > 0 {
+		keys := make([]string, 0, len(v.MapSM))
+		for k := range v.MapSM {
 			keys = append(keys, k)
 		}
 		slices.Sort(keys)
-		for _, k := range keys {
-			x := v.MapUP[k]
+		for j := len(keys) - 1; j >= 0; j-- {
+			k := keys[j]
+			x := v.MapSM[k]
 			_ = x
-			b = append(b, 0xea, 0x01)
-			b = wire.AppendVarint(b, uint64(1+protowire.SizeVarint(uint64(k))+1+protowire.SizeBytes(protoSizeInner(x))))
-			b = append(b, 0x08)
-			b = wire.AppendVarint(b, uint64(k))
-			b = append(b, 0x12)
-			b = wire.AppendVarint(b, uint64(protoSizeInner(x)))
-			b = protoAppendInner(b, x)
+			entry := i
+			{
+				end := i
+				i = protoWriteInner(b, i, &x)
+				i = wire.PutVarint(b, i, uint64(end-i))
+			}
+			i--
+			b[i] = 0x12
+			i = wire.PutString(b, i, string(k))
+			i--
+			b[i] = 0x0a
+			i = wire.PutVarint(b, i, uint64(entry-i))
+			i -= 2
+			b[i+0] = 0xda
+			b[i+1] = 0x01
 		}
 	}
-	if !v.When.IsZero() {
-		b = append(b, 0xf2, 0x01)
-		b = wire.AppendVarint(b, uint64(wire.SizeTimestamp(v.When)))
-		b = wire.AppendTimestamp(b, v.When)
-	}
-	if v.WhenPtr != nil {
-		b = append(b, 0xfa, 0x01)
-		b = wire.AppendVarint(b, uint64(wire.SizeTimestamp(*v.WhenPtr)))
-		b = wire.AppendTimestamp(b, *v.WhenPtr)
-	}
-	if v.Dur != 0 {
-		b = append(b, 0x82, 0x02)
-		b = wire.AppendVarint(b, uint64(wire.SizeDuration(v.Dur)))
-		b = wire.AppendDuration(b, v.Dur)
-	}
-	if v.Level != 0 {
-		b = append(b, 0x88, 0x02)
-		b = wire.AppendVarint(b, uint64(int64(v.Level)))
-	}
-	if len(v.Levels) > 0 {
-		b = append(b, 0x92, 0x02)
-		pn := 0
-		for _, x := range v.Levels {
+	if len(v.MapIS) > 0 {
+		keys := make([]int32, 0, len(v.MapIS))
+		for k := range v.MapIS {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		for j := len(keys) - 1; j >= 0; j-- {
+			k := keys[j]
+			x := v.MapIS[k]
 			_ = x
-			pn += protowire.SizeVarint(uint64(int64(x)))
+			entry := i
+			{
+				i = wire.PutString(b, i, string(x))
+			}
+			i--
+			b[i] = 0x12
+			i = wire.PutVarint(b, i, uint64(int64(k)))
+			i--
+			b[i] = 0x08
+			i = wire.PutVarint(b, i, uint64(entry-i))
+			i -= 2
+			b[i+0] = 0xd2
+			b[i+1] = 0x01
 		}
-		b = wire.AppendVarint(b, uint64(pn))
-		for _, x := range v.Levels {
-			b = wire.AppendVarint(b, uint64(int64(x)))
+	}
+	if len(v.MapSS) > 0 {
+		keys := make([]string, 0, len(v.MapSS))
+		for k := range v.MapSS {
+			keys = append(keys, k)
 		}
-	}
-	if v.OptI != nil {
-		b = append(b, 0x98, 0x02)
-		b = wire.AppendVarint(b, uint64(int64(*v.OptI)))
-	}
-	if v.OptS != nil {
-		b = append(b, 0xa2, 0x02)
-		b = protowire.AppendString(b, string(*v.OptS))
-	}
-	if v.OptB != nil {
-		b = append(b, 0xa8, 0x02)
-		b = wire.AppendVarint(b, protowire.EncodeBool(bool(*v.OptB)))
-	}
-	if v.S32 != 0 {
-		b = append(b, 0xc0, 0x02)
-		b = wire.AppendVarint(b, protowire.EncodeZigZag(int64(v.S32)))
-	}
-	if v.S64 != 0 {
-		b = append(b, 0xc8, 0x02)
-		b = wire.AppendVarint(b, protowire.EncodeZigZag(int64(v.S64)))
-	}
-	if len(v.Sints) > 0 {
-		b = append(b, 0xd2, 0x02)
-		pn := 0
-		for _, x := range v.Sints {
+		slices.Sort(keys)
+		for j := len(keys) - 1; j >= 0; j-- {
+			k := keys[j]
+			x := v.MapSS[k]
 			_ = x
-			pn += protowire.SizeVarint(protowire.EncodeZigZag(int64(x)))
-		}
-		b = wire.AppendVarint(b, uint64(pn))
-		for _, x := range v.Sints {
-			b = wire.AppendVarint(b, protowire.EncodeZigZag(int64(x)))
+			entry := i
+			{
+				i = wire.PutString(b, i, string(x))
+			}
+			i--
+			b[i] = 0x12
+			i = wire.PutString(b, i, string(k))
+			i--
+			b[i] = 0x0a
+			i = wire.PutVarint(b, i, uint64(entry-i))
+			i -= 2
+			b[i+0] = 0xca
+			b[i+1] = 0x01
 		}
 	}
-	return b
+	for j := len(v.Blobs) - 1; j >= 0; j-- {
+		{
+			i = wire.PutBytes(b, i, v.Blobs[j])
+		}
+		i -= 2
+		b[i+0] = 0xc2
+		b[i+1] = 0x01
+	}
+	if len(v.Bools) > 0 {
+		end := i
+		for j := len(v.Bools) - 1; j >= 0; j-- {
+			i = wire.PutVarint(b, i, protowire.EncodeBool(bool(v.Bools[j])))
+		}
+		i = wire.PutVarint(b, i, uint64(end-i))
+		i -= 2
+		b[i+0] = 0xba
+		b[i+1] = 0x01
+	}
+	for j := len(v.Strs) - 1; j >= 0; j-- {
+		{
+			i = wire.PutString(b, i, string(v.Strs[j]))
+		}
+		i -= 2
+		b[i+0] = 0xb2
+		b[i+1] = 0x01
+	}
+	if len(v.Floats) > 0 {
+		end := i
+		for j := len(v.Floats) - 1; j >= 0; j-- {
+			i = wire.PutFixed64(b, i, math.Float64bits(float64(v.Floats[j])))
+		}
+		i = wire.PutVarint(b, i, uint64(end-i))
+		i -= 2
+		b[i+0] = 0xaa
+		b[i+1] = 0x01
+	}
+	if len(v.Ints) > 0 {
+		end := i
+		for j := len(v.Ints) - 1; j >= 0; j-- {
+			i = wire.PutVarint(b, i, uint64(int64(v.Ints[j])))
+		}
+		i = wire.PutVarint(b, i, uint64(end-i))
+		i -= 2
+		b[i+0] = 0xa2
+		b[i+1] = 0x01
+	}
+	for j := len(v.InnerPtrs) - 1; j >= 0; j-- {
+		{
+			end := i
+			i = protoWriteInner(b, i, v.InnerPtrs[j])
+			i = wire.PutVarint(b, i, uint64(end-i))
+		}
+		i -= 2
+		b[i+0] = 0x9a
+		b[i+1] = 0x01
+	}
+	for j := len(v.Inners) - 1; j >= 0; j-- {
+		{
+			end := i
+			i = protoWriteInner(b, i, &v.Inners[j])
+			i = wire.PutVarint(b, i, uint64(end-i))
+		}
+		i -= 2
+		b[i+0] = 0x92
+		b[i+1] = 0x01
+	}
+	if v.InnerPtr != nil {
+		{
+			end := i
+			i = protoWriteInner(b, i, v.InnerPtr)
+			i = wire.PutVarint(b, i, uint64(end-i))
+		}
+		i -= 2
+		b[i+0] = 0x8a
+		b[i+1] = 0x01
+	}
+	{
+		end := i
+		i = protoWriteInner(b, i, &v.Inner)
+		i = wire.PutVarint(b, i, uint64(end-i))
+		i -= 2
+		b[i+0] = 0x82
+		b[i+1] = 0x01
+	}
+	if len(v.Bytes) > 0 {
+		i = wire.PutBytes(b, i, v.Bytes)
+		i--
+		b[i] = 0x7a
+	}
+	if len(v.Str) > 0 {
+		i = wire.PutString(b, i, string(v.Str))
+		i--
+		b[i] = 0x72
+	}
+	if v.F64 != 0 || math.Signbit(float64(v.F64)) {
+		i = wire.PutFixed64(b, i, math.Float64bits(float64(v.F64)))
+		i--
+		b[i] = 0x69
+	}
+	if v.F32 != 0 || math.Signbit(float64(v.F32)) {
+		i = wire.PutFixed32(b, i, math.Float32bits(float32(v.F32)))
+		i--
+		b[i] = 0x65
+	}
+	if v.U64 != 0 {
+		i = wire.PutVarint(b, i, uint64(v.U64))
+		i--
+		b[i] = 0x58
+	}
+	if v.U32 != 0 {
+		i = wire.PutVarint(b, i, uint64(v.U32))
+		i--
+		b[i] = 0x50
+	}
+	if v.U16 != 0 {
+		i = wire.PutVarint(b, i, uint64(v.U16))
+		i--
+		b[i] = 0x48
+	}
+	if v.U8 != 0 {
+		i = wire.PutVarint(b, i, uint64(v.U8))
+		i--
+		b[i] = 0x40
+	}
+	if v.U != 0 {
+		i = wire.PutVarint(b, i, uint64(v.U))
+		i--
+		b[i] = 0x38
+	}
+	if v.I64 != 0 {
+		i = wire.PutVarint(b, i, uint64(int64(v.I64)))
+		i--
+		b[i] = 0x30
+	}
+	if v.I32 != 0 {
+		i = wire.PutVarint(b, i, uint64(int64(v.I32)))
+		i--
+		b[i] = 0x28
+	}
+	if v.I16 != 0 {
+		i = wire.PutVarint(b, i, uint64(int64(v.I16)))
+		i--
+		b[i] = 0x20
+	}
+	if v.I8 != 0 {
+		i = wire.PutVarint(b, i, uint64(int64(v.I8)))
+		i--
+		b[i] = 0x18
+	}
+	if v.I != 0 {
+		i = wire.PutVarint(b, i, uint64(int64(v.I)))
+		i--
+		b[i] = 0x10
+	}
+	if bool(v.B) {
+		i = wire.PutVarint(b, i, protowire.EncodeBool(bool(v.B)))
+		i--
+		b[i] = 0x08
+	}
+	return i
 }
 
 // protoConsumeAll reads a All message into v, merging it
-// with what v holds. Unknown fields are skipped.
-func protoConsumeAll(b []byte, v *All) error {
+// with what v holds. Unknown fields are skipped; depth is how many levels
+// of messages may still nest below this one.
+func protoConsumeAll(b []byte, v *All, depth int) error {
 	for len(b) > 0 {
 		num, typ, n, err := wire.ConsumeTag(b)
 		if err != nil {
@@ -843,18 +1522,24 @@ func protoConsumeAll(b []byte, v *All) error {
 			if typ != protowire.BytesType {
 				break
 			}
+			if depth == 0 {
+				return wire.ErrDepth
+			}
 			x, n, err := wire.ConsumeBytes(b)
 			if err != nil {
 				return err
 			}
 			b = b[n:]
-			if err := protoConsumeInner(x, &v.Inner); err != nil {
+			if err := protoConsumeInner(x, &v.Inner, depth-1); err != nil {
 				return err
 			}
 			continue
 		case 17:
 			if typ != protowire.BytesType {
 				break
+			}
+			if depth == 0 {
+				return wire.ErrDepth
 			}
 			x, n, err := wire.ConsumeBytes(b)
 			if err != nil {
@@ -864,13 +1549,16 @@ func protoConsumeAll(b []byte, v *All) error {
 			if v.InnerPtr == nil {
 				v.InnerPtr = new(Inner)
 			}
-			if err := protoConsumeInner(x, v.InnerPtr); err != nil {
+			if err := protoConsumeInner(x, v.InnerPtr, depth-1); err != nil {
 				return err
 			}
 			continue
 		case 18:
 			if typ != protowire.BytesType {
 				break
+			}
+			if depth == 0 {
+				return wire.ErrDepth
 			}
 			x, n, err := wire.ConsumeBytes(b)
 			if err != nil {
@@ -881,7 +1569,7 @@ func protoConsumeAll(b []byte, v *All) error {
 				v.Inners = make([]Inner, 0, 1+wire.Count(b, num))
 			}
 			var e Inner
-			if err := protoConsumeInner(x, &e); err != nil {
+			if err := protoConsumeInner(x, &e, depth-1); err != nil {
 				return err
 			}
 			v.Inners = append(v.Inners, e)
@@ -889,6 +1577,9 @@ func protoConsumeAll(b []byte, v *All) error {
 		case 19:
 			if typ != protowire.BytesType {
 				break
+			}
+			if depth == 0 {
+				return wire.ErrDepth
 			}
 			x, n, err := wire.ConsumeBytes(b)
 			if err != nil {
@@ -899,7 +1590,7 @@ func protoConsumeAll(b []byte, v *All) error {
 				v.InnerPtrs = make([]*Inner, 0, 1+wire.Count(b, num))
 			}
 			e := new(Inner)
-			if err := protoConsumeInner(x, e); err != nil {
+			if err := protoConsumeInner(x, e, depth-1); err != nil {
 				return err
 			}
 			v.InnerPtrs = append(v.InnerPtrs, e)
@@ -1138,12 +1829,15 @@ func protoConsumeAll(b []byte, v *All) error {
 					continue
 				}
 				if num == 2 && typ == protowire.BytesType {
+					if depth == 0 {
+						return wire.ErrDepth
+					}
 					x, n, err := wire.ConsumeBytes(entry)
 					if err != nil {
 						return err
 					}
 					entry = entry[n:]
-					if err := protoConsumeInner(x, &val); err != nil {
+					if err := protoConsumeInner(x, &val, depth-1); err != nil {
 						return err
 					}
 					continue
@@ -1232,6 +1926,9 @@ func protoConsumeAll(b []byte, v *All) error {
 					continue
 				}
 				if num == 2 && typ == protowire.BytesType {
+					if depth == 0 {
+						return wire.ErrDepth
+					}
 					x, n, err := wire.ConsumeBytes(entry)
 					if err != nil {
 						return err
@@ -1240,7 +1937,7 @@ func protoConsumeAll(b []byte, v *All) error {
 					if val == nil {
 						val = new(Inner)
 					}
-					if err := protoConsumeInner(x, val); err != nil {
+					if err := protoConsumeInner(x, val, depth-1); err != nil {
 						return err
 					}
 					continue
@@ -1260,6 +1957,9 @@ func protoConsumeAll(b []byte, v *All) error {
 			if typ != protowire.BytesType {
 				break
 			}
+			if depth == 0 {
+				return wire.ErrDepth
+			}
 			x, n, err := wire.ConsumeBytes(b)
 			if err != nil {
 				return err
@@ -1274,6 +1974,9 @@ func protoConsumeAll(b []byte, v *All) error {
 		case 31:
 			if typ != protowire.BytesType {
 				break
+			}
+			if depth == 0 {
+				return wire.ErrDepth
 			}
 			x, n, err := wire.ConsumeBytes(b)
 			if err != nil {
@@ -1290,6 +1993,9 @@ func protoConsumeAll(b []byte, v *All) error {
 		case 32:
 			if typ != protowire.BytesType {
 				break
+			}
+			if depth == 0 {
+				return wire.ErrDepth
 			}
 			x, n, err := wire.ConsumeBytes(b)
 			if err != nil {
@@ -1454,27 +2160,32 @@ func protoSizeInner(v *Inner) int {
 	return n
 }
 
-// protoAppendInner appends v as a Inner message, fields in
-// number order and map entries in key order, as protobuf-go's deterministic
-// mode writes them.
-func protoAppendInner(b []byte, v *Inner) []byte {
+// protoWriteInner writes v as a Inner message into b, back to
+// front, ending at b[i-1], and returns where it begins. b[:i] holds
+// protoSizeInner(v) bytes at least. Fields come out in number order
+// and map entries in key order, as protobuf-go's deterministic mode writes
+// them.
+func protoWriteInner(b []byte, i int, v *Inner) int {
 	if v == nil {
-		return b
-	}
-	if len(v.Name) > 0 {
-		b = append(b, 0x0a)
-		b = protowire.AppendString(b, string(v.Name))
+		return i
 	}
 	if v.N != 0 {
-		b = append(b, 0x10)
-		b = wire.AppendVarint(b, uint64(int64(v.N)))
+		i = wire.PutVarint(b, i, uint64(int64(v.N)))
+		i--
+		b[i] = 0x10
 	}
-	return b
+	if len(v.Name) > 0 {
+		i = wire.PutString(b, i, string(v.Name))
+		i--
+		b[i] = 0x0a
+	}
+	return i
 }
 
 // protoConsumeInner reads a Inner message into v, merging it
-// with what v holds. Unknown fields are skipped.
-func protoConsumeInner(b []byte, v *Inner) error {
+// with what v holds. Unknown fields are skipped; depth is how many levels
+// of messages may still nest below this one.
+func protoConsumeInner(b []byte, v *Inner, depth int) error {
 	for len(b) > 0 {
 		num, typ, n, err := wire.ConsumeTag(b)
 		if err != nil {
@@ -1529,27 +2240,34 @@ func protoSizeCountRequest(v *CountRequest) int {
 	return n
 }
 
-// protoAppendCountRequest appends v as a CountRequest message, fields in
-// number order and map entries in key order, as protobuf-go's deterministic
-// mode writes them.
-func protoAppendCountRequest(b []byte, v *CountRequest) []byte {
+// protoWriteCountRequest writes v as a CountRequest message into b, back to
+// front, ending at b[i-1], and returns where it begins. b[:i] holds
+// protoSizeCountRequest(v) bytes at least. Fields come out in number order
+// and map entries in key order, as protobuf-go's deterministic mode writes
+// them.
+func protoWriteCountRequest(b []byte, i int, v *CountRequest) int {
 	if v == nil {
-		return b
-	}
-	for i := range v.Items {
-		b = append(b, 0x0a)
-		b = protowire.AppendString(b, string(v.Items[i]))
+		return i
 	}
 	if len(v.Prefix) > 0 {
-		b = append(b, 0x12)
-		b = protowire.AppendString(b, string(v.Prefix))
+		i = wire.PutString(b, i, string(v.Prefix))
+		i--
+		b[i] = 0x12
 	}
-	return b
+	for j := len(v.Items) - 1; j >= 0; j-- {
+		{
+			i = wire.PutString(b, i, string(v.Items[j]))
+		}
+		i--
+		b[i] = 0x0a
+	}
+	return i
 }
 
 // protoConsumeCountRequest reads a CountRequest message into v, merging it
-// with what v holds. Unknown fields are skipped.
-func protoConsumeCountRequest(b []byte, v *CountRequest) error {
+// with what v holds. Unknown fields are skipped; depth is how many levels
+// of messages may still nest below this one.
+func protoConsumeCountRequest(b []byte, v *CountRequest, depth int) error {
 	for len(b) > 0 {
 		num, typ, n, err := wire.ConsumeTag(b)
 		if err != nil {
@@ -1604,23 +2322,27 @@ func protoSizeCountResponse(v *grpcCountResponse) int {
 	return n
 }
 
-// protoAppendCountResponse appends v as a CountResponse message, fields in
-// number order and map entries in key order, as protobuf-go's deterministic
-// mode writes them.
-func protoAppendCountResponse(b []byte, v *grpcCountResponse) []byte {
+// protoWriteCountResponse writes v as a CountResponse message into b, back to
+// front, ending at b[i-1], and returns where it begins. b[:i] holds
+// protoSizeCountResponse(v) bytes at least. Fields come out in number order
+// and map entries in key order, as protobuf-go's deterministic mode writes
+// them.
+func protoWriteCountResponse(b []byte, i int, v *grpcCountResponse) int {
 	if v == nil {
-		return b
+		return i
 	}
 	if v.Value != 0 {
-		b = append(b, 0x08)
-		b = wire.AppendVarint(b, uint64(int64(v.Value)))
+		i = wire.PutVarint(b, i, uint64(int64(v.Value)))
+		i--
+		b[i] = 0x08
 	}
-	return b
+	return i
 }
 
 // protoConsumeCountResponse reads a CountResponse message into v, merging it
-// with what v holds. Unknown fields are skipped.
-func protoConsumeCountResponse(b []byte, v *grpcCountResponse) error {
+// with what v holds. Unknown fields are skipped; depth is how many levels
+// of messages may still nest below this one.
+func protoConsumeCountResponse(b []byte, v *grpcCountResponse, depth int) error {
 	for len(b) > 0 {
 		num, typ, n, err := wire.ConsumeTag(b)
 		if err != nil {
@@ -1661,24 +2383,31 @@ func protoSizeUserList(v *UserList) int {
 	return n
 }
 
-// protoAppendUserList appends v as a UserList message, fields in
-// number order and map entries in key order, as protobuf-go's deterministic
-// mode writes them.
-func protoAppendUserList(b []byte, v *UserList) []byte {
+// protoWriteUserList writes v as a UserList message into b, back to
+// front, ending at b[i-1], and returns where it begins. b[:i] holds
+// protoSizeUserList(v) bytes at least. Fields come out in number order
+// and map entries in key order, as protobuf-go's deterministic mode writes
+// them.
+func protoWriteUserList(b []byte, i int, v *UserList) int {
 	if v == nil {
-		return b
+		return i
 	}
-	for i := range v.Users {
-		b = append(b, 0x0a)
-		b = wire.AppendVarint(b, uint64(protoSizeUser(&v.Users[i])))
-		b = protoAppendUser(b, &v.Users[i])
+	for j := len(v.Users) - 1; j >= 0; j-- {
+		{
+			end := i
+			i = protoWriteUser(b, i, &v.Users[j])
+			i = wire.PutVarint(b, i, uint64(end-i))
+		}
+		i--
+		b[i] = 0x0a
 	}
-	return b
+	return i
 }
 
 // protoConsumeUserList reads a UserList message into v, merging it
-// with what v holds. Unknown fields are skipped.
-func protoConsumeUserList(b []byte, v *UserList) error {
+// with what v holds. Unknown fields are skipped; depth is how many levels
+// of messages may still nest below this one.
+func protoConsumeUserList(b []byte, v *UserList, depth int) error {
 	for len(b) > 0 {
 		num, typ, n, err := wire.ConsumeTag(b)
 		if err != nil {
@@ -1690,6 +2419,9 @@ func protoConsumeUserList(b []byte, v *UserList) error {
 			if typ != protowire.BytesType {
 				break
 			}
+			if depth == 0 {
+				return wire.ErrDepth
+			}
 			x, n, err := wire.ConsumeBytes(b)
 			if err != nil {
 				return err
@@ -1699,7 +2431,7 @@ func protoConsumeUserList(b []byte, v *UserList) error {
 				v.Users = make([]User, 0, 1+wire.Count(b, num))
 			}
 			var e User
-			if err := protoConsumeUser(x, &e); err != nil {
+			if err := protoConsumeUser(x, &e, depth-1); err != nil {
 				return err
 			}
 			v.Users = append(v.Users, e)
@@ -1747,52 +2479,66 @@ func protoSizeUser(v *User) int {
 	return n
 }
 
-// protoAppendUser appends v as a User message, fields in
-// number order and map entries in key order, as protobuf-go's deterministic
-// mode writes them.
-func protoAppendUser(b []byte, v *User) []byte {
+// protoWriteUser writes v as a User message into b, back to
+// front, ending at b[i-1], and returns where it begins. b[:i] holds
+// protoSizeUser(v) bytes at least. Fields come out in number order
+// and map entries in key order, as protobuf-go's deterministic mode writes
+// them.
+func protoWriteUser(b []byte, i int, v *User) int {
 	if v == nil {
-		return b
-	}
-	if v.ID != 0 {
-		b = append(b, 0x08)
-		b = wire.AppendVarint(b, uint64(int64(v.ID)))
-	}
-	if len(v.Name) > 0 {
-		b = append(b, 0x12)
-		b = protowire.AppendString(b, string(v.Name))
-	}
-	if len(v.Email) > 0 {
-		b = append(b, 0x1a)
-		b = protowire.AppendString(b, string(v.Email))
-	}
-	if v.Age != 0 {
-		b = append(b, 0x20)
-		b = wire.AppendVarint(b, uint64(int64(v.Age)))
-	}
-	if bool(v.Admin) {
-		b = append(b, 0x28)
-		b = wire.AppendVarint(b, protowire.EncodeBool(bool(v.Admin)))
-	}
-	if v.Score != 0 || math.Signbit(float64(v.Score)) {
-		b = append(b, 0x31)
-		b = protowire.AppendFixed64(b, math.Float64bits(float64(v.Score)))
-	}
-	for i := range v.Tags {
-		b = append(b, 0x3a)
-		b = protowire.AppendString(b, string(v.Tags[i]))
+		return i
 	}
 	if !v.Created.IsZero() {
-		b = append(b, 0x42)
-		b = wire.AppendVarint(b, uint64(wire.SizeTimestamp(v.Created)))
-		b = wire.AppendTimestamp(b, v.Created)
+		end := i
+		i = wire.PutTimestamp(b, i, v.Created)
+		i = wire.PutVarint(b, i, uint64(end-i))
+		i--
+		b[i] = 0x42
 	}
-	return b
+	for j := len(v.Tags) - 1; j >= 0; j-- {
+		{
+			i = wire.PutString(b, i, string(v.Tags[j]))
+		}
+		i--
+		b[i] = 0x3a
+	}
+	if v.Score != 0 || math.Signbit(float64(v.Score)) {
+		i = wire.PutFixed64(b, i, math.Float64bits(float64(v.Score)))
+		i--
+		b[i] = 0x31
+	}
+	if bool(v.Admin) {
+		i = wire.PutVarint(b, i, protowire.EncodeBool(bool(v.Admin)))
+		i--
+		b[i] = 0x28
+	}
+	if v.Age != 0 {
+		i = wire.PutVarint(b, i, uint64(int64(v.Age)))
+		i--
+		b[i] = 0x20
+	}
+	if len(v.Email) > 0 {
+		i = wire.PutString(b, i, string(v.Email))
+		i--
+		b[i] = 0x1a
+	}
+	if len(v.Name) > 0 {
+		i = wire.PutString(b, i, string(v.Name))
+		i--
+		b[i] = 0x12
+	}
+	if v.ID != 0 {
+		i = wire.PutVarint(b, i, uint64(int64(v.ID)))
+		i--
+		b[i] = 0x08
+	}
+	return i
 }
 
 // protoConsumeUser reads a User message into v, merging it
-// with what v holds. Unknown fields are skipped.
-func protoConsumeUser(b []byte, v *User) error {
+// with what v holds. Unknown fields are skipped; depth is how many levels
+// of messages may still nest below this one.
+func protoConsumeUser(b []byte, v *User, depth int) error {
 	for len(b) > 0 {
 		num, typ, n, err := wire.ConsumeTag(b)
 		if err != nil {
@@ -1884,6 +2630,9 @@ func protoConsumeUser(b []byte, v *User) error {
 			if typ != protowire.BytesType {
 				break
 			}
+			if depth == 0 {
+				return wire.ErrDepth
+			}
 			x, n, err := wire.ConsumeBytes(b)
 			if err != nil {
 				return err
@@ -1894,6 +2643,1269 @@ func protoConsumeUser(b []byte, v *User) error {
 				return err
 			}
 			v.Created = t
+			continue
+		}
+		n, err = wire.Skip(num, typ, b)
+		if err != nil {
+			return err
+		}
+		b = b[n:]
+	}
+	return nil
+}
+
+// protoSizeNode returns the size of v as a Node message.
+func protoSizeNode(v *Node) int {
+	if v == nil {
+		return 0
+	}
+	n := 0
+	if v.Value != 0 {
+		n += 1 + protowire.SizeVarint(uint64(int64(v.Value)))
+	}
+	if v.Next != nil {
+		n += 1 + protowire.SizeBytes(protoSizeNode(v.Next))
+	}
+	for i := range v.Children {
+		n += 1 + protowire.SizeBytes(protoSizeNode(&v.Children[i]))
+	}
+	return n
+}
+
+// protoWriteNode writes v as a Node message into b, back to
+// front, ending at b[i-1], and returns where it begins. b[:i] holds
+// protoSizeNode(v) bytes at least. Fields come out in number order
+// and map entries in key order, as protobuf-go's deterministic mode writes
+// them.
+func protoWriteNode(b []byte, i int, v *Node) int {
+	if v == nil {
+		return i
+	}
+	for j := len(v.Children) - 1; j >= 0; j-- {
+		{
+			end := i
+			i = protoWriteNode(b, i, &v.Children[j])
+			i = wire.PutVarint(b, i, uint64(end-i))
+		}
+		i--
+		b[i] = 0x1a
+	}
+	if v.Next != nil {
+		{
+			end := i
+			i = protoWriteNode(b, i, v.Next)
+			i = wire.PutVarint(b, i, uint64(end-i))
+		}
+		i--
+		b[i] = 0x12
+	}
+	if v.Value != 0 {
+		i = wire.PutVarint(b, i, uint64(int64(v.Value)))
+		i--
+		b[i] = 0x08
+	}
+	return i
+}
+
+// protoConsumeNode reads a Node message into v, merging it
+// with what v holds. Unknown fields are skipped; depth is how many levels
+// of messages may still nest below this one.
+func protoConsumeNode(b []byte, v *Node, depth int) error {
+	for len(b) > 0 {
+		num, typ, n, err := wire.ConsumeTag(b)
+		if err != nil {
+			return err
+		}
+		b = b[n:]
+		switch num {
+		case 1:
+			if typ != protowire.VarintType {
+				break
+			}
+			x, n, err := wire.ConsumeVarint(b)
+			if err != nil {
+				return err
+			}
+			b = b[n:]
+			v.Value = int64(int64(x))
+			continue
+		case 2:
+			if typ != protowire.BytesType {
+				break
+			}
+			if depth == 0 {
+				return wire.ErrDepth
+			}
+			x, n, err := wire.ConsumeBytes(b)
+			if err != nil {
+				return err
+			}
+			b = b[n:]
+			if v.Next == nil {
+				v.Next = new(Node)
+			}
+			if err := protoConsumeNode(x, v.Next, depth-1); err != nil {
+				return err
+			}
+			continue
+		case 3:
+			if typ != protowire.BytesType {
+				break
+			}
+			if depth == 0 {
+				return wire.ErrDepth
+			}
+			x, n, err := wire.ConsumeBytes(b)
+			if err != nil {
+				return err
+			}
+			b = b[n:]
+			if v.Children == nil {
+				v.Children = make([]Node, 0, 1+wire.Count(b, num))
+			}
+			var e Node
+			if err := protoConsumeNode(x, &e, depth-1); err != nil {
+				return err
+			}
+			v.Children = append(v.Children, e)
+			continue
+		}
+		n, err = wire.Skip(num, typ, b)
+		if err != nil {
+			return err
+		}
+		b = b[n:]
+	}
+	return nil
+}
+
+// protoSizeExtra returns the size of v as a Extra message. It
+// keeps the texts of the fields that travel as text in t, for
+// protoWriteExtra.
+func protoSizeExtra(v *Extra, t *wire.Texts) int {
+	if v == nil {
+		return 0
+	}
+	n := 0
+	if len(v.Base.ID) > 0 {
+		n += 1 + protowire.SizeBytes(len(v.Base.ID))
+	}
+	if !v.Base.Created.IsZero() {
+		n += 1 + protowire.SizeBytes(wire.SizeTimestamp(v.Base.Created))
+	}
+	if v.Meta != nil {
+		if len(v.Meta.Note) > 0 {
+			n += 1 + protowire.SizeBytes(len(v.Meta.Note))
+		}
+	}
+	{
+		txt, err := v.Addr.MarshalText()
+		if s := t.Add(txt, err, "addr"); s > 0 {
+			n += 1 + protowire.SizeBytes(s)
+		}
+	}
+	if v.Prefix != nil {
+		txt, err := (*v.Prefix).MarshalText()
+		n += 1 + protowire.SizeBytes(t.Add(txt, err, "prefix"))
+	}
+	for i := range v.Addrs {
+		txt, err := v.Addrs[i].MarshalText()
+		n += 1 + protowire.SizeBytes(t.Add(txt, err, "addrs"))
+	}
+	if len(v.ByName) > 0 {
+		keys := make([]string, 0, len(v.ByName))
+		for k := range v.ByName {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		for _, k := range keys {
+			x := v.ByName[k]
+			_ = x
+			txt, err := x.MarshalText()
+			en := 1 + protowire.SizeBytes(len(k)) + 1 + protowire.SizeBytes(t.Add(txt, err, "by_name"))
+			n += 1 + protowire.SizeBytes(en)
+		}
+	}
+	{
+		txt, err := v.Amount.MarshalText()
+		if s := t.Add(txt, err, "amount"); s > 0 {
+			n += 1 + protowire.SizeBytes(s)
+		}
+	}
+	for i := range v.Tags {
+		n += 1 + protowire.SizeBytes(len(v.Tags[i]))
+	}
+	for k, x := range v.Labels {
+		_, _ = k, x
+		en := 1 + protowire.SizeBytes(len(k)) + 1 + protowire.SizeBytes(len(x))
+		n += 1 + protowire.SizeBytes(en)
+	}
+	if len(v.Raw) > 0 {
+		n += 1 + protowire.SizeBytes(len(v.Raw))
+	}
+	return n
+}
+
+// protoWriteExtra writes v as a Extra message into b, back to
+// front, ending at b[i-1], and returns where it begins. b[:i] holds
+// protoSizeExtra(v) bytes at least. Fields come out in number order
+// and map entries in key order, as protobuf-go's deterministic mode writes
+// them.
+func protoWriteExtra(b []byte, i int, v *Extra, t *wire.Texts) int {
+	if v == nil {
+		return i
+	}
+	if len(v.Raw) > 0 {
+		i = wire.PutBytes(b, i, v.Raw)
+		i--
+		b[i] = 0x5a
+	}
+	if len(v.Labels) > 0 {
+		keys := make([]string, 0, len(v.Labels))
+		for k := range v.Labels {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		for j := len(keys) - 1; j >= 0; j-- {
+			k := keys[j]
+			x := v.Labels[k]
+			_ = x
+			entry := i
+			{
+				i = wire.PutString(b, i, string(x))
+			}
+			i--
+			b[i] = 0x12
+			i = wire.PutString(b, i, string(k))
+			i--
+			b[i] = 0x0a
+			i = wire.PutVarint(b, i, uint64(entry-i))
+			i--
+			b[i] = 0x52
+		}
+	}
+	for j := len(v.Tags) - 1; j >= 0; j-- {
+		{
+			i = wire.PutString(b, i, string(v.Tags[j]))
+		}
+		i--
+		b[i] = 0x4a
+	}
+	if txt := t.Pop(); len(txt) > 0 {
+		i = wire.PutBytes(b, i, txt)
+		i--
+		b[i] = 0x42
+	}
+	if len(v.ByName) > 0 {
+		keys := make([]string, 0, len(v.ByName))
+		for k := range v.ByName {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		for j := len(keys) - 1; j >= 0; j-- {
+			k := keys[j]
+			x := v.ByName[k]
+			_ = x
+			entry := i
+			{
+				i = wire.PutBytes(b, i, t.Pop())
+			}
+			i--
+			b[i] = 0x12
+			i = wire.PutString(b, i, string(k))
+			i--
+			b[i] = 0x0a
+			i = wire.PutVarint(b, i, uint64(entry-i))
+			i--
+			b[i] = 0x3a
+		}
+	}
+	for j := len(v.Addrs) - 1; j >= 0; j-- {
+		{
+			i = wire.PutBytes(b, i, t.Pop())
+		}
+		i--
+		b[i] = 0x32
+	}
+	if v.Prefix != nil {
+		{
+			i = wire.PutBytes(b, i, t.Pop())
+		}
+		i--
+		b[i] = 0x2a
+	}
+	if txt := t.Pop(); len(txt) > 0 {
+		i = wire.PutBytes(b, i, txt)
+		i--
+		b[i] = 0x22
+	}
+	if v.Meta != nil {
+		if len(v.Meta.Note) > 0 {
+			i = wire.PutString(b, i, string(v.Meta.Note))
+			i--
+			b[i] = 0x1a
+		}
+	}
+	if !v.Base.Created.IsZero() {
+		end := i
+		i = wire.PutTimestamp(b, i, v.Base.Created)
+		i = wire.PutVarint(b, i, uint64(end-i))
+		i--
+		b[i] = 0x12
+	}
+	if len(v.Base.ID) > 0 {
+		i = wire.PutString(b, i, string(v.Base.ID))
+		i--
+		b[i] = 0x0a
+	}
+	return i
+}
+
+// protoConsumeExtra reads a Extra message into v, merging it
+// with what v holds. Unknown fields are skipped; depth is how many levels
+// of messages may still nest below this one.
+func protoConsumeExtra(b []byte, v *Extra, depth int) error {
+	for len(b) > 0 {
+		num, typ, n, err := wire.ConsumeTag(b)
+		if err != nil {
+			return err
+		}
+		b = b[n:]
+		switch num {
+		case 1:
+			if typ != protowire.BytesType {
+				break
+			}
+			x, n, err := wire.ConsumeString(b, "id")
+			if err != nil {
+				return err
+			}
+			b = b[n:]
+			v.Base.ID = x
+			continue
+		case 2:
+			if typ != protowire.BytesType {
+				break
+			}
+			if depth == 0 {
+				return wire.ErrDepth
+			}
+			x, n, err := wire.ConsumeBytes(b)
+			if err != nil {
+				return err
+			}
+			b = b[n:]
+			t, err := wire.ConsumeTimestamp(x)
+			if err != nil {
+				return err
+			}
+			v.Base.Created = t
+			continue
+		case 3:
+			if typ != protowire.BytesType {
+				break
+			}
+			x, n, err := wire.ConsumeString(b, "note")
+			if err != nil {
+				return err
+			}
+			b = b[n:]
+			if v.Meta == nil {
+				v.Meta = new(Meta)
+			}
+			v.Meta.Note = x
+			continue
+		case 4:
+			if typ != protowire.BytesType {
+				break
+			}
+			x, n, err := wire.ConsumeText(b, "addr")
+			if err != nil {
+				return err
+			}
+			b = b[n:]
+			var tv netip.Addr
+			if err := tv.UnmarshalText(x); err != nil {
+				return wire.TextError("addr", err)
+			}
+			v.Addr = tv
+			continue
+		case 5:
+			if typ != protowire.BytesType {
+				break
+			}
+			x, n, err := wire.ConsumeText(b, "prefix")
+			if err != nil {
+				return err
+			}
+			b = b[n:]
+			var tv netip.Prefix
+			if err := tv.UnmarshalText(x); err != nil {
+				return wire.TextError("prefix", err)
+			}
+			o := tv
+			v.Prefix = &o
+			continue
+		case 6:
+			if typ != protowire.BytesType {
+				break
+			}
+			x, n, err := wire.ConsumeText(b, "addrs")
+			if err != nil {
+				return err
+			}
+			b = b[n:]
+			var tv netip.Addr
+			if err := tv.UnmarshalText(x); err != nil {
+				return wire.TextError("addrs", err)
+			}
+			if v.Addrs == nil {
+				v.Addrs = make([]netip.Addr, 0, 1+wire.Count(b, num))
+			}
+			v.Addrs = append(v.Addrs, tv)
+			continue
+		case 7:
+			if typ != protowire.BytesType {
+				break
+			}
+			entry, n, err := wire.ConsumeBytes(b)
+			if err != nil {
+				return err
+			}
+			b = b[n:]
+			var k string
+			var val netip.Addr
+			for len(entry) > 0 {
+				num, typ, n, err := wire.ConsumeTag(entry)
+				if err != nil {
+					return err
+				}
+				entry = entry[n:]
+				if num == 1 && typ == protowire.BytesType {
+					x, n, err := wire.ConsumeString(entry, "by_name.key")
+					if err != nil {
+						return err
+					}
+					entry = entry[n:]
+					k = x
+					continue
+				}
+				if num == 2 && typ == protowire.BytesType {
+					x, n, err := wire.ConsumeText(entry, "by_name")
+					if err != nil {
+						return err
+					}
+					entry = entry[n:]
+					var tv netip.Addr
+					if err := tv.UnmarshalText(x); err != nil {
+						return wire.TextError("by_name", err)
+					}
+					val = tv
+					continue
+				}
+				n, err = wire.Skip(num, typ, entry)
+				if err != nil {
+					return err
+				}
+				entry = entry[n:]
+			}
+			if v.ByName == nil {
+				v.ByName = make(map[string]netip.Addr)
+			}
+			v.ByName[k] = val
+			continue
+		case 8:
+			if typ != protowire.BytesType {
+				break
+			}
+			x, n, err := wire.ConsumeText(b, "amount")
+			if err != nil {
+				return err
+			}
+			b = b[n:]
+			var tv Decimal
+			if err := tv.UnmarshalText(x); err != nil {
+				return wire.TextError("amount", err)
+			}
+			v.Amount = tv
+			continue
+		case 9:
+			if typ != protowire.BytesType {
+				break
+			}
+			x, n, err := wire.ConsumeString(b, "tags")
+			if err != nil {
+				return err
+			}
+			b = b[n:]
+			if v.Tags == nil {
+				v.Tags = make([]string, 0, 1+wire.Count(b, num))
+			}
+			v.Tags = append(v.Tags, x)
+			continue
+		case 10:
+			if typ != protowire.BytesType {
+				break
+			}
+			entry, n, err := wire.ConsumeBytes(b)
+			if err != nil {
+				return err
+			}
+			b = b[n:]
+			var k string
+			var val string
+			for len(entry) > 0 {
+				num, typ, n, err := wire.ConsumeTag(entry)
+				if err != nil {
+					return err
+				}
+				entry = entry[n:]
+				if num == 1 && typ == protowire.BytesType {
+					x, n, err := wire.ConsumeString(entry, "labels.key")
+					if err != nil {
+						return err
+					}
+					entry = entry[n:]
+					k = x
+					continue
+				}
+				if num == 2 && typ == protowire.BytesType {
+					x, n, err := wire.ConsumeString(entry, "labels")
+					if err != nil {
+						return err
+					}
+					entry = entry[n:]
+					val = x
+					continue
+				}
+				n, err = wire.Skip(num, typ, entry)
+				if err != nil {
+					return err
+				}
+				entry = entry[n:]
+			}
+			if v.Labels == nil {
+				v.Labels = make(map[string]string)
+			}
+			v.Labels[k] = val
+			continue
+		case 11:
+			if typ != protowire.BytesType {
+				break
+			}
+			x, n, err := wire.ConsumeBytes(b)
+			if err != nil {
+				return err
+			}
+			b = b[n:]
+			v.Raw = json.RawMessage(wire.CopyBytes(x))
+			continue
+		}
+		n, err = wire.Skip(num, typ, b)
+		if err != nil {
+			return err
+		}
+		b = b[n:]
+	}
+	return nil
+}
+
+// protoSizeAtRequest returns the size of v as a AtRequest message.
+func protoSizeAtRequest(v *AtRequest) int {
+	if v == nil {
+		return 0
+	}
+	n := 0
+	if !v.T.IsZero() {
+		n += 1 + protowire.SizeBytes(wire.SizeTimestamp(v.T))
+	}
+	return n
+}
+
+// protoWriteAtRequest writes v as a AtRequest message into b, back to
+// front, ending at b[i-1], and returns where it begins. b[:i] holds
+// protoSizeAtRequest(v) bytes at least. Fields come out in number order
+// and map entries in key order, as protobuf-go's deterministic mode writes
+// them.
+func protoWriteAtRequest(b []byte, i int, v *AtRequest) int {
+	if v == nil {
+		return i
+	}
+	if !v.T.IsZero() {
+		end := i
+		i = wire.PutTimestamp(b, i, v.T)
+		i = wire.PutVarint(b, i, uint64(end-i))
+		i--
+		b[i] = 0x0a
+	}
+	return i
+}
+
+// protoConsumeAtRequest reads a AtRequest message into v, merging it
+// with what v holds. Unknown fields are skipped; depth is how many levels
+// of messages may still nest below this one.
+func protoConsumeAtRequest(b []byte, v *AtRequest, depth int) error {
+	for len(b) > 0 {
+		num, typ, n, err := wire.ConsumeTag(b)
+		if err != nil {
+			return err
+		}
+		b = b[n:]
+		switch num {
+		case 1:
+			if typ != protowire.BytesType {
+				break
+			}
+			if depth == 0 {
+				return wire.ErrDepth
+			}
+			x, n, err := wire.ConsumeBytes(b)
+			if err != nil {
+				return err
+			}
+			b = b[n:]
+			t, err := wire.ConsumeTimestamp(x)
+			if err != nil {
+				return err
+			}
+			v.T = t
+			continue
+		}
+		n, err = wire.Skip(num, typ, b)
+		if err != nil {
+			return err
+		}
+		b = b[n:]
+	}
+	return nil
+}
+
+// protoSizeAtResponse returns the size of v as a AtResponse message.
+func protoSizeAtResponse(v *grpcAtResponse) int {
+	if v == nil {
+		return 0
+	}
+	n := 0
+	if !v.Value.IsZero() {
+		n += 1 + protowire.SizeBytes(wire.SizeTimestamp(v.Value))
+	}
+	return n
+}
+
+// protoWriteAtResponse writes v as a AtResponse message into b, back to
+// front, ending at b[i-1], and returns where it begins. b[:i] holds
+// protoSizeAtResponse(v) bytes at least. Fields come out in number order
+// and map entries in key order, as protobuf-go's deterministic mode writes
+// them.
+func protoWriteAtResponse(b []byte, i int, v *grpcAtResponse) int {
+	if v == nil {
+		return i
+	}
+	if !v.Value.IsZero() {
+		end := i
+		i = wire.PutTimestamp(b, i, v.Value)
+		i = wire.PutVarint(b, i, uint64(end-i))
+		i--
+		b[i] = 0x0a
+	}
+	return i
+}
+
+// protoConsumeAtResponse reads a AtResponse message into v, merging it
+// with what v holds. Unknown fields are skipped; depth is how many levels
+// of messages may still nest below this one.
+func protoConsumeAtResponse(b []byte, v *grpcAtResponse, depth int) error {
+	for len(b) > 0 {
+		num, typ, n, err := wire.ConsumeTag(b)
+		if err != nil {
+			return err
+		}
+		b = b[n:]
+		switch num {
+		case 1:
+			if typ != protowire.BytesType {
+				break
+			}
+			if depth == 0 {
+				return wire.ErrDepth
+			}
+			x, n, err := wire.ConsumeBytes(b)
+			if err != nil {
+				return err
+			}
+			b = b[n:]
+			t, err := wire.ConsumeTimestamp(x)
+			if err != nil {
+				return err
+			}
+			v.Value = t
+			continue
+		}
+		n, err = wire.Skip(num, typ, b)
+		if err != nil {
+			return err
+		}
+		b = b[n:]
+	}
+	return nil
+}
+
+// protoSizeLaterRequest returns the size of v as a LaterRequest message.
+func protoSizeLaterRequest(v *LaterRequest) int {
+	if v == nil {
+		return 0
+	}
+	n := 0
+	if v.T != nil {
+		n += 1 + protowire.SizeBytes(wire.SizeTimestamp(*v.T))
+	}
+	return n
+}
+
+// protoWriteLaterRequest writes v as a LaterRequest message into b, back to
+// front, ending at b[i-1], and returns where it begins. b[:i] holds
+// protoSizeLaterRequest(v) bytes at least. Fields come out in number order
+// and map entries in key order, as protobuf-go's deterministic mode writes
+// them.
+func protoWriteLaterRequest(b []byte, i int, v *LaterRequest) int {
+	if v == nil {
+		return i
+	}
+	if v.T != nil {
+		{
+			end := i
+			i = wire.PutTimestamp(b, i, *v.T)
+			i = wire.PutVarint(b, i, uint64(end-i))
+		}
+		i--
+		b[i] = 0x0a
+	}
+	return i
+}
+
+// protoConsumeLaterRequest reads a LaterRequest message into v, merging it
+// with what v holds. Unknown fields are skipped; depth is how many levels
+// of messages may still nest below this one.
+func protoConsumeLaterRequest(b []byte, v *LaterRequest, depth int) error {
+	for len(b) > 0 {
+		num, typ, n, err := wire.ConsumeTag(b)
+		if err != nil {
+			return err
+		}
+		b = b[n:]
+		switch num {
+		case 1:
+			if typ != protowire.BytesType {
+				break
+			}
+			if depth == 0 {
+				return wire.ErrDepth
+			}
+			x, n, err := wire.ConsumeBytes(b)
+			if err != nil {
+				return err
+			}
+			b = b[n:]
+			t, err := wire.ConsumeTimestamp(x)
+			if err != nil {
+				return err
+			}
+			o := t
+			v.T = &o
+			continue
+		}
+		n, err = wire.Skip(num, typ, b)
+		if err != nil {
+			return err
+		}
+		b = b[n:]
+	}
+	return nil
+}
+
+// protoSizeLaterResponse returns the size of v as a LaterResponse message.
+func protoSizeLaterResponse(v *grpcLaterResponse) int {
+	if v == nil {
+		return 0
+	}
+	n := 0
+	if v.Value != nil {
+		n += 1 + protowire.SizeBytes(wire.SizeTimestamp(*v.Value))
+	}
+	return n
+}
+
+// protoWriteLaterResponse writes v as a LaterResponse message into b, back to
+// front, ending at b[i-1], and returns where it begins. b[:i] holds
+// protoSizeLaterResponse(v) bytes at least. Fields come out in number order
+// and map entries in key order, as protobuf-go's deterministic mode writes
+// them.
+func protoWriteLaterResponse(b []byte, i int, v *grpcLaterResponse) int {
+	if v == nil {
+		return i
+	}
+	if v.Value != nil {
+		{
+			end := i
+			i = wire.PutTimestamp(b, i, *v.Value)
+			i = wire.PutVarint(b, i, uint64(end-i))
+		}
+		i--
+		b[i] = 0x0a
+	}
+	return i
+}
+
+// protoConsumeLaterResponse reads a LaterResponse message into v, merging it
+// with what v holds. Unknown fields are skipped; depth is how many levels
+// of messages may still nest below this one.
+func protoConsumeLaterResponse(b []byte, v *grpcLaterResponse, depth int) error {
+	for len(b) > 0 {
+		num, typ, n, err := wire.ConsumeTag(b)
+		if err != nil {
+			return err
+		}
+		b = b[n:]
+		switch num {
+		case 1:
+			if typ != protowire.BytesType {
+				break
+			}
+			if depth == 0 {
+				return wire.ErrDepth
+			}
+			x, n, err := wire.ConsumeBytes(b)
+			if err != nil {
+				return err
+			}
+			b = b[n:]
+			t, err := wire.ConsumeTimestamp(x)
+			if err != nil {
+				return err
+			}
+			o := t
+			v.Value = &o
+			continue
+		}
+		n, err = wire.Skip(num, typ, b)
+		if err != nil {
+			return err
+		}
+		b = b[n:]
+	}
+	return nil
+}
+
+// protoSizeWaitRequest returns the size of v as a WaitRequest message.
+func protoSizeWaitRequest(v *WaitRequest) int {
+	if v == nil {
+		return 0
+	}
+	n := 0
+	if v.D != 0 {
+		n += 1 + protowire.SizeBytes(wire.SizeDuration(v.D))
+	}
+	return n
+}
+
+// protoWriteWaitRequest writes v as a WaitRequest message into b, back to
+// front, ending at b[i-1], and returns where it begins. b[:i] holds
+// protoSizeWaitRequest(v) bytes at least. Fields come out in number order
+// and map entries in key order, as protobuf-go's deterministic mode writes
+// them.
+func protoWriteWaitRequest(b []byte, i int, v *WaitRequest) int {
+	if v == nil {
+		return i
+	}
+	if v.D != 0 {
+		end := i
+		i = wire.PutDuration(b, i, v.D)
+		i = wire.PutVarint(b, i, uint64(end-i))
+		i--
+		b[i] = 0x0a
+	}
+	return i
+}
+
+// protoConsumeWaitRequest reads a WaitRequest message into v, merging it
+// with what v holds. Unknown fields are skipped; depth is how many levels
+// of messages may still nest below this one.
+func protoConsumeWaitRequest(b []byte, v *WaitRequest, depth int) error {
+	for len(b) > 0 {
+		num, typ, n, err := wire.ConsumeTag(b)
+		if err != nil {
+			return err
+		}
+		b = b[n:]
+		switch num {
+		case 1:
+			if typ != protowire.BytesType {
+				break
+			}
+			if depth == 0 {
+				return wire.ErrDepth
+			}
+			x, n, err := wire.ConsumeBytes(b)
+			if err != nil {
+				return err
+			}
+			b = b[n:]
+			d, err := wire.ConsumeDuration(x)
+			if err != nil {
+				return err
+			}
+			v.D = time.Duration(d)
+			continue
+		}
+		n, err = wire.Skip(num, typ, b)
+		if err != nil {
+			return err
+		}
+		b = b[n:]
+	}
+	return nil
+}
+
+// protoSizeWaitResponse returns the size of v as a WaitResponse message.
+func protoSizeWaitResponse(v *grpcWaitResponse) int {
+	if v == nil {
+		return 0
+	}
+	n := 0
+	if v.Value != 0 {
+		n += 1 + protowire.SizeBytes(wire.SizeDuration(v.Value))
+	}
+	return n
+}
+
+// protoWriteWaitResponse writes v as a WaitResponse message into b, back to
+// front, ending at b[i-1], and returns where it begins. b[:i] holds
+// protoSizeWaitResponse(v) bytes at least. Fields come out in number order
+// and map entries in key order, as protobuf-go's deterministic mode writes
+// them.
+func protoWriteWaitResponse(b []byte, i int, v *grpcWaitResponse) int {
+	if v == nil {
+		return i
+	}
+	if v.Value != 0 {
+		end := i
+		i = wire.PutDuration(b, i, v.Value)
+		i = wire.PutVarint(b, i, uint64(end-i))
+		i--
+		b[i] = 0x0a
+	}
+	return i
+}
+
+// protoConsumeWaitResponse reads a WaitResponse message into v, merging it
+// with what v holds. Unknown fields are skipped; depth is how many levels
+// of messages may still nest below this one.
+func protoConsumeWaitResponse(b []byte, v *grpcWaitResponse, depth int) error {
+	for len(b) > 0 {
+		num, typ, n, err := wire.ConsumeTag(b)
+		if err != nil {
+			return err
+		}
+		b = b[n:]
+		switch num {
+		case 1:
+			if typ != protowire.BytesType {
+				break
+			}
+			if depth == 0 {
+				return wire.ErrDepth
+			}
+			x, n, err := wire.ConsumeBytes(b)
+			if err != nil {
+				return err
+			}
+			b = b[n:]
+			d, err := wire.ConsumeDuration(x)
+			if err != nil {
+				return err
+			}
+			v.Value = time.Duration(d)
+			continue
+		}
+		n, err = wire.Skip(num, typ, b)
+		if err != nil {
+			return err
+		}
+		b = b[n:]
+	}
+	return nil
+}
+
+// protoSizeLookupRequest returns the size of v as a LookupRequest message. It
+// keeps the texts of the fields that travel as text in t, for
+// protoWriteLookupRequest.
+func protoSizeLookupRequest(v *LookupRequest, t *wire.Texts) int {
+	if v == nil {
+		return 0
+	}
+	n := 0
+	{
+		txt, err := v.Addr.MarshalText()
+		if s := t.Add(txt, err, "addr"); s > 0 {
+			n += 1 + protowire.SizeBytes(s)
+		}
+	}
+	return n
+}
+
+// protoWriteLookupRequest writes v as a LookupRequest message into b, back to
+// front, ending at b[i-1], and returns where it begins. b[:i] holds
+// protoSizeLookupRequest(v) bytes at least. Fields come out in number order
+// and map entries in key order, as protobuf-go's deterministic mode writes
+// them.
+func protoWriteLookupRequest(b []byte, i int, v *LookupRequest, t *wire.Texts) int {
+	if v == nil {
+		return i
+	}
+	if txt := t.Pop(); len(txt) > 0 {
+		i = wire.PutBytes(b, i, txt)
+		i--
+		b[i] = 0x0a
+	}
+	return i
+}
+
+// protoConsumeLookupRequest reads a LookupRequest message into v, merging it
+// with what v holds. Unknown fields are skipped; depth is how many levels
+// of messages may still nest below this one.
+func protoConsumeLookupRequest(b []byte, v *LookupRequest, depth int) error {
+	for len(b) > 0 {
+		num, typ, n, err := wire.ConsumeTag(b)
+		if err != nil {
+			return err
+		}
+		b = b[n:]
+		switch num {
+		case 1:
+			if typ != protowire.BytesType {
+				break
+			}
+			x, n, err := wire.ConsumeText(b, "addr")
+			if err != nil {
+				return err
+			}
+			b = b[n:]
+			var tv netip.Addr
+			if err := tv.UnmarshalText(x); err != nil {
+				return wire.TextError("addr", err)
+			}
+			v.Addr = tv
+			continue
+		}
+		n, err = wire.Skip(num, typ, b)
+		if err != nil {
+			return err
+		}
+		b = b[n:]
+	}
+	return nil
+}
+
+// protoSizeLookupResponse returns the size of v as a LookupResponse message. It
+// keeps the texts of the fields that travel as text in t, for
+// protoWriteLookupResponse.
+func protoSizeLookupResponse(v *grpcLookupResponse, t *wire.Texts) int {
+	if v == nil {
+		return 0
+	}
+	n := 0
+	{
+		txt, err := v.Value.MarshalText()
+		if s := t.Add(txt, err, "value"); s > 0 {
+			n += 1 + protowire.SizeBytes(s)
+		}
+	}
+	return n
+}
+
+// protoWriteLookupResponse writes v as a LookupResponse message into b, back to
+// front, ending at b[i-1], and returns where it begins. b[:i] holds
+// protoSizeLookupResponse(v) bytes at least. Fields come out in number order
+// and map entries in key order, as protobuf-go's deterministic mode writes
+// them.
+func protoWriteLookupResponse(b []byte, i int, v *grpcLookupResponse, t *wire.Texts) int {
+	if v == nil {
+		return i
+	}
+	if txt := t.Pop(); len(txt) > 0 {
+		i = wire.PutBytes(b, i, txt)
+		i--
+		b[i] = 0x0a
+	}
+	return i
+}
+
+// protoConsumeLookupResponse reads a LookupResponse message into v, merging it
+// with what v holds. Unknown fields are skipped; depth is how many levels
+// of messages may still nest below this one.
+func protoConsumeLookupResponse(b []byte, v *grpcLookupResponse, depth int) error {
+	for len(b) > 0 {
+		num, typ, n, err := wire.ConsumeTag(b)
+		if err != nil {
+			return err
+		}
+		b = b[n:]
+		switch num {
+		case 1:
+			if typ != protowire.BytesType {
+				break
+			}
+			x, n, err := wire.ConsumeText(b, "value")
+			if err != nil {
+				return err
+			}
+			b = b[n:]
+			var tv netip.Addr
+			if err := tv.UnmarshalText(x); err != nil {
+				return wire.TextError("value", err)
+			}
+			v.Value = tv
+			continue
+		}
+		n, err = wire.Skip(num, typ, b)
+		if err != nil {
+			return err
+		}
+		b = b[n:]
+	}
+	return nil
+}
+
+// protoSizeChargeRequest returns the size of v as a ChargeRequest message.
+func protoSizeChargeRequest(v *ChargeRequest) int {
+	if v == nil {
+		return 0
+	}
+	n := 0
+	if v.Amount != 0 {
+		n += 1 + protowire.SizeVarint(uint64(int64(v.Amount)))
+	}
+	return n
+}
+
+// protoWriteChargeRequest writes v as a ChargeRequest message into b, back to
+// front, ending at b[i-1], and returns where it begins. b[:i] holds
+// protoSizeChargeRequest(v) bytes at least. Fields come out in number order
+// and map entries in key order, as protobuf-go's deterministic mode writes
+// them.
+func protoWriteChargeRequest(b []byte, i int, v *ChargeRequest) int {
+	if v == nil {
+		return i
+	}
+	if v.Amount != 0 {
+		i = wire.PutVarint(b, i, uint64(int64(v.Amount)))
+		i--
+		b[i] = 0x08
+	}
+	return i
+}
+
+// protoConsumeChargeRequest reads a ChargeRequest message into v, merging it
+// with what v holds. Unknown fields are skipped; depth is how many levels
+// of messages may still nest below this one.
+func protoConsumeChargeRequest(b []byte, v *ChargeRequest, depth int) error {
+	for len(b) > 0 {
+		num, typ, n, err := wire.ConsumeTag(b)
+		if err != nil {
+			return err
+		}
+		b = b[n:]
+		switch num {
+		case 1:
+			if typ != protowire.VarintType {
+				break
+			}
+			x, n, err := wire.ConsumeVarint(b)
+			if err != nil {
+				return err
+			}
+			b = b[n:]
+			v.Amount = int64(int64(x))
+			continue
+		}
+		n, err = wire.Skip(num, typ, b)
+		if err != nil {
+			return err
+		}
+		b = b[n:]
+	}
+	return nil
+}
+
+// protoSizeCharge returns the size of v as a Charge message.
+func protoSizeCharge(v *Charge) int {
+	if v == nil {
+		return 0
+	}
+	n := 0
+	if len(v.ID) > 0 {
+		n += 1 + protowire.SizeBytes(len(v.ID))
+	}
+	if v.Amount != 0 {
+		n += 1 + protowire.SizeVarint(uint64(int64(v.Amount)))
+	}
+	return n
+}
+
+// protoWriteCharge writes v as a Charge message into b, back to
+// front, ending at b[i-1], and returns where it begins. b[:i] holds
+// protoSizeCharge(v) bytes at least. Fields come out in number order
+// and map entries in key order, as protobuf-go's deterministic mode writes
+// them.
+func protoWriteCharge(b []byte, i int, v *Charge) int {
+	if v == nil {
+		return i
+	}
+	if v.Amount != 0 {
+		i = wire.PutVarint(b, i, uint64(int64(v.Amount)))
+		i--
+		b[i] = 0x10
+	}
+	if len(v.ID) > 0 {
+		i = wire.PutString(b, i, string(v.ID))
+		i--
+		b[i] = 0x0a
+	}
+	return i
+}
+
+// protoConsumeCharge reads a Charge message into v, merging it
+// with what v holds. Unknown fields are skipped; depth is how many levels
+// of messages may still nest below this one.
+func protoConsumeCharge(b []byte, v *Charge, depth int) error {
+	for len(b) > 0 {
+		num, typ, n, err := wire.ConsumeTag(b)
+		if err != nil {
+			return err
+		}
+		b = b[n:]
+		switch num {
+		case 1:
+			if typ != protowire.BytesType {
+				break
+			}
+			x, n, err := wire.ConsumeString(b, "id")
+			if err != nil {
+				return err
+			}
+			b = b[n:]
+			v.ID = x
+			continue
+		case 2:
+			if typ != protowire.VarintType {
+				break
+			}
+			x, n, err := wire.ConsumeVarint(b)
+			if err != nil {
+				return err
+			}
+			b = b[n:]
+			v.Amount = int64(int64(x))
 			continue
 		}
 		n, err = wire.Skip(num, typ, b)

@@ -133,6 +133,25 @@ func TestResponsesMatchSchemas(t *testing.T) {
 				t.Errorf("%s: %s (%v)", e.Message, e.Reason, e.SchemaValidationErrors)
 			}
 			assert.True(t, ok, "%s", body)
+
+			// The request is one the document allows, unless it is the
+			// malformed query.
+			check, _ = http.NewRequest(c.method, "http://localhost"+c.path, strings.NewReader(c.body))
+			if c.body != "" {
+				check.Header.Set("Content-Type", "application/json")
+			}
+			if c.method != "GET" {
+				check.Header.Set("Authorization", "Bearer token") // the write methods declare bearer security
+			}
+			ok, errs = v.ValidateHttpRequest(check)
+			if strings.Contains(c.path, "pageSize=x") {
+				assert.False(t, ok, "the document forbids a pageSize that is not an integer")
+				return
+			}
+			for _, e := range errs {
+				t.Errorf("request: %s: %s (%v)", e.Message, e.Reason, e.SchemaValidationErrors)
+			}
+			assert.True(t, ok)
 		})
 	}
 }

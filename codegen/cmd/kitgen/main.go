@@ -1,16 +1,27 @@
 // Command kitgen generates the typed glue of a service from its Go
 // interface: endpoints, an Endpoints type that implements the interface,
-// and HTTP handlers and clients. Run it from the service's package:
+// HTTP handlers and clients with an OpenAPI document, and gRPC services
+// and clients with a .proto. Declare it as a tool of the service's module
+// (Go 1.24 tool directives), so it runs at the version go.mod requires:
 //
-//	//go:generate go run github.com/typedkit/kit/codegen/cmd/kitgen -type UserService
+//	go get -tool github.com/typedkit/kit/codegen/cmd/kitgen
 //
-// or, with kitgen declared as a tool in go.mod (go get -tool
-// github.com/typedkit/kit/codegen/cmd/kitgen):
+// and run it from the service's package with a go:generate line:
 //
-//	//go:generate go tool kitgen -type UserService
+//	//go:generate go tool kitgen -type UserService -transports http,grpc
+//
+// then go generate ./... and go mod tidy (the generated files import
+// packages, such as gRPC's, that the module may not require yet).
+//
+// kitgen new scaffolds a module around an interface file; outside a
+// module, run it as go run github.com/typedkit/kit/codegen/cmd/kitgen@latest
+// new. Its go.mod declares kitgen as a tool and its go:generate line
+// carries the -openapi-* and -security flags, so that go generate writes
+// the files kitgen new wrote.
 //
 // See package github.com/typedkit/kit/codegen for the method shapes and
-// the //kit:http route directive.
+// the //kit:http route directive, and its SecurityAnnotation and
+// IdempotentAnnotation for //kit:security and //kit:idempotent.
 package main
 
 import (
@@ -18,6 +29,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/typedkit/kit/codegen"
@@ -43,8 +55,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	protoOut := fs.String("proto-out", "", "file for the .proto description (default <type>.proto)")
 	lockOut := fs.String("lock", "", "file of the locked protobuf field numbers; commit it (default <type>.kit.lock)")
 	openAPIOut := fs.String("openapi-out", "", "file for the OpenAPI 3.1 document of the HTTP routes (default <type>.openapi.json)")
-	openAPIVersion := fs.String("openapi-version", "1.0.0", "info.version of the OpenAPI document")
-	security := fs.String("security", "", "security scheme the OpenAPI document declares: bearer, basic, or empty for none")
+	var oa codegen.OpenAPIOptions
+	openAPIFlags(fs, &oa)
 	quiet := fs.Bool("q", false, "print nothing on success")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, `usage: kitgen -type Name [flags]
@@ -59,7 +71,10 @@ and a client (NewGRPCClient), with no protoc needed. It writes only files
 it wrote before.
 
 Methods have the shape M(ctx context.Context, args...) (results..., error).
-A doc-comment line "//kit:http GET /users/{id}" sets a method's route.
+Doc-comment lines annotate a method: "//kit:http GET /users/{id}" sets its
+route, "//kit:security bearer" the security scheme its OpenAPI operation
+declares ("//kit:security none": public), "//kit:idempotent" marks it safe
+to retry.
 
 Flags:
 `)
@@ -77,7 +92,7 @@ Flags:
 	}
 	opts := codegen.Options{Dir: *dir, Type: *typ, ProtoPackage: *protoPkg,
 		EndpointsFile: *endpointsOut, HTTPFile: *httpOut, GRPCFile: *grpcOut, ProtoFile: *protoOut, LockFile: *lockOut,
-		OpenAPIFile: *openAPIOut, OpenAPIVersion: *openAPIVersion, Security: *security}
+		OpenAPIFile: *openAPIOut, OpenAPI: oa}
 	for _, t := range strings.Split(*transports, ",") {
 		switch strings.TrimSpace(t) {
 		case "http":
@@ -114,6 +129,7 @@ func runNew(args []string, stdout, stderr io.Writer) int {
 	protocols := fs.String("protocols", "http", "comma-separated transports to serve: http, grpc")
 	fs.StringVar(&opts.Replace, "replace", "", "path of a local typedkit checkout for the new module's replace directive")
 	fs.BoolVar(&opts.Add, "add", false, "write into an existing -out only the files it lacks")
+	openAPIFlags(fs, &opts.OpenAPI)
 	quiet := fs.Bool("q", false, "print nothing on success")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, `usage: kitgen new -idl file.go -out dir -import module/path -service Name [flags]
@@ -127,7 +143,9 @@ shutdown and Consul registration, and a README. Then:
 	cd dir && go mod tidy && go run ./cmd/<name>
 
 The interface file, the implementation, main.go and the README are yours;
-kitgen writes them once and never again.
+kitgen writes them once and never again. The -openapi-* and -security
+flags go into the go:generate line, so go generate writes what kitgen new
+wrote.
 
 Flags:
 `)
@@ -167,4 +185,29 @@ Flags:
 		fmt.Fprintf(stdout, "next: cd %s && go mod tidy && go run ./cmd/%s\n", opts.Out, strings.ToLower(opts.Service))
 	}
 	return 0
+}
+
+// openAPIFlags declares the flags of the OpenAPI document's options, the
+// same for kitgen and kitgen new.
+func openAPIFlags(fs *flag.FlagSet, oa *codegen.OpenAPIOptions) {
+	fs.StringVar(&oa.Version, "openapi-version", "1.0.0", "info.version of the OpenAPI document")
+	fs.StringVar(&oa.Title, "openapi-title", "", "info.title of the OpenAPI document (default the interface's name)")
+	fs.Func("openapi-server", "a server of the OpenAPI document: \"URL [description]\"; repeat for several (default /, the host serving the document)", func(s string) error {
+		srv, err := codegen.ParseOpenAPIServer(s)
+		if err != nil {
+			return err
+		}
+		oa.Servers = append(oa.Servers, srv)
+		return nil
+	})
+	fs.StringVar(&oa.License, "openapi-license", "", "license of the API: an SPDX identifier such as MIT or Apache-2.0, or a name with -openapi-license-url")
+	fs.StringVar(&oa.LicenseURL, "openapi-license-url", "", "URL of the license's text")
+	fs.StringVar(&oa.Contact, "openapi-contact", "", "contact of the API: \"Name <email>\", an email address or a URL")
+	fs.Func("security", "security scheme of the OpenAPI operations without a //kit:security annotation: "+strings.Join(codegen.SecuritySchemes(), ", ")+", or none (the default)", func(s string) error {
+		if s != "none" && !slices.Contains(codegen.SecuritySchemes(), s) {
+			return fmt.Errorf("unknown security scheme %q: want %s or none", s, strings.Join(codegen.SecuritySchemes(), ", "))
+		}
+		oa.Security = s
+		return nil
+	})
 }

@@ -729,6 +729,652 @@ func (x *User) GetCreated() *timestamppb.Timestamp {
 	return nil
 }
 
+// Node is a recursive message: a chain through Next, a tree through
+// Children.
+type Node struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Value         int64                  `protobuf:"varint,1,opt,name=value,proto3" json:"value,omitempty"`
+	Next          *Node                  `protobuf:"bytes,2,opt,name=next,proto3" json:"next,omitempty"`
+	Children      []*Node                `protobuf:"bytes,3,rep,name=children,proto3" json:"children,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Node) Reset() {
+	*x = Node{}
+	mi := &file_wire_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Node) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Node) ProtoMessage() {}
+
+func (x *Node) ProtoReflect() protoreflect.Message {
+	mi := &file_wire_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Node.ProtoReflect.Descriptor instead.
+func (*Node) Descriptor() ([]byte, []int) {
+	return file_wire_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *Node) GetValue() int64 {
+	if x != nil {
+		return x.Value
+	}
+	return 0
+}
+
+func (x *Node) GetNext() *Node {
+	if x != nil {
+		return x.Next
+	}
+	return nil
+}
+
+func (x *Node) GetChildren() []*Node {
+	if x != nil {
+		return x.Children
+	}
+	return nil
+}
+
+// Extra has the shapes that encoding/json gives their own form: embedded
+// structs, types with MarshalText, raw JSON, named slices and maps.
+type Extra struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Id            string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	Created       *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=created,proto3" json:"created,omitempty"`
+	Note          string                 `protobuf:"bytes,3,opt,name=note,proto3" json:"note,omitempty"`
+	Addr          string                 `protobuf:"bytes,4,opt,name=addr,proto3" json:"addr,omitempty"`
+	Prefix        *string                `protobuf:"bytes,5,opt,name=prefix,proto3,oneof" json:"prefix,omitempty"`
+	Addrs         []string               `protobuf:"bytes,6,rep,name=addrs,proto3" json:"addrs,omitempty"`
+	ByName        map[string]string      `protobuf:"bytes,7,rep,name=by_name,json=byName,proto3" json:"by_name,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	Amount        string                 `protobuf:"bytes,8,opt,name=amount,proto3" json:"amount,omitempty"`
+	Tags          []string               `protobuf:"bytes,9,rep,name=tags,proto3" json:"tags,omitempty"`
+	Labels        map[string]string      `protobuf:"bytes,10,rep,name=labels,proto3" json:"labels,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	Raw           []byte                 `protobuf:"bytes,11,opt,name=raw,proto3" json:"raw,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Extra) Reset() {
+	*x = Extra{}
+	mi := &file_wire_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Extra) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Extra) ProtoMessage() {}
+
+func (x *Extra) ProtoReflect() protoreflect.Message {
+	mi := &file_wire_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Extra.ProtoReflect.Descriptor instead.
+func (*Extra) Descriptor() ([]byte, []int) {
+	return file_wire_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *Extra) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *Extra) GetCreated() *timestamppb.Timestamp {
+	if x != nil {
+		return x.Created
+	}
+	return nil
+}
+
+func (x *Extra) GetNote() string {
+	if x != nil {
+		return x.Note
+	}
+	return ""
+}
+
+func (x *Extra) GetAddr() string {
+	if x != nil {
+		return x.Addr
+	}
+	return ""
+}
+
+func (x *Extra) GetPrefix() string {
+	if x != nil && x.Prefix != nil {
+		return *x.Prefix
+	}
+	return ""
+}
+
+func (x *Extra) GetAddrs() []string {
+	if x != nil {
+		return x.Addrs
+	}
+	return nil
+}
+
+func (x *Extra) GetByName() map[string]string {
+	if x != nil {
+		return x.ByName
+	}
+	return nil
+}
+
+func (x *Extra) GetAmount() string {
+	if x != nil {
+		return x.Amount
+	}
+	return ""
+}
+
+func (x *Extra) GetTags() []string {
+	if x != nil {
+		return x.Tags
+	}
+	return nil
+}
+
+func (x *Extra) GetLabels() map[string]string {
+	if x != nil {
+		return x.Labels
+	}
+	return nil
+}
+
+func (x *Extra) GetRaw() []byte {
+	if x != nil {
+		return x.Raw
+	}
+	return nil
+}
+
+// AtRequest is the request of Wire.At.
+type AtRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	T             *timestamppb.Timestamp `protobuf:"bytes,1,opt,name=t,proto3" json:"t,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AtRequest) Reset() {
+	*x = AtRequest{}
+	mi := &file_wire_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AtRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AtRequest) ProtoMessage() {}
+
+func (x *AtRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_wire_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AtRequest.ProtoReflect.Descriptor instead.
+func (*AtRequest) Descriptor() ([]byte, []int) {
+	return file_wire_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *AtRequest) GetT() *timestamppb.Timestamp {
+	if x != nil {
+		return x.T
+	}
+	return nil
+}
+
+// AtResponse carries the result of Wire.At as its value.
+type AtResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Value         *timestamppb.Timestamp `protobuf:"bytes,1,opt,name=value,proto3" json:"value,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AtResponse) Reset() {
+	*x = AtResponse{}
+	mi := &file_wire_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AtResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AtResponse) ProtoMessage() {}
+
+func (x *AtResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_wire_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AtResponse.ProtoReflect.Descriptor instead.
+func (*AtResponse) Descriptor() ([]byte, []int) {
+	return file_wire_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *AtResponse) GetValue() *timestamppb.Timestamp {
+	if x != nil {
+		return x.Value
+	}
+	return nil
+}
+
+// LaterRequest is the request of Wire.Later.
+type LaterRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	T             *timestamppb.Timestamp `protobuf:"bytes,1,opt,name=t,proto3" json:"t,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LaterRequest) Reset() {
+	*x = LaterRequest{}
+	mi := &file_wire_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LaterRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LaterRequest) ProtoMessage() {}
+
+func (x *LaterRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_wire_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LaterRequest.ProtoReflect.Descriptor instead.
+func (*LaterRequest) Descriptor() ([]byte, []int) {
+	return file_wire_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *LaterRequest) GetT() *timestamppb.Timestamp {
+	if x != nil {
+		return x.T
+	}
+	return nil
+}
+
+// LaterResponse carries the result of Wire.Later as its value.
+type LaterResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Value         *timestamppb.Timestamp `protobuf:"bytes,1,opt,name=value,proto3" json:"value,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LaterResponse) Reset() {
+	*x = LaterResponse{}
+	mi := &file_wire_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LaterResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LaterResponse) ProtoMessage() {}
+
+func (x *LaterResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_wire_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LaterResponse.ProtoReflect.Descriptor instead.
+func (*LaterResponse) Descriptor() ([]byte, []int) {
+	return file_wire_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *LaterResponse) GetValue() *timestamppb.Timestamp {
+	if x != nil {
+		return x.Value
+	}
+	return nil
+}
+
+// WaitRequest is the request of Wire.Wait.
+type WaitRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	D             *durationpb.Duration   `protobuf:"bytes,1,opt,name=d,proto3" json:"d,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WaitRequest) Reset() {
+	*x = WaitRequest{}
+	mi := &file_wire_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WaitRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WaitRequest) ProtoMessage() {}
+
+func (x *WaitRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_wire_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WaitRequest.ProtoReflect.Descriptor instead.
+func (*WaitRequest) Descriptor() ([]byte, []int) {
+	return file_wire_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *WaitRequest) GetD() *durationpb.Duration {
+	if x != nil {
+		return x.D
+	}
+	return nil
+}
+
+// WaitResponse carries the result of Wire.Wait as its value.
+type WaitResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Value         *durationpb.Duration   `protobuf:"bytes,1,opt,name=value,proto3" json:"value,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WaitResponse) Reset() {
+	*x = WaitResponse{}
+	mi := &file_wire_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WaitResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WaitResponse) ProtoMessage() {}
+
+func (x *WaitResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_wire_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WaitResponse.ProtoReflect.Descriptor instead.
+func (*WaitResponse) Descriptor() ([]byte, []int) {
+	return file_wire_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *WaitResponse) GetValue() *durationpb.Duration {
+	if x != nil {
+		return x.Value
+	}
+	return nil
+}
+
+// LookupRequest is the request of Wire.Lookup.
+type LookupRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Addr          string                 `protobuf:"bytes,1,opt,name=addr,proto3" json:"addr,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LookupRequest) Reset() {
+	*x = LookupRequest{}
+	mi := &file_wire_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LookupRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LookupRequest) ProtoMessage() {}
+
+func (x *LookupRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_wire_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LookupRequest.ProtoReflect.Descriptor instead.
+func (*LookupRequest) Descriptor() ([]byte, []int) {
+	return file_wire_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *LookupRequest) GetAddr() string {
+	if x != nil {
+		return x.Addr
+	}
+	return ""
+}
+
+// LookupResponse carries the result of Wire.Lookup as its value.
+type LookupResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Value         string                 `protobuf:"bytes,1,opt,name=value,proto3" json:"value,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LookupResponse) Reset() {
+	*x = LookupResponse{}
+	mi := &file_wire_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LookupResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LookupResponse) ProtoMessage() {}
+
+func (x *LookupResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_wire_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LookupResponse.ProtoReflect.Descriptor instead.
+func (*LookupResponse) Descriptor() ([]byte, []int) {
+	return file_wire_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *LookupResponse) GetValue() string {
+	if x != nil {
+		return x.Value
+	}
+	return ""
+}
+
+// ChargeRequest is the request of Charge.
+type ChargeRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Amount        int64                  `protobuf:"varint,1,opt,name=amount,proto3" json:"amount,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ChargeRequest) Reset() {
+	*x = ChargeRequest{}
+	mi := &file_wire_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ChargeRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ChargeRequest) ProtoMessage() {}
+
+func (x *ChargeRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_wire_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ChargeRequest.ProtoReflect.Descriptor instead.
+func (*ChargeRequest) Descriptor() ([]byte, []int) {
+	return file_wire_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *ChargeRequest) GetAmount() int64 {
+	if x != nil {
+		return x.Amount
+	}
+	return 0
+}
+
+// Charge is the result of Charge, a message named like the method.
+type Charge struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Id            string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	Amount        int64                  `protobuf:"varint,2,opt,name=amount,proto3" json:"amount,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Charge) Reset() {
+	*x = Charge{}
+	mi := &file_wire_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Charge) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Charge) ProtoMessage() {}
+
+func (x *Charge) ProtoReflect() protoreflect.Message {
+	mi := &file_wire_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Charge.ProtoReflect.Descriptor instead.
+func (*Charge) Descriptor() ([]byte, []int) {
+	return file_wire_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *Charge) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *Charge) GetAmount() int64 {
+	if x != nil {
+		return x.Amount
+	}
+	return 0
+}
+
 var File_wire_proto protoreflect.FileDescriptor
 
 const file_wire_proto_rawDesc = "" +
@@ -819,16 +1465,70 @@ const file_wire_proto_rawDesc = "" +
 	"\x05admin\x18\x05 \x01(\bR\x05admin\x12\x14\n" +
 	"\x05score\x18\x06 \x01(\x01R\x05score\x12\x12\n" +
 	"\x04tags\x18\a \x03(\tR\x04tags\x124\n" +
-	"\acreated\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\acreated*=\n" +
+	"\acreated\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\acreated\"j\n" +
+	"\x04Node\x12\x14\n" +
+	"\x05value\x18\x01 \x01(\x03R\x05value\x12!\n" +
+	"\x04next\x18\x02 \x01(\v2\r.interop.NodeR\x04next\x12)\n" +
+	"\bchildren\x18\x03 \x03(\v2\r.interop.NodeR\bchildren\"\xd0\x03\n" +
+	"\x05Extra\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x124\n" +
+	"\acreated\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\acreated\x12\x12\n" +
+	"\x04note\x18\x03 \x01(\tR\x04note\x12\x12\n" +
+	"\x04addr\x18\x04 \x01(\tR\x04addr\x12\x1b\n" +
+	"\x06prefix\x18\x05 \x01(\tH\x00R\x06prefix\x88\x01\x01\x12\x14\n" +
+	"\x05addrs\x18\x06 \x03(\tR\x05addrs\x123\n" +
+	"\aby_name\x18\a \x03(\v2\x1a.interop.Extra.ByNameEntryR\x06byName\x12\x16\n" +
+	"\x06amount\x18\b \x01(\tR\x06amount\x12\x12\n" +
+	"\x04tags\x18\t \x03(\tR\x04tags\x122\n" +
+	"\x06labels\x18\n" +
+	" \x03(\v2\x1a.interop.Extra.LabelsEntryR\x06labels\x12\x10\n" +
+	"\x03raw\x18\v \x01(\fR\x03raw\x1a9\n" +
+	"\vByNameEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\x1a9\n" +
+	"\vLabelsEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01B\t\n" +
+	"\a_prefix\"5\n" +
+	"\tAtRequest\x12(\n" +
+	"\x01t\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\x01t\">\n" +
+	"\n" +
+	"AtResponse\x120\n" +
+	"\x05value\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\x05value\"8\n" +
+	"\fLaterRequest\x12(\n" +
+	"\x01t\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\x01t\"A\n" +
+	"\rLaterResponse\x120\n" +
+	"\x05value\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\x05value\"6\n" +
+	"\vWaitRequest\x12'\n" +
+	"\x01d\x18\x01 \x01(\v2\x19.google.protobuf.DurationR\x01d\"?\n" +
+	"\fWaitResponse\x12/\n" +
+	"\x05value\x18\x01 \x01(\v2\x19.google.protobuf.DurationR\x05value\"#\n" +
+	"\rLookupRequest\x12\x12\n" +
+	"\x04addr\x18\x01 \x01(\tR\x04addr\"&\n" +
+	"\x0eLookupResponse\x12\x14\n" +
+	"\x05value\x18\x01 \x01(\tR\x05value\"'\n" +
+	"\rChargeRequest\x12\x16\n" +
+	"\x06amount\x18\x01 \x01(\x03R\x06amount\"0\n" +
+	"\x06Charge\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x16\n" +
+	"\x06amount\x18\x02 \x01(\x03R\x06amount*=\n" +
 	"\x05Level\x12\x15\n" +
 	"\x11LEVEL_UNSPECIFIED\x10\x00\x12\r\n" +
 	"\tLEVEL_LOW\x10\x01\x12\x0e\n" +
 	"\n" +
-	"LEVEL_HIGH\x10\x022\x91\x01\n" +
+	"LEVEL_HIGH\x10\x022\x95\x04\n" +
 	"\x04Wire\x12\"\n" +
 	"\x04Echo\x12\f.interop.All\x1a\f.interop.All\x126\n" +
 	"\x05Count\x12\x15.interop.CountRequest\x1a\x16.interop.CountResponse\x12-\n" +
-	"\x05Users\x12\x11.interop.UserList\x1a\x11.interop.UserListb\x06proto3"
+	"\x05Users\x12\x11.interop.UserList\x1a\x11.interop.UserList\x12'\n" +
+	"\aOneUser\x12\r.interop.User\x1a\r.interop.User\x12%\n" +
+	"\x05Chain\x12\r.interop.Node\x1a\r.interop.Node\x12(\n" +
+	"\x06Extras\x12\x0e.interop.Extra\x1a\x0e.interop.Extra\x12-\n" +
+	"\x02At\x12\x12.interop.AtRequest\x1a\x13.interop.AtResponse\x126\n" +
+	"\x05Later\x12\x15.interop.LaterRequest\x1a\x16.interop.LaterResponse\x123\n" +
+	"\x04Wait\x12\x14.interop.WaitRequest\x1a\x15.interop.WaitResponse\x129\n" +
+	"\x06Lookup\x12\x16.interop.LookupRequest\x1a\x17.interop.LookupResponse\x121\n" +
+	"\x06Charge\x12\x16.interop.ChargeRequest\x1a\x0f.interop.Chargeb\x06proto3"
 
 var (
 	file_wire_proto_rawDescOnce sync.Once
@@ -843,7 +1543,7 @@ func file_wire_proto_rawDescGZIP() []byte {
 }
 
 var file_wire_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_wire_proto_msgTypes = make([]protoimpl.MessageInfo, 11)
+var file_wire_proto_msgTypes = make([]protoimpl.MessageInfo, 25)
 var file_wire_proto_goTypes = []any{
 	(Level)(0),                    // 0: interop.Level
 	(*All)(nil),                   // 1: interop.All
@@ -852,44 +1552,85 @@ var file_wire_proto_goTypes = []any{
 	(*CountResponse)(nil),         // 4: interop.CountResponse
 	(*UserList)(nil),              // 5: interop.UserList
 	(*User)(nil),                  // 6: interop.User
-	nil,                           // 7: interop.All.MapSsEntry
-	nil,                           // 8: interop.All.MapIsEntry
-	nil,                           // 9: interop.All.MapSmEntry
-	nil,                           // 10: interop.All.MapBiEntry
-	nil,                           // 11: interop.All.MapUpEntry
-	(*timestamppb.Timestamp)(nil), // 12: google.protobuf.Timestamp
-	(*durationpb.Duration)(nil),   // 13: google.protobuf.Duration
+	(*Node)(nil),                  // 7: interop.Node
+	(*Extra)(nil),                 // 8: interop.Extra
+	(*AtRequest)(nil),             // 9: interop.AtRequest
+	(*AtResponse)(nil),            // 10: interop.AtResponse
+	(*LaterRequest)(nil),          // 11: interop.LaterRequest
+	(*LaterResponse)(nil),         // 12: interop.LaterResponse
+	(*WaitRequest)(nil),           // 13: interop.WaitRequest
+	(*WaitResponse)(nil),          // 14: interop.WaitResponse
+	(*LookupRequest)(nil),         // 15: interop.LookupRequest
+	(*LookupResponse)(nil),        // 16: interop.LookupResponse
+	(*ChargeRequest)(nil),         // 17: interop.ChargeRequest
+	(*Charge)(nil),                // 18: interop.Charge
+	nil,                           // 19: interop.All.MapSsEntry
+	nil,                           // 20: interop.All.MapIsEntry
+	nil,                           // 21: interop.All.MapSmEntry
+	nil,                           // 22: interop.All.MapBiEntry
+	nil,                           // 23: interop.All.MapUpEntry
+	nil,                           // 24: interop.Extra.ByNameEntry
+	nil,                           // 25: interop.Extra.LabelsEntry
+	(*timestamppb.Timestamp)(nil), // 26: google.protobuf.Timestamp
+	(*durationpb.Duration)(nil),   // 27: google.protobuf.Duration
 }
 var file_wire_proto_depIdxs = []int32{
 	2,  // 0: interop.All.inner:type_name -> interop.Inner
 	2,  // 1: interop.All.inner_ptr:type_name -> interop.Inner
 	2,  // 2: interop.All.inners:type_name -> interop.Inner
 	2,  // 3: interop.All.inner_ptrs:type_name -> interop.Inner
-	7,  // 4: interop.All.map_ss:type_name -> interop.All.MapSsEntry
-	8,  // 5: interop.All.map_is:type_name -> interop.All.MapIsEntry
-	9,  // 6: interop.All.map_sm:type_name -> interop.All.MapSmEntry
-	10, // 7: interop.All.map_bi:type_name -> interop.All.MapBiEntry
-	11, // 8: interop.All.map_up:type_name -> interop.All.MapUpEntry
-	12, // 9: interop.All.when:type_name -> google.protobuf.Timestamp
-	12, // 10: interop.All.when_ptr:type_name -> google.protobuf.Timestamp
-	13, // 11: interop.All.dur:type_name -> google.protobuf.Duration
+	19, // 4: interop.All.map_ss:type_name -> interop.All.MapSsEntry
+	20, // 5: interop.All.map_is:type_name -> interop.All.MapIsEntry
+	21, // 6: interop.All.map_sm:type_name -> interop.All.MapSmEntry
+	22, // 7: interop.All.map_bi:type_name -> interop.All.MapBiEntry
+	23, // 8: interop.All.map_up:type_name -> interop.All.MapUpEntry
+	26, // 9: interop.All.when:type_name -> google.protobuf.Timestamp
+	26, // 10: interop.All.when_ptr:type_name -> google.protobuf.Timestamp
+	27, // 11: interop.All.dur:type_name -> google.protobuf.Duration
 	0,  // 12: interop.All.level:type_name -> interop.Level
 	0,  // 13: interop.All.levels:type_name -> interop.Level
 	6,  // 14: interop.UserList.users:type_name -> interop.User
-	12, // 15: interop.User.created:type_name -> google.protobuf.Timestamp
-	2,  // 16: interop.All.MapSmEntry.value:type_name -> interop.Inner
-	2,  // 17: interop.All.MapUpEntry.value:type_name -> interop.Inner
-	1,  // 18: interop.Wire.Echo:input_type -> interop.All
-	3,  // 19: interop.Wire.Count:input_type -> interop.CountRequest
-	5,  // 20: interop.Wire.Users:input_type -> interop.UserList
-	1,  // 21: interop.Wire.Echo:output_type -> interop.All
-	4,  // 22: interop.Wire.Count:output_type -> interop.CountResponse
-	5,  // 23: interop.Wire.Users:output_type -> interop.UserList
-	21, // [21:24] is the sub-list for method output_type
-	18, // [18:21] is the sub-list for method input_type
-	18, // [18:18] is the sub-list for extension type_name
-	18, // [18:18] is the sub-list for extension extendee
-	0,  // [0:18] is the sub-list for field type_name
+	26, // 15: interop.User.created:type_name -> google.protobuf.Timestamp
+	7,  // 16: interop.Node.next:type_name -> interop.Node
+	7,  // 17: interop.Node.children:type_name -> interop.Node
+	26, // 18: interop.Extra.created:type_name -> google.protobuf.Timestamp
+	24, // 19: interop.Extra.by_name:type_name -> interop.Extra.ByNameEntry
+	25, // 20: interop.Extra.labels:type_name -> interop.Extra.LabelsEntry
+	26, // 21: interop.AtRequest.t:type_name -> google.protobuf.Timestamp
+	26, // 22: interop.AtResponse.value:type_name -> google.protobuf.Timestamp
+	26, // 23: interop.LaterRequest.t:type_name -> google.protobuf.Timestamp
+	26, // 24: interop.LaterResponse.value:type_name -> google.protobuf.Timestamp
+	27, // 25: interop.WaitRequest.d:type_name -> google.protobuf.Duration
+	27, // 26: interop.WaitResponse.value:type_name -> google.protobuf.Duration
+	2,  // 27: interop.All.MapSmEntry.value:type_name -> interop.Inner
+	2,  // 28: interop.All.MapUpEntry.value:type_name -> interop.Inner
+	1,  // 29: interop.Wire.Echo:input_type -> interop.All
+	3,  // 30: interop.Wire.Count:input_type -> interop.CountRequest
+	5,  // 31: interop.Wire.Users:input_type -> interop.UserList
+	6,  // 32: interop.Wire.OneUser:input_type -> interop.User
+	7,  // 33: interop.Wire.Chain:input_type -> interop.Node
+	8,  // 34: interop.Wire.Extras:input_type -> interop.Extra
+	9,  // 35: interop.Wire.At:input_type -> interop.AtRequest
+	11, // 36: interop.Wire.Later:input_type -> interop.LaterRequest
+	13, // 37: interop.Wire.Wait:input_type -> interop.WaitRequest
+	15, // 38: interop.Wire.Lookup:input_type -> interop.LookupRequest
+	17, // 39: interop.Wire.Charge:input_type -> interop.ChargeRequest
+	1,  // 40: interop.Wire.Echo:output_type -> interop.All
+	4,  // 41: interop.Wire.Count:output_type -> interop.CountResponse
+	5,  // 42: interop.Wire.Users:output_type -> interop.UserList
+	6,  // 43: interop.Wire.OneUser:output_type -> interop.User
+	7,  // 44: interop.Wire.Chain:output_type -> interop.Node
+	8,  // 45: interop.Wire.Extras:output_type -> interop.Extra
+	10, // 46: interop.Wire.At:output_type -> interop.AtResponse
+	12, // 47: interop.Wire.Later:output_type -> interop.LaterResponse
+	14, // 48: interop.Wire.Wait:output_type -> interop.WaitResponse
+	16, // 49: interop.Wire.Lookup:output_type -> interop.LookupResponse
+	18, // 50: interop.Wire.Charge:output_type -> interop.Charge
+	40, // [40:51] is the sub-list for method output_type
+	29, // [29:40] is the sub-list for method input_type
+	29, // [29:29] is the sub-list for extension type_name
+	29, // [29:29] is the sub-list for extension extendee
+	0,  // [0:29] is the sub-list for field type_name
 }
 
 func init() { file_wire_proto_init() }
@@ -898,13 +1639,14 @@ func file_wire_proto_init() {
 		return
 	}
 	file_wire_proto_msgTypes[0].OneofWrappers = []any{}
+	file_wire_proto_msgTypes[7].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_wire_proto_rawDesc), len(file_wire_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   11,
+			NumMessages:   25,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -22,9 +22,17 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	Wire_Echo_FullMethodName  = "/interop.Wire/Echo"
-	Wire_Count_FullMethodName = "/interop.Wire/Count"
-	Wire_Users_FullMethodName = "/interop.Wire/Users"
+	Wire_Echo_FullMethodName    = "/interop.Wire/Echo"
+	Wire_Count_FullMethodName   = "/interop.Wire/Count"
+	Wire_Users_FullMethodName   = "/interop.Wire/Users"
+	Wire_OneUser_FullMethodName = "/interop.Wire/OneUser"
+	Wire_Chain_FullMethodName   = "/interop.Wire/Chain"
+	Wire_Extras_FullMethodName  = "/interop.Wire/Extras"
+	Wire_At_FullMethodName      = "/interop.Wire/At"
+	Wire_Later_FullMethodName   = "/interop.Wire/Later"
+	Wire_Wait_FullMethodName    = "/interop.Wire/Wait"
+	Wire_Lookup_FullMethodName  = "/interop.Wire/Lookup"
+	Wire_Charge_FullMethodName  = "/interop.Wire/Charge"
 )
 
 // WireClient is the client API for Wire service.
@@ -39,6 +47,23 @@ type WireClient interface {
 	Count(ctx context.Context, in *CountRequest, opts ...grpc.CallOption) (*CountResponse, error)
 	// Users returns its argument.
 	Users(ctx context.Context, in *UserList, opts ...grpc.CallOption) (*UserList, error)
+	// OneUser returns its argument.
+	OneUser(ctx context.Context, in *User, opts ...grpc.CallOption) (*User, error)
+	// Chain returns its argument, a recursive message.
+	Chain(ctx context.Context, in *Node, opts ...grpc.CallOption) (*Node, error)
+	// Extras returns its argument.
+	Extras(ctx context.Context, in *Extra, opts ...grpc.CallOption) (*Extra, error)
+	// At returns the time it is given: a lone time request and result.
+	At(ctx context.Context, in *AtRequest, opts ...grpc.CallOption) (*AtResponse, error)
+	// Later returns the time it is given, or nil.
+	Later(ctx context.Context, in *LaterRequest, opts ...grpc.CallOption) (*LaterResponse, error)
+	// Wait returns the duration it is given.
+	Wait(ctx context.Context, in *WaitRequest, opts ...grpc.CallOption) (*WaitResponse, error)
+	// Lookup returns the address it is given: a lone text request and
+	// result.
+	Lookup(ctx context.Context, in *LookupRequest, opts ...grpc.CallOption) (*LookupResponse, error)
+	// Charge charges: an rpc named like its result message.
+	Charge(ctx context.Context, in *ChargeRequest, opts ...grpc.CallOption) (*Charge, error)
 }
 
 type wireClient struct {
@@ -79,6 +104,86 @@ func (c *wireClient) Users(ctx context.Context, in *UserList, opts ...grpc.CallO
 	return out, nil
 }
 
+func (c *wireClient) OneUser(ctx context.Context, in *User, opts ...grpc.CallOption) (*User, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(User)
+	err := c.cc.Invoke(ctx, Wire_OneUser_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *wireClient) Chain(ctx context.Context, in *Node, opts ...grpc.CallOption) (*Node, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Node)
+	err := c.cc.Invoke(ctx, Wire_Chain_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *wireClient) Extras(ctx context.Context, in *Extra, opts ...grpc.CallOption) (*Extra, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Extra)
+	err := c.cc.Invoke(ctx, Wire_Extras_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *wireClient) At(ctx context.Context, in *AtRequest, opts ...grpc.CallOption) (*AtResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(AtResponse)
+	err := c.cc.Invoke(ctx, Wire_At_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *wireClient) Later(ctx context.Context, in *LaterRequest, opts ...grpc.CallOption) (*LaterResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(LaterResponse)
+	err := c.cc.Invoke(ctx, Wire_Later_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *wireClient) Wait(ctx context.Context, in *WaitRequest, opts ...grpc.CallOption) (*WaitResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(WaitResponse)
+	err := c.cc.Invoke(ctx, Wire_Wait_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *wireClient) Lookup(ctx context.Context, in *LookupRequest, opts ...grpc.CallOption) (*LookupResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(LookupResponse)
+	err := c.cc.Invoke(ctx, Wire_Lookup_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *wireClient) Charge(ctx context.Context, in *ChargeRequest, opts ...grpc.CallOption) (*Charge, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Charge)
+	err := c.cc.Invoke(ctx, Wire_Charge_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // WireServer is the server API for Wire service.
 // All implementations must embed UnimplementedWireServer
 // for forward compatibility.
@@ -91,6 +196,23 @@ type WireServer interface {
 	Count(context.Context, *CountRequest) (*CountResponse, error)
 	// Users returns its argument.
 	Users(context.Context, *UserList) (*UserList, error)
+	// OneUser returns its argument.
+	OneUser(context.Context, *User) (*User, error)
+	// Chain returns its argument, a recursive message.
+	Chain(context.Context, *Node) (*Node, error)
+	// Extras returns its argument.
+	Extras(context.Context, *Extra) (*Extra, error)
+	// At returns the time it is given: a lone time request and result.
+	At(context.Context, *AtRequest) (*AtResponse, error)
+	// Later returns the time it is given, or nil.
+	Later(context.Context, *LaterRequest) (*LaterResponse, error)
+	// Wait returns the duration it is given.
+	Wait(context.Context, *WaitRequest) (*WaitResponse, error)
+	// Lookup returns the address it is given: a lone text request and
+	// result.
+	Lookup(context.Context, *LookupRequest) (*LookupResponse, error)
+	// Charge charges: an rpc named like its result message.
+	Charge(context.Context, *ChargeRequest) (*Charge, error)
 	mustEmbedUnimplementedWireServer()
 }
 
@@ -109,6 +231,30 @@ func (UnimplementedWireServer) Count(context.Context, *CountRequest) (*CountResp
 }
 func (UnimplementedWireServer) Users(context.Context, *UserList) (*UserList, error) {
 	return nil, status.Error(codes.Unimplemented, "method Users not implemented")
+}
+func (UnimplementedWireServer) OneUser(context.Context, *User) (*User, error) {
+	return nil, status.Error(codes.Unimplemented, "method OneUser not implemented")
+}
+func (UnimplementedWireServer) Chain(context.Context, *Node) (*Node, error) {
+	return nil, status.Error(codes.Unimplemented, "method Chain not implemented")
+}
+func (UnimplementedWireServer) Extras(context.Context, *Extra) (*Extra, error) {
+	return nil, status.Error(codes.Unimplemented, "method Extras not implemented")
+}
+func (UnimplementedWireServer) At(context.Context, *AtRequest) (*AtResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method At not implemented")
+}
+func (UnimplementedWireServer) Later(context.Context, *LaterRequest) (*LaterResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method Later not implemented")
+}
+func (UnimplementedWireServer) Wait(context.Context, *WaitRequest) (*WaitResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method Wait not implemented")
+}
+func (UnimplementedWireServer) Lookup(context.Context, *LookupRequest) (*LookupResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method Lookup not implemented")
+}
+func (UnimplementedWireServer) Charge(context.Context, *ChargeRequest) (*Charge, error) {
+	return nil, status.Error(codes.Unimplemented, "method Charge not implemented")
 }
 func (UnimplementedWireServer) mustEmbedUnimplementedWireServer() {}
 func (UnimplementedWireServer) testEmbeddedByValue()              {}
@@ -185,6 +331,150 @@ func _Wire_Users_Handler(srv interface{}, ctx context.Context, dec func(interfac
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Wire_OneUser_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(User)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(WireServer).OneUser(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Wire_OneUser_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(WireServer).OneUser(ctx, req.(*User))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Wire_Chain_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(Node)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(WireServer).Chain(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Wire_Chain_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(WireServer).Chain(ctx, req.(*Node))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Wire_Extras_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(Extra)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(WireServer).Extras(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Wire_Extras_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(WireServer).Extras(ctx, req.(*Extra))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Wire_At_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(AtRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(WireServer).At(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Wire_At_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(WireServer).At(ctx, req.(*AtRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Wire_Later_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(LaterRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(WireServer).Later(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Wire_Later_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(WireServer).Later(ctx, req.(*LaterRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Wire_Wait_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(WaitRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(WireServer).Wait(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Wire_Wait_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(WireServer).Wait(ctx, req.(*WaitRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Wire_Lookup_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(LookupRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(WireServer).Lookup(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Wire_Lookup_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(WireServer).Lookup(ctx, req.(*LookupRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Wire_Charge_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ChargeRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(WireServer).Charge(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Wire_Charge_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(WireServer).Charge(ctx, req.(*ChargeRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // Wire_ServiceDesc is the grpc.ServiceDesc for Wire service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -203,6 +493,38 @@ var Wire_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "Users",
 			Handler:    _Wire_Users_Handler,
+		},
+		{
+			MethodName: "OneUser",
+			Handler:    _Wire_OneUser_Handler,
+		},
+		{
+			MethodName: "Chain",
+			Handler:    _Wire_Chain_Handler,
+		},
+		{
+			MethodName: "Extras",
+			Handler:    _Wire_Extras_Handler,
+		},
+		{
+			MethodName: "At",
+			Handler:    _Wire_At_Handler,
+		},
+		{
+			MethodName: "Later",
+			Handler:    _Wire_Later_Handler,
+		},
+		{
+			MethodName: "Wait",
+			Handler:    _Wire_Wait_Handler,
+		},
+		{
+			MethodName: "Lookup",
+			Handler:    _Wire_Lookup_Handler,
+		},
+		{
+			MethodName: "Charge",
+			Handler:    _Wire_Charge_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

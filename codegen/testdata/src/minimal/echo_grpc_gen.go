@@ -78,39 +78,49 @@ type grpcEchoResponse struct {
 // protoWireEchoRequest is the gRPC codec's view of a EchoRequest message.
 type protoWireEchoRequest struct{ v *EchoRequest }
 
-// MarshalProtoWire implements grpcx.WireMessage.
+// MarshalProtoWire implements grpcx.WireMessage: the size first, then the
+// message written back to front into exactly that many bytes, so that
+// each nested message's length is known when it is written.
 func (w *protoWireEchoRequest) MarshalProtoWire(b []byte) ([]byte, error) {
-	if b == nil {
-		b = make([]byte, 0, protoSizeEchoRequest(w.v))
+	n := protoSizeEchoRequest(w.v)
+	b, buf := wire.Grow(b, n)
+	if protoWriteEchoRequest(buf, n, w.v) != 0 {
+		return nil, wire.ErrChanged
 	}
-	return protoAppendEchoRequest(b, w.v), nil
+	return b, nil
 }
 
-// UnmarshalProtoWire implements grpcx.WireMessage.
+// UnmarshalProtoWire implements grpcx.WireMessage. Messages nested deeper
+// than protobuf-go's limit are refused.
 func (w *protoWireEchoRequest) UnmarshalProtoWire(b []byte) error {
 	if w.v == nil {
 		w.v = new(EchoRequest)
 	}
-	return protoConsumeEchoRequest(b, w.v)
+	return protoConsumeEchoRequest(b, w.v, wire.RecursionLimit-1)
 }
 
 // protoWireEchoResponse is the gRPC codec's view of a EchoResponse message.
 type protoWireEchoResponse struct{ v *grpcEchoResponse }
 
-// MarshalProtoWire implements grpcx.WireMessage.
+// MarshalProtoWire implements grpcx.WireMessage: the size first, then the
+// message written back to front into exactly that many bytes, so that
+// each nested message's length is known when it is written.
 func (w *protoWireEchoResponse) MarshalProtoWire(b []byte) ([]byte, error) {
-	if b == nil {
-		b = make([]byte, 0, protoSizeEchoResponse(w.v))
+	n := protoSizeEchoResponse(w.v)
+	b, buf := wire.Grow(b, n)
+	if protoWriteEchoResponse(buf, n, w.v) != 0 {
+		return nil, wire.ErrChanged
 	}
-	return protoAppendEchoResponse(b, w.v), nil
+	return b, nil
 }
 
-// UnmarshalProtoWire implements grpcx.WireMessage.
+// UnmarshalProtoWire implements grpcx.WireMessage. Messages nested deeper
+// than protobuf-go's limit are refused.
 func (w *protoWireEchoResponse) UnmarshalProtoWire(b []byte) error {
 	if w.v == nil {
 		w.v = new(grpcEchoResponse)
 	}
-	return protoConsumeEchoResponse(b, w.v)
+	return protoConsumeEchoResponse(b, w.v, wire.RecursionLimit-1)
 }
 
 // protoSizeEchoRequest returns the size of v as a EchoRequest message.
@@ -125,23 +135,27 @@ func protoSizeEchoRequest(v *EchoRequest) int {
 	return n
 }
 
-// protoAppendEchoRequest appends v as a EchoRequest message, fields in
-// number order and map entries in key order, as protobuf-go's deterministic
-// mode writes them.
-func protoAppendEchoRequest(b []byte, v *EchoRequest) []byte {
+// protoWriteEchoRequest writes v as a EchoRequest message into b, back to
+// front, ending at b[i-1], and returns where it begins. b[:i] holds
+// protoSizeEchoRequest(v) bytes at least. Fields come out in number order
+// and map entries in key order, as protobuf-go's deterministic mode writes
+// them.
+func protoWriteEchoRequest(b []byte, i int, v *EchoRequest) int {
 	if v == nil {
-		return b
+		return i
 	}
 	if len(v.Text) > 0 {
-		b = append(b, 0x0a)
-		b = protowire.AppendString(b, string(v.Text))
+		i = wire.PutString(b, i, string(v.Text))
+		i--
+		b[i] = 0x0a
 	}
-	return b
+	return i
 }
 
 // protoConsumeEchoRequest reads a EchoRequest message into v, merging it
-// with what v holds. Unknown fields are skipped.
-func protoConsumeEchoRequest(b []byte, v *EchoRequest) error {
+// with what v holds. Unknown fields are skipped; depth is how many levels
+// of messages may still nest below this one.
+func protoConsumeEchoRequest(b []byte, v *EchoRequest, depth int) error {
 	for len(b) > 0 {
 		num, typ, n, err := wire.ConsumeTag(b)
 		if err != nil {
@@ -182,23 +196,27 @@ func protoSizeEchoResponse(v *grpcEchoResponse) int {
 	return n
 }
 
-// protoAppendEchoResponse appends v as a EchoResponse message, fields in
-// number order and map entries in key order, as protobuf-go's deterministic
-// mode writes them.
-func protoAppendEchoResponse(b []byte, v *grpcEchoResponse) []byte {
+// protoWriteEchoResponse writes v as a EchoResponse message into b, back to
+// front, ending at b[i-1], and returns where it begins. b[:i] holds
+// protoSizeEchoResponse(v) bytes at least. Fields come out in number order
+// and map entries in key order, as protobuf-go's deterministic mode writes
+// them.
+func protoWriteEchoResponse(b []byte, i int, v *grpcEchoResponse) int {
 	if v == nil {
-		return b
+		return i
 	}
 	if len(v.Value) > 0 {
-		b = append(b, 0x0a)
-		b = protowire.AppendString(b, string(v.Value))
+		i = wire.PutString(b, i, string(v.Value))
+		i--
+		b[i] = 0x0a
 	}
-	return b
+	return i
 }
 
 // protoConsumeEchoResponse reads a EchoResponse message into v, merging it
-// with what v holds. Unknown fields are skipped.
-func protoConsumeEchoResponse(b []byte, v *grpcEchoResponse) error {
+// with what v holds. Unknown fields are skipped; depth is how many levels
+// of messages may still nest below this one.
+func protoConsumeEchoResponse(b []byte, v *grpcEchoResponse, depth int) error {
 	for len(b) > 0 {
 		num, typ, n, err := wire.ConsumeTag(b)
 		if err != nil {

@@ -41,7 +41,10 @@ type Alias = model.User
 
 // Shapes covers the method shapes.
 type Shapes interface {
-	// StructArg takes a request struct.
+	// StructArg takes a request struct. Calling it twice does what calling
+	// it once does, so its clients may retry it.
+	//
+	//kit:idempotent
 	StructArg(ctx context.Context, req Account) (Account, error)
 	// PointerArg takes a pointer to a request struct and returns a pointer.
 	//
