@@ -7,12 +7,47 @@ CONSUL_BIN     := $(CACHE_DIR)/consul-$(CONSUL_VERSION)
 export GOTOOLCHAIN := local
 export TYPEDKIT_CONSUL := $(CONSUL_BIN)
 
-.PHONY: test consul lint generate check-generate fuzz bench-smoke bench load run demo protoc
+# Every Go module of the repository, for deps and build.
+MODULES := . bench internal/openapitest internal/conformance internal/tools internal/tools/consul
 
-## test: build the Consul agent if it is not cached, then run every test with the race detector.
-test: consul
+.PHONY: deps build test consul conformance-deps lint generate check-generate fuzz bench-smoke bench load run demo protoc
+
+## deps: fetch and build ahead of time everything the build and the tests
+## need, so that make test needs no network afterwards: the Go modules of
+## every module, the pinned tools (staticcheck, protoc-gen-go,
+## protoc-gen-go-grpc), the Consul agent, protoc (from Debian, when
+## missing) and the conformance suite's Node packages. Each step is cached;
+## a second run does nothing.
+deps: consul protoc conformance-deps
+	@for m in $(MODULES); do go -C $$m mod download || exit 1; done
+	@go build -modfile=internal/tools/go.mod -o /dev/null honnef.co/go/tools/cmd/staticcheck
+	@go build -modfile=internal/tools/go.mod -o /dev/null google.golang.org/protobuf/cmd/protoc-gen-go
+	@go build -modfile=internal/tools/go.mod -o /dev/null google.golang.org/grpc/cmd/protoc-gen-go-grpc
+
+## build: build and vet every package and command of every module, and
+## write the commands a user runs, kitgen and the example service, to bin/.
+build:
+	@for m in . bench internal/openapitest internal/conformance; do 		echo "go build ./... && go vet ./... in $$m"; 		go -C $$m build ./... && go -C $$m vet ./... || exit 1; done
+	@mkdir -p bin
+	go build -o bin/kitgen ./codegen/cmd/kitgen
+	go build -o bin/usersvc ./examples/usersvc/cmd/usersvc
+
+## test: build the Consul agent if it is not cached, install protoc and the
+## conformance suite's Node packages if they are missing, then run every
+## test with the race detector.
+test: consul protoc conformance-deps
 	go test -race -timeout 15m ./...
 	go -C internal/openapitest test -race ./...
+	go -C internal/conformance test -race ./...
+
+## conformance-deps: install the conformance suite's Node packages
+## (@grpc/grpc-js, @grpc/proto-loader, Redocly CLI, Prism) with npm ci from
+## the committed package-lock.json; again only when the lock file changes.
+conformance-deps:
+	@test internal/conformance/node_modules/.package-lock.json -nt internal/conformance/package-lock.json || { \
+		command -v npm >/dev/null 2>&1 || { echo "npm is missing: install Node.js 20 or later"; exit 1; }; \
+		echo "installing the conformance suite's Node packages (npm ci)"; \
+		npm --prefix internal/conformance ci --no-audit --no-fund --loglevel=error; }
 
 ## consul: build the pinned Consul agent into the cache, once per machine (the
 ## file name carries the version, so a new pin builds a new agent).
@@ -28,12 +63,13 @@ lint:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); exit 1)
 	go vet ./...
 	go -C internal/openapitest vet ./...
+	go -C internal/conformance vet ./...
 	go -C bench vet ./...
 	go tool -modfile=internal/tools/go.mod staticcheck ./...
 
-## run: serve the example user service on 127.0.0.1:8080 (HTTP) and :8081 (gRPC).
+## run: serve the example user service on 127.0.0.1:8080 (HTTP) and :8081 (gRPC) in -dev mode (writes open).
 run:
-	go run ./examples/usersvc/cmd/usersvc
+	go run ./examples/usersvc/cmd/usersvc -dev
 
 ## demo: run the core demo program.
 demo:
@@ -46,6 +82,7 @@ protoc:
 ## generate: regenerate every generated file (kitgen output, protoc output).
 generate: protoc
 	go generate ./...
+	go -C internal/conformance generate ./...
 
 ## check-generate: fail if go generate changes a committed file.
 check-generate: generate
@@ -59,6 +96,8 @@ fuzz:
 		FuzzDecodeMultipartRequest FuzzRawCodecDecodeRequest FuzzNegotiateContentType; do \
 		go test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) ./httpx || exit 1; done
 	go test -run '^$$' -fuzz '^FuzzParseHTTPAnnotation$$' -fuzztime $(FUZZTIME) ./codegen
+	go test -run '^$$' -fuzz '^FuzzOpenAPIOptions$$' -fuzztime $(FUZZTIME) ./codegen
+	go test -run '^$$' -fuzz '^FuzzGenerate$$' -fuzztime $(FUZZTIME) ./codegen
 	go test -run '^$$' -fuzz '^FuzzUnmarshal$$' -fuzztime $(FUZZTIME) ./internal/interop
 
 ## bench-smoke: run every benchmark once, as CI does.
