@@ -11,6 +11,7 @@ import (
 	"google.golang.org/grpc/metadata"
 
 	"github.com/typedkit/kit"
+	"github.com/typedkit/kit/internal/hook"
 )
 
 // Server serves one typed endpoint as a unary gRPC method: WireReq and
@@ -184,19 +185,10 @@ func (s *Server[WireReq, Req, Resp, WireResp]) serve(ctx context.Context, wreq W
 	return wresp, nil
 }
 
-// safely runs f, a hook that runs after the answer was chosen, and hands a
-// panic in it to the error handler, itself run under recovery.
+// safely runs f, a user hook that runs after the answer was chosen,
+// handing a panic in it to the error handler.
 func (s *Server[WireReq, Req, Resp, WireResp]) safely(ctx context.Context, f func()) {
-	defer func() {
-		if v := recover(); v != nil {
-			perr := kit.WrapError(kit.Internal, &kit.PanicError{Value: v, Stack: debug.Stack()}, "")
-			func() {
-				defer func() { _ = recover() }()
-				s.errorHandler.Handle(ctx, perr)
-			}()
-		}
-	}()
-	f()
+	hook.Safely(ctx, s.errorHandler, f)
 }
 
 // guardError gives a guard's error the PermissionDenied code unless it has

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/typedkit/kit"
+	"github.com/typedkit/kit/internal/hook"
 )
 
 // DefaultMaxBodyBytes is the request body limit of a Server unless
@@ -221,19 +222,10 @@ func (s *Server[Req, Resp]) serve(pctx *context.Context, w *interceptingWriter, 
 	return nil, false
 }
 
-// safely runs f, a user hook that runs after the response was answered,
-// and hands a panic in it to the error handler.
+// safely runs f, a user hook that runs after the answer was chosen,
+// handing a panic in it to the error handler.
 func (s *Server[Req, Resp]) safely(ctx context.Context, f func()) {
-	defer func() {
-		if v := recover(); v != nil {
-			perr := kit.WrapError(kit.Internal, &kit.PanicError{Value: v, Stack: debug.Stack()}, "")
-			func() {
-				defer func() { _ = recover() }()
-				s.errorHandler.Handle(ctx, perr)
-			}()
-		}
-	}()
-	f()
+	hook.Safely(ctx, s.errorHandler, f)
 }
 
 // fail hands err to the error handler and, unless the response's status
