@@ -693,6 +693,9 @@ type jsonField struct {
 	typ    types.Type
 	omit   bool // omitempty or omitzero
 	quoted bool // the ",string" option on a scalar
+	// viaPointer reports a field promoted through an embedded pointer,
+	// which encoding/json leaves out when the pointer is nil.
+	viaPointer bool
 }
 
 // jsonFields returns the fields of a struct's JSON object with
@@ -702,9 +705,10 @@ type jsonField struct {
 // depth with neither tagged hiding each other.
 func jsonFields(st *types.Struct) []jsonField {
 	type level struct {
-		st    *types.Struct
-		key   string
-		index []int
+		st         *types.Struct
+		key        string
+		index      []int
+		viaPointer bool
 	}
 	var fields []jsonField
 	next := []level{{st: st, key: types.TypeString(st, nil)}}
@@ -744,7 +748,7 @@ func jsonFields(st *types.Struct) []jsonField {
 				}
 				index := append(slices.Clip(l.index), i)
 				if name != "" || !sf.Embedded() || !isStruct {
-					f := jsonField{name: name, tagged: name != "", index: index, typ: sf.Type()}
+					f := jsonField{name: name, tagged: name != "", index: index, typ: sf.Type(), viaPointer: l.viaPointer}
 					if f.name == "" {
 						f.name = sf.Name()
 					}
@@ -769,7 +773,8 @@ func jsonFields(st *types.Struct) []jsonField {
 				key := types.TypeString(ft, nil)
 				nextCount[key]++
 				if nextCount[key] == 1 {
-					next = append(next, level{st: ft.Underlying().(*types.Struct), key: key, index: index})
+					_, embeddedPtr := types.Unalias(sf.Type()).(*types.Pointer)
+					next = append(next, level{st: ft.Underlying().(*types.Struct), key: key, index: index, viaPointer: l.viaPointer || embeddedPtr})
 				}
 			}
 		}
@@ -821,8 +826,9 @@ func validJSONTag(s string) bool {
 }
 
 // structSchema is the schema of a struct's JSON object: its fields as
-// [jsonFields] finds them, required unless omitempty, omitzero or a
-// pointer; fields whose JSON names skip holds are left out.
+// [jsonFields] finds them, required unless omitempty, omitzero, a pointer
+// or promoted through an embedded pointer; fields whose JSON names skip
+// holds are left out.
 func (g *openAPIGen) structSchema(st *types.Struct, skip map[string]bool) map[string]any {
 	props := map[string]any{}
 	var required []string
@@ -836,7 +842,7 @@ func (g *openAPIGen) structSchema(st *types.Struct, skip map[string]bool) map[st
 			props[f.name] = g.schema(f.typ)
 		}
 		_, isPtr := types.Unalias(f.typ).(*types.Pointer)
-		if !isPtr && !f.omit {
+		if !isPtr && !f.omit && !f.viaPointer {
 			required = append(required, f.name)
 		}
 	}
