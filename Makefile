@@ -23,6 +23,12 @@ deps: consul protoc conformance-deps
 	@go build -modfile=internal/tools/go.mod -o /dev/null honnef.co/go/tools/cmd/staticcheck
 	@go build -modfile=internal/tools/go.mod -o /dev/null google.golang.org/protobuf/cmd/protoc-gen-go
 	@go build -modfile=internal/tools/go.mod -o /dev/null google.golang.org/grpc/cmd/protoc-gen-go-grpc
+	@# The scaffold tests tidy new modules, which reads the tests of their
+	@# dependencies too: scaffold one now so its modules are in the cache.
+	@tmp=$$(mktemp -d) && \
+		go run ./codegen/cmd/kitgen new -q -idl examples/usersvc/service.go -out $$tmp/svc -import example.com/usersvc \
+			-protocols http,grpc -service UserService -replace $(CURDIR) && \
+		(cd $$tmp/svc && GOFLAGS=-mod=mod go mod tidy >/dev/null 2>&1); status=$$?; rm -rf $$tmp; exit $$status
 
 ## build: build and vet every package and command of every module, and
 ## write the commands a user runs, kitgen and the example service, to bin/.
