@@ -15,11 +15,12 @@ MODULES := . bench internal/openapitest internal/conformance internal/tools inte
 ## deps: fetch and build ahead of time everything the build and the tests
 ## need, so that make test needs no network afterwards: the Go modules of
 ## every module, the pinned tools (staticcheck, protoc-gen-go,
-## protoc-gen-go-grpc), the Consul agent, protoc (from Debian, when
+## protoc-gen-go-grpc), the Consul agent, protoc, curl and openssl (from Debian, when
 ## missing) and the conformance suite's Node packages. Each step is cached;
 ## a second run does nothing.
 deps: consul protoc conformance-deps
 	@for m in $(MODULES); do go -C $$m mod download || exit 1; done
+	@command -v curl >/dev/null 2>&1 && command -v openssl >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq curl openssl >/dev/null; }
 	@go build -modfile=internal/tools/go.mod -o /dev/null honnef.co/go/tools/cmd/staticcheck
 	@go build -modfile=internal/tools/go.mod -o /dev/null google.golang.org/protobuf/cmd/protoc-gen-go
 	@go build -modfile=internal/tools/go.mod -o /dev/null google.golang.org/grpc/cmd/protoc-gen-go-grpc

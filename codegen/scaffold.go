@@ -408,6 +408,9 @@ const mainTemplate = `
 {{- $api := imp "github.com/hashicorp/consul/api" -}}
 {{- $httpx := imp "github.com/typedkit/kit/httpx" -}}
 {{- $limit := imp "github.com/typedkit/kit/limit" -}}
+{{- $tls := imp "crypto/tls" -}}
+{{- $tlsx := imp "github.com/typedkit/kit/tlsx" -}}
+{{- $auth := imp "github.com/typedkit/kit/auth" -}}
 func main() {
 	if err := run(); err != nil {
 		{{ $fmt }}.Fprintln({{ $os }}.Stderr, "{{ .Cmd }}:", err)
@@ -440,7 +443,13 @@ func run() error {
 	readyDelay := {{ $flag }}.Duration("shutdown.delay", 5*{{ $time }}.Second, "how long /readyz answers 503, while serving, before the listeners close at shutdown")
 	drain := {{ $flag }}.Duration("drain", 10*{{ $time }}.Second, "longest wait for in-flight calls at shutdown; connections still open then are closed")
 	logLevel := {{ $flag }}.String("log.level", "warn", "least level logged for calls: info logs every call, warn failures only")
+	tlsCert := {{ $flag }}.String("tls.cert", "", "PEM certificate to serve TLS with, reloaded when it changes (needs -tls.key)")
+	tlsKey := {{ $flag }}.String("tls.key", "", "PEM private key of -tls.cert")
+	tlsClientCA := {{ $flag }}.String("tls.client-ca", "", "PEM bundle of the CAs whose client certificates may call the service: mutual TLS (health endpoints stay open to probes)")
 	{{ $flag }}.Parse()
+	if (*tlsCert == "") != (*tlsKey == "") || (*tlsClientCA != "" && *tlsCert == "") {
+		return {{ $errors }}.New("-tls.cert and -tls.key go together, and -tls.client-ca needs them")
+	}
 
 	var level {{ $slog }}.Level
 	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
@@ -463,24 +472,49 @@ func run() error {
 		})
 	}
 
+	// TLS on every port; with a client CA, calls need a client certificate
+	// that chains to it, and probes reach the health endpoints without one.
+	var certs *{{ $tlsx }}.Server
+	var peers *{{ $auth }}.PeerAuthorizer
+	var err error
+	if *tlsCert != "" {
+		files := {{ $tlsx }}.ServerFiles{Cert: *tlsCert, Key: *tlsKey, ClientCA: *tlsClientCA}
+		if *tlsClientCA != "" {
+			files.ClientAuth = {{ $tls }}.VerifyClientCertIfGiven
+			if peers, err = {{ $auth }}.NewPeerAuthorizer({{ $auth }}.PeerPolicy{AnyVerified: true}); err != nil {
+				return err
+			}
+		}
+		if certs, err = {{ $tlsx }}.NewServer(files); err != nil {
+			return err
+		}
+	}
+
 	health := new({{ $httpx }}.Health)
 	mux := {{ $http }}.NewServeMux()
 	health.Register(mux)
 {{- if .HTTP }}
-	{{ $svc }}.RegisterHTTP(mux, newEndpoints(), {{ $httpx }}.ServerErrorHandler({{ $kit }}.LogServerFaults(calls)))
+	httpOpts := []{{ $httpx }}.ServerOption{ {{- $httpx }}.ServerErrorHandler({{ $kit }}.LogServerFaults(calls))}
+	if peers != nil {
+		httpOpts = append(httpOpts, {{ $httpx }}.ServerGuard({{ $auth }}.HTTPPeerGuard(peers, nil)))
+	}
+	{{ $svc }}.RegisterHTTP(mux, newEndpoints(), httpOpts...)
 {{- end }}
 	httpLis, err := {{ $net }}.Listen("tcp", *httpAddr)
 	if err != nil {
 		return err
 	}
-	logger.Info("serving HTTP", "addr", httpLis.Addr().String())
+	logger.Info("serving HTTP", "addr", httpLis.Addr().String(), "tls", certs != nil, "mtls", peers != nil)
+	serveOpts := []{{ $httpx }}.ServeOption{ {{- $httpx }}.ServeHealth(health), {{ $httpx }}.ServeReadinessDelay(*readyDelay), {{ $httpx }}.ServeDrainTimeout(*drain),
+		{{ $httpx }}.ServeLogger(logger)}
+	if certs != nil {
+		serveOpts = append(serveOpts, {{ $httpx }}.ServeTLS(certs))
+	}
 	errc := make(chan error, 2)
 	go func() {
 		// Serve gives the server limits a slow or idle client cannot hold
 		// open; RouteProblems answers unknown routes with problem bodies.
-		errc <- {{ $httpx }}.Serve(ctx, &{{ $http }}.Server{Handler: {{ $httpx }}.RouteProblems(mux)}, httpLis,
-			{{ $httpx }}.ServeHealth(health), {{ $httpx }}.ServeReadinessDelay(*readyDelay), {{ $httpx }}.ServeDrainTimeout(*drain),
-			{{ $httpx }}.ServeLogger(logger))
+		errc <- {{ $httpx }}.Serve(ctx, &{{ $http }}.Server{Handler: {{ $httpx }}.RouteProblems(mux)}, httpLis, serveOpts...)
 	}()
 {{- if .GRPC }}
 {{- $grpcx := imp "github.com/typedkit/kit/grpcx" }}
@@ -489,8 +523,16 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	grpcServer := {{ $grpcx }}.NewGRPCServer()
-	{{ $svc }}.RegisterGRPC(grpcServer, newEndpoints(), {{ $grpcx }}.ServerErrorHandler({{ $kit }}.LogServerFaults(calls)))
+	var grpcServerOpts []{{ imp "google.golang.org/grpc" }}.ServerOption
+	if certs != nil {
+		grpcServerOpts = append(grpcServerOpts, {{ $grpcx }}.ServerTLS(certs))
+	}
+	grpcServer := {{ $grpcx }}.NewGRPCServer(grpcServerOpts...)
+	grpcOpts := []{{ $grpcx }}.ServerOption{ {{- $grpcx }}.ServerErrorHandler({{ $kit }}.LogServerFaults(calls))}
+	if peers != nil {
+		grpcOpts = append(grpcOpts, {{ $grpcx }}.ServerGuard({{ $auth }}.GRPCPeerGuard(peers, nil)))
+	}
+	{{ $svc }}.RegisterGRPC(grpcServer, newEndpoints(), grpcOpts...)
 	grpcHealth := {{ $grpcx }}.RegisterHealthReadiness(grpcServer, health, {{ $grpcx }}.HealthServices({{ $svc }}.GRPCServiceName))
 	logger.Info("serving gRPC", "addr", grpcLis.Addr().String())
 	go func() {
@@ -508,14 +550,21 @@ func run() error {
 		if err != nil {
 			return err
 		}
+		scheme := "http"
+		if certs != nil {
+			scheme = "https"
+		}
 		reg, err := {{ $consul }}.NewRegistrar(client, {{ $consul }}.Service{
 			Name:    "{{ .Cmd }}",
 			Address: tcp.IP.String(),
 			Port:    tcp.Port,
+			TLS:     certs != nil,
 			Check: &{{ $consul }}.Check{
-				HTTP:                    "http://" + httpLis.Addr().String() + "/readyz",
+				HTTP:                    scheme + "://" + httpLis.Addr().String() + "/readyz",
 				Interval:                {{ $time }}.Second,
 				DeregisterCriticalAfter: {{ $time }}.Minute,
+				// The agent reads only the status of /readyz.
+				TLSSkipVerify: certs != nil,
 			},
 		})
 		if err != nil {

@@ -10,6 +10,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/typedkit/kit/tlsx"
 )
 
 // DefaultDrainTimeout is how long [Serve] waits for requests in flight
@@ -64,6 +66,7 @@ type serveConfig struct {
 	bodyTimeout  time.Duration
 	writeTimeout time.Duration
 	logger       *slog.Logger
+	tls          *tlsx.Server
 }
 
 // ServeHealth makes Serve mark h draining as soon as it begins to shut
@@ -140,12 +143,23 @@ func Serve(ctx context.Context, srv *http.Server, lis net.Listener, opts ...Serv
 	for _, o := range opts {
 		o(&cfg)
 	}
+	if cfg.tls != nil {
+		if srv.TLSConfig != nil {
+			return errors.New("httpx: Serve was given ServeTLS and an http.Server with a TLSConfig of its own; use one")
+		}
+		srv.TLSConfig = cfg.tls.Config("h2", "http/1.1")
+		srv.ConnContext = tlsConnContext(srv.ConnContext)
+	}
 	var draining atomic.Bool
 	conns := harden(srv, &cfg, &draining)
 
 	dl := &drainListener{Listener: lis}
 	served := make(chan error, 1)
-	go func() { served <- srv.Serve(dl) }()
+	if cfg.tls != nil {
+		go func() { served <- srv.ServeTLS(dl, "", "") }()
+	} else {
+		go func() { served <- srv.Serve(dl) }()
+	}
 
 	select {
 	case err := <-served:

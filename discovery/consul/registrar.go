@@ -5,9 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -38,7 +40,19 @@ type Service struct {
 	// Check is the instance's health check. Without one, Consul reports the
 	// instance healthy for as long as its agent is.
 	Check *Check
+	// TLS marks an instance that serves TLS: it is registered with the tag
+	// TagTLS, which an Instancer selects with Tags(TagTLS), and the meta
+	// key MetaTLS set to "true", for clients that read the catalog; an
+	// HTTP check of it must use an https URL.
+	TLS bool
 }
+
+// TagTLS and MetaTLS are the tag and meta key of an instance registered
+// with Service.TLS.
+const (
+	TagTLS  = "tls"
+	MetaTLS = "tls"
+)
 
 // A Check is the health check of a [Service]: exactly one of HTTP, GRPC and
 // TTL is set.
@@ -51,6 +65,15 @@ type Check struct {
 	GRPC string
 	// GRPCUseTLS makes the gRPC check use TLS.
 	GRPCUseTLS bool
+	// TLSServerName is the name the agent verifies in the certificate of an
+	// https or TLS gRPC check, when it is not the host of the check's
+	// address (an instance reached by IP with a certificate for a DNS
+	// name).
+	TLSServerName string
+	// TLSSkipVerify makes the agent skip verifying the certificate of an
+	// https or TLS gRPC check: for instances whose CA the agent does not
+	// trust. The check still uses TLS.
+	TLSSkipVerify bool
 	// Interval is how often the agent runs an HTTP or gRPC check; the
 	// default is 10s and Consul's minimum is 1s.
 	Interval time.Duration
@@ -246,11 +269,28 @@ func (s Service) registration() (*api.AgentServiceRegistration, error) {
 	if err := validName("Service.ID", id); err != nil {
 		return nil, err
 	}
+	tags, meta := s.Tags, s.Meta
+	if s.TLS {
+		if v, ok := meta[MetaTLS]; ok && v != "true" {
+			return nil, fmt.Errorf("consul: Service.TLS is set but Service.Meta[%q] is %q", MetaTLS, v)
+		}
+		meta = maps.Clone(meta)
+		if meta == nil {
+			meta = map[string]string{}
+		}
+		meta[MetaTLS] = "true"
+		if !slices.Contains(tags, TagTLS) {
+			tags = append(slices.Clone(tags), TagTLS)
+		}
+		if s.Check != nil && s.Check.HTTP != "" && !strings.HasPrefix(s.Check.HTTP, "https://") {
+			return nil, fmt.Errorf("consul: Service.TLS is set but Check.HTTP %q is not an https URL", s.Check.HTTP)
+		}
+	}
 	reg := &api.AgentServiceRegistration{
 		ID:      id,
 		Name:    s.Name,
-		Tags:    s.Tags,
-		Meta:    s.Meta,
+		Tags:    tags,
+		Meta:    meta,
 		Address: s.Address,
 		Port:    s.Port,
 	}
@@ -289,6 +329,9 @@ func (c *Check) agentCheck(id string) (*api.AgentServiceCheck, error) {
 		out.DeregisterCriticalServiceAfter = c.DeregisterCriticalAfter.String()
 	}
 	if c.TTL != 0 {
+		if c.TLSServerName != "" || c.TLSSkipVerify {
+			return nil, errors.New("consul: a TTL check has no TLS: Check.TLSServerName and Check.TLSSkipVerify are for HTTP and gRPC checks")
+		}
 		if c.TTL < 0 || c.Heartbeat < 0 {
 			return nil, fmt.Errorf("consul: Check.TTL %v and Check.Heartbeat %v must be positive", c.TTL, c.Heartbeat)
 		}
@@ -314,10 +357,18 @@ func (c *Check) agentCheck(id string) (*api.AgentServiceCheck, error) {
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			return nil, fmt.Errorf("consul: Check.HTTP %q is not an absolute http or https URL", c.HTTP)
 		}
+		if (c.TLSServerName != "" || c.TLSSkipVerify) && u.Scheme != "https" {
+			return nil, fmt.Errorf("consul: Check.TLSServerName and Check.TLSSkipVerify need an https Check.HTTP, not %q", c.HTTP)
+		}
 		out.HTTP = c.HTTP
+		out.TLSServerName, out.TLSSkipVerify = c.TLSServerName, c.TLSSkipVerify
 		return out, nil
+	}
+	if (c.TLSServerName != "" || c.TLSSkipVerify) && !c.GRPCUseTLS {
+		return nil, errors.New("consul: Check.TLSServerName and Check.TLSSkipVerify of a gRPC check need Check.GRPCUseTLS")
 	}
 	out.GRPC = c.GRPC
 	out.GRPCUseTLS = c.GRPCUseTLS
+	out.TLSServerName, out.TLSSkipVerify = c.TLSServerName, c.TLSSkipVerify
 	return out, nil
 }

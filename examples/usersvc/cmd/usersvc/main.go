@@ -11,13 +11,19 @@
 //	curl -s localhost:8080/users -H 'Content-Type: application/json' -d '{"name":"Ada","email":"ada@example.com"}'
 //
 // Outside -dev it needs -auth.secret (at least 32 bytes): the write methods
-// are never open by accident. With -consul.addr it registers itself in
+// are never open by accident. With -tls.cert and -tls.key both transports
+// serve TLS (reloading the files when they change); -tls.client-ca adds
+// mutual TLS: the service's methods then need a client certificate from
+// that CA (with -tls.allow, one naming an allowed DNS or URI SAN), while
+// /livez, /readyz, /metrics and the gRPC health service stay open to probes
+// without one. With -consul.addr it registers itself in
 // Consul with a health check on /readyz, and deregisters on SIGINT or
 // SIGTERM before it drains.
 package main
 
 import (
 	"context"
+	"crypto/tls"
 	"flag"
 	"fmt"
 	"log/slog"
@@ -26,6 +32,7 @@ import (
 	"os"
 	"os/signal"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -37,6 +44,7 @@ import (
 	"go.opentelemetry.io/otel/metric"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	"golang.org/x/time/rate"
+	"google.golang.org/grpc"
 
 	"github.com/typedkit/kit"
 	"github.com/typedkit/kit/auth"
@@ -47,6 +55,7 @@ import (
 	"github.com/typedkit/kit/httpx"
 	"github.com/typedkit/kit/limit"
 	"github.com/typedkit/kit/observe"
+	"github.com/typedkit/kit/tlsx"
 )
 
 func main() {
@@ -64,6 +73,8 @@ type config struct {
 	authSecret                           string
 	printToken, dev                      bool
 	logLevel                             slog.Level
+	tlsCert, tlsKey, tlsClientCA         string
+	tlsAllow                             []string
 }
 
 // minSecret is the shortest -auth.secret: the size of HS256's hash (RFC
@@ -85,6 +96,10 @@ func parseFlags(args []string) (config, error) {
 	fs.StringVar(&c.authSecret, "auth.secret", "", "HS256 secret, at least 32 bytes, of the bearer tokens the write methods require (required unless -dev)")
 	fs.BoolVar(&c.printToken, "auth.print-token", false, "print a bearer token for -auth.secret, valid for an hour, and exit")
 	fs.BoolVar(&c.dev, "dev", false, "development mode: writes open without -auth.secret, no shutdown delay, every call logged")
+	fs.StringVar(&c.tlsCert, "tls.cert", "", "PEM certificate (and intermediates) to serve TLS with on both ports, reloaded when it changes (needs -tls.key)")
+	fs.StringVar(&c.tlsKey, "tls.key", "", "PEM private key of -tls.cert")
+	fs.StringVar(&c.tlsClientCA, "tls.client-ca", "", "PEM bundle of the CAs whose client certificates may call the service's methods: mutual TLS (needs -tls.cert)")
+	allow := fs.String("tls.allow", "", "comma-separated DNS or URI SANs (such as spiffe://example.org/ns/prod/*) a client certificate must hold (needs -tls.client-ca; empty: any it verifies)")
 	level := fs.String("log.level", "", "least level logged: debug, info (every call), warn (default: rejected requests and faults) or error")
 	if err := fs.Parse(args); err != nil {
 		return c, err
@@ -103,6 +118,22 @@ func parseFlags(args []string) (config, error) {
 		c.logLevel = slog.LevelInfo
 	default:
 		c.logLevel = slog.LevelWarn
+	}
+	if (c.tlsCert == "") != (c.tlsKey == "") {
+		return c, fmt.Errorf("-tls.cert and -tls.key go together")
+	}
+	if c.tlsClientCA != "" && c.tlsCert == "" {
+		return c, fmt.Errorf("-tls.client-ca needs -tls.cert and -tls.key")
+	}
+	if *allow != "" {
+		if c.tlsClientCA == "" {
+			return c, fmt.Errorf("-tls.allow needs -tls.client-ca")
+		}
+		for _, a := range strings.Split(*allow, ",") {
+			if a = strings.TrimSpace(a); a != "" {
+				c.tlsAllow = append(c.tlsAllow, a)
+			}
+		}
 	}
 	if c.authSecret != "" && len(c.authSecret) < minSecret {
 		return c, fmt.Errorf("-auth.secret has %d bytes; it needs at least %d (try: openssl rand -hex 32)", len(c.authSecret), minSecret)
@@ -221,6 +252,30 @@ func run(ctx context.Context, args []string, logOut *os.File) error {
 		logger.Warn("-dev without -auth.secret: the write methods are open to anyone")
 	}
 
+	// TLS on both ports; with a client CA, the service's methods need a
+	// verified client certificate, checked before the bearer token.
+	// Probes reach /livez and /readyz without one.
+	var certs *tlsx.Server
+	var grpcServerOpts []grpc.ServerOption
+	if c.tlsCert != "" {
+		files := tlsx.ServerFiles{Cert: c.tlsCert, Key: c.tlsKey, ClientCA: c.tlsClientCA}
+		if c.tlsClientCA != "" {
+			files.ClientAuth = tls.VerifyClientCertIfGiven
+		}
+		if certs, err = tlsx.NewServer(files); err != nil {
+			return err
+		}
+		grpcServerOpts = append(grpcServerOpts, grpcx.ServerTLS(certs))
+		if c.tlsClientCA != "" {
+			peers, err := auth.NewPeerAuthorizer(auth.PeerPolicy{AnyVerified: len(c.tlsAllow) == 0, DNSNames: dnsNames(c.tlsAllow), URIs: uris(c.tlsAllow)})
+			if err != nil {
+				return fmt.Errorf("-tls.allow: %w", err)
+			}
+			httpGuards = append([]httpx.GuardFunc{auth.HTTPPeerGuard(peers, nil)}, httpGuards...)
+			grpcGuards = append([]grpcx.GuardFunc{auth.GRPCPeerGuard(peers, nil)}, grpcGuards...)
+		}
+	}
+
 	store := usersvc.NewStore()
 	errorHandler := kit.LogServerFaults(calls)
 	health := new(httpx.Health)
@@ -237,15 +292,18 @@ func run(ctx context.Context, args []string, logOut *os.File) error {
 	if err != nil {
 		return err
 	}
-	logger.Info("serving HTTP", "addr", httpLis.Addr().String(), "dev", c.dev)
+	logger.Info("serving HTTP", "addr", httpLis.Addr().String(), "dev", c.dev, "tls", certs != nil, "mtls", c.tlsClientCA != "")
+	serveOpts := []httpx.ServeOption{httpx.ServeHealth(health), httpx.ServeReadinessDelay(c.readyDelay), httpx.ServeDrainTimeout(c.drain),
+		httpx.ServeLogger(logger)}
+	if certs != nil {
+		serveOpts = append(serveOpts, httpx.ServeTLS(certs))
+	}
 	errc := make(chan error, 2)
 	servers := 1
 	go func() {
 		// httpx.Serve gives the server its limits: header, body, write and
 		// idle timeouts and a 64 KiB header limit.
-		errc <- httpx.Serve(ctx, &http.Server{Handler: httpx.RouteProblems(mux)}, httpLis,
-			httpx.ServeHealth(health), httpx.ServeReadinessDelay(c.readyDelay), httpx.ServeDrainTimeout(c.drain),
-			httpx.ServeLogger(logger))
+		errc <- httpx.Serve(ctx, &http.Server{Handler: httpx.RouteProblems(mux)}, httpLis, serveOpts...)
 	}()
 
 	if c.grpcAddr != "" {
@@ -253,7 +311,7 @@ func run(ctx context.Context, args []string, logOut *os.File) error {
 		if err != nil {
 			return err
 		}
-		grpcSrv := grpcx.NewGRPCServer()
+		grpcSrv := grpcx.NewGRPCServer(grpcServerOpts...)
 		usersvc.RegisterGRPC(grpcSrv, usersvc.NewEndpoints(store, middlewares(calls, c, meters)),
 			grpcx.ServerErrorHandler(errorHandler),
 			grpcx.ServerBefore(observe.GRPCToContext()),
@@ -272,7 +330,7 @@ func run(ctx context.Context, args []string, logOut *os.File) error {
 	if c.consulAddr == "" {
 		close(deregistered)
 	} else {
-		reg, err := register(ctx, c, httpLis.Addr().(*net.TCPAddr), logger)
+		reg, err := register(ctx, c, httpLis.Addr().(*net.TCPAddr), certs != nil, logger)
 		if err != nil {
 			stop()
 			for range servers {
@@ -307,22 +365,53 @@ func run(ctx context.Context, args []string, logOut *os.File) error {
 	return first
 }
 
-// register registers the HTTP listener in Consul with a check on /readyz.
-func register(ctx context.Context, c config, addr *net.TCPAddr, logger *slog.Logger) (*consul.Registrar, error) {
+// dnsNames and uris split -tls.allow into DNS names and URIs (those with a
+// scheme).
+func dnsNames(allow []string) []string {
+	var out []string
+	for _, a := range allow {
+		if !strings.Contains(a, "://") {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+func uris(allow []string) []string {
+	var out []string
+	for _, a := range allow {
+		if strings.Contains(a, "://") {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+// register registers the HTTP listener in Consul with a check on /readyz,
+// over TLS when the service serves it.
+func register(ctx context.Context, c config, addr *net.TCPAddr, useTLS bool, logger *slog.Logger) (*consul.Registrar, error) {
 	client, err := api.NewClient(&api.Config{Address: c.consulAddr})
 	if err != nil {
 		return nil, err
 	}
 	host := addr.IP.String()
+	scheme := "http"
+	if useTLS {
+		scheme = "https"
+	}
 	reg, err := consul.NewRegistrar(client, consul.Service{
 		Name:    c.name,
 		Address: host,
 		Port:    addr.Port,
+		TLS:     useTLS,
 		Check: &consul.Check{
-			HTTP:                    "http://" + net.JoinHostPort(host, strconv.Itoa(addr.Port)) + "/readyz",
+			HTTP:                    scheme + "://" + net.JoinHostPort(host, strconv.Itoa(addr.Port)) + "/readyz",
 			Interval:                time.Second,
 			Timeout:                 time.Second,
 			DeregisterCriticalAfter: time.Minute,
+			// The agent reads only the status of /readyz; it need not
+			// trust the service's CA.
+			TLSSkipVerify: useTLS,
 		},
 	})
 	if err != nil {
