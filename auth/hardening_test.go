@@ -49,6 +49,13 @@ func TestNewVerifierRefusesWeakHMACKeys(t *testing.T) {
 		})
 	}
 
+	// A key set holding a weak key is weak too.
+	set := func(*jwt.Token) (any, error) {
+		return jwt.VerificationKeySet{Keys: []jwt.VerificationKey{[]byte(strings.Repeat("k", 32)), []byte("x")}}, nil
+	}
+	_, err := auth.NewVerifier[jwt.RegisteredClaims]([]string{"HS256"}, set)
+	require.Error(t, err, "a weak key in a key set")
+
 	// A key function that gives a weak key only for real tokens.
 	weak := func(tok *jwt.Token) (any, error) {
 		if tok.Raw == "" {
@@ -80,6 +87,12 @@ func TestMaxLifetime(t *testing.T) {
 	issued.ExpiresAt = jwt.NewNumericDate(now.Add(90 * time.Minute)) // 2.5 h after iat
 	_, err = v.Verify(sign(t, jwt.SigningMethodRS256, issued, serviceKey()))
 	assert.Equal(t, kit.Unauthenticated, kit.CodeOf(err))
+
+	future := validClaims()
+	future.ExpiresAt = jwt.NewNumericDate(now.Add(365 * 24 * time.Hour))
+	future.IssuedAt = jwt.NewNumericDate(now.Add(365*24*time.Hour - time.Minute))
+	_, err = v.Verify(sign(t, jwt.SigningMethodRS256, future, serviceKey()))
+	assert.Equal(t, kit.Unauthenticated, kit.CodeOf(err), "an iat in the future does not stretch the bound")
 
 	_, err = v.Verify(sign(t, jwt.SigningMethodRS256, validClaims(), serviceKey()))
 	assert.NoError(t, err, "an hour is within two")

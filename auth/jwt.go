@@ -100,6 +100,27 @@ var errWeakKey = errors.New("auth: HMAC key shorter than its hash")
 // method: as long as its hash's output.
 func minHMACKey(m *jwt.SigningMethodHMAC) int { return m.Hash.Size() }
 
+// weakHMACKey reports whether key, as a key function returned it for an
+// HMAC method, is or holds (in a jwt.VerificationKeySet) a secret shorter
+// than the method's hash, and the length of the shortest.
+func weakHMACKey(key any, m *jwt.SigningMethodHMAC) (int, bool) {
+	switch k := key.(type) {
+	case []byte:
+		return len(k), len(k) < minHMACKey(m)
+	case jwt.VerificationKeySet:
+		for _, kk := range k.Keys {
+			if n, weak := weakHMACKey(kk, m); weak {
+				return n, true
+			}
+		}
+	case *jwt.VerificationKeySet:
+		if k != nil {
+			return weakHMACKey(*k, m)
+		}
+	}
+	return 0, false
+}
+
 // checkedKeys wraps keyFunc so that an HMAC key shorter than its hash is
 // never used to verify a token.
 func checkedKeys(keyFunc jwt.Keyfunc) jwt.Keyfunc {
@@ -109,8 +130,8 @@ func checkedKeys(keyFunc jwt.Keyfunc) jwt.Keyfunc {
 			return key, err
 		}
 		if m, ok := t.Method.(*jwt.SigningMethodHMAC); ok {
-			if b, ok := key.([]byte); ok && len(b) < minHMACKey(m) {
-				return nil, kit.Conceal(kit.Internal, fmt.Errorf("%w: %s needs %d bytes, the key has %d", errWeakKey, m.Name, minHMACKey(m), len(b)))
+			if n, weak := weakHMACKey(key, m); weak {
+				return nil, kit.Conceal(kit.Internal, fmt.Errorf("%w: %s needs %d bytes, a key has %d", errWeakKey, m.Name, minHMACKey(m), n))
 			}
 		}
 		return key, nil
@@ -170,8 +191,8 @@ func NewVerifier[T any, C interface {
 		// does, is checked now, so a weak secret stops the service at
 		// start rather than at its first call.
 		key, err := keyFunc(&jwt.Token{Method: m, Header: map[string]any{"alg": alg}})
-		if b, isBytes := key.([]byte); err == nil && isBytes && len(b) < minHMACKey(m) {
-			return nil, fmt.Errorf("auth: the %s key has %d bytes; it needs at least %d (RFC 7518 §3.2): use a random secret of that length", alg, len(b), minHMACKey(m))
+		if n, weak := weakHMACKey(key, m); err == nil && weak {
+			return nil, fmt.Errorf("auth: a %s key has %d bytes; it needs at least %d (RFC 7518 §3.2): use a random secret of that length", alg, n, minHMACKey(m))
 		}
 	}
 	var cfg verifierConfig
@@ -235,8 +256,10 @@ func (v *Verifier[C]) Verify(token string) (C, error) {
 	}
 	if v.maxLifetime > 0 {
 		exp, _ := claims.GetExpirationTime()
+		// From iat or from now, whichever is earlier: an iat in the
+		// future does not stretch the bound.
 		from := v.now()
-		if iat, _ := claims.GetIssuedAt(); iat != nil {
+		if iat, _ := claims.GetIssuedAt(); iat != nil && iat.Before(from) {
 			from = iat.Time
 		}
 		if exp == nil || exp.Sub(from) > v.maxLifetime {

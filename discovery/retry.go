@@ -79,13 +79,16 @@ func RetryWithBudget(b *Budget) RetryOption {
 // context ends, or the budget refuses a retry. Attempts follow each other
 // at once: the balancer spreads them over other instances.
 //
-// Retrying resends the request, so use it for calls that are idempotent or
-// safe to repeat; [Retryable] retries a transport error even when the
-// request may have reached the server.
+// Retrying resends the request. The default policy, [Retryable], resends
+// only a call that provably did not reach the service or is idempotent, as
+// the clients mark their errors ([kit.RetrySafetyOf]).
 //
-// When the first attempt fails and is not retried, Retry returns its error
-// unchanged. Otherwise it returns a *[RetryError] with every attempt's
-// error; its kit code and public message are those of the final error.
+// When the first attempt fails with an error not worth another attempt
+// (InvalidArgument, NotFound, …), Retry returns it unchanged. Otherwise it
+// returns a *[RetryError] with every attempt's error, whose kit code and
+// public message are those of the final error: also after one attempt
+// whose transient error was not safe to resend, so that the error says
+// why it was not retried.
 //
 // With the defaults, a call that succeeds at once costs no allocation
 // beyond the endpoint's own.

@@ -156,7 +156,9 @@ func (c *Client[Req, WireReq, Reply, Resp]) call(ctx context.Context, req Req) (
 // notProcessed reports whether a call's error says the server did not
 // process it: an UNAVAILABLE status that carries a RetryInfo detail (the
 // answer of a grpcx server's rate limit or open breaker, see [ToStatus]),
-// or one grpc-go made because the connection could not be made. grpc-go
+// or one grpc-go made because the connection could not be made (its
+// "connection error: desc = \"transport: Error while dialing" message; a
+// server that sends that text itself would be believed). grpc-go
 // itself retries, transparently, calls that never left the client or that
 // a draining server refused.
 func notProcessed(err error) bool {
@@ -169,6 +171,8 @@ func notProcessed(err error) bool {
 			return true
 		}
 	}
-	msg := st.Message()
-	return strings.Contains(msg, "Error while dialing") || strings.Contains(msg, "connection refused")
+	// The message grpc-go itself gives a call whose connection could not
+	// be made. A server could send the same text; only grpc-go's exact
+	// prefix is taken, to make that unlikely.
+	return strings.HasPrefix(st.Message(), `connection error: desc = "transport: Error while dialing`)
 }

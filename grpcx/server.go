@@ -2,6 +2,7 @@ package grpcx
 
 import (
 	"context"
+	"fmt"
 	"errors"
 	"runtime/debug"
 	"time"
@@ -234,7 +235,13 @@ func MethodHandler[In any, PIn interface {
 		}
 		info := &grpc.UnaryServerInfo{Server: srv, FullMethod: fullMethod}
 		return interceptor(ctx, in, info, func(ctx context.Context, req any) (any, error) {
-			return s.serve(ctx, req.(PIn), d.err)
+			p, ok := req.(PIn)
+			if !ok {
+				err := kit.WrapError(kit.Internal, fmt.Errorf("grpcx: an interceptor passed a %T where the handler takes a %T", req, in), "")
+				s.safely(ctx, func() { s.errorHandler.Handle(ctx, err) })
+				return nil, ToStatus(err).Err()
+			}
+			return s.serve(ctx, p, d.err)
 		})
 	}
 }

@@ -168,7 +168,7 @@ func (c *Client[Req, Resp]) call(ctx context.Context, req Req) (resp Resp, err e
 	if hr.StatusCode < 200 || hr.StatusCode > 299 {
 		err = DecodeError(hr)
 		if secs, perr := strconv.Atoi(hr.Header.Get("Retry-After")); perr == nil && secs >= 0 {
-			err = kit.WithRetryAfter(err, time.Duration(secs)*time.Second)
+			err = kit.WithRetryAfter(err, time.Duration(min(secs, maxRetryAfter))*time.Second)
 		}
 		switch {
 		case hr.StatusCode == http.StatusServiceUnavailable && hr.Header.Get("Retry-After") != "":
@@ -214,6 +214,10 @@ func transportError(ctx context.Context, err error) error {
 	}
 	return kit.WrapError(kit.Unavailable, err, "")
 }
+
+// maxRetryAfter bounds, in seconds, the Retry-After a client believes: a
+// day.
+const maxRetryAfter = 24 * 60 * 60
 
 // notSent reports whether err says the request never left: the
 // connection could not be made. (A request that meets a kept-alive

@@ -70,6 +70,12 @@ func TestServerHostileInput(t *testing.T) {
 			gzipped(t, big), http.Header{"Content-Encoding": {"gzip"}}, 413, "request body exceeds 1048576 bytes"},
 		{"not gzip at all", httpx.NewServer(sumEP, httpx.DecodeJSONRequest[sumRequest], httpx.EncodeJSONResponse[sumResponse], quiet()),
 			[]byte(`{"a":1}`), http.Header{"Content-Encoding": {"gzip"}}, 400, "malformed gzip request body"},
+		{"empty gzip members past the limit of compressed bytes", httpx.NewServer(sumEP, httpx.DecodeJSONRequest[sumRequest], httpx.EncodeJSONResponse[sumResponse], quiet(), httpx.ServerMaxBodyBytes(1024)),
+			bytes.Repeat(gzipped(t, nil), 10_000), http.Header{"Content-Encoding": {"gzip"}}, 413, "request body exceeds 1024 bytes"},
+		{"decoder's own deadline is not a body timeout", httpx.NewServer(sumEP, func(ctx context.Context, _ *http.Request) (sumRequest, error) {
+			return sumRequest{}, context.DeadlineExceeded
+		}, httpx.EncodeJSONResponse[sumResponse], quiet()),
+			[]byte(`{}`), nil, 504, "deadline exceeded"},
 		{"truncated gzip", httpx.NewServer(sumEP, httpx.DecodeJSONRequest[sumRequest], httpx.EncodeJSONResponse[sumResponse], quiet()),
 			gzipped(t, []byte(`{"a":2,"b":"3"}`))[:12], http.Header{"Content-Encoding": {"gzip"}}, 400, "malformed gzip request body"},
 		{"unsupported encoding", httpx.NewServer(sumEP, httpx.DecodeJSONRequest[sumRequest], httpx.EncodeJSONResponse[sumResponse], quiet()),

@@ -129,6 +129,11 @@ func NewServer[Req, Resp any](ep kit.Endpoint[Req, Resp], dec DecodeRequestFunc[
 // When the encoder fails after the status was sent, the response is
 // aborted (http.ErrAbortHandler) so that the client sees a broken
 // response, never a success.
+//
+// The ResponseWriter that the hooks and the encoder are given is valid
+// only until ServeHTTP returns, as net/http's is: it is reused for later
+// requests, so a goroutine that writes to it afterwards writes into
+// another response.
 func (s *Server[Req, Resp]) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	var start time.Time
@@ -140,7 +145,7 @@ func (s *Server[Req, Resp]) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 	var encErr error
 	if ce := r.Header.Get("Content-Encoding"); ce != "" && r.Body != nil && r.Body != http.NoBody {
-		encErr = decompressBody(r, ce)
+		encErr = decompressBody(r, ce, s.maxBody)
 	}
 	if s.maxBody > 0 && r.Body != nil && r.Body != http.NoBody {
 		r.Body = &limitedBody{rc: r.Body, n: s.maxBody, limit: s.maxBody}
@@ -265,14 +270,19 @@ func writeFallbackError(w http.ResponseWriter) {
 
 // decompressBody replaces the body of a request sent with a
 // Content-Encoding by its decoded bytes: gzip is decoded as it is read, so
-// the body limit applies to the decompressed bytes; identity is the body
-// itself; any other encoding is refused with 415.
-func decompressBody(r *http.Request, ce string) error {
+// the body limit applies to the decompressed bytes, and to the compressed
+// bytes read off the wire too (empty gzip members decompress to nothing);
+// identity is the body itself; any other encoding is refused with 415.
+func decompressBody(r *http.Request, ce string, maxBody int64) error {
 	switch strings.ToLower(strings.TrimSpace(ce)) {
 	case "identity":
 		return nil
 	case "gzip", "x-gzip":
-		r.Body = &gzipBody{raw: r.Body}
+		raw := r.Body
+		if maxBody > 0 {
+			raw = &limitedBody{rc: raw, n: maxBody, limit: maxBody}
+		}
+		r.Body = &gzipBody{raw: raw}
 		r.Header.Del("Content-Encoding")
 		r.Header.Del("Content-Length")
 		r.ContentLength = -1
@@ -348,11 +358,11 @@ func decodeError(err error) error {
 			Err: kit.WrapError(kit.ResourceExhausted, err, fmt.Sprintf("request body exceeds %d bytes", mbe.Limit))}
 	case errors.As(err, &ke), errors.As(err, &sc):
 		return err
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return err
 	case isTimeout(err):
 		return &StatusError{Status: http.StatusRequestTimeout,
 			Err: kit.WrapError(kit.DeadlineExceeded, err, "request body not received in time")}
-	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
-		return err
 	}
 	return kit.Conceal(kit.InvalidArgument, err)
 }
