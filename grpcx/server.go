@@ -2,8 +2,8 @@ package grpcx
 
 import (
 	"context"
-	"fmt"
 	"errors"
+	"fmt"
 	"runtime/debug"
 	"time"
 
