@@ -1,7 +1,7 @@
 package kit
 
 import (
-	"errors"
+	"context"
 	"time"
 )
 
@@ -48,13 +48,93 @@ func WithRetrySafety(err error, s RetrySafety) error {
 }
 
 // RetrySafetyOf returns the mark of the first [WithRetrySafety] in err's
-// chain, and RetryUnsafe when there is none.
+// chain, and RetryUnsafe when there is none or when a [Processed] mark
+// comes first.
 func RetrySafetyOf(err error) RetrySafety {
-	var m *retryMark
-	if errors.As(err, &m) {
+	if m, ok := firstRetryInfo(err, isRetryMark).(*retryMark); ok {
 		return m.safety
 	}
 	return RetryUnsafe
+}
+
+// Processed returns err marked as the error of a call whose work was done,
+// or may have been: the retry safety ([RetrySafetyOf]) and the wait
+// ([RetryAfterOf]) of errors inside it are hidden, since they speak of
+// calls the work made, not of the work. An endpoint that calls a
+// downstream service and returns its error must not pass on that call's
+// "not processed" or Retry-After to its own caller, who would send the
+// work again. [Served] applies it to an endpoint's errors; generated
+// Make<M>Endpoint functions use it. errors.Is, errors.As, [CodeOf] and
+// [MessageOf] see through the mark. It returns nil for nil.
+func Processed(err error) error {
+	if err == nil {
+		return nil
+	}
+	return &processed{err: err}
+}
+
+// Served returns ep with each error it returns that carries a retry safety
+// or a wait marked [Processed]; other errors are returned as they are, so
+// the call costs nothing more on success or on a plain failure.
+func Served[Req, Resp any](ep Endpoint[Req, Resp]) Endpoint[Req, Resp] {
+	return func(ctx context.Context, req Req) (Resp, error) {
+		resp, err := ep(ctx, req)
+		if err != nil {
+			if f := firstRetryInfo(err, isRetryInfo); f != nil {
+				if _, done := f.(*processed); !done {
+					err = Processed(err)
+				}
+			}
+		}
+		return resp, err
+	}
+}
+
+type processed struct{ err error }
+
+func (p *processed) Error() string { return p.err.Error() }
+func (p *processed) Unwrap() error { return p.err }
+
+func isRetryMark(err error) bool {
+	switch err.(type) {
+	case *retryMark, *processed:
+		return true
+	}
+	return false
+}
+
+func isRetryAfter(err error) bool {
+	if _, ok := err.(*processed); ok {
+		return true
+	}
+	_, ok := err.(RetryAfterer)
+	return ok
+}
+
+func isRetryInfo(err error) bool { return isRetryMark(err) || isRetryAfter(err) }
+
+// firstRetryInfo returns the first error in err's tree, depth first, that
+// match accepts, or nil.
+func firstRetryInfo(err error, match func(error) bool) error {
+	for err != nil {
+		if match(err) {
+			return err
+		}
+		switch u := err.(type) {
+		case interface{ Unwrap() error }:
+			err = u.Unwrap()
+		case interface{ Unwrap() []error }:
+			for _, e := range u.Unwrap() {
+				if f := firstRetryInfo(e, match); f != nil {
+					return f
+				}
+			}
+			return nil
+		default:
+			return nil
+		}
+	}
+	return nil
 }
 
 type retryMark struct {
@@ -83,10 +163,9 @@ func WithRetryAfter(err error, d time.Duration) error {
 }
 
 // RetryAfterOf returns the wait of the first [RetryAfterer] in err's
-// chain.
+// chain, unless a [Processed] mark comes first.
 func RetryAfterOf(err error) (time.Duration, bool) {
-	var ra RetryAfterer
-	if errors.As(err, &ra) {
+	if ra, ok := firstRetryInfo(err, isRetryAfter).(RetryAfterer); ok {
 		return ra.RetryAfter(), true
 	}
 	return 0, false

@@ -33,6 +33,7 @@ type adaptiveSettings struct {
 	now         func() time.Time
 	rand        func() float64
 	classify    Classifier
+	floor       time.Duration
 }
 
 type adaptiveOptionFunc func(*adaptiveSettings)
@@ -133,16 +134,18 @@ func Adaptive[Req, Resp any](opts ...AdaptiveOption) kit.Middleware[Req, Resp] {
 					a.failure()
 				}
 			}()
+			b := budget(ctx)
 			resp, err = next(ctx, req)
 			done = true
 			switch {
 			case err == nil:
 				a.success()
-			case ctx.Err() != nil:
-				// The caller's deadline or cancellation ended the call:
-				// it says nothing of the service, so it is not counted.
-			case a.classify(err):
+			case counts(ctx, err, a.classify, b, a.floor):
 				a.failure()
+			case ctx.Err() != nil:
+				// The caller's cancellation or tight deadline ended the
+				// call: it says nothing of the service, so it is not
+				// counted at all.
 			default:
 				a.success()
 			}
@@ -185,6 +188,7 @@ type adaptive struct {
 	start     time.Time
 	random    func() float64
 	classify  Classifier
+	floor     time.Duration
 
 	_         [64]byte      // keep what ticks write off the lines of the above
 	total     atomic.Uint64 // the sum of slots, packed the same way
@@ -214,6 +218,7 @@ func newAdaptive(opts []AdaptiveOption) *adaptive {
 		probe:       defaultProbe,
 		rand:        rand.Float64,
 		classify:    IsFailure,
+		floor:       DefaultMinCountedDeadline,
 	}
 	for _, o := range opts {
 		o.applyAdaptive(&s)
@@ -236,6 +241,7 @@ func newAdaptive(opts []AdaptiveOption) *adaptive {
 		clock:     s.now,
 		random:    s.rand,
 		classify:  s.classify,
+		floor:     s.floor,
 	}
 	if a.random == nil {
 		a.random = rand.Float64

@@ -508,3 +508,40 @@ type failOnceBreaker struct{ failed atomic.Bool }
 func (b *failOnceBreaker) Allow() bool           { return !b.failed.Load() }
 func (b *failOnceBreaker) Success(time.Duration) {}
 func (b *failOnceBreaker) Failure(time.Duration) { b.failed.Store(true) }
+
+// TestBreakersCountAHungService calls a service that never answers with a
+// deadline the breakers count (the caller gave the call more than the
+// floor): each breaker opens, since a hung dependency is what a breaker is
+// for, while TestBreakersIgnoreTheCallersDeadline shows a tight deadline
+// opening none.
+func TestBreakersCountAHungService(t *testing.T) {
+	hung := func(ctx context.Context, _ int) (int, error) {
+		<-ctx.Done()
+		return 0, kit.WrapError(kit.CodeOf(ctx.Err()), ctx.Err(), "")
+	}
+	floor := breaker.WithMinCountedDeadline(time.Millisecond)
+	tests := []struct {
+		name string
+		mw   kit.Middleware[int, int]
+	}{
+		{"adaptive", breaker.Adaptive[int, int](floor, breaker.WithMinRequests(5))},
+		{"gobreaker", breaker.Gobreaker[int](gobreaker.NewCircuitBreaker[int](gobreaker.Settings{Name: "hung"}), floor)},
+		{"handy", breaker.Handy[int, int](&failOnceBreaker{}, floor)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ep := tt.mw(hung)
+			opened := false
+			for range 200 {
+				ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+				_, err := ep(ctx, 0)
+				cancel()
+				if errors.Is(err, breaker.ErrOpen) {
+					opened = true
+					break
+				}
+			}
+			assert.True(t, opened, "a service that lets every deadline pass opens the breaker")
+		})
+	}
+}

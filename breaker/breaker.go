@@ -87,20 +87,53 @@ type AdaptiveOption interface {
 }
 
 // settings are the options shared by every middleware of this package.
-// counts reports whether a call that returned err, made with ctx, counts
-// as a failure of the service: classify says so and the caller's context
-// had not ended, since a failure the caller's own deadline or
-// cancellation caused is the caller's, not the service's.
-func counts(ctx context.Context, err error, classify Classifier) bool {
-	return err != nil && ctx.Err() == nil && classify(err)
+// DefaultMinCountedDeadline is the shortest deadline of a caller whose
+// expiry a breaker counts against the service, unless
+// [WithMinCountedDeadline] sets another: one second. A call whose caller's
+// deadline passes after the caller gave it less is the caller's tight
+// budget, not the service's fault; a call that was given a second or more
+// and did not finish says the service is slow or hung.
+const DefaultMinCountedDeadline = time.Second
+
+// budget returns the time the caller's context gives a call that starts
+// now, or -1 when it has no deadline. It reads the clock only for a
+// context with a deadline.
+func budget(ctx context.Context) time.Duration {
+	if d, ok := ctx.Deadline(); ok {
+		return max(time.Until(d), 0)
+	}
+	return -1
+}
+
+// counts reports whether a call that returned err, made with ctx and
+// given budget, counts as a failure of the service: classify says so, and
+// the caller's context had not ended by the caller's own doing — it was
+// not cancelled, and if its deadline passed, the caller had given the call
+// at least floor. A failure a caller's cancellation or tight deadline
+// caused is the caller's, and must not open a breaker other callers share.
+func counts(ctx context.Context, err error, classify Classifier, budget, floor time.Duration) bool {
+	if err == nil {
+		return false
+	}
+	switch cerr := ctx.Err(); {
+	case cerr == nil:
+	case errors.Is(cerr, context.DeadlineExceeded):
+		if budget >= 0 && budget < floor {
+			return false
+		}
+	default:
+		return false
+	}
+	return classify(err)
 }
 
 type settings struct {
 	classify Classifier
+	floor    time.Duration
 }
 
 func newSettings(def Classifier, opts []Option) settings {
-	s := settings{classify: def}
+	s := settings{classify: def, floor: DefaultMinCountedDeadline}
 	for _, o := range opts {
 		o.apply(&s)
 	}
@@ -120,6 +153,17 @@ func (o classifierOption) applyAdaptive(s *adaptiveSettings) {
 		s.classify = o.c
 	}
 }
+
+type floorOption struct{ d time.Duration }
+
+func (o floorOption) apply(s *settings)                 { s.floor = o.d }
+func (o floorOption) applyAdaptive(s *adaptiveSettings) { s.floor = o.d }
+
+// WithMinCountedDeadline sets the shortest caller's deadline whose expiry
+// counts as a failure of the service ([DefaultMinCountedDeadline] by
+// default): set it to about the latency a healthy service never exceeds.
+// Zero counts every deadline that passes; a cancelled caller never counts.
+func WithMinCountedDeadline(d time.Duration) Option { return floorOption{d} }
 
 // WithClassifier sets the [Classifier] that picks the errors a middleware
 // acts on. For the breakers it picks the errors that count as failures (the

@@ -29,11 +29,14 @@
 // of a transport that could not reach the service), Internal, Unavailable,
 // DeadlineExceeded and DataLoss. Errors that are the caller's fault
 // (InvalidArgument, NotFound, PermissionDenied, …) and Canceled do not
-// count: the service answered, or the caller went away. Nor does any error
-// of a call whose caller's context had ended when it returned: a caller
-// with a tight deadline must not open a breaker that other callers share.
-// So put a breaker outside (before, in [kit.Chain]) the timeout that
-// bounds the dependency, whose expiry then counts. [WithClassifier]
+// count: the service answered, or the caller went away. Nor does the error
+// of a call whose caller cancelled it, or whose caller's deadline passed
+// after the caller gave it less than [DefaultMinCountedDeadline] (one
+// second; [WithMinCountedDeadline]): a caller with a tight deadline must
+// not open a breaker that other callers share, while a service that lets
+// generous deadlines pass is slow or hung and counts. Put a breaker outside
+// (before, in [kit.Chain]) the timeout that bounds the dependency, whose
+// expiry always counts. [WithClassifier]
 // sets another policy. Calls that fail with an error that does not count
 // are recorded as successes, and the caller receives the error unchanged.
 //

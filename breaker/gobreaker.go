@@ -39,9 +39,10 @@ var (
 // shares cb.
 func Gobreaker[Req, Resp any](cb *gobreaker.CircuitBreaker[Resp], opts ...Option) kit.Middleware[Req, Resp] {
 	s := newSettings(IsFailure, opts)
-	classify := s.classify
+	classify, floor := s.classify, s.floor
 	return func(next kit.Endpoint[Req, Resp]) kit.Endpoint[Req, Resp] {
 		return func(ctx context.Context, req Req) (Resp, error) {
+			b := budget(ctx)
 			var (
 				ran     bool
 				ignored error // an error that does not count as a failure
@@ -49,7 +50,7 @@ func Gobreaker[Req, Resp any](cb *gobreaker.CircuitBreaker[Resp], opts ...Option
 			resp, err := cb.Execute(func() (Resp, error) {
 				ran = true
 				resp, err := next(ctx, req)
-				if err != nil && !counts(ctx, err, classify) {
+				if err != nil && !counts(ctx, err, classify, b, floor) {
 					ignored = err
 					return resp, nil
 				}

@@ -36,13 +36,14 @@ type Breaker interface {
 // Every endpoint the middleware wraps shares b.
 func Handy[Req, Resp any](b Breaker, opts ...Option) kit.Middleware[Req, Resp] {
 	s := newSettings(IsFailure, opts)
-	classify := s.classify
+	classify, floor := s.classify, s.floor
 	return func(next kit.Endpoint[Req, Resp]) kit.Endpoint[Req, Resp] {
 		return func(ctx context.Context, req Req) (resp Resp, err error) {
 			if !b.Allow() {
 				return resp, errRejected
 			}
 			start := time.Since(clockBase)
+			given := budget(ctx)
 			done := false
 			defer func() {
 				if !done { // the endpoint panicked
@@ -51,7 +52,7 @@ func Handy[Req, Resp any](b Breaker, opts ...Option) kit.Middleware[Req, Resp] {
 			}()
 			resp, err = next(ctx, req)
 			done = true
-			if d := time.Since(clockBase) - start; counts(ctx, err, classify) {
+			if d := time.Since(clockBase) - start; counts(ctx, err, classify, given, floor) {
 				b.Failure(d)
 			} else {
 				b.Success(d)

@@ -3,6 +3,7 @@ package breaker
 import (
 	"context"
 	"errors"
+	"time"
 
 	"github.com/afex/hystrix-go/hystrix"
 
@@ -57,7 +58,7 @@ var (
 // A call that fails returns the zero Resp.
 func Hystrix[Req, Resp any](command string, opts ...Option) kit.Middleware[Req, Resp] {
 	s := newSettings(IsFailure, opts)
-	classify := s.classify
+	classify, floor := s.classify, s.floor
 	return func(next kit.Endpoint[Req, Resp]) kit.Endpoint[Req, Resp] {
 		return func(ctx context.Context, req Req) (Resp, error) {
 			// The endpoint gets a context of its own, cancelled when the
@@ -67,7 +68,7 @@ func Hystrix[Req, Resp any](command string, opts ...Option) kit.Middleware[Req, 
 			// had recorded the success, and record a cancellation instead.
 			runCtx, cancel := context.WithCancel(ctx)
 			defer cancel()
-			c := &hystrixCall[Req, Resp]{ctx: runCtx, next: next, req: req, classify: classify}
+			c := &hystrixCall[Req, Resp]{ctx: runCtx, next: next, req: req, classify: classify, floor: floor, budget: budget(ctx)}
 			if err := hystrix.DoC(ctx, command, c.run, nil); err != nil {
 				var zero Resp
 				return zero, hystrixError(err)
@@ -86,13 +87,15 @@ type hystrixCall[Req, Resp any] struct {
 	next     kit.Endpoint[Req, Resp]
 	req      Req
 	classify Classifier
+	floor    time.Duration
+	budget   time.Duration
 	resp     Resp
 	ignored  error
 }
 
 func (c *hystrixCall[Req, Resp]) run(context.Context) error {
 	resp, err := c.next(c.ctx, c.req)
-	if counts(c.ctx, err, c.classify) {
+	if counts(c.ctx, err, c.classify, c.budget, c.floor) {
 		return err
 	}
 	c.resp, c.ignored = resp, err

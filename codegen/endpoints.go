@@ -27,6 +27,7 @@ type {{ .Response.Name }} struct {
 }
 {{ end }}
 // Make{{ .Name }}Endpoint returns the endpoint that calls svc.{{ .Name }}.
+// Its errors keep no retry mark of the calls the method made (kit.Served).
 {{- if .ValidatePointer }}
 // Requests are checked by their Validate method first, as kit.Validate
 // checks them.
@@ -35,20 +36,20 @@ type {{ .Response.Name }} struct {
 {{- end }}
 func Make{{ .Name }}Endpoint(svc {{ $.Name }}) {{ $kit }}.Endpoint[{{ reqType . }}, {{ respType . }}] {
 {{- if .ValidatePointer }}
-	return func(ctx {{ $ctx }}.Context, req {{ reqType . }}) ({{ respType . }}, error) {
+	return {{ $kit }}.Served({{ $kit }}.Endpoint[{{ reqType . }}, {{ respType . }}](func(ctx {{ $ctx }}.Context, req {{ reqType . }}) ({{ respType . }}, error) {
 		if err := req.Validate(); err != nil {
 			return *new({{ respType . }}), {{ $kit }}.ValidationError(err)
 		}
 		{{ callService . }}
-	}
+	}))
 {{- else if .Validates }}
-	return {{ $kit }}.Validate({{ $kit }}.Endpoint[{{ reqType . }}, {{ respType . }}](func(ctx {{ $ctx }}.Context, req {{ reqType . }}) ({{ respType . }}, error) {
+	return {{ $kit }}.Served({{ $kit }}.Validate({{ $kit }}.Endpoint[{{ reqType . }}, {{ respType . }}](func(ctx {{ $ctx }}.Context, req {{ reqType . }}) ({{ respType . }}, error) {
+		{{ callService . }}
+	})))
+{{- else }}
+	return {{ $kit }}.Served({{ $kit }}.Endpoint[{{ reqType . }}, {{ respType . }}](func(ctx {{ $ctx }}.Context, req {{ reqType . }}) ({{ respType . }}, error) {
 		{{ callService . }}
 	}))
-{{- else }}
-	return func(ctx {{ $ctx }}.Context, req {{ reqType . }}) ({{ respType . }}, error) {
-		{{ callService . }}
-	}
 {{- end }}
 }
 {{ end }}

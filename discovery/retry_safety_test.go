@@ -2,6 +2,7 @@ package discovery_test
 
 import (
 	"context"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -29,16 +30,26 @@ func TestRetryNeverDuplicatesAWrite(t *testing.T) {
 	const (
 		ok behaviour = iota
 		dropAfterHandling
-		overloaded // 503 with Retry-After, before the endpoint
+		overloaded       // 503 with Retry-After, before the endpoint
+		downstreamFailed // did its work, then a downstream call was rejected
 	)
 	start := func(t *testing.T, b behaviour) (string, *atomic.Int32) {
 		var handled atomic.Int32
-		ep := func(_ context.Context, req echoReq) (echoResp, error) {
+		ep := kit.Endpoint[echoReq, echoResp](func(_ context.Context, req echoReq) (echoResp, error) {
 			if b == overloaded {
 				return echoResp{}, kit.WithRetryAfter(kit.NewError(kit.Unavailable, "overloaded"), time.Second)
 			}
 			handled.Add(1)
+			if b == downstreamFailed {
+				// The downstream's breaker rejected the call: not
+				// processed there, but this endpoint did its work.
+				return echoResp{}, kit.WrapError(kit.Unavailable,
+					kit.WithRetrySafety(kit.WithRetryAfter(errors.New("breaker open"), time.Second), kit.RetryNotProcessed), "")
+			}
 			return echoResp{N: req.N}, nil
+		})
+		if b == downstreamFailed {
+			ep = kit.Served(ep) // as generated endpoints are
 		}
 		enc := func(ctx context.Context, w http.ResponseWriter, resp echoResp) error {
 			if b == dropAfterHandling {
@@ -74,6 +85,8 @@ func TestRetryNeverDuplicatesAWrite(t *testing.T) {
 		{name: "PUT is retried", first: dropAfterHandling, method: http.MethodPut, wantFirst: 1, wantSecond: 1},
 		{name: "POST to a refused port is retried", refused: true, method: http.MethodPost, wantSecond: 1},
 		{name: "POST answered 503 with Retry-After is retried", first: overloaded, method: http.MethodPost, wantSecond: 1},
+		{name: "a downstream's not processed is not passed on", first: downstreamFailed, method: http.MethodPost, wantFirst: 1, wantErr: true,
+			wantMessage: "not retried: may have been processed and is not idempotent"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -9,11 +9,12 @@ import (
 )
 
 // MakeCreateUserEndpoint returns the endpoint that calls svc.CreateUser.
+// Its errors keep no retry mark of the calls the method made (kit.Served).
 // Requests are checked by their Validate method first (kit.Validate).
 func MakeCreateUserEndpoint(svc UserService) kit.Endpoint[CreateUserRequest, User] {
-	return kit.Validate(kit.Endpoint[CreateUserRequest, User](func(ctx context.Context, req CreateUserRequest) (User, error) {
+	return kit.Served(kit.Validate(kit.Endpoint[CreateUserRequest, User](func(ctx context.Context, req CreateUserRequest) (User, error) {
 		return svc.CreateUser(ctx, req)
-	}))
+	})))
 }
 
 // GetUserRequest is the request of UserService.GetUser.
@@ -22,18 +23,20 @@ type GetUserRequest struct {
 }
 
 // MakeGetUserEndpoint returns the endpoint that calls svc.GetUser.
+// Its errors keep no retry mark of the calls the method made (kit.Served).
 func MakeGetUserEndpoint(svc UserService) kit.Endpoint[GetUserRequest, User] {
-	return func(ctx context.Context, req GetUserRequest) (User, error) {
+	return kit.Served(kit.Endpoint[GetUserRequest, User](func(ctx context.Context, req GetUserRequest) (User, error) {
 		return svc.GetUser(ctx, req.ID)
-	}
+	}))
 }
 
 // MakeUpdateUserEndpoint returns the endpoint that calls svc.UpdateUser.
+// Its errors keep no retry mark of the calls the method made (kit.Served).
 // Requests are checked by their Validate method first (kit.Validate).
 func MakeUpdateUserEndpoint(svc UserService) kit.Endpoint[UpdateUserRequest, User] {
-	return kit.Validate(kit.Endpoint[UpdateUserRequest, User](func(ctx context.Context, req UpdateUserRequest) (User, error) {
+	return kit.Served(kit.Validate(kit.Endpoint[UpdateUserRequest, User](func(ctx context.Context, req UpdateUserRequest) (User, error) {
 		return svc.UpdateUser(ctx, req)
-	}))
+	})))
 }
 
 // DeleteUserRequest is the request of UserService.DeleteUser.
@@ -46,11 +49,12 @@ type DeleteUserResponse struct {
 }
 
 // MakeDeleteUserEndpoint returns the endpoint that calls svc.DeleteUser.
+// Its errors keep no retry mark of the calls the method made (kit.Served).
 func MakeDeleteUserEndpoint(svc UserService) kit.Endpoint[DeleteUserRequest, DeleteUserResponse] {
-	return func(ctx context.Context, req DeleteUserRequest) (DeleteUserResponse, error) {
+	return kit.Served(kit.Endpoint[DeleteUserRequest, DeleteUserResponse](func(ctx context.Context, req DeleteUserRequest) (DeleteUserResponse, error) {
 		err := svc.DeleteUser(ctx, req.ID)
 		return DeleteUserResponse{}, err
-	}
+	}))
 }
 
 // ListUsersRequest is the request of UserService.ListUsers.
@@ -66,11 +70,12 @@ type ListUsersResponse struct {
 }
 
 // MakeListUsersEndpoint returns the endpoint that calls svc.ListUsers.
+// Its errors keep no retry mark of the calls the method made (kit.Served).
 func MakeListUsersEndpoint(svc UserService) kit.Endpoint[ListUsersRequest, ListUsersResponse] {
-	return func(ctx context.Context, req ListUsersRequest) (ListUsersResponse, error) {
+	return kit.Served(kit.Endpoint[ListUsersRequest, ListUsersResponse](func(ctx context.Context, req ListUsersRequest) (ListUsersResponse, error) {
 		r0, r1, err := svc.ListUsers(ctx, req.PageSize, req.PageToken)
 		return ListUsersResponse{Users: r0, NextPageToken: r1}, err
-	}
+	}))
 }
 
 // Endpoints holds one typed endpoint per method of UserService. It

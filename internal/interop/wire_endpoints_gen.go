@@ -11,10 +11,11 @@ import (
 )
 
 // MakeEchoEndpoint returns the endpoint that calls svc.Echo.
+// Its errors keep no retry mark of the calls the method made (kit.Served).
 func MakeEchoEndpoint(svc Wire) kit.Endpoint[All, All] {
-	return func(ctx context.Context, req All) (All, error) {
+	return kit.Served(kit.Endpoint[All, All](func(ctx context.Context, req All) (All, error) {
 		return svc.Echo(ctx, req)
-	}
+	}))
 }
 
 // CountRequest is the request of Wire.Count.
@@ -24,38 +25,43 @@ type CountRequest struct {
 }
 
 // MakeCountEndpoint returns the endpoint that calls svc.Count.
+// Its errors keep no retry mark of the calls the method made (kit.Served).
 func MakeCountEndpoint(svc Wire) kit.Endpoint[CountRequest, int] {
-	return func(ctx context.Context, req CountRequest) (int, error) {
+	return kit.Served(kit.Endpoint[CountRequest, int](func(ctx context.Context, req CountRequest) (int, error) {
 		return svc.Count(ctx, req.Items, req.Prefix)
-	}
+	}))
 }
 
 // MakeUsersEndpoint returns the endpoint that calls svc.Users.
+// Its errors keep no retry mark of the calls the method made (kit.Served).
 func MakeUsersEndpoint(svc Wire) kit.Endpoint[UserList, UserList] {
-	return func(ctx context.Context, req UserList) (UserList, error) {
+	return kit.Served(kit.Endpoint[UserList, UserList](func(ctx context.Context, req UserList) (UserList, error) {
 		return svc.Users(ctx, req)
-	}
+	}))
 }
 
 // MakeOneUserEndpoint returns the endpoint that calls svc.OneUser.
+// Its errors keep no retry mark of the calls the method made (kit.Served).
 func MakeOneUserEndpoint(svc Wire) kit.Endpoint[User, User] {
-	return func(ctx context.Context, req User) (User, error) {
+	return kit.Served(kit.Endpoint[User, User](func(ctx context.Context, req User) (User, error) {
 		return svc.OneUser(ctx, req)
-	}
+	}))
 }
 
 // MakeChainEndpoint returns the endpoint that calls svc.Chain.
+// Its errors keep no retry mark of the calls the method made (kit.Served).
 func MakeChainEndpoint(svc Wire) kit.Endpoint[Node, Node] {
-	return func(ctx context.Context, req Node) (Node, error) {
+	return kit.Served(kit.Endpoint[Node, Node](func(ctx context.Context, req Node) (Node, error) {
 		return svc.Chain(ctx, req)
-	}
+	}))
 }
 
 // MakeExtrasEndpoint returns the endpoint that calls svc.Extras.
+// Its errors keep no retry mark of the calls the method made (kit.Served).
 func MakeExtrasEndpoint(svc Wire) kit.Endpoint[Extra, Extra] {
-	return func(ctx context.Context, req Extra) (Extra, error) {
+	return kit.Served(kit.Endpoint[Extra, Extra](func(ctx context.Context, req Extra) (Extra, error) {
 		return svc.Extras(ctx, req)
-	}
+	}))
 }
 
 // AtRequest is the request of Wire.At.
@@ -64,10 +70,11 @@ type AtRequest struct {
 }
 
 // MakeAtEndpoint returns the endpoint that calls svc.At.
+// Its errors keep no retry mark of the calls the method made (kit.Served).
 func MakeAtEndpoint(svc Wire) kit.Endpoint[AtRequest, time.Time] {
-	return func(ctx context.Context, req AtRequest) (time.Time, error) {
+	return kit.Served(kit.Endpoint[AtRequest, time.Time](func(ctx context.Context, req AtRequest) (time.Time, error) {
 		return svc.At(ctx, req.T)
-	}
+	}))
 }
 
 // LaterRequest is the request of Wire.Later.
@@ -76,10 +83,11 @@ type LaterRequest struct {
 }
 
 // MakeLaterEndpoint returns the endpoint that calls svc.Later.
+// Its errors keep no retry mark of the calls the method made (kit.Served).
 func MakeLaterEndpoint(svc Wire) kit.Endpoint[LaterRequest, *time.Time] {
-	return func(ctx context.Context, req LaterRequest) (*time.Time, error) {
+	return kit.Served(kit.Endpoint[LaterRequest, *time.Time](func(ctx context.Context, req LaterRequest) (*time.Time, error) {
 		return svc.Later(ctx, req.T)
-	}
+	}))
 }
 
 // WaitRequest is the request of Wire.Wait.
@@ -88,10 +96,11 @@ type WaitRequest struct {
 }
 
 // MakeWaitEndpoint returns the endpoint that calls svc.Wait.
+// Its errors keep no retry mark of the calls the method made (kit.Served).
 func MakeWaitEndpoint(svc Wire) kit.Endpoint[WaitRequest, time.Duration] {
-	return func(ctx context.Context, req WaitRequest) (time.Duration, error) {
+	return kit.Served(kit.Endpoint[WaitRequest, time.Duration](func(ctx context.Context, req WaitRequest) (time.Duration, error) {
 		return svc.Wait(ctx, req.D)
-	}
+	}))
 }
 
 // LookupRequest is the request of Wire.Lookup.
@@ -100,17 +109,19 @@ type LookupRequest struct {
 }
 
 // MakeLookupEndpoint returns the endpoint that calls svc.Lookup.
+// Its errors keep no retry mark of the calls the method made (kit.Served).
 func MakeLookupEndpoint(svc Wire) kit.Endpoint[LookupRequest, netip.Addr] {
-	return func(ctx context.Context, req LookupRequest) (netip.Addr, error) {
+	return kit.Served(kit.Endpoint[LookupRequest, netip.Addr](func(ctx context.Context, req LookupRequest) (netip.Addr, error) {
 		return svc.Lookup(ctx, req.Addr)
-	}
+	}))
 }
 
 // MakeChargeEndpoint returns the endpoint that calls svc.Charge.
+// Its errors keep no retry mark of the calls the method made (kit.Served).
 func MakeChargeEndpoint(svc Wire) kit.Endpoint[ChargeRequest, Charge] {
-	return func(ctx context.Context, req ChargeRequest) (Charge, error) {
+	return kit.Served(kit.Endpoint[ChargeRequest, Charge](func(ctx context.Context, req ChargeRequest) (Charge, error) {
 		return svc.Charge(ctx, req)
-	}
+	}))
 }
 
 // Endpoints holds one typed endpoint per method of Wire. It

@@ -16,10 +16,11 @@ type EchoTimeRequest struct {
 }
 
 // MakeEchoTimeEndpoint returns the endpoint that calls svc.EchoTime.
+// Its errors keep no retry mark of the calls the method made (kit.Served).
 func MakeEchoTimeEndpoint(svc Extra) kit.Endpoint[EchoTimeRequest, time.Time] {
-	return func(ctx context.Context, req EchoTimeRequest) (time.Time, error) {
+	return kit.Served(kit.Endpoint[EchoTimeRequest, time.Time](func(ctx context.Context, req EchoTimeRequest) (time.Time, error) {
 		return svc.EchoTime(ctx, req.T)
-	}
+	}))
 }
 
 // EchoTimePtrRequest is the request of Extra.EchoTimePtr.
@@ -28,10 +29,11 @@ type EchoTimePtrRequest struct {
 }
 
 // MakeEchoTimePtrEndpoint returns the endpoint that calls svc.EchoTimePtr.
+// Its errors keep no retry mark of the calls the method made (kit.Served).
 func MakeEchoTimePtrEndpoint(svc Extra) kit.Endpoint[EchoTimePtrRequest, *time.Time] {
-	return func(ctx context.Context, req EchoTimePtrRequest) (*time.Time, error) {
+	return kit.Served(kit.Endpoint[EchoTimePtrRequest, *time.Time](func(ctx context.Context, req EchoTimePtrRequest) (*time.Time, error) {
 		return svc.EchoTimePtr(ctx, req.T)
-	}
+	}))
 }
 
 // EchoDurationRequest is the request of Extra.EchoDuration.
@@ -40,17 +42,19 @@ type EchoDurationRequest struct {
 }
 
 // MakeEchoDurationEndpoint returns the endpoint that calls svc.EchoDuration.
+// Its errors keep no retry mark of the calls the method made (kit.Served).
 func MakeEchoDurationEndpoint(svc Extra) kit.Endpoint[EchoDurationRequest, time.Duration] {
-	return func(ctx context.Context, req EchoDurationRequest) (time.Duration, error) {
+	return kit.Served(kit.Endpoint[EchoDurationRequest, time.Duration](func(ctx context.Context, req EchoDurationRequest) (time.Duration, error) {
 		return svc.EchoDuration(ctx, req.D)
-	}
+	}))
 }
 
 // MakeAddrsEndpoint returns the endpoint that calls svc.Addrs.
+// Its errors keep no retry mark of the calls the method made (kit.Served).
 func MakeAddrsEndpoint(svc Extra) kit.Endpoint[Net, Net] {
-	return func(ctx context.Context, req Net) (Net, error) {
+	return kit.Served(kit.Endpoint[Net, Net](func(ctx context.Context, req Net) (Net, error) {
 		return svc.Addrs(ctx, req)
-	}
+	}))
 }
 
 // LookupRequest is the request of Extra.Lookup.
@@ -59,24 +63,27 @@ type LookupRequest struct {
 }
 
 // MakeLookupEndpoint returns the endpoint that calls svc.Lookup.
+// Its errors keep no retry mark of the calls the method made (kit.Served).
 func MakeLookupEndpoint(svc Extra) kit.Endpoint[LookupRequest, netip.Addr] {
-	return func(ctx context.Context, req LookupRequest) (netip.Addr, error) {
+	return kit.Served(kit.Endpoint[LookupRequest, netip.Addr](func(ctx context.Context, req LookupRequest) (netip.Addr, error) {
 		return svc.Lookup(ctx, req.Addr)
-	}
+	}))
 }
 
 // MakeEmbeddedEndpoint returns the endpoint that calls svc.Embedded.
+// Its errors keep no retry mark of the calls the method made (kit.Served).
 func MakeEmbeddedEndpoint(svc Extra) kit.Endpoint[Derived, Derived] {
-	return func(ctx context.Context, req Derived) (Derived, error) {
+	return kit.Served(kit.Endpoint[Derived, Derived](func(ctx context.Context, req Derived) (Derived, error) {
 		return svc.Embedded(ctx, req)
-	}
+	}))
 }
 
 // MakeChargeEndpoint returns the endpoint that calls svc.Charge.
+// Its errors keep no retry mark of the calls the method made (kit.Served).
 func MakeChargeEndpoint(svc Extra) kit.Endpoint[ChargeRequest, Charge] {
-	return func(ctx context.Context, req ChargeRequest) (Charge, error) {
+	return kit.Served(kit.Endpoint[ChargeRequest, Charge](func(ctx context.Context, req ChargeRequest) (Charge, error) {
 		return svc.Charge(ctx, req)
-	}
+	}))
 }
 
 // Endpoints holds one typed endpoint per method of Extra. It

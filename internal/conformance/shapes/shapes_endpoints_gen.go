@@ -9,52 +9,59 @@ import (
 )
 
 // MakeScalarsEndpoint returns the endpoint that calls svc.Scalars.
+// Its errors keep no retry mark of the calls the method made (kit.Served).
 func MakeScalarsEndpoint(svc Shapes) kit.Endpoint[Scalars, Scalars] {
-	return func(ctx context.Context, req Scalars) (Scalars, error) {
+	return kit.Served(kit.Endpoint[Scalars, Scalars](func(ctx context.Context, req Scalars) (Scalars, error) {
 		return svc.Scalars(ctx, req)
-	}
+	}))
 }
 
 // MakeOptionalEndpoint returns the endpoint that calls svc.Optional.
+// Its errors keep no retry mark of the calls the method made (kit.Served).
 func MakeOptionalEndpoint(svc Shapes) kit.Endpoint[Optional, Optional] {
-	return func(ctx context.Context, req Optional) (Optional, error) {
+	return kit.Served(kit.Endpoint[Optional, Optional](func(ctx context.Context, req Optional) (Optional, error) {
 		return svc.Optional(ctx, req)
-	}
+	}))
 }
 
 // MakeEnumsEndpoint returns the endpoint that calls svc.Enums.
+// Its errors keep no retry mark of the calls the method made (kit.Served).
 func MakeEnumsEndpoint(svc Shapes) kit.Endpoint[Enums, Enums] {
-	return func(ctx context.Context, req Enums) (Enums, error) {
+	return kit.Served(kit.Endpoint[Enums, Enums](func(ctx context.Context, req Enums) (Enums, error) {
 		return svc.Enums(ctx, req)
-	}
+	}))
 }
 
 // MakeTreeEndpoint returns the endpoint that calls svc.Tree.
+// Its errors keep no retry mark of the calls the method made (kit.Served).
 func MakeTreeEndpoint(svc Shapes) kit.Endpoint[Node, Node] {
-	return func(ctx context.Context, req Node) (Node, error) {
+	return kit.Served(kit.Endpoint[Node, Node](func(ctx context.Context, req Node) (Node, error) {
 		return svc.Tree(ctx, req)
-	}
+	}))
 }
 
 // MakeCollectionsEndpoint returns the endpoint that calls svc.Collections.
+// Its errors keep no retry mark of the calls the method made (kit.Served).
 func MakeCollectionsEndpoint(svc Shapes) kit.Endpoint[Collections, Collections] {
-	return func(ctx context.Context, req Collections) (Collections, error) {
+	return kit.Served(kit.Endpoint[Collections, Collections](func(ctx context.Context, req Collections) (Collections, error) {
 		return svc.Collections(ctx, req)
-	}
+	}))
 }
 
 // MakeTimesEndpoint returns the endpoint that calls svc.Times.
+// Its errors keep no retry mark of the calls the method made (kit.Served).
 func MakeTimesEndpoint(svc Shapes) kit.Endpoint[Times, Times] {
-	return func(ctx context.Context, req Times) (Times, error) {
+	return kit.Served(kit.Endpoint[Times, Times](func(ctx context.Context, req Times) (Times, error) {
 		return svc.Times(ctx, req)
-	}
+	}))
 }
 
 // MakeGenericEndpoint returns the endpoint that calls svc.Generic.
+// Its errors keep no retry mark of the calls the method made (kit.Served).
 func MakeGenericEndpoint(svc Shapes) kit.Endpoint[Page[Inner], Page[string]] {
-	return func(ctx context.Context, req Page[Inner]) (Page[string], error) {
+	return kit.Served(kit.Endpoint[Page[Inner], Page[string]](func(ctx context.Context, req Page[Inner]) (Page[string], error) {
 		return svc.Generic(ctx, req)
-	}
+	}))
 }
 
 // LengthRequest is the request of Shapes.Length.
@@ -63,10 +70,11 @@ type LengthRequest struct {
 }
 
 // MakeLengthEndpoint returns the endpoint that calls svc.Length.
+// Its errors keep no retry mark of the calls the method made (kit.Served).
 func MakeLengthEndpoint(svc Shapes) kit.Endpoint[LengthRequest, int64] {
-	return func(ctx context.Context, req LengthRequest) (int64, error) {
+	return kit.Served(kit.Endpoint[LengthRequest, int64](func(ctx context.Context, req LengthRequest) (int64, error) {
 		return svc.Length(ctx, req.S)
-	}
+	}))
 }
 
 // BlobRequest is the request of Shapes.Blob.
@@ -75,10 +83,11 @@ type BlobRequest struct {
 }
 
 // MakeBlobEndpoint returns the endpoint that calls svc.Blob.
+// Its errors keep no retry mark of the calls the method made (kit.Served).
 func MakeBlobEndpoint(svc Shapes) kit.Endpoint[BlobRequest, []byte] {
-	return func(ctx context.Context, req BlobRequest) ([]byte, error) {
+	return kit.Served(kit.Endpoint[BlobRequest, []byte](func(ctx context.Context, req BlobRequest) ([]byte, error) {
 		return svc.Blob(ctx, req.B)
-	}
+	}))
 }
 
 // ShadeRequest is the request of Shapes.Shade.
@@ -87,10 +96,11 @@ type ShadeRequest struct {
 }
 
 // MakeShadeEndpoint returns the endpoint that calls svc.Shade.
+// Its errors keep no retry mark of the calls the method made (kit.Served).
 func MakeShadeEndpoint(svc Shapes) kit.Endpoint[ShadeRequest, Color] {
-	return func(ctx context.Context, req ShadeRequest) (Color, error) {
+	return kit.Served(kit.Endpoint[ShadeRequest, Color](func(ctx context.Context, req ShadeRequest) (Color, error) {
 		return svc.Shade(ctx, req.C)
-	}
+	}))
 }
 
 // ListRequest is the request of Shapes.List.
@@ -99,10 +109,11 @@ type ListRequest struct {
 }
 
 // MakeListEndpoint returns the endpoint that calls svc.List.
+// Its errors keep no retry mark of the calls the method made (kit.Served).
 func MakeListEndpoint(svc Shapes) kit.Endpoint[ListRequest, []Inner] {
-	return func(ctx context.Context, req ListRequest) ([]Inner, error) {
+	return kit.Served(kit.Endpoint[ListRequest, []Inner](func(ctx context.Context, req ListRequest) ([]Inner, error) {
 		return svc.List(ctx, req.Items)
-	}
+	}))
 }
 
 // SeveralRequest is the request of Shapes.Several.
@@ -119,11 +130,12 @@ type SeveralResponse struct {
 }
 
 // MakeSeveralEndpoint returns the endpoint that calls svc.Several.
+// Its errors keep no retry mark of the calls the method made (kit.Served).
 func MakeSeveralEndpoint(svc Shapes) kit.Endpoint[SeveralRequest, SeveralResponse] {
-	return func(ctx context.Context, req SeveralRequest) (SeveralResponse, error) {
+	return kit.Served(kit.Endpoint[SeveralRequest, SeveralResponse](func(ctx context.Context, req SeveralRequest) (SeveralResponse, error) {
 		r0, r1, err := svc.Several(ctx, req.A, req.B, req.C)
 		return SeveralResponse{X: r0, Y: r1}, err
-	}
+	}))
 }
 
 // PingRequest is the request of Shapes.Ping.
@@ -135,11 +147,12 @@ type PingResponse struct {
 }
 
 // MakePingEndpoint returns the endpoint that calls svc.Ping.
+// Its errors keep no retry mark of the calls the method made (kit.Served).
 func MakePingEndpoint(svc Shapes) kit.Endpoint[PingRequest, PingResponse] {
-	return func(ctx context.Context, req PingRequest) (PingResponse, error) {
+	return kit.Served(kit.Endpoint[PingRequest, PingResponse](func(ctx context.Context, req PingRequest) (PingResponse, error) {
 		err := svc.Ping(ctx)
 		return PingResponse{}, err
-	}
+	}))
 }
 
 // FailRequest is the request of Shapes.Fail.
@@ -153,11 +166,12 @@ type FailResponse struct {
 }
 
 // MakeFailEndpoint returns the endpoint that calls svc.Fail.
+// Its errors keep no retry mark of the calls the method made (kit.Served).
 func MakeFailEndpoint(svc Shapes) kit.Endpoint[FailRequest, FailResponse] {
-	return func(ctx context.Context, req FailRequest) (FailResponse, error) {
+	return kit.Served(kit.Endpoint[FailRequest, FailResponse](func(ctx context.Context, req FailRequest) (FailResponse, error) {
 		err := svc.Fail(ctx, req.Code, req.Violations)
 		return FailResponse{}, err
-	}
+	}))
 }
 
 // Endpoints holds one typed endpoint per method of Shapes. It

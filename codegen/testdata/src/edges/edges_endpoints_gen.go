@@ -15,10 +15,11 @@ type NowRequest struct {
 }
 
 // MakeNowEndpoint returns the endpoint that calls svc.Now.
+// Its errors keep no retry mark of the calls the method made (kit.Served).
 func MakeNowEndpoint(svc Edges) kit.Endpoint[NowRequest, time.Time] {
-	return func(ctx context.Context, req NowRequest) (time.Time, error) {
+	return kit.Served(kit.Endpoint[NowRequest, time.Time](func(ctx context.Context, req NowRequest) (time.Time, error) {
 		return svc.Now(ctx)
-	}
+	}))
 }
 
 // AtRequest is the request of Edges.At.
@@ -27,10 +28,11 @@ type AtRequest struct {
 }
 
 // MakeAtEndpoint returns the endpoint that calls svc.At.
+// Its errors keep no retry mark of the calls the method made (kit.Served).
 func MakeAtEndpoint(svc Edges) kit.Endpoint[AtRequest, *time.Time] {
-	return func(ctx context.Context, req AtRequest) (*time.Time, error) {
+	return kit.Served(kit.Endpoint[AtRequest, *time.Time](func(ctx context.Context, req AtRequest) (*time.Time, error) {
 		return svc.At(ctx, req.T)
-	}
+	}))
 }
 
 // SleepRequest is the request of Edges.Sleep.
@@ -39,10 +41,11 @@ type SleepRequest struct {
 }
 
 // MakeSleepEndpoint returns the endpoint that calls svc.Sleep.
+// Its errors keep no retry mark of the calls the method made (kit.Served).
 func MakeSleepEndpoint(svc Edges) kit.Endpoint[SleepRequest, time.Duration] {
-	return func(ctx context.Context, req SleepRequest) (time.Duration, error) {
+	return kit.Served(kit.Endpoint[SleepRequest, time.Duration](func(ctx context.Context, req SleepRequest) (time.Duration, error) {
 		return svc.Sleep(ctx, req.D)
-	}
+	}))
 }
 
 // ResolveRequest is the request of Edges.Resolve.
@@ -51,24 +54,27 @@ type ResolveRequest struct {
 }
 
 // MakeResolveEndpoint returns the endpoint that calls svc.Resolve.
+// Its errors keep no retry mark of the calls the method made (kit.Served).
 func MakeResolveEndpoint(svc Edges) kit.Endpoint[ResolveRequest, netip.Prefix] {
-	return func(ctx context.Context, req ResolveRequest) (netip.Prefix, error) {
+	return kit.Served(kit.Endpoint[ResolveRequest, netip.Prefix](func(ctx context.Context, req ResolveRequest) (netip.Prefix, error) {
 		return svc.Resolve(ctx, req.Addr)
-	}
+	}))
 }
 
 // MakeFindEndpoint returns the endpoint that calls svc.Find.
+// Its errors keep no retry mark of the calls the method made (kit.Served).
 func MakeFindEndpoint(svc Edges) kit.Endpoint[Filter, []Item] {
-	return func(ctx context.Context, req Filter) ([]Item, error) {
+	return kit.Served(kit.Endpoint[Filter, []Item](func(ctx context.Context, req Filter) ([]Item, error) {
 		return svc.Find(ctx, req)
-	}
+	}))
 }
 
 // MakePutEndpoint returns the endpoint that calls svc.Put.
+// Its errors keep no retry mark of the calls the method made (kit.Served).
 func MakePutEndpoint(svc Edges) kit.Endpoint[Item, Item] {
-	return func(ctx context.Context, req Item) (Item, error) {
+	return kit.Served(kit.Endpoint[Item, Item](func(ctx context.Context, req Item) (Item, error) {
 		return svc.Put(ctx, req)
-	}
+	}))
 }
 
 // LabelRequest is the request of Edges.Label.
@@ -79,36 +85,40 @@ type LabelRequest struct {
 }
 
 // MakeLabelEndpoint returns the endpoint that calls svc.Label.
+// Its errors keep no retry mark of the calls the method made (kit.Served).
 func MakeLabelEndpoint(svc Edges) kit.Endpoint[LabelRequest, Labels] {
-	return func(ctx context.Context, req LabelRequest) (Labels, error) {
+	return kit.Served(kit.Endpoint[LabelRequest, Labels](func(ctx context.Context, req LabelRequest) (Labels, error) {
 		return svc.Label(ctx, req.Code, req.Labels, req.Tags)
-	}
+	}))
 }
 
 // MakeGrowEndpoint returns the endpoint that calls svc.Grow.
+// Its errors keep no retry mark of the calls the method made (kit.Served).
 func MakeGrowEndpoint(svc Edges) kit.Endpoint[Tree, Tree] {
-	return func(ctx context.Context, req Tree) (Tree, error) {
+	return kit.Served(kit.Endpoint[Tree, Tree](func(ctx context.Context, req Tree) (Tree, error) {
 		return svc.Grow(ctx, req)
-	}
+	}))
 }
 
 // MakeChargeEndpoint returns the endpoint that calls svc.Charge.
+// Its errors keep no retry mark of the calls the method made (kit.Served).
 func MakeChargeEndpoint(svc Edges) kit.Endpoint[ChargeRequest, Charge] {
-	return func(ctx context.Context, req ChargeRequest) (Charge, error) {
+	return kit.Served(kit.Endpoint[ChargeRequest, Charge](func(ctx context.Context, req ChargeRequest) (Charge, error) {
 		return svc.Charge(ctx, req)
-	}
+	}))
 }
 
 // MakeReserveEndpoint returns the endpoint that calls svc.Reserve.
+// Its errors keep no retry mark of the calls the method made (kit.Served).
 // Requests are checked by their Validate method first, as kit.Validate
 // checks them.
 func MakeReserveEndpoint(svc Edges) kit.Endpoint[ReserveRequest, int] {
-	return func(ctx context.Context, req ReserveRequest) (int, error) {
+	return kit.Served(kit.Endpoint[ReserveRequest, int](func(ctx context.Context, req ReserveRequest) (int, error) {
 		if err := req.Validate(); err != nil {
 			return *new(int), kit.ValidationError(err)
 		}
 		return svc.Reserve(ctx, req)
-	}
+	}))
 }
 
 // Endpoints holds one typed endpoint per method of Edges. It

@@ -14,10 +14,11 @@ type EchoRequest struct {
 }
 
 // MakeEchoEndpoint returns the endpoint that calls svc.Echo.
+// Its errors keep no retry mark of the calls the method made (kit.Served).
 func MakeEchoEndpoint(svc Echo) kit.Endpoint[EchoRequest, string] {
-	return func(ctx context.Context, req EchoRequest) (string, error) {
+	return kit.Served(kit.Endpoint[EchoRequest, string](func(ctx context.Context, req EchoRequest) (string, error) {
 		return svc.Echo(ctx, req.Text)
-	}
+	}))
 }
 
 // Endpoints holds one typed endpoint per method of Echo. It

@@ -12,19 +12,21 @@ import (
 )
 
 // MakeStructArgEndpoint returns the endpoint that calls svc.StructArg.
+// Its errors keep no retry mark of the calls the method made (kit.Served).
 // Requests are checked by their Validate method first (kit.Validate).
 func MakeStructArgEndpoint(svc Shapes) kit.Endpoint[Account, Account] {
-	return kit.Validate(kit.Endpoint[Account, Account](func(ctx context.Context, req Account) (Account, error) {
+	return kit.Served(kit.Validate(kit.Endpoint[Account, Account](func(ctx context.Context, req Account) (Account, error) {
 		return svc.StructArg(ctx, req)
-	}))
+	})))
 }
 
 // MakePointerArgEndpoint returns the endpoint that calls svc.PointerArg.
+// Its errors keep no retry mark of the calls the method made (kit.Served).
 // Requests are checked by their Validate method first (kit.Validate).
 func MakePointerArgEndpoint(svc Shapes) kit.Endpoint[*Account, *Account] {
-	return kit.Validate(kit.Endpoint[*Account, *Account](func(ctx context.Context, req *Account) (*Account, error) {
+	return kit.Served(kit.Validate(kit.Endpoint[*Account, *Account](func(ctx context.Context, req *Account) (*Account, error) {
 		return svc.PointerArg(ctx, req)
-	}))
+	})))
 }
 
 // ParamsRequest is the request of Shapes.Params.
@@ -37,10 +39,11 @@ type ParamsRequest struct {
 }
 
 // MakeParamsEndpoint returns the endpoint that calls svc.Params.
+// Its errors keep no retry mark of the calls the method made (kit.Served).
 func MakeParamsEndpoint(svc Shapes) kit.Endpoint[ParamsRequest, model.Page[model.User]] {
-	return func(ctx context.Context, req ParamsRequest) (model.Page[model.User], error) {
+	return kit.Served(kit.Endpoint[ParamsRequest, model.Page[model.User]](func(ctx context.Context, req ParamsRequest) (model.Page[model.User], error) {
 		return svc.Params(ctx, req.User, req.N, req.Alias, req.Headers, req.When)
-	}
+	}))
 }
 
 // NoArgsRequest is the request of Shapes.NoArgs.
@@ -52,11 +55,12 @@ type NoArgsResponse struct {
 }
 
 // MakeNoArgsEndpoint returns the endpoint that calls svc.NoArgs.
+// Its errors keep no retry mark of the calls the method made (kit.Served).
 func MakeNoArgsEndpoint(svc Shapes) kit.Endpoint[NoArgsRequest, NoArgsResponse] {
-	return func(ctx context.Context, req NoArgsRequest) (NoArgsResponse, error) {
+	return kit.Served(kit.Endpoint[NoArgsRequest, NoArgsResponse](func(ctx context.Context, req NoArgsRequest) (NoArgsResponse, error) {
 		err := svc.NoArgs(ctx)
 		return NoArgsResponse{}, err
-	}
+	}))
 }
 
 // SeveralRequest is the request of Shapes.Several.
@@ -72,11 +76,12 @@ type SeveralResponse struct {
 }
 
 // MakeSeveralEndpoint returns the endpoint that calls svc.Several.
+// Its errors keep no retry mark of the calls the method made (kit.Served).
 func MakeSeveralEndpoint(svc Shapes) kit.Endpoint[SeveralRequest, SeveralResponse] {
-	return func(ctx context.Context, req SeveralRequest) (SeveralResponse, error) {
+	return kit.Served(kit.Endpoint[SeveralRequest, SeveralResponse](func(ctx context.Context, req SeveralRequest) (SeveralResponse, error) {
 		r0, r1, err := svc.Several(ctx, req.ID, req.Verbose)
 		return SeveralResponse{User: r0, Score: r1}, err
-	}
+	}))
 }
 
 // UnnamedRequest is the request of Shapes.Unnamed.
@@ -91,18 +96,20 @@ type UnnamedResponse struct {
 }
 
 // MakeUnnamedEndpoint returns the endpoint that calls svc.Unnamed.
+// Its errors keep no retry mark of the calls the method made (kit.Served).
 func MakeUnnamedEndpoint(svc Shapes) kit.Endpoint[UnnamedRequest, UnnamedResponse] {
-	return func(ctx context.Context, req UnnamedRequest) (UnnamedResponse, error) {
+	return kit.Served(kit.Endpoint[UnnamedRequest, UnnamedResponse](func(ctx context.Context, req UnnamedRequest) (UnnamedResponse, error) {
 		r0, r1, err := svc.Unnamed(ctx, req.Keys)
 		return UnnamedResponse{Result1: r0, Result2: r1}, err
-	}
+	}))
 }
 
 // MakeSearchEndpoint returns the endpoint that calls svc.Search.
+// Its errors keep no retry mark of the calls the method made (kit.Served).
 func MakeSearchEndpoint(svc Shapes) kit.Endpoint[Query, []model.User] {
-	return func(ctx context.Context, req Query) ([]model.User, error) {
+	return kit.Served(kit.Endpoint[Query, []model.User](func(ctx context.Context, req Query) ([]model.User, error) {
 		return svc.Search(ctx, req)
-	}
+	}))
 }
 
 // RemoveRequest is the request of Shapes.Remove.
@@ -117,11 +124,12 @@ type RemoveResponse struct {
 }
 
 // MakeRemoveEndpoint returns the endpoint that calls svc.Remove.
+// Its errors keep no retry mark of the calls the method made (kit.Served).
 func MakeRemoveEndpoint(svc Shapes) kit.Endpoint[RemoveRequest, RemoveResponse] {
-	return func(ctx context.Context, req RemoveRequest) (RemoveResponse, error) {
+	return kit.Served(kit.Endpoint[RemoveRequest, RemoveResponse](func(ctx context.Context, req RemoveRequest) (RemoveResponse, error) {
 		err := svc.Remove(ctx, req.Name, req.Force, req.Ids)
 		return RemoveResponse{}, err
-	}
+	}))
 }
 
 // HeaderRequest is the request of Shapes.Header.
@@ -130,10 +138,11 @@ type HeaderRequest struct {
 }
 
 // MakeHeaderEndpoint returns the endpoint that calls svc.Header.
+// Its errors keep no retry mark of the calls the method made (kit.Served).
 func MakeHeaderEndpoint(svc Shapes) kit.Endpoint[HeaderRequest, http.Header] {
-	return func(ctx context.Context, req HeaderRequest) (http.Header, error) {
+	return kit.Served(kit.Endpoint[HeaderRequest, http.Header](func(ctx context.Context, req HeaderRequest) (http.Header, error) {
 		return svc.Header(ctx, req.Key)
-	}
+	}))
 }
 
 // Endpoints holds one typed endpoint per method of Shapes. It
