@@ -2,6 +2,7 @@ package grpcx
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -102,7 +103,7 @@ func (c *Client[Req, WireReq, Reply, Resp]) call(ctx context.Context, req Req) (
 
 	wreq, err := c.enc(ctx, req)
 	if err != nil {
-		if _, ok := err.(*kit.Error); !ok {
+		if !isKitError(err) {
 			err = kit.WrapError(kit.Internal, fmt.Errorf("encode request: %w", err), "")
 		}
 		return resp, err
@@ -145,7 +146,7 @@ func (c *Client[Req, WireReq, Reply, Resp]) call(ctx context.Context, req Req) (
 
 	resp, err = c.dec(ctx, reply)
 	if err != nil {
-		if _, ok := err.(*kit.Error); !ok {
+		if !isKitError(err) {
 			err = kit.WrapError(kit.Internal, fmt.Errorf("decode reply: %w", err), "")
 		}
 		return resp, err
@@ -175,4 +176,11 @@ func notProcessed(err error) bool {
 	// be made. A server could send the same text; only grpc-go's exact
 	// prefix is taken, to make that unlikely.
 	return strings.HasPrefix(st.Message(), `connection error: desc = "transport: Error while dialing`)
+}
+
+// isKitError reports whether err is or wraps a *kit.Error, whose code and
+// message a client passes on as they are.
+func isKitError(err error) bool {
+	var ke *kit.Error
+	return errors.As(err, &ke)
 }

@@ -139,7 +139,7 @@ func (c *Client[Req, Resp]) call(ctx context.Context, req Req) (resp Resp, err e
 		return resp, kit.WrapError(kit.Internal, err, "")
 	}
 	if err = c.enc(ctx, r, req); err != nil {
-		if _, ok := err.(*kit.Error); !ok {
+		if !isKitError(err) {
 			err = kit.WrapError(kit.Internal, fmt.Errorf("encode request: %w", err), "")
 		}
 		return resp, err
@@ -193,7 +193,7 @@ func (c *Client[Req, Resp]) call(ctx context.Context, req Req) (resp Resp, err e
 		case ctx.Err() != nil:
 			err = transportError(ctx, err)
 		default:
-			if _, ok := err.(*kit.Error); !ok {
+			if !isKitError(err) {
 				err = kit.WrapError(kit.Internal, fmt.Errorf("decode response: %w", err), "")
 			}
 		}
@@ -236,4 +236,11 @@ const maxDrain = 256 << 10
 func drainAndClose(body io.ReadCloser) {
 	_, _ = io.Copy(io.Discard, io.LimitReader(body, maxDrain))
 	_ = body.Close()
+}
+
+// isKitError reports whether err is or wraps a *kit.Error, whose code and
+// message a client passes on as they are.
+func isKitError(err error) bool {
+	var ke *kit.Error
+	return errors.As(err, &ke)
 }

@@ -5,10 +5,12 @@ import (
 	"compress/gzip"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -275,4 +277,38 @@ func TestDeeplyNestedBodies(t *testing.T) {
 			assert.Equal(t, tt.status, resp.StatusCode, string(body))
 		})
 	}
+}
+
+// TestClientKeepsWrappedKitErrors: an encoder or decoder error that wraps
+// a *kit.Error keeps its code and message, where a type assertion would
+// have made it Internal.
+func TestClientKeepsWrappedKitErrors(t *testing.T) {
+	srv := newTestServer(t, httpx.NewServer(kit.Endpoint[sumRequest, sumResponse](sum), httpx.DecodeJSONRequest[sumRequest], httpx.EncodeJSONResponse[sumResponse]))
+	u, err := url.Parse(srv.URL)
+	require.NoError(t, err)
+	wrapped := fmt.Errorf("encoding: %w", kit.InvalidArgumentError("b must not be empty"))
+	enc := func(context.Context, *http.Request, sumRequest) error { return wrapped }
+	_, err = httpx.NewClient(http.MethodPost, u, enc, httpx.DecodeJSONResponse[sumResponse]).Endpoint()(context.Background(), sumRequest{})
+	assert.Equal(t, kit.InvalidArgument, kit.CodeOf(err))
+	assert.Equal(t, "b must not be empty", kit.MessageOf(err))
+
+	dec := func(context.Context, *http.Response) (sumResponse, error) {
+		return sumResponse{}, fmt.Errorf("decoding: %w", kit.NewError(kit.DataLoss, "reply cut short"))
+	}
+	_, err = httpx.NewClient(http.MethodPost, u, httpx.EncodeJSONRequest[sumRequest], dec).Endpoint()(context.Background(), sumRequest{A: 1, B: "x"})
+	assert.Equal(t, kit.DataLoss, kit.CodeOf(err))
+	assert.Equal(t, "reply cut short", kit.MessageOf(err))
+
+	// On the server, an encoder's wrapped *kit.Error keeps its code too.
+	failing := httpx.NewServer(kit.Endpoint[sumRequest, sumResponse](sum), httpx.DecodeJSONRequest[sumRequest],
+		func(context.Context, http.ResponseWriter, sumResponse) error {
+			return fmt.Errorf("encode: %w", kit.NewError(kit.FailedPrecondition, "not now"))
+		}, quiet())
+	fsrv := newTestServer(t, failing)
+	resp, err := http.Post(fsrv.URL, "application/json", strings.NewReader(`{"a":1,"b":"x"}`))
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	assert.Equal(t, 400, resp.StatusCode)
+	assert.Equal(t, "not now", decodeProblem(t, body).Detail)
 }

@@ -375,10 +375,12 @@ func isTimeout(err error) bool {
 }
 
 // encodeError gives an encoder's error the Internal code unless it chooses
-// its own status, as the 406 of content negotiation does.
+// its own status, as the 406 of content negotiation does, or is a
+// *kit.Error already.
 func encodeError(err error) error {
 	var sc StatusCoder
-	if errors.As(err, &sc) {
+	var ke *kit.Error
+	if errors.As(err, &sc) || errors.As(err, &ke) {
 		return err
 	}
 	return kit.WrapError(kit.Internal, err, "")
