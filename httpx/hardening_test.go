@@ -9,7 +9,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"strings"
 	"sync/atomic"
@@ -19,8 +18,12 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"golang.org/x/time/rate"
+
 	"github.com/typedkit/kit"
+	"github.com/typedkit/kit/breaker"
 	"github.com/typedkit/kit/httpx"
+	"github.com/typedkit/kit/limit"
 )
 
 // secret is internal text that must never reach a response.
@@ -218,24 +221,37 @@ func TestRouteProblems(t *testing.T) {
 	}
 }
 
-// TestRetryAfterOnRejections checks that a limit's and a breaker's
-// rejections carry Retry-After.
+// TestRetryAfterOnRejections serves endpoints behind a real rate limit
+// and a real breaker that reject every call: the answers carry Retry-After,
+// and an endpoint's own Unavailable does not.
+type closedBreaker struct{}
+
+func (closedBreaker) Allow() bool           { return false }
+func (closedBreaker) Success(time.Duration) {}
+func (closedBreaker) Failure(time.Duration) {}
+
 func TestRetryAfterOnRejections(t *testing.T) {
+	sumEP := kit.Endpoint[sumRequest, sumResponse](sum)
+	down := kit.Endpoint[sumRequest, sumResponse](func(context.Context, sumRequest) (sumResponse, error) {
+		return sumResponse{}, kit.NewError(kit.Unavailable, "down")
+	})
 	for _, tt := range []struct {
-		name   string
-		err    error
-		status int
+		name       string
+		ep         kit.Endpoint[sumRequest, sumResponse]
+		status     int
+		retryAfter string
 	}{
-		{"limit", kit.WrapError(kit.ResourceExhausted, kit.WithRetryAfter(errors.New("limited"), 1500*time.Millisecond), "rate limit exceeded"), 429},
-		{"breaker", kit.WrapError(kit.Unavailable, kit.WithRetryAfter(errors.New("open"), time.Second), ""), 503},
-		{"no wait known", kit.NewError(kit.Unavailable, ""), 503},
+		{"rate limit", limit.Erroring[sumRequest, sumResponse](rate.NewLimiter(0, 0))(sumEP), 429, "1"},
+		{"open breaker", breaker.Handy[sumRequest, sumResponse](closedBreaker{})(sumEP), 503, "1"},
+		{"the endpoint's own Unavailable", down, 503, ""},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			rec := httptest.NewRecorder()
-			httpx.DefaultErrorEncoder(context.Background(), tt.err, rec)
-			assert.Equal(t, tt.status, rec.Code)
-			want := map[string]string{"limit": "2", "breaker": "1"}[tt.name]
-			assert.Equal(t, want, rec.Header().Get("Retry-After"))
+			srv := newTestServer(t, httpx.NewServer(tt.ep, httpx.DecodeJSONRequest[sumRequest], httpx.EncodeJSONResponse[sumResponse], quiet()))
+			resp, err := http.Post(srv.URL, "application/json", strings.NewReader(`{"a":1,"b":"x"}`))
+			require.NoError(t, err)
+			resp.Body.Close()
+			assert.Equal(t, tt.status, resp.StatusCode)
+			assert.Equal(t, tt.retryAfter, resp.Header.Get("Retry-After"))
 		})
 	}
 }
