@@ -19,7 +19,7 @@ const (
 	// RetryNotProcessed marks an error of a call that provably did not
 	// reach the service's handler: the connection was refused, no endpoint
 	// was found, or the server answered that it did not process it (an
-	// HTTP 503 with Retry-After, a gRPC UNAVAILABLE).
+	// HTTP 429 or 503 with Retry-After, a gRPC status with RetryInfo).
 	RetryNotProcessed
 	// RetryIdempotent marks an error of an idempotent call (an HTTP GET,
 	// HEAD, PUT, DELETE or OPTIONS, or a method marked idempotent), which

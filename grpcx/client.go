@@ -155,16 +155,16 @@ func (c *Client[Req, WireReq, Reply, Resp]) call(ctx context.Context, req Req) (
 }
 
 // notProcessed reports whether a call's error says the server did not
-// process it: an UNAVAILABLE status that carries a RetryInfo detail (the
-// answer of a grpcx server's rate limit or open breaker, see [ToStatus]),
-// or one grpc-go made because the connection could not be made (its
+// process it: a status that carries a RetryInfo detail (the answer of a
+// grpcx server's rate limit or open breaker, see [ToStatus]), or an
+// UNAVAILABLE grpc-go made because the connection could not be made (its
 // "connection error: desc = \"transport: Error while dialing" message; a
 // server that sends that text itself would be believed). grpc-go
 // itself retries, transparently, calls that never left the client or that
 // a draining server refused.
 func notProcessed(err error) bool {
 	st, ok := status.FromError(err)
-	if !ok || st.Code() != codes.Unavailable {
+	if !ok {
 		return false
 	}
 	for _, d := range st.Details() {
@@ -175,7 +175,8 @@ func notProcessed(err error) bool {
 	// The message grpc-go itself gives a call whose connection could not
 	// be made. A server could send the same text; only grpc-go's exact
 	// prefix is taken, to make that unlikely.
-	return strings.HasPrefix(st.Message(), `connection error: desc = "transport: Error while dialing`)
+	return st.Code() == codes.Unavailable &&
+		strings.HasPrefix(st.Message(), `connection error: desc = "transport: Error while dialing`)
 }
 
 // isKitError reports whether err is or wraps a *kit.Error, whose code and

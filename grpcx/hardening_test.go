@@ -9,6 +9,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"golang.org/x/time/rate"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
@@ -18,6 +19,7 @@ import (
 	"github.com/typedkit/kit/grpcx"
 	"github.com/typedkit/kit/internal/grpctest"
 	"github.com/typedkit/kit/internal/grpctest/testpb"
+	"github.com/typedkit/kit/limit"
 )
 
 // TestServerHookPanicsAndGuards panics in the hooks that run after the
@@ -100,6 +102,34 @@ func TestToStatusOfRawStatuses(t *testing.T) {
 			st := grpcx.ToStatus(tt.err)
 			assert.Equal(t, tt.code, st.Code())
 			assert.Equal(t, tt.msg, st.Message())
+		})
+	}
+}
+
+// TestRejectionsAreNotProcessed serves Sum behind a real rate limit that
+// rejects every call: the status carries RetryInfo, so the client marks
+// the error not processed, while an endpoint's own Unavailable stays
+// unsafe to resend.
+func TestRejectionsAreNotProcessed(t *testing.T) {
+	limited := limit.Erroring[sumReq, sumResp](rate.NewLimiter(0, 0))(testEndpoint(make(chan error, 1)))
+	down := kit.Endpoint[sumReq, sumResp](func(context.Context, sumReq) (sumResp, error) {
+		return sumResp{}, kit.NewError(kit.Unavailable, "down")
+	})
+	for _, tt := range []struct {
+		name   string
+		ep     kit.Endpoint[sumReq, sumResp]
+		code   kit.Code
+		safety kit.RetrySafety
+	}{
+		{"rate limit", limited, kit.ResourceExhausted, kit.RetryNotProcessed},
+		{"the endpoint's own Unavailable", down, kit.Unavailable, kit.RetryUnsafe},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			svc := &service{sum: grpcx.NewServer(tt.ep, decodeSum, encodeSum, grpcx.ServerErrorHandler(kit.ErrorHandlerFunc(func(context.Context, error) {})))}
+			conn := grpctest.Serve(t, "tcp", func(s *grpc.Server) { testpb.RegisterTestServer(s, svc) })
+			_, err := sumClient(conn)(context.Background(), sumReq{A: 1, B: "x"})
+			assert.Equal(t, tt.code, kit.CodeOf(err))
+			assert.Equal(t, tt.safety, kit.RetrySafetyOf(err))
 		})
 	}
 }

@@ -171,7 +171,7 @@ func (c *Client[Req, Resp]) call(ctx context.Context, req Req) (resp Resp, err e
 			err = kit.WithRetryAfter(err, time.Duration(min(secs, maxRetryAfter))*time.Second)
 		}
 		switch {
-		case hr.StatusCode == http.StatusServiceUnavailable && hr.Header.Get("Retry-After") != "":
+		case (hr.StatusCode == http.StatusServiceUnavailable || hr.StatusCode == http.StatusTooManyRequests) && hr.Header.Get("Retry-After") != "":
 			err = kit.WithRetrySafety(err, kit.RetryNotProcessed)
 		case c.idempotent:
 			err = kit.WithRetrySafety(err, kit.RetryIdempotent)
