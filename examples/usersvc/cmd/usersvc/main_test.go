@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"compress/gzip"
 	"errors"
 	"fmt"
 	"io"
@@ -11,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -401,4 +403,61 @@ func TestSIGTERMWithASlowClient(t *testing.T) {
 	assert.True(t, saw503.Load(), "readiness answered 503 during the shutdown delay")
 	assert.Less(t, took, 3*time.Second+10*time.Second, "delay + drain + a generous margin")
 	assert.Contains(t, svc.logs.String(), "drain timeout were closed")
+}
+
+// TestProductionDefaultsWithCurl has curl, a client we did not write, send
+// what the defaults are for: a gzip body, a route that does not exist, a
+// method a route does not take, and calls past the rate limit.
+func TestProductionDefaultsWithCurl(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the service")
+	}
+	curl := tool(t, "curl")
+	svc := startService(t, "-dev", "-grpc.addr", "", "-rate", "1e-9", "-burst", "3")
+
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	_, _ = io.WriteString(zw, `{"name":"Ada","email":"ada@example.com"}`)
+	require.NoError(t, zw.Close())
+	body := filepath.Join(t.TempDir(), "body.gz")
+	require.NoError(t, os.WriteFile(body, gz.Bytes(), 0o600))
+
+	run := func(args ...string) (status int, headers, out string) {
+		t.Helper()
+		hdr := filepath.Join(t.TempDir(), "headers")
+		cmd := exec.Command(curl, append([]string{"-s", "-D", hdr, "-o", "-", "-w", "\n%{http_code}"}, args...)...)
+		b, err := cmd.Output()
+		require.NoError(t, err, "curl %q", args)
+		text := strings.TrimSpace(string(b))
+		i := strings.LastIndex(text, "\n")
+		status, err = strconv.Atoi(text[i+1:])
+		require.NoError(t, err)
+		h, _ := os.ReadFile(hdr)
+		return status, strings.ToLower(string(h)), text[:max(i, 0)]
+	}
+
+	status, _, out := run("-H", "Content-Type: application/json", "-H", "Content-Encoding: gzip", "--data-binary", "@"+body, svc.base+"/users")
+	assert.Equal(t, 200, status, out)
+	assert.Contains(t, out, `"name":"Ada"`)
+
+	status, headers, out := run(svc.base + "/nowhere")
+	assert.Equal(t, 404, status)
+	assert.Contains(t, headers, "content-type: application/problem+json")
+	assert.Contains(t, out, `"code":"not_found"`)
+
+	status, headers, _ = run("-X", "PATCH", svc.base+"/users")
+	assert.Equal(t, 405, status)
+	assert.Contains(t, headers, "allow: ")
+	assert.Contains(t, headers, "content-type: application/problem+json")
+
+	var limited bool
+	for range 5 {
+		status, headers, _ = run(svc.base + "/users/u000001")
+		if status == 429 {
+			limited = true
+			assert.Contains(t, headers, "retry-after: 1")
+			break
+		}
+	}
+	assert.True(t, limited, "the fourth read of a burst of three is refused")
 }
