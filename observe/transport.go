@@ -2,8 +2,10 @@ package observe
 
 import (
 	"context"
+	"maps"
 	"strconv"
 	"sync"
+	"sync/atomic"
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
@@ -42,7 +44,7 @@ func HTTPServerMetrics(opts ...Option) httpx.ServerFinalizerFunc {
 	d, err := httpconv.NewServerRequestDuration(meter)
 	handle(err)
 	hist := d.Inst()
-	var sets sync.Map // httpKey → []metric.RecordOption
+	var sets optionSets[httpKey]
 	return func(ctx context.Context, info httpx.FinalizerInfo) {
 		if !hist.Enabled(ctx) {
 			return
@@ -51,8 +53,7 @@ func HTTPServerMetrics(opts ...Option) httpx.ServerFinalizerFunc {
 		if k.route == "" {
 			k.route = "unmatched"
 		}
-		o, ok := sets.Load(k)
-		if !ok {
+		hist.Record(ctx, info.Duration.Seconds(), sets.get(k, func() []attribute.KeyValue {
 			attrs := []attribute.KeyValue{
 				attribute.String("http.request.method", k.method),
 				attribute.String("http.route", k.route),
@@ -61,9 +62,8 @@ func HTTPServerMetrics(opts ...Option) httpx.ServerFinalizerFunc {
 			if k.failed {
 				attrs = append(attrs, attribute.String("error.type", strconv.Itoa(k.status)))
 			}
-			o, _ = sets.LoadOrStore(k, []metric.RecordOption{metric.WithAttributeSet(attribute.NewSet(attrs...))})
-		}
-		hist.Record(ctx, info.Duration.Seconds(), o.([]metric.RecordOption)...)
+			return attrs
+		})...)
 	}
 }
 
@@ -92,25 +92,58 @@ func GRPCServerMetrics(opts ...Option) grpcx.ServerFinalizerFunc {
 	hist, err := meter.Float64Histogram(GRPCServerDuration, metric.WithUnit("s"),
 		metric.WithDescription("Duration of gRPC calls served, also those refused before the endpoint."))
 	handle(err)
-	var sets sync.Map // grpcKey → []metric.RecordOption
+	var sets optionSets[grpcKey]
 	return func(ctx context.Context, info grpcx.FinalizerInfo) {
 		if !hist.Enabled(ctx) {
 			return
 		}
 		k := grpcKey{method: info.Method, code: kit.Code(info.Code)}
-		o, ok := sets.Load(k)
-		if !ok {
-			o, _ = sets.LoadOrStore(k, []metric.RecordOption{metric.WithAttributeSet(attribute.NewSet(
+		hist.Record(ctx, info.Duration.Seconds(), sets.get(k, func() []attribute.KeyValue {
+			return []attribute.KeyValue{
 				attribute.String("rpc.system.name", TransportGRPC),
 				attribute.String("rpc.method", k.method),
 				attribute.String("rpc.response.status_code", StatusName(k.code)),
-			))})
-		}
-		hist.Record(ctx, info.Duration.Seconds(), o.([]metric.RecordOption)...)
+			}
+		})...)
 	}
 }
 
 type grpcKey struct {
 	method string
 	code   kit.Code
+}
+
+// optionSets holds the record options of each attribute set a finalizer
+// has seen, built once: reads take no lock and no type assertion; a new
+// key copies the map under a lock. The keys are bounded (routes, known
+// methods, statuses), so the copies end once they have all been seen.
+type optionSets[K comparable] struct {
+	mu   sync.Mutex
+	sets atomic.Pointer[map[K][]metric.RecordOption]
+}
+
+// get returns the options of k, building its attribute set with attrs the
+// first time.
+func (o *optionSets[K]) get(k K, attrs func() []attribute.KeyValue) []metric.RecordOption {
+	if m := o.sets.Load(); m != nil {
+		if opts, ok := (*m)[k]; ok {
+			return opts
+		}
+	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	old := o.sets.Load()
+	if old != nil {
+		if opts, ok := (*old)[k]; ok {
+			return opts
+		}
+	}
+	next := make(map[K][]metric.RecordOption, 1)
+	if old != nil {
+		maps.Copy(next, *old)
+	}
+	opts := []metric.RecordOption{metric.WithAttributeSet(attribute.NewSet(attrs()...))}
+	next[k] = opts
+	o.sets.Store(&next)
+	return opts
 }
