@@ -733,18 +733,9 @@ func (jf jsonField) index2name(st *types.Struct) string {
 }
 
 var (
-	textUnmarshaler = unmarshalerInterface("UnmarshalText")
-	jsonUnmarshaler = unmarshalerInterface("UnmarshalJSON")
+	textUnmarshaler = bytesMethod("UnmarshalText", true)
+	jsonUnmarshaler = bytesMethod("UnmarshalJSON", true)
 )
-
-// unmarshalerInterface is the interface of one method name([]byte) error.
-func unmarshalerInterface(name string) *types.Interface {
-	bytesType := types.NewSlice(types.Typ[types.Byte])
-	errType := types.Universe.Lookup("error").Type()
-	sig := types.NewSignatureType(nil, nil, nil, types.NewTuple(types.NewVar(0, nil, "", bytesType)),
-		types.NewTuple(types.NewVar(0, nil, "", errType)), false)
-	return types.NewInterfaceType([]*types.Func{types.NewFunc(0, nil, name, sig)}, nil).Complete()
-}
 
 // ownJSON reports a type that encoding/json does not read and write by its
 // fields or elements: time.Time, and types with a MarshalJSON,

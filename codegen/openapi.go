@@ -490,16 +490,21 @@ func (g *openAPIGen) generatedSchema(msg *Message, skip map[string]bool) map[str
 
 // The interfaces encoding/json consults.
 var (
-	jsonMarshaler = methodInterface("MarshalJSON")
-	textMarshaler = methodInterface("MarshalText")
+	jsonMarshaler = bytesMethod("MarshalJSON", false)
+	textMarshaler = bytesMethod("MarshalText", false)
 )
 
-// methodInterface is the interface of one method name() ([]byte, error).
-func methodInterface(name string) *types.Interface {
-	bytesType := types.NewSlice(types.Typ[types.Byte])
-	errType := types.Universe.Lookup("error").Type()
-	sig := types.NewSignatureType(nil, nil, nil, nil,
-		types.NewTuple(types.NewVar(0, nil, "", bytesType), types.NewVar(0, nil, "", errType)), false)
+// bytesMethod is the interface of one method of encoding's marshalers:
+// name([]byte) error when it takes the bytes (UnmarshalJSON,
+// UnmarshalText), name() ([]byte, error) when it returns them.
+func bytesMethod(name string, takes bool) *types.Interface {
+	bytesType := types.NewVar(0, nil, "", types.NewSlice(types.Typ[types.Byte]))
+	errType := types.NewVar(0, nil, "", types.Universe.Lookup("error").Type())
+	params, results := types.NewTuple(), types.NewTuple(bytesType, errType)
+	if takes {
+		params, results = types.NewTuple(bytesType), types.NewTuple(errType)
+	}
+	sig := types.NewSignatureType(nil, nil, nil, params, results, false)
 	return types.NewInterfaceType([]*types.Func{types.NewFunc(0, nil, name, sig)}, nil).Complete()
 }
 

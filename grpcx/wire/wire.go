@@ -334,24 +334,19 @@ func consumeSecondsNanos(b []byte) (s, ns int64, err error) {
 // PutTimestamp writes t as a google.protobuf.Timestamp message body that
 // ends at b[i-1], and returns where it begins.
 func PutTimestamp(b []byte, i int, t time.Time) int {
-	s, ns := t.Unix(), t.Nanosecond()
-	if ns != 0 {
-		i = PutVarint(b, i, uint64(int64(ns)))
-		i--
-		b[i] = 2<<3 | byte(protowire.VarintType)
-	}
-	if s != 0 {
-		i = PutVarint(b, i, uint64(s))
-		i--
-		b[i] = 1<<3 | byte(protowire.VarintType)
-	}
-	return i
+	return putSecondsNanos(b, i, t.Unix(), int64(t.Nanosecond()))
 }
 
 // PutDuration writes d as a google.protobuf.Duration message body that
 // ends at b[i-1], and returns where it begins.
 func PutDuration(b []byte, i int, d time.Duration) int {
-	s, ns := int64(d/time.Second), int64(d%time.Second)
+	return putSecondsNanos(b, i, int64(d/time.Second), int64(d%time.Second))
+}
+
+// putSecondsNanos writes the fields seconds (1) and nanos (2) that
+// Timestamp and Duration share, back to front, each only when it is not
+// zero, and returns where they begin.
+func putSecondsNanos(b []byte, i int, s, ns int64) int {
 	if ns != 0 {
 		i = PutVarint(b, i, uint64(ns))
 		i--
