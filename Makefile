@@ -7,10 +7,28 @@ CONSUL_BIN     := $(CACHE_DIR)/consul-$(CONSUL_VERSION)
 export GOTOOLCHAIN := local
 export TYPEDKIT_CONSUL := $(CONSUL_BIN)
 
-# Every Go module of the repository, for deps and build.
-MODULES := . bench internal/openapitest internal/conformance internal/tools internal/tools/consul
+# Every Go module of the repository, for deps. The library is the root
+# module and the nested modules of the backends with heavy dependencies
+# (discovery/consul, the example service's command); go.work joins them with
+# the conformance suite for development. bench, internal/openapitest and the
+# tool modules stay out of go.work, so that their requirements never raise
+# the versions the library builds with: their commands run with GOWORK=off.
+MODULES := . discovery/consul examples/usersvc/cmd/usersvc bench internal/openapitest internal/conformance internal/tools internal/tools/consul
 
-.PHONY: deps build test consul conformance-deps lint generate check-generate fuzz bench-smoke bench load run demo protoc
+# The modules make build builds and vets, each on its own go.mod
+# (GOWORK=off), as a user of it builds it.
+BUILD_MODULES := . discovery/consul examples/usersvc/cmd/usersvc bench internal/openapitest internal/conformance
+
+# The library's modules, which staticcheck checks, and their packages as
+# patterns from the root (./... stops where a nested module begins).
+KIT_MODULES := . discovery/consul examples/usersvc/cmd/usersvc
+KIT_PKGS    := ./... ./discovery/consul/... ./examples/usersvc/cmd/usersvc/...
+
+# staticcheck, pinned in internal/tools (go refuses -modfile in workspace
+# mode); run it in the directory of the module to check.
+STATICCHECK := GOWORK=off go tool -modfile=$(CURDIR)/internal/tools/go.mod staticcheck
+
+.PHONY: deps build test consul conformance-deps lint staticcheck generate check-generate fuzz bench-smoke bench load run demo protoc
 
 ## deps: fetch and build ahead of time everything the build and the tests
 ## need, so that make test needs no network afterwards: the Go modules of
@@ -19,11 +37,14 @@ MODULES := . bench internal/openapitest internal/conformance internal/tools inte
 ## missing) and the conformance suite's Node packages. Each step is cached;
 ## a second run does nothing.
 deps: consul protoc conformance-deps
-	@for m in $(MODULES); do go -C $$m mod download || exit 1; done
+	@# Each module's own downloads hold every module the workspace builds
+	@# with; go mod download in workspace mode would also fetch modules no
+	@# build needs and list them in a go.work.sum.
+	@for m in $(MODULES); do GOWORK=off go -C $$m mod download || exit 1; done
 	@command -v curl >/dev/null 2>&1 && command -v openssl >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq curl openssl >/dev/null; }
-	@go build -modfile=internal/tools/go.mod -o /dev/null honnef.co/go/tools/cmd/staticcheck
-	@go build -modfile=internal/tools/go.mod -o /dev/null google.golang.org/protobuf/cmd/protoc-gen-go
-	@go build -modfile=internal/tools/go.mod -o /dev/null google.golang.org/grpc/cmd/protoc-gen-go-grpc
+	@GOWORK=off go build -modfile=internal/tools/go.mod -o /dev/null honnef.co/go/tools/cmd/staticcheck
+	@GOWORK=off go build -modfile=internal/tools/go.mod -o /dev/null google.golang.org/protobuf/cmd/protoc-gen-go
+	@GOWORK=off go build -modfile=internal/tools/go.mod -o /dev/null google.golang.org/grpc/cmd/protoc-gen-go-grpc
 	@# The scaffold tests tidy new modules, which reads the tests of their
 	@# dependencies too: scaffold one now so its modules are in the cache.
 	@tmp=$$(mktemp -d) && \
@@ -31,21 +52,25 @@ deps: consul protoc conformance-deps
 			-protocols http,grpc -service UserService -replace $(CURDIR) && \
 		(cd $$tmp/svc && GOFLAGS=-mod=mod go mod tidy >/dev/null 2>&1); status=$$?; rm -rf $$tmp; exit $$status
 
-## build: build and vet every package and command of every module, and
-## write the commands a user runs, kitgen and the example service, to bin/.
+## build: build and vet every package and command of every module, each
+## module on its own go.mod (GOWORK=off), and write the commands a user
+## runs, kitgen and the example service, to bin/.
 build:
-	@for m in . bench internal/openapitest internal/conformance; do 		echo "go build ./... && go vet ./... in $$m"; 		go -C $$m build ./... && go -C $$m vet ./... || exit 1; done
+	@for m in $(BUILD_MODULES); do \
+		echo "go build ./... && go vet ./... in $$m"; \
+		GOWORK=off go -C $$m build ./... && GOWORK=off go -C $$m vet ./... || exit 1; done
 	@mkdir -p bin
 	go build -o bin/kitgen ./codegen/cmd/kitgen
 	go build -o bin/usersvc ./examples/usersvc/cmd/usersvc
 
 ## test: build the Consul agent if it is not cached, install protoc and the
 ## conformance suite's Node packages if they are missing, then run every
-## test with the race detector.
+## test with the race detector: those of every module in go.work (the
+## library's modules and the conformance suite), then the OpenAPI
+## validator's on its own.
 test: consul protoc conformance-deps
-	go test -race -timeout 15m ./...
-	go -C internal/openapitest test -race ./...
-	go -C internal/conformance test -race ./...
+	go test -race -timeout 15m github.com/typedkit/kit/...
+	GOWORK=off go -C internal/openapitest test -race ./...
 
 ## conformance-deps: install the conformance suite's Node packages
 ## (@grpc/grpc-js, @grpc/proto-loader, Redocly CLI, Prism) with npm ci from
@@ -62,17 +87,18 @@ consul:
 	@test -x $(CONSUL_BIN) || { \
 		mkdir -p $(CACHE_DIR) && \
 		echo "building the Consul agent $(CONSUL_VERSION) (once per machine; a few minutes)" && \
-		go -C internal/tools/consul build -o $(CONSUL_BIN).tmp github.com/hashicorp/consul && \
+		GOWORK=off go -C internal/tools/consul build -o $(CONSUL_BIN).tmp github.com/hashicorp/consul && \
 		mv $(CONSUL_BIN).tmp $(CONSUL_BIN); }
 
-## lint: gofmt, go vet and staticcheck, as CI runs them.
+## lint: gofmt, go vet of every module and staticcheck, as CI runs them.
 lint:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); exit 1)
-	go vet ./...
-	go -C internal/openapitest vet ./...
-	go -C internal/conformance vet ./...
-	go -C bench vet ./...
-	go tool -modfile=internal/tools/go.mod staticcheck ./...
+	@for m in $(BUILD_MODULES); do echo "go vet ./... in $$m"; GOWORK=off go -C $$m vet ./... || exit 1; done
+	@$(MAKE) --no-print-directory staticcheck
+
+## staticcheck: staticcheck of every package of the library's modules.
+staticcheck:
+	@for m in $(KIT_MODULES); do echo "staticcheck ./... in $$m"; (cd $$m && $(STATICCHECK) ./...) || exit 1; done
 
 ## run: serve the example user service on 127.0.0.1:8080 (HTTP) and :8081 (gRPC) in -dev mode (writes open).
 run:
@@ -109,13 +135,13 @@ fuzz:
 
 ## bench-smoke: run every benchmark once, as CI does.
 bench-smoke:
-	go test -run '^$$' -bench . -benchtime 1x ./...
-	go -C bench test -run '^$$' -bench . -benchtime 1x ./...
+	go test -run '^$$' -bench . -benchtime 1x $(KIT_PKGS)
+	GOWORK=off go -C bench test -run '^$$' -bench . -benchtime 1x ./...
 
 ## bench: run the side-by-side benchmarks and write BENCHMARKS.md.
 bench:
-	cd bench && go run ./cmd/report
+	cd bench && GOWORK=off go run ./cmd/report
 
 ## load: a bounded loopback load on the example service, typedkit vs net/http.
 load:
-	cd bench && go run ./cmd/load
+	cd bench && GOWORK=off go run ./cmd/load

@@ -106,7 +106,7 @@ func httpFactory(failures *atomic.Int64) discovery.Factory[echoReq, echoResp] {
 		// Echo is idempotent, so a call that met the crash mid-flight may
 		// be sent again.
 		client := httpx.NewClient(http.MethodPost, u, httpx.EncodeJSONRequest[echoReq], httpx.DecodeJSONResponse[echoResp],
-			httpx.SetClient(&http.Client{Transport: tr}), httpx.ClientIdempotent())
+			httpx.SetClient(&http.Client{Transport: tr}), httpx.ClientCall(kit.Call{Method: "Echo", Idempotent: true}))
 		ep := client.Endpoint()
 		counted := func(ctx context.Context, req echoReq) (echoResp, error) {
 			resp, err := ep(ctx, req)
@@ -131,7 +131,7 @@ func (c closeIdle) Close() error {
 // instance crashes mid-load and another shuts down gracefully; no caller
 // sees an error, and both instances leave the client's set.
 func TestEndToEnd(t *testing.T) {
-	client := agent.Client(t)
+	client := newClient(t, agent)
 	const service = "e2e"
 	backends := []*backend{
 		startBackend(t, client, service),

@@ -68,7 +68,7 @@ func ExampleNewInstancer() {
 		}
 		// Echo may be sent twice: Retry may resend it after a failure
 		// mid-flight, not only when it provably never left.
-		c := httpx.NewClient(http.MethodPost, u, httpx.EncodeJSONRequest[echoReq], httpx.DecodeJSONResponse[echoResp], httpx.ClientIdempotent())
+		c := httpx.NewClient(http.MethodPost, u, httpx.EncodeJSONRequest[echoReq], httpx.DecodeJSONResponse[echoResp], httpx.ClientCall(kit.Call{Method: "Echo", Idempotent: true}))
 		return c.Endpoint(), nil, nil
 	}
 	endpointer := discovery.NewEndpointer(instancer, factory)

@@ -52,7 +52,7 @@ func addrs(ports ...int) []string {
 }
 
 func TestInstancerFollowsHealth(t *testing.T) {
-	client := agent.Client(t)
+	client := newClient(t, agent)
 	const service = "follow"
 	regs := []*consul.Registrar{
 		registerTTL(t, client, service, 7001),
@@ -98,7 +98,7 @@ func TestInstancerFollowsHealth(t *testing.T) {
 }
 
 func TestInstancerOptions(t *testing.T) {
-	client := agent.Client(t)
+	client := newClient(t, agent)
 	const service = "options"
 	registerTTL(t, client, service, 7101, "v1", "blue")
 	registerTTL(t, client, service, 7102, "v1", "green")
@@ -144,7 +144,7 @@ func TestInstancerOptions(t *testing.T) {
 }
 
 func TestNewInstancerValidates(t *testing.T) {
-	client := agent.Client(t)
+	client := newClient(t, agent)
 	tests := []struct {
 		name    string
 		client  *api.Client
@@ -165,7 +165,7 @@ func TestNewInstancerValidates(t *testing.T) {
 }
 
 func TestInstancerStopEndsBlockingQuery(t *testing.T) {
-	client := agent.Client(t)
+	client := newClient(t, agent)
 	registerTTL(t, client, "stop", 7201)
 	inst, err := consul.NewInstancer(client, "stop", consul.WaitTime(5*time.Minute))
 	require.NoError(t, err)
@@ -190,7 +190,7 @@ func TestInstancerStopEndsBlockingQuery(t *testing.T) {
 // is away, and recovers without being rebuilt.
 func TestInstancerOutage(t *testing.T) {
 	a := consultest.Start(t)
-	client := a.Client(t)
+	client := newClient(t, a)
 	const service = "outage"
 	for _, port := range []int{7301, 7302, 7303} {
 		r, err := consul.NewRegistrar(client, consul.Service{
@@ -242,7 +242,7 @@ func TestInstancerOutage(t *testing.T) {
 // TestPropagation measures how long a registration and a deregistration take
 // to reach a subscribed client through the agent, and logs the medians.
 func TestPropagation(t *testing.T) {
-	client := agent.Client(t)
+	client := newClient(t, agent)
 	const service, runs = "propagation", 9
 	inst, err := consul.NewInstancer(client, service)
 	require.NoError(t, err)

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hashicorp/consul/api"
+	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 
 	"github.com/typedkit/kit/discovery"
@@ -37,6 +39,15 @@ func TestMain(m *testing.M) {
 		}
 	}
 	os.Exit(code)
+}
+
+// newClient returns an API client for the agent a on a transport of its
+// own, whose idle connections are closed when tb ends and when a is closed.
+func newClient(tb testing.TB, a *consultest.Agent) *api.Client {
+	tb.Helper()
+	c, err := api.NewClient(&api.Config{Address: a.Addr, Scheme: "http", Transport: a.Transport(tb)})
+	require.NoError(tb, err)
+	return c
 }
 
 // A watcher records every event an instancer sends, with the time it

@@ -20,7 +20,7 @@ import (
 var quietRegistrar = consul.RegistrarLogger(slog.New(slog.DiscardHandler))
 
 func TestNewRegistrarValidates(t *testing.T) {
-	client := agent.Client(t)
+	client := newClient(t, agent)
 	ok := consul.Service{Name: "users", Address: "127.0.0.1", Port: 8080}
 	with := func(f func(*consul.Service)) consul.Service {
 		s := ok
@@ -77,7 +77,7 @@ func TestNewRegistrarValidates(t *testing.T) {
 }
 
 func TestRegistrarRegistersWithCheck(t *testing.T) {
-	client := agent.Client(t)
+	client := newClient(t, agent)
 	health := newHealthServer(t)
 	port := health.port()
 	tests := []struct {
@@ -152,7 +152,7 @@ func TestRegistrarRegistersWithCheck(t *testing.T) {
 }
 
 func TestRegistrarRenewsTTL(t *testing.T) {
-	client := agent.Client(t)
+	client := newClient(t, agent)
 	r, err := consul.NewRegistrar(client, consul.Service{
 		Name: "ttl-renew", Address: "127.0.0.1", Port: 9000,
 		Check: &consul.Check{TTL: time.Second, Heartbeat: 200 * time.Millisecond},

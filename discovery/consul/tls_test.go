@@ -25,7 +25,7 @@ import (
 )
 
 func TestRegistrarTLSValidates(t *testing.T) {
-	client := agent.Client(t)
+	client := newClient(t, agent)
 	for _, tc := range []struct {
 		name string
 		svc  consul.Service
@@ -50,7 +50,7 @@ func TestRegistrarTLSValidates(t *testing.T) {
 // discovery client that selects TLS instances by tag and dials each with
 // a client certificate.
 func TestTLSInstancesEndToEnd(t *testing.T) {
-	client := agent.Client(t)
+	client := newClient(t, agent)
 	set := tlstest.NewSet(t)
 	srv, err := tlsx.NewServer(tlsx.ServerFiles{Cert: set.Server.Cert, Key: set.Server.Key, ClientCA: set.CA.File, ClientAuth: 3 /* VerifyClientCertIfGiven: the agent's check has no certificate */})
 	require.NoError(t, err)

@@ -79,7 +79,9 @@ func build(path string) error {
 	}
 	tmp := path + ".tmp"
 	cmd := exec.Command("go", "-C", tools, "build", "-o", tmp, "github.com/hashicorp/consul")
-	cmd.Env = append(os.Environ(), "GOTOOLCHAIN=local")
+	// The tool module is not in the repository's go.work: it builds on its
+	// own requirements alone.
+	cmd.Env = append(os.Environ(), "GOTOOLCHAIN=local", "GOWORK=off")
 	fmt.Fprintf(os.Stderr, "consultest: building Consul %s into %s (once per machine; this takes several minutes)\n", Version, path)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		_ = os.Remove(tmp)

@@ -10,4 +10,8 @@
 // [Agent] can be stopped and started again on the same address with the
 // same data directory, so its registrations survive, to test what clients do
 // while the registry is away.
+//
+// The package imports no Consul client library: a test builds its client on
+// [Agent.Addr] and an [Agent.Transport], which the agent closes when it is
+// closed.
 package consultest

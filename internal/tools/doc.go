@@ -2,7 +2,9 @@
 // staticcheck, protoc-gen-go and protoc-gen-go-grpc. It is a module of its
 // own so the tools' dependencies never enter the library's go.mod.
 //
-// Run staticcheck from the repository root:
+// The module is not in the repository's go.work, and go refuses -modfile in
+// workspace mode, so run its tools with GOWORK=off; staticcheck, from the
+// repository root (make lint also checks the nested modules):
 //
-//	go tool -modfile=internal/tools/go.mod staticcheck ./...
+//	GOWORK=off go tool -modfile=internal/tools/go.mod staticcheck ./...
 package tools

@@ -7,6 +7,9 @@ cd "$(dirname "$0")"
 root=$(git rev-parse --show-toplevel)
 bin=$(mktemp -d)
 trap 'rm -rf "$bin"' EXIT
+# The plugins build from internal/tools/go.mod alone, outside the
+# repository's go.work (which refuses -modfile).
+export GOWORK=off
 go build -modfile="$root/internal/tools/go.mod" -o "$bin/protoc-gen-go" google.golang.org/protobuf/cmd/protoc-gen-go
 go build -modfile="$root/internal/tools/go.mod" -o "$bin/protoc-gen-go-grpc" google.golang.org/grpc/cmd/protoc-gen-go-grpc
 protoc -I . \
