@@ -4,28 +4,26 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
-	"sync/atomic"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
 	"github.com/typedkit/kit/grpcx"
+	"github.com/typedkit/kit/health"
 )
 
-// The standard health service follows a readiness check (an httpx.Health
-// is one), and Serve drains the server when its context ends.
-func ExampleRegisterHealthReadiness() {
-	var dbDown atomic.Bool
-	ready := grpcx.ReadinessFunc(func(context.Context) error {
-		if dbDown.Load() {
-			return errors.New("db down")
-		}
-		return nil
-	})
+// The standard health service follows the service's health model, the one
+// whose handlers serve /livez and /readyz too. Serve marks the model
+// draining when its context ends: the Watch streams report NOT_SERVING and
+// end, and the server drains.
+func ExampleRegisterHealth() {
+	h := new(health.Health)
+	h.AddCheck("db", func(context.Context) error { return nil })
 	s := grpc.NewServer()
-	h := grpcx.RegisterHealthReadiness(s, ready)
+	grpcx.RegisterHealth(s, h, grpcx.HealthServices("example.Users"))
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		fmt.Println(err)
@@ -42,22 +40,27 @@ func ExampleRegisterHealthReadiness() {
 		return
 	}
 	defer conn.Close()
-	check := func() {
-		resp, err := healthpb.NewHealthClient(conn).Check(context.Background(), &healthpb.HealthCheckRequest{})
-		fmt.Println(resp.GetStatus(), err)
+	hc := healthpb.NewHealthClient(conn)
+	resp, err := hc.Check(context.Background(), &healthpb.HealthCheckRequest{Service: "example.Users"})
+	fmt.Println(resp.GetStatus(), err)
+
+	watch, err := hc.Watch(context.Background(), &healthpb.HealthCheckRequest{})
+	if err != nil {
+		fmt.Println(err)
+		return
 	}
-
-	// Serve polls every second; Update polls now.
-	_ = h.Update(context.Background())
-	check()
-	dbDown.Store(true)
-	_ = h.Update(context.Background())
-	check()
-
+	m, _ := watch.Recv()
+	fmt.Println("watch:", m.GetStatus())
 	stop()
+	m, _ = watch.Recv()
+	fmt.Println("watch:", m.GetStatus())
+	_, err = watch.Recv()
+	fmt.Println("watch ended:", errors.Is(err, io.EOF))
 	fmt.Println("served:", <-served)
 	// Output:
 	// SERVING <nil>
-	// NOT_SERVING <nil>
+	// watch: SERVING
+	// watch: NOT_SERVING
+	// watch ended: true
 	// served: <nil>
 }

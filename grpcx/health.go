@@ -2,227 +2,236 @@ package grpcx
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"time"
 
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/health"
+	"google.golang.org/grpc/codes"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/status"
+
+	"github.com/typedkit/kit/health"
 )
 
-// RegisterHealth registers the standard gRPC health service
-// (grpc.health.v1.Health) on s and returns it, with the overall status
-// ("") and each named service set to SERVING. Set a service NOT_SERVING
-// with SetServingStatus, and call Shutdown on the returned server when
-// draining so every client sees NOT_SERVING. To have the statuses follow a
-// readiness check instead, use [RegisterHealthReadiness].
-func RegisterHealth(s grpc.ServiceRegistrar, services ...string) *health.Server {
-	hs := health.NewServer()
-	hs.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
-	for _, name := range services {
-		hs.SetServingStatus(name, healthpb.HealthCheckResponse_SERVING)
-	}
-	healthpb.RegisterHealthServer(s, hs)
-	return hs
-}
-
-// A Readiness says whether a service should be sent traffic: Ready returns
-// nil when it should. httpx.Health is one.
-type Readiness interface {
-	Ready(ctx context.Context) error
-}
-
-// ReadinessFunc adapts a function to a [Readiness].
-type ReadinessFunc func(ctx context.Context) error
-
-// Ready calls f(ctx).
-func (f ReadinessFunc) Ready(ctx context.Context) error { return f(ctx) }
-
-// DefaultHealthInterval is how often a [Health] polls its readiness unless
-// [HealthInterval] sets another.
+// DefaultHealthInterval is how long the health service of [RegisterHealth]
+// reuses the outcome of the readiness checks unless [HealthInterval] sets
+// another.
 const DefaultHealthInterval = time.Second
 
-// A HealthOption configures [RegisterHealthReadiness].
-type HealthOption func(*Health)
+// A HealthOption configures [RegisterHealth].
+type HealthOption func(*healthService)
 
-// HealthInterval sets how often the readiness is polled. Each poll's
-// context ends after the interval, so a Ready call that takes longer counts
-// as not ready. Zero or less means DefaultHealthInterval.
+// HealthInterval sets how long the outcome of the readiness checks is
+// reused: the Check, List and Watch calls within it share one run of the
+// checks, and Watch streams run them again when it has passed. Each run's
+// context ends after the interval, so checks that take longer count as
+// failed, and a run under way when the server stops ends within it. Zero
+// or less means DefaultHealthInterval.
 func HealthInterval(d time.Duration) HealthOption {
-	return func(h *Health) {
+	return func(s *healthService) {
 		if d > 0 {
-			h.interval = d
+			s.interval = d
 		}
 	}
 }
 
-// HealthServices adds service names whose status follows the readiness,
-// beside the overall status "".
+// HealthServices adds service names whose status follows the health
+// model, beside the overall status "".
 func HealthServices(names ...string) HealthOption {
-	return func(h *Health) { h.services = append(h.services, names...) }
+	return func(s *healthService) {
+		for _, name := range names {
+			s.services[name] = struct{}{}
+		}
+	}
 }
 
-// Health is the standard gRPC health service (grpc.health.v1.Health) with
-// its statuses following a [Readiness]: SERVING while Ready returns nil,
-// NOT_SERVING otherwise. It polls Ready from [Health.Run] at an interval,
-// so Check is cheap and Watch streams see each change; [Serve] runs it for
-// the life of the server when given [ServeHealth]. Build it with
-// [RegisterHealthReadiness].
+// RegisterHealth registers on s the standard gRPC health service
+// (grpc.health.v1.Health) fed by h, the health model the service's HTTP
+// probes use too. The overall status ("") and those of the
+// [HealthServices] are SERVING while h is ready ([health.Health.Ready]) and
+// NOT_SERVING otherwise; other services are unknown (NotFound, or
+// SERVICE_UNKNOWN on a Watch stream).
 //
-// [Health.Shutdown] sets every status NOT_SERVING for good and ends the
-// Watch streams after sending it, so that a graceful stop does not wait
-// for them.
-type Health struct {
-	healthpb.UnimplementedHealthServer
-
-	srv      *health.Server
-	ready    Readiness
-	interval time.Duration
-	services []string
-
-	updating sync.Mutex // held across an update, so updates apply in order
-	mu       sync.Mutex
-	status   healthpb.HealthCheckResponse_ServingStatus
-	stopped  context.Context
-	stop     context.CancelFunc
-}
-
-// RegisterHealthReadiness registers on s a [Health] whose statuses, the
-// overall one ("") and those of [HealthServices], follow r. They are
-// NOT_SERVING until the first poll; start polling with [Health.Run], or
-// pass the Health to [Serve] with [ServeHealth]. Register either this or
-// [RegisterHealth] on a server, not both.
-func RegisterHealthReadiness(s grpc.ServiceRegistrar, r Readiness, opts ...HealthOption) *Health {
-	h := &Health{
-		srv:      health.NewServer(),
-		ready:    r,
+// The checks run when a call asks for the status, at most once per
+// [HealthInterval] whatever the number of calls. The draining flag is
+// followed at once: as soon as h starts draining, which [Serve] does when
+// given [ServeHealth] and its context ends, every status is NOT_SERVING,
+// and the Watch streams send it and end, so that they do not hold a
+// graceful stop; a Watch that starts while h drains gets NOT_SERVING and
+// ends.
+func RegisterHealth(s grpc.ServiceRegistrar, h *health.Health, opts ...HealthOption) {
+	if h == nil {
+		panic("grpcx: RegisterHealth needs a health model")
+	}
+	svc := &healthService{
+		model:    h,
 		interval: DefaultHealthInterval,
-		status:   healthpb.HealthCheckResponse_NOT_SERVING,
+		services: map[string]struct{}{"": {}},
 	}
 	for _, o := range opts {
-		o(h)
+		o(svc)
 	}
-	h.stopped, h.stop = context.WithCancel(context.Background())
-	h.setAll(h.status)
-	healthpb.RegisterHealthServer(s, h)
-	return h
+	healthpb.RegisterHealthServer(s, svc)
 }
 
-func (h *Health) setAll(st healthpb.HealthCheckResponse_ServingStatus) {
-	h.srv.SetServingStatus("", st)
-	for _, name := range h.services {
-		h.srv.SetServingStatus(name, st)
+// healthService is the grpc.health.v1.Health service of RegisterHealth.
+type healthService struct {
+	healthpb.UnimplementedHealthServer
+
+	model    *health.Health
+	interval time.Duration
+	services map[string]struct{}
+
+	mu   sync.Mutex
+	last *poll // the latest run of the checks, finished or not
+}
+
+// A poll is one run of the readiness checks. Its status and expires are
+// set before done is closed, and not changed after.
+type poll struct {
+	done     chan struct{}
+	status   healthpb.HealthCheckResponse_ServingStatus
+	expires  time.Time // when its outcome is stale
+	finished bool      // guarded by healthService.mu
+}
+
+// errDrainChanged is the error of outcome when the draining flag changed
+// while it waited.
+var errDrainChanged = status.Error(codes.Aborted, "draining changed")
+
+// outcome returns the outcome of the checks and when it goes stale: that
+// of the latest run unless it is stale, otherwise of a new one. It waits
+// for the run until ctx ends or changed is closed.
+func (s *healthService) outcome(ctx context.Context, changed <-chan struct{}) (healthpb.HealthCheckResponse_ServingStatus, time.Time, error) {
+	s.mu.Lock()
+	p := s.last
+	if p == nil || p.finished && !time.Now().Before(p.expires) {
+		p = &poll{done: make(chan struct{})}
+		s.last = p
+		go s.run(p)
+	}
+	s.mu.Unlock()
+	select {
+	case <-p.done:
+		return p.status, p.expires, nil
+	case <-ctx.Done():
+		return 0, time.Time{}, status.FromContextError(ctx.Err()).Err()
+	case <-changed:
+		return 0, time.Time{}, errDrainChanged
 	}
 }
 
-// Run polls the readiness now and then every interval until ctx ends or
-// the Health is shut down, keeping the statuses in step. When ctx ends it
-// shuts the Health down, since no one keeps its statuses current any
-// more, and returns nil.
-func (h *Health) Run(ctx context.Context) error {
-	t := time.NewTicker(h.interval)
-	defer t.Stop()
-	for {
-		pctx, cancel := context.WithTimeout(ctx, h.interval)
-		_ = h.Update(pctx)
-		cancel()
-		select {
-		case <-ctx.Done():
-			h.Shutdown()
-			return nil
-		case <-h.stopped.Done():
-			return nil
-		case <-t.C:
-		}
-	}
-}
-
-// Update asks the readiness once and sets the statuses from its answer,
-// which it returns. Updates run one at a time, so the statuses are those of
-// the last answer. After Shutdown it changes nothing.
-func (h *Health) Update(ctx context.Context) error {
-	h.updating.Lock()
-	defer h.updating.Unlock()
-	err := h.ready.Ready(ctx)
-	st := healthpb.HealthCheckResponse_SERVING
+// run runs the checks for p, with a context that ends after the interval.
+func (s *healthService) run(p *poll) {
+	ctx, cancel := context.WithTimeout(context.Background(), s.interval)
+	err := s.model.Ready(ctx)
+	cancel()
+	st, now := healthpb.HealthCheckResponse_SERVING, time.Now()
+	expires := now.Add(s.interval)
 	if err != nil {
 		st = healthpb.HealthCheckResponse_NOT_SERVING
+		if s.model.Draining() {
+			// Not kept: once the draining ends the checks say.
+			expires = now
+		}
 	}
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if h.stopped.Err() == nil && st != h.status {
-		h.status = st
-		h.setAll(st)
-	}
-	return err
+	s.mu.Lock()
+	p.status, p.expires, p.finished = st, expires, true
+	s.mu.Unlock()
+	close(p.done)
 }
 
-// Shutdown sets every status NOT_SERVING for good and ends the Watch
-// streams, and those that start later, once they have sent it.
-func (h *Health) Shutdown() {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if h.stopped.Err() != nil {
-		return
+// current returns the status of every known service: NOT_SERVING while
+// the model drains, the outcome of the checks otherwise.
+func (s *healthService) current(ctx context.Context) (healthpb.HealthCheckResponse_ServingStatus, error) {
+	if s.model.Draining() {
+		return healthpb.HealthCheckResponse_NOT_SERVING, nil
 	}
-	h.status = healthpb.HealthCheckResponse_NOT_SERVING
-	h.srv.Shutdown()
-	h.stop()
+	st, _, err := s.outcome(ctx, nil)
+	return st, err
 }
 
 // Check implements the health service's Check.
-func (h *Health) Check(ctx context.Context, in *healthpb.HealthCheckRequest) (*healthpb.HealthCheckResponse, error) {
-	return h.srv.Check(ctx, in)
+func (s *healthService) Check(ctx context.Context, in *healthpb.HealthCheckRequest) (*healthpb.HealthCheckResponse, error) {
+	if _, ok := s.services[in.GetService()]; !ok {
+		return nil, status.Error(codes.NotFound, "unknown service")
+	}
+	st, err := s.current(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &healthpb.HealthCheckResponse{Status: st}, nil
 }
 
-// List implements the health service's List.
-func (h *Health) List(ctx context.Context, in *healthpb.HealthListRequest) (*healthpb.HealthListResponse, error) {
-	return h.srv.List(ctx, in)
+// List implements the health service's List: the status of every known
+// service.
+func (s *healthService) List(ctx context.Context, _ *healthpb.HealthListRequest) (*healthpb.HealthListResponse, error) {
+	st, err := s.current(ctx)
+	if err != nil {
+		return nil, err
+	}
+	statuses := make(map[string]*healthpb.HealthCheckResponse, len(s.services))
+	for name := range s.services {
+		statuses[name] = &healthpb.HealthCheckResponse{Status: st}
+	}
+	return &healthpb.HealthListResponse{Statuses: statuses}, nil
 }
 
 // Watch implements the health service's Watch: it sends the service's
-// status and each change of it until the client goes away, or until the
-// Health is shut down, when it sends NOT_SERVING (or SERVICE_UNKNOWN for a
+// status and each change of it until the client goes away or the model
+// starts draining, when it sends NOT_SERVING (SERVICE_UNKNOWN stays for a
 // service it does not know) and ends the stream.
-func (h *Health) Watch(in *healthpb.HealthCheckRequest, stream healthpb.Health_WatchServer) error {
-	ctx, cancel := context.WithCancel(stream.Context())
-	defer cancel()
-	defer context.AfterFunc(h.stopped, cancel)()
-
-	ws := &watchStream{Health_WatchServer: stream, ctx: ctx, last: -1}
-	err := h.srv.Watch(in, ws)
-	if h.stopped.Err() == nil || stream.Context().Err() != nil {
-		return err
+func (s *healthService) Watch(in *healthpb.HealthCheckRequest, stream healthpb.Health_WatchServer) error {
+	ctx := stream.Context()
+	_, known := s.services[in.GetService()]
+	last := healthpb.HealthCheckResponse_ServingStatus(-1)
+	for {
+		draining, changed := s.model.WatchDraining()
+		st, stale := healthpb.HealthCheckResponse_SERVICE_UNKNOWN, time.Time{}
+		switch {
+		case !known:
+		case draining:
+			st = healthpb.HealthCheckResponse_NOT_SERVING
+		default:
+			var err error
+			st, stale, err = s.outcome(ctx, changed)
+			if errors.Is(err, errDrainChanged) {
+				continue
+			}
+			if err != nil {
+				return err
+			}
+		}
+		if st != last {
+			if err := stream.Send(&healthpb.HealthCheckResponse{Status: st}); err != nil {
+				return err
+			}
+			last = st
+		}
+		if draining {
+			return nil
+		}
+		if err := waitWatch(ctx, changed, stale); err != nil {
+			return err
+		}
 	}
-	// Shut down: make sure the last status the client saw is the final
-	// one, then end the stream.
-	final := healthpb.HealthCheckResponse_SERVICE_UNKNOWN
-	if resp, cerr := h.srv.Check(stream.Context(), in); cerr == nil {
-		final = resp.GetStatus()
-	}
-	if ws.last != final {
-		return stream.Send(&healthpb.HealthCheckResponse{Status: final})
-	}
-	return nil
 }
 
-// watchStream is a Watch stream whose context also ends when the Health
-// shuts down, and which remembers the last status sent.
-type watchStream struct {
-	healthpb.Health_WatchServer
-	ctx  context.Context
-	last healthpb.HealthCheckResponse_ServingStatus
-}
-
-// Context returns the stream's context, which also ends at shutdown.
-func (s *watchStream) Context() context.Context { return s.ctx }
-
-// Send sends m and remembers its status.
-
-func (s *watchStream) Send(m *healthpb.HealthCheckResponse) error {
-	if err := s.Health_WatchServer.Send(m); err != nil {
-		return err
+// waitWatch waits until ctx ends, which it returns as a status error,
+// changed is closed, or the time stale comes; a zero stale never comes.
+func waitWatch(ctx context.Context, changed <-chan struct{}, stale time.Time) error {
+	var staleC <-chan time.Time
+	if !stale.IsZero() {
+		t := time.NewTimer(time.Until(stale))
+		defer t.Stop()
+		staleC = t.C
 	}
-	s.last = m.GetStatus()
+	select {
+	case <-ctx.Done():
+		return status.FromContextError(ctx.Err()).Err()
+	case <-changed:
+	case <-staleC:
+	}
 	return nil
 }

@@ -9,6 +9,8 @@ import (
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/keepalive"
+
+	"github.com/typedkit/kit/health"
 )
 
 // DefaultDrainTimeout is how long [Serve] waits for calls in flight when it
@@ -77,7 +79,7 @@ func NewGRPCServer(opts ...grpc.ServerOption) *grpc.Server {
 type ServeOption func(*serveConfig)
 
 type serveConfig struct {
-	health       *Health
+	health       *health.Health
 	drainTimeout time.Duration
 	readyDelay   time.Duration
 	logger       *slog.Logger
@@ -89,10 +91,11 @@ func ServeLogger(l *slog.Logger) ServeOption {
 	return func(c *serveConfig) { c.logger = l }
 }
 
-// ServeHealth makes Serve run h (see [Health.Run]) while it serves, and
-// shut it down, so that every status is NOT_SERVING, as soon as it begins
-// to shut down.
-func ServeHealth(h *Health) ServeOption {
+// ServeHealth makes Serve mark h draining as soon as it begins to shut
+// down, before the [ServeReadinessDelay]: the health service of
+// [RegisterHealth] reports NOT_SERVING for every service at once and ends
+// its Watch streams, and the HTTP probes of the same model answer 503.
+func ServeHealth(h *health.Health) ServeOption {
 	return func(c *serveConfig) { c.health = h }
 }
 
@@ -112,8 +115,8 @@ func ServeReadinessDelay(d time.Duration) ServeOption {
 	return func(c *serveConfig) { c.readyDelay = d }
 }
 
-// Serve serves s on lis until ctx ends, then stops it gracefully: it shuts
-// the [ServeHealth] Health down (NOT_SERVING), waits the
+// Serve serves s on lis until ctx ends, then stops it gracefully: it marks
+// the [ServeHealth] model draining (NOT_SERVING), waits the
 // [ServeReadinessDelay] while it goes on serving, stops accepting
 // connections and calls and waits for those in flight (s.GracefulStop) up
 // to the drain timeout, and then stops the server (s.Stop), cancelling what
@@ -124,7 +127,8 @@ func ServeReadinessDelay(d time.Duration) ServeOption {
 // of s.Serve if it fails first. Build s with [NewGRPCServer] for limits that a
 // client cannot hold open. Long-lived streams
 // hold a graceful stop until they end or the drain timeout passes; the
-// Watch streams of a [Health] end when it shuts down.
+// Watch streams of the health service of [RegisterHealth] end when its
+// model starts draining.
 func Serve(ctx context.Context, s *grpc.Server, lis net.Listener, opts ...ServeOption) error {
 	cfg := serveConfig{drainTimeout: DefaultDrainTimeout}
 	for _, o := range opts {
@@ -134,29 +138,15 @@ func Serve(ctx context.Context, s *grpc.Server, lis net.Listener, opts ...ServeO
 	served := make(chan error, 1)
 	go func() { served <- s.Serve(lis) }()
 
-	stopHealth := func() {}
-	if h := cfg.health; h != nil {
-		hctx, cancel := context.WithCancel(context.Background())
-		done := make(chan struct{})
-		go func() {
-			defer close(done)
-			_ = h.Run(hctx)
-		}()
-		stopHealth = func() {
-			h.Shutdown()
-			cancel()
-			<-done
-		}
-	}
-
 	select {
 	case err := <-served:
-		stopHealth()
 		s.Stop()
 		return err
 	case <-ctx.Done():
 	}
-	stopHealth()
+	if cfg.health != nil {
+		cfg.health.SetDraining(true)
+	}
 
 	if cfg.readyDelay > 0 {
 		t := time.NewTimer(cfg.readyDelay)

@@ -3,30 +3,25 @@ package grpcx_test
 import (
 	"bytes"
 	"context"
-	"errors"
 	"io"
 	"log/slog"
 	"net"
-	"sync/atomic"
+	"net/http"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
-	"google.golang.org/grpc/status"
 
 	"github.com/typedkit/kit"
 	"github.com/typedkit/kit/grpcx"
+	"github.com/typedkit/kit/health"
 	"github.com/typedkit/kit/httpx"
 	"github.com/typedkit/kit/internal/grpctest/testpb"
 )
-
-// httpx.Health is a readiness for the gRPC health service.
-var _ grpcx.Readiness = (*httpx.Health)(nil)
 
 // blockingServer is a gRPC server whose Sum reports on entered and then
 // waits for release or for its context to end.
@@ -74,8 +69,8 @@ func healthStatus(ctx context.Context, hc healthpb.HealthClient, service string)
 func TestServeDrainsInFlightCall(t *testing.T) {
 	entered, release := make(chan struct{}, 1), make(chan struct{})
 	s := blockingServer(entered, release)
-	h := grpcx.RegisterHealthReadiness(s, grpcx.ReadinessFunc(func(context.Context) error { return nil }),
-		grpcx.HealthInterval(20*time.Millisecond))
+	h := new(health.Health)
+	grpcx.RegisterHealth(s, h, grpcx.HealthInterval(20*time.Millisecond))
 	lis := listenTCP(t)
 
 	ctx, cancel := context.WithCancel(context.Background())
@@ -120,6 +115,8 @@ func TestServeDrainsInFlightCall(t *testing.T) {
 	assert.Equal(t, healthpb.HealthCheckResponse_NOT_SERVING, last.GetStatus())
 	_, err = watch.Recv()
 	assert.ErrorIs(t, err, io.EOF)
+
+	assert.True(t, h.Draining())
 
 	// Check answers NOT_SERVING while the readiness delay lasts, or the
 	// server already refuses new calls.
@@ -197,106 +194,65 @@ func TestServeWithEndedContext(t *testing.T) {
 	cancel()
 	lis := listenTCP(t)
 	s := grpc.NewServer()
-	h := grpcx.RegisterHealthReadiness(s, grpcx.ReadinessFunc(func(context.Context) error { return nil }))
+	h := new(health.Health)
+	grpcx.RegisterHealth(s, h)
 	require.NoError(t, grpcx.Serve(ctx, s, lis, grpcx.ServeHealth(h)))
 	_, err := net.Dial("tcp", lis.Addr().String())
 	assert.Error(t, err)
-	resp, err := h.Check(context.Background(), &healthpb.HealthCheckRequest{})
-	require.NoError(t, err)
-	assert.Equal(t, healthpb.HealthCheckResponse_NOT_SERVING, resp.GetStatus())
+	assert.True(t, h.Draining(), "Serve marked the model draining")
 }
 
-func TestHealthFollowsReadiness(t *testing.T) {
-	ready := new(httpx.Health)
-	var failing atomic.Bool
-	ready.AddCheck("db", func(context.Context) error {
-		if failing.Load() {
-			return errors.New("db down")
-		}
-		return nil
-	})
+// TestServeOneHealthModelForBothTransports serves HTTP and gRPC from one
+// health model: when the shutdown begins, the gRPC health service reports
+// NOT_SERVING and /readyz answers 503 together, while both servers still
+// serve for the readiness delay.
+func TestServeOneHealthModelForBothTransports(t *testing.T) {
+	h := new(health.Health)
+	mux := http.NewServeMux()
+	h.Register(mux)
 	s := grpc.NewServer()
-	h := grpcx.RegisterHealthReadiness(s, ready, grpcx.HealthInterval(10*time.Millisecond), grpcx.HealthServices("typedkit.test.Test"))
-	lis := listenTCP(t)
-	served := make(chan error, 1)
-	go func() { served <- s.Serve(lis) }()
-	defer func() {
-		s.Stop()
-		<-served
+	grpcx.RegisterHealth(s, h, grpcx.HealthServices(testService))
+	httpLis, grpcLis := listenTCP(t), listenTCP(t)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	served := make(chan error, 2)
+	const delay = 500 * time.Millisecond
+	go func() {
+		served <- httpx.Serve(ctx, &http.Server{Handler: mux}, httpLis, httpx.ServeHealth(h), httpx.ServeReadinessDelay(delay))
 	}()
-	conn := dial(t, lis.Addr().String())
-	hc := healthpb.NewHealthClient(conn)
-	ctx := context.Background()
+	go func() {
+		served <- grpcx.Serve(ctx, s, grpcLis, grpcx.ServeHealth(h), grpcx.ServeReadinessDelay(delay))
+	}()
 
-	for _, svc := range []string{"", "typedkit.test.Test"} {
-		st, err := healthStatus(ctx, hc, svc)
-		require.NoError(t, err)
-		assert.Equal(t, healthpb.HealthCheckResponse_NOT_SERVING, st, "before the first poll")
-	}
-	_, err := healthStatus(ctx, hc, "other")
-	assert.Equal(t, codes.NotFound, status.Code(err))
-
-	runCtx, stopRun := context.WithCancel(ctx)
-	ran := make(chan error, 1)
-	go func() { ran <- h.Run(runCtx) }()
-
-	watch, err := hc.Watch(ctx, &healthpb.HealthCheckRequest{Service: "typedkit.test.Test"})
-	require.NoError(t, err)
-	next := func() healthpb.HealthCheckResponse_ServingStatus {
-		t.Helper()
-		m, err := watch.Recv()
-		require.NoError(t, err)
-		return m.GetStatus()
-	}
-	// The stream starts with the status at the time it began.
-	st := next()
-	if st == healthpb.HealthCheckResponse_NOT_SERVING {
-		st = next()
-	}
-
-	steps := []struct {
-		name     string
-		failing  bool
-		draining bool
-		want     healthpb.HealthCheckResponse_ServingStatus
-	}{
-		{"checks pass", false, false, healthpb.HealthCheckResponse_SERVING},
-		{"a check fails", true, false, healthpb.HealthCheckResponse_NOT_SERVING},
-		{"it recovers", false, false, healthpb.HealthCheckResponse_SERVING},
-		{"draining", false, true, healthpb.HealthCheckResponse_NOT_SERVING},
-		{"no longer draining", false, false, healthpb.HealthCheckResponse_SERVING},
-	}
-	for i, step := range steps {
-		failing.Store(step.failing)
-		ready.SetDraining(step.draining)
-		if i > 0 {
-			st = next()
+	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}, Timeout: 5 * time.Second}
+	readyz := func() (int, error) {
+		resp, err := client.Get("http://" + httpLis.Addr().String() + "/readyz")
+		if err != nil {
+			return 0, err
 		}
-		assert.Equal(t, step.want, st, step.name)
-		got, err := healthStatus(ctx, hc, "")
-		require.NoError(t, err)
-		assert.Equal(t, step.want, got, step.name)
+		resp.Body.Close()
+		return resp.StatusCode, nil
 	}
+	hc := healthpb.NewHealthClient(dial(t, grpcLis.Addr().String()))
+	code, err := readyz()
+	require.NoError(t, err)
+	assert.Equal(t, http.StatusOK, code)
+	watch, err := hc.Watch(context.Background(), &healthpb.HealthCheckRequest{Service: testService})
+	require.NoError(t, err)
+	assert.Equal(t, healthpb.HealthCheckResponse_SERVING, recv(t, watch))
 
-	// Ending Run shuts the health service down: NOT_SERVING for good, and
-	// the Watch stream ends.
-	stopRun()
-	require.NoError(t, <-ran)
-	assert.Equal(t, healthpb.HealthCheckResponse_NOT_SERVING, next())
-	_, err = watch.Recv()
-	assert.ErrorIs(t, err, io.EOF)
-	require.NoError(t, h.Update(ctx))
-	got, err := healthStatus(ctx, hc, "")
-	require.NoError(t, err)
-	assert.Equal(t, healthpb.HealthCheckResponse_NOT_SERVING, got, "after shutdown")
-
-	// A Watch that starts after the shutdown gets the final status and
-	// ends.
-	late, err := hc.Watch(ctx, &healthpb.HealthCheckRequest{})
-	require.NoError(t, err)
-	m, err := late.Recv()
-	require.NoError(t, err)
-	assert.Equal(t, healthpb.HealthCheckResponse_NOT_SERVING, m.GetStatus())
-	_, err = late.Recv()
-	assert.ErrorIs(t, err, io.EOF)
+	cancel()
+	assert.Equal(t, healthpb.HealthCheckResponse_NOT_SERVING, recv(t, watch))
+	requireEnded(t, watch)
+	// The model drains, so /readyz answers 503 for as long as the listener
+	// accepts.
+	if code, err := readyz(); err == nil {
+		assert.Equal(t, http.StatusServiceUnavailable, code)
+	}
+	if st, err := healthStatus(context.Background(), hc, ""); err == nil {
+		assert.Equal(t, healthpb.HealthCheckResponse_NOT_SERVING, st)
+	}
+	require.NoError(t, <-served)
+	require.NoError(t, <-served)
 }

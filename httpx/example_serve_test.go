@@ -16,20 +16,20 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/typedkit/kit/health"
 	"github.com/typedkit/kit/httpx"
 )
 
 // One route answers JSON or XML, as the Accept header asks, and 406 when
 // it asks for neither.
-func ExampleEncodeJSONOrXMLResponse() {
+func ExampleNegotiateResponse() {
 	type Greeting struct {
 		XMLName xml.Name `json:"-" xml:"greeting"`
 		Text    string   `json:"text" xml:"text"`
 	}
 	greet := func(_ context.Context, name string) (Greeting, error) { return Greeting{Text: "hello " + name}, nil }
 	decode := func(_ context.Context, r *http.Request) (string, error) { return r.URL.Query().Get("name"), nil }
-	srv := httptest.NewServer(httpx.NewServer(greet, decode, httpx.EncodeJSONOrXMLResponse,
-		httpx.ServerBefore(httpx.AcceptToContext)))
+	srv := httptest.NewServer(httpx.NewServer(greet, decode, httpx.NegotiateResponse(httpx.JSONEncoder[Greeting](), httpx.XMLEncoder[Greeting]())))
 	defer srv.Close()
 
 	for _, accept := range []string{"", "application/xml", "text/html;q=0.9, application/*;q=0.8", "image/png"} {
@@ -86,42 +86,12 @@ func ExampleRawCodec() {
 	// 400 {"title":"Bad Request","status":400,"detail":"malformed application/x-counter body","code":"invalid_argument"}
 }
 
-// Readiness follows the checks and turns 503 at once when the service
-// drains; liveness stays 200.
-func ExampleHealth() {
-	var health httpx.Health
-	health.AddCheck("db", func(ctx context.Context) error { return nil })
-	mux := http.NewServeMux()
-	health.Register(mux)
-	srv := httptest.NewServer(mux)
-	defer srv.Close()
-
-	get := func(path string) {
-		resp, err := http.Get(srv.URL + path)
-		if err != nil {
-			fmt.Println(err)
-			return
-		}
-		body, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		fmt.Println(path, resp.StatusCode, strings.TrimSpace(string(body)))
-	}
-	get("/readyz")
-	health.SetDraining(true)
-	get("/readyz")
-	get("/livez")
-	// Output:
-	// /readyz 200 {"status":"ready","checks":[{"name":"db","status":"ok"}]}
-	// /readyz 503 {"status":"draining"}
-	// /livez 200 {"status":"live"}
-}
-
 // A service's main serves until a signal arrives and then drains: here the
 // signal is a cancel, and the errgroup would also hold a gRPC server.
 func ExampleServe() {
-	health := new(httpx.Health)
+	h := new(health.Health)
 	mux := http.NewServeMux()
-	health.Register(mux)
+	h.Register(mux)
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		fmt.Println(err)
@@ -132,7 +102,7 @@ func ExampleServe() {
 	ctx, stop := context.WithCancel(context.Background())
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error {
-		return httpx.Serve(ctx, &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}, lis, httpx.ServeHealth(health))
+		return httpx.Serve(ctx, &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}, lis, httpx.ServeHealth(h))
 	})
 
 	resp, err := http.Get("http://" + lis.Addr().String() + "/readyz")
@@ -142,7 +112,7 @@ func ExampleServe() {
 	}
 
 	stop()
-	fmt.Println("served:", g.Wait(), "draining:", health.Draining())
+	fmt.Println("served:", g.Wait(), "draining:", h.Draining())
 	// Output:
 	// ready: 200
 	// served: <nil> draining: true

@@ -52,30 +52,37 @@ func XMLDecoder[Req any]() MediaDecoder[Req] {
 	return MediaDecoder[Req]{ContentType: XMLContentType, Decode: DecodeXMLRequest[Req]}
 }
 
-// requestKey is the context key under which [AcceptToContext] keeps the
-// request.
-type requestKey struct{}
+// errNoRequest is the error of a negotiating encoder given a
+// ResponseWriter that no [Server] made, such as an httptest recorder: it
+// has no request whose Accept header it could read. It is answered 500 and
+// logged.
+var errNoRequest = kit.WrapError(kit.Internal,
+	errors.New("httpx: content negotiation needs the ResponseWriter an httpx.Server gives its encoders, or one whose Unwrap method returns it"), "")
 
-// AcceptToContext is a [RequestFunc] that makes the request's Accept header
-// available to the negotiating encoders ([EncodeJSONOrXMLResponse],
-// [NegotiateResponse], [NegotiateContentType]), which see only the context
-// and the ResponseWriter. A server that negotiates must run it:
-//
-//	httpx.NewServer(ep, httpx.DecodeJSONOrXMLRequest, httpx.EncodeJSONOrXMLResponse,
-//		httpx.ServerBefore(httpx.AcceptToContext))
-func AcceptToContext(ctx context.Context, r *http.Request) context.Context {
-	return context.WithValue(ctx, requestKey{}, r)
+// requestOf returns the request that w answers: the one the [Server] that
+// made w serves, found through writers that wrap it with an
+// Unwrap() http.ResponseWriter method (as http.ResponseController expects
+// of them). It returns nil for a writer no Server made.
+func requestOf(w http.ResponseWriter) *http.Request {
+	for w != nil {
+		switch t := w.(type) {
+		case *interceptingWriter:
+			return t.req
+		case interface{ Unwrap() http.ResponseWriter }:
+			w = t.Unwrap()
+		default:
+			return nil
+		}
+	}
+	return nil
 }
 
-// errNoAccept is the error of a negotiating encoder on a server without
-// AcceptToContext: a configuration mistake, answered 500 and logged.
-var errNoAccept = kit.WrapError(kit.Internal,
-	errors.New("httpx: content negotiation needs httpx.ServerBefore(httpx.AcceptToContext)"), "")
-
-// NegotiateContentType returns the offer that the Accept header of the
-// request in ctx prefers, for encoders that negotiate by themselves. The
-// request must have been put there by [AcceptToContext]; without it the
-// error is Internal.
+// NegotiateContentType returns the offer preferred by the Accept header of
+// the request that w answers, for encoders (and error encoders) that
+// negotiate by themselves. w is the ResponseWriter the [Server] gave the
+// encoder, or one that wraps it and returns it from an
+// Unwrap() http.ResponseWriter method; given another writer, such as an
+// httptest recorder, the error is Internal.
 //
 // Each offer gets the quality of the most specific media range that matches
 // it (type/subtype over type/* over */*); the offer with the highest
@@ -84,18 +91,19 @@ var errNoAccept = kit.WrapError(kit.Internal,
 // without an Accept header, or with none that parses, gets the first
 // offer. When no offer is acceptable the error is a [StatusError] with the
 // status 406 and the code InvalidArgument.
-func NegotiateContentType(ctx context.Context, offers ...string) (string, error) {
-	i, err := negotiateContext(ctx, offers)
+func NegotiateContentType(w http.ResponseWriter, offers ...string) (string, error) {
+	i, err := negotiateWriter(w, offers)
 	if err != nil {
 		return "", err
 	}
 	return offers[i], nil
 }
 
-func negotiateContext(ctx context.Context, offers []string) (int, error) {
-	r, ok := ctx.Value(requestKey{}).(*http.Request)
-	if !ok {
-		return 0, errNoAccept
+// negotiateWriter is NegotiateContentType returning the index of the offer.
+func negotiateWriter(w http.ResponseWriter, offers []string) (int, error) {
+	r := requestOf(w)
+	if r == nil {
+		return 0, errNoRequest
 	}
 	return negotiateHeader(r.Header["Accept"], offers)
 }
@@ -291,8 +299,7 @@ func addVaryAccept(h http.Header) {
 // NegotiateResponse returns an encoder that writes each response with the
 // encoder whose media type the request's Accept header prefers (see
 // [NegotiateContentType] for the rules), the first one when the request
-// states no preference, and sets Vary: Accept. The server must run
-// [AcceptToContext] as a before hook.
+// states no preference, and sets Vary: Accept.
 //
 // When none of the media types is acceptable the response is a 406 problem.
 // By then the endpoint has run; to answer 406 before it, wrap the decoder
@@ -307,7 +314,7 @@ func NegotiateResponse[Resp any](encoders ...MediaEncoder[Resp]) EncodeResponseF
 		offers[i] = mediaType(e.ContentType)
 	}
 	return func(ctx context.Context, w http.ResponseWriter, resp Resp) error {
-		i, err := negotiateContext(ctx, offers)
+		i, err := negotiateWriter(w, offers)
 		if err != nil {
 			return err
 		}
@@ -408,51 +415,4 @@ func bodyIsBlank(r *http.Request) (bool, error) {
 			return false, err
 		}
 	}
-}
-
-// jsonOrXML names the media types of the JSON-or-XML decoder.
-const jsonOrXML = JSONContentType + " or " + XMLContentType
-
-// jsonOrXMLOffers are the media types of the JSON-or-XML encoder, JSON
-// first.
-var jsonOrXMLOffers = []string{JSONContentType, XMLContentType}
-
-// DecodeJSONOrXMLRequest decodes a request body as JSON ([DecodeJSONRequest])
-// or XML ([DecodeXMLRequest]) by its Content-Type. An empty body decodes to
-// the zero Req; a body of another Content-Type is answered 415.
-func DecodeJSONOrXMLRequest[Req any](ctx context.Context, r *http.Request) (Req, error) {
-	ct := r.Header.Get("Content-Type")
-	switch {
-	case isJSONMediaType(ct):
-		return decodeJSONRequest[Req](r, false)
-	case isXMLMediaType(ct):
-		return DecodeXMLRequest[Req](ctx, r)
-	}
-	return noDecoder[Req](r, ct, jsonOrXML)
-}
-
-// EncodeJSONOrXMLResponse writes resp as JSON ([EncodeJSONResponse]) or XML
-// ([EncodeXMLResponse]), whichever the request's Accept header prefers,
-// JSON when it has no preference, and sets Vary: Accept. An Accept header
-// that accepts neither is answered 406. The server must run
-// [AcceptToContext] as a before hook; see [NegotiateResponse].
-func EncodeJSONOrXMLResponse[Resp any](ctx context.Context, w http.ResponseWriter, resp Resp) error {
-	i, err := negotiateContext(ctx, jsonOrXMLOffers)
-	if err != nil {
-		return err
-	}
-	addVaryAccept(w.Header())
-	if i == 1 {
-		return EncodeXMLResponse(ctx, w, resp)
-	}
-	return EncodeJSONResponse(ctx, w, resp)
-}
-
-// DecodeJSONOrXMLResponse decodes a response body as XML when its
-// Content-Type is an XML type and as JSON otherwise.
-func DecodeJSONOrXMLResponse[Resp any](ctx context.Context, r *http.Response) (Resp, error) {
-	if isXMLMediaType(r.Header.Get("Content-Type")) {
-		return DecodeXMLResponse[Resp](ctx, r)
-	}
-	return DecodeJSONResponse[Resp](ctx, r)
 }

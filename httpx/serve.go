@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/typedkit/kit/health"
 	"github.com/typedkit/kit/tlsx"
 )
 
@@ -60,7 +61,7 @@ const (
 type ServeOption func(*serveConfig)
 
 type serveConfig struct {
-	health       *Health
+	health       *health.Health
 	drainTimeout time.Duration
 	readyDelay   time.Duration
 	bodyTimeout  time.Duration
@@ -70,8 +71,10 @@ type serveConfig struct {
 }
 
 // ServeHealth makes Serve mark h draining as soon as it begins to shut
-// down, so readiness probes answer 503 while requests in flight finish.
-func ServeHealth(h *Health) ServeOption {
+// down, before the [ServeReadinessDelay], so readiness probes answer 503
+// while requests in flight finish, and the gRPC health service of the same
+// model (grpcx.RegisterHealth) reports NOT_SERVING.
+func ServeHealth(h *health.Health) ServeOption {
 	return func(c *serveConfig) { c.health = h }
 }
 
@@ -112,7 +115,7 @@ func ServeLogger(l *slog.Logger) ServeOption {
 }
 
 // Serve serves srv on lis until ctx ends, then shuts down gracefully: it
-// marks the [ServeHealth] Health draining, waits the [ServeReadinessDelay]
+// marks the [ServeHealth] model draining, waits the [ServeReadinessDelay]
 // while it goes on serving (each response in that time carries
 // "Connection: close", so keep-alive clients move to another instance
 // instead of meeting a closed connection later), stops accepting

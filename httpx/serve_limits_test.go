@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/typedkit/kit"
+	"github.com/typedkit/kit/health"
 	"github.com/typedkit/kit/httpx"
 )
 
@@ -165,10 +166,10 @@ func TestServeDefaults(t *testing.T) {
 // TestServeReadinessDelay polls readiness while Serve shuts down: the 503
 // is seen during the delay, and responses in it carry Connection: close.
 func TestServeReadinessDelay(t *testing.T) {
-	health := new(httpx.Health)
+	h := new(health.Health)
 	mux := http.NewServeMux()
-	health.Register(mux)
-	addr, stop := serveFor(t, &http.Server{Handler: mux}, httpx.ServeHealth(health), httpx.ServeReadinessDelay(500*time.Millisecond))
+	h.Register(mux)
+	addr, stop := serveFor(t, &http.Server{Handler: mux}, httpx.ServeHealth(h), httpx.ServeReadinessDelay(500*time.Millisecond))
 
 	client := &http.Client{Timeout: 5 * time.Second}
 	resp, err := client.Get("http://" + addr + "/readyz")

@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/typedkit/kit/health"
 	"github.com/typedkit/kit/httpx"
 )
 
@@ -28,7 +29,7 @@ func freshClient(t *testing.T) *http.Client {
 
 // slowServer serves /slow, which waits for release, beside the health
 // handlers, and reports on entered when a slow request arrives.
-func slowServer(h *httpx.Health, entered chan<- struct{}, release <-chan struct{}) *http.Server {
+func slowServer(h *health.Health, entered chan<- struct{}, release <-chan struct{}) *http.Server {
 	mux := http.NewServeMux()
 	h.Register(mux)
 	mux.HandleFunc("GET /slow", func(w http.ResponseWriter, r *http.Request) {
@@ -50,9 +51,9 @@ func listen(t *testing.T) net.Listener {
 }
 
 func TestServeDrainsGracefully(t *testing.T) {
-	health := new(httpx.Health)
+	h := new(health.Health)
 	entered, release := make(chan struct{}, 1), make(chan struct{})
-	srv := slowServer(health, entered, release)
+	srv := slowServer(h, entered, release)
 	lis := listen(t)
 	base := "http://" + lis.Addr().String()
 
@@ -60,7 +61,7 @@ func TestServeDrainsGracefully(t *testing.T) {
 	defer cancel()
 	served := make(chan error, 1)
 	go func() {
-		served <- httpx.Serve(ctx, srv, lis, httpx.ServeHealth(health), httpx.ServeReadinessDelay(300*time.Millisecond))
+		served <- httpx.Serve(ctx, srv, lis, httpx.ServeHealth(h), httpx.ServeReadinessDelay(300*time.Millisecond))
 	}()
 
 	client := freshClient(t)
@@ -98,15 +99,15 @@ func TestServeDrainsGracefully(t *testing.T) {
 			return true
 		}
 		defer resp.Body.Close()
-		var report httpx.HealthReport
+		var report health.Report
 		if resp.StatusCode == http.StatusServiceUnavailable && json.NewDecoder(resp.Body).Decode(&report) == nil {
-			sawDraining = report.Status == httpx.HealthDraining
+			sawDraining = report.Status == health.StatusDraining
 			return sawDraining
 		}
 		return false
 	}, 5*time.Second, 5*time.Millisecond)
 	t.Logf("saw the draining report: %v", sawDraining)
-	assert.True(t, health.Draining())
+	assert.True(t, h.Draining())
 
 	// The listener closes while the slow request is still in flight.
 	require.Eventually(t, func() bool {
@@ -137,7 +138,7 @@ func TestServeDrainsGracefully(t *testing.T) {
 func TestServeDrainTimeout(t *testing.T) {
 	entered, release := make(chan struct{}, 1), make(chan struct{})
 	defer close(release)
-	srv := slowServer(new(httpx.Health), entered, release)
+	srv := slowServer(new(health.Health), entered, release)
 	lis := listen(t)
 
 	ctx, cancel := context.WithCancel(context.Background())

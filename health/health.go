@@ -1,4 +1,22 @@
-package httpx
+// Package health is the health model of a service, shared by its
+// transports: named readiness checks and a draining flag, with the
+// liveness and readiness handlers of HTTP probes.
+//
+// A service creates one [Health], adds its checks and registers it with
+// every transport it serves: [Health.Register] serves /livez and /readyz on
+// an http.ServeMux, grpcx.RegisterHealth serves the standard gRPC health
+// service from the same model, and httpx.Serve and grpcx.Serve, given it
+// with their ServeHealth options, mark it draining as soon as they begin to
+// shut down, so that every probe of every transport reports the service
+// not ready at once:
+//
+//	h := new(health.Health)
+//	h.AddCheck("db", db.PingContext)
+//	h.Register(mux)
+//	grpcx.RegisterHealth(grpcSrv, h, grpcx.HealthServices(pb.Users_ServiceDesc.ServiceName))
+//	g.Go(func() error { return httpx.Serve(ctx, httpSrv, httpLis, httpx.ServeHealth(h)) })
+//	g.Go(func() error { return grpcx.Serve(ctx, grpcSrv, grpcLis, grpcx.ServeHealth(h)) })
+package health
 
 import (
 	"context"
@@ -8,7 +26,6 @@ import (
 	"net/http"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/typedkit/kit"
@@ -18,24 +35,24 @@ import (
 // CheckTimeout is zero.
 const DefaultCheckTimeout = 5 * time.Second
 
-// Health answers liveness and readiness probes: /livez says the process is
-// up, /readyz that the service should be sent traffic. The service is ready
-// when it is not draining and every check added with [Health.AddCheck]
-// passes. The zero value is ready to use, with no checks; a Health must not
-// be copied after first use. Its methods are safe for concurrent use.
+// Health is the health of a service: it is live for as long as the process
+// serves, and ready when it is not draining and every check added with
+// [Health.AddCheck] passes. The zero value is ready to use, with no checks;
+// a Health must not be copied after first use. Its methods are safe for
+// concurrent use.
 //
-// Its Ready method makes a Health a readiness source for the gRPC health
-// service too (grpcx.RegisterHealthReadiness), and [Serve] marks it
-// draining when it begins to shut down.
+// Transports learn at once when it starts or stops draining through
+// [Health.WatchDraining], without polling.
 type Health struct {
 	// CheckTimeout bounds each check's context; zero means
 	// DefaultCheckTimeout, and less than zero no bound beyond the caller's
 	// context. Set it before the Health is used.
 	CheckTimeout time.Duration
 
-	mu       sync.RWMutex
+	mu       sync.Mutex
 	checks   []namedCheck
-	draining atomic.Bool
+	draining bool
+	changed  chan struct{} // closed when draining next changes; nil until asked for
 }
 
 type namedCheck struct {
@@ -49,47 +66,77 @@ type namedCheck struct {
 // panics on an empty name or one already added.
 func (h *Health) AddCheck(name string, check func(ctx context.Context) error) {
 	if name == "" || check == nil {
-		panic("httpx: Health.AddCheck needs a name and a check")
+		panic("health: AddCheck needs a name and a check")
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	for _, c := range h.checks {
 		if c.name == name {
-			panic("httpx: Health.AddCheck: a check named " + name + " was already added")
+			panic("health: AddCheck: a check named " + name + " was already added")
 		}
 	}
 	h.checks = append(h.checks, namedCheck{name: name, check: check})
 }
 
 // SetDraining marks the service as draining or not. While it is draining
-// it is not ready, whatever its checks say, and readiness probes answer 503
-// at once without running the checks.
-func (h *Health) SetDraining(draining bool) { h.draining.Store(draining) }
+// it is not ready, whatever its checks say, and readiness probes answer at
+// once without running the checks. A change closes the channels that
+// [Health.WatchDraining] returned before it.
+func (h *Health) SetDraining(draining bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.draining == draining {
+		return
+	}
+	h.draining = draining
+	if h.changed != nil {
+		close(h.changed)
+		h.changed = nil
+	}
+}
 
 // Draining reports whether the service is draining.
-func (h *Health) Draining() bool { return h.draining.Load() }
+func (h *Health) Draining() bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.draining
+}
 
-// Health report statuses.
+// WatchDraining reports whether the service is draining, and returns a
+// channel that is closed when that changes: a transport's health service
+// waits on it to report a change at once. Each change closes the channels
+// returned before it; call WatchDraining again for the next one. A channel
+// no one waits on any more costs nothing to drop.
+func (h *Health) WatchDraining() (draining bool, changed <-chan struct{}) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.changed == nil {
+		h.changed = make(chan struct{})
+	}
+	return h.draining, h.changed
+}
+
+// Report statuses.
 const (
-	// HealthLive is the status of a liveness report.
-	HealthLive = "live"
-	// HealthReady is the status of a readiness report whose checks pass.
-	HealthReady = "ready"
-	// HealthNotReady is the status of a readiness report with a failed
+	// StatusLive is the status of a liveness report.
+	StatusLive = "live"
+	// StatusReady is the status of a readiness report whose checks pass.
+	StatusReady = "ready"
+	// StatusNotReady is the status of a readiness report with a failed
 	// check.
-	HealthNotReady = "not_ready"
-	// HealthDraining is the status of a readiness report of a draining
+	StatusNotReady = "not_ready"
+	// StatusDraining is the status of a readiness report of a draining
 	// service.
-	HealthDraining = "draining"
+	StatusDraining = "draining"
 	// CheckOK is the status of a check that passed.
 	CheckOK = "ok"
 	// CheckFailed is the status of a check that failed.
 	CheckFailed = "failed"
 )
 
-// A HealthReport is the JSON body of a liveness or readiness probe.
-type HealthReport struct {
-	// Status is HealthLive, HealthReady, HealthNotReady or HealthDraining.
+// A Report is the JSON body of a liveness or readiness probe.
+type Report struct {
+	// Status is StatusLive, StatusReady, StatusNotReady or StatusDraining.
 	Status string `json:"status"`
 	// Checks are the results of the readiness checks, in the order they
 	// were added; a liveness report and a draining one have none.
@@ -112,13 +159,13 @@ type CheckResult struct {
 
 // Check runs the readiness checks, unless the service is draining, and
 // reports the outcome.
-func (h *Health) Check(ctx context.Context) HealthReport {
-	if h.Draining() {
-		return HealthReport{Status: HealthDraining}
+func (h *Health) Check(ctx context.Context) Report {
+	h.mu.Lock()
+	draining, checks := h.draining, h.checks
+	h.mu.Unlock()
+	if draining {
+		return Report{Status: StatusDraining}
 	}
-	h.mu.RLock()
-	checks := h.checks
-	h.mu.RUnlock()
 
 	results := make([]CheckResult, len(checks))
 	var wg sync.WaitGroup
@@ -127,10 +174,10 @@ func (h *Health) Check(ctx context.Context) HealthReport {
 	}
 	wg.Wait()
 
-	report := HealthReport{Status: HealthReady, Checks: results}
+	report := Report{Status: StatusReady, Checks: results}
 	for _, r := range results {
 		if r.err != nil {
-			report.Status = HealthNotReady
+			report.Status = StatusNotReady
 		}
 	}
 	return report
@@ -164,14 +211,14 @@ func (h *Health) run(ctx context.Context, c namedCheck) (res CheckResult) {
 var errDraining = kit.NewError(kit.Unavailable, "draining")
 
 // Ready returns nil when the service is ready, and otherwise an Unavailable
-// *kit.Error that names the failed checks and wraps their errors. It
-// satisfies the readiness interface of grpcx.
+// *kit.Error: "draining", or one that names the failed checks and wraps
+// their errors.
 func (h *Health) Ready(ctx context.Context) error {
 	report := h.Check(ctx)
 	switch report.Status {
-	case HealthReady:
+	case StatusReady:
 		return nil
-	case HealthDraining:
+	case StatusDraining:
 		return errDraining
 	}
 	var names []string
@@ -189,18 +236,18 @@ func (h *Health) Ready(ctx context.Context) error {
 // {"status":"live"} for as long as the process serves HTTP.
 func (h *Health) LiveHandler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-		writeReport(w, http.StatusOK, HealthReport{Status: HealthLive})
+		writeReport(w, http.StatusOK, Report{Status: StatusLive})
 	})
 }
 
 // ReadyHandler returns the handler of readiness probes: 200 when the
 // service is ready and 503 when it is not or is draining, with the
-// [HealthReport] as JSON.
+// [Report] as JSON.
 func (h *Health) ReadyHandler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		report := h.Check(r.Context())
 		status := http.StatusOK
-		if report.Status != HealthReady {
+		if report.Status != StatusReady {
 			status = http.StatusServiceUnavailable
 		}
 		writeReport(w, status, report)
@@ -214,7 +261,10 @@ func (h *Health) Register(mux *http.ServeMux) {
 	mux.Handle("GET /readyz", h.ReadyHandler())
 }
 
-func writeReport(w http.ResponseWriter, status int, report HealthReport) {
+// jsonHeader is the Content-Type of every report, shared.
+var jsonHeader = []string{"application/json"}
+
+func writeReport(w http.ResponseWriter, status int, report Report) {
 	hdr := w.Header()
 	hdr["Content-Type"] = jsonHeader
 	hdr.Set("Cache-Control", "no-store")
