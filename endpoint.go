@@ -1,9 +1,6 @@
 package kit
 
-import (
-	"context"
-	"reflect"
-)
+import "context"
 
 // An Endpoint is one operation of a service: a typed function from a request
 // to a response. Transports serve endpoints and clients are endpoints, so
@@ -32,19 +29,3 @@ func Failed[Resp any](resp Resp) error {
 	}
 	return nil
 }
-
-// FailedFunc returns a function that does what [Failed] does for responses of
-// type Resp, decided once: for a type that cannot implement [Failer] it
-// returns a function that returns nil without looking at the response.
-// Transports call it when they are built, so types that are not Failers pay
-// nothing per request.
-func FailedFunc[Resp any]() func(Resp) error {
-	t := reflect.TypeFor[Resp]()
-	failer := reflect.TypeFor[Failer]()
-	if t.Kind() != reflect.Interface && !t.Implements(failer) {
-		return noFailure[Resp]
-	}
-	return Failed[Resp]
-}
-
-func noFailure[Resp any](Resp) error { return nil }

@@ -1,16 +1,22 @@
-// Package wire holds the helpers that the protobuf codecs kitgen generates
-// call: reading values with errors in place of negative lengths, skipping
-// unknown fields, the limit on nesting, writing values back to front into
-// a buffer sized beforehand, the texts of fields that travel as
-// MarshalText's output, and the well-known Timestamp and Duration
-// messages. Only generated code calls it.
+// Package genrt is the runtime of the code kitgen generates, and only
+// generated code imports it: its names change with kitgen's and are not
+// part of typedkit's API for users. [SupportPackageIsVersion1] is the
+// compile-time check that generated code was built for this runtime.
+//
+// It holds the helpers of the generated protobuf codecs — reading values
+// with errors in place of negative lengths, skipping unknown fields, the
+// limit on nesting, writing values back to front into a buffer sized
+// beforehand, the texts of fields that travel as MarshalText's output, and
+// the well-known Timestamp and Duration messages —, the gRPC codec they
+// plug into, and the parsers of path and query parameters of the
+// generated HTTP decoders.
 //
 // A generated message is written in two passes, each linear in the size
 // of the message: its size, then its bytes from the last to the first, so
 // that a nested message is written before its length, which is then known
 // (the scheme of vtprotobuf's MarshalToSizedBuffer). The bytes are those
 // of protobuf-go's deterministic mode.
-package wire
+package genrt
 
 import (
 	"encoding/binary"

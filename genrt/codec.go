@@ -1,0 +1,93 @@
+package genrt
+
+import (
+	"sync"
+
+	"google.golang.org/grpc/encoding"
+	"google.golang.org/grpc/encoding/proto"
+	"google.golang.org/grpc/mem"
+)
+
+// A WireMessage is a message that writes and reads its own protobuf wire
+// form. kitgen generates WireMessages for the request and response types of
+// a service, so a Go interface is served over gRPC without protoc: the
+// bytes are those protobuf-go writes in deterministic mode for the
+// equivalent .proto message.
+type WireMessage interface {
+	// MarshalProtoWire appends the message's wire form to b.
+	MarshalProtoWire(b []byte) ([]byte, error)
+	// UnmarshalProtoWire reads the message from its wire form, skipping
+	// fields it does not know. Malformed input is an InvalidArgument error.
+	UnmarshalProtoWire(b []byte) error
+}
+
+// codec is gRPC's "proto" codec with a fast path for WireMessages: every
+// other value goes to the codec it replaced, so services of protoc-generated
+// types in the same process keep working unchanged.
+type codec struct {
+	fallback encoding.CodecV2
+}
+
+var (
+	registerOnce sync.Once
+	baseOnce     sync.Once
+	base         encoding.CodecV2
+)
+
+// Codec returns the gRPC codec of generated messages: [WireMessage] values
+// with their own methods, every other value through the "proto" codec that
+// was registered before this package's (grpc-go's own, unless another
+// package replaced it). grpcx clients of WireMessages name it on each call.
+func Codec() encoding.CodecV2 { return wireCodec() }
+
+// wireCodec returns the codec over the "proto" codec that was registered
+// before this package's.
+func wireCodec() codec {
+	baseOnce.Do(func() {
+		base = encoding.GetCodecV2(proto.Name)
+		if c, ok := base.(codec); ok {
+			base = c.fallback
+		}
+	})
+	return codec{fallback: base}
+}
+
+// RegisterCodec installs, once, a codec under gRPC's "proto" name that
+// marshals [WireMessage] values with their own methods and hands every
+// other value to the codec that was registered before, so services of
+// other types on the same server keep their encoding. gRPC servers find
+// codecs only by that name, so the generated RegisterGRPC calls it; calling
+// it again does nothing. Clients need no registration: a grpcx client of
+// WireMessages names [Codec] on each of its calls.
+func RegisterCodec() {
+	registerOnce.Do(func() {
+		encoding.RegisterCodecV2(wireCodec())
+	})
+}
+
+func (c codec) Name() string { return proto.Name }
+
+func (c codec) Marshal(v any) (mem.BufferSlice, error) {
+	m, ok := v.(WireMessage)
+	if !ok {
+		return c.fallback.Marshal(v)
+	}
+	b, err := m.MarshalProtoWire(nil)
+	if err != nil {
+		return nil, err
+	}
+	return mem.BufferSlice{mem.SliceBuffer(b)}, nil
+}
+
+func (c codec) Unmarshal(data mem.BufferSlice, v any) error {
+	m, ok := v.(WireMessage)
+	if !ok {
+		return c.fallback.Unmarshal(data, v)
+	}
+	if len(data) == 1 {
+		return m.UnmarshalProtoWire(data[0].ReadOnlyData())
+	}
+	buf := data.MaterializeToBuffer(mem.DefaultBufferPool())
+	defer buf.Free()
+	return m.UnmarshalProtoWire(buf.ReadOnlyData())
+}
