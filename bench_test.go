@@ -48,21 +48,47 @@ func BenchmarkChain(b *testing.B) {
 	}
 }
 
-// BenchmarkStandardMiddlewares measures each dependency-free middleware on
-// a call that succeeds.
-func BenchmarkStandardMiddlewares(b *testing.B) {
+func passInterceptor(_ kit.Call, next kit.Invoker) kit.Invoker {
+	return func(ctx context.Context, c kit.Call) error { return next(ctx, c) }
+}
+
+// BenchmarkInterceptors measures a call through 0, 1, 5 and 10
+// pass-through interceptors.
+func BenchmarkInterceptors(b *testing.B) {
+	for _, depth := range []int{0, 1, 5, 10} {
+		b.Run(strconv.Itoa(depth), func(b *testing.B) {
+			ics := make([]kit.Interceptor, depth)
+			for i := range ics {
+				ics[i] = passInterceptor
+			}
+			ep := kit.Intercept(kit.Endpoint[benchReq, benchResp](benchEndpoint), kit.Call{Service: "bench", Method: "M"}, ics...)
+			ctx := context.Background()
+			r := benchReq{A: 1, B: "x"}
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := ep(ctx, r); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkStandardInterceptors measures each dependency-free interceptor
+// on a call that succeeds.
+func BenchmarkStandardInterceptors(b *testing.B) {
 	quiet := slog.New(slog.DiscardHandler)
 	cases := []struct {
 		name string
-		mw   kit.Middleware[benchReq, benchResp]
+		ic   kit.Interceptor
 	}{
-		{"Recover", kit.Recover[benchReq, benchResp](quiet)},
-		{"LoggingDisabled", kit.Logging[benchReq, benchResp](quiet, "bench")},
-		{"Timeout", kit.Timeout[benchReq, benchResp](time.Second)},
+		{"Recover", kit.Recover(quiet)},
+		{"LoggingDisabled", kit.Logging(quiet)},
+		{"Timeout", kit.Timeout(time.Second)},
 	}
 	for _, c := range cases {
 		b.Run(c.name, func(b *testing.B) {
-			ep := c.mw(benchEndpoint)
+			ep := kit.Intercept(kit.Endpoint[benchReq, benchResp](benchEndpoint), kit.Call{Service: "bench", Method: "M"}, c.ic)
 			ctx := context.Background()
 			r := benchReq{A: 1, B: "x"}
 			b.ReportAllocs()

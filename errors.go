@@ -250,7 +250,7 @@ func (e *Error) Error() string {
 //
 //	errors.Is(err, kit.NewError(kit.NotFound, ""))
 //
-// Prefer [CodeOf] or [IsCode] for such tests.
+// Prefer [CodeOf] for such tests.
 func (e *Error) Is(target error) bool {
 	t, ok := target.(*Error)
 	return ok && t.code == e.code && t.message == "" && t.cause == nil && t.violations == nil
@@ -299,9 +299,6 @@ func CodeOf(err error) Code {
 	}
 	return Unknown
 }
-
-// IsCode reports whether err's code, as [CodeOf] gives it, is code.
-func IsCode(err error, code Code) bool { return CodeOf(err) == code }
 
 // MessageOf returns the message of err that may be shown to a caller: the
 // public message of the first *Error in err's chain, or the default message

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/typedkit/kit"
@@ -53,9 +54,10 @@ func ExampleChain() {
 	// leave first
 }
 
-// Wrap infers the types from the endpoint, so the standard middlewares are
-// added without writing type arguments.
-func ExampleWrap() {
+// Intercept wraps an endpoint in interceptors, the first outermost. The
+// same list serves every endpoint, whatever its types: generated
+// constructors take it once for all the methods of a service.
+func ExampleIntercept() {
 	logger := slog.New(slog.NewTextHandler(os.Stdout, &slog.HandlerOptions{
 		ReplaceAttr: func(_ []string, a slog.Attr) slog.Attr {
 			if a.Key == slog.TimeKey || a.Key == "duration" {
@@ -70,22 +72,49 @@ func ExampleWrap() {
 		}
 		return GreetResponse{Greeting: "Hello, " + req.Name}, nil
 	}
+	stack := []kit.Interceptor{
+		kit.Logging(logger),
+		kit.Recover(slog.New(slog.DiscardHandler)),
+		kit.Timeout(time.Second),
+	}
 
-	ep := kit.Wrap(greet).
-		Logging(logger, "Greet").
-		Recover(slog.New(slog.DiscardHandler)).
-		Timeout(time.Second).
-		Endpoint()
+	ep := kit.Intercept(greet, kit.Call{Service: "greeter.Greeter", Method: "Greet"}, stack...)
 
 	resp, _ := ep(context.Background(), GreetRequest{Name: "Ada"})
 	fmt.Println(resp.Greeting)
 	_, err := ep(context.Background(), GreetRequest{})
 	fmt.Println(kit.CodeOf(err), kit.MessageOf(err))
 	// Output:
-	// level=INFO msg=call endpoint=Greet code=ok
+	// level=INFO msg=call service=greeter.Greeter method=Greet transport=inprocess side=server code=ok
 	// Hello, Ada
-	// level=ERROR msg=call endpoint=Greet code=internal error="internal: internal error: panic: no name"
+	// level=ERROR msg=call service=greeter.Greeter method=Greet transport=inprocess side=server code=internal error="internal: internal error: panic: no name"
 	// internal internal error
+}
+
+// An Interceptor is called once per method with its Call, and returns the
+// invoker that runs at every call of that method.
+func ExampleInterceptor() {
+	counts := map[string]int{}
+	var mu sync.Mutex
+	countCalls := func(call kit.Call, next kit.Invoker) kit.Invoker {
+		name := call.Procedure() // computed once per method
+		return func(ctx context.Context, c kit.Call) error {
+			mu.Lock()
+			counts[name]++
+			mu.Unlock()
+			return next(ctx, c)
+		}
+	}
+	greet := kit.Intercept(func(_ context.Context, req GreetRequest) (GreetResponse, error) {
+		return GreetResponse{Greeting: "Hello, " + req.Name}, nil
+	}, kit.Call{Service: "greeter.Greeter", Method: "Greet"}, countCalls)
+
+	for _, name := range []string{"Ada", "Grace"} {
+		_, _ = greet(context.Background(), GreetRequest{Name: name})
+	}
+	fmt.Println(counts)
+	// Output:
+	// map[/greeter.Greeter/Greet:2]
 }
 
 // Errors carry a code and a public message; the cause stays internal.

@@ -8,18 +8,22 @@
 //
 //	type Endpoint[Req, Resp any] func(ctx context.Context, req Req) (Resp, error)
 //
-// Behaviour that does not depend on the transport — logging, timeouts,
-// panic recovery, rate limits, circuit breakers, retries, metrics,
-// authentication — is a [Middleware], a function from an endpoint to an
-// endpoint of the same types. [Chain] composes middlewares with the first
-// outermost, as go-kit does; [Wrap] does the same while inferring the type
-// arguments from the endpoint:
+// Behaviour that does not depend on the transport or on the values —
+// logging, timeouts, panic recovery, rate limits, circuit breakers,
+// metrics, tracing, authentication — is an [Interceptor]: one function that
+// wraps every method of a service, on the server and the client, over every
+// transport. It sees the [Call] (service, method, transport, side, whether
+// the method is idempotent), not the request, so one list serves every
+// method and a call through it allocates nothing:
 //
-//	ep := kit.Wrap(getUser).
-//		Logging(logger, "GetUser").
-//		Recover(logger).
-//		Timeout(time.Second).
-//		Endpoint()
+//	stack := []kit.Interceptor{kit.Logging(logger), kit.Recover(logger), kit.Timeout(time.Second)}
+//	eps := usersvc.NewEndpoints(svc, usersvc.Middlewares{}, stack...)
+//
+// [Intercept] applies interceptors to a single endpoint. What reads the
+// request — validation, a bulkhead key, a fallback value, authorization of
+// one resource — is a typed [Middleware], a function from an endpoint to an
+// endpoint of the same types; [Chain] composes middlewares with the first
+// outermost, as go-kit does.
 //
 // Transports serve endpoints and make endpoints of remote calls, so a client
 // is an endpoint too and the same middleware works on both sides. A type

@@ -37,56 +37,6 @@ func NopMiddleware[Req, Resp any](next Endpoint[Req, Resp]) Endpoint[Req, Resp] 
 	return next
 }
 
-// A Stack builds a chain of middlewares around an endpoint. Its type
-// arguments are inferred from the endpoint, so the standard middlewares can
-// be added without writing them:
-//
-//	ep := kit.Wrap(getUser).
-//		Logging(logger, "GetUser").
-//		Recover(logger).
-//		Timeout(2 * time.Second).
-//		Endpoint()
-//
-// The first middleware added is the outermost, as with [Chain]. A Stack is
-// a value; each method returns a new Stack and leaves the receiver as it was.
-type Stack[Req, Resp any] struct {
-	ep  Endpoint[Req, Resp]
-	mws []Middleware[Req, Resp]
-}
-
-// Wrap starts a [Stack] around ep.
-func Wrap[Req, Resp any](ep Endpoint[Req, Resp]) Stack[Req, Resp] {
-	return Stack[Req, Resp]{ep: ep}
-}
-
-// Use adds middlewares, the first of them outermost, inside those added
-// before.
-func (s Stack[Req, Resp]) Use(mws ...Middleware[Req, Resp]) Stack[Req, Resp] {
-	all := make([]Middleware[Req, Resp], 0, len(s.mws)+len(mws))
-	all = append(append(all, s.mws...), mws...)
-	return Stack[Req, Resp]{ep: s.ep, mws: all}
-}
-
-// Logging adds [Logging].
-func (s Stack[Req, Resp]) Logging(logger *slog.Logger, name string, opts ...LogOption) Stack[Req, Resp] {
-	return s.Use(Logging[Req, Resp](logger, name, opts...))
-}
-
-// Timeout adds [Timeout].
-func (s Stack[Req, Resp]) Timeout(d time.Duration) Stack[Req, Resp] {
-	return s.Use(Timeout[Req, Resp](d))
-}
-
-// Recover adds [Recover].
-func (s Stack[Req, Resp]) Recover(logger *slog.Logger) Stack[Req, Resp] {
-	return s.Use(Recover[Req, Resp](logger))
-}
-
-// Endpoint returns the endpoint wrapped in the stack's middlewares.
-func (s Stack[Req, Resp]) Endpoint() Endpoint[Req, Resp] {
-	return Apply(s.ep, s.mws...)
-}
-
 // A LogOption configures [Logging].
 type LogOption func(*logConfig)
 
@@ -132,33 +82,39 @@ func IsServerFault(c Code) bool {
 	return false
 }
 
-// Logging returns a middleware that writes one record per call to logger
-// (slog.Default() when nil) with the endpoint's name, the duration, the code
-// and, for a failed call, the error with its cause. The message is "call".
-// The request and response are logged only when [LogRequest] and
-// [LogResponse] ask for them. Nothing is computed when the logger is not
-// enabled at the call's level.
-func Logging[Req, Resp any](logger *slog.Logger, name string, opts ...LogOption) Middleware[Req, Resp] {
+// Logging returns an interceptor that writes one record per call to logger
+// (slog.Default() when nil) with the service, the method, the transport and
+// side, the duration, the code and, for a failed call, the error with its
+// cause. The message is "call". The request and response are logged only
+// when [LogRequest] and [LogResponse] ask for them. Nothing is computed
+// when the logger is not enabled at the call's level.
+func Logging(logger *slog.Logger, opts ...LogOption) Interceptor {
 	cfg := logConfig{level: DefaultLogLevel}
 	for _, o := range opts {
 		o(&cfg)
 	}
-	return func(next Endpoint[Req, Resp]) Endpoint[Req, Resp] {
-		return func(ctx context.Context, req Req) (Resp, error) {
+	return func(call Call, next Invoker) Invoker {
+		static := []slog.Attr{
+			slog.String("service", call.Service),
+			slog.String("method", call.Method),
+			slog.String("transport", call.Transport.String()),
+			slog.String("side", call.Side.String()),
+		}
+		return func(ctx context.Context, c Call) error {
 			l := logger
 			if l == nil {
 				l = slog.Default()
 			}
 			start := time.Now()
-			resp, err := next(ctx, req)
+			err := next(ctx, c)
 			code := CodeOf(err)
 			level := cfg.level(code)
 			if !l.Enabled(ctx, level) {
-				return resp, err
+				return err
 			}
-			attrs := make([]slog.Attr, 0, 6)
+			attrs := make([]slog.Attr, 0, len(static)+5)
+			attrs = append(attrs, static...)
 			attrs = append(attrs,
-				slog.String("endpoint", name),
 				slog.Duration("duration", time.Since(start)),
 				slog.String("code", code.String()),
 			)
@@ -166,40 +122,41 @@ func Logging[Req, Resp any](logger *slog.Logger, name string, opts ...LogOption)
 				attrs = append(attrs, slog.String("error", err.Error()))
 			}
 			if cfg.request {
-				attrs = append(attrs, slog.Any("request", req))
+				attrs = append(attrs, slog.Any("request", c.Request()))
 			}
 			if cfg.response && err == nil {
-				attrs = append(attrs, slog.Any("response", resp))
+				attrs = append(attrs, slog.Any("response", c.Response()))
 			}
 			l.LogAttrs(ctx, level, "call", attrs...)
-			return resp, err
+			return err
 		}
 	}
 }
 
-// Timeout returns a middleware that gives each call a deadline d from its
-// start (or keeps the caller's, if sooner). A call that fails because the
-// deadline passed returns a DeadlineExceeded *Error wrapping the endpoint's
-// error. The endpoint must honour its context for the deadline to cut it
-// short; Timeout starts no goroutine.
-func Timeout[Req, Resp any](d time.Duration) Middleware[Req, Resp] {
-	return func(next Endpoint[Req, Resp]) Endpoint[Req, Resp] {
-		return func(ctx context.Context, req Req) (Resp, error) {
+// Timeout returns an interceptor that gives each call a deadline d from
+// its start (or keeps the caller's, if sooner). A call that fails because
+// the deadline passed returns a DeadlineExceeded *Error wrapping the
+// endpoint's error. The endpoint must honour its context for the deadline
+// to cut it short; Timeout starts no goroutine.
+func Timeout(d time.Duration) Interceptor {
+	return func(_ Call, next Invoker) Invoker {
+		return func(ctx context.Context, c Call) error {
 			ctx, cancel := context.WithTimeout(ctx, d)
 			defer cancel()
-			resp, err := next(ctx, req)
+			err := next(ctx, c)
 			if err == nil {
-				return resp, nil
+				return nil
 			}
 			switch code := CodeOf(err); {
 			case code == DeadlineExceeded:
-				if _, ok := err.(*Error); !ok {
+				var ke *Error
+				if !errors.As(err, &ke) {
 					err = WrapError(DeadlineExceeded, err, "")
 				}
 			case (code == Unknown || code == Canceled) && errors.Is(ctx.Err(), context.DeadlineExceeded):
 				err = WrapError(DeadlineExceeded, err, "")
 			}
-			return resp, err
+			return err
 		}
 	}
 }
@@ -214,16 +171,17 @@ type PanicError struct {
 // Error returns the panic value as text.
 func (p *PanicError) Error() string { return fmt.Sprintf("panic: %v", p.Value) }
 
-// Recover returns a middleware that turns a panic in the endpoint into an
-// Internal *Error whose cause is a *PanicError, and logs the panic value and
-// the stack to logger (slog.Default() when nil) at Error level. The caller
-// sees only "internal error"; the process keeps running.
+// Recover returns an interceptor that turns a panic in the rest of the
+// chain into an Internal *Error whose cause is a *PanicError, and logs the
+// panic value, the method and the stack to logger (slog.Default() when nil)
+// at Error level. The caller sees only "internal error"; the process keeps
+// running.
 //
 // A panic with http.ErrAbortHandler is not recovered, so net/http can abort
 // the response as it intends.
-func Recover[Req, Resp any](logger *slog.Logger) Middleware[Req, Resp] {
-	return func(next Endpoint[Req, Resp]) Endpoint[Req, Resp] {
-		return func(ctx context.Context, req Req) (resp Resp, err error) {
+func Recover(logger *slog.Logger) Interceptor {
+	return func(_ Call, next Invoker) Invoker {
+		return func(ctx context.Context, c Call) (err error) {
 			defer func() {
 				if v := recover(); v != nil {
 					if v == http.ErrAbortHandler { //nolint:errorlint // net/http compares it the same way
@@ -235,13 +193,13 @@ func Recover[Req, Resp any](logger *slog.Logger) Middleware[Req, Resp] {
 						l = slog.Default()
 					}
 					l.LogAttrs(ctx, slog.LevelError, "panic",
+						slog.String("method", c.Procedure()),
 						slog.String("panic", fmt.Sprint(v)),
 						slog.String("stack", string(p.Stack)))
-					var zero Resp
-					resp, err = zero, WrapError(Internal, p, "")
+					err = WrapError(Internal, p, "")
 				}
 			}()
-			return next(ctx, req)
+			return next(ctx, c)
 		}
 	}
 }

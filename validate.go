@@ -25,7 +25,7 @@ type Validator interface {
 // endpoint it needs no type arguments:
 //
 //	ep := kit.Validate(createUser)
-//	mw := kit.Chain(kit.Recover[Req, Resp](logger), kit.Validate)
+//	mw := kit.Chain(limit.Bulkhead[Req, Resp](8, key), kit.Validate)
 func Validate[Req Validator, Resp any](next Endpoint[Req, Resp]) Endpoint[Req, Resp] {
 	return func(ctx context.Context, req Req) (Resp, error) {
 		if err := req.Validate(); err != nil {

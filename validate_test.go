@@ -73,7 +73,7 @@ func TestValidate(t *testing.T) {
 
 // Validate is itself a middleware, instantiated by the other arguments of Chain.
 func TestValidateInChain(t *testing.T) {
-	ep := kit.Chain(kit.Recover[signup, string](nil), kit.Validate)(kit.Nop)
+	ep := kit.Chain(kit.NopMiddleware[signup, string], kit.Validate)(kit.Nop)
 	_, err := ep(context.Background(), signup{})
 	assert.Equal(t, kit.InvalidArgument, kit.CodeOf(err))
 }
@@ -140,7 +140,7 @@ func TestValidatePointer(t *testing.T) {
 
 // ValidatePointer is a middleware too.
 func TestValidatePointerInChain(t *testing.T) {
-	ep := kit.Chain(kit.Recover[reservation, int](nil), kit.ValidatePointer)(kit.Nop)
+	ep := kit.Chain(kit.NopMiddleware[reservation, int], kit.ValidatePointer)(kit.Nop)
 	_, err := ep(context.Background(), reservation{})
 	assert.Equal(t, kit.InvalidArgument, kit.CodeOf(err))
 }

@@ -117,11 +117,21 @@ func (s *serverErrors) last() error {
 	return s.errs[len(s.errs)-1]
 }
 
-// serveHTTP serves ep with httpx and the auth hook on a loopback server.
-func serveHTTP(t *testing.T, ep kit.Endpoint[sumReq, sumResp], errs *serverErrors) *httptest.Server {
+// sumCall is the method the test servers serve.
+var sumCall = kit.Call{Service: "typedkit.test.Test", Method: "Sum"}
+
+// intercept wraps ep, the endpoint of sumCall, in interceptors.
+func intercept[Req, Resp any](ep kit.Endpoint[Req, Resp], ics ...kit.Interceptor) kit.Endpoint[Req, Resp] {
+	return kit.Intercept(ep, sumCall, ics...)
+}
+
+// serveHTTP serves ep with httpx, the auth hook and interceptors on a
+// loopback server.
+func serveHTTP(t *testing.T, ep kit.Endpoint[sumReq, sumResp], errs *serverErrors, ics ...kit.Interceptor) *httptest.Server {
 	t.Helper()
 	srv := httptest.NewServer(httpx.NewServer(ep, httpx.DecodeJSONRequest[sumReq], httpx.EncodeJSONResponse,
-		httpx.ServerBefore(auth.HTTPToContext()), httpx.ServerErrorHandler(errs)))
+		httpx.ServerBefore(auth.HTTPToContext()), httpx.ServerErrorHandler(errs),
+		httpx.ServerCall(sumCall), httpx.ServerInterceptors(ics...)))
 	t.Cleanup(func() {
 		srv.CloseClientConnections()
 		srv.Close()
@@ -168,10 +178,10 @@ func (s *testService) Sum(ctx context.Context, r *testpb.SumRequest) (*testpb.Su
 	return s.sum.Serve(ctx, r)
 }
 
-// serveGRPC serves ep with grpcx and the auth hook on a real grpc.Server
-// over bufconn, and returns a client endpoint that sends the context's
-// Authorization.
-func serveGRPC(t *testing.T, ep kit.Endpoint[sumReq, sumResp]) kit.Endpoint[sumReq, sumResp] {
+// serveGRPC serves ep with grpcx, the auth hook and interceptors on a real
+// grpc.Server over bufconn, and returns a client endpoint that sends the
+// context's Authorization.
+func serveGRPC(t *testing.T, ep kit.Endpoint[sumReq, sumResp], ics ...kit.Interceptor) kit.Endpoint[sumReq, sumResp] {
 	t.Helper()
 	decode := func(_ context.Context, r *testpb.SumRequest) (sumReq, error) {
 		return sumReq{A: r.GetA(), B: r.GetB()}, nil
@@ -180,6 +190,7 @@ func serveGRPC(t *testing.T, ep kit.Endpoint[sumReq, sumResp]) kit.Endpoint[sumR
 	srv := grpc.NewServer()
 	testpb.RegisterTestServer(srv, &testService{sum: grpcx.NewServer(ep, decode, encode,
 		grpcx.ServerBefore(auth.GRPCToContext()),
+		grpcx.ServerCall(sumCall), grpcx.ServerInterceptors(ics...),
 		grpcx.ServerErrorHandler(kit.ErrorHandlerFunc(func(context.Context, error) {})))})
 	lis := bufconn.Listen(1 << 20)
 	served := make(chan struct{})

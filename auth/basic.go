@@ -60,40 +60,47 @@ func BasicUserFrom(ctx context.Context) (string, bool) {
 	return u, ok
 }
 
-// Basic returns a middleware that admits calls with a Basic Authorization
-// (RFC 7617) that validate accepts, and puts the user name into the context
-// ([BasicUserFrom]). The Authorization comes from the context, where
-// [HTTPToContext] and [GRPCToContext] put it.
+// Basic returns an interceptor that admits calls with a Basic
+// Authorization (RFC 7617) that validate accepts, and puts the user name
+// into the context ([BasicUserFrom]). The Authorization comes from the
+// context, where [HTTPToContext] and [GRPCToContext] put it. It reads no
+// request, so one interceptor protects every method of a service.
 //
 // A call without Basic credentials, with malformed ones, or with ones
 // validate rejects fails with an [*Error] of code Unauthenticated and the
 // challenge `Basic realm="<realm>", charset="UTF-8"`; over httpx that is a
-// 401 with that WWW-Authenticate header. Neither its message nor its cause
-// holds the credentials.
-func Basic[Req, Resp any](realm string, validate BasicValidator) kit.Middleware[Req, Resp] {
+// 401 with that WWW-Authenticate header, over grpcx the status
+// Unauthenticated. Neither its message nor its cause holds the
+// credentials. Basic panics if validate is nil.
+func Basic(realm string, validate BasicValidator) kit.Interceptor {
+	if validate == nil {
+		panic("auth: Basic needs a BasicValidator")
+	}
 	ch := challenge("Basic", "realm", realm, "charset", "UTF-8")
 	unauthenticated := func(msg string, cause error) error {
 		return &Error{Err: kit.WrapError(kit.Unauthenticated, cause, msg), Challenge: ch}
 	}
-	return func(next kit.Endpoint[Req, Resp]) kit.Endpoint[Req, Resp] {
-		return func(ctx context.Context, req Req) (Resp, error) {
-			var zero Resp
+	// The errors that hold no cause are built once.
+	missing := unauthenticated("missing credentials", nil)
+	invalid := unauthenticated("invalid credentials", nil)
+	return func(_ kit.Call, next kit.Invoker) kit.Invoker {
+		return func(ctx context.Context, c kit.Call) error {
 			v, ok := AuthorizationFrom(ctx)
 			if !ok {
-				return zero, unauthenticated("missing credentials", nil)
+				return missing
 			}
 			user, password, ok := parseBasic(v)
 			if !ok {
-				return zero, unauthenticated("invalid credentials", nil)
+				return invalid
 			}
 			if err := validate(ctx, user, password); err != nil {
 				switch kit.CodeOf(err) {
 				case kit.Unauthenticated, kit.Unknown:
-					return zero, unauthenticated("invalid user name or password", err)
+					return unauthenticated("invalid user name or password", err)
 				}
-				return zero, err
+				return err
 			}
-			return next(context.WithValue(ctx, basicUserKey{}, user), req)
+			return next(context.WithValue(ctx, basicUserKey{}, user), c)
 		}
 	}
 }

@@ -20,6 +20,7 @@ const basicChallenge = `Basic realm="test", charset="UTF-8"`
 
 // Right and wrong user names and passwords through a real httpx server.
 func TestBasicOverHTTP(t *testing.T) {
+	t.Parallel()
 	users := auth.BasicUsers(map[string]string{"ada": "correct horse", "grace": "battery staple"})
 	// "grace" authenticates but may not call the endpoint.
 	validate := func(ctx context.Context, user, password string) error {
@@ -31,15 +32,15 @@ func TestBasicOverHTTP(t *testing.T) {
 		}
 		return nil
 	}
-	ep := auth.Basic[sumReq, sumResp]("test", validate)(func(ctx context.Context, _ sumReq) (sumResp, error) {
+	ep := func(ctx context.Context, _ sumReq) (sumResp, error) {
 		u, ok := auth.BasicUserFrom(ctx)
 		if !ok {
 			return sumResp{}, errors.New("no user")
 		}
 		return sumResp{C: u}, nil
-	})
+	}
 	errs := &serverErrors{}
-	srv := serveHTTP(t, ep, errs)
+	srv := serveHTTP(t, ep, errs, auth.Basic("test", validate))
 
 	tests := []struct {
 		name          string
@@ -88,6 +89,7 @@ func TestBasicOverHTTP(t *testing.T) {
 }
 
 func TestBasicValidatorErrors(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name string
 		err  error
@@ -101,7 +103,8 @@ func TestBasicValidatorErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			ep := auth.Basic[sumReq, sumResp]("test", func(context.Context, string, string) error { return tt.err })(echo)
+			t.Parallel()
+			ep := intercept(echo, auth.Basic("test", func(context.Context, string, string) error { return tt.err }))
 			ctx := auth.ContextWithAuthorization(context.Background(), auth.BasicAuthorization("u", "p"))
 			_, err := ep(ctx, sumReq{})
 			assert.Equal(t, tt.code, kit.CodeOf(err))
@@ -115,6 +118,7 @@ func TestBasicValidatorErrors(t *testing.T) {
 }
 
 func TestBasicUsers(t *testing.T) {
+	t.Parallel()
 	v := auth.BasicUsers(map[string]string{"a": "1", "b": "2", "": ""})
 	tests := []struct {
 		user, password string
@@ -137,6 +141,7 @@ func TestBasicUsers(t *testing.T) {
 }
 
 func TestAuthorizationHooks(t *testing.T) {
+	t.Parallel()
 	t.Run("http", func(t *testing.T) {
 		out, err := http.NewRequest(http.MethodGet, "http://example.test", nil)
 		require.NoError(t, err)

@@ -24,7 +24,7 @@ func runBench(b *testing.B, ctx context.Context, ep kit.Endpoint[sumReq, sumResp
 
 // BenchmarkBasic measures a call through Basic with BasicUsers.
 func BenchmarkBasic(b *testing.B) {
-	ep := auth.Basic[sumReq, sumResp]("test", auth.BasicUsers(map[string]string{"ada": "correct horse"}))(echo)
+	ep := intercept(echo, auth.Basic("test", auth.BasicUsers(map[string]string{"ada": "correct horse"})))
 	runBench(b, auth.ContextWithAuthorization(context.Background(), auth.BasicAuthorization("ada", "correct horse")), ep)
 }
 
@@ -54,7 +54,7 @@ func BenchmarkBearer(b *testing.B) {
 				b.Fatal(err)
 			}
 			ctx := auth.ContextWithAuthorization(context.Background(), auth.BearerAuthorization(token))
-			runBench(b, ctx, auth.Bearer[sumReq, sumResp](v)(echo))
+			runBench(b, ctx, intercept(echo, auth.Bearer(v)))
 		})
 	}
 }

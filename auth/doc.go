@@ -3,8 +3,8 @@
 //
 // # Credentials in the context
 //
-// Middleware does not see the transport, so the credentials travel in the
-// context. On a server, a hook puts the Authorization header (HTTP) or the
+// Interceptors do not see the transport's request, so the credentials
+// travel in the context. On a server, a hook puts the Authorization header (HTTP) or the
 // "authorization" metadata (gRPC) there; on a client, a hook sends the
 // value the context carries:
 //
@@ -13,24 +13,34 @@
 //
 //	ctx = auth.ContextWithAuthorization(ctx, auth.BearerAuthorization(token))
 //
-// # Middleware
+// # Interceptors and middleware
 //
 // [Basic] admits calls whose Basic credentials a [BasicValidator] accepts;
 // [BasicUsers] is one for a fixed set of accounts, compared in constant
 // time. [Bearer] admits calls whose bearer JWT a [Verifier] accepts and puts
-// the claims, typed, into the context ([ClaimsFrom]). A Verifier allows only
-// the signing algorithms it is given (jwt.WithValidMethods), requires exp,
-// checks nbf, and checks iss and aud when [Issuer] and [Audience] ask:
+// the claims, typed, into the context ([ClaimsFrom]). [RequirePeer] admits
+// calls whose verified client certificate a [PeerAuthorizer] allows. They
+// read only the context, so they are interceptors, and one list serves
+// every method of a service. A Verifier allows only the signing algorithms
+// it is given (jwt.WithValidMethods), requires exp, checks nbf, and checks
+// iss and aud when [Issuer] and [Audience] ask:
 //
 //	v, err := auth.NewVerifier[jwt.RegisteredClaims]([]string{"RS256"}, auth.StaticKey(pub),
 //		auth.Issuer("https://issuer.example"), auth.Audience("users-api"))
-//	createUser = kit.Chain(
-//		auth.Bearer[CreateUserRequest, User](v),
-//		auth.Authorize[CreateUserRequest, User](canWrite),
-//	)(createUser)
+//	handler := httpx.NewServer(createUser, dec, enc,
+//		httpx.ServerBefore(auth.HTTPToContext()),
+//		httpx.ServerInterceptors(auth.Bearer(v)))
 //
 // [Authorize] decides, from the claims and the request, whether a caller
-// who authenticated may make the call.
+// who authenticated may make the call. It reads the request, so it is a
+// typed kit.Middleware of the method it guards; a transport's interceptors
+// run outside its methods' typed middlewares, so the claims [Bearer] put in
+// the context are there when it runs:
+//
+//	createUser = auth.Authorize[CreateUserRequest, User](canWrite)(createUser)
+//
+// The guards ([HTTPGuard], [GRPCGuard], [HTTPPeerGuard], [GRPCPeerGuard])
+// check a whole server before the request is even read.
 //
 // # Errors
 //

@@ -16,7 +16,7 @@ import (
 	"github.com/typedkit/kit/httpx"
 )
 
-// A bearer JWT middleware on an endpoint: a valid token reaches the
+// A bearer JWT interceptor on an endpoint: a valid token reaches the
 // endpoint with its claims, an expired one is a 401 with the Bearer
 // challenge.
 func ExampleBearer() {
@@ -34,7 +34,7 @@ func ExampleBearer() {
 		claims, _ := auth.ClaimsFrom[*jwt.RegisteredClaims](ctx)
 		return "user " + id + " for " + claims.Subject, nil
 	}
-	ep := auth.Bearer[string, string](v)(getUser)
+	ep := kit.Intercept(getUser, kit.Call{Service: "users.Service", Method: "GetUser"}, auth.Bearer(v))
 
 	token := func(exp time.Time) string {
 		s, _ := jwt.NewWithClaims(jwt.SigningMethodEdDSA, jwt.RegisteredClaims{
@@ -65,15 +65,17 @@ type Greeting struct {
 
 // HTTP Basic authentication between an httpx client and server: the client
 // sends the credentials of its context, the server's hook hands them to the
-// middleware.
+// server's interceptor.
 func ExampleBasic() {
 	hello := func(ctx context.Context, _ struct{}) (Greeting, error) {
 		user, _ := auth.BasicUserFrom(ctx)
 		return Greeting{Message: "Hello, " + user}, nil
 	}
-	ep := auth.Basic[struct{}, Greeting]("admin", auth.BasicUsers(map[string]string{"ada": "correct horse"}))(hello)
-	srv := httptest.NewServer(httpx.NewServer(ep, httpx.DecodeJSONRequest, httpx.EncodeJSONResponse,
-		httpx.ServerBefore(auth.HTTPToContext())))
+	basic := auth.Basic("admin", auth.BasicUsers(map[string]string{"ada": "correct horse"}))
+	srv := httptest.NewServer(httpx.NewServer(hello, httpx.DecodeJSONRequest, httpx.EncodeJSONResponse,
+		httpx.ServerBefore(auth.HTTPToContext()),
+		httpx.ServerCall(kit.Call{Service: "admin.Service", Method: "Hello"}),
+		httpx.ServerInterceptors(basic)))
 	defer srv.Close()
 
 	u, _ := url.Parse(srv.URL)

@@ -22,6 +22,7 @@ import (
 // environment (empty) or too short to resist guessing is refused at start,
 // and a key function that gives a weak key later fails every token.
 func TestNewVerifierRefusesWeakHMACKeys(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		alg  string
 		key  []byte
@@ -75,6 +76,7 @@ func TestNewVerifierRefusesWeakHMACKeys(t *testing.T) {
 // TestMaxLifetime refuses tokens that live longer than allowed, by iat or
 // from now.
 func TestMaxLifetime(t *testing.T) {
+	t.Parallel()
 	v := newVerifier(t, auth.MaxLifetime(2*time.Hour))
 	long := validClaims()
 	long.ExpiresAt = jwt.NewNumericDate(now.Add(30 * 24 * time.Hour))
@@ -102,6 +104,7 @@ func TestMaxLifetime(t *testing.T) {
 // would fail decoding, or are huge: each is answered 401 and the decoder
 // never runs; public requests pass without a token.
 func TestHTTPGuardRefusesBeforeDecoding(t *testing.T) {
+	t.Parallel()
 	var decoded atomic.Int32
 	dec := func(ctx context.Context, r *http.Request) (sumReq, error) {
 		decoded.Add(1)

@@ -82,8 +82,8 @@ func Realm(realm string) VerifierOption {
 // A Verifier checks bearer JWTs and decodes their claims into values of
 // type C, a pointer to a claims struct such as *jwt.RegisteredClaims or a
 // struct of one's own that embeds it. Build it with [NewVerifier] and share
-// it between the [Bearer] middlewares of a service. It is safe for
-// concurrent use.
+// it between the [Bearer] interceptors and the guards of a service. It is
+// safe for concurrent use.
 type Verifier[C jwt.Claims] struct {
 	parser      *jwt.Parser
 	keyFunc     jwt.Keyfunc
@@ -319,25 +319,30 @@ func ClaimsFrom[C jwt.Claims](ctx context.Context) (C, bool) {
 	return c, ok
 }
 
-// Bearer returns a middleware that admits calls with a bearer token (RFC
+// Bearer returns an interceptor that admits calls with a bearer token (RFC
 // 6750) that v verifies, and puts its claims into the context
 // ([ClaimsFrom]). The Authorization comes from the context, where
-// [HTTPToContext] and [GRPCToContext] put it.
+// [HTTPToContext] and [GRPCToContext] put it. It reads no request, so one
+// interceptor protects every method of a service; [Authorize], a typed
+// middleware of one method, then decides from the claims and the request.
 //
 // A call without a bearer token fails with an [*Error] of code
 // Unauthenticated, message "missing credentials" and the challenge
 // `Bearer realm="<realm>"`; a call whose token v rejects fails with the
 // error of [Verifier.Verify]. Over httpx either is a 401 with that
-// WWW-Authenticate header, over grpcx the status Unauthenticated.
-func Bearer[Req, Resp any, C jwt.Claims](v *Verifier[C]) kit.Middleware[Req, Resp] {
-	return func(next kit.Endpoint[Req, Resp]) kit.Endpoint[Req, Resp] {
-		return func(ctx context.Context, req Req) (Resp, error) {
+// WWW-Authenticate header, over grpcx the status Unauthenticated. Bearer
+// panics if v is nil.
+func Bearer[C jwt.Claims](v *Verifier[C]) kit.Interceptor {
+	if v == nil {
+		panic("auth: Bearer needs a Verifier")
+	}
+	return func(_ kit.Call, next kit.Invoker) kit.Invoker {
+		return func(ctx context.Context, c kit.Call) error {
 			ctx, err := v.admit(ctx)
 			if err != nil {
-				var zero Resp
-				return zero, err
+				return err
 			}
-			return next(ctx, req)
+			return next(ctx, c)
 		}
 	}
 }
@@ -369,11 +374,12 @@ func bearerToken(ctx context.Context) (string, bool) {
 	return strings.TrimSpace(v[len(prefix):]), true
 }
 
-// Authorize returns a middleware that admits the calls whose claims allow
-// admits, and fails the others with an [*Error] of code PermissionDenied
-// (403 over httpx). It goes inside [Bearer], which puts the claims into the
-// context; a call without claims of type C fails Unauthenticated. allow
-// sees the request, so a rule may depend on it:
+// Authorize returns a typed middleware that admits the calls whose claims
+// allow admits, and fails the others with an [*Error] of code
+// PermissionDenied (403 over httpx). It goes inside [Bearer], which puts
+// the claims into the context: a transport's interceptors run outside the
+// typed middlewares of its methods. A call without claims of type C fails
+// Unauthenticated. allow sees the request, so a rule may depend on it:
 //
 //	auth.Authorize[UpdateUserRequest, User](func(_ context.Context, c *jwt.RegisteredClaims, req UpdateUserRequest) bool {
 //		return c.Subject == req.ID

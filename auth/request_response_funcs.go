@@ -20,7 +20,7 @@ const MetadataKey = "authorization"
 type authorizationKey struct{}
 
 // ContextWithAuthorization returns a context that carries the value of an
-// Authorization header, such as "Bearer <token>". The middlewares of this
+// Authorization header, such as "Bearer <token>". The interceptors of this
 // package read it on a server; [ContextToHTTP] and [ContextToGRPC] send it
 // from a client.
 func ContextWithAuthorization(ctx context.Context, authorization string) context.Context {

@@ -39,7 +39,7 @@ type PeerPolicy struct {
 // A PeerAuthorizer admits callers by the names of their verified client
 // certificates (see [PeerPolicy]). Build it with [NewPeerAuthorizer]; use
 // it for a whole service as a transport guard ([HTTPPeerGuard],
-// [GRPCPeerGuard]) or for one method as middleware ([RequirePeer]).
+// [GRPCPeerGuard]) or for the methods an interceptor wraps ([RequirePeer]).
 type PeerAuthorizer struct {
 	any               bool
 	dns, dnsWildcards []string // lower case; wildcards without the "*"
@@ -135,18 +135,31 @@ func (a *PeerAuthorizer) admit(p *tlsx.Peer, ok bool) error {
 	return nil
 }
 
-// RequirePeer returns middleware that admits calls whose verified client
-// certificate a allows (see tlsx.PeerFrom): per method, where the guards
-// cover a whole service. A call without one fails with Unauthenticated,
-// one that a does not allow with PermissionDenied.
-func RequirePeer[Req, Resp any](a *PeerAuthorizer) kit.Middleware[Req, Resp] {
-	return func(next kit.Endpoint[Req, Resp]) kit.Endpoint[Req, Resp] {
-		return func(ctx context.Context, req Req) (Resp, error) {
+// RequirePeer returns an interceptor that admits calls whose verified
+// client certificate a allows (see tlsx.PeerFrom). A call without one
+// fails with Unauthenticated, one that a does not allow with
+// PermissionDenied. The guards ([HTTPPeerGuard], [GRPCPeerGuard]) check a
+// whole server before the request is read; RequirePeer checks the methods
+// it wraps, so it suits a policy that differs by method:
+//
+//	func(call kit.Call, next kit.Invoker) kit.Invoker {
+//		if call.Method == "DeleteUser" {
+//			return auth.RequirePeer(admins)(call, next)
+//		}
+//		return next
+//	}
+//
+// RequirePeer panics if a is nil.
+func RequirePeer(a *PeerAuthorizer) kit.Interceptor {
+	if a == nil {
+		panic("auth: RequirePeer needs a PeerAuthorizer")
+	}
+	return func(_ kit.Call, next kit.Invoker) kit.Invoker {
+		return func(ctx context.Context, c kit.Call) error {
 			if err := a.admit(tlsx.PeerFrom(ctx)); err != nil {
-				var zero Resp
-				return zero, err
+				return err
 			}
-			return next(ctx, req)
+			return next(ctx, c)
 		}
 	}
 }

@@ -34,6 +34,7 @@ func peerOf(dns []string, uris ...string) *tlsx.Peer {
 }
 
 func TestPeerPolicy(t *testing.T) {
+	t.Parallel()
 	a, err := auth.NewPeerAuthorizer(auth.PeerPolicy{
 		DNSNames: []string{"Billing.Internal", "*.jobs.internal"},
 		URIs:     []string{"spiffe://td/ns/prod/sa/api", "spiffe://td/ns/batch/*"},
@@ -64,6 +65,7 @@ func TestPeerPolicy(t *testing.T) {
 }
 
 func TestPeerPolicyErrors(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name string
 		p    auth.PeerPolicy
@@ -84,6 +86,7 @@ func TestPeerPolicyErrors(t *testing.T) {
 }
 
 func TestPeerPolicyAnyVerified(t *testing.T) {
+	t.Parallel()
 	a, err := auth.NewPeerAuthorizer(auth.PeerPolicy{AnyVerified: true})
 	require.NoError(t, err)
 	assert.True(t, a.Allows(peerOf(nil)))
@@ -91,9 +94,10 @@ func TestPeerPolicyAnyVerified(t *testing.T) {
 }
 
 func TestRequirePeer(t *testing.T) {
+	t.Parallel()
 	a, err := auth.NewPeerAuthorizer(auth.PeerPolicy{URIs: []string{tlstest.ClientAURI}})
 	require.NoError(t, err)
-	ep := auth.RequirePeer[string, string](a)(func(context.Context, string) (string, error) { return "ok", nil })
+	ep := intercept(func(context.Context, string) (string, error) { return "ok", nil }, auth.RequirePeer(a))
 	_, err = ep(context.Background(), "")
 	assert.Equal(t, kit.Unauthenticated, kit.CodeOf(err))
 	_, err = ep(tlsx.ContextWithPeer(context.Background(), peerOf(nil, tlstest.ClientBURI)), "")
@@ -111,6 +115,7 @@ func peerName(ctx context.Context, _ struct{}) (string, error) {
 }
 
 func TestPeerGuardOverHTTP(t *testing.T) {
+	t.Parallel()
 	set := tlstest.NewSet(t)
 	a, err := auth.NewPeerAuthorizer(auth.PeerPolicy{URIs: []string{tlstest.ClientAURI}})
 	require.NoError(t, err)
@@ -166,6 +171,7 @@ func (s *whoService) Sum(ctx context.Context, r *testpb.SumRequest) (*testpb.Sum
 }
 
 func TestPeerGuardOverGRPC(t *testing.T) {
+	t.Parallel()
 	set := tlstest.NewSet(t)
 	a, err := auth.NewPeerAuthorizer(auth.PeerPolicy{DNSNames: []string{tlstest.ClientADNS}})
 	require.NoError(t, err)
@@ -240,4 +246,22 @@ func FuzzPeerPolicy(f *testing.F) {
 			t.Fatalf("policy of %q does not admit it", uri)
 		}
 	})
+}
+
+// RequirePeer on a real httpx server: a call over plain HTTP has no
+// verified client certificate and is answered 401 before the endpoint.
+func TestRequirePeerOverHTTP(t *testing.T) {
+	t.Parallel()
+	a, err := auth.NewPeerAuthorizer(auth.PeerPolicy{AnyVerified: true})
+	require.NoError(t, err)
+	called := false
+	srv := serveHTTP(t, func(context.Context, sumReq) (sumResp, error) {
+		called = true
+		return sumResp{}, nil
+	}, &serverErrors{}, auth.RequirePeer(a))
+	got := post(t, srv, "")
+	assert.Equal(t, http.StatusUnauthorized, got.status)
+	assert.Contains(t, got.body, `"code":"unauthenticated"`)
+	assert.False(t, called)
+	assert.Panics(t, func() { auth.RequirePeer(nil) })
 }

@@ -82,21 +82,22 @@ func WithProbeInterval(d time.Duration) AdaptiveOption {
 }
 
 // WithClock sets the clock [Adaptive] reads, for tests that move time by
-// hand. The default is time.Now.
+// hand; the breakers of every method share it. The default is time.Now.
 func WithClock(now func() time.Time) AdaptiveOption {
 	return adaptiveOptionFunc(func(s *adaptiveSettings) { s.now = now })
 }
 
 // WithRand sets the source of the random numbers in [0, 1) that [Adaptive]
 // draws to reject calls, for tests that need the same draws on every run.
-// It must be safe for concurrent use if the endpoint is. The default is
+// The breakers of every method share it, so it must be safe for
+// concurrent use unless calls are made one at a time. The default is
 // math/rand/v2's Float64.
 func WithRand(random func() float64) AdaptiveOption {
 	return adaptiveOptionFunc(func(s *adaptiveSettings) { s.rand = random })
 }
 
-// Adaptive returns a middleware that throttles calls on the client's side
-// as the Google SRE book describes ("Handling Overload", client-side
+// Adaptive returns an interceptor that throttles calls on the client's
+// side as the Google SRE book describes ("Handling Overload", client-side
 // throttling): it counts, over a sliding window, the requests the
 // application made (including those it rejected itself) and the requests
 // the service accepted, and rejects each new call with probability
@@ -112,30 +113,32 @@ func WithRand(random func() float64) AdaptiveOption {
 //
 // A call counts as accepted when it succeeds or fails with an error that
 // the [Classifier] ([IsFailure] unless [WithClassifier] says otherwise)
-// does not count as a failure. A panic in the endpoint counts as a failure
-// and goes on up. A rejected call does not reach the endpoint and returns
-// a kit Unavailable error that wraps [ErrOpen].
+// does not count as a failure. A panic in the rest of the chain counts as
+// a failure and goes on up. A rejected call does not reach the rest of the
+// chain and returns a kit Unavailable error that wraps [ErrOpen].
 //
-// The state is created when Adaptive is called, and every endpoint the
-// returned middleware wraps shares it: wrap the endpoints of one backend
-// with one middleware to throttle them together. A call that is let through
-// while the service is healthy costs a few atomic operations and no
-// allocation, lock or clock read on most calls.
-func Adaptive[Req, Resp any](opts ...AdaptiveOption) kit.Middleware[Req, Resp] {
-	a := newAdaptive(opts)
-	return func(next kit.Endpoint[Req, Resp]) kit.Endpoint[Req, Resp] {
-		return func(ctx context.Context, req Req) (resp Resp, err error) {
+// Each method the interceptor wraps gets a breaker of its own, made when
+// the interceptor is called for the method as the endpoints are built:
+// a method that fails is throttled while the others go on. The options are
+// checked when Adaptive is called, which panics on invalid ones. A call
+// that is let through while the service is healthy costs a few atomic
+// operations and no allocation, lock or clock read on most calls.
+func Adaptive(opts ...AdaptiveOption) kit.Interceptor {
+	s := adaptiveSettingsOf(opts)
+	return func(_ kit.Call, next kit.Invoker) kit.Invoker {
+		a := newAdaptiveFrom(s)
+		return func(ctx context.Context, c kit.Call) (err error) {
 			if !a.allow() {
-				return resp, errRejected
+				return errRejected
 			}
 			done := false
 			defer func() {
-				if !done { // the endpoint panicked
+				if !done { // the rest of the chain panicked
 					a.failure()
 				}
 			}()
 			b := budget(ctx)
-			resp, err = next(ctx, req)
+			err = next(ctx, c)
 			done = true
 			switch {
 			case err == nil:
@@ -149,14 +152,15 @@ func Adaptive[Req, Resp any](opts ...AdaptiveOption) kit.Middleware[Req, Resp] {
 			default:
 				a.success()
 			}
-			return resp, err
+			return err
 		}
 	}
 }
 
-// adaptive is the state of one Adaptive middleware.
+// adaptive is the state of the breaker of one method of an Adaptive
+// interceptor.
 //
-// Time, in nanoseconds since the middleware was made, is cut into buckets
+// Time, in nanoseconds since the breaker was made, is cut into buckets
 // of bucket nanoseconds; bucket number epoch is the newest. slots holds the
 // counts of the newest len(slots) buckets, bucket e in slots[e%len(slots)],
 // each packed into one word: accepts in the high 32 bits, requests in the
@@ -209,7 +213,9 @@ type shard struct {
 
 const requestsMask = 1<<32 - 1
 
-func newAdaptive(opts []AdaptiveOption) *adaptive {
+// adaptiveSettingsOf returns the settings opts give, and panics if they
+// are invalid.
+func adaptiveSettingsOf(opts []AdaptiveOption) adaptiveSettings {
 	s := adaptiveSettings{
 		k:           defaultK,
 		window:      defaultWindow,
@@ -229,6 +235,14 @@ func newAdaptive(opts []AdaptiveOption) *adaptive {
 	if s.buckets < 1 || s.window <= 0 || s.window/time.Duration(s.buckets) <= 0 {
 		panic("breaker: Adaptive needs a positive window and at least one bucket, each of a positive duration")
 	}
+	return s
+}
+
+func newAdaptive(opts []AdaptiveOption) *adaptive { return newAdaptiveFrom(adaptiveSettingsOf(opts)) }
+
+// newAdaptiveFrom returns a breaker of settings that adaptiveSettingsOf
+// checked.
+func newAdaptiveFrom(s adaptiveSettings) *adaptive {
 	shardBits := uint(bits.Len(uint(min(4*runtime.GOMAXPROCS(0), maxShards) - 1)))
 	a := &adaptive{
 		pending:   make([]shard, 1<<shardBits),

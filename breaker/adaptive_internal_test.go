@@ -47,6 +47,7 @@ func slotSum(a *adaptive) uint64 {
 }
 
 func TestAdaptiveCountsAreExactWithoutClockMoves(t *testing.T) {
+	t.Parallel()
 	now := time.Unix(0, 0)
 	a := newAdaptive([]AdaptiveOption{WithClock(func() time.Time { return now })})
 	requests, accepts := hammer(a, 8, 3000, nil)
@@ -59,6 +60,7 @@ func TestAdaptiveCountsAreExactWithoutClockMoves(t *testing.T) {
 }
 
 func TestAdaptiveTotalFollowsSlotsAcrossRotations(t *testing.T) {
+	t.Parallel()
 	var ns atomic.Int64
 	a := newAdaptive([]AdaptiveOption{
 		WithClock(func() time.Time { return time.Unix(0, ns.Load()) }),
@@ -83,6 +85,7 @@ func TestAdaptiveTotalFollowsSlotsAcrossRotations(t *testing.T) {
 }
 
 func TestAdaptiveShardInRange(t *testing.T) {
+	t.Parallel()
 	a := newAdaptive(nil)
 	assert.GreaterOrEqual(t, len(a.pending), 4)
 	assert.Equal(t, 1<<a.shardBits, len(a.pending))

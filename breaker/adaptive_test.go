@@ -18,6 +18,12 @@ import (
 	"github.com/typedkit/kit/breaker"
 )
 
+// adaptive returns a middleware that wraps an endpoint in
+// Adaptive(opts...) for getCall.
+func adaptive(opts ...breaker.AdaptiveOption) kit.Middleware[int, int] {
+	return using[int, int](breaker.Adaptive(opts...))
+}
+
 // fakeClock is a clock that moves only when told to.
 type fakeClock struct{ ns atomic.Int64 }
 
@@ -74,6 +80,7 @@ func failRatio(ratio float64, seed uint64) func() error {
 }
 
 func TestAdaptiveFollowsFormulaExactly(t *testing.T) {
+	t.Parallel()
 	// With a random source that always returns u, a call is rejected
 	// exactly when the formula's probability exceeds u, so every decision
 	// can be checked.
@@ -82,7 +89,7 @@ func TestAdaptiveFollowsFormulaExactly(t *testing.T) {
 			for _, u := range []float64{0, 0.3, 0.9} {
 				var clock fakeClock
 				b := &backend{fail: failRatio(ratio, 1)}
-				ep := breaker.Adaptive[int, int](
+				ep := adaptive(
 					breaker.WithK(k),
 					breaker.WithClock(clock.now),
 					breaker.WithRand(func() float64 { return u }),
@@ -103,6 +110,7 @@ func TestAdaptiveFollowsFormulaExactly(t *testing.T) {
 }
 
 func TestAdaptiveRejectionRate(t *testing.T) {
+	t.Parallel()
 	// With a real random source, the number of rejections is within a few
 	// standard deviations of the sum of the formula's probabilities.
 	tests := []struct {
@@ -115,7 +123,7 @@ func TestAdaptiveRejectionRate(t *testing.T) {
 		var clock fakeClock
 		rng := rand.New(rand.NewPCG(7, 11))
 		b := &backend{fail: failRatio(tt.ratio, 3)}
-		ep := breaker.Adaptive[int, int](
+		ep := adaptive(
 			breaker.WithK(tt.k),
 			breaker.WithClock(clock.now),
 			breaker.WithRand(rng.Float64),
@@ -159,6 +167,7 @@ func runAt(ep kit.Endpoint[int, int], clock *fakeClock, b *backend, perSecond, s
 }
 
 func TestAdaptiveSteadyState(t *testing.T) {
+	t.Parallel()
 	// K·(1 − failure ratio) ≥ 1: the service accepts enough for nothing to
 	// be rejected. Below: almost everything is, but probes still go through.
 	tests := []struct {
@@ -171,7 +180,7 @@ func TestAdaptiveSteadyState(t *testing.T) {
 	for _, tt := range tests {
 		var clock fakeClock
 		b := &backend{fail: failRatio(tt.ratio, 5)}
-		ep := breaker.Adaptive[int, int](
+		ep := adaptive(
 			breaker.WithClock(clock.now),
 			breaker.WithRand(rand.New(rand.NewPCG(1, 2)).Float64),
 		)(b.endpoint)
@@ -200,6 +209,7 @@ func TestAdaptiveSteadyState(t *testing.T) {
 }
 
 func TestAdaptiveRecovers(t *testing.T) {
+	t.Parallel()
 	var clock fakeClock
 	var failing atomic.Bool
 	failing.Store(true)
@@ -209,7 +219,7 @@ func TestAdaptiveRecovers(t *testing.T) {
 		}
 		return nil
 	}}
-	ep := breaker.Adaptive[int, int](
+	ep := adaptive(
 		breaker.WithClock(clock.now),
 		breaker.WithRand(rand.New(rand.NewPCG(3, 4)).Float64),
 	)(b.endpoint)
@@ -231,6 +241,7 @@ func TestAdaptiveRecovers(t *testing.T) {
 }
 
 func TestAdaptiveForgetsOldFailures(t *testing.T) {
+	t.Parallel()
 	var clock fakeClock
 	var failing atomic.Bool
 	failing.Store(true)
@@ -240,7 +251,7 @@ func TestAdaptiveForgetsOldFailures(t *testing.T) {
 		}
 		return nil
 	}}
-	ep := breaker.Adaptive[int, int](breaker.WithClock(clock.now))(b.endpoint)
+	ep := using[int, int](breaker.Adaptive(breaker.WithClock(clock.now)))(b.endpoint)
 	rejected, _ := runAt(ep, &clock, b, 100, 3)
 	require.Positive(t, rejected[2])
 
@@ -252,6 +263,7 @@ func TestAdaptiveForgetsOldFailures(t *testing.T) {
 }
 
 func TestAdaptiveMinRequests(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		min        int
 		wantPasses int
@@ -265,7 +277,7 @@ func TestAdaptiveMinRequests(t *testing.T) {
 	for _, tt := range tests {
 		var clock fakeClock
 		b := &backend{fail: func() error { return errInternal }}
-		ep := breaker.Adaptive[int, int](
+		ep := adaptive(
 			breaker.WithMinRequests(tt.min),
 			breaker.WithClock(clock.now),
 			breaker.WithRand(func() float64 { return 0 }), // reject whenever p > 0
@@ -278,6 +290,7 @@ func TestAdaptiveMinRequests(t *testing.T) {
 }
 
 func TestAdaptiveProbes(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		interval time.Duration
 		want     int64 // calls that reach the service in 10 s of rejections
@@ -290,7 +303,7 @@ func TestAdaptiveProbes(t *testing.T) {
 	for _, tt := range tests {
 		var clock fakeClock
 		b := &backend{fail: func() error { return errInternal }}
-		ep := breaker.Adaptive[int, int](
+		ep := adaptive(
 			breaker.WithProbeInterval(tt.interval),
 			breaker.WithMinRequests(1),
 			breaker.WithClock(clock.now),
@@ -308,6 +321,7 @@ func TestAdaptiveProbes(t *testing.T) {
 }
 
 func TestAdaptiveClassifier(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name          string
 		err           error
@@ -327,7 +341,7 @@ func TestAdaptiveClassifier(t *testing.T) {
 			var clock fakeClock
 			b := &backend{fail: func() error { return tt.err }}
 			opts := append([]breaker.AdaptiveOption{breaker.WithClock(clock.now)}, tt.opts...)
-			ep := breaker.Adaptive[int, int](opts...)(b.endpoint)
+			ep := using[int, int](breaker.Adaptive(opts...))(b.endpoint)
 			rejected := 0
 			for range 200 {
 				_, err := ep(context.Background(), 0)
@@ -347,8 +361,9 @@ func TestAdaptiveClassifier(t *testing.T) {
 }
 
 func TestAdaptivePanicIsFailure(t *testing.T) {
+	t.Parallel()
 	var clock fakeClock
-	mw := breaker.Adaptive[int, int](
+	mw := adaptive(
 		breaker.WithMinRequests(1),
 		breaker.WithClock(clock.now),
 		breaker.WithRand(func() float64 { return 0 }),
@@ -359,24 +374,32 @@ func TestAdaptivePanicIsFailure(t *testing.T) {
 	assertRejected(t, err)
 }
 
-func TestAdaptiveSharedByEndpoints(t *testing.T) {
+// One Adaptive value gives each method a breaker of its own: the failures
+// of one method throttle it and leave the other alone.
+func TestAdaptivePerMethod(t *testing.T) {
+	t.Parallel()
 	var clock fakeClock
-	mw := breaker.Adaptive[int, int](
+	ic := breaker.Adaptive(
 		breaker.WithClock(clock.now),
 		breaker.WithRand(func() float64 { return 0 }),
 	)
-	failing := mw(func(context.Context, int) (int, error) { return 0, errUnavailable })
+	failing := kit.Intercept(func(context.Context, int) (int, error) { return 0, errUnavailable }, getCall, ic)
 	healthy := &backend{fail: func() error { return nil }}
-	other := mw(healthy.endpoint)
+	other := kit.Intercept(healthy.endpoint, listCall, ic)
 	for range 30 {
 		_, _ = failing(context.Background(), 0)
 	}
-	_, err := other(context.Background(), 0)
+	_, err := failing(context.Background(), 0)
 	assertRejected(t, err)
-	assert.Zero(t, healthy.calls.Load(), "endpoints wrapped by one middleware share its state")
+	for range 30 {
+		_, err := other(context.Background(), 0)
+		require.NoError(t, err, "the other method has a breaker of its own")
+	}
+	assert.Equal(t, int64(30), healthy.calls.Load())
 }
 
 func TestAdaptiveInvalidOptions(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name string
 		opt  breaker.AdaptiveOption
@@ -390,13 +413,14 @@ func TestAdaptiveInvalidOptions(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			assert.Panics(t, func() { breaker.Adaptive[int, int](tt.opt) })
+			assert.Panics(t, func() { breaker.Adaptive(tt.opt) }, "when the interceptor is made, before any method")
 		})
 	}
-	assert.NotPanics(t, func() { breaker.Adaptive[int, int](breaker.WithK(1), breaker.WithWindow(10, 10)) })
+	assert.NotPanics(t, func() { breaker.Adaptive(breaker.WithK(1), breaker.WithWindow(10, 10)) })
 }
 
 func TestAdaptiveConcurrent(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name          string
 		fail          func(i int) error
@@ -412,7 +436,7 @@ func TestAdaptiveConcurrent(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			ep := breaker.Adaptive[int, int]()(func(_ context.Context, i int) (int, error) { return i, tt.fail(i) })
+			ep := intercept(func(_ context.Context, i int) (int, error) { return i, tt.fail(i) }, breaker.Adaptive())
 			var rejected atomic.Int64
 			var wg sync.WaitGroup
 			for g := range 8 {
@@ -442,6 +466,7 @@ func TestAdaptiveConcurrent(t *testing.T) {
 // default Adaptive goes on rejecting calls after a service that failed
 // every call for 20 seconds is back: the figure the package documents.
 func TestAdaptiveRecoveryTime(t *testing.T) {
+	t.Parallel()
 	for _, perSecond := range []int{100, 1000} {
 		var clock fakeClock
 		var failing atomic.Bool
@@ -452,7 +477,7 @@ func TestAdaptiveRecoveryTime(t *testing.T) {
 			}
 			return nil
 		}}
-		ep := breaker.Adaptive[int, int](breaker.WithClock(clock.now), breaker.WithRand(rand.New(rand.NewPCG(3, 4)).Float64))(b.endpoint)
+		ep := using[int, int](breaker.Adaptive(breaker.WithClock(clock.now), breaker.WithRand(rand.New(rand.NewPCG(3, 4)).Float64)))(b.endpoint)
 		runAt(ep, &clock, b, perSecond, 20)
 		failing.Store(false)
 		rejected, _ := runAt(ep, &clock, b, perSecond, 30)
@@ -471,6 +496,7 @@ func TestAdaptiveRecoveryTime(t *testing.T) {
 // caller's own context ends: no breaker may count that against the
 // service, so a caller with a healthy deadline is never rejected.
 func TestBreakersIgnoreTheCallersDeadline(t *testing.T) {
+	t.Parallel()
 	slow := func(ctx context.Context, _ int) (int, error) {
 		<-ctx.Done()
 		return 0, kit.WrapError(kit.CodeOf(ctx.Err()), ctx.Err(), "")
@@ -478,15 +504,15 @@ func TestBreakersIgnoreTheCallersDeadline(t *testing.T) {
 	var clock fakeClock
 	tests := []struct {
 		name string
-		mw   kit.Middleware[int, int]
+		ic   kit.Interceptor
 	}{
-		{"adaptive", breaker.Adaptive[int, int](breaker.WithClock(clock.now))},
-		{"gobreaker", breaker.Gobreaker[int](gobreaker.NewCircuitBreaker[int](gobreaker.Settings{Name: "deadline"}))},
-		{"handy", breaker.Handy[int, int](&failOnceBreaker{})},
+		{"adaptive", breaker.Adaptive(breaker.WithClock(clock.now))},
+		{"gobreaker", breaker.Gobreaker(gobreaker.Settings{})},
+		{"handy", breaker.Handy(func(kit.Call) breaker.Breaker { return &failOnceBreaker{} })},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			ep := tt.mw(slow)
+			ep := intercept(slow, tt.ic)
 			for range 200 {
 				// The caller's own deadline has passed: DeadlineExceeded,
 				// which IsFailure counts when the service causes it.
@@ -515,6 +541,7 @@ func (b *failOnceBreaker) Failure(time.Duration) { b.failed.Store(true) }
 // for, while TestBreakersIgnoreTheCallersDeadline shows a tight deadline
 // opening none.
 func TestBreakersCountAHungService(t *testing.T) {
+	t.Parallel()
 	hung := func(ctx context.Context, _ int) (int, error) {
 		<-ctx.Done()
 		return 0, kit.WrapError(kit.CodeOf(ctx.Err()), ctx.Err(), "")
@@ -522,15 +549,16 @@ func TestBreakersCountAHungService(t *testing.T) {
 	floor := breaker.WithMinCountedDeadline(time.Millisecond)
 	tests := []struct {
 		name string
-		mw   kit.Middleware[int, int]
+		ic   kit.Interceptor
 	}{
-		{"adaptive", breaker.Adaptive[int, int](floor, breaker.WithMinRequests(5))},
-		{"gobreaker", breaker.Gobreaker[int](gobreaker.NewCircuitBreaker[int](gobreaker.Settings{Name: "hung"}), floor)},
-		{"handy", breaker.Handy[int, int](&failOnceBreaker{}, floor)},
+		{"adaptive", breaker.Adaptive(floor, breaker.WithMinRequests(5))},
+		{"gobreaker", breaker.Gobreaker(gobreaker.Settings{}, floor)},
+		{"handy", breaker.Handy(func(kit.Call) breaker.Breaker { return &failOnceBreaker{} }, floor)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			ep := tt.mw(hung)
+			t.Parallel()
+			ep := intercept(hung, tt.ic)
 			opened := false
 			for range 200 {
 				ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)

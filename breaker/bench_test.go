@@ -30,6 +30,16 @@ func (alwaysAllow) Allow() bool           { return true }
 func (alwaysAllow) Success(time.Duration) {}
 func (alwaysAllow) Failure(time.Duration) {}
 
+var benchCall = kit.Call{Service: "bench.Svc", Method: "Get", Transport: kit.GRPC, Side: kit.ClientSide}
+
+// interceptor returns a middleware that wraps an endpoint in ic, as a
+// transport does for one method.
+func interceptor(ic kit.Interceptor) kit.Middleware[benchReq, benchResp] {
+	return func(ep kit.Endpoint[benchReq, benchResp]) kit.Endpoint[benchReq, benchResp] {
+		return kit.Intercept(ep, benchCall, ic)
+	}
+}
+
 func benchMiddlewares() []struct {
 	name string
 	mw   kit.Middleware[benchReq, benchResp]
@@ -39,9 +49,9 @@ func benchMiddlewares() []struct {
 		mw   kit.Middleware[benchReq, benchResp]
 	}{
 		{"None", kit.NopMiddleware[benchReq, benchResp]},
-		{"Adaptive", breaker.Adaptive[benchReq, benchResp]()},
-		{"Gobreaker", breaker.Gobreaker[benchReq](gobreaker.NewCircuitBreaker[benchResp](gobreaker.Settings{Name: "bench"}))},
-		{"Handy", breaker.Handy[benchReq, benchResp](alwaysAllow{})},
+		{"Adaptive", interceptor(breaker.Adaptive())},
+		{"Gobreaker", interceptor(breaker.Gobreaker(gobreaker.Settings{}))},
+		{"Handy", interceptor(breaker.Handy(func(kit.Call) breaker.Breaker { return alwaysAllow{} }))},
 		{"Fallback", breaker.Fallback(func(context.Context, benchReq, error) (benchResp, error) { return benchResp{}, nil })},
 	}
 }
@@ -104,16 +114,16 @@ func BenchmarkGobreakerExecute(b *testing.B) {
 // probes off, so that every call is rejected).
 func BenchmarkRejected(b *testing.B) {
 	failing := func(context.Context, benchReq) (benchResp, error) { return benchResp{}, errors.New("down") }
-	open := gobreaker.NewCircuitBreaker[benchResp](gobreaker.Settings{
+	opens := gobreaker.Settings{
 		ReadyToTrip: func(gobreaker.Counts) bool { return true },
 		Timeout:     time.Hour,
-	})
+	}
 	cases := []struct {
 		name string
 		mw   kit.Middleware[benchReq, benchResp]
 	}{
-		{"Adaptive", breaker.Adaptive[benchReq, benchResp](breaker.WithRand(func() float64 { return 0 }), breaker.WithProbeInterval(0))},
-		{"Gobreaker", breaker.Gobreaker[benchReq](open)},
+		{"Adaptive", interceptor(breaker.Adaptive(breaker.WithRand(func() float64 { return 0 }), breaker.WithProbeInterval(0)))},
+		{"Gobreaker", interceptor(breaker.Gobreaker(opens))},
 	}
 	for _, c := range cases {
 		b.Run(c.name, func(b *testing.B) {
@@ -134,12 +144,14 @@ func BenchmarkRejected(b *testing.B) {
 
 // BenchmarkHystrix measures Hystrix against hystrix.DoC on its own. hystrix
 // takes the call as a closure that it runs on a goroutine of its own, so
-// the closure and what it captures are allocated; the middleware also
-// gives the endpoint a context that it cancels when the call ends.
+// the closure and what it captures are allocated; the interceptor also
+// gives the rest of the chain a context that it cancels when the call
+// ends.
 func BenchmarkHystrix(b *testing.B) {
 	// hystrix frees a call's place in the concurrency limit on its own
 	// goroutine, after the call returns, so a tight loop needs a high limit.
-	hystrix.ConfigureCommand("bench", hystrix.CommandConfig{MaxConcurrentRequests: 1 << 16, RequestVolumeThreshold: 1 << 30})
+	cfg := hystrix.CommandConfig{MaxConcurrentRequests: 1 << 16, RequestVolumeThreshold: 1 << 30}
+	hystrix.ConfigureCommand("bench", cfg)
 	ctx := context.Background()
 	r := benchReq{A: 1, B: "x"}
 	b.Run("DoC", func(b *testing.B) {
@@ -156,8 +168,8 @@ func BenchmarkHystrix(b *testing.B) {
 			}
 		}
 	})
-	b.Run("Middleware", func(b *testing.B) {
-		ep := breaker.Hystrix[benchReq, benchResp]("bench")(benchEndpoint)
+	b.Run("Interceptor", func(b *testing.B) {
+		ep := interceptor(breaker.Hystrix(func(kit.Call) hystrix.CommandConfig { return cfg }))(benchEndpoint)
 		b.ReportAllocs()
 		for b.Loop() {
 			if resp, err := ep(ctx, r); err != nil || resp.C != "x" {

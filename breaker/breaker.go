@@ -86,7 +86,6 @@ type AdaptiveOption interface {
 	applyAdaptive(*adaptiveSettings)
 }
 
-// settings are the options shared by every middleware of this package.
 // DefaultMinCountedDeadline is the shortest deadline of a caller whose
 // expiry a breaker counts against the service, unless
 // [WithMinCountedDeadline] sets another: one second. A call whose caller's
@@ -127,6 +126,7 @@ func counts(ctx context.Context, err error, classify Classifier, budget, floor t
 	return classify(err)
 }
 
+// settings are the options shared by the breakers and Fallback.
 type settings struct {
 	classify Classifier
 	floor    time.Duration
@@ -165,8 +165,8 @@ func (o floorOption) applyAdaptive(s *adaptiveSettings) { s.floor = o.d }
 // Zero counts every deadline that passes; a cancelled caller never counts.
 func WithMinCountedDeadline(d time.Duration) Option { return floorOption{d} }
 
-// WithClassifier sets the [Classifier] that picks the errors a middleware
-// acts on. For the breakers it picks the errors that count as failures (the
+// WithClassifier sets the [Classifier] that picks the errors a breaker or
+// [Fallback] acts on. For the breakers it picks the errors that count as failures (the
 // default is [IsFailure]); for [Fallback] it picks the errors the fallback
 // answers (the default is [IsTransient]). A nil Classifier keeps the
 // default.

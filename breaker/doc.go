@@ -1,4 +1,4 @@
-// Package breaker provides circuit breakers as typed middleware: a breaker
+// Package breaker provides circuit breakers as interceptors: a breaker
 // watches the calls to a service and, when the service fails, rejects
 // calls at once instead of adding to its load and making callers wait.
 //
@@ -11,11 +11,25 @@
 //   - [Handy] adapts any breaker with the methods Allow, Success and
 //     Failure ([Breaker]), such as streadway/handy's.
 //   - [Fallback] answers, with a function of the caller's choice, the calls
-//     that a breaker rejects or that fail for want of the service.
+//     that a breaker rejects or that fail for want of the service. It
+//     reads the request and builds a response, so it is a typed
+//     kit.Middleware, put around the endpoint the interceptors return.
+//
+// # One breaker per method
+//
+// A kit.Interceptor is called once per method when the endpoints are
+// built. Each breaker interceptor makes the breaker of a method in that
+// call, so one interceptor value in a service's list gives every method a
+// breaker of its own: a method that fails is rejected while the others go
+// on, and a call never creates a breaker. (hystrix keeps its circuits
+// globally by command name; [Hystrix] names each method's command after
+// it, so methods of the same name share one circuit across transports.)
+//
+//	httpx.ClientInterceptors(breaker.Adaptive(), kit.Timeout(time.Second))
 //
 // # Rejections
 //
-// A call that a breaker rejects does not reach the endpoint. It returns a
+// A call that a breaker rejects does not reach the rest of the chain. It returns a
 // kit Unavailable error that wraps [ErrOpen] (and, for Gobreaker and
 // Hystrix, the library's own error), so httpx answers it with 503 Service
 // Unavailable and grpcx with codes.Unavailable, and
@@ -35,17 +49,17 @@
 // second; [WithMinCountedDeadline]): a caller with a tight deadline must
 // not open a breaker that other callers share, while a service that lets
 // generous deadlines pass is slow or hung and counts. Put a breaker outside
-// (before, in [kit.Chain]) the timeout that bounds the dependency, whose
-// expiry always counts. [WithClassifier]
+// (before, in the list of interceptors) the timeout that bounds the
+// dependency, kit.Timeout, whose expiry always counts. [WithClassifier]
 // sets another policy. Calls that fail with an error that does not count
 // are recorded as successes, and the caller receives the error unchanged.
 //
 // # Adaptive throttling
 //
-// [Adaptive] keeps, over a sliding window, two counts:
+// [Adaptive] keeps, for each method, over a sliding window, two counts:
 //
-//   - requests: the calls the application made through the middleware,
-//     including the ones the middleware rejected itself;
+//   - requests: the calls the application made of the method, including
+//     the ones the breaker rejected itself;
 //   - accepts: the calls the service accepted, that is the calls that
 //     succeeded or failed with an error that is not a failure.
 //
@@ -58,7 +72,7 @@
 // goes on sending until requests reaches K times accepts, and beyond that
 // rejects calls itself, more of them the more the service fails: the
 // service receives about K times what it can accept, which leaves it room
-// to show that it has recovered. Calls that the middleware rejects count as
+// to show that it has recovered. Calls that the breaker rejects count as
 // requests so that p keeps rising while the service keeps failing; if they
 // did not, p would fall each time the client shed load, and a service that
 // fails every call would go on receiving a steady share of them. When the

@@ -17,32 +17,61 @@ type GetUserRequest struct{ ID string }
 
 type User struct{ Name string }
 
-// A gobreaker CircuitBreaker in a chain: only the request type is written,
-// the response type comes from the breaker.
+// getUserCall describes the calls of the method GetUser of a client of the
+// service users.Service, as the client's interceptors see them.
+var getUserCall = kit.Call{Service: "users.Service", Method: "GetUser", Transport: kit.HTTP, Side: kit.ClientSide}
+
+// A gobreaker breaker before a timeout: the method's breaker opens after two
+// failures in a row and then rejects calls at once.
 func ExampleGobreaker() {
-	cb := gobreaker.NewCircuitBreaker[User](gobreaker.Settings{
-		Name:        "users",
+	settings := gobreaker.Settings{
 		ReadyToTrip: func(c gobreaker.Counts) bool { return c.ConsecutiveFailures >= 2 },
-	})
+		OnStateChange: func(name string, from, to gobreaker.State) {
+			fmt.Println("  breaker", name, from, "->", to)
+		},
+	}
 	getUser := func(_ context.Context, req GetUserRequest) (User, error) {
 		fmt.Println("  backend called for", req.ID)
 		return User{}, kit.NewError(kit.Unavailable, "database down")
 	}
-	ep := kit.Wrap(getUser).
-		Timeout(time.Second).
-		Use(breaker.Gobreaker[GetUserRequest](cb)).
-		Endpoint()
+	ep := kit.Intercept(getUser, getUserCall, breaker.Gobreaker(settings), kit.Timeout(time.Second))
 
 	for _, id := range []string{"1", "2", "3"} {
 		_, err := ep(context.Background(), GetUserRequest{ID: id})
-		fmt.Println(id, kit.CodeOf(err), errors.Is(err, breaker.ErrOpen), cb.State())
+		fmt.Println(id, kit.CodeOf(err), errors.Is(err, breaker.ErrOpen))
 	}
 	// Output:
 	//   backend called for 1
-	// 1 unavailable false closed
+	// 1 unavailable false
 	//   backend called for 2
-	// 2 unavailable false open
-	// 3 unavailable true open
+	//   breaker /users.Service/GetUser closed -> open
+	// 2 unavailable false
+	// 3 unavailable true
+}
+
+// One breaker interceptor in a service's list gives each method a breaker
+// of its own: the method that fails is rejected, the others go on.
+func Example_perMethod() {
+	ic := breaker.Gobreaker(gobreaker.Settings{
+		ReadyToTrip: func(c gobreaker.Counts) bool { return c.ConsecutiveFailures >= 1 },
+	})
+	down := func(context.Context, GetUserRequest) (User, error) {
+		return User{}, kit.NewError(kit.Unavailable, "database down")
+	}
+	up := func(_ context.Context, req GetUserRequest) (User, error) { return User{Name: "user " + req.ID}, nil }
+	getUser := kit.Intercept(down, getUserCall, ic)
+	listCall := getUserCall
+	listCall.Method = "ListUsers"
+	listUsers := kit.Intercept(up, listCall, ic)
+
+	for range 2 {
+		_, err := getUser(context.Background(), GetUserRequest{ID: "1"})
+		u, err2 := listUsers(context.Background(), GetUserRequest{ID: "2"})
+		fmt.Println("GetUser:", kit.CodeOf(err), errors.Is(err, breaker.ErrOpen), "ListUsers:", u.Name, err2)
+	}
+	// Output:
+	// GetUser: unavailable false ListUsers: user 2 <nil>
+	// GetUser: unavailable true ListUsers: user 2 <nil>
 }
 
 // Adaptive needs no thresholds: it lets everything through while the
@@ -54,13 +83,13 @@ func ExampleAdaptive() {
 		reached++
 		return User{}, errors.New("connection refused")
 	}
-	ep := breaker.Adaptive[GetUserRequest, User](
+	ep := kit.Intercept(failing, getUserCall, breaker.Adaptive(
 		breaker.WithK(2),                          // the default
 		breaker.WithWindow(5*time.Second, 10),     // the default
 		breaker.WithMinRequests(20),               // the default
 		breaker.WithProbeInterval(time.Second),    // the default
 		breaker.WithClassifier(breaker.IsFailure), // the default
-	)(failing)
+	))
 
 	rejected := 0
 	for range 1000 {
@@ -78,8 +107,9 @@ func ExampleAdaptive() {
 	// the others were rejected locally: true
 }
 
-// Fallback outside a breaker answers the calls the breaker rejects, and
-// those that fail for want of the service, from a cache.
+// Fallback around the endpoint a breaker's interceptor returns answers the
+// calls the breaker rejects, and those that fail for want of the service,
+// from a cache.
 func ExampleFallback() {
 	cache := map[string]User{"1": {Name: "Ada (cached)"}}
 	fromCache := func(_ context.Context, req GetUserRequest, err error) (User, error) {
@@ -92,13 +122,9 @@ func ExampleFallback() {
 		fmt.Println("  backend called")
 		return User{}, kit.NewError(kit.Unavailable, "database down")
 	}
-	cb := gobreaker.NewCircuitBreaker[User](gobreaker.Settings{
+	ep := breaker.Fallback(fromCache)(kit.Intercept(getUser, getUserCall, breaker.Gobreaker(gobreaker.Settings{
 		ReadyToTrip: func(c gobreaker.Counts) bool { return c.ConsecutiveFailures >= 1 },
-	})
-	ep := kit.Chain(
-		breaker.Fallback(fromCache),
-		breaker.Gobreaker[GetUserRequest](cb),
-	)(getUser)
+	})))
 
 	for _, id := range []string{"1", "1", "2"} {
 		u, err := ep(context.Background(), GetUserRequest{ID: id})
@@ -120,12 +146,12 @@ func (c *consecutive) Success(time.Duration) { c.failures = 0 }
 func (c *consecutive) Failure(time.Duration) { c.failures++ }
 
 // Any breaker with the method set of streadway/handy's plugs in through
-// Handy.
+// Handy, which makes one for each method.
 func ExampleHandy() {
-	ep := breaker.Handy[GetUserRequest, User](&consecutive{})(
-		func(context.Context, GetUserRequest) (User, error) {
-			return User{}, errors.New("connection refused")
-		})
+	perMethod := breaker.Handy(func(kit.Call) breaker.Breaker { return &consecutive{} })
+	ep := kit.Intercept(func(context.Context, GetUserRequest) (User, error) {
+		return User{}, errors.New("connection refused")
+	}, getUserCall, perMethod)
 	for range 4 {
 		_, err := ep(context.Background(), GetUserRequest{ID: "1"})
 		fmt.Println(kit.CodeOf(err), errors.Is(err, breaker.ErrOpen))
@@ -137,17 +163,22 @@ func ExampleHandy() {
 	// unavailable true
 }
 
-// Hystrix commands are configured globally, by name.
+// Each method runs as the hystrix command named after it, configured when
+// the chain is built.
 func ExampleHystrix() {
-	hystrix.ConfigureCommand("get-user", hystrix.CommandConfig{
-		Timeout:               500, // milliseconds
-		MaxConcurrentRequests: 100,
+	ic := breaker.Hystrix(func(call kit.Call) hystrix.CommandConfig {
+		fmt.Println("command", call.Procedure())
+		return hystrix.CommandConfig{
+			Timeout:               500, // milliseconds
+			MaxConcurrentRequests: 100,
+		}
 	})
-	ep := breaker.Hystrix[GetUserRequest, User]("get-user")(
-		func(_ context.Context, req GetUserRequest) (User, error) {
-			return User{Name: "user " + req.ID}, nil
-		})
+	ep := kit.Intercept(func(_ context.Context, req GetUserRequest) (User, error) {
+		return User{Name: "user " + req.ID}, nil
+	}, getUserCall, ic)
 	u, err := ep(context.Background(), GetUserRequest{ID: "7"})
 	fmt.Println(u.Name, err)
-	// Output: user 7 <nil>
+	// Output:
+	// command /users.Service/GetUser
+	// user 7 <nil>
 }

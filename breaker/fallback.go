@@ -17,10 +17,18 @@ type FallbackFunc[Req, Resp any] func(ctx context.Context, req Req, err error) (
 // Unavailable and DeadlineExceeded. [WithClassifier] picks another class.
 // Other errors, and successes, go to the caller as they are.
 //
-// Put Fallback outside a breaker, so that the calls the breaker rejects are
-// answered too:
+// Fallback reads the request and builds a response, so it is a typed
+// middleware, not an interceptor. Put it outside the breaker, around the
+// endpoint the breaker's interceptor chain returns, so that the calls the
+// breaker rejects are answered too: on a client, around the client's
+// endpoint,
 //
-//	ep = kit.Chain(breaker.Fallback(cached), breaker.Adaptive[Req, Resp]())(ep)
+//	c := httpx.NewClient(method, u, enc, dec, httpx.ClientInterceptors(breaker.Adaptive()))
+//	getUser := breaker.Fallback(cached)(c.Endpoint())
+//
+// and around one endpoint, kit.Intercept:
+//
+//	ep = breaker.Fallback(cached)(kit.Intercept(ep, call, breaker.Adaptive()))
 //
 // fb receives the call's context, which may have ended (when the error is
 // the caller's own deadline); a fallback that does more than compute a

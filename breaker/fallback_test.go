@@ -12,6 +12,7 @@ import (
 )
 
 func TestFallback(t *testing.T) {
+	t.Parallel()
 	rejection := kit.WrapError(kit.Unavailable, breaker.ErrOpen, "")
 	tests := []struct {
 		name     string
@@ -70,6 +71,7 @@ func TestFallback(t *testing.T) {
 }
 
 func TestFallbackError(t *testing.T) {
+	t.Parallel()
 	degraded := kit.NewError(kit.Unavailable, "no cached copy")
 	ep := breaker.Fallback(func(context.Context, string, error) (string, error) { return "", degraded })(
 		func(context.Context, string) (string, error) { return "", errUnavailable })

@@ -3,6 +3,7 @@ package breaker_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -17,14 +18,38 @@ import (
 
 // transitions records a breaker's state changes.
 type transitions struct {
-	mu  sync.Mutex
-	log []string
+	mu    sync.Mutex
+	log   []string
+	names []string // of the breaker of each transition
 }
 
-func (tr *transitions) record(_ string, from, to gobreaker.State) {
+func (tr *transitions) record(name string, from, to gobreaker.State) {
 	tr.mu.Lock()
 	defer tr.mu.Unlock()
 	tr.log = append(tr.log, from.String()+"->"+to.String())
+	tr.names = append(tr.names, name)
+}
+
+// state returns the state the last transition led to.
+func (tr *transitions) state() gobreaker.State {
+	tr.mu.Lock()
+	defer tr.mu.Unlock()
+	if len(tr.log) == 0 {
+		return gobreaker.StateClosed
+	}
+	last := tr.log[len(tr.log)-1]
+	for _, st := range []gobreaker.State{gobreaker.StateClosed, gobreaker.StateOpen, gobreaker.StateHalfOpen} {
+		if strings.HasSuffix(last, "->"+st.String()) {
+			return st
+		}
+	}
+	panic("unknown state in " + last)
+}
+
+func (tr *transitions) namesSeen() []string {
+	tr.mu.Lock()
+	defer tr.mu.Unlock()
+	return append([]string(nil), tr.names...)
 }
 
 func (tr *transitions) get() []string {
@@ -37,7 +62,6 @@ func (tr *transitions) get() []string {
 // failures and stay open for timeout.
 func tripAfter3(tr *transitions, timeout time.Duration) gobreaker.Settings {
 	return gobreaker.Settings{
-		Name:          "users",
 		Timeout:       timeout,
 		ReadyToTrip:   func(c gobreaker.Counts) bool { return c.ConsecutiveFailures >= 3 },
 		OnStateChange: tr.record,
@@ -60,10 +84,10 @@ func (s *scripted) endpoint(_ context.Context, id string) (string, error) {
 }
 
 func TestGobreakerClosedToOpen(t *testing.T) {
+	t.Parallel()
 	var tr transitions
-	cb := gobreaker.NewCircuitBreaker[string](tripAfter3(&tr, time.Minute))
 	var backend scripted
-	ep := breaker.Gobreaker[string](cb)(backend.endpoint)
+	ep := intercept(backend.endpoint, breaker.Gobreaker(tripAfter3(&tr, time.Minute)))
 
 	steps := []struct {
 		name      string
@@ -94,7 +118,7 @@ func TestGobreakerClosedToOpen(t *testing.T) {
 		resp, err := ep(context.Background(), "42")
 		msg := []any{"step %d (%s)", i, s.name}
 		assert.Equal(t, !s.rejected, backend.calls > calls, msg...)
-		assert.Equal(t, s.wantState, cb.State(), msg...)
+		assert.Equal(t, s.wantState, tr.state(), msg...)
 		switch {
 		case s.rejected:
 			assertRejected(t, err, gobreaker.ErrOpenState)
@@ -107,24 +131,41 @@ func TestGobreakerClosedToOpen(t *testing.T) {
 		}
 	}
 	assert.Equal(t, []string{"closed->open"}, tr.get())
+	assert.Equal(t, []string{"/users.Service/Get"}, tr.namesSeen(), "the breaker is named after the method")
 }
 
-// halfOpen returns a breaker that is half-open and lets one probe through,
-// with the log of its transitions.
-func halfOpen(t *testing.T) (*gobreaker.CircuitBreaker[string], *transitions) {
+// halfOpen returns an endpoint whose breaker is half-open and lets one
+// probe through, with the log of its transitions. The endpoint fails the
+// calls for "fail", blocks those for "probe" until release is closed and
+// returns probe's error, and answers "other" at once.
+func halfOpen(t *testing.T, probe error) (ep kit.Endpoint[string, string], tr *transitions, entered, release chan struct{}) {
 	t.Helper()
-	tr := new(transitions)
-	cb := gobreaker.NewCircuitBreaker[string](tripAfter3(tr, time.Millisecond))
-	failing := breaker.Gobreaker[string](cb)(func(context.Context, string) (string, error) { return "", errInternal })
+	tr = new(transitions)
+	entered, release = make(chan struct{}), make(chan struct{})
+	ep = intercept(func(_ context.Context, id string) (string, error) {
+		switch id {
+		case "fail":
+			return "", errInternal
+		case "probe":
+			close(entered)
+			<-release
+			return "probed", probe
+		}
+		return "other", nil
+	}, breaker.Gobreaker(tripAfter3(tr, time.Millisecond)))
 	for range 3 {
-		_, err := failing(context.Background(), "")
+		_, err := ep(context.Background(), "fail")
 		require.ErrorIs(t, err, errInternal)
 	}
-	require.Eventually(t, func() bool { return cb.State() == gobreaker.StateHalfOpen }, 5*time.Second, time.Millisecond)
-	return cb, tr
+	require.Equal(t, gobreaker.StateOpen, tr.state())
+	// The breaker turns half-open at the first call after its timeout,
+	// which the caller makes.
+	time.Sleep(2 * time.Millisecond)
+	return ep, tr, entered, release
 }
 
 func TestGobreakerHalfOpen(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name      string
 		probe     error
@@ -137,16 +178,8 @@ func TestGobreakerHalfOpen(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			cb, tr := halfOpen(t)
-			entered, release := make(chan struct{}), make(chan struct{})
-			ep := breaker.Gobreaker[string](cb)(func(_ context.Context, id string) (string, error) {
-				if id == "probe" {
-					close(entered)
-					<-release
-					return "probed", tt.probe
-				}
-				return "other", nil
-			})
+			t.Parallel()
+			ep, tr, entered, release := halfOpen(t, tt.probe)
 
 			type result struct {
 				resp string
@@ -158,6 +191,7 @@ func TestGobreakerHalfOpen(t *testing.T) {
 				probe <- result{resp, err}
 			}()
 			<-entered
+			require.Equal(t, gobreaker.StateHalfOpen, tr.state())
 
 			// The probe is in flight: a half-open breaker lets no other call through.
 			resp, err := ep(context.Background(), "other")
@@ -172,29 +206,47 @@ func TestGobreakerHalfOpen(t *testing.T) {
 			} else {
 				assert.Same(t, tt.probe, r.err)
 			}
-			assert.Equal(t, tt.wantState, cb.State())
+			assert.Equal(t, tt.wantState, tr.state())
 			assert.Equal(t, tt.wantLog, tr.get())
 		})
 	}
 }
 
 func TestGobreakerClassifier(t *testing.T) {
-	cb := gobreaker.NewCircuitBreaker[string](tripAfter3(new(transitions), time.Minute))
+	t.Parallel()
+	tr := new(transitions)
 	everyError := func(error) bool { return true }
-	ep := breaker.Gobreaker[string](cb, breaker.WithClassifier(everyError))(
-		func(context.Context, string) (string, error) { return "", errNotFound })
+	ep := intercept(func(context.Context, string) (string, error) { return "", errNotFound },
+		breaker.Gobreaker(tripAfter3(tr, time.Minute), breaker.WithClassifier(everyError)))
 	for range 3 {
 		_, err := ep(context.Background(), "")
 		assert.Same(t, errNotFound, err)
 	}
-	assert.Equal(t, gobreaker.StateOpen, cb.State(), "every error counts with this classifier")
+	assert.Equal(t, gobreaker.StateOpen, tr.state(), "every error counts with this classifier")
 	_, err := ep(context.Background(), "")
 	assertRejected(t, err, gobreaker.ErrOpenState)
 }
 
 func TestGobreakerPanicCountsAsFailure(t *testing.T) {
-	cb := gobreaker.NewCircuitBreaker[string](tripAfter3(new(transitions), time.Minute))
-	ep := breaker.Gobreaker[string](cb)(func(context.Context, string) (string, error) { panic("bug") })
+	t.Parallel()
+	tr := new(transitions)
+	settings := tripAfter3(tr, time.Minute)
+	settings.ReadyToTrip = func(c gobreaker.Counts) bool { return c.TotalFailures >= 1 }
+	ep := intercept(func(context.Context, string) (string, error) { panic("bug") }, breaker.Gobreaker(settings))
 	assert.PanicsWithValue(t, "bug", func() { _, _ = ep(context.Background(), "") })
-	assert.Equal(t, uint32(1), cb.Counts().TotalFailures)
+	assert.Equal(t, gobreaker.StateOpen, tr.state())
+	_, err := ep(context.Background(), "")
+	assertRejected(t, err, gobreaker.ErrOpenState)
+}
+
+// Settings with a name give it to every method's breaker.
+func TestGobreakerName(t *testing.T) {
+	t.Parallel()
+	tr := new(transitions)
+	settings := tripAfter3(tr, time.Minute)
+	settings.Name = "users"
+	settings.ReadyToTrip = func(gobreaker.Counts) bool { return true }
+	ep := intercept(func(context.Context, string) (string, error) { return "", errInternal }, breaker.Gobreaker(settings))
+	_, _ = ep(context.Background(), "")
+	assert.Equal(t, []string{"users"}, tr.namesSeen())
 }

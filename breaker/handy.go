@@ -24,40 +24,55 @@ type Breaker interface {
 	Failure(time.Duration)
 }
 
-// Handy returns a middleware that asks b before every call and tells it the
-// outcome. A call that b does not allow does not reach the endpoint and
-// returns a kit Unavailable error that wraps [ErrOpen]. A call that fails
-// with an error the middleware's [Classifier] counts as a failure
-// ([IsFailure] unless [WithClassifier] says otherwise) is reported with
-// b.Failure, and every other call, including one that fails with a caller
-// error, with b.Success; a panic in the endpoint is reported as a failure
-// and goes on up. The duration reported is the endpoint's.
+// Handy returns an interceptor that asks a [Breaker] before every call and
+// tells it the outcome, with one breaker per method: newBreaker is called
+// with the method's kit.Call each time the interceptor is called for a
+// method, as the endpoints are built, never per call. A nil Breaker leaves
+// that method without one. Handy panics if newBreaker is nil.
 //
-// Every endpoint the middleware wraps shares b.
-func Handy[Req, Resp any](b Breaker, opts ...Option) kit.Middleware[Req, Resp] {
+//	ic := breaker.Handy(func(kit.Call) breaker.Breaker {
+//		return handybreaker.NewBreaker(0.05) // github.com/streadway/handy/breaker
+//	})
+//
+// A call that the breaker does not allow does not reach the rest of the
+// chain and returns a kit Unavailable error that wraps [ErrOpen]. A call
+// that fails with an error the interceptor's [Classifier] counts as a
+// failure ([IsFailure] unless [WithClassifier] says otherwise) is reported
+// with Failure, and every other call, including one that fails with a
+// caller error, with Success; a panic in the rest of the chain is reported
+// as a failure and goes on up. The duration reported is that of the rest
+// of the chain.
+func Handy(newBreaker func(kit.Call) Breaker, opts ...Option) kit.Interceptor {
+	if newBreaker == nil {
+		panic("breaker: Handy needs a function that makes a Breaker")
+	}
 	s := newSettings(IsFailure, opts)
 	classify, floor := s.classify, s.floor
-	return func(next kit.Endpoint[Req, Resp]) kit.Endpoint[Req, Resp] {
-		return func(ctx context.Context, req Req) (resp Resp, err error) {
+	return func(call kit.Call, next kit.Invoker) kit.Invoker {
+		b := newBreaker(call)
+		if b == nil {
+			return next
+		}
+		return func(ctx context.Context, c kit.Call) (err error) {
 			if !b.Allow() {
-				return resp, errRejected
+				return errRejected
 			}
 			start := time.Since(clockBase)
 			given := budget(ctx)
 			done := false
 			defer func() {
-				if !done { // the endpoint panicked
+				if !done { // the rest of the chain panicked
 					b.Failure(time.Since(clockBase) - start)
 				}
 			}()
-			resp, err = next(ctx, req)
+			err = next(ctx, c)
 			done = true
 			if d := time.Since(clockBase) - start; counts(ctx, err, classify, given, floor) {
 				b.Failure(d)
 			} else {
 				b.Success(d)
 			}
-			return resp, err
+			return err
 		}
 	}
 }

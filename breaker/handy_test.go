@@ -46,7 +46,13 @@ func (b *fakeBreaker) Failure(d time.Duration) {
 	b.durations = append(b.durations, d)
 }
 
+// handy returns an interceptor whose every method has the breaker b.
+func handy(b breaker.Breaker, opts ...breaker.Option) kit.Interceptor {
+	return breaker.Handy(func(kit.Call) breaker.Breaker { return b }, opts...)
+}
+
 func TestHandy(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name          string
 		open          bool
@@ -64,7 +70,7 @@ func TestHandy(t *testing.T) {
 		{
 			name:         "custom classifier",
 			err:          errNotFound,
-			opts:         []breaker.Option{breaker.WithClassifier(func(err error) bool { return kit.IsCode(err, kit.NotFound) })},
+			opts:         []breaker.Option{breaker.WithClassifier(func(err error) bool { return kit.CodeOf(err) == kit.NotFound })},
 			wantCalled:   true,
 			wantFailures: 1,
 		},
@@ -79,12 +85,13 @@ func TestHandy(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			b := &fakeBreaker{open: tt.open}
 			called := false
-			ep := breaker.Handy[string, string](b, tt.opts...)(func(_ context.Context, id string) (string, error) {
+			ep := intercept(func(_ context.Context, id string) (string, error) {
 				called = true
 				return "user " + id, tt.err
-			})
+			}, handy(b, tt.opts...))
 			resp, err := ep(context.Background(), "42")
 			assert.Equal(t, tt.wantCalled, called)
 			assert.Equal(t, tt.wantSuccesses, b.successes)
@@ -108,9 +115,48 @@ func TestHandy(t *testing.T) {
 }
 
 func TestHandyPanicIsFailure(t *testing.T) {
+	t.Parallel()
 	b := new(fakeBreaker)
-	ep := breaker.Handy[string, string](b)(func(context.Context, string) (string, error) { panic("bug") })
+	ep := intercept(func(context.Context, string) (string, error) { panic("bug") }, handy(b))
 	assert.PanicsWithValue(t, "bug", func() { _, _ = ep(context.Background(), "") })
 	assert.Equal(t, 1, b.failures)
 	assert.Equal(t, 0, b.successes)
+}
+
+// Handy asks for a breaker once per method, when the chains are built,
+// with the method's Call; a method given none goes unbroken.
+func TestHandyPerMethod(t *testing.T) {
+	t.Parallel()
+	var asked []string
+	breakers := map[string]*fakeBreaker{"Get": {}, "List": {}}
+	ic := breaker.Handy(func(call kit.Call) breaker.Breaker {
+		asked = append(asked, call.Procedure())
+		if b, ok := breakers[call.Method]; ok {
+			return b
+		}
+		return nil
+	})
+	ep := func(context.Context, string) (string, error) { return "ok", nil }
+	get := kit.Intercept(ep, getCall, ic)
+	list := kit.Intercept(ep, listCall, ic)
+	other := kit.Intercept(ep, kit.Call{Service: "users.Service", Method: "Ping"}, ic)
+	assert.Equal(t, []string{"/users.Service/Get", "/users.Service/List", "/users.Service/Ping"}, asked)
+
+	breakers["Get"].open = true
+	for range 3 {
+		_, err := get(context.Background(), "")
+		assertRejected(t, err)
+		_, err = list(context.Background(), "")
+		require.NoError(t, err)
+		_, err = other(context.Background(), "")
+		require.NoError(t, err)
+	}
+	assert.Equal(t, 3, breakers["List"].successes)
+	assert.Zero(t, breakers["Get"].successes)
+	assert.Len(t, asked, 3, "no breaker is made per call")
+}
+
+func TestHandyInvalid(t *testing.T) {
+	t.Parallel()
+	assert.Panics(t, func() { breaker.Handy(nil) })
 }

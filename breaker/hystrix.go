@@ -3,6 +3,8 @@ package breaker
 import (
 	"context"
 	"errors"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/afex/hystrix-go/hystrix"
@@ -20,30 +22,38 @@ var (
 	errHystrixDeadline       = kit.WrapError(kit.DeadlineExceeded, context.DeadlineExceeded, "")
 )
 
-// Hystrix returns a middleware that runs every call as the hystrix command
-// named command, with github.com/afex/hystrix-go.
+// Hystrix returns an interceptor that runs every call as a hystrix command
+// of github.com/afex/hystrix-go, one command per method, named after the
+// method's kit.Call.Procedure ("/Service/Method").
 //
-// Hystrix is configured globally, per command name, with
-// hystrix.ConfigureCommand (or hystrix.Configure); a command that was not
-// configured gets hystrix's defaults, which are package variables of
-// hystrix: a timeout of one second, at most ten concurrent calls, and a
-// circuit that opens when at least half of at least twenty calls in the
-// last ten seconds failed and tries again after five seconds. Every
-// middleware, in any package of the process, that uses the same command
-// name shares one circuit.
+// hystrix keeps its configuration and circuits globally, by command name.
+// When configure is not nil, the interceptor configures each method's
+// command with configure(call) (hystrix.ConfigureCommand) as it is called
+// for the method, when the endpoints are built; when it is nil, a command
+// keeps what the program configured for that name, or hystrix's defaults,
+// which are package variables of hystrix: a timeout of one second, at most
+// ten concurrent calls, and a circuit that opens when at least half of at
+// least twenty calls in the last ten seconds failed and tries again after
+// five seconds. Every interceptor in the process that wraps a method of
+// the same name, such as the servers of one service over HTTP and gRPC,
+// shares that method's circuit.
 //
-// Each call runs the endpoint in a goroutine of its own, and hystrix starts
-// a second one to watch the timeout; the first call of a command also
-// starts two goroutines that collect its metrics and live as long as the
-// process. When hystrix gives up on a call (a timeout, or ctx ending) the
-// middleware returns at once and cancels the context it gave the endpoint,
-// so an endpoint that honours its context stops soon after. hystrix keeps
-// a call's place in the command's concurrency limit until its goroutines
-// are done, a moment after the call has returned, so calls made one after
-// another in a tight loop can meet the limit. Prefer [Adaptive] or
-// [Gobreaker], which run the endpoint on the caller's goroutine.
+// Each call runs the rest of the chain in a goroutine of its own, and
+// hystrix starts a second one to watch the timeout; the first call of a
+// command also starts two goroutines that collect its metrics and live as
+// long as the process. When hystrix gives up on a call (a timeout, or ctx
+// ending) the interceptor cancels the context it gave the rest of the
+// chain and waits for it to return, as every interceptor must, since the
+// call's request and response are in use until then: an endpoint that
+// honours its context returns at once, one that does not holds the caller
+// until it is done. A panic in the rest of the chain counts as a failure
+// and goes on up on the caller's goroutine. hystrix keeps a call's place
+// in the command's concurrency limit until its goroutines are done, a
+// moment after the call has returned, so calls made one after another in a
+// tight loop can meet the limit. Prefer [Adaptive] or [Gobreaker], which
+// run the call on the caller's goroutine and allocate nothing.
 //
-// Errors that the middleware's [Classifier] does not count as failures
+// Errors that the interceptor's [Classifier] does not count as failures
 // ([IsFailure] unless [WithClassifier] says otherwise) are reported to
 // hystrix as successes; the caller still receives them. The errors of
 // hystrix itself become kit errors:
@@ -54,51 +64,87 @@ var (
 //     DeadlineExceeded error that wraps hystrix.ErrTimeout;
 //   - a call whose ctx ends first returns a kit Canceled or
 //     DeadlineExceeded error that wraps ctx's error.
-//
-// A call that fails returns the zero Resp.
-func Hystrix[Req, Resp any](command string, opts ...Option) kit.Middleware[Req, Resp] {
+func Hystrix(configure func(kit.Call) hystrix.CommandConfig, opts ...Option) kit.Interceptor {
 	s := newSettings(IsFailure, opts)
 	classify, floor := s.classify, s.floor
-	return func(next kit.Endpoint[Req, Resp]) kit.Endpoint[Req, Resp] {
-		return func(ctx context.Context, req Req) (Resp, error) {
-			// The endpoint gets a context of its own, cancelled when the
-			// middleware returns, so that a call hystrix gave up on stops.
-			// hystrix watches the caller's: were it to watch this one, it
-			// could see the cancellation of a call that succeeded before it
-			// had recorded the success, and record a cancellation instead.
+	return func(call kit.Call, next kit.Invoker) kit.Invoker {
+		command := call.Procedure()
+		if configure != nil {
+			hystrix.ConfigureCommand(command, configure(call))
+		}
+		return func(ctx context.Context, c kit.Call) error {
+			// The rest of the chain gets a context of its own, cancelled
+			// when hystrix gives up, so that a call hystrix gave up on
+			// stops. hystrix watches the caller's: were it to watch this
+			// one, it could see the cancellation of a call that succeeded
+			// before it had recorded the success, and record a
+			// cancellation instead.
 			runCtx, cancel := context.WithCancel(ctx)
 			defer cancel()
-			c := &hystrixCall[Req, Resp]{ctx: runCtx, next: next, req: req, classify: classify, floor: floor, budget: budget(ctx)}
-			if err := hystrix.DoC(ctx, command, c.run, nil); err != nil {
-				var zero Resp
-				return zero, hystrixError(err)
+			hc := &hystrixCall{ctx: runCtx, next: next, call: c, classify: classify, floor: floor, budget: budget(ctx)}
+			hc.done.Add(1)
+			err := hystrix.DoC(ctx, command, hc.run, nil)
+			if hc.state.CompareAndSwap(callWaiting, callAbandoned) {
+				hc.done.Done() // run will not call the chain
+			} else {
+				cancel()
+				hc.done.Wait()
+			}
+			if hc.panicked != nil {
+				panic(hc.panicked)
+			}
+			if err != nil {
+				return hystrixError(err)
 			}
 			// DoC returns nil only after run has returned nil, so reading
 			// what run wrote is safe.
-			return c.resp, c.ignored
+			return hc.ignored
 		}
 	}
 }
 
+// The states of a hystrixCall.
+const (
+	callWaiting   int32 = iota // run has not started
+	callRunning                // run calls, or called, the chain
+	callAbandoned              // DoC returned before run started: run must not call it
+)
+
 // A hystrixCall holds what one call's run function needs and what it
-// leaves. run writes resp and ignored only when it returns nil.
-type hystrixCall[Req, Resp any] struct {
+// leaves. run writes ignored only when it returns nil, and panicked
+// before it marks done.
+type hystrixCall struct {
 	ctx      context.Context
-	next     kit.Endpoint[Req, Resp]
-	req      Req
+	next     kit.Invoker
+	call     kit.Call
 	classify Classifier
 	floor    time.Duration
 	budget   time.Duration
-	resp     Resp
 	ignored  error
+	panicked any
+	state    atomic.Int32
+	done     sync.WaitGroup
 }
 
-func (c *hystrixCall[Req, Resp]) run(context.Context) error {
-	resp, err := c.next(c.ctx, c.req)
+// errPanicked is what run reports to hystrix for a call that panicked.
+var errPanicked = errors.New("breaker: panic in a hystrix command")
+
+func (c *hystrixCall) run(context.Context) (err error) {
+	if !c.state.CompareAndSwap(callWaiting, callRunning) {
+		return nil // abandoned: hystrix no longer waits for the result
+	}
+	defer c.done.Done()
+	defer func() {
+		if v := recover(); v != nil {
+			c.panicked = v
+			err = errPanicked
+		}
+	}()
+	err = c.next(c.ctx, c.call)
 	if counts(c.ctx, err, c.classify, c.budget, c.floor) {
 		return err
 	}
-	c.resp, c.ignored = resp, err
+	c.ignored = err
 	return nil
 }
 

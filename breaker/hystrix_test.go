@@ -3,6 +3,7 @@ package breaker_test
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -56,20 +57,34 @@ func recorded(command string) metricCollector.MetricResult {
 	return metricCollector.MetricResult{}
 }
 
-// commands counts the commands the tests configure.
-var commands atomic.Int64
+// services counts the services the tests make calls of.
+var services atomic.Int64
 
-// command configures a new hystrix command, named after the test. hystrix
-// keeps its circuits for the life of the process, so each run of a test
-// needs a name of its own.
-func command(t *testing.T, cfg hystrix.CommandConfig) string {
+// newCall returns the Call of a method of a new service, named after the
+// test. hystrix keeps its circuits for the life of the process, by command
+// name, which Hystrix takes from the method's Procedure; so each run of a
+// test needs a service of its own.
+func newCall(t *testing.T) kit.Call {
 	registerCollector()
-	name := fmt.Sprintf("%s#%d", t.Name(), commands.Add(1))
-	hystrix.ConfigureCommand(name, cfg)
-	return name
+	return kit.Call{Service: fmt.Sprintf("%s#%d", t.Name(), services.Add(1)), Method: "Get"}
+}
+
+// hystrixEndpoint wraps ep in Hystrix for a method of a new service, whose
+// command it configures with cfg, and returns the command's name.
+func hystrixEndpoint(t *testing.T, cfg hystrix.CommandConfig, ep kit.Endpoint[string, string], opts ...breaker.Option) (kit.Endpoint[string, string], string) {
+	call := newCall(t)
+	configured := 0
+	wrapped := kit.Intercept(ep, call, breaker.Hystrix(func(c kit.Call) hystrix.CommandConfig {
+		configured++
+		assert.Equal(t, call.Procedure(), c.Procedure())
+		return cfg
+	}, opts...))
+	require.Equal(t, 1, configured, "the command is configured when the chain is built")
+	return wrapped, call.Procedure()
 }
 
 func TestHystrixClassifier(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name         string
 		err          error
@@ -84,22 +99,17 @@ func TestHystrixClassifier(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			name := command(t, hystrix.CommandConfig{Timeout: 10_000, RequestVolumeThreshold: 1000})
-			ep := breaker.Hystrix[string, string](name, tt.opts...)(
-				func(_ context.Context, id string) (string, error) { return "user " + id, tt.err })
+			t.Parallel()
+			ep, name := hystrixEndpoint(t, hystrix.CommandConfig{Timeout: 10_000, RequestVolumeThreshold: 1000},
+				func(_ context.Context, id string) (string, error) { return "user " + id, tt.err }, tt.opts...)
 			for range 5 {
 				resp, err := ep(context.Background(), "42")
-				switch {
-				case tt.err == nil:
+				if tt.err == nil {
 					require.NoError(t, err)
-					assert.Equal(t, "user 42", resp)
-				case tt.wantFailures == 0:
+				} else {
 					assert.Same(t, tt.err, err, "the endpoint's error, unchanged")
-					assert.Equal(t, "user 42", resp)
-				default:
-					assert.Same(t, tt.err, err, "the endpoint's error, unchanged")
-					assert.Empty(t, resp)
 				}
+				assert.Equal(t, "user 42", resp, "the endpoint's response comes back with its error")
 			}
 			require.Eventually(t, func() bool { return recorded(name).Attempts == 5 }, 5*time.Second, time.Millisecond)
 			got := recorded(name)
@@ -110,15 +120,15 @@ func TestHystrixClassifier(t *testing.T) {
 }
 
 func TestHystrixOpens(t *testing.T) {
-	name := command(t, hystrix.CommandConfig{
+	t.Parallel()
+	var mu sync.Mutex
+	calls := 0
+	ep, _ := hystrixEndpoint(t, hystrix.CommandConfig{
 		Timeout:                10_000,
 		RequestVolumeThreshold: 5,
 		ErrorPercentThreshold:  50,
 		SleepWindow:            60_000,
-	})
-	var mu sync.Mutex
-	calls := 0
-	ep := breaker.Hystrix[string, string](name)(func(context.Context, string) (string, error) {
+	}, func(context.Context, string) (string, error) {
 		mu.Lock()
 		defer mu.Unlock()
 		calls++
@@ -144,9 +154,9 @@ func TestHystrixOpens(t *testing.T) {
 }
 
 func TestHystrixMaxConcurrency(t *testing.T) {
-	name := command(t, hystrix.CommandConfig{Timeout: 10_000, MaxConcurrentRequests: 1})
+	t.Parallel()
 	entered, release := make(chan struct{}), make(chan struct{})
-	ep := breaker.Hystrix[string, string](name)(func(_ context.Context, id string) (string, error) {
+	ep, _ := hystrixEndpoint(t, hystrix.CommandConfig{Timeout: 10_000, MaxConcurrentRequests: 1}, func(_ context.Context, id string) (string, error) {
 		if id == "first" {
 			close(entered)
 			<-release
@@ -180,20 +190,38 @@ func blockUntilDone(entered, sawDone chan<- struct{}) kit.Endpoint[string, strin
 }
 
 func TestHystrixTimeout(t *testing.T) {
-	name := command(t, hystrix.CommandConfig{Timeout: 1})
+	t.Parallel()
 	entered, sawDone := make(chan struct{}), make(chan struct{})
-	ep := breaker.Hystrix[string, string](name)(blockUntilDone(entered, sawDone))
+	ep, _ := hystrixEndpoint(t, hystrix.CommandConfig{Timeout: 1}, blockUntilDone(entered, sawDone))
 
 	resp, err := ep(context.Background(), "")
 	assert.Empty(t, resp)
 	assert.Equal(t, kit.DeadlineExceeded, kit.CodeOf(err))
 	assert.ErrorIs(t, err, hystrix.ErrTimeout)
 	assert.IsType(t, (*kit.Error)(nil), err, "a kit error, not hystrix's")
-	<-entered
-	<-sawDone // the endpoint hystrix gave up on is told to stop
+	assertStopped(t, entered, sawDone)
+}
+
+// assertStopped asserts that an endpoint made by blockUntilDone that
+// hystrix gave up on had been told to stop, and had returned, when the
+// call returned; unless hystrix gave up before it started, in which case
+// it never starts.
+func assertStopped(t *testing.T, entered, sawDone <-chan struct{}) {
+	t.Helper()
+	select {
+	case <-entered:
+	default:
+		return
+	}
+	select {
+	case <-sawDone:
+	default:
+		t.Fatal("the call returned before the endpoint hystrix gave up on")
+	}
 }
 
 func TestHystrixContextEnds(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name     string
 		ctx      func() (context.Context, context.CancelFunc)
@@ -219,9 +247,9 @@ func TestHystrixContextEnds(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			name := command(t, hystrix.CommandConfig{Timeout: 60_000})
+			t.Parallel()
 			entered, sawDone := make(chan struct{}), make(chan struct{})
-			ep := breaker.Hystrix[string, string](name)(blockUntilDone(entered, sawDone))
+			ep, _ := hystrixEndpoint(t, hystrix.CommandConfig{Timeout: 60_000}, blockUntilDone(entered, sawDone))
 			ctx, cancel := tt.ctx()
 			defer cancel()
 			if tt.cancel {
@@ -235,7 +263,60 @@ func TestHystrixContextEnds(t *testing.T) {
 			_, err := ep(ctx, "")
 			assert.Equal(t, tt.wantCode, kit.CodeOf(err))
 			assert.ErrorIs(t, err, tt.wantErr)
-			<-sawDone
+			assertStopped(t, entered, sawDone)
 		})
 	}
+}
+
+// Each method has a command, and so a circuit, of its own: one method's
+// failures open its circuit and leave the other's closed.
+func TestHystrixPerMethod(t *testing.T) {
+	t.Parallel()
+	registerCollector()
+	service := fmt.Sprintf("%s#%d", t.Name(), services.Add(1))
+	failingCall := kit.Call{Service: service, Method: "Failing"}
+	healthyCall := kit.Call{Service: service, Method: "Healthy"}
+	ic := breaker.Hystrix(func(kit.Call) hystrix.CommandConfig {
+		return hystrix.CommandConfig{Timeout: 10_000, RequestVolumeThreshold: 5, ErrorPercentThreshold: 50, SleepWindow: 60_000}
+	})
+	failing := kit.Intercept(func(context.Context, string) (string, error) { return "", errInternal }, failingCall, ic)
+	healthy := kit.Intercept(func(_ context.Context, id string) (string, error) { return id, nil }, healthyCall, ic)
+	require.Eventually(t, func() bool {
+		_, err := failing(context.Background(), "")
+		return kit.CodeOf(err) == kit.Unavailable
+	}, 5*time.Second, time.Millisecond)
+	for range 10 {
+		resp, err := healthy(context.Background(), "7")
+		require.NoError(t, err, "the other method's circuit is closed")
+		assert.Equal(t, "7", resp)
+	}
+}
+
+// Without a configuration function, a command keeps what the program
+// configured under the method's name.
+func TestHystrixGlobalConfiguration(t *testing.T) {
+	t.Parallel()
+	call := newCall(t)
+	hystrix.ConfigureCommand(call.Procedure(), hystrix.CommandConfig{Timeout: 1})
+	entered, sawDone := make(chan struct{}), make(chan struct{})
+	ep := kit.Intercept(blockUntilDone(entered, sawDone), call, breaker.Hystrix(nil))
+	_, err := ep(context.Background(), "")
+	assert.ErrorIs(t, err, hystrix.ErrTimeout)
+}
+
+// A panic in the command goes on up on the caller's goroutine, where an
+// outer kit.Recover turns it into an Internal error, and counts as a
+// failure.
+func TestHystrixPanic(t *testing.T) {
+	t.Parallel()
+	ep, name := hystrixEndpoint(t, hystrix.CommandConfig{Timeout: 10_000, RequestVolumeThreshold: 1000},
+		func(context.Context, string) (string, error) { panic("bug") })
+	assert.PanicsWithValue(t, "bug", func() { _, _ = ep(context.Background(), "") })
+	require.Eventually(t, func() bool { return recorded(name).Attempts == 1 }, 5*time.Second, time.Millisecond)
+	assert.Equal(t, float64(1), recorded(name).Failures)
+
+	recovered := kit.Intercept(func(context.Context, string) (string, error) { panic("bug") }, newCall(t),
+		kit.Recover(slog.New(slog.DiscardHandler)), breaker.Hystrix(nil))
+	_, err := recovered(context.Background(), "")
+	assert.Equal(t, kit.Internal, kit.CodeOf(err))
 }

@@ -8,12 +8,12 @@ import (
 
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/metadata"
 
 	"github.com/typedkit/kit"
+	"github.com/typedkit/kit/genrt"
 )
 
 // Client calls one unary gRPC method. Req and Resp are the endpoint's types,
@@ -27,15 +27,18 @@ type Client[Req, WireReq, Reply, Resp any] struct {
 	method string
 	enc    EncodeRequestFunc[Req, WireReq]
 	dec    DecodeResponseFunc[Reply, Resp]
+	ep     kit.Endpoint[Req, Resp]
 	clientConfig
 }
 
 type clientConfig struct {
-	before      []ClientRequestFunc
-	after       []ClientResponseFunc
-	finalizers  []ClientFinalizerFunc
-	callOptions []grpc.CallOption
-	idempotent  bool
+	call         kit.Call
+	interceptors []kit.Interceptor
+	before       []ClientRequestFunc
+	after        []ClientResponseFunc
+	finalizers   []ClientFinalizerFunc
+	callOptions  []grpc.CallOption
+	idempotent   bool
 }
 
 // A ClientOption configures a Client. Options are not generic.
@@ -63,13 +66,6 @@ func ClientCallOptions(opts ...grpc.CallOption) ClientOption {
 	return func(c *clientConfig) { c.callOptions = append(c.callOptions, opts...) }
 }
 
-// ClientIdempotent marks the client's calls idempotent: sending one twice
-// does no more than sending it once, so a failed call may be retried
-// whether or not it reached the server (see [kit.RetrySafety]).
-func ClientIdempotent() ClientOption {
-	return func(c *clientConfig) { c.idempotent = true }
-}
-
 // NewClient returns a Client that calls the method (its full name,
 // "/package.Service/Method") over cc, encoding requests with enc and
 // decoding replies with dec. Every type argument is inferred from enc and
@@ -84,15 +80,28 @@ func NewClient[Req, WireReq, Reply, Resp any](cc grpc.ClientConnInterface, metho
 	for _, o := range opts {
 		o(&c.clientConfig)
 	}
+	call := c.call
+	if call.Service == "" && call.Method == "" {
+		call.Service, call.Method = splitMethod(method)
+	}
+	call.Transport, call.Side = kit.GRPC, kit.ClientSide
+	call.Idempotent = c.idempotent
+	if _, ok := any(*new(WireReq)).(genrt.WireMessage); ok {
+		// The call names its codec, so it needs no process-wide
+		// registration and no other package's codec can take its place.
+		c.callOptions = append(c.callOptions[:len(c.callOptions):len(c.callOptions)], grpc.ForceCodecV2(genrt.Codec()))
+	}
+	c.ep = kit.Intercept(c.do, call, c.interceptors...)
 	return c
 }
 
-// Endpoint returns the endpoint that makes the call. Its errors are
-// *kit.Error values with the code, message and violations the server sent
-// (see [FromStatus]).
-func (c *Client[Req, WireReq, Reply, Resp]) Endpoint() kit.Endpoint[Req, Resp] { return c.call }
+// Endpoint returns the endpoint that makes the call, wrapped in the
+// client's interceptors ([ClientInterceptors]). Its errors are *kit.Error
+// values with the code, message and violations the server sent (see
+// [FromStatus]).
+func (c *Client[Req, WireReq, Reply, Resp]) Endpoint() kit.Endpoint[Req, Resp] { return c.ep }
 
-func (c *Client[Req, WireReq, Reply, Resp]) call(ctx context.Context, req Req) (resp Resp, err error) {
+func (c *Client[Req, WireReq, Reply, Resp]) do(ctx context.Context, req Req) (resp Resp, err error) {
 	if len(c.finalizers) > 0 {
 		defer func() {
 			for _, f := range c.finalizers {
@@ -103,7 +112,7 @@ func (c *Client[Req, WireReq, Reply, Resp]) call(ctx context.Context, req Req) (
 
 	wreq, err := c.enc(ctx, req)
 	if err != nil {
-		if !isKitError(err) {
+		if !hasKitCode(err) {
 			err = kit.WrapError(kit.Internal, fmt.Errorf("encode request: %w", err), "")
 		}
 		return resp, err
@@ -146,7 +155,7 @@ func (c *Client[Req, WireReq, Reply, Resp]) call(ctx context.Context, req Req) (
 
 	resp, err = c.dec(ctx, reply)
 	if err != nil {
-		if !isKitError(err) {
+		if !hasKitCode(err) {
 			err = kit.WrapError(kit.Internal, fmt.Errorf("decode reply: %w", err), "")
 		}
 		return resp, err
@@ -163,7 +172,7 @@ func (c *Client[Req, WireReq, Reply, Resp]) call(ctx context.Context, req Req) (
 // itself retries, transparently, calls that never left the client or that
 // a draining server refused.
 func notProcessed(err error) bool {
-	st, ok := status.FromError(err)
+	st, ok := wrappedStatus(err)
 	if !ok {
 		return false
 	}
@@ -179,9 +188,10 @@ func notProcessed(err error) bool {
 		strings.HasPrefix(st.Message(), `connection error: desc = "transport: Error while dialing`)
 }
 
-// isKitError reports whether err is or wraps a *kit.Error, whose code and
-// message a client passes on as they are.
-func isKitError(err error) bool {
+// hasKitCode reports whether err is or wraps a *kit.Error or a
+// [kit.Coder], whose code (and message) a client passes on as they are.
+func hasKitCode(err error) bool {
 	var ke *kit.Error
-	return errors.As(err, &ke)
+	var kc kit.Coder
+	return errors.As(err, &ke) || errors.As(err, &kc)
 }

@@ -30,11 +30,12 @@
 //
 // # Health and shutdown
 //
-// [RegisterHealthReadiness] registers the standard health service with its
-// statuses following a [Readiness] (an httpx.Health is one), polled at an
-// interval. [Serve] serves a grpc.Server until its context ends, then sets
-// the health service NOT_SERVING, stops accepting calls and waits for
-// those in flight up to a drain timeout.
+// [RegisterHealth] registers the standard health service with its
+// statuses following a health.Health, the model whose /livez and /readyz
+// handlers serve HTTP probes. [Serve] serves a grpc.Server until its
+// context ends, then marks the model draining ([ServeHealth]), so the
+// health service reports NOT_SERVING at once, stops accepting calls and
+// waits for those in flight up to a drain timeout.
 //
 // # Clients
 //

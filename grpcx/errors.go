@@ -33,7 +33,9 @@ type grpcStatuser interface {
 //     not reach: it must not reach this server's callers as if it were
 //     its own. Return a *kit.Error (kit.WrapError(code, err, message)) to
 //     choose the message of such a code;
-//   - otherwise the code kit.CodeOf gives and its default message.
+//   - otherwise the code kit.CodeOf gives and its default message, with
+//     the wait of a [kit.RetryAfterer] in the chain as an
+//     errdetails.RetryInfo detail.
 //
 // The text of an internal cause is never part of the status.
 func ToStatus(err error) *status.Status {
@@ -52,36 +54,61 @@ func ToStatus(err error) *status.Status {
 				st = withDetails
 			}
 		}
-		if d, ok := kit.RetryAfterOf(err); ok {
-			if withDetails, err := st.WithDetails(&errdetails.RetryInfo{RetryDelay: durationpb.New(d)}); err == nil {
-				st = withDetails
-			}
+		return withRetryInfo(st, err)
+	}
+	if st, ok := wrappedStatus(err); ok {
+		if kit.IsServerFault(kit.Code(st.Code())) {
+			return status.New(st.Code(), kit.NewError(kit.Code(st.Code()), "").Message())
 		}
 		return st
 	}
+	code := kit.CodeOf(err)
+	return withRetryInfo(status.New(codes.Code(code), kit.MessageOf(err)), err)
+}
+
+// withRetryInfo returns st with an errdetails.RetryInfo detail for the
+// wait of a [kit.RetryAfterer] in err's chain, or st itself when there is
+// none.
+func withRetryInfo(st *status.Status, err error) *status.Status {
+	if d, ok := kit.RetryAfterOf(err); ok {
+		if withDetails, err := st.WithDetails(&errdetails.RetryInfo{RetryDelay: durationpb.New(d)}); err == nil {
+			return withDetails
+		}
+	}
+	return st
+}
+
+// wrappedStatus returns the gRPC status of the first error in err's chain
+// that has one, as that error made it: status.FromError would replace the
+// message of a wrapped status with the text of the whole chain.
+func wrappedStatus(err error) (*status.Status, bool) {
 	var gs grpcStatuser
 	if errors.As(err, &gs) {
 		if st := gs.GRPCStatus(); st != nil {
-			if kit.IsServerFault(kit.Code(st.Code())) {
-				return status.New(st.Code(), kit.NewError(kit.Code(st.Code()), "").Message())
-			}
-			return st
+			return st, true
 		}
 	}
-	code := kit.CodeOf(err)
-	return status.New(codes.Code(code), kit.MessageOf(err))
+	return nil, false
 }
 
 // FromStatus turns an error a gRPC call returned into a *kit.Error with the
 // status's code and message and the field violations of an
-// errdetails.BadRequest detail; the status error is kept as its cause. It
-// returns nil for nil and for an OK status. An error that carries no status
-// becomes Unknown.
+// errdetails.BadRequest detail; the status error is kept as its cause. A
+// status wrapped by another error (an interceptor's fmt.Errorf("…: %w",
+// err)) is read as its own, message included. It returns nil for nil and
+// for an OK status. An error that is or wraps a *kit.Error, such as one an
+// interceptor returned, is returned unchanged, with its code, message and
+// violations; any other error that carries no status gets the code
+// kit.CodeOf gives it (Unknown for a plain error).
 func FromStatus(err error) error {
 	if err == nil {
 		return nil
 	}
-	st, ok := status.FromError(err)
+	var own *kit.Error
+	if errors.As(err, &own) {
+		return err
+	}
+	st, ok := wrappedStatus(err)
 	if !ok {
 		return kit.WrapError(kit.CodeOf(err), err, "")
 	}

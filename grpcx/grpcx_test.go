@@ -23,6 +23,7 @@ import (
 
 	"github.com/typedkit/kit"
 	"github.com/typedkit/kit/grpcx"
+	"github.com/typedkit/kit/health"
 	"github.com/typedkit/kit/internal/grpctest/testpb"
 )
 
@@ -147,7 +148,7 @@ func start(t *testing.T, transport string) *harness {
 	)}
 	srv := grpc.NewServer()
 	testpb.RegisterTestServer(srv, svc)
-	grpcx.RegisterHealth(srv, "typedkit.test.Test")
+	grpcx.RegisterHealth(srv, new(health.Health), grpcx.HealthServices("typedkit.test.Test"))
 
 	var lis net.Listener
 	var target string

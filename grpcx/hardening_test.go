@@ -111,7 +111,7 @@ func TestToStatusOfRawStatuses(t *testing.T) {
 // the error not processed, while an endpoint's own Unavailable stays
 // unsafe to resend.
 func TestRejectionsAreNotProcessed(t *testing.T) {
-	limited := limit.Erroring[sumReq, sumResp](rate.NewLimiter(0, 0))(testEndpoint(make(chan error, 1)))
+	limited := kit.Intercept(testEndpoint(make(chan error, 1)), kit.Call{Method: "Sum"}, limit.Erroring(rate.NewLimiter(0, 0)))
 	down := kit.Endpoint[sumReq, sumResp](func(context.Context, sumReq) (sumResp, error) {
 		return sumResp{}, kit.NewError(kit.Unavailable, "down")
 	})

@@ -41,7 +41,8 @@ type FinalizerInfo struct {
 	Code codes.Code
 	// Duration is the time from the start of Serve to the finalizer.
 	Duration time.Duration
-	// Err is the error the call failed with, or nil.
+	// Err is the error the call failed with, as the error handler saw it
+	// (the status sent is [ToStatus] of it), or nil.
 	Err error
 }
 

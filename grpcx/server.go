@@ -12,6 +12,8 @@ import (
 	"google.golang.org/grpc/metadata"
 
 	"github.com/typedkit/kit"
+	"github.com/typedkit/kit/genrt"
+	"github.com/typedkit/kit/internal/failer"
 	"github.com/typedkit/kit/internal/hook"
 )
 
@@ -28,6 +30,8 @@ type Server[WireReq, Req, Resp, WireResp any] struct {
 }
 
 type serverConfig struct {
+	call         kit.Call
+	interceptors []kit.Interceptor
 	before       []ServerRequestFunc
 	guards       []GuardFunc
 	after        []ServerResponseFunc
@@ -49,7 +53,8 @@ func ServerBefore(before ...ServerRequestFunc) ServerOption {
 // call and may refuse it before any work, such as authentication
 // (auth.GRPCGuard) or a rate limit. A guard's error is the call's status
 // and is seen by the error handler and the finalizers; a *kit.Error or a
-// gRPC status keeps its code and message, any other error is a
+// gRPC status anywhere in its chain keeps its code and message, a
+// [kit.Coder] or a context's error its code, and any other error is a
 // [kit.Conceal]ed PermissionDenied.
 func ServerGuard(guards ...GuardFunc) ServerOption {
 	return func(c *serverConfig) { c.guards = append(c.guards, guards...) }
@@ -80,7 +85,7 @@ func NewServer[WireReq, Req, Resp, WireResp any](ep kit.Endpoint[Req, Resp], dec
 		ep:     ep,
 		dec:    dec,
 		enc:    enc,
-		failed: kit.FailedFunc[Resp](),
+		failed: failer.Func[Resp](),
 		serverConfig: serverConfig{
 			errorHandler: kit.LogServerFaults(nil),
 		},
@@ -88,6 +93,7 @@ func NewServer[WireReq, Req, Resp, WireResp any](ep kit.Endpoint[Req, Resp], dec
 	for _, o := range opts {
 		o(&s.serverConfig)
 	}
+	s.ep = kit.Intercept(ep, s.serverConfig.callOf(), s.interceptors...)
 	return s
 }
 
@@ -95,6 +101,12 @@ func NewServer[WireReq, Req, Resp, WireResp any](ep kit.Endpoint[Req, Resp], dec
 // generated server interface, so the method's body is a call to it. Errors
 // are returned as gRPC status errors; a panic is returned as Internal and
 // logged by the error handler with its stack.
+//
+// A handler of protoc-gen-go-grpc reads the request before it calls the
+// method, so a request grpc-go cannot receive or unmarshal never reaches
+// Serve, its hooks or its finalizers. The registrations kitgen generates
+// serve through [MethodHandler], which hands such a request to the server
+// with its error.
 func (s *Server[WireReq, Req, Resp, WireResp]) Serve(ctx context.Context, wreq WireReq) (wresp WireResp, err error) {
 	return s.serve(ctx, wreq, nil)
 }
@@ -116,22 +128,10 @@ func (s *Server[WireReq, Req, Resp, WireResp]) serve(ctx context.Context, wreq W
 			err = kit.WrapError(kit.Internal, &kit.PanicError{Value: v, Stack: debug.Stack()}, "")
 		}
 		if err != nil {
-			s.safely(ctx, func() { s.errorHandler.Handle(ctx, err) })
 			var zero WireResp
-			wresp, err = zero, ToStatus(err).Err()
+			wresp = zero
 		}
-		if len(s.finalizers) > 0 {
-			info := FinalizerInfo{Code: codes.OK, Duration: time.Since(start), Err: err}
-			if m, ok := grpc.Method(ctx); ok {
-				info.Method = m
-			}
-			if err != nil {
-				info.Code = ToStatus(err).Code()
-			}
-			for _, f := range s.finalizers {
-				s.safely(ctx, func() { f(ctx, info) })
-			}
-		}
+		err = s.finish(ctx, start, err)
 	}()
 
 	if len(s.before) > 0 || len(s.guards) > 0 {
@@ -146,7 +146,7 @@ func (s *Server[WireReq, Req, Resp, WireResp]) serve(ctx context.Context, wreq W
 		}
 	}
 	if wireErr != nil {
-		return wresp, wireErr
+		return wresp, decodeError(wireErr)
 	}
 
 	req, err := s.dec(ctx, wreq)
@@ -181,9 +181,33 @@ func (s *Server[WireReq, Req, Resp, WireResp]) serve(ctx context.Context, wreq W
 
 	wresp, err = s.enc(ctx, resp)
 	if err != nil {
-		return wresp, kit.WrapError(kit.Internal, err, "")
+		return wresp, encodeError(err)
 	}
 	return wresp, nil
+}
+
+// finish ends a call that began at start (the zero time when the server
+// has no finalizers) with err, or with success when err is nil: it hands
+// err to the error handler, runs the finalizers with it, and returns the
+// status error sent for it.
+func (s *Server[WireReq, Req, Resp, WireResp]) finish(ctx context.Context, start time.Time, err error) error {
+	var st error
+	code := codes.OK
+	if err != nil {
+		s.safely(ctx, func() { s.errorHandler.Handle(ctx, err) })
+		status := ToStatus(err)
+		st, code = status.Err(), status.Code()
+	}
+	if len(s.finalizers) > 0 {
+		info := FinalizerInfo{Code: code, Duration: time.Since(start), Err: err}
+		if m, ok := grpc.Method(ctx); ok {
+			info.Method = m
+		}
+		for _, f := range s.finalizers {
+			s.safely(ctx, func() { f(ctx, info) })
+		}
+	}
+	return st
 }
 
 // safely runs f, a user hook that runs after the answer was chosen,
@@ -195,9 +219,7 @@ func (s *Server[WireReq, Req, Resp, WireResp]) safely(ctx context.Context, f fun
 // guardError gives a guard's error the PermissionDenied code unless it has
 // a code or a status of its own.
 func guardError(err error) error {
-	var ke *kit.Error
-	var gs grpcStatuser
-	if errors.As(err, &ke) || errors.As(err, &gs) {
+	if hasCode(err) {
 		return err
 	}
 	return kit.Conceal(kit.PermissionDenied, err)
@@ -207,27 +229,57 @@ func guardError(err error) error {
 // has a code of its own; a plain error is concealed, so its text never
 // reaches the caller.
 func decodeError(err error) error {
-	var ke *kit.Error
-	var gs grpcStatuser
-	if errors.As(err, &ke) || errors.As(err, &gs) {
+	if hasCode(err) {
 		return err
 	}
 	return kit.Conceal(kit.InvalidArgument, err)
 }
 
+// encodeError gives an encoder's error the Internal code unless it has a
+// code of its own: such an error is answered as it is, with its code,
+// public message, violations and retry wait.
+func encodeError(err error) error {
+	if hasCode(err) {
+		return err
+	}
+	return kit.WrapError(kit.Internal, err, "")
+}
+
+// hasCode reports whether err chooses its own status: a *kit.Error, a
+// [kit.Coder] or a gRPC status anywhere in its chain, or a context's error
+// (Canceled, DeadlineExceeded). Such an error is answered as it is, never
+// wrapped in another *kit.Error, whose code and message would hide its
+// own.
+func hasCode(err error) bool {
+	var ke *kit.Error
+	var kc kit.Coder
+	var gs grpcStatuser
+	return errors.As(err, &ke) || errors.As(err, &kc) || errors.As(err, &gs) ||
+		errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
+}
+
 // MethodHandler returns the handler of a grpc.MethodDesc that serves a unary
 // method with s: it reads the request into a new In through the codec, runs
 // the server's interceptor if there is one, and calls s.Serve. A request the
-// codec cannot read is answered InvalidArgument. Generated service
-// registrations use it.
+// codec cannot read is answered InvalidArgument, after the before hooks
+// and the guards. One grpc-go cannot receive (larger than the server's
+// limit, compressed with an unknown or a broken encoding) is answered by
+// grpc-go itself with its status, so the caller may have it before the
+// server's hooks run; either call is seen by the error handler and the
+// finalizers as every other call is. Generated service registrations use
+// it.
 func MethodHandler[In any, PIn interface {
 	*In
-	WireMessage
+	genrt.WireMessage
 }, Req, Resp, Out any](s *Server[PIn, Req, Resp, Out], fullMethod string) func(srv any, ctx context.Context, dec func(any) error, interceptor grpc.UnaryServerInterceptor) (any, error) {
 	return func(srv any, ctx context.Context, dec func(any) error, interceptor grpc.UnaryServerInterceptor) (any, error) {
 		d := &deferredDecode[In, PIn]{}
-		if err := dec(d); err != nil {
-			return nil, err
+		if err := dec(d); err != nil && d.err == nil {
+			// grpc-go could not receive the request, or a codec other
+			// than grpcx's could not read it: the call goes on, with
+			// the error, to the hooks, the error handler and the
+			// finalizers.
+			d.err = err
 		}
 		in := PIn(&d.in)
 		if interceptor == nil {
@@ -237,9 +289,12 @@ func MethodHandler[In any, PIn interface {
 		return interceptor(ctx, in, info, func(ctx context.Context, req any) (any, error) {
 			p, ok := req.(PIn)
 			if !ok {
+				var start time.Time
+				if len(s.finalizers) > 0 {
+					start = time.Now()
+				}
 				err := kit.WrapError(kit.Internal, fmt.Errorf("grpcx: an interceptor passed a %T where the handler takes a %T", req, in), "")
-				s.safely(ctx, func() { s.errorHandler.Handle(ctx, err) })
-				return nil, ToStatus(err).Err()
+				return nil, s.finish(ctx, start, err)
 			}
 			return s.serve(ctx, p, d.err)
 		})
@@ -251,7 +306,7 @@ func MethodHandler[In any, PIn interface {
 // request into an Internal error.
 type deferredDecode[In any, PIn interface {
 	*In
-	WireMessage
+	genrt.WireMessage
 }] struct {
 	in  In
 	err error

@@ -18,6 +18,7 @@ import (
 
 	"github.com/typedkit/kit"
 	"github.com/typedkit/kit/grpcx"
+	"github.com/typedkit/kit/health"
 	"github.com/typedkit/kit/internal/grpctest/testpb"
 	"github.com/typedkit/kit/internal/tlstest"
 	"github.com/typedkit/kit/tlsx"
@@ -41,7 +42,7 @@ func serveGRPCTLS(t *testing.T, files tlsx.ServerFiles, opts ...grpcx.ServerOpti
 	s := grpcx.NewGRPCServer(grpcx.ServerTLS(srv))
 	opts = append([]grpcx.ServerOption{grpcx.ServerBefore(grpcx.TLSPeerToContext())}, opts...)
 	testpb.RegisterTestServer(s, &service{sum: grpcx.NewServer(kit.Endpoint[sumReq, sumResp](peerSum), decodeSum, encodeSum, opts...)})
-	grpcx.RegisterHealth(s, "typedkit.test.Test")
+	grpcx.RegisterHealth(s, new(health.Health), grpcx.HealthServices("typedkit.test.Test"))
 	lis := listenTCP(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)

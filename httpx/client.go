@@ -41,16 +41,19 @@ type Client[Req, Resp any] struct {
 	target string
 	enc    EncodeRequestFunc[Req]
 	dec    DecodeResponseFunc[Resp]
+	ep     kit.Endpoint[Req, Resp]
 	clientConfig
 }
 
 type clientConfig struct {
-	client     HTTPClient
-	idempotent bool
-	before     []RequestFunc
-	after      []ClientResponseFunc
-	finalizers []ClientFinalizerFunc
-	maxBody    int64
+	call         kit.Call
+	interceptors []kit.Interceptor
+	client       HTTPClient
+	idempotent   bool
+	before       []RequestFunc
+	after        []ClientResponseFunc
+	finalizers   []ClientFinalizerFunc
+	maxBody      int64
 }
 
 // A ClientOption configures a Client. Options are not generic.
@@ -61,15 +64,6 @@ type ClientOption func(*clientConfig)
 // DefaultClientTimeout.
 func SetClient(c HTTPClient) ClientOption {
 	return func(cc *clientConfig) { cc.client = c }
-}
-
-// ClientIdempotent marks the client's calls idempotent: sending one twice
-// does no more than sending it once, so a failed call may be retried
-// whether or not it reached the server (see [kit.RetrySafety]). Calls with
-// the methods GET, HEAD, PUT, DELETE, OPTIONS and TRACE are idempotent
-// without it, as RFC 9110 defines them.
-func ClientIdempotent() ClientOption {
-	return func(cc *clientConfig) { cc.idempotent = true }
 }
 
 // ClientBefore adds hooks that run after the request is encoded and before
@@ -119,13 +113,18 @@ func NewClient[Req, Resp any](method string, target *url.URL, enc EncodeRequestF
 	case http.MethodGet, http.MethodHead, http.MethodPut, http.MethodDelete, http.MethodOptions, http.MethodTrace:
 		c.idempotent = true
 	}
+	call := c.call
+	call.Transport, call.Side = kit.HTTP, kit.ClientSide
+	call.Idempotent = c.idempotent
+	c.ep = kit.Intercept(c.do, call, c.interceptors...)
 	return c
 }
 
-// Endpoint returns the endpoint that makes the call.
-func (c *Client[Req, Resp]) Endpoint() kit.Endpoint[Req, Resp] { return c.call }
+// Endpoint returns the endpoint that makes the call, wrapped in the
+// client's interceptors ([ClientInterceptors]).
+func (c *Client[Req, Resp]) Endpoint() kit.Endpoint[Req, Resp] { return c.ep }
 
-func (c *Client[Req, Resp]) call(ctx context.Context, req Req) (resp Resp, err error) {
+func (c *Client[Req, Resp]) do(ctx context.Context, req Req) (resp Resp, err error) {
 	if len(c.finalizers) > 0 {
 		defer func() {
 			for _, f := range c.finalizers {
@@ -139,7 +138,7 @@ func (c *Client[Req, Resp]) call(ctx context.Context, req Req) (resp Resp, err e
 		return resp, kit.WrapError(kit.Internal, err, "")
 	}
 	if err = c.enc(ctx, r, req); err != nil {
-		if !isKitError(err) {
+		if !hasKitCode(err) {
 			err = kit.WrapError(kit.Internal, fmt.Errorf("encode request: %w", err), "")
 		}
 		return resp, err
@@ -193,7 +192,7 @@ func (c *Client[Req, Resp]) call(ctx context.Context, req Req) (resp Resp, err e
 		case ctx.Err() != nil:
 			err = transportError(ctx, err)
 		default:
-			if !isKitError(err) {
+			if !hasKitCode(err) {
 				err = kit.WrapError(kit.Internal, fmt.Errorf("decode response: %w", err), "")
 			}
 		}
@@ -238,9 +237,10 @@ func drainAndClose(body io.ReadCloser) {
 	_ = body.Close()
 }
 
-// isKitError reports whether err is or wraps a *kit.Error, whose code and
-// message a client passes on as they are.
-func isKitError(err error) bool {
+// hasKitCode reports whether err is or wraps a *kit.Error or a
+// [kit.Coder], whose code (and message) a client passes on as they are.
+func hasKitCode(err error) bool {
 	var ke *kit.Error
-	return errors.As(err, &ke)
+	var kc kit.Coder
+	return errors.As(err, &ke) || errors.As(err, &kc)
 }

@@ -3,7 +3,6 @@ package httpx
 import (
 	"bytes"
 	"context"
-	"errors"
 	"io"
 	"net/http"
 
@@ -65,8 +64,7 @@ func (c RawCodec[T]) DecodeRequest(_ context.Context, r *http.Request) (T, error
 }
 
 func (c RawCodec[T]) unmarshalError(err error) error {
-	var ke *kit.Error
-	if errors.As(err, &ke) {
+	if hasCode(err) {
 		return err
 	}
 	return kit.WrapError(kit.InvalidArgument, err, "malformed "+mediaType(c.ContentType)+" body")

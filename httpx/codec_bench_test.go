@@ -29,7 +29,7 @@ func decodeNothing(context.Context, *http.Request) (struct{}, error) { return st
 // in process (httptest recorder), encoded as JSON and as XML, directly and
 // through Accept negotiation.
 func BenchmarkEncodeResponse(b *testing.B) {
-	negotiating := httpx.NewServer(getBenchUser, decodeNothing, httpx.EncodeJSONOrXMLResponse, httpx.ServerBefore(httpx.AcceptToContext))
+	negotiating := httpx.NewServer(getBenchUser, decodeNothing, httpx.NegotiateResponse(httpx.JSONEncoder[benchUser](), httpx.XMLEncoder[benchUser]()))
 	cases := []struct {
 		name   string
 		h      http.Handler

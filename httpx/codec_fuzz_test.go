@@ -68,8 +68,9 @@ func FuzzDecodeXMLRequest(f *testing.F) {
 }
 
 // FuzzDecodeJSONOrXMLRequest checks the decoder that picks JSON or XML by
-// Content-Type.
+// Content-Type (DecodeByContentType with JSONDecoder and XMLDecoder).
 func FuzzDecodeJSONOrXMLRequest(f *testing.F) {
+	dec := httpx.DecodeByContentType(httpx.JSONDecoder[fuzzXML](), httpx.XMLDecoder[fuzzXML]())
 	f.Add(`{"a":1}`, "application/json")
 	f.Add(`<r><a>1</a></r>`, "application/xml")
 	f.Add(`<r><a>1</a></r>`, "application/json")
@@ -77,7 +78,7 @@ func FuzzDecodeJSONOrXMLRequest(f *testing.F) {
 	f.Add(" \n", "")
 	f.Add(`x`, "application/vnd.x+json; charset=utf-8")
 	f.Fuzz(func(t *testing.T, body, contentType string) {
-		_, err := httpx.DecodeJSONOrXMLRequest[fuzzXML](context.Background(), postRequest(body, contentType))
+		_, err := dec(context.Background(), postRequest(body, contentType))
 		if err != nil {
 			requireClientError(t, err, body)
 		}
@@ -152,15 +153,19 @@ func FuzzNegotiateContentType(f *testing.F) {
 	} {
 		f.Add(seed)
 	}
-	f.Fuzz(func(t *testing.T, accept string) {
+	h := negotiatingServer(fuzzOffers)
+	negotiate := func(accept string) (int, string) {
 		r := httptest.NewRequest(http.MethodGet, "/", nil)
 		r.Header.Set("Accept", accept)
-		ctx := httpx.AcceptToContext(context.Background(), r)
-		got, err := httpx.NegotiateContentType(ctx, fuzzOffers...)
-		if err != nil {
-			var se *httpx.StatusError
-			if !errors.As(err, &se) || se.StatusCode() != http.StatusNotAcceptable {
-				t.Fatalf("error for %q: %v", accept, err)
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		return w.Code, w.Body.String()
+	}
+	f.Fuzz(func(t *testing.T, accept string) {
+		status, got := negotiate(accept)
+		if status != http.StatusOK {
+			if status != http.StatusNotAcceptable {
+				t.Fatalf("status %d for %q: %s", status, accept, got)
 			}
 			return
 		}
@@ -168,9 +173,8 @@ func FuzzNegotiateContentType(f *testing.F) {
 			t.Fatalf("%q for %q is not an offer", got, accept)
 		}
 		for _, offer := range fuzzOffers {
-			r.Header.Set("Accept", offer)
-			if got, err := httpx.NegotiateContentType(ctx, fuzzOffers...); err != nil || got != offer {
-				t.Fatalf("Accept %q: got %q, %v", offer, got, err)
+			if status, got := negotiate(offer); status != http.StatusOK || got != offer {
+				t.Fatalf("Accept %q: got %d %q", offer, status, got)
 			}
 		}
 	})

@@ -32,6 +32,13 @@ func echoItem(_ context.Context, it item) (item, error) {
 	return it, nil
 }
 
+// jsonOrXMLDecoder and jsonOrXMLEncoder read and answer an item as JSON or
+// XML, by the request's Content-Type and Accept header.
+var (
+	jsonOrXMLDecoder = httpx.DecodeByContentType(httpx.JSONDecoder[item](), httpx.XMLDecoder[item]())
+	jsonOrXMLEncoder = httpx.NegotiateResponse(httpx.JSONEncoder[item](), httpx.XMLEncoder[item]())
+)
+
 // point is encoded by pointCodec as eight bytes: X and Y, big-endian.
 type point struct{ X, Y int32 }
 
@@ -85,8 +92,7 @@ func hdr(kv ...string) http.Header {
 
 func TestNegotiateJSONOrXML(t *testing.T) {
 	srv := newTestServer(t, httpx.NewServer(kit.Endpoint[item, item](echoItem),
-		httpx.DecodeJSONOrXMLRequest, httpx.EncodeJSONOrXMLResponse,
-		httpx.ServerBefore(httpx.AcceptToContext), quietErrors()))
+		jsonOrXMLDecoder, jsonOrXMLEncoder, quietErrors()))
 
 	const (
 		jsonBody = `{"id":7,"name":"seven"}`
@@ -159,7 +165,7 @@ func TestNegotiateResponseWithRawCodec(t *testing.T) {
 	ep := func(_ context.Context, p point) (point, error) { return point{X: p.Y, Y: p.X}, nil }
 	enc := httpx.NegotiateResponse(httpx.JSONEncoder[point](), httpx.XMLEncoder[point](), pointCodec.Encoder())
 	dec := httpx.DecodeByContentType(httpx.JSONDecoder[point](), pointCodec.Decoder())
-	srv := newTestServer(t, httpx.NewServer(ep, dec, enc, httpx.ServerBefore(httpx.AcceptToContext), quietErrors()))
+	srv := newTestServer(t, httpx.NewServer(ep, dec, enc, quietErrors()))
 
 	raw := string([]byte{0, 0, 0, 1, 0, 0, 0, 2})
 	tests := []struct {
@@ -200,27 +206,14 @@ func TestNegotiateResponseWithRawCodec(t *testing.T) {
 	}
 }
 
-func TestNegotiationNeedsAcceptToContext(t *testing.T) {
-	var seen error
-	srv := newTestServer(t, httpx.NewServer(kit.Endpoint[item, item](echoItem),
-		httpx.DecodeJSONOrXMLRequest, httpx.EncodeJSONOrXMLResponse,
-		httpx.ServerErrorHandler(kit.ErrorHandlerFunc(func(_ context.Context, err error) { seen = err }))))
-	got := do(t, http.MethodPost, srv.URL, hdr("Content-Type", "application/json"), `{}`)
-	assert.Equal(t, 500, got.status)
-	require.Error(t, seen)
-	assert.Contains(t, seen.Error(), "httpx.ServerBefore(httpx.AcceptToContext)")
-	assert.NotContains(t, got.body, "AcceptToContext")
-}
-
 func TestRequireAcceptableAnswersBeforeTheEndpoint(t *testing.T) {
 	var calls atomic.Int32
 	ep := func(ctx context.Context, it item) (item, error) {
 		calls.Add(1)
 		return echoItem(ctx, it)
 	}
-	dec := httpx.RequireAcceptable(httpx.DecodeJSONOrXMLRequest[item], httpx.JSONContentType, httpx.XMLContentType)
-	srv := newTestServer(t, httpx.NewServer(ep, dec, httpx.EncodeJSONOrXMLResponse,
-		httpx.ServerBefore(httpx.AcceptToContext), quietErrors()))
+	dec := httpx.RequireAcceptable(jsonOrXMLDecoder, httpx.JSONContentType, httpx.XMLContentType)
+	srv := newTestServer(t, httpx.NewServer(ep, dec, jsonOrXMLEncoder, quietErrors()))
 
 	got := do(t, http.MethodPost, srv.URL, hdr("Content-Type", "application/json", "Accept", "image/png"), `{"id":1}`)
 	assert.Equal(t, 406, got.status)
@@ -338,14 +331,14 @@ func TestRawCodecBadInput(t *testing.T) {
 func TestClientCodecs(t *testing.T) {
 	mux := http.NewServeMux()
 	mux.Handle("POST /item", httpx.NewServer(kit.Endpoint[item, item](echoItem),
-		httpx.DecodeJSONOrXMLRequest, httpx.EncodeJSONOrXMLResponse, httpx.ServerBefore(httpx.AcceptToContext)))
+		jsonOrXMLDecoder, jsonOrXMLEncoder))
 	mux.Handle("POST /point", httpx.NewServer(func(_ context.Context, p point) (point, error) { return point{X: p.X + 1, Y: p.Y + 1}, nil },
 		pointCodec.DecodeRequest, pointCodec.EncodeResponse))
 	srv := newTestServer(t, mux)
 	ctx := context.Background()
 
 	t.Run("xml both ways", func(t *testing.T) {
-		ep := httpx.NewClient(http.MethodPost, mustURL(t, srv.URL+"/item"), httpx.EncodeXMLRequest[item], httpx.DecodeJSONOrXMLResponse[item],
+		ep := httpx.NewClient(http.MethodPost, mustURL(t, srv.URL+"/item"), httpx.EncodeXMLRequest[item], httpx.DecodeXMLResponse[item],
 			httpx.ClientBefore(httpx.SetRequestHeader("Accept", httpx.XMLContentType)),
 			httpx.ClientAfter(func(ctx context.Context, r *http.Response) context.Context {
 				assert.Equal(t, httpx.XMLContentType, r.Header.Get("Content-Type"))
@@ -356,7 +349,7 @@ func TestClientCodecs(t *testing.T) {
 		assert.Equal(t, item{XMLName: xml.Name{Local: "item"}, ID: 3, Name: "three"}, got)
 	})
 	t.Run("xml request, json response", func(t *testing.T) {
-		ep := httpx.NewClient(http.MethodPost, mustURL(t, srv.URL+"/item"), httpx.EncodeXMLRequest[item], httpx.DecodeJSONOrXMLResponse[item]).Endpoint()
+		ep := httpx.NewClient(http.MethodPost, mustURL(t, srv.URL+"/item"), httpx.EncodeXMLRequest[item], httpx.DecodeJSONResponse[item]).Endpoint()
 		got, err := ep(ctx, item{ID: 4})
 		require.NoError(t, err)
 		assert.Equal(t, item{ID: 4, Name: "none"}, got)
@@ -375,7 +368,7 @@ func TestClientCodecs(t *testing.T) {
 		assert.Equal(t, point{X: 2, Y: -4}, got)
 	})
 	t.Run("406 arrives as a kit error", func(t *testing.T) {
-		ep := httpx.NewClient(http.MethodPost, mustURL(t, srv.URL+"/item"), httpx.EncodeJSONRequest[item], httpx.DecodeJSONOrXMLResponse[item],
+		ep := httpx.NewClient(http.MethodPost, mustURL(t, srv.URL+"/item"), httpx.EncodeJSONRequest[item], httpx.DecodeJSONResponse[item],
 			httpx.ClientBefore(httpx.SetRequestHeader("Accept", "text/html"))).Endpoint()
 		_, err := ep(ctx, item{ID: 6})
 		assert.Equal(t, kit.InvalidArgument, kit.CodeOf(err))
@@ -383,8 +376,11 @@ func TestClientCodecs(t *testing.T) {
 	})
 }
 
+// TestNegotiateContentType negotiates in an encoder of its own, on a real
+// server, through the ResponseWriter the server gives it.
 func TestNegotiateContentType(t *testing.T) {
 	offers := []string{"application/json", "application/xml", "text/csv"}
+	srv := newTestServer(t, negotiatingServer(offers))
 	tests := []struct {
 		accept []string
 		want   string
@@ -398,22 +394,35 @@ func TestNegotiateContentType(t *testing.T) {
 		{[]string{"*/json"}, "application/json"}, // not a media range: no preference
 		{[]string{"application/xml;q=0.5;level=1"}, "application/xml"},
 		{[]string{"application/xml;q=1.5"}, "application/json"}, // bad q: no preference
+		{[]string{"text/csv;q=0.5", "application/xml;q=0.7"}, "application/xml"},
 		{[]string{"image/png"}, ""},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.accept, "|"), func(t *testing.T) {
-			r, err := http.NewRequest(http.MethodGet, "/", nil)
-			require.NoError(t, err)
-			r.Header["Accept"] = tt.accept
-			got, err := httpx.NegotiateContentType(httpx.AcceptToContext(context.Background(), r), offers...)
+			got := do(t, http.MethodGet, srv.URL, http.Header{"Accept": tt.accept}, "")
 			if tt.want == "" {
-				var se *httpx.StatusError
-				require.ErrorAs(t, err, &se)
-				assert.Equal(t, http.StatusNotAcceptable, se.StatusCode())
+				assert.Equal(t, http.StatusNotAcceptable, got.status)
+				assert.Equal(t, httpx.ProblemContentType, got.contentType)
 				return
 			}
-			require.NoError(t, err)
-			assert.Equal(t, tt.want, got)
+			require.Equal(t, http.StatusOK, got.status, got.body)
+			assert.Equal(t, tt.want, got.body)
 		})
 	}
+}
+
+// negotiatingServer answers each request with the offer its Accept header
+// prefers, chosen by an encoder with NegotiateContentType.
+func negotiatingServer(offers []string) http.Handler {
+	return httpx.NewServer(kit.Endpoint[struct{}, struct{}](func(context.Context, struct{}) (struct{}, error) { return struct{}{}, nil }),
+		func(context.Context, *http.Request) (struct{}, error) { return struct{}{}, nil },
+		func(_ context.Context, w http.ResponseWriter, _ struct{}) error {
+			ct, err := httpx.NegotiateContentType(w, offers...)
+			if err != nil {
+				return err
+			}
+			w.Header().Set("Content-Type", "text/plain")
+			_, err = io.WriteString(w, ct)
+			return err
+		}, quietErrors())
 }

@@ -59,21 +59,26 @@
 // 415 for another Content-Type, 400 with a message that says what was
 // wrong.
 //
-// [DecodeJSONOrXMLRequest] picks its decoder by Content-Type and
-// [EncodeJSONOrXMLResponse] its encoder by the Accept header (q-values,
-// type/* and */* included), JSON when the client states no preference and
-// 406 when it accepts neither; [DecodeByContentType] and
-// [NegotiateResponse] do the same for any set of media types. Negotiating
-// encoders need the server to run [AcceptToContext] as a before hook. Error
-// bodies are always JSON problems.
+// [DecodeByContentType] picks a decoder by the request's Content-Type and
+// [NegotiateResponse] an encoder by its Accept header (q-values, type/*
+// and */* included), the first when the client states no preference and
+// 406 when it accepts none: a route that reads and answers JSON or XML
+// uses DecodeByContentType(JSONDecoder(), XMLDecoder()) and
+// NegotiateResponse(JSONEncoder(), XMLEncoder()). The encoders read the
+// Accept header of the request through the ResponseWriter the [Server]
+// gives them, so they need no hook, and [NegotiateContentType] serves
+// encoders that negotiate by themselves. Error bodies are always JSON
+// problems.
 //
 // # Health and shutdown
 //
-// A [Health] serves /livez and /readyz: ready while its named checks pass
-// and it is not draining. [Serve] serves an http.Server with limits a slow
-// or idle client cannot hold open (header, body, write and idle timeouts,
-// a 64 KiB header limit: see [DefaultReadHeaderTimeout] and the constants
-// beside it) until its context ends, then marks the Health draining, goes
+// A health.Health, the health model the gRPC health service of
+// grpcx.RegisterHealth follows too, serves /livez and /readyz: ready while
+// its named checks pass and it is not draining. [Serve] serves an
+// http.Server with limits a slow or idle client cannot hold open (header,
+// body, write and idle timeouts, a 64 KiB header limit: see
+// [DefaultReadHeaderTimeout] and the constants beside it) until its
+// context ends, then marks the model draining ([ServeHealth]), goes
 // on serving for the [ServeReadinessDelay] with "Connection: close", stops
 // accepting connections and waits for requests in flight up to the drain
 // timeout, so a service's main is:
@@ -82,7 +87,7 @@
 //	defer stop()
 //	g, ctx := errgroup.WithContext(ctx)
 //	g.Go(func() error { return httpx.Serve(ctx, httpSrv, httpLis, httpx.ServeHealth(health)) })
-//	g.Go(func() error { return grpcx.Serve(ctx, grpcSrv, grpcLis, grpcx.ServeHealth(grpcHealth)) })
+//	g.Go(func() error { return grpcx.Serve(ctx, grpcSrv, grpcLis, grpcx.ServeHealth(health)) })
 //	return g.Wait()
 //
 // # Clients

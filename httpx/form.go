@@ -75,8 +75,7 @@ func DecodeFormRequest[Req any](parse func(url.Values) (Req, error)) DecodeReque
 }
 
 func formError(err error) error {
-	var ke *kit.Error
-	if errors.As(err, &ke) {
+	if hasCode(err) {
 		return err
 	}
 	return kit.Conceal(kit.InvalidArgument, err)

@@ -28,9 +28,10 @@ type signup struct {
 func parseSignup(vs url.Values) (signup, error) {
 	s := signup{Name: vs.Get("name"), Tags: vs["tag"]}
 	if a := vs.Get("age"); a != "" {
-		n, err := httpx.ParseInt("age", a, 32)
+		n, err := strconv.ParseInt(a, 10, 32)
 		if err != nil {
-			return s, err
+			desc := strconv.Quote(a) + " is not an integer of 32 bits"
+			return s, kit.InvalidArgumentError("invalid parameter age: "+desc, kit.FieldViolation{Field: "age", Description: desc})
 		}
 		s.Age = int(n)
 	}

@@ -241,8 +241,8 @@ func TestRetryAfterOnRejections(t *testing.T) {
 		status     int
 		retryAfter string
 	}{
-		{"rate limit", limit.Erroring[sumRequest, sumResponse](rate.NewLimiter(0, 0))(sumEP), 429, "1"},
-		{"open breaker", breaker.Handy[sumRequest, sumResponse](closedBreaker{})(sumEP), 503, "1"},
+		{"rate limit", kit.Intercept(sumEP, kit.Call{Method: "Sum"}, limit.Erroring(rate.NewLimiter(0, 0))), 429, "1"},
+		{"open breaker", kit.Intercept(sumEP, kit.Call{Method: "Sum"}, breaker.Handy(func(kit.Call) breaker.Breaker { return closedBreaker{} })), 503, "1"},
 		{"the endpoint's own Unavailable", down, 503, ""},
 	} {
 		t.Run(tt.name, func(t *testing.T) {

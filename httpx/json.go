@@ -121,11 +121,15 @@ func unmarshalJSON(data []byte, v any, strict bool) error {
 	return nil
 }
 
-// jsonError turns an encoding/json error into an InvalidArgument error.
+// jsonError turns an encoding/json error into an InvalidArgument error. The
+// error of a value's UnmarshalJSON or UnmarshalText method that has a code
+// of its own, such as a *kit.Error with violations, is returned as it is.
 func jsonError(err error) error {
 	var syn *json.SyntaxError
 	var typ *json.UnmarshalTypeError
 	switch {
+	case hasCode(err):
+		return err
 	case errors.As(err, &syn):
 		return kit.WrapError(kit.InvalidArgument, err,
 			fmt.Sprintf("malformed JSON at byte %d: %s", syn.Offset, strings.TrimPrefix(syn.Error(), "json: ")))

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/typedkit/kit"
+	"github.com/typedkit/kit/internal/failer"
 	"github.com/typedkit/kit/internal/hook"
 )
 
@@ -34,6 +35,8 @@ type Server[Req, Resp any] struct {
 }
 
 type serverConfig struct {
+	call         kit.Call
+	interceptors []kit.Interceptor
 	before       []RequestFunc
 	guards       []GuardFunc
 	after        []ServerResponseFunc
@@ -58,8 +61,9 @@ func ServerBefore(before ...RequestFunc) ServerOption {
 // every request and may refuse it before any work, such as authentication
 // (auth.HTTPGuard) or a rate limit. A guard's error is answered by the
 // error encoder and seen by the error handler and the finalizers; a
-// *kit.Error keeps its code and message, any other error is a
-// [kit.Conceal]ed PermissionDenied.
+// *kit.Error anywhere in its chain keeps its code and message, a
+// [kit.Coder], a [StatusCoder] or a context's error its code or status,
+// and any other error is a [kit.Conceal]ed PermissionDenied.
 func ServerGuard(guards ...GuardFunc) ServerOption {
 	return func(c *serverConfig) { c.guards = append(c.guards, guards...) }
 }
@@ -107,7 +111,7 @@ func NewServer[Req, Resp any](ep kit.Endpoint[Req, Resp], dec DecodeRequestFunc[
 		ep:     ep,
 		dec:    dec,
 		enc:    enc,
-		failed: kit.FailedFunc[Resp](),
+		failed: failer.Func[Resp](),
 		serverConfig: serverConfig{
 			errorEncoder: DefaultErrorEncoder,
 			errorHandler: kit.LogServerFaults(nil),
@@ -117,6 +121,7 @@ func NewServer[Req, Resp any](ep kit.Endpoint[Req, Resp], dec DecodeRequestFunc[
 	for _, o := range opts {
 		o(&s.serverConfig)
 	}
+	s.ep = kit.Intercept(ep, s.serverConfig.callOf(), s.interceptors...)
 	return s
 }
 
@@ -140,7 +145,7 @@ func (s *Server[Req, Resp]) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if len(s.finalizers) > 0 {
 		start = time.Now()
 	}
-	iw := getWriter(w)
+	iw := getWriter(w, r)
 	defer putWriter(iw)
 
 	var encErr error
@@ -151,14 +156,7 @@ func (s *Server[Req, Resp]) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		r.Body = &limitedBody{rc: r.Body, n: s.maxBody, limit: s.maxBody}
 	}
 
-	var err error
-	var abort bool
-	if encErr != nil {
-		err = encErr
-		abort = s.fail(ctx, iw, err)
-	} else {
-		err, abort = s.serve(&ctx, iw, r)
-	}
+	err, abort := s.serve(&ctx, iw, r, encErr)
 	if len(s.finalizers) > 0 {
 		info := FinalizerInfo{Request: r, Status: iw.status, Written: iw.written, Duration: time.Since(start), Err: err}
 		if info.Status == 0 {
@@ -175,8 +173,12 @@ func (s *Server[Req, Resp]) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // serve runs the hooks, the decoder, the endpoint and the encoder, and
 // answers an error. It returns the error the request ended with and
-// whether the response must be aborted.
-func (s *Server[Req, Resp]) serve(pctx *context.Context, w *interceptingWriter, r *http.Request) (err error, abort bool) {
+// whether the response must be aborted. bodyErr is the refusal of the
+// request's body, such as an unsupported Content-Encoding, found before
+// any hook ran: it is answered after the before hooks and the guards, as
+// a decoder's error would be, so that a refused caller learns nothing
+// about what the server reads and the finalizers see the hooks' context.
+func (s *Server[Req, Resp]) serve(pctx *context.Context, w *interceptingWriter, r *http.Request, bodyErr error) (err error, abort bool) {
 	defer func() {
 		if v := recover(); v != nil {
 			if v == http.ErrAbortHandler { //nolint:errorlint // compared as net/http does
@@ -199,6 +201,9 @@ func (s *Server[Req, Resp]) serve(pctx *context.Context, w *interceptingWriter, 
 			return err, s.fail(*pctx, w, err)
 		}
 		*pctx = ctx
+	}
+	if bodyErr != nil {
+		return bodyErr, s.fail(ctx, w, bodyErr)
 	}
 
 	req, err := s.dec(ctx, r)
@@ -337,9 +342,7 @@ func gzipError(err error) error {
 // guardError gives a guard's error the PermissionDenied code unless it has
 // a code or a status of its own.
 func guardError(err error) error {
-	var ke *kit.Error
-	var sc StatusCoder
-	if errors.As(err, &ke) || errors.As(err, &sc) {
+	if hasCode(err) {
 		return err
 	}
 	return kit.Conceal(kit.PermissionDenied, err)
@@ -349,22 +352,31 @@ func guardError(err error) error {
 // has a code or a status of its own; a plain error is concealed, so its
 // text never reaches the caller.
 func decodeError(err error) error {
-	var ke *kit.Error
-	var sc StatusCoder
 	var mbe *http.MaxBytesError
 	switch {
 	case errors.As(err, &mbe):
 		return &StatusError{Status: http.StatusRequestEntityTooLarge,
 			Err: kit.WrapError(kit.ResourceExhausted, err, fmt.Sprintf("request body exceeds %d bytes", mbe.Limit))}
-	case errors.As(err, &ke), errors.As(err, &sc):
-		return err
-	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+	case hasCode(err):
 		return err
 	case isTimeout(err):
 		return &StatusError{Status: http.StatusRequestTimeout,
 			Err: kit.WrapError(kit.DeadlineExceeded, err, "request body not received in time")}
 	}
 	return kit.Conceal(kit.InvalidArgument, err)
+}
+
+// hasCode reports whether err chooses its own answer: a *kit.Error, a
+// [kit.Coder] or a [StatusCoder] anywhere in its chain, or a context's
+// error (Canceled, DeadlineExceeded). Such an error is answered as it is,
+// never wrapped in another *kit.Error, whose code and message would hide
+// its own.
+func hasCode(err error) bool {
+	var ke *kit.Error
+	var kc kit.Coder
+	var sc StatusCoder
+	return errors.As(err, &ke) || errors.As(err, &kc) || errors.As(err, &sc) ||
+		errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
 }
 
 // isTimeout reports whether err is a network timeout, such as a read
@@ -374,13 +386,12 @@ func isTimeout(err error) bool {
 	return errors.As(err, &ne) && ne.Timeout()
 }
 
-// encodeError gives an encoder's error the Internal code unless it chooses
-// its own status, as the 406 of content negotiation does, or is a
-// *kit.Error already.
+// encodeError gives an encoder's error the Internal code unless it has a
+// code or a status of its own ([hasCode]), as the 406 of content
+// negotiation does: such an error is answered as it is, with its code,
+// public message, violations and retry wait.
 func encodeError(err error) error {
-	var sc StatusCoder
-	var ke *kit.Error
-	if errors.As(err, &sc) || errors.As(err, &ke) {
+	if hasCode(err) {
 		return err
 	}
 	return kit.WrapError(kit.Internal, err, "")
@@ -415,18 +426,23 @@ func (l *limitedBody) Read(p []byte) (int, error) {
 func (l *limitedBody) Close() error { return l.rc.Close() }
 
 // interceptingWriter records the status and size of a response, for the
-// finalizers and to tell whether an error can still be answered.
+// finalizers and to tell whether an error can still be answered. It also
+// keeps the request it answers, so that a negotiating encoder, which is
+// given only the context and the writer, reads the request's Accept header
+// (see [requestOf]).
 type interceptingWriter struct {
 	http.ResponseWriter
+	req     *http.Request
 	status  int
 	written int64
 }
 
 var writerPool = sync.Pool{New: func() any { return new(interceptingWriter) }}
 
-func getWriter(w http.ResponseWriter) *interceptingWriter {
+func getWriter(w http.ResponseWriter, r *http.Request) *interceptingWriter {
 	iw := writerPool.Get().(*interceptingWriter)
 	iw.ResponseWriter = w
+	iw.req = r
 	return iw
 }
 

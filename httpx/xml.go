@@ -78,12 +78,16 @@ func unmarshalXML(data []byte, v any) error {
 	}
 }
 
-// xmlError turns an encoding/xml error into an InvalidArgument error.
+// xmlError turns an encoding/xml error into an InvalidArgument error. The
+// error of a value's UnmarshalXML or UnmarshalText method that has a code
+// of its own, such as a *kit.Error with violations, is returned as it is.
 func xmlError(err error) error {
 	var syn *xml.SyntaxError
 	var num *strconv.NumError
 	var ue xml.UnmarshalError
 	switch {
+	case hasCode(err):
+		return err
 	case errors.As(err, &syn):
 		return kit.WrapError(kit.InvalidArgument, err, fmt.Sprintf("malformed XML on line %d: %s", syn.Line, syn.Msg))
 	case errors.As(err, &num):

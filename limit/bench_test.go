@@ -27,6 +27,16 @@ func tenant(r benchReq) string { return r.Tenant }
 // every call takes the path of a call that is allowed.
 func plenty() *rate.Limiter { return rate.NewLimiter(rate.Limit(1e12), 1e9) }
 
+var benchCall = kit.Call{Service: "bench.Svc", Method: "Search", Transport: kit.HTTP}
+
+// interceptor returns a middleware that wraps an endpoint in ic, as a
+// transport does for one method.
+func interceptor(ic kit.Interceptor) kit.Middleware[benchReq, benchResp] {
+	return func(ep kit.Endpoint[benchReq, benchResp]) kit.Endpoint[benchReq, benchResp] {
+		return kit.Intercept(ep, benchCall, ic)
+	}
+}
+
 func benchMiddlewares() []struct {
 	name string
 	mw   kit.Middleware[benchReq, benchResp]
@@ -36,9 +46,9 @@ func benchMiddlewares() []struct {
 		mw   kit.Middleware[benchReq, benchResp]
 	}{
 		{"None", kit.NopMiddleware[benchReq, benchResp]},
-		{"Erroring", limit.Erroring[benchReq, benchResp](plenty())},
-		{"Delaying", limit.Delaying[benchReq, benchResp](plenty())},
-		{"InFlight", limit.InFlight[benchReq, benchResp](1 << 20)},
+		{"Erroring", interceptor(limit.Erroring(plenty()))},
+		{"Delaying", interceptor(limit.Delaying(plenty()))},
+		{"InFlight", interceptor(limit.InFlight(1 << 20))},
 		{"Bulkhead", limit.Bulkhead[benchReq, benchResp](1<<20, tenant)},
 	}
 }
@@ -108,8 +118,8 @@ func BenchmarkRejected(b *testing.B) {
 		name string
 		mw   kit.Middleware[benchReq, benchResp]
 	}{
-		{"Erroring", limit.Erroring[benchReq, benchResp](rate.NewLimiter(0, 0))},
-		{"InFlight", limit.InFlight[benchReq, benchResp](1)},
+		{"Erroring", interceptor(limit.Erroring(rate.NewLimiter(0, 0)))},
+		{"InFlight", interceptor(limit.InFlight(1))},
 		{"Bulkhead", limit.Bulkhead[benchReq, benchResp](1, tenant)},
 	}
 	for _, c := range cases {

@@ -10,6 +10,7 @@ import (
 )
 
 func TestBulkheadTableEmptiesAfterUse(t *testing.T) {
+	t.Parallel()
 	b := newBulkhead(2)
 	var wg sync.WaitGroup
 	for g := range 8 {
@@ -31,5 +32,6 @@ func TestBulkheadTableEmptiesAfterUse(t *testing.T) {
 }
 
 func TestBulkheadShardFillsACacheLine(t *testing.T) {
+	t.Parallel()
 	assert.Equal(t, uintptr(64), unsafe.Sizeof(bulkheadShard{}))
 }

@@ -65,6 +65,7 @@ func (g *keyedGate) peakOf(tenant string) int {
 }
 
 func TestBulkheadPerKey(t *testing.T) {
+	t.Parallel()
 	const n = 2
 	g := newKeyedGate()
 	ep := limit.Bulkhead[string, string](n, tenantOf)(g.endpoint)
@@ -99,6 +100,7 @@ func TestBulkheadPerKey(t *testing.T) {
 }
 
 func TestBulkheadUnderLoad(t *testing.T) {
+	t.Parallel()
 	// acme has all its slots held; the other tenants each run n callers at
 	// once, as many as their limit, so none of their calls is rejected,
 	// while a surplus of callers for busy is.
@@ -183,6 +185,7 @@ func TestBulkheadForgetsKeys(t *testing.T) {
 }
 
 func TestBulkheadReleasesOnPanic(t *testing.T) {
+	t.Parallel()
 	ep := limit.Bulkhead[string, string](1, tenantOf)(func(_ context.Context, req string) (string, error) {
 		if strings.HasSuffix(req, "/panic") {
 			panic("bug")
@@ -195,6 +198,7 @@ func TestBulkheadReleasesOnPanic(t *testing.T) {
 }
 
 func TestBulkheadInvalid(t *testing.T) {
+	t.Parallel()
 	assert.Panics(t, func() { limit.Bulkhead[string, string](0, tenantOf) })
 	assert.Panics(t, func() { limit.Bulkhead[string, string](1, nil) })
 }

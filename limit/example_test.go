@@ -23,10 +23,17 @@ func search(context.Context, SearchRequest) (SearchResponse, error) {
 	return SearchResponse{Hits: 3}, nil
 }
 
+// The calls of the methods Search and Suggest of one service, as a
+// transport describes them to its interceptors.
+var (
+	searchCall  = kit.Call{Service: "search.Service", Method: "Search", Transport: kit.HTTP}
+	suggestCall = kit.Call{Service: "search.Service", Method: "Suggest", Transport: kit.HTTP}
+)
+
 // Erroring rejects calls beyond a token bucket's rate at once.
 func ExampleErroring() {
 	lim := rate.NewLimiter(rate.Every(time.Minute), 2) // bursts of 2, then one a minute
-	ep := limit.Erroring[SearchRequest, SearchResponse](lim)(search)
+	ep := kit.Intercept(search, searchCall, limit.Erroring(lim))
 	for range 3 {
 		resp, err := ep(context.Background(), SearchRequest{Query: "go"})
 		fmt.Println(resp.Hits, kit.CodeOf(err), errors.Is(err, limit.ErrRateLimited))
@@ -37,11 +44,35 @@ func ExampleErroring() {
 	// 0 resource_exhausted true
 }
 
+// One Erroring value is one budget for every method it wraps; an
+// interceptor that makes a limiter each time it is called, which is once
+// per method when the endpoints are built, gives each method a budget of
+// its own.
+func ExampleErroring_perMethod() {
+	shared := limit.Erroring(rate.NewLimiter(rate.Every(time.Minute), 2))
+	perMethod := func(call kit.Call, next kit.Invoker) kit.Invoker {
+		return limit.Erroring(rate.NewLimiter(rate.Every(time.Minute), 2))(call, next)
+	}
+	for _, ic := range []kit.Interceptor{shared, perMethod} {
+		searchEP := kit.Intercept(search, searchCall, ic)
+		suggestEP := kit.Intercept(search, suggestCall, ic)
+		var codes []kit.Code
+		for _, ep := range []kit.Endpoint[SearchRequest, SearchResponse]{searchEP, searchEP, suggestEP, suggestEP} {
+			_, err := ep(context.Background(), SearchRequest{Query: "go"})
+			codes = append(codes, kit.CodeOf(err))
+		}
+		fmt.Println(codes)
+	}
+	// Output:
+	// [ok ok resource_exhausted resource_exhausted]
+	// [ok ok ok ok]
+}
+
 // Delaying waits for the limiter instead, but never past the call's
 // deadline: a wait that cannot end in time fails at once.
 func ExampleDelaying() {
 	lim := rate.NewLimiter(rate.Every(time.Minute), 1)
-	ep := limit.Delaying[SearchRequest, SearchResponse](lim)(search)
+	ep := kit.Intercept(search, searchCall, limit.Delaying(lim))
 
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -63,7 +94,7 @@ func ExampleInFlight() {
 		<-release
 		return SearchResponse{}, nil
 	}
-	ep := limit.InFlight[SearchRequest, SearchResponse](1)(slow)
+	ep := kit.Intercept(slow, searchCall, limit.InFlight(1))
 
 	done := make(chan error)
 	go func() {

@@ -68,9 +68,10 @@ func hold(t *testing.T, ep kit.Endpoint[string, string], g *gate, n int) *sync.W
 }
 
 func TestInFlight(t *testing.T) {
+	t.Parallel()
 	for _, n := range []int{1, 3, 8} {
 		g := newGate()
-		ep := limit.InFlight[string, string](n)(g.endpoint)
+		ep := intercept(g.endpoint, limit.InFlight(n))
 		held := hold(t, ep, g, n)
 
 		resp, err := ep(context.Background(), "quick")
@@ -103,9 +104,10 @@ func TestInFlight(t *testing.T) {
 }
 
 func TestInFlightUnderLoad(t *testing.T) {
+	t.Parallel()
 	const n, goroutines, calls = 4, 16, 300
 	g := newGate()
-	ep := limit.InFlight[string, string](n)(g.endpoint)
+	ep := intercept(g.endpoint, limit.InFlight(n))
 	var ok, rejected atomic.Int64
 	var wg sync.WaitGroup
 	for range goroutines {
@@ -128,10 +130,12 @@ func TestInFlightUnderLoad(t *testing.T) {
 	assert.Zero(t, g.running.Load())
 }
 
-func TestInFlightSharedByEndpoints(t *testing.T) {
-	mw := limit.InFlight[string, string](1)
+// One InFlight value bounds the calls of every method it wraps together.
+func TestInFlightSharedByMethods(t *testing.T) {
+	t.Parallel()
+	ic := limit.InFlight(1)
 	g := newGate()
-	a, b := mw(g.endpoint), mw(g.endpoint)
+	a, b := kit.Intercept(g.endpoint, getCall, ic), kit.Intercept(g.endpoint, listCall, ic)
 	held := hold(t, a, g, 1)
 	_, err := b(context.Background(), "quick")
 	assertLimited(t, err, limit.ErrConcurrencyLimited)
@@ -141,19 +145,36 @@ func TestInFlightSharedByEndpoints(t *testing.T) {
 	assert.NoError(t, err)
 }
 
+// InFlight called once per method bounds each method alone.
+func TestInFlightPerMethod(t *testing.T) {
+	t.Parallel()
+	perMethod := func(call kit.Call, next kit.Invoker) kit.Invoker { return limit.InFlight(1)(call, next) }
+	g := newGate()
+	a, b := kit.Intercept(g.endpoint, getCall, perMethod), kit.Intercept(g.endpoint, listCall, perMethod)
+	held := hold(t, a, g, 1)
+	_, err := a(context.Background(), "quick")
+	assertLimited(t, err, limit.ErrConcurrencyLimited)
+	_, err = b(context.Background(), "quick")
+	assert.NoError(t, err, "the other method has its own slot")
+	close(g.release)
+	held.Wait()
+}
+
 func TestInFlightReleasesOnPanic(t *testing.T) {
-	ep := limit.InFlight[string, string](1)(func(_ context.Context, req string) (string, error) {
+	t.Parallel()
+	ep := intercept(func(_ context.Context, req string) (string, error) {
 		if req == "panic" {
 			panic("bug")
 		}
 		return req, nil
-	})
+	}, limit.InFlight(1))
 	assert.Panics(t, func() { _, _ = ep(context.Background(), "panic") })
 	_, err := ep(context.Background(), "ok")
 	assert.NoError(t, err)
 }
 
 func TestInFlightInvalid(t *testing.T) {
-	assert.Panics(t, func() { limit.InFlight[string, string](0) })
-	assert.Panics(t, func() { limit.InFlight[string, string](-1) })
+	t.Parallel()
+	assert.Panics(t, func() { limit.InFlight(0) })
+	assert.Panics(t, func() { limit.InFlight(-1) })
 }

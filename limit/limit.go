@@ -18,7 +18,7 @@ var ErrRateLimited = errors.New("limit: rate limit exceeded")
 // kit ResourceExhausted error that wraps it.
 var ErrConcurrencyLimited = errors.New("limit: concurrency limit reached")
 
-// The errors the middlewares return, built once so that a rejection
+// The errors the limits return, built once so that a rejection
 // allocates nothing.
 var (
 	// Both carry a one-second Retry-After (kit.RetryAfterOf): the wait of

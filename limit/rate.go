@@ -33,46 +33,59 @@ type WaiterFunc func(ctx context.Context) error
 // Wait returns f(ctx).
 func (f WaiterFunc) Wait(ctx context.Context) error { return f(ctx) }
 
-// Erroring returns a middleware that asks a before each call and rejects
+// Erroring returns an interceptor that asks a before each call and rejects
 // the call at once if a does not allow it, with a kit ResourceExhausted
-// error that wraps [ErrRateLimited]; the endpoint is not called. With a
-// *rate.Limiter:
+// error that wraps [ErrRateLimited]; the rest of the chain is not called.
+// With a *rate.Limiter:
 //
-//	mw := limit.Erroring[Req, Resp](rate.NewLimiter(100, 10)) // 100 calls a second, bursts of 10
+//	ic := limit.Erroring(rate.NewLimiter(100, 10)) // 100 calls a second, bursts of 10
 //
-// Every endpoint the middleware wraps shares a. The middleware adds no
-// allocation to a.Allow.
-func Erroring[Req, Resp any](a Allower) kit.Middleware[Req, Resp] {
-	return func(next kit.Endpoint[Req, Resp]) kit.Endpoint[Req, Resp] {
-		return func(ctx context.Context, req Req) (Resp, error) {
+// Every method the interceptor wraps shares a: the rate is a budget for
+// them all. To give each method a limiter of its own, make one each time
+// the interceptor is called for a method, which happens once per method
+// when the endpoints are built:
+//
+//	perMethod := func(call kit.Call, next kit.Invoker) kit.Invoker {
+//		return limit.Erroring(rate.NewLimiter(100, 10))(call, next)
+//	}
+//
+// The interceptor adds no allocation to a.Allow.
+func Erroring(a Allower) kit.Interceptor {
+	if a == nil {
+		panic("limit: Erroring needs an Allower")
+	}
+	return func(_ kit.Call, next kit.Invoker) kit.Invoker {
+		return func(ctx context.Context, c kit.Call) error {
 			if !a.Allow() {
-				var zero Resp
-				return zero, errRateLimited
+				return errRateLimited
 			}
-			return next(ctx, req)
+			return next(ctx, c)
 		}
 	}
 }
 
-// Delaying returns a middleware that waits on w before each call, so that
-// calls beyond the rate are delayed rather than rejected. A call whose
-// wait fails does not reach the endpoint:
+// Delaying returns an interceptor that waits on w before each call, so
+// that calls beyond the rate are delayed rather than rejected. A call whose
+// wait fails does not reach the rest of the chain:
 //   - if ctx ended, before or during the wait, it returns a kit Canceled or
 //     DeadlineExceeded error (as ctx's error says) that wraps w's error;
 //   - otherwise, such as when the wait could not end before ctx's deadline
 //     (a *rate.Limiter sees that at once and does not wait), it returns a
 //     kit ResourceExhausted error that wraps [ErrRateLimited] and w's error.
 //
-// Every endpoint the middleware wraps shares w. The middleware adds no
+// Every method the interceptor wraps shares w, as with [Erroring], which
+// shows how to give each method its own. The interceptor adds no
 // allocation to a wait that succeeds.
-func Delaying[Req, Resp any](w Waiter) kit.Middleware[Req, Resp] {
-	return func(next kit.Endpoint[Req, Resp]) kit.Endpoint[Req, Resp] {
-		return func(ctx context.Context, req Req) (Resp, error) {
+func Delaying(w Waiter) kit.Interceptor {
+	if w == nil {
+		panic("limit: Delaying needs a Waiter")
+	}
+	return func(_ kit.Call, next kit.Invoker) kit.Invoker {
+		return func(ctx context.Context, c kit.Call) error {
 			if err := w.Wait(ctx); err != nil {
-				var zero Resp
-				return zero, waitError(ctx, err)
+				return waitError(ctx, err)
 			}
-			return next(ctx, req)
+			return next(ctx, c)
 		}
 	}
 }

@@ -24,6 +24,18 @@ func (c *counter) endpoint(_ context.Context, id string) (string, error) {
 	return "user " + id, nil
 }
 
+// The calls of two methods of one service, as a transport describes them
+// to its interceptors.
+var (
+	getCall  = kit.Call{Service: "svc", Method: "Get", Transport: kit.HTTP}
+	listCall = kit.Call{Service: "svc", Method: "List", Transport: kit.HTTP}
+)
+
+// intercept wraps ep, the endpoint of getCall, in interceptors.
+func intercept(ep kit.Endpoint[string, string], ics ...kit.Interceptor) kit.Endpoint[string, string] {
+	return kit.Intercept(ep, getCall, ics...)
+}
+
 // assertLimited asserts that err is a rejection by a limit, caused by
 // sentinel.
 func assertLimited(t *testing.T, err error, sentinel error) {
@@ -33,6 +45,7 @@ func assertLimited(t *testing.T, err error, sentinel error) {
 }
 
 func TestErroring(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name    string
 		allower limit.Allower
@@ -47,8 +60,9 @@ func TestErroring(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			var c counter
-			ep := limit.Erroring[string, string](tt.allower)(c.endpoint)
+			ep := intercept(c.endpoint, limit.Erroring(tt.allower))
 			for i := range tt.calls {
 				resp, err := ep(context.Background(), "42")
 				if i < tt.want {
@@ -66,9 +80,10 @@ func TestErroring(t *testing.T) {
 }
 
 func TestErroringConcurrent(t *testing.T) {
+	t.Parallel()
 	const burst = 100
 	var c counter
-	ep := limit.Erroring[string, string](rate.NewLimiter(rate.Every(time.Hour), burst))(c.endpoint)
+	ep := intercept(c.endpoint, limit.Erroring(rate.NewLimiter(rate.Every(time.Hour), burst)))
 	var ok, rejected atomic.Int64
 	var wg sync.WaitGroup
 	for range 8 {
@@ -106,6 +121,7 @@ func announce(w limit.Waiter, waiting chan<- struct{}) limit.Waiter {
 }
 
 func TestDelaying(t *testing.T) {
+	t.Parallel()
 	blockUntilDone := limit.WaiterFunc(func(ctx context.Context) error {
 		<-ctx.Done()
 		return ctx.Err()
@@ -190,10 +206,11 @@ func TestDelaying(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			waiting := make(chan struct{})
 			ctx := tt.ctx(t, waiting)
 			var c counter
-			ep := limit.Delaying[string, string](announce(tt.waiter, waiting))(c.endpoint)
+			ep := intercept(c.endpoint, limit.Delaying(announce(tt.waiter, waiting)))
 			resp, err := ep(ctx, "42")
 			assert.Equal(t, tt.wantCode, kit.CodeOf(err), "error %v", err)
 			for _, e := range tt.wantErrs {
@@ -214,9 +231,10 @@ func TestDelaying(t *testing.T) {
 }
 
 func TestDelayingIsNotErroring(t *testing.T) {
+	t.Parallel()
 	// Every call of a burst beyond the limiter's goes through, in turn.
 	var c counter
-	ep := limit.Delaying[string, string](rate.NewLimiter(rate.Every(time.Millisecond), 1))(c.endpoint)
+	ep := intercept(c.endpoint, limit.Delaying(rate.NewLimiter(rate.Every(time.Millisecond), 1)))
 	var wg sync.WaitGroup
 	for range 8 {
 		wg.Go(func() {
@@ -229,10 +247,108 @@ func TestDelayingIsNotErroring(t *testing.T) {
 }
 
 func TestDelayingWaiterError(t *testing.T) {
+	t.Parallel()
 	broken := errors.New("quota service down")
-	ep := limit.Delaying[string, string](limit.WaiterFunc(func(context.Context) error { return broken }))(
-		new(counter).endpoint)
+	ep := intercept(new(counter).endpoint, limit.Delaying(limit.WaiterFunc(func(context.Context) error { return broken })))
 	_, err := ep(context.Background(), "")
 	assertLimited(t, err, limit.ErrRateLimited)
 	assert.ErrorIs(t, err, broken)
+}
+
+// One Erroring value is one budget for every method it wraps: the calls of
+// one method spend the tokens of the other.
+func TestErroringSharedByMethods(t *testing.T) {
+	t.Parallel()
+	ic := limit.Erroring(rate.NewLimiter(rate.Every(time.Hour), 2))
+	var c counter
+	get := kit.Intercept(c.endpoint, getCall, ic)
+	list := kit.Intercept(c.endpoint, listCall, ic)
+	_, err := get(context.Background(), "1")
+	require.NoError(t, err)
+	_, err = list(context.Background(), "2")
+	require.NoError(t, err)
+	_, err = get(context.Background(), "3")
+	assertLimited(t, err, limit.ErrRateLimited)
+	_, err = list(context.Background(), "4")
+	assertLimited(t, err, limit.ErrRateLimited)
+	assert.Equal(t, int64(2), c.calls.Load())
+}
+
+// An interceptor that makes its limiter when it is called for a method
+// gives each method a budget of its own: a flood of one leaves the other
+// its tokens.
+func TestErroringPerMethod(t *testing.T) {
+	t.Parallel()
+	var built atomic.Int64
+	perMethod := func(call kit.Call, next kit.Invoker) kit.Invoker {
+		built.Add(1)
+		return limit.Erroring(rate.NewLimiter(rate.Every(time.Hour), 2))(call, next)
+	}
+	var c counter
+	get := kit.Intercept(c.endpoint, getCall, perMethod)
+	list := kit.Intercept(c.endpoint, listCall, perMethod)
+	for range 2 {
+		_, err := get(context.Background(), "")
+		require.NoError(t, err)
+	}
+	_, err := get(context.Background(), "")
+	assertLimited(t, err, limit.ErrRateLimited)
+	for range 2 {
+		_, err := list(context.Background(), "")
+		require.NoError(t, err, "the other method has its own tokens")
+	}
+	_, err = list(context.Background(), "")
+	assertLimited(t, err, limit.ErrRateLimited)
+	assert.Equal(t, int64(2), built.Load(), "one limiter per method, made when the chains are built")
+}
+
+// A limiter that decides on every call through the same Delaying value,
+// whatever the method.
+func TestDelayingSharedByMethods(t *testing.T) {
+	t.Parallel()
+	var waits atomic.Int64
+	ic := limit.Delaying(limit.WaiterFunc(func(context.Context) error {
+		waits.Add(1)
+		return nil
+	}))
+	var c counter
+	for _, call := range []kit.Call{getCall, listCall, getCall} {
+		_, err := kit.Intercept(c.endpoint, call, ic)(context.Background(), "")
+		require.NoError(t, err)
+	}
+	assert.Equal(t, int64(3), waits.Load())
+}
+
+func TestRateInvalid(t *testing.T) {
+	t.Parallel()
+	assert.Panics(t, func() { limit.Erroring(nil) })
+	assert.Panics(t, func() { limit.Delaying(nil) })
+}
+
+// A call that a limit lets through allocates nothing of the interceptor's,
+// nor does a rejection by Erroring (Delaying's wraps the Waiter's error).
+func TestLimitsAllocateNothing(t *testing.T) {
+	tests := []struct {
+		name     string
+		ic       kit.Interceptor
+		rejected bool
+	}{
+		{"Erroring allowed", limit.Erroring(rate.NewLimiter(rate.Inf, 0)), false},
+		{"Erroring rejected", limit.Erroring(rate.NewLimiter(0, 0)), true},
+		{"Delaying allowed", limit.Delaying(rate.NewLimiter(rate.Inf, 0)), false},
+		{"InFlight allowed", limit.InFlight(1), false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ep := intercept(func(_ context.Context, s string) (string, error) { return s, nil }, tt.ic)
+			ctx := context.Background()
+			allocs := testing.AllocsPerRun(1000, func() {
+				_, err := ep(ctx, "x")
+				if (err != nil) != tt.rejected {
+					t.Fatalf("error %v", err)
+				}
+			})
+			assert.Zero(t, allocs)
+		})
+	}
 }

@@ -41,18 +41,47 @@ func codeIndex(code kit.Code) int {
 	return int(kit.Unknown)
 }
 
-// StatusName returns the value the middlewares of this package give the
+// StatusName returns the value the interceptors of this package give the
 // rpc.response.status_code and error.type attributes for code: gRPC's name
 // for the status code of the same number ("OK", "NOT_FOUND", "CANCELLED",
 // "UNAUTHENTICATED"). A code kit does not define is "UNKNOWN".
 func StatusName(code kit.Code) string { return statusNames[codeIndex(code)] }
 
+// methodName returns the rpc.method of a call, which is also the name of
+// its span: the fully qualified method, "Service/Method", as the semantic
+// conventions (v1.43.0) ask, or the method alone when the call names no
+// service, or "_OTHER", the conventions' value for a method that is not
+// known, when it names no method.
+func methodName(call kit.Call) string {
+	switch {
+	case call.Method == "":
+		return "_OTHER"
+	case call.Service == "":
+		return call.Method
+	}
+	return call.Service + "/" + call.Method
+}
+
+// systemName returns the rpc.system.name of a transport, or "" for an
+// in-process call, which has none.
+func systemName(t kit.Transport) string {
+	switch t {
+	case kit.HTTP:
+		return TransportHTTP
+	case kit.GRPC:
+		return TransportGRPC
+	case kit.MCP:
+		return kit.MCP.String()
+	}
+	return ""
+}
+
 // callAttrs returns the attributes every measurement and span of a call
-// carries: the method, and the transport when it is known.
-func callAttrs(name, transport string) []attribute.KeyValue {
-	attrs := []attribute.KeyValue{semconv.RPCMethod(name)}
-	if transport != "" {
-		attrs = append(attrs, semconv.RPCSystemNameKey.String(transport))
+// carries: the method, and the transport when there is one.
+func callAttrs(call kit.Call) []attribute.KeyValue {
+	attrs := []attribute.KeyValue{semconv.RPCMethod(methodName(call))}
+	if system := systemName(call.Transport); system != "" {
+		attrs = append(attrs, semconv.RPCSystemNameKey.String(system))
 	}
 	return attrs
 }
@@ -65,12 +94,4 @@ func resultAttrs(code kit.Code) []attribute.KeyValue {
 		return []attribute.KeyValue{semconv.RPCResponseStatusCode(name)}
 	}
 	return []attribute.KeyValue{semconv.RPCResponseStatusCode(name), semconv.ErrorTypeKey.String(name)}
-}
-
-// transportName returns the rpc.system.name of the transport slot t.
-func (c *config) transportName(t transport) string {
-	if t == transportConfigured {
-		return c.transport
-	}
-	return transportNames[t]
 }

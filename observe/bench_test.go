@@ -2,8 +2,6 @@ package observe_test
 
 import (
 	"context"
-	"net/http"
-	"net/http/httptest"
 	"testing"
 
 	"go.opentelemetry.io/otel/metric"
@@ -44,24 +42,32 @@ func sdkTracerProvider(b *testing.B, sampler sdktrace.Sampler) trace.TracerProvi
 	return tp
 }
 
-// BenchmarkMetrics measures a call through Metrics: with no middleware, with
-// a no-op meter provider, with the global provider before one is set, and
-// with the SDK and a manual reader.
+// benchCall is the method the benchmarks call: served over gRPC.
+var benchCall = kit.Call{Service: "Test", Method: "Sum", Transport: kit.GRPC}
+
+// intercepted returns benchEndpoint wrapped in interceptors for call.
+func intercepted(call kit.Call, ics ...kit.Interceptor) kit.Endpoint[sumReq, sumResp] {
+	return kit.Intercept(benchEndpoint, call, ics...)
+}
+
+// BenchmarkMetrics measures a call through Metrics: with no interceptor,
+// with a no-op meter provider, with the global provider before one is set,
+// and with the SDK and a manual reader, on a server and on a client.
 func BenchmarkMetrics(b *testing.B) {
+	client := benchCall
+	client.Side = kit.ClientSide
 	b.Run("bare", func(b *testing.B) { runBench(b, benchEndpoint) })
 	b.Run("noop", func(b *testing.B) {
-		runBench(b, observe.Metrics[sumReq, sumResp]("Test/Sum", observe.WithMeterProvider(metricnoop.NewMeterProvider()))(benchEndpoint))
+		runBench(b, intercepted(benchCall, observe.Metrics(observe.WithMeterProvider(metricnoop.NewMeterProvider()))))
 	})
 	b.Run("global-unset", func(b *testing.B) {
-		runBench(b, observe.Metrics[sumReq, sumResp]("Test/Sum")(benchEndpoint))
+		runBench(b, intercepted(benchCall, observe.Metrics()))
 	})
 	b.Run("sdk", func(b *testing.B) {
-		runBench(b, observe.Metrics[sumReq, sumResp]("Test/Sum", observe.WithMeterProvider(sdkMeterProvider(b)))(benchEndpoint))
+		runBench(b, intercepted(benchCall, observe.Metrics(observe.WithMeterProvider(sdkMeterProvider(b)))))
 	})
-	b.Run("sdk-after-http-hook", func(b *testing.B) {
-		r := httptest.NewRequest(http.MethodPost, "/", nil)
-		ctx := observe.HTTPToContext()(context.Background(), r)
-		runBenchCtx(b, ctx, observe.Metrics[sumReq, sumResp]("Test/Sum", observe.WithMeterProvider(sdkMeterProvider(b)))(benchEndpoint))
+	b.Run("sdk-client", func(b *testing.B) {
+		runBench(b, intercepted(client, observe.Metrics(observe.WithMeterProvider(sdkMeterProvider(b)))))
 	})
 }
 
@@ -70,31 +76,32 @@ func BenchmarkMetrics(b *testing.B) {
 // sampling every span (exported to a no-op exporter) or none.
 func BenchmarkTracing(b *testing.B) {
 	b.Run("noop", func(b *testing.B) {
-		runBench(b, observe.Tracing[sumReq, sumResp]("Test/Sum", observe.WithTracerProvider(tracenoop.NewTracerProvider()))(benchEndpoint))
+		runBench(b, intercepted(benchCall, observe.Tracing(observe.WithTracerProvider(tracenoop.NewTracerProvider()))))
 	})
 	b.Run("global-unset", func(b *testing.B) {
-		runBench(b, observe.Tracing[sumReq, sumResp]("Test/Sum")(benchEndpoint))
+		runBench(b, intercepted(benchCall, observe.Tracing()))
 	})
 	b.Run("sdk", func(b *testing.B) {
 		tp := sdkTracerProvider(b, sdktrace.AlwaysSample())
-		runBench(b, observe.Tracing[sumReq, sumResp]("Test/Sum", observe.WithTracerProvider(tp))(benchEndpoint))
+		runBench(b, intercepted(benchCall, observe.Tracing(observe.WithTracerProvider(tp))))
 	})
 	b.Run("sdk-never-sample", func(b *testing.B) {
 		tp := sdkTracerProvider(b, sdktrace.NeverSample())
-		runBench(b, observe.Tracing[sumReq, sumResp]("Test/Sum", observe.WithTracerProvider(tp))(benchEndpoint))
+		runBench(b, intercepted(benchCall, observe.Tracing(observe.WithTracerProvider(tp))))
 	})
 }
 
-// BenchmarkMiddleware measures Middleware, tracing and metrics together.
-func BenchmarkMiddleware(b *testing.B) {
+// BenchmarkTelemetry measures Tracing and Metrics together, as a service
+// lists them.
+func BenchmarkTelemetry(b *testing.B) {
 	b.Run("noop", func(b *testing.B) {
-		runBench(b, observe.Middleware[sumReq, sumResp]("Test/Sum",
-			observe.WithMeterProvider(metricnoop.NewMeterProvider()),
-			observe.WithTracerProvider(tracenoop.NewTracerProvider()))(benchEndpoint))
+		runBench(b, intercepted(benchCall,
+			observe.Tracing(observe.WithTracerProvider(tracenoop.NewTracerProvider())),
+			observe.Metrics(observe.WithMeterProvider(metricnoop.NewMeterProvider()))))
 	})
 	b.Run("sdk", func(b *testing.B) {
-		runBench(b, observe.Middleware[sumReq, sumResp]("Test/Sum",
-			observe.WithMeterProvider(sdkMeterProvider(b)),
-			observe.WithTracerProvider(sdkTracerProvider(b, sdktrace.AlwaysSample())))(benchEndpoint))
+		runBench(b, intercepted(benchCall,
+			observe.Tracing(observe.WithTracerProvider(sdkTracerProvider(b, sdktrace.AlwaysSample()))),
+			observe.Metrics(observe.WithMeterProvider(sdkMeterProvider(b)))))
 	})
 }

@@ -1,4 +1,6 @@
-// Package observe measures and traces typed endpoints with OpenTelemetry.
+// Package observe measures and traces calls with OpenTelemetry, as
+// interceptors that serve every method of a service, on servers and
+// clients alike.
 //
 // It depends on the OpenTelemetry API only (go.opentelemetry.io/otel, its
 // metric and trace packages); a program chooses the SDK and exporters and
@@ -7,50 +9,59 @@
 //
 // # Metrics
 //
-// [Metrics] is a middleware that records, per endpoint:
+// [Metrics] is an interceptor that records, per method:
 //
 //	rpc.server.call.duration   histogram, s   rpc.method, rpc.system.name, rpc.response.status_code, error.type
 //	typedkit.server.requests   counter        rpc.method, rpc.system.name
 //	typedkit.server.errors     counter        rpc.method, rpc.system.name, rpc.response.status_code
 //
-// and, with [AsClient], the rpc.client.call.duration, typedkit.client.requests
-// and typedkit.client.errors of the same shape. The duration histogram is
-// the one of the OpenTelemetry semantic conventions for RPC (v1.43.0), with
-// their units and bucket boundaries; the conventions name no counters, so
-// the two counters are typedkit's own. rpc.method is the endpoint's name,
-// rpc.system.name its transport ([TransportHTTP], [TransportGRPC]) where it
-// is known, and rpc.response.status_code the gRPC name of the error's kit
-// code ([StatusName]): "OK", "NOT_FOUND", "UNAUTHENTICATED".
+// and, for the calls of a client, the rpc.client.call.duration,
+// typedkit.client.requests and typedkit.client.errors of the same shape.
+// The duration histogram is the one of the OpenTelemetry semantic
+// conventions for RPC (v1.43.0), with their units and bucket boundaries;
+// the conventions name no counters, so the two counters are typedkit's
+// own. Every attribute but the outcome comes from the kit.Call the
+// interceptor is given for each method: rpc.method is the fully qualified
+// method, "Service/Method" (the conventions of v1.43.0 have no separate
+// rpc.service), rpc.system.name the transport ([TransportHTTP],
+// [TransportGRPC], "mcp"; none for an in-process call), and the side picks
+// the server or client instruments. rpc.response.status_code is the gRPC
+// name of the error's kit code ([StatusName]): "OK", "NOT_FOUND",
+// "UNAUTHENTICATED".
 //
-// Attribute sets and measurement options are built with the middleware, so
-// a call allocates nothing of its own. With the no-op providers of
+// The attribute sets and measurement options of a method are built when
+// the interceptor is called for it, once, as the endpoints are built, so a
+// call allocates nothing of its own. With the no-op providers of
 // go.opentelemetry.io/otel/metric/noop and go.opentelemetry.io/otel/trace/noop
-// the middlewares return the endpoint unchanged.
+// the interceptors add nothing to the chain.
+//
+// [HTTPServerMetrics] and [GRPCServerMetrics] are transport finalizers: they
+// see every request a server finished, also those refused before the
+// endpoint.
 //
 // # Tracing
 //
-// [Tracing] is a middleware that runs each call in a span, with its status
-// and code set from the kit error. Four hooks carry W3C Trace Context
-// across the wire, so one trace runs from a client through a server over
-// either transport:
+// [Tracing] is an interceptor that runs each call in a span named after
+// the method, of kind server or client as the call's side says, with its
+// status and code set from the kit error. Four hooks carry W3C Trace
+// Context across the wire, so one trace runs from a client through a
+// server over either transport:
 //
 //	client: httpx.ClientBefore(observe.ContextToHTTP())   grpcx.ClientBefore(observe.ContextToGRPC())
 //	server: httpx.ServerBefore(observe.HTTPToContext())   grpcx.ServerBefore(observe.GRPCToContext())
 //
-// The server hooks also tell the middlewares which transport a call came
-// over, so one endpoint served over HTTP and gRPC is labelled by each.
-//
 // # Putting it together
 //
-// [Middleware] chains tracing and metrics for one endpoint:
+// The same two interceptors serve a server's methods and a client's, the
+// tracing first, so the span is in the context the measurements are made
+// with (for exemplars) and its duration includes theirs:
 //
-//	getUser := observe.Middleware[GetUserRequest, User]("UserService/GetUser",
-//		observe.WithMeterProvider(mp), observe.WithTracerProvider(tp))(getUserEndpoint)
-//
-// On a client, the same with [AsClient] around the client's endpoint, and
-// the client hook that sends the span:
-//
-//	c := httpx.NewClient(http.MethodGet, u, enc, dec, httpx.ClientBefore(observe.ContextToHTTP()))
-//	getUser := observe.Middleware[GetUserRequest, User]("UserService/GetUser",
-//		observe.AsClient(), observe.WithTransport(observe.TransportHTTP))(c.Endpoint())
+//	telemetry := []kit.Interceptor{
+//		observe.Tracing(observe.WithTracerProvider(tp)),
+//		observe.Metrics(observe.WithMeterProvider(mp)),
+//	}
+//	handler := usersvc.NewHTTPHandler(endpoints,
+//		httpx.ServerBefore(observe.HTTPToContext()), httpx.ServerInterceptors(telemetry...))
+//	client, err := usersvc.NewHTTPClient(base,
+//		httpx.ClientBefore(observe.ContextToHTTP()), httpx.ClientInterceptors(telemetry...))
 package observe

@@ -19,7 +19,8 @@ import (
 	"github.com/typedkit/kit/observe"
 )
 
-// The metrics of an endpoint, read back through a manual reader.
+// The metrics of a method, read back through a manual reader. The
+// attributes come from the method's Call.
 func ExampleMetrics() {
 	ctx := context.Background()
 	reader := sdkmetric.NewManualReader()
@@ -32,7 +33,8 @@ func ExampleMetrics() {
 		}
 		return "Ada", nil
 	}
-	ep := observe.Metrics[string, string]("UserService/GetUser", observe.WithMeterProvider(mp))(getUser)
+	call := kit.Call{Service: "UserService", Method: "GetUser", Transport: kit.HTTP}
+	ep := kit.Intercept(getUser, call, observe.Metrics(observe.WithMeterProvider(mp)))
 	for _, id := range []string{"42", "42", "7"} {
 		_, _ = ep(ctx, id)
 	}
@@ -59,10 +61,10 @@ func ExampleMetrics() {
 		fmt.Println(l)
 	}
 	// Output:
-	// rpc.server.call.duration {error.type=NOT_FOUND,rpc.method=UserService/GetUser,rpc.response.status_code=NOT_FOUND} count=1
-	// rpc.server.call.duration {rpc.method=UserService/GetUser,rpc.response.status_code=OK} count=2
-	// typedkit.server.errors {rpc.method=UserService/GetUser,rpc.response.status_code=NOT_FOUND} 1
-	// typedkit.server.requests {rpc.method=UserService/GetUser} 3
+	// rpc.server.call.duration {error.type=NOT_FOUND,rpc.method=UserService/GetUser,rpc.response.status_code=NOT_FOUND,rpc.system.name=http} count=1
+	// rpc.server.call.duration {rpc.method=UserService/GetUser,rpc.response.status_code=OK,rpc.system.name=http} count=2
+	// typedkit.server.errors {rpc.method=UserService/GetUser,rpc.response.status_code=NOT_FOUND,rpc.system.name=http} 1
+	// typedkit.server.requests {rpc.method=UserService/GetUser,rpc.system.name=http} 3
 }
 
 type HelloRequest struct {
@@ -73,9 +75,9 @@ type HelloReply struct {
 	Message string `json:"message"`
 }
 
-// One trace from an httpx client to an httpx server: the client span's
-// context travels in the traceparent header, and the server's span is its
-// child.
+// One trace from an httpx client to an httpx server, with the same Tracing
+// interceptor on both: the client span's context travels in the
+// traceparent header, and the server's span is its child.
 func ExampleHTTPToContext() {
 	ctx := context.Background()
 	exp := tracetest.NewInMemoryExporter()
@@ -85,16 +87,16 @@ func ExampleHTTPToContext() {
 	hello := func(_ context.Context, r HelloRequest) (HelloReply, error) {
 		return HelloReply{Message: "Hello, " + r.Name}, nil
 	}
-	server := observe.Tracing[HelloRequest, HelloReply]("Greeter/SayHello", observe.WithTracerProvider(tp))(hello)
-	srv := httptest.NewServer(httpx.NewServer(server, httpx.DecodeJSONRequest, httpx.EncodeJSONResponse,
-		httpx.ServerBefore(observe.HTTPToContext())))
+	tracing := observe.Tracing(observe.WithTracerProvider(tp))
+	method := kit.Call{Service: "Greeter", Method: "SayHello"}
+	srv := httptest.NewServer(httpx.NewServer(hello, httpx.DecodeJSONRequest, httpx.EncodeJSONResponse,
+		httpx.ServerBefore(observe.HTTPToContext()), httpx.ServerCall(method), httpx.ServerInterceptors(tracing)))
 	defer srv.Close()
 
 	u, _ := url.Parse(srv.URL)
-	c := httpx.NewClient[HelloRequest, HelloReply](http.MethodPost, u, httpx.EncodeJSONRequest, httpx.DecodeJSONResponse,
-		httpx.SetClient(srv.Client()), httpx.ClientBefore(observe.ContextToHTTP()))
-	client := observe.Tracing[HelloRequest, HelloReply]("Greeter/SayHello", observe.WithTracerProvider(tp),
-		observe.AsClient(), observe.WithTransport(observe.TransportHTTP))(c.Endpoint())
+	client := httpx.NewClient[HelloRequest, HelloReply](http.MethodPost, u, httpx.EncodeJSONRequest, httpx.DecodeJSONResponse,
+		httpx.SetClient(srv.Client()), httpx.ClientBefore(observe.ContextToHTTP()),
+		httpx.ClientCall(method), httpx.ClientInterceptors(tracing)).Endpoint()
 
 	reply, err := client(ctx, HelloRequest{Name: "Ada"})
 	fmt.Println(reply.Message, err)

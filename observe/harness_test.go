@@ -57,6 +57,14 @@ func echo(_ context.Context, r sumReq) (sumResp, error) {
 	return sumResp{C: r.B}, nil
 }
 
+// testCall is a method called in process, on the server's side.
+var testCall = kit.Call{Service: "Test", Method: "Sum"}
+
+// intercept wraps ep, the endpoint of testCall, in interceptors.
+func intercept(ep kit.Endpoint[sumReq, sumResp], ics ...kit.Interceptor) kit.Endpoint[sumReq, sumResp] {
+	return kit.Intercept(ep, testCall, ics...)
+}
+
 func codeReq(code kit.Code) sumReq {
 	if code == kit.OK {
 		return sumReq{B: "x"}

@@ -2,6 +2,7 @@ package observe
 
 import (
 	"context"
+	"sync"
 	"time"
 
 	"go.opentelemetry.io/otel"
@@ -20,8 +21,8 @@ import (
 // calls or of errors, so those two are typedkit's own.
 const (
 	// ServerDuration is the histogram of the duration of calls served, in
-	// seconds, with the attributes rpc.method, rpc.system.name (when the
-	// transport is known), rpc.response.status_code and, for failed calls,
+	// seconds, with the attributes rpc.method, rpc.system.name (for calls
+	// over a transport), rpc.response.status_code and, for failed calls,
 	// error.type. Its count is the number of calls finished.
 	ServerDuration = "rpc.server.call.duration"
 	// ClientDuration is the histogram of the duration of calls made, with
@@ -42,29 +43,18 @@ const (
 	ClientErrors = "typedkit.client.errors"
 )
 
-// instruments are the instruments of one endpoint and the options of every
-// measurement it can make, built once so that a call builds none.
+// instruments are the instruments of one side, server or client.
 type instruments struct {
 	requests metric.Int64Counter
 	errors   metric.Int64Counter
 	duration metric.Float64Histogram
-	client   bool
-	slots    [numTransports]*measureOptions
 }
 
-// measureOptions are the options of the measurements of calls over one
-// transport.
-type measureOptions struct {
-	request  []metric.AddOption
-	errors   [numCodes][]metric.AddOption
-	duration [numCodes][]metric.RecordOption
-}
-
-func newInstruments(meter metric.Meter, name string, cfg *config) *instruments {
-	m := &instruments{client: cfg.client}
+func newInstruments(meter metric.Meter, client bool) *instruments {
+	m := &instruments{}
 	requestsName, errorsName := ServerRequests, ServerErrors
 	var err error
-	if cfg.client {
+	if client {
 		requestsName, errorsName = ClientRequests, ClientErrors
 		var d rpcconv.ClientCallDuration
 		d, err = rpcconv.NewClientCallDuration(meter)
@@ -81,25 +71,34 @@ func newInstruments(meter metric.Meter, name string, cfg *config) *instruments {
 	m.errors, err = meter.Int64Counter(errorsName,
 		metric.WithDescription("Number of calls that failed, by status code."), metric.WithUnit("{call}"))
 	handle(err)
-
-	for t := range numTransports {
-		if cfg.client && t != transportConfigured {
-			continue
-		}
-		call := callAttrs(name, cfg.transportName(t))
-		o := &measureOptions{
-			request: []metric.AddOption{metric.WithAttributeSet(attribute.NewSet(call...))},
-		}
-		for c := range numCodes {
-			result := resultAttrs(kit.Code(c))
-			withStatus := append(call[:len(call):len(call)], result[0])
-			o.errors[c] = []metric.AddOption{metric.WithAttributeSet(attribute.NewSet(withStatus...))}
-			all := append(call[:len(call):len(call)], result...)
-			o.duration[c] = []metric.RecordOption{metric.WithAttributeSet(attribute.NewSet(all...))}
-		}
-		m.slots[t] = o
-	}
 	return m
+}
+
+func (m *instruments) enabled(ctx context.Context) bool {
+	return m.requests.Enabled(ctx) || m.duration.Enabled(ctx) || m.errors.Enabled(ctx)
+}
+
+// measureOptions are the options of every measurement the calls of one
+// method can make, built once so that a call builds none.
+type measureOptions struct {
+	request  []metric.AddOption
+	errors   [numCodes][]metric.AddOption
+	duration [numCodes][]metric.RecordOption
+}
+
+func newMeasureOptions(call kit.Call) *measureOptions {
+	attrs := callAttrs(call)
+	o := &measureOptions{
+		request: []metric.AddOption{metric.WithAttributeSet(attribute.NewSet(attrs...))},
+	}
+	for c := range numCodes {
+		result := resultAttrs(kit.Code(c))
+		withStatus := append(attrs[:len(attrs):len(attrs)], result[0])
+		o.errors[c] = []metric.AddOption{metric.WithAttributeSet(attribute.NewSet(withStatus...))}
+		all := append(attrs[:len(attrs):len(attrs)], result...)
+		o.duration[c] = []metric.RecordOption{metric.WithAttributeSet(attribute.NewSet(all...))}
+	}
+	return o
 }
 
 // handle reports an error creating an instrument to the OpenTelemetry
@@ -111,61 +110,67 @@ func handle(err error) {
 	}
 }
 
-func (m *instruments) enabled(ctx context.Context) bool {
-	return m.requests.Enabled(ctx) || m.duration.Enabled(ctx) || m.errors.Enabled(ctx)
-}
+// passThrough is an interceptor that adds nothing to the chain.
+func passThrough(_ kit.Call, next kit.Invoker) kit.Invoker { return next }
 
-func (m *instruments) options(ctx context.Context) *measureOptions {
-	if m.client {
-		return m.slots[transportConfigured]
-	}
-	return m.slots[transportFrom(ctx)]
-}
-
-// Metrics returns a middleware that records, for each call of the endpoint
-// called name, a count as it starts ([ServerRequests]), its duration and
-// status code as it ends ([ServerDuration]), and a count of the failures by
-// status code ([ServerErrors]); with [AsClient], to the Client instruments
-// instead. The status code is that of kit.CodeOf(err); a call that panics is
-// recorded as Internal and the panic goes on.
+// Metrics returns an interceptor that records, for each call, a count as it
+// starts ([ServerRequests]), its duration and status code as it ends
+// ([ServerDuration]), and a count of the failures by status code
+// ([ServerErrors]); for the calls of a client (kit.ClientSide), to the
+// Client instruments instead. The status code is that of kit.CodeOf of the
+// call's error; a call that panics is recorded as Internal and the panic
+// goes on.
 //
-// The name is the rpc.method attribute, such as "UserService/GetUser";
-// rpc.system.name is the transport, when [WithTransport] or a server hook
-// ([HTTPToContext], [GRPCToContext]) tells it.
+// The attributes come from the method's kit.Call: rpc.method is
+// "Service/Method" (the fully qualified method of the semantic
+// conventions), rpc.system.name the transport ("http", "grpc", "mcp"; none
+// for an in-process call). Every attribute set of a method is built when
+// the interceptor is called for it, as the endpoints are built, so a call
+// allocates nothing of its own. One interceptor serves every method, on
+// servers and clients alike.
 //
-// Every attribute set is built here, so a call allocates nothing of its
-// own. With a no-op meter provider (go.opentelemetry.io/otel/metric/noop)
-// Metrics returns the endpoint unchanged; when the instruments are disabled
-// otherwise, a call is passed to the endpoint without reading the clock.
-func Metrics[Req, Resp any](name string, opts ...Option) kit.Middleware[Req, Resp] {
+// With a no-op meter provider (go.opentelemetry.io/otel/metric/noop)
+// Metrics adds nothing to the chain; when the instruments are disabled
+// otherwise, a call is passed on without reading the clock.
+func Metrics(opts ...Option) kit.Interceptor {
 	cfg := newConfig(opts)
 	meter := cfg.meterProvider.Meter(ScopeName, metric.WithSchemaURL(semconv.SchemaURL))
 	if _, ok := meter.(noop.Meter); ok {
-		return kit.NopMiddleware[Req, Resp]
+		return passThrough
 	}
-	m := newInstruments(meter, name, &cfg)
-	return func(next kit.Endpoint[Req, Resp]) kit.Endpoint[Req, Resp] {
-		return func(ctx context.Context, req Req) (resp Resp, err error) {
+	// The instruments of each side, made for the first method of that side.
+	var sides [2]struct {
+		once sync.Once
+		inst *instruments
+	}
+	return func(call kit.Call, next kit.Invoker) kit.Invoker {
+		client := call.Side == kit.ClientSide
+		side := &sides[0]
+		if client {
+			side = &sides[1]
+		}
+		side.once.Do(func() { side.inst = newInstruments(meter, client) })
+		m, o := side.inst, newMeasureOptions(call)
+		return func(ctx context.Context, c kit.Call) (err error) {
 			if !m.enabled(ctx) {
-				return next(ctx, req)
+				return next(ctx, c)
 			}
-			o := m.options(ctx)
 			m.requests.Add(ctx, 1, o.request...)
 			start := time.Now()
 			returned := false
 			defer func() {
-				c := int(kit.Internal)
+				code := int(kit.Internal)
 				if returned {
-					c = codeIndex(kit.CodeOf(err))
+					code = codeIndex(kit.CodeOf(err))
 				}
-				m.duration.Record(ctx, time.Since(start).Seconds(), o.duration[c]...)
-				if c != int(kit.OK) {
-					m.errors.Add(ctx, 1, o.errors[c]...)
+				m.duration.Record(ctx, time.Since(start).Seconds(), o.duration[code]...)
+				if code != int(kit.OK) {
+					m.errors.Add(ctx, 1, o.errors[code]...)
 				}
 			}()
-			resp, err = next(ctx, req)
+			err = next(ctx, c)
 			returned = true
-			return resp, err
+			return err
 		}
 	}
 }

@@ -17,6 +17,7 @@ import (
 )
 
 func TestMetricsByOutcome(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name   string
 		req    sumReq
@@ -33,8 +34,9 @@ func TestMetricsByOutcome(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			mp, reader := newMeter(t)
-			ep := observe.Metrics[sumReq, sumResp]("Test/Sum", observe.WithMeterProvider(mp))(echo)
+			ep := intercept(echo, observe.Metrics(observe.WithMeterProvider(mp)))
 			if tt.panics {
 				assert.PanicsWithValue(t, "secret panic", func() { _, _ = ep(context.Background(), tt.req) })
 			} else {
@@ -57,20 +59,24 @@ func TestMetricsByOutcome(t *testing.T) {
 }
 
 func TestMetricsInstruments(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name                       string
-		opts                       []observe.Option
+		call                       kit.Call
 		duration, requests, errors string
 		system                     string
 	}{
-		{"server", nil, observe.ServerDuration, observe.ServerRequests, observe.ServerErrors, ""},
-		{"client with transport", []observe.Option{observe.AsClient(), observe.WithTransport(observe.TransportGRPC)},
+		{"server in process", testCall, observe.ServerDuration, observe.ServerRequests, observe.ServerErrors, ""},
+		{"server over HTTP", kit.Call{Service: "Test", Method: "Sum", Transport: kit.HTTP},
+			observe.ServerDuration, observe.ServerRequests, observe.ServerErrors, "rpc.system.name=http"},
+		{"client over gRPC", kit.Call{Service: "Test", Method: "Sum", Transport: kit.GRPC, Side: kit.ClientSide},
 			observe.ClientDuration, observe.ClientRequests, observe.ClientErrors, "rpc.system.name=grpc"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			mp, reader := newMeter(t)
-			ep := observe.Metrics[sumReq, sumResp]("Test/Sum", append(tt.opts, observe.WithMeterProvider(mp))...)(echo)
+			ep := kit.Intercept(echo, tt.call, observe.Metrics(observe.WithMeterProvider(mp)))
 			for range 3 {
 				_, _ = ep(context.Background(), sumReq{B: "x"})
 			}
@@ -80,6 +86,7 @@ func TestMetricsInstruments(t *testing.T) {
 			require.Len(t, rm.ScopeMetrics, 1)
 			assert.Equal(t, observe.ScopeName, rm.ScopeMetrics[0].Scope.Name)
 			assert.Equal(t, semconv.SchemaURL, rm.ScopeMetrics[0].Scope.SchemaURL)
+			assert.Len(t, rm.ScopeMetrics[0].Metrics, 3, "the instruments of the call's side only")
 
 			d, ok := instrument(rm, tt.duration)
 			require.True(t, ok)
@@ -96,13 +103,74 @@ func TestMetricsInstruments(t *testing.T) {
 	}
 }
 
+// One Metrics interceptor serves every method, on both sides and over
+// every transport: each call is recorded with the attributes of its own
+// Call, to the instruments of its own side.
+func TestMetricsAttributesFromTheCall(t *testing.T) {
+	t.Parallel()
+	mp, reader := newMeter(t)
+	ic := observe.Metrics(observe.WithMeterProvider(mp))
+	calls := []kit.Call{
+		{Service: "users.Service", Method: "GetUser", Transport: kit.HTTP, Side: kit.ServerSide},
+		{Service: "users.Service", Method: "GetUser", Transport: kit.GRPC, Side: kit.ServerSide},
+		{Service: "users.Service", Method: "ListUsers", Transport: kit.GRPC, Side: kit.ServerSide},
+		{Service: "users.Service", Method: "GetUser", Transport: kit.GRPC, Side: kit.ClientSide},
+		{Service: "tools", Method: "search", Transport: kit.MCP, Side: kit.ServerSide},
+		{Method: "Ping", Transport: kit.InProcess, Side: kit.ServerSide},
+		{Transport: kit.HTTP, Side: kit.ServerSide},
+	}
+	for i, call := range calls {
+		ep := kit.Intercept(echo, call, ic)
+		for range i + 1 {
+			_, _ = ep(context.Background(), sumReq{B: "x"})
+		}
+	}
+	rm := collect(t, reader)
+	assert.Equal(t, map[string]int64{
+		key("rpc.method=users.Service/GetUser", "rpc.system.name=http"):   1,
+		key("rpc.method=users.Service/GetUser", "rpc.system.name=grpc"):   2,
+		key("rpc.method=users.Service/ListUsers", "rpc.system.name=grpc"): 3,
+		key("rpc.method=tools/search", "rpc.system.name=mcp"):             5,
+		key("rpc.method=Ping"):                           6,
+		key("rpc.method=_OTHER", "rpc.system.name=http"): 7,
+	}, points(rm, observe.ServerRequests))
+	assert.Equal(t, map[string]int64{
+		key("rpc.method=users.Service/GetUser", "rpc.system.name=grpc"): 4,
+	}, points(rm, observe.ClientRequests))
+	assert.Equal(t, map[string]int64{
+		key("rpc.method=users.Service/GetUser", "rpc.system.name=grpc", "rpc.response.status_code=OK"): 4,
+	}, points(rm, observe.ClientDuration))
+}
+
+// The error Metrics records is the call's, also when the response carries
+// it (kit.Failer).
+func TestMetricsSeeFailedResponses(t *testing.T) {
+	t.Parallel()
+	mp, reader := newMeter(t)
+	ep := kit.Intercept(func(context.Context, sumReq) (failedResp, error) {
+		return failedResp{err: kit.NewError(kit.NotFound, "no")}, nil
+	}, testCall, observe.Metrics(observe.WithMeterProvider(mp)))
+	_, err := ep(context.Background(), sumReq{})
+	require.Error(t, err)
+	assert.Equal(t, map[string]int64{
+		key("rpc.method=Test/Sum", "rpc.response.status_code=NOT_FOUND"): 1,
+	}, points(collect(t, reader), observe.ServerErrors))
+}
+
+// failedResp is a response that carries its failure (kit.Failer).
+type failedResp struct{ err error }
+
+func (r failedResp) Failed() error { return r.err }
+
 // The names of the duration histograms are the semantic conventions'.
 func TestDurationNamesAreSemconv(t *testing.T) {
+	t.Parallel()
 	assert.Equal(t, rpcconv.ServerCallDuration{}.Name(), observe.ServerDuration)
 	assert.Equal(t, rpcconv.ClientCallDuration{}.Name(), observe.ClientDuration)
 }
 
 func TestStatusName(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		code kit.Code
 		want string
@@ -124,7 +192,8 @@ func TestStatusName(t *testing.T) {
 }
 
 // A call measured with a no-op meter provider, or with the SDK, allocates
-// nothing of the middleware's own.
+// nothing of the interceptor's own: the attribute sets were built with the
+// chain.
 func TestMetricsAllocations(t *testing.T) {
 	mp, _ := newMeter(t)
 	tests := []struct {
@@ -136,7 +205,7 @@ func TestMetricsAllocations(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			ep := observe.Metrics[sumReq, sumResp]("Test/Sum", tt.opts...)(echo)
+			ep := kit.Intercept(echo, kit.Call{Service: "Test", Method: "Sum", Transport: kit.GRPC}, observe.Metrics(tt.opts...))
 			ctx := context.Background()
 			req := sumReq{B: "x"}
 			_, _ = ep(ctx, req)
@@ -146,14 +215,15 @@ func TestMetricsAllocations(t *testing.T) {
 }
 
 // Metrics measures calls whose instruments a view drops without reading
-// them, and with a no-op provider returns the endpoint unchanged.
+// them, and with a no-op provider adds nothing to the chain.
 func TestMetricsDisabled(t *testing.T) {
+	t.Parallel()
 	reader := sdkmetric.NewManualReader()
 	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader),
 		sdkmetric.WithView(sdkmetric.NewView(sdkmetric.Instrument{Name: "*"}, sdkmetric.Stream{Aggregation: sdkmetric.AggregationDrop{}})))
 	t.Cleanup(func() { _ = mp.Shutdown(context.Background()) })
 	for _, p := range []metric.MeterProvider{mp, metricnoop.NewMeterProvider()} {
-		ep := observe.Metrics[sumReq, sumResp]("Test/Sum", observe.WithMeterProvider(p))(echo)
+		ep := intercept(echo, observe.Metrics(observe.WithMeterProvider(p)))
 		resp, err := ep(context.Background(), sumReq{B: "x"})
 		require.NoError(t, err)
 		assert.Equal(t, "x", resp.C)

@@ -11,8 +11,10 @@ import (
 // package creates.
 const ScopeName = "github.com/typedkit/kit/observe"
 
-// The transport names the hooks of this package record and [WithTransport]
-// accepts, as values of the rpc.system.name attribute.
+// The values of the rpc.system.name attribute that [Metrics] and [Tracing]
+// give calls of the transports of httpx and grpcx (kit.HTTP, kit.GRPC),
+// and that [GRPCServerMetrics] records. A call of kit.MCP has "mcp"; an
+// in-process call (kit.InProcess) has no rpc.system.name.
 const (
 	// TransportHTTP names httpx, for which the semantic conventions
 	// register no value of their own.
@@ -22,18 +24,14 @@ const (
 	TransportGRPC = "grpc"
 )
 
-// An Option configures the middlewares and hooks of this package. Options are
-// not generic: the same values serve middlewares of every request and
-// response type. An option that does not concern a constructor is ignored by
-// it.
+// An Option configures the interceptors, hooks and finalizers of this
+// package. An option that does not concern a constructor is ignored by it.
 type Option func(*config)
 
 type config struct {
 	meterProvider  metric.MeterProvider
 	tracerProvider trace.TracerProvider
 	propagator     propagation.TextMapPropagator
-	client         bool
-	transport      string
 }
 
 func newConfig(opts []Option) config {
@@ -53,8 +51,8 @@ func newConfig(opts []Option) config {
 	return c
 }
 
-// WithMeterProvider sets the provider of the meter that [Metrics] records
-// with. The default is the global provider, otel.GetMeterProvider().
+// WithMeterProvider sets the provider of the meter that [Metrics] and the
+// finalizers ([HTTPServerMetrics], [GRPCServerMetrics]) record with. The default is the global provider, otel.GetMeterProvider().
 func WithMeterProvider(mp metric.MeterProvider) Option {
 	return func(c *config) { c.meterProvider = mp }
 }
@@ -71,22 +69,4 @@ func WithTracerProvider(tp trace.TracerProvider) Option {
 // global one.
 func WithPropagator(p propagation.TextMapPropagator) Option {
 	return func(c *config) { c.propagator = p }
-}
-
-// AsClient makes [Metrics] and [Tracing] describe calls this process makes
-// rather than calls it serves: they wrap the endpoint of an httpx or grpcx
-// client. Spans are of kind client, failed calls of every code set the span
-// status to Error, and durations go to rpc.client.call.duration.
-func AsClient() Option {
-	return func(c *config) { c.client = true }
-}
-
-// WithTransport sets the rpc.system.name attribute of the calls, such as
-// [TransportHTTP] or [TransportGRPC]. On a server, a call that passed
-// through [HTTPToContext] or [GRPCToContext] is labelled with that hook's
-// transport instead, so one middleware serves an endpoint exposed over both
-// transports. On a client, whose hooks run after the middleware, the
-// transport is known only through this option.
-func WithTransport(name string) Option {
-	return func(c *config) { c.transport = name }
 }

@@ -11,49 +11,20 @@ import (
 	"github.com/typedkit/kit/httpx"
 )
 
-// transport is the transport a server hook records in the context. Its
-// values index the precomputed attributes of the middlewares: 0 is "the
-// transport the options give", the others those of the hooks.
-type transport uint8
-
-const (
-	transportConfigured transport = iota
-	transportHTTP
-	transportGRPC
-	numTransports
-)
-
-var transportNames = [numTransports]string{
-	transportHTTP: TransportHTTP,
-	transportGRPC: TransportGRPC,
-}
-
-type transportKey struct{}
-
-func withTransport(ctx context.Context, t transport) context.Context {
-	return context.WithValue(ctx, transportKey{}, t)
-}
-
-func transportFrom(ctx context.Context) transport {
-	t, _ := ctx.Value(transportKey{}).(transport)
-	return t
-}
-
 // HTTPToContext returns an httpx server hook (for httpx.ServerBefore) that
 // extracts the trace context of the request's headers into the context, so
-// the span [Tracing] starts is a child of the caller's, and records that
-// the call came over HTTP for the metrics and span attributes.
+// the span [Tracing] starts is a child of the caller's.
 func HTTPToContext(opts ...Option) httpx.RequestFunc {
 	prop := newConfig(opts).propagator
 	return func(ctx context.Context, r *http.Request) context.Context {
-		ctx = prop.Extract(ctx, propagation.HeaderCarrier(r.Header))
-		return withTransport(ctx, transportHTTP)
+		return prop.Extract(ctx, propagation.HeaderCarrier(r.Header))
 	}
 }
 
 // ContextToHTTP returns an httpx client hook (for httpx.ClientBefore) that
 // injects the trace context of the call's context, such as the client span
-// of [Tracing] with [AsClient], into the request's headers.
+// of [Tracing] in the client's interceptors (httpx.ClientInterceptors),
+// into the request's headers.
 func ContextToHTTP(opts ...Option) httpx.RequestFunc {
 	prop := newConfig(opts).propagator
 	return func(ctx context.Context, r *http.Request) context.Context {
@@ -63,13 +34,12 @@ func ContextToHTTP(opts ...Option) httpx.RequestFunc {
 }
 
 // GRPCToContext returns a grpcx server hook (for grpcx.ServerBefore) that
-// extracts the trace context of the incoming metadata into the context and
-// records that the call came over gRPC.
+// extracts the trace context of the incoming metadata into the context, so
+// the span [Tracing] starts is a child of the caller's.
 func GRPCToContext(opts ...Option) grpcx.ServerRequestFunc {
 	prop := newConfig(opts).propagator
 	return func(ctx context.Context, md metadata.MD) context.Context {
-		ctx = prop.Extract(ctx, metadataCarrier(md))
-		return withTransport(ctx, transportGRPC)
+		return prop.Extract(ctx, metadataCarrier(md))
 	}
 }
 

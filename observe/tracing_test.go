@@ -7,6 +7,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/propagation"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
@@ -32,6 +33,7 @@ func newTracer(t *testing.T) (*sdktrace.TracerProvider, *tracetest.InMemoryExpor
 }
 
 func TestTracingStatus(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name           string
 		req            sumReq
@@ -51,14 +53,14 @@ func TestTracingStatus(t *testing.T) {
 	for _, tt := range tests {
 		for _, side := range []string{"server", "client"} {
 			t.Run(tt.name+"/"+side, func(t *testing.T) {
+				t.Parallel()
 				tp, exp := newTracer(t)
-				opts := []observe.Option{observe.WithTracerProvider(tp)}
-				kind, want := trace.SpanKindServer, tt.server
+				call, kind, want := testCall, trace.SpanKindServer, tt.server
 				if side == "client" {
-					opts = append(opts, observe.AsClient())
+					call.Side = kit.ClientSide
 					kind, want = trace.SpanKindClient, tt.client
 				}
-				ep := observe.Tracing[sumReq, sumResp]("Test/Sum", opts...)(echo)
+				ep := kit.Intercept(echo, call, observe.Tracing(observe.WithTracerProvider(tp)))
 				if tt.panics {
 					assert.Panics(t, func() { _, _ = ep(context.Background(), tt.req) })
 				} else {
@@ -83,7 +85,7 @@ func TestTracingStatus(t *testing.T) {
 				} else {
 					assert.Equal(t, tt.status, attrs["error.type"])
 				}
-				assert.NotContains(t, attrs, "rpc.system.name", "the transport is not known")
+				assert.NotContains(t, attrs, "rpc.system.name", "an in-process call has no transport")
 				assert.NotContains(t, s.Status.Description, "secret")
 				assert.Empty(t, s.Events)
 			})
@@ -93,13 +95,13 @@ func TestTracingStatus(t *testing.T) {
 
 // The span is in the context the endpoint sees, as the parent of its own.
 func TestTracingContext(t *testing.T) {
+	t.Parallel()
 	tp, exp := newTracer(t)
 	var inner trace.SpanContext
-	ep := observe.Tracing[sumReq, sumResp]("Test/Sum", observe.WithTracerProvider(tp))(
-		func(ctx context.Context, r sumReq) (sumResp, error) {
-			inner = trace.SpanContextFromContext(ctx)
-			return sumResp{C: r.B}, nil
-		})
+	ep := intercept(func(ctx context.Context, r sumReq) (sumResp, error) {
+		inner = trace.SpanContextFromContext(ctx)
+		return sumResp{C: r.B}, nil
+	}, observe.Tracing(observe.WithTracerProvider(tp)))
 	ctx, parent := tp.Tracer("test").Start(context.Background(), "parent")
 	_, err := ep(ctx, sumReq{B: "x"})
 	require.NoError(t, err)
@@ -112,16 +114,76 @@ func TestTracingContext(t *testing.T) {
 	assert.Equal(t, parent.SpanContext().TraceID(), inner.TraceID())
 }
 
-// With a no-op tracer provider the middleware returns the endpoint as it
-// is, so a call costs nothing.
+// With a no-op tracer provider the interceptor adds nothing to the chain,
+// so a call costs nothing.
 func TestTracingNoop(t *testing.T) {
-	ep := observe.Tracing[sumReq, sumResp]("Test/Sum", observe.WithTracerProvider(tracenoop.NewTracerProvider()))(echo)
+	ep := intercept(echo, observe.Tracing(observe.WithTracerProvider(tracenoop.NewTracerProvider())))
 	ctx := context.Background()
 	req := sumReq{B: "x"}
 	assert.Zero(t, testing.AllocsPerRun(100, func() { _, _ = ep(ctx, req) }))
 }
 
+// The span's name, kind and attributes come from the Call of its method.
+func TestTracingAttributesFromTheCall(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		call   kit.Call
+		name   string
+		kind   trace.SpanKind
+		system string // "" for none
+	}{
+		{kit.Call{Service: "users.Service", Method: "GetUser", Transport: kit.HTTP}, "users.Service/GetUser", trace.SpanKindServer, "http"},
+		{kit.Call{Service: "users.Service", Method: "GetUser", Transport: kit.GRPC, Side: kit.ClientSide}, "users.Service/GetUser", trace.SpanKindClient, "grpc"},
+		{kit.Call{Service: "tools", Method: "search", Transport: kit.MCP}, "tools/search", trace.SpanKindServer, "mcp"},
+		{kit.Call{Method: "Ping"}, "Ping", trace.SpanKindServer, ""},
+		{kit.Call{Transport: kit.GRPC}, "_OTHER", trace.SpanKindServer, "grpc"},
+	}
+	tp, exp := newTracer(t)
+	ic := observe.Tracing(observe.WithTracerProvider(tp)) // one interceptor for every method
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			exp.Reset()
+			_, err := kit.Intercept(echo, tt.call, ic)(context.Background(), sumReq{B: "x"})
+			require.NoError(t, err)
+			spans := exp.GetSpans()
+			require.Len(t, spans, 1)
+			s := spans[0]
+			assert.Equal(t, tt.name, s.Name)
+			assert.Equal(t, tt.kind, s.SpanKind)
+			attrs := attrsOf(s.Attributes)
+			assert.Equal(t, tt.name, attrs["rpc.method"])
+			if tt.system == "" {
+				assert.NotContains(t, attrs, "rpc.system.name")
+			} else {
+				assert.Equal(t, tt.system, attrs["rpc.system.name"])
+			}
+			assert.Equal(t, "OK", attrs["rpc.response.status_code"])
+		})
+	}
+}
+
+// A call through Tracing allocates only what the SDK does for the span:
+// as much as starting and ending the same span by hand.
+func TestTracingAddsNoAllocation(t *testing.T) {
+	tp, _ := newTracer(t)
+	ep := kit.Intercept(echo, kit.Call{Service: "Test", Method: "Sum", Transport: kit.GRPC}, observe.Tracing(observe.WithTracerProvider(tp)))
+	tracer := tp.Tracer(observe.ScopeName)
+	start := []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindServer), trace.WithAttributes(
+		attribute.String("rpc.method", "Test/Sum"), attribute.String("rpc.system.name", "grpc"))}
+	end := []attribute.KeyValue{attribute.String("rpc.response.status_code", "OK")}
+	ctx := context.Background()
+	req := sumReq{B: "x"}
+	byHand := testing.AllocsPerRun(200, func() {
+		_, span := tracer.Start(ctx, "Test/Sum", start...)
+		span.SetAttributes(end...)
+		span.End()
+	})
+	through := testing.AllocsPerRun(200, func() { _, _ = ep(ctx, req) })
+	assert.Equal(t, byHand, through)
+}
+
 func TestHooksCarryTraceContext(t *testing.T) {
+	t.Parallel()
 	tp, _ := newTracer(t)
 	ctx, span := tp.Tracer("test").Start(context.Background(), "client")
 	defer span.End()
@@ -162,8 +224,11 @@ func TestHooksCarryTraceContext(t *testing.T) {
 
 // A trace crosses a real httpx or grpcx client and server: the server's
 // span is the child of the client's, which is the child of the caller's,
-// and both sides are measured with the transport as rpc.system.name.
+// and both sides are measured with the transport as rpc.system.name. The
+// same two interceptors serve the client and the server; each learns its
+// side and transport from the Call its transport gives it.
 func TestTraceAcrossTransports(t *testing.T) {
+	t.Parallel()
 	outcomes := []struct {
 		name           string
 		req            sumReq
@@ -174,27 +239,27 @@ func TestTraceAcrossTransports(t *testing.T) {
 		{"not found", codeReq(kit.NotFound), "NOT_FOUND", codes.Unset, codes.Error},
 		{"internal", codeReq(kit.Internal), "INTERNAL", codes.Error, codes.Error},
 	}
+	method := kit.Call{Service: "typedkit.test.Test", Method: "Sum"}
 	for _, transport := range []string{observe.TransportHTTP, observe.TransportGRPC} {
 		for _, oc := range outcomes {
 			t.Run(transport+"/"+oc.name, func(t *testing.T) {
+				t.Parallel()
 				tp, exp := newTracer(t)
 				mp, reader := newMeter(t)
 				opts := []observe.Option{observe.WithTracerProvider(tp), observe.WithMeterProvider(mp)}
-				server := observe.Middleware[sumReq, sumResp]("Test/Sum", opts...)(echo)
-				clientOpts := append(opts, observe.AsClient(), observe.WithTransport(transport))
+				ics := []kit.Interceptor{observe.Tracing(opts...), observe.Metrics(opts...)}
 
 				var client kit.Endpoint[sumReq, sumResp]
 				switch transport {
 				case observe.TransportHTTP:
-					client = serveHTTP(t, server,
-						[]httpx.ServerOption{httpx.ServerBefore(observe.HTTPToContext())},
-						httpx.ClientBefore(observe.ContextToHTTP()))
+					client = serveHTTP(t, echo,
+						[]httpx.ServerOption{httpx.ServerBefore(observe.HTTPToContext()), httpx.ServerCall(method), httpx.ServerInterceptors(ics...)},
+						httpx.ClientBefore(observe.ContextToHTTP()), httpx.ClientCall(method), httpx.ClientInterceptors(ics...))
 				case observe.TransportGRPC:
-					client = serveGRPC(t, server,
-						[]grpcx.ServerOption{grpcx.ServerBefore(observe.GRPCToContext())},
-						grpcx.ClientBefore(observe.ContextToGRPC()))
+					client = serveGRPC(t, echo,
+						[]grpcx.ServerOption{grpcx.ServerBefore(observe.GRPCToContext()), grpcx.ServerCall(method), grpcx.ServerInterceptors(ics...)},
+						grpcx.ClientBefore(observe.ContextToGRPC()), grpcx.ClientInterceptors(ics...))
 				}
-				client = observe.Middleware[sumReq, sumResp]("Test/Sum", clientOpts...)(client)
 
 				ctx, parent := tp.Tracer("test").Start(context.Background(), "caller")
 				_, err := client(ctx, oc.req)
@@ -220,7 +285,9 @@ func TestTraceAcrossTransports(t *testing.T) {
 				assert.True(t, ss.Parent.IsRemote())
 
 				for _, s := range []tracetest.SpanStub{cs, ss} {
+					assert.Equal(t, "typedkit.test.Test/Sum", s.Name)
 					attrs := attrsOf(s.Attributes)
+					assert.Equal(t, "typedkit.test.Test/Sum", attrs["rpc.method"])
 					assert.Equal(t, transport, attrs["rpc.system.name"])
 					assert.Equal(t, oc.status, attrs["rpc.response.status_code"])
 				}
@@ -228,7 +295,7 @@ func TestTraceAcrossTransports(t *testing.T) {
 				assert.Equal(t, oc.client, cs.Status.Code)
 
 				rm := collect(t, reader)
-				want := map[string]int64{key("rpc.method=Test/Sum", "rpc.system.name="+transport): 1}
+				want := map[string]int64{key("rpc.method=typedkit.test.Test/Sum", "rpc.system.name="+transport): 1}
 				assert.Equal(t, want, points(rm, observe.ServerRequests))
 				assert.Equal(t, want, points(rm, observe.ClientRequests))
 			})

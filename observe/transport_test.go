@@ -19,6 +19,7 @@ import (
 // endpoint — malformed, wrong content type, too large, a method the route
 // does not take — and checks that the transport finalizer counted each.
 func TestHTTPServerMetricsSeeEveryRequest(t *testing.T) {
+	t.Parallel()
 	mp, reader := newMeter(t)
 	mux := http.NewServeMux()
 	mux.Handle("POST /sum", httpx.NewServer(kit.Endpoint[sumReq, sumResp](echo), httpx.DecodeJSONRequest[sumReq], httpx.EncodeJSONResponse[sumResp],
