@@ -40,25 +40,30 @@ func runGokit(b *testing.B, ep gokit.Endpoint) {
 // BenchmarkBreaker calls through a closed breaker.
 func BenchmarkBreaker(b *testing.B) {
 	b.Run("gobreaker/typedkit", func(b *testing.B) {
-		runTyped(b, breaker.Gobreaker[Req](gobreaker.NewCircuitBreaker[Resp](gobreaker.Settings{}))(work))
+		runTyped(b, intercept(breaker.Gobreaker(gobreaker.Settings{})))
 	})
 	b.Run("gobreaker/gokit", func(b *testing.B) {
 		runGokit(b, gokitcb.Gobreaker(gobreakerv1.NewCircuitBreaker(gobreakerv1.Settings{}))(workAny))
 	})
 	b.Run("adaptive/typedkit", func(b *testing.B) {
-		runTyped(b, breaker.Adaptive[Req, Resp]()(work))
+		runTyped(b, intercept(breaker.Adaptive()))
 	})
 }
 
 // BenchmarkLimiter calls through a limiter that always allows.
 func BenchmarkLimiter(b *testing.B) {
 	b.Run("erroring/typedkit", func(b *testing.B) {
-		runTyped(b, limit.Erroring[Req, Resp](rate.NewLimiter(rate.Inf, 1))(work))
+		runTyped(b, intercept(limit.Erroring(rate.NewLimiter(rate.Inf, 1))))
 	})
 	b.Run("erroring/gokit", func(b *testing.B) {
 		runGokit(b, gokitrl.NewErroringLimiter(rate.NewLimiter(rate.Inf, 1))(workAny))
 	})
 	b.Run("inflight/typedkit", func(b *testing.B) {
-		runTyped(b, limit.InFlight[Req, Resp](math.MaxInt32)(work))
+		runTyped(b, intercept(limit.InFlight(math.MaxInt32)))
 	})
+}
+
+// intercept returns work wrapped in one interceptor.
+func intercept(ic kit.Interceptor) kit.Endpoint[Req, Resp] {
+	return kit.Intercept(kit.Endpoint[Req, Resp](work), kit.Call{Service: "bench.Svc", Method: "Work"}, ic)
 }

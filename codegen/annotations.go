@@ -142,7 +142,7 @@ func schemeNames() []string {
 // //kit:idempotent annotation, or its HTTP route's method is one RFC 9110
 // defines as idempotent (GET, HEAD, PUT, DELETE, OPTIONS). The generated
 // HTTP and gRPC clients of such a method mark their errors so
-// (httpx.ClientIdempotent, grpcx.ClientIdempotent), and discovery.Retry
+// (an idempotent httpx.ClientCall or grpcx.ClientCall), and discovery.Retry
 // retries them.
 func (m *Method) Retryable() bool {
 	if m.Idempotent {

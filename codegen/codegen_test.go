@@ -277,3 +277,49 @@ func TestWriteRefusesForeignFiles(t *testing.T) {
 	_, err = Generate(Options{Dir: dir, Type: "Echo", EndpointsFile: "../x_gen.go"})
 	assert.EqualError(t, err, `output file "../x_gen.go" must be a file name ending in _gen.go`)
 }
+
+func TestArticle(t *testing.T) {
+	t.Parallel()
+	for word, want := range map[string]string{
+		"OrderService": "an", "UserService": "a", "UpdateService": "an", "Unit": "a", "Under": "an",
+		"Item": "an", "Greeter": "a", "": "a", "E": "an", "Usage": "a",
+	} {
+		assert.Equal(t, want, article(word), word)
+	}
+}
+
+// Code generated for another runtime contract does not compile, and the
+// line that fails says to regenerate.
+func TestGeneratedCodeNeedsItsRuntime(t *testing.T) {
+	dir, err := filepath.Abs("testdata/src/minimal")
+	require.NoError(t, err)
+	typeErrors := func(version int) []string {
+		old := contractVersion
+		contractVersion = version
+		defer func() { contractVersion = old }()
+		files, err := Generate(Options{Dir: dir, Type: "Echo", HTTP: true, GRPC: true})
+		require.NoError(t, err)
+		overlay := map[string][]byte{}
+		for name, src := range files {
+			if strings.HasSuffix(name, ".go") {
+				overlay[filepath.Join(dir, name)] = src
+			}
+		}
+		src := string(files["echo_endpoints_gen.go"])
+		line := "const _ = genrt.SupportPackageIsVersion" + itoa(version)
+		require.Contains(t, src, "regenerate them with the kitgen of the typedkit version in go.mod\n// (go generate ./...).\n"+line+"\n")
+		pkgs, err := packages.Load(&packages.Config{Mode: packages.NeedTypes | packages.NeedTypesInfo | packages.NeedSyntax, Dir: dir, Overlay: overlay}, ".")
+		require.NoError(t, err)
+		var msgs []string
+		for _, e := range pkgs[0].Errors {
+			msgs = append(msgs, e.Msg)
+		}
+		return msgs
+	}
+	assert.Empty(t, typeErrors(contractVersion))
+	errs := typeErrors(contractVersion + 1)
+	require.NotEmpty(t, errs)
+	for _, e := range errs {
+		assert.Contains(t, e, "undefined: genrt.SupportPackageIsVersion2", "the only error")
+	}
+}

@@ -47,7 +47,19 @@ type Notes interface {
 	Stats(ctx context.Context) (count int, longest string, err error)
 	//kit:http PATCH /notes/{id}/text
 	Edit(ctx context.Context, id int64, text string) (Note, error)
+	//kit:http GET /notes/{id}/check
+	Check(ctx context.Context, id int64) (Check, error)
 }
+
+// Check is the result of Check: a business failure it carries is the
+// call's error.
+type Check struct {
+	OK  bool  ` + "`json:\"ok\"`" + `
+	err error
+}
+
+// Failed implements kit.Failer.
+func (c Check) Failed() error { return c.err }
 `
 
 const e2eImpl = `package notes
@@ -142,6 +154,13 @@ func (s *store) Edit(_ context.Context, id int64, text string) (Note, error) {
 	s.notes[id] = n
 	return n, nil
 }
+
+func (s *store) Check(_ context.Context, id int64) (Check, error) {
+	if id < 0 {
+		return Check{err: kit.NewError(kit.FailedPrecondition, "negative id")}, nil
+	}
+	return Check{OK: true}, nil
+}
 `
 
 const e2eTest = `package notes
@@ -202,6 +221,15 @@ func TestEveryMethodOverHTTP(t *testing.T) {
 	}
 	if err := c.Delete(ctx, 1); kit.CodeOf(err) != kit.NotFound {
 		t.Fatalf("Delete twice: %v", err)
+	}
+	if res, err := c.Check(ctx, 1); err != nil || !res.OK {
+		t.Fatalf("Check: %+v %v", res, err)
+	}
+	// A failed response is the call's error, in process as over HTTP.
+	for name, svc := range map[string]Notes{"http": c, "in process": NewEndpoints(NewStore(), Middlewares{})} {
+		if _, err := svc.Check(ctx, -1); kit.CodeOf(err) != kit.FailedPrecondition || kit.MessageOf(err) != "negative id" {
+			t.Fatalf("Check failing %s: %v", name, err)
+		}
 	}
 }
 `

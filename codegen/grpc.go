@@ -10,28 +10,34 @@ import (
 	"google.golang.org/protobuf/encoding/protowire"
 )
 
-const wirePath = "github.com/typedkit/kit/grpcx/wire"
 const protowirePath = "google.golang.org/protobuf/encoding/protowire"
 
 const grpcTemplate = `
+{{- $kit := imp "github.com/typedkit/kit" }}
 {{- $grpcx := imp "github.com/typedkit/kit/grpcx" }}
 {{- $grpc := imp "google.golang.org/grpc" }}
 {{- $ctx := imp "context" }}
-{{- $wire := imp "github.com/typedkit/kit/grpcx/wire" }}
-func init() { {{ $grpcx }}.RegisterCodec() }
-
+{{- $wire := imp "github.com/typedkit/kit/genrt" }}
 // GRPCServiceName is the full name of {{ .Svc.Name }}'s gRPC service.
-const GRPCServiceName = {{ quote .ServiceName }}
+const GRPCServiceName = ServiceName
 
 // RegisterGRPC registers the endpoints on s as the gRPC service
 // {{ .ServiceName }}, described by {{ .ProtoFile }}. Requests and replies
-// are protobuf messages that any gRPC client can send and read.
+// are protobuf messages that any gRPC client can send and read. The
+// interceptors of grpcx.ServerInterceptors in opts wrap every method.
 func RegisterGRPC(s {{ $grpc }}.ServiceRegistrar, e Endpoints, opts ...{{ $grpcx }}.ServerOption) {
+	// The server reads and writes the generated messages through grpcx's
+	// codec, which passes every other message to the codec it wraps.
+	{{ $wire }}.RegisterCodec()
+	// serve returns opts with the Call of one method.
+	serve := func(method string, idempotent bool) []{{ $grpcx }}.ServerOption {
+		return append(opts[:len(opts):len(opts)], {{ $grpcx }}.ServerCall({{ $kit }}.Call{Service: ServiceName, Method: method, Idempotent: idempotent}))
+	}
 {{- range .Svc.Methods }}
 	{{ lowerFirst .Name }} := {{ $grpcx }}.NewServer(e.{{ .Name }}Endpoint,
 		func(_ {{ $ctx }}.Context, w *{{ wireIn . }}) ({{ reqType . }}, error) { return {{ fromWire . "in" "w" }}, nil },
 		func(_ {{ $ctx }}.Context, r {{ respType . }}) (*{{ wireOut . }}, error) { return {{ toWire . "out" "r" }}, nil },
-		opts...)
+		serve({{ quote .Name }}, {{ .Retryable }})...)
 {{- end }}
 	s.RegisterService(&{{ $grpc }}.ServiceDesc{
 		ServiceName: GRPCServiceName,
@@ -45,21 +51,26 @@ func RegisterGRPC(s {{ $grpc }}.ServiceRegistrar, e Endpoints, opts ...{{ $grpcx
 	}, struct{}{})
 }
 
-// NewGRPCClient returns a {{ .Svc.Name }} that calls the gRPC service
+// NewGRPCClient returns {{ article .Svc.Name }} {{ .Svc.Name }} that calls the gRPC service
 // {{ .ServiceName }} over cc.
 func NewGRPCClient(cc {{ $grpc }}.ClientConnInterface, opts ...{{ $grpcx }}.ClientOption) {{ .Svc.Name }} {
 	return NewGRPCClientEndpoints(cc, opts...)
 }
 
 // NewGRPCClientEndpoints is [NewGRPCClient] returning the client's
-// endpoints, so that client-side middleware can wrap them.
+// endpoints, so that typed client-side middleware can wrap them. The
+// interceptors of grpcx.ClientInterceptors in opts wrap every method.
 func NewGRPCClientEndpoints(cc {{ $grpc }}.ClientConnInterface, opts ...{{ $grpcx }}.ClientOption) Endpoints {
+	// call returns opts with the Call of one method.
+	call := func(method string, idempotent bool) []{{ $grpcx }}.ClientOption {
+		return append(opts[:len(opts):len(opts)], {{ $grpcx }}.ClientCall({{ $kit }}.Call{Service: ServiceName, Method: method, Idempotent: idempotent}))
+	}
 	return Endpoints{
 {{- range .Svc.Methods }}
 		{{ .Name }}Endpoint: {{ $grpcx }}.NewClient(cc, {{ quote (fullMethod .) }},
 			func(_ {{ $ctx }}.Context, r {{ reqType . }}) (*{{ wireIn . }}, error) { return {{ toWire . "in" "r" }}, nil },
 			func(_ {{ $ctx }}.Context, w *{{ wireOut . }}) ({{ respType . }}, error) { return {{ fromWire . "out" "w" }}, nil },
-			{{ if .Retryable }}append(opts[:len(opts):len(opts)], {{ $grpcx }}.ClientIdempotent())...{{ else }}opts...{{ end }}).Endpoint(),
+			call({{ quote .Name }}, {{ .Retryable }})...).Endpoint(),
 {{- end }}
 	}
 }
@@ -71,10 +82,10 @@ type {{ .GoName }} struct {
 }
 {{ end }}
 {{- range .Wired }}
-// protoWire{{ .Name }} is the gRPC codec's view of a {{ .Name }} message.
+// protoWire{{ .Name }} is the gRPC codec's view of {{ article .Name }} {{ .Name }} message.
 type protoWire{{ .Name }} struct{ v *{{ goType . }} }
-
-// MarshalProtoWire implements grpcx.WireMessage: the size first, then the
+{{ valueMethod . }}
+// MarshalProtoWire implements genrt.WireMessage: the size first, then the
 // message written back to front into exactly that many bytes, so that
 // each nested message's length is known when it is written.
 func (w *protoWire{{ .Name }}) MarshalProtoWire(b []byte) ([]byte, error) {
@@ -98,7 +109,7 @@ func (w *protoWire{{ .Name }}) MarshalProtoWire(b []byte) ([]byte, error) {
 	return b, nil
 }
 
-// UnmarshalProtoWire implements grpcx.WireMessage. Messages nested deeper
+// UnmarshalProtoWire implements genrt.WireMessage. Messages nested deeper
 // than protobuf-go's limit are refused.
 func (w *protoWire{{ .Name }}) UnmarshalProtoWire(b []byte) error {
 	if w.v == nil {
@@ -108,7 +119,7 @@ func (w *protoWire{{ .Name }}) UnmarshalProtoWire(b []byte) error {
 }
 {{ end }}
 {{- range .Messages }}
-// protoSize{{ .Name }} returns the size of v as a {{ .Name }} message.
+// protoSize{{ .Name }} returns the size of v as {{ article .Name }} {{ .Name }} message.
 {{- if .HasText }} It
 // keeps the texts of the fields that travel as text in t, for
 // protoWrite{{ .Name }}.
@@ -124,7 +135,7 @@ func protoSize{{ .Name }}(v *{{ goType . }}{{ if .HasText }}, t *{{ $wire }}.Tex
 	return n
 }
 
-// protoWrite{{ .Name }} writes v as a {{ .Name }} message into b, back to
+// protoWrite{{ .Name }} writes v as {{ article .Name }} {{ .Name }} message into b, back to
 // front, ending at b[i-1], and returns where it begins. b[:i] holds
 // protoSize{{ .Name }}(v) bytes at least. Fields come out in number order
 // and map entries in key order, as protobuf-go's deterministic mode writes
@@ -139,7 +150,7 @@ func protoWrite{{ .Name }}(b []byte, i int, v *{{ goType . }}{{ if .HasText }}, 
 	return i
 }
 
-// protoConsume{{ .Name }} reads a {{ .Name }} message into v, merging it
+// protoConsume{{ .Name }} reads {{ article .Name }} {{ .Name }} message into v, merging it
 // with what v holds. Unknown fields are skipped; depth is how many levels
 // of messages may still nest below this one.
 func protoConsume{{ .Name }}(b []byte, v *{{ goType . }}, depth int) error {
@@ -156,8 +167,6 @@ func protoConsume{{ .Name }}(b []byte, v *{{ goType . }}, depth int) error {
 			{{ consumeField . }}
 {{- end }}
 		}
-{{- else }}
-		_, _ = num, depth
 {{- end }}
 		n, err = {{ $wire }}.Skip(num, typ, b)
 		if err != nil {
@@ -180,15 +189,35 @@ type grpcData struct {
 	Wired []*protoMessage
 	// Wrappers are the generated one-field messages of non-struct results.
 	Wrappers []*protoMessage
-	pm       *protoModel
+	// values are the wired messages whose value a method's endpoint
+	// takes or returns by value, and whether the value is the Value field
+	// of a wrapper.
+	values map[*protoMessage]valueOf
+	pm     *protoModel
+}
+
+// valueOf is how an endpoint reads a wired message: its type and whether it
+// is the Value field of a wrapper.
+type valueOf struct {
+	msg     *Message
+	wrapped bool
 }
 
 // renderGRPC renders the wire codecs, the service registration and the
 // client.
 func renderGRPC(svc *Service, pm *protoModel, protoPkg, protoFile string) ([]byte, error) {
-	d := &grpcData{Svc: svc, ServiceName: protoPkg + "." + svc.Name, ProtoFile: protoFile, Messages: pm.Messages, pm: pm}
+	d := &grpcData{Svc: svc, ServiceName: protoPkg + "." + svc.Name, ProtoFile: protoFile, Messages: pm.Messages, pm: pm,
+		values: map[*protoMessage]valueOf{}}
 	seen := map[*protoMessage]bool{}
 	for _, m := range svc.Methods {
+		if !m.Request.Pointer {
+			d.values[pm.In[m.Name]] = valueOf{msg: m.Request}
+		}
+		if pm.Wrapped[m.Name] {
+			d.values[pm.Out[m.Name]] = valueOf{msg: m.Response, wrapped: true}
+		} else if !m.Response.Pointer {
+			d.values[pm.Out[m.Name]] = valueOf{msg: m.Response}
+		}
 		for _, msg := range []*protoMessage{pm.In[m.Name], pm.Out[m.Name]} {
 			if !seen[msg] {
 				seen[msg] = true
@@ -202,11 +231,25 @@ func renderGRPC(svc *Service, pm *protoModel, protoPkg, protoFile string) ([]byt
 	return render(svc, "grpc", grpcTemplate, d, func(fi *fileImports) template.FuncMap {
 		g := &grpcGen{fi: fi, pm: pm}
 		return template.FuncMap{
-			"lowerFirst":   func(s string) string { return "grpc" + s },
-			"fullMethod":   func(m *Method) string { return "/" + d.ServiceName + "/" + m.Name },
-			"wireIn":       func(m *Method) string { return "protoWire" + pm.In[m.Name].Name },
-			"wireOut":      func(m *Method) string { return "protoWire" + pm.Out[m.Name].Name },
-			"goType":       g.goType,
+			"lowerFirst": func(s string) string { return "grpc" + s },
+			"fullMethod": func(m *Method) string { return "/" + d.ServiceName + "/" + m.Name },
+			"wireIn":     func(m *Method) string { return "protoWire" + pm.In[m.Name].Name },
+			"wireOut":    func(m *Method) string { return "protoWire" + pm.Out[m.Name].Name },
+			"goType":     g.goType,
+			"valueMethod": func(msg *protoMessage) string {
+				v, ok := d.values[msg]
+				if !ok {
+					return ""
+				}
+				t := g.endpointType(v.msg)
+				get := "*w.v"
+				if v.wrapped {
+					get = "w.v.Value"
+				}
+				return "\n// value returns the message's value: the zero " + t + " when there is\n// none.\n" +
+					"func (w *protoWire" + msg.Name + ") value() " + t + " {\n\tif w.v == nil {\n\t\tvar zero " + t +
+					"\n\t\treturn zero\n\t}\n\treturn " + get + "\n}\n"
+			},
 			"fromWire":     func(m *Method, dir, w string) string { return g.fromWire(m, dir, w) },
 			"toWire":       func(m *Method, dir, r string) string { return g.toWire(m, dir, r) },
 			"sizeField":    g.sizeField,
@@ -228,7 +271,7 @@ type grpcGen struct {
 }
 
 func (g *grpcGen) pw() string   { return g.fi.name(protowirePath, "protowire") }
-func (g *grpcGen) wire() string { return g.fi.name(wirePath, "wire") }
+func (g *grpcGen) wire() string { return g.fi.name(genrtPath, "genrt") }
 
 // goType is the Go type of a message's struct.
 func (g *grpcGen) goType(m *protoMessage) string {
@@ -260,14 +303,10 @@ func (g *grpcGen) fromWire(m *Method, dir, w string) string {
 	if dir == "out" {
 		msg = m.Response
 	}
-	zero := "*new(" + g.endpointType(msg) + ")"
-	switch {
-	case dir == "out" && g.pm.Wrapped[m.Name]:
-		return "func() " + g.endpointType(msg) + " { if " + w + ".v == nil { return " + zero + " }; return " + w + ".v.Value }()"
-	case msg.Pointer:
+	if msg.Pointer && (dir == "in" || !g.pm.Wrapped[m.Name]) {
 		return w + ".v"
 	}
-	return "func() " + g.endpointType(msg) + " { if " + w + ".v == nil { return " + zero + " }; return *" + w + ".v }()"
+	return w + ".value()"
 }
 
 // toWire wraps the endpoint's request or response r for the codec.
@@ -487,16 +526,21 @@ func (g *grpcGen) sizeField(f *protoField) string {
 		key := &protoField{Kind: f.KeyKind}
 		_, ks := g.sizeValue(key, f.KeyKind, "k")
 		pre, vs := g.sizeValue(f, f.Kind, g.deref(f, "x"))
+		usesX := usesIdent(pre+vs, "x")
 		if valueHasText(f) {
 			// The texts are kept in the order the write pass takes them.
-			stmt = fmt.Sprintf("if len(%s) > 0 {\n%sfor _, k := range keys {\nx := %s[k]\n_ = x\n%sen := 1 + %s + 1 + %s\nn += %d + %s.SizeBytes(en)\n}\n}",
-				v, g.sortedKeys(f, v), v, pre, ks, vs, ts, g.pw())
+			get := ""
+			if usesX {
+				get = "x := " + v + "[k]\n"
+			}
+			stmt = fmt.Sprintf("if len(%s) > 0 {\n%sfor _, k := range keys {\n%s%sen := 1 + %s + 1 + %s\nn += %d + %s.SizeBytes(en)\n}\n}",
+				v, g.sortedKeys(f, v), get, pre, ks, vs, ts, g.pw())
 			break
 		}
-		stmt = fmt.Sprintf("for k, x := range %s {\n_, _ = k, x\nen := 1 + %s + 1 + %s\nn += %d + %s.SizeBytes(en)\n}", v, ks, vs, ts, g.pw())
+		stmt = fmt.Sprintf("for %s {\nen := 1 + %s + 1 + %s\nn += %d + %s.SizeBytes(en)\n}", rangeVars(usesIdent(ks, "k"), usesX, v), ks, vs, ts, g.pw())
 	case f.Repeated && f.Packed:
 		_, es := g.sizeValue(f, f.Kind, "x")
-		stmt = fmt.Sprintf("if len(%s) > 0 {\npn := 0\nfor _, x := range %s {\n_ = x\npn += %s\n}\nn += %d + %s.SizeBytes(pn)\n}", v, v, es, ts, g.pw())
+		stmt = fmt.Sprintf("if len(%s) > 0 {\npn := 0\nfor %s {\npn += %s\n}\nn += %d + %s.SizeBytes(pn)\n}", v, rangeVars(false, usesIdent(es, "x"), v), es, ts, g.pw())
 	case f.Repeated:
 		pre, es := g.sizeValue(f, f.Kind, g.deref(f, v+"[i]"))
 		stmt = fmt.Sprintf("for i := range %s {\n%sn += %d + %s\n}", v, pre, ts, es)
@@ -535,9 +579,14 @@ func (g *grpcGen) writeField(f *protoField) string {
 	switch {
 	case f.Map:
 		key := &protoField{Kind: f.KeyKind}
-		stmt = fmt.Sprintf("if len(%[1]s) > 0 {\n%[2]sfor j := len(keys) - 1; j >= 0; j-- {\nk := keys[j]\nx := %[1]s[k]\n_ = x\nentry := i\n{\n%[3]s\n}\n%[4]s\n%[5]s\n%[6]s\ni = %[7]s.PutVarint(b, i, uint64(entry-i))\n%[8]s\n}\n}",
-			v, g.sortedKeys(f, v), g.writeValue(f, f.Kind, g.deref(f, "x")), putTag(2, wireTypeOf(f.Kind)),
-			g.writeValue(key, f.KeyKind, "k"), putTag(1, wireTypeOf(f.KeyKind)), w, putTag(f.Num, protowire.BytesType))
+		value := g.writeValue(f, f.Kind, g.deref(f, "x"))
+		get := ""
+		if usesIdent(value, "x") {
+			get = "x := " + v + "[k]\n"
+		}
+		stmt = fmt.Sprintf("if len(%[1]s) > 0 {\n%[2]sfor j := len(keys) - 1; j >= 0; j-- {\nk := keys[j]\n%[9]sentry := i\n{\n%[3]s\n}\n%[4]s\n%[5]s\n%[6]s\ni = %[7]s.PutVarint(b, i, uint64(entry-i))\n%[8]s\n}\n}",
+			v, g.sortedKeys(f, v), value, putTag(2, wireTypeOf(f.Kind)),
+			g.writeValue(key, f.KeyKind, "k"), putTag(1, wireTypeOf(f.KeyKind)), w, putTag(f.Num, protowire.BytesType), get)
 	case f.Repeated && f.Packed:
 		stmt = fmt.Sprintf("if len(%[1]s) > 0 {\nend := i\nfor j := len(%[1]s) - 1; j >= 0; j-- {\n%[2]s\n}\ni = %[3]s.PutVarint(b, i, uint64(end-i))\n%[4]s\n}",
 			v, g.writeValue(f, f.Kind, v+"[j]"), w, putTag(f.Num, protowire.BytesType))
@@ -777,4 +826,40 @@ continue
 		return fmt.Sprintf("if typ != %s {\nbreak\n}\n%s\ncontinue", g.wireType(f.Kind), g.decodeValue(f, f.Kind, f.Elem, "b", func(e string) string { return alloc + "o := " + e + "\n" + v + " = &o" }))
 	}
 	return fmt.Sprintf("if typ != %s {\nbreak\n}\n%s\ncontinue", g.wireType(f.Kind), g.decodeValue(f, f.Kind, f.Elem, "b", msgSet(v, f.Pointer, true)))
+}
+
+// usesIdent reports whether the Go code refers to the identifier name.
+func usesIdent(code, name string) bool {
+	for i := strings.Index(code, name); i >= 0; {
+		end := i + len(name)
+		before := i == 0 || !isIdentByte(code[i-1])
+		after := end == len(code) || !isIdentByte(code[end])
+		if before && after && (i == 0 || code[i-1] != '.') {
+			return true
+		}
+		next := strings.Index(code[end:], name)
+		if next < 0 {
+			break
+		}
+		i = end + next
+	}
+	return false
+}
+
+func isIdentByte(c byte) bool {
+	return c == '_' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
+}
+
+// rangeVars returns the clause of a range over v that declares the key k
+// and the value x only where the body uses them.
+func rangeVars(key, value bool, v string) string {
+	switch {
+	case key && value:
+		return "k, x := range " + v
+	case key:
+		return "k := range " + v
+	case value:
+		return "_, x := range " + v
+	}
+	return "range " + v
 }

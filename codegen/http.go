@@ -27,30 +27,40 @@ func NewHTTPHandler(e Endpoints, opts ...{{ $httpx }}.ServerOption) {{ $http }}.
 }
 
 // RegisterHTTP registers the routes of {{ .Name }}'s endpoints on mux, and
-// GET /openapi.json, which serves their OpenAPI 3.1 description.
+// GET /openapi.json, which serves their OpenAPI 3.1 description. The
+// interceptors of httpx.ServerInterceptors in opts wrap every method.
 func RegisterHTTP(mux *{{ $http }}.ServeMux, e Endpoints, opts ...{{ $httpx }}.ServerOption) {
 	mux.HandleFunc("GET /openapi.json", func(w {{ $http }}.ResponseWriter, _ *{{ $http }}.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write([]byte(OpenAPIDocument))
 	})
+	// serve returns opts with the Call of one method.
+	serve := func(method string, idempotent bool) []{{ $httpx }}.ServerOption {
+		return append(opts[:len(opts):len(opts)], {{ $httpx }}.ServerCall({{ $kit }}.Call{Service: ServiceName, Method: method, Idempotent: idempotent}))
+	}
 {{- range .Methods }}
-	mux.Handle({{ quote .Route.Pattern }}, {{ $httpx }}.NewServer(e.{{ .Name }}Endpoint, decode{{ .Name }}HTTPRequest, {{ $httpx }}.EncodeJSONResponse[{{ respType . }}], opts...))
+	mux.Handle({{ quote .Route.Pattern }}, {{ $httpx }}.NewServer(e.{{ .Name }}Endpoint, decode{{ .Name }}HTTPRequest, {{ $httpx }}.EncodeJSONResponse[{{ respType . }}],
+		serve({{ quote .Name }}, {{ .Retryable }})...))
 {{- end }}
 }
 
+{{- blankImport "embed" }}
 // OpenAPIDocument is the OpenAPI 3.1 description of the HTTP routes of
-// {{ .Name }}, as GET /openapi.json serves it.
-const OpenAPIDocument = {{ openAPIDoc }}
+// {{ .Name }}, as GET /openapi.json serves it: the file kitgen wrote beside
+// this one.
+//
+//go:embed {{ openAPIFile }}
+var OpenAPIDocument string
 
-// NewHTTPClient returns a {{ .Name }} that calls the server at base, such
+// NewHTTPClient returns {{ article .Name }} {{ .Name }} that calls the server at base, such
 // as "http://localhost:8080", through the routes of [NewHTTPHandler].
 func NewHTTPClient(base string, opts ...{{ $httpx }}.ClientOption) ({{ .Name }}, error) {
 	return NewHTTPClientEndpoints(base, opts...)
 }
 
 // NewHTTPClientEndpoints is [NewHTTPClient] returning the client's
-// endpoints, so that client-side middleware (retries, breakers) can wrap
-// them.
+// endpoints, so that typed client-side middleware can wrap them. The
+// interceptors of httpx.ClientInterceptors in opts wrap every method.
 func NewHTTPClientEndpoints(base string, opts ...{{ $httpx }}.ClientOption) (Endpoints, error) {
 	u, err := {{ $url }}.Parse(base)
 	if err != nil {
@@ -59,10 +69,14 @@ func NewHTTPClientEndpoints(base string, opts ...{{ $httpx }}.ClientOption) (End
 	if u.Scheme == "" || u.Host == "" {
 		return Endpoints{}, {{ $kit }}.NewError({{ $kit }}.InvalidArgument, "base URL "+{{ imp "strconv" }}.Quote(base)+" needs a scheme and a host")
 	}
+	// call returns opts with the Call of one method.
+	call := func(method string, idempotent bool) []{{ $httpx }}.ClientOption {
+		return append(opts[:len(opts):len(opts)], {{ $httpx }}.ClientCall({{ $kit }}.Call{Service: ServiceName, Method: method, Idempotent: idempotent}))
+	}
 	return Endpoints{
 {{- range .Methods }}
 		{{ .Name }}Endpoint: {{ $httpx }}.NewClient({{ $http }}.Method{{ methodName .Route.Method }}, u, encode{{ .Name }}HTTPRequest, {{ $httpx }}.DecodeJSONResponse[{{ respType . }}],
-			{{ if .Idempotent }}append(opts[:len(opts):len(opts)], {{ $httpx }}.ClientIdempotent())...{{ else }}opts...{{ end }}).Endpoint(),
+			call({{ quote .Name }}, {{ .Idempotent }})...).Endpoint(),
 {{- end }}
 	}, nil
 }
@@ -121,11 +135,11 @@ func encode{{ .Name }}HTTPRequest(ctx {{ $ctx }}.Context, r *{{ $http }}.Request
 `
 
 // renderHTTP renders the HTTP handler, client and their codecs.
-func renderHTTP(svc *Service, openAPI []byte) ([]byte, error) {
+func renderHTTP(svc *Service, openAPIFile string) ([]byte, error) {
 	return render(svc, "http", httpTemplate, svc, func(fi *fileImports) template.FuncMap {
 		return template.FuncMap{
-			"openAPIDoc": func() string { return strconv.Quote(string(openAPI)) },
-			"methodName": func(m string) string { return m[:1] + strings.ToLower(m[1:]) },
+			"openAPIFile": func() string { return strconv.Quote(openAPIFile) },
+			"methodName":  func(m string) string { return m[:1] + strings.ToLower(m[1:]) },
 			"elemType": func(m *Method) string {
 				return fi.typ(types.Unalias(m.Request.Type).Underlying().(*types.Pointer).Elem())
 			},
@@ -139,7 +153,6 @@ func renderHTTP(svc *Service, openAPI []byte) ([]byte, error) {
 // parseExpr returns statements that parse the string v into x of the
 // binding's scalar type, returning the error.
 func parseExpr(fi *fileImports, b *Binding) (string, string) {
-	httpx := fi.name(httpxPath, "httpx")
 	elem := fi.typ(b.Elem)
 	key := fmt.Sprintf("%q", b.Key)
 	switch b.Scalar.Kind {
@@ -154,13 +167,13 @@ func parseExpr(fi *fileImports, b *Binding) (string, string) {
 		}
 		return "", elem + "(v)"
 	case "bool":
-		return "x, err := " + httpx + ".ParseBool(" + key + ", v)\nif err != nil {\nreturn req, err\n}\n", elem + "(x)"
+		return "x, err := " + fi.name(genrtPath, "genrt") + ".ParseBool(" + key + ", v)\nif err != nil {\nreturn req, err\n}\n", elem + "(x)"
 	case "int":
-		return fmt.Sprintf("x, err := %s.ParseInt(%s, v, %d)\nif err != nil {\nreturn req, err\n}\n", httpx, key, b.Scalar.Bits), elem + "(x)"
+		return fmt.Sprintf("x, err := %s.ParseInt(%s, v, %d)\nif err != nil {\nreturn req, err\n}\n", fi.name(genrtPath, "genrt"), key, b.Scalar.Bits), elem + "(x)"
 	case "uint":
-		return fmt.Sprintf("x, err := %s.ParseUint(%s, v, %d)\nif err != nil {\nreturn req, err\n}\n", httpx, key, b.Scalar.Bits), elem + "(x)"
+		return fmt.Sprintf("x, err := %s.ParseUint(%s, v, %d)\nif err != nil {\nreturn req, err\n}\n", fi.name(genrtPath, "genrt"), key, b.Scalar.Bits), elem + "(x)"
 	default:
-		return fmt.Sprintf("x, err := %s.ParseFloat(%s, v, %d)\nif err != nil {\nreturn req, err\n}\n", httpx, key, b.Scalar.Bits), elem + "(x)"
+		return fmt.Sprintf("x, err := %s.ParseFloat(%s, v, %d)\nif err != nil {\nreturn req, err\n}\n", fi.name(genrtPath, "genrt"), key, b.Scalar.Bits), elem + "(x)"
 	}
 }
 

@@ -195,6 +195,9 @@ type openAPIGen struct {
 	names   map[string]string // component name → type key
 	keys    map[string]string // type key → component name
 	schemes map[string]bool   // security schemes the operations use
+	// responses are the shared error responses the operations refer to,
+	// by component name.
+	responses map[string]any
 }
 
 // renderOpenAPI returns the OpenAPI 3.1 document of the service's HTTP
@@ -211,7 +214,8 @@ type openAPIGen struct {
 // and keeps values it has no constant for, so the schema allows every
 // value of the underlying type and lists the named ones as examples.
 func renderOpenAPI(svc *Service, o OpenAPIOptions) ([]byte, error) {
-	g := &openAPIGen{svc: svc, schemas: map[string]any{}, names: map[string]string{}, keys: map[string]string{}, schemes: map[string]bool{}}
+	g := &openAPIGen{svc: svc, schemas: map[string]any{}, names: map[string]string{}, keys: map[string]string{}, schemes: map[string]bool{},
+		responses: map[string]any{}}
 	switch o.Security {
 	case "", "none":
 	default:
@@ -261,7 +265,7 @@ func renderOpenAPI(svc *Service, o OpenAPIOptions) ([]byte, error) {
 			"description": map[string]any{"type": "string"},
 		},
 	}
-	components := map[string]any{"schemas": g.schemas}
+	components := map[string]any{"schemas": g.schemas, "responses": g.responses}
 	tag := map[string]any{"name": svc.Name}
 	if desc := strings.TrimSpace(cleanDoc(svc.Doc)); desc != "" {
 		tag["description"] = desc
@@ -382,10 +386,12 @@ func (g *openAPIGen) operation(m *Method, defaultSecurity string) map[string]any
 		if pc.status == "415" && !m.Body {
 			continue
 		}
-		responses[pc.status] = map[string]any{
+		name := problemResponseName(pc.status)
+		g.responses[name] = map[string]any{
 			"description": pc.desc,
 			"content":     map[string]any{"application/problem+json": map[string]any{"schema": ref("Problem"), "example": problemExample(pc.status, pc.desc)}},
 		}
+		responses[pc.status] = map[string]any{"$ref": "#/components/responses/" + name}
 	}
 	op["responses"] = responses
 	return op
@@ -965,4 +971,16 @@ func (o *Options) openAPI() OpenAPIOptions {
 	oa.Version = cmp.Or(oa.Version, o.OpenAPIVersion)
 	oa.Security = cmp.Or(oa.Security, o.Security)
 	return oa
+}
+
+// problemResponseName is the component name of the shared error response of
+// an HTTP status: its status text without spaces, such as "BadRequest", or
+// "Canceled" for 499.
+func problemResponseName(status string) string {
+	code, _ := strconv.Atoi(status)
+	text := http.StatusText(code)
+	if text == "" {
+		return "Canceled"
+	}
+	return strings.NewReplacer(" ", "", "-", "").Replace(text)
 }

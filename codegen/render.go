@@ -16,6 +16,7 @@ const (
 	kitPath   = "github.com/typedkit/kit"
 	httpxPath = "github.com/typedkit/kit/httpx"
 	grpcxPath = "github.com/typedkit/kit/grpcx"
+	genrtPath = "github.com/typedkit/kit/genrt"
 )
 
 // fileImports names the packages one generated file imports, so that no
@@ -119,6 +120,13 @@ func renderFile(svc *Service, fi *fileImports, head, pkgName, name, text string,
 	funcs := template.FuncMap{
 		"typ": fi.typ,
 		"imp": func(path string) string { return fi.name(path, path[strings.LastIndex(path, "/")+1:]) },
+		// blankImport imports a package for its side effects only.
+		"blankImport": func(path string) string {
+			if _, ok := fi.byPath[path]; !ok {
+				fi.byPath[path] = "_"
+			}
+			return ""
+		},
 		"reqType": func(m *Method) string {
 			if m.Request.Generated() {
 				return m.Request.Name
@@ -132,6 +140,7 @@ func renderFile(svc *Service, fi *fileImports, head, pkgName, name, text string,
 			return fi.typ(m.Response.Type)
 		},
 		"comment": comment,
+		"article": article,
 		"quote":   strconv.Quote,
 		"tag":     func(json string) string { return "`json:\"" + json + "\"`" },
 	}
@@ -209,4 +218,23 @@ func isImportName(n string) bool {
 		return true
 	}
 	return false
+}
+
+// article returns "a" or "an", the article of word in English: "an" before
+// a vowel sound. A leading U followed by one consonant and a vowel is
+// sounded "you" (User, Unit, Usage) and takes "a"; Update and Under take
+// "an".
+func article(word string) string {
+	if word == "" {
+		return "a"
+	}
+	w := strings.ToLower(word)
+	isVowel := func(c byte) bool { return strings.IndexByte("aeiou", c) >= 0 }
+	if w[0] == 'u' && len(w) >= 3 && !isVowel(w[1]) && isVowel(w[2]) {
+		return "a"
+	}
+	if isVowel(w[0]) {
+		return "an"
+	}
+	return "a"
 }

@@ -35,8 +35,9 @@ type NewOptions struct {
 	Service string
 	// HTTP and GRPC say which transports the service serves.
 	HTTP, GRPC bool
-	// Replace, when set, points the module's typedkit requirement at a
-	// local checkout of typedkit (a replace directive).
+	// Replace, when set, points the module's typedkit requirements, the
+	// root module and the Consul backend's module (discovery/consul), at a
+	// local checkout of typedkit (replace directives).
 	Replace string
 	// Add writes into an existing Out the files that are not there yet,
 	// and never touches the others.
@@ -50,6 +51,13 @@ type NewOptions struct {
 
 // kitModule is typedkit's module path.
 const kitModule = "github.com/typedkit/kit"
+
+// consulModule is the module of typedkit's Consul backend, which the
+// scaffolded main.go imports, and consulDir its directory in a checkout.
+const (
+	consulModule = kitModule + "/discovery/consul"
+	consulDir    = "discovery/consul"
+)
 
 // New scaffolds a runnable service module from an interface file: go.mod,
 // which declares kitgen as a tool (go tool kitgen); the service package
@@ -84,7 +92,13 @@ func New(opts NewOptions) ([]string, error) {
 
 	files["go.mod"] = goMod(opts)
 	if opts.Replace != "" {
-		if sum, err := os.ReadFile(filepath.Join(opts.Replace, "go.sum")); err == nil {
+		var sum []byte
+		for _, dir := range []string{opts.Replace, filepath.Join(opts.Replace, consulDir)} {
+			if s, err := os.ReadFile(filepath.Join(dir, "go.sum")); err == nil {
+				sum = append(sum, s...)
+			}
+		}
+		if sum != nil {
 			files["go.sum"] = sum
 		}
 	}
@@ -233,7 +247,8 @@ func goMod(opts NewOptions) []byte {
 	var b bytes.Buffer
 	fmt.Fprintf(&b, "module %s\n\ngo 1.26.7\n\ntool %s\n", opts.Import, kitgenTool)
 	if opts.Replace != "" {
-		fmt.Fprintf(&b, "\nrequire %s v0.0.0\n\nreplace %s => %s\n", kitModule, kitModule, opts.Replace)
+		fmt.Fprintf(&b, "\nrequire (\n\t%s v0.0.0\n\t%s v0.0.0\n)\n\nreplace (\n\t%s => %s\n\t%s => %s\n)\n",
+			kitModule, consulModule, kitModule, opts.Replace, consulModule, filepath.Join(opts.Replace, consulDir))
 	}
 	return b.Bytes()
 }
@@ -354,7 +369,7 @@ const implTemplate = `
 // kitgen never writes it again.
 type {{ .Impl }} struct{}
 
-// New{{ .Impl }} returns a {{ .Impl }}.
+// New{{ .Impl }} returns {{ article .Impl }} {{ .Impl }}.
 func New{{ .Impl }}() *{{ .Impl }} { return &{{ .Impl }}{} }
 
 var _ {{ .Svc.Name }} = (*{{ .Impl }})(nil)
@@ -418,17 +433,22 @@ func main() {
 	}
 }
 
-// standard is the middleware stack of every endpoint, outermost first:
-// logging sees every outcome, recovery turns panics into Internal errors,
-// the limiter and the breaker reject before any work, and the timeout
-// bounds the work itself.
-func standard[Req, Resp any](logger *{{ $slog }}.Logger, name string, timeout {{ $time }}.Duration, limiter *{{ $rate }}.Limiter) []{{ $kit }}.Middleware[Req, Resp] {
-	return []{{ $kit }}.Middleware[Req, Resp]{
-		{{ $kit }}.Logging[Req, Resp](logger, name),
-		{{ $kit }}.Recover[Req, Resp](logger),
-		{{ $limit }}.Erroring[Req, Resp](limiter),
-		{{ $breaker }}.Adaptive[Req, Resp](),
-		{{ $kit }}.Timeout[Req, Resp](timeout),
+// interceptors is the stack of every method of one transport, outermost
+// first: logging sees every outcome, recovery turns panics into Internal
+// errors, the limiter and the breaker reject before any work, and the
+// timeout bounds the work itself. Each method gets a limiter and a breaker
+// of its own, and each call of interceptors makes new ones, so a flood over
+// one transport leaves the other's budget alone.
+func interceptors(logger *{{ $slog }}.Logger, timeout {{ $time }}.Duration, rps float64) []{{ $kit }}.Interceptor {
+	perMethodLimit := func(call {{ $kit }}.Call, next {{ $kit }}.Invoker) {{ $kit }}.Invoker {
+		return {{ $limit }}.Erroring({{ $rate }}.NewLimiter({{ $rate }}.Limit(rps), int(rps)/5+1))(call, next)
+	}
+	return []{{ $kit }}.Interceptor{
+		{{ $kit }}.Logging(logger),
+		{{ $kit }}.Recover(logger),
+		perMethodLimit,
+		{{ $breaker }}.Adaptive(),
+		{{ $kit }}.Timeout(timeout),
 	}
 }
 
@@ -439,7 +459,7 @@ func run() error {
 {{- end }}
 	consulAddr := {{ $flag }}.String("consul.addr", "", "Consul agent address, such as 127.0.0.1:8500 (empty: no registration)")
 	timeout := {{ $flag }}.Duration("timeout", 5*{{ $time }}.Second, "deadline of each call")
-	rps := {{ $flag }}.Float64("rate", 1000, "calls per second allowed for each endpoint on each transport")
+	rps := {{ $flag }}.Float64("rate", 1000, "calls per second allowed for each method on each transport")
 	readyDelay := {{ $flag }}.Duration("shutdown.delay", 5*{{ $time }}.Second, "how long /readyz answers 503, while serving, before the listeners close at shutdown")
 	drain := {{ $flag }}.Duration("drain", 10*{{ $time }}.Second, "longest wait for in-flight calls at shutdown; connections still open then are closed")
 	logLevel := {{ $flag }}.String("log.level", "warn", "least level logged for calls: info logs every call, warn failures only")
@@ -460,17 +480,8 @@ func run() error {
 	ctx, stop := {{ $signal }}.NotifyContext({{ $ctx }}.Background(), {{ $os }}.Interrupt, {{ $syscall }}.SIGTERM)
 	defer stop()
 
-	// Each transport gets endpoints of its own, with limiters and breakers
-	// of their own, so a flood over one leaves the other's budget alone.
 	svc := {{ $svc }}.New{{ .Impl }}()
-	newEndpoints := func() {{ $svc }}.Endpoints {
-		limiter := {{ $rate }}.NewLimiter({{ $rate }}.Limit(*rps), int(*rps)/5+1)
-		return {{ $svc }}.NewEndpoints(svc, {{ $svc }}.Middlewares{
-{{- range .Svc.Methods }}
-			{{ .Name }}: standard[{{ reqType . }}, {{ respType . }}](calls, {{ quote .Name }}, *timeout, limiter),
-{{- end }}
-		})
-	}
+	endpoints := {{ $svc }}.NewEndpoints(svc, {{ $svc }}.Middlewares{})
 
 	// TLS on every port; with a client CA, calls need a client certificate
 	// that chains to it, and probes reach the health endpoints without one.
@@ -490,22 +501,25 @@ func run() error {
 		}
 	}
 
-	health := new({{ $httpx }}.Health)
+	// One health model for every transport; Serve marks it draining at
+	// shutdown.
+	svcHealth := new({{ imp "github.com/typedkit/kit/health" }}.Health)
 	mux := {{ $http }}.NewServeMux()
-	health.Register(mux)
+	svcHealth.Register(mux)
 {{- if .HTTP }}
-	httpOpts := []{{ $httpx }}.ServerOption{ {{- $httpx }}.ServerErrorHandler({{ $kit }}.LogServerFaults(calls))}
+	httpOpts := []{{ $httpx }}.ServerOption{ {{- $httpx }}.ServerInterceptors(interceptors(calls, *timeout, *rps)...),
+		{{ $httpx }}.ServerErrorHandler({{ $kit }}.LogServerFaults(calls))}
 	if peers != nil {
 		httpOpts = append(httpOpts, {{ $httpx }}.ServerGuard({{ $auth }}.HTTPPeerGuard(peers, nil)))
 	}
-	{{ $svc }}.RegisterHTTP(mux, newEndpoints(), httpOpts...)
+	{{ $svc }}.RegisterHTTP(mux, endpoints, httpOpts...)
 {{- end }}
 	httpLis, err := {{ $net }}.Listen("tcp", *httpAddr)
 	if err != nil {
 		return err
 	}
 	logger.Info("serving HTTP", "addr", httpLis.Addr().String(), "tls", certs != nil, "mtls", peers != nil)
-	serveOpts := []{{ $httpx }}.ServeOption{ {{- $httpx }}.ServeHealth(health), {{ $httpx }}.ServeReadinessDelay(*readyDelay), {{ $httpx }}.ServeDrainTimeout(*drain),
+	serveOpts := []{{ $httpx }}.ServeOption{ {{- $httpx }}.ServeHealth(svcHealth), {{ $httpx }}.ServeReadinessDelay(*readyDelay), {{ $httpx }}.ServeDrainTimeout(*drain),
 		{{ $httpx }}.ServeLogger(logger)}
 	if certs != nil {
 		serveOpts = append(serveOpts, {{ $httpx }}.ServeTLS(certs))
@@ -528,15 +542,16 @@ func run() error {
 		grpcServerOpts = append(grpcServerOpts, {{ $grpcx }}.ServerTLS(certs))
 	}
 	grpcServer := {{ $grpcx }}.NewGRPCServer(grpcServerOpts...)
-	grpcOpts := []{{ $grpcx }}.ServerOption{ {{- $grpcx }}.ServerErrorHandler({{ $kit }}.LogServerFaults(calls))}
+	grpcOpts := []{{ $grpcx }}.ServerOption{ {{- $grpcx }}.ServerInterceptors(interceptors(calls, *timeout, *rps)...),
+		{{ $grpcx }}.ServerErrorHandler({{ $kit }}.LogServerFaults(calls))}
 	if peers != nil {
 		grpcOpts = append(grpcOpts, {{ $grpcx }}.ServerGuard({{ $auth }}.GRPCPeerGuard(peers, nil)))
 	}
-	{{ $svc }}.RegisterGRPC(grpcServer, newEndpoints(), grpcOpts...)
-	grpcHealth := {{ $grpcx }}.RegisterHealthReadiness(grpcServer, health, {{ $grpcx }}.HealthServices({{ $svc }}.GRPCServiceName))
+	{{ $svc }}.RegisterGRPC(grpcServer, endpoints, grpcOpts...)
+	{{ $grpcx }}.RegisterHealth(grpcServer, svcHealth, {{ $grpcx }}.HealthServices({{ $svc }}.GRPCServiceName))
 	logger.Info("serving gRPC", "addr", grpcLis.Addr().String())
 	go func() {
-		errc <- {{ $grpcx }}.Serve(ctx, grpcServer, grpcLis, {{ $grpcx }}.ServeHealth(grpcHealth),
+		errc <- {{ $grpcx }}.Serve(ctx, grpcServer, grpcLis, {{ $grpcx }}.ServeHealth(svcHealth),
 			{{ $grpcx }}.ServeReadinessDelay(*readyDelay), {{ $grpcx }}.ServeDrainTimeout(*drain), {{ $grpcx }}.ServeLogger(logger))
 	}()
 {{- end }}
@@ -607,9 +622,9 @@ func renderMain(svc *Service, opts NewOptions, pkgPath, implName string) ([]byte
 	fi := newFileImports(svc)
 	fi.self = types.NewPackage(pkgPath+"/cmd/main", "main")
 	fi.paths = map[*types.Package]string{svc.Pkg: pkgPath}
-	for _, n := range []string{"standard", "run", "main", "httpAddr", "grpcAddr", "consulAddr", "timeout", "rps", "drain",
-		"readyDelay", "logLevel", "level", "calls", "svc", "newEndpoints",
-		"logger", "stop", "limiter", "endpoints", "health", "httpLis", "grpcLis", "grpcServer", "grpcHealth", "errc", "reg", "tcp", "first", "client", "deregistered", "dctx", "cancel"} {
+	for _, n := range []string{"interceptors", "perMethodLimit", "run", "main", "httpAddr", "grpcAddr", "consulAddr", "timeout", "rps", "drain",
+		"readyDelay", "logLevel", "level", "calls", "svc",
+		"logger", "stop", "limiter", "endpoints", "svcHealth", "httpLis", "grpcLis", "grpcServer", "errc", "reg", "tcp", "first", "client", "deregistered", "dctx", "cancel"} {
 		fi.reserved[n] = true
 	}
 	cmd := strings.ToLower(opts.Service)

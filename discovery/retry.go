@@ -186,7 +186,7 @@ func finalError(err error) *kit.Error {
 // server said it did not process it) or an idempotent one, as the
 // transports' clients mark their errors ([kit.RetrySafetyOf]: httpx and
 // grpcx clients mark GET, HEAD, PUT, DELETE and OPTIONS calls and those
-// built with ClientIdempotent, and kitgen's clients the methods with a
+// built with an idempotent ClientCall, and kitgen's clients the methods with a
 // //kit:idempotent directive). A call that failed after it was sent and is
 // not idempotent is not retried, since the service may have done its
 // work: a POST whose connection dropped after the server handled it runs

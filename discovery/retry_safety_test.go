@@ -81,7 +81,7 @@ func TestRetryNeverDuplicatesAWrite(t *testing.T) {
 	}{
 		{name: "POST dropped after handling runs once", first: dropAfterHandling, method: http.MethodPost, wantFirst: 1, wantErr: true,
 			wantMessage: "not retried: may have been processed and is not idempotent"},
-		{name: "idempotent POST is retried", first: dropAfterHandling, method: http.MethodPost, opts: []httpx.ClientOption{httpx.ClientIdempotent()}, wantFirst: 1, wantSecond: 1},
+		{name: "idempotent POST is retried", first: dropAfterHandling, method: http.MethodPost, opts: []httpx.ClientOption{httpx.ClientCall(kit.Call{Method: "Post", Idempotent: true})}, wantFirst: 1, wantSecond: 1},
 		{name: "PUT is retried", first: dropAfterHandling, method: http.MethodPut, wantFirst: 1, wantSecond: 1},
 		{name: "POST to a refused port is retried", refused: true, method: http.MethodPost, wantSecond: 1},
 		{name: "POST answered 503 with Retry-After is retried", first: overloaded, method: http.MethodPost, wantSecond: 1},

@@ -66,7 +66,7 @@ func TestRetry(t *testing.T) {
 		{name: "one attempt", errs: []error{unavailable}, opts: []discovery.RetryOption{discovery.RetryMaxAttempts(0)}, wantAttempts: 1, wantCode: kit.Unavailable, wantSame: unavailable},
 		{name: "stops at a non-retryable error", errs: []error{unavailable, invalid}, wantAttempts: 2, wantCode: kit.InvalidArgument, wantRetryErr: true},
 		{name: "transport error classified unavailable", errs: []error{refused}, wantAttempts: 3, wantCode: kit.Unavailable, wantRetryErr: true},
-		{name: "custom classifier", errs: []error{kit.NewError(kit.Aborted, ""), nil}, opts: []discovery.RetryOption{discovery.RetryIf(func(err error) bool { return kit.IsCode(err, kit.Aborted) })}, wantAttempts: 2, wantResp: "attempt 2"},
+		{name: "custom classifier", errs: []error{kit.NewError(kit.Aborted, ""), nil}, opts: []discovery.RetryOption{discovery.RetryIf(func(err error) bool { return kit.CodeOf(err) == kit.Aborted })}, wantAttempts: 2, wantResp: "attempt 2"},
 		{name: "custom classifier refuses", errs: []error{unavailable}, opts: []discovery.RetryOption{discovery.RetryIf(func(error) bool { return false })}, wantAttempts: 1, wantCode: kit.Unavailable, wantSame: unavailable},
 	}
 	for _, tt := range tests {

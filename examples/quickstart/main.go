@@ -1,5 +1,5 @@
 // Command quickstart shows the core of typedkit in one program: a typed
-// endpoint, the standard middleware stack around it, and the error model.
+// endpoint, the standard interceptors around it, and the error model.
 //
 //	go run ./examples/quickstart
 package main
@@ -39,11 +39,11 @@ func greet(ctx context.Context, req GreetRequest) (GreetResponse, error) {
 
 func main() {
 	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
-	ep := kit.Wrap(greet).
-		Logging(logger, "Greet").
-		Recover(logger).
-		Timeout(100 * time.Millisecond).
-		Endpoint()
+	ep := kit.Intercept(greet, kit.Call{Service: "quickstart.Greeter", Method: "Greet"},
+		kit.Logging(logger),
+		kit.Recover(logger),
+		kit.Timeout(100*time.Millisecond),
+	)
 
 	for _, name := range []string{"Ada", "", "panic", "slow"} {
 		resp, err := ep(context.Background(), GreetRequest{Name: name})

@@ -5,80 +5,58 @@ package usersvc
 import (
 	"context"
 
+	"github.com/typedkit/kit"
+	"github.com/typedkit/kit/genrt"
 	"github.com/typedkit/kit/grpcx"
-	"github.com/typedkit/kit/grpcx/wire"
 	"google.golang.org/grpc"
 	"google.golang.org/protobuf/encoding/protowire"
 )
 
-func init() { grpcx.RegisterCodec() }
-
 // GRPCServiceName is the full name of UserService's gRPC service.
-const GRPCServiceName = "usersvc.UserService"
+const GRPCServiceName = ServiceName
 
 // RegisterGRPC registers the endpoints on s as the gRPC service
 // usersvc.UserService, described by user_service.proto. Requests and replies
-// are protobuf messages that any gRPC client can send and read.
+// are protobuf messages that any gRPC client can send and read. The
+// interceptors of grpcx.ServerInterceptors in opts wrap every method.
 func RegisterGRPC(s grpc.ServiceRegistrar, e Endpoints, opts ...grpcx.ServerOption) {
+	// The server reads and writes the generated messages through grpcx's
+	// codec, which passes every other message to the codec it wraps.
+	genrt.RegisterCodec()
+	// serve returns opts with the Call of one method.
+	serve := func(method string, idempotent bool) []grpcx.ServerOption {
+		return append(opts[:len(opts):len(opts)], grpcx.ServerCall(kit.Call{Service: ServiceName, Method: method, Idempotent: idempotent}))
+	}
 	grpcCreateUser := grpcx.NewServer(e.CreateUserEndpoint,
 		func(_ context.Context, w *protoWireCreateUserRequest) (CreateUserRequest, error) {
-			return func() CreateUserRequest {
-				if w.v == nil {
-					return *new(CreateUserRequest)
-				}
-				return *w.v
-			}(), nil
+			return w.value(), nil
 		},
 		func(_ context.Context, r User) (*protoWireUser, error) { return &protoWireUser{v: &r}, nil },
-		opts...)
+		serve("CreateUser", false)...)
 	grpcGetUser := grpcx.NewServer(e.GetUserEndpoint,
-		func(_ context.Context, w *protoWireGetUserRequest) (GetUserRequest, error) {
-			return func() GetUserRequest {
-				if w.v == nil {
-					return *new(GetUserRequest)
-				}
-				return *w.v
-			}(), nil
-		},
+		func(_ context.Context, w *protoWireGetUserRequest) (GetUserRequest, error) { return w.value(), nil },
 		func(_ context.Context, r User) (*protoWireUser, error) { return &protoWireUser{v: &r}, nil },
-		opts...)
+		serve("GetUser", true)...)
 	grpcUpdateUser := grpcx.NewServer(e.UpdateUserEndpoint,
 		func(_ context.Context, w *protoWireUpdateUserRequest) (UpdateUserRequest, error) {
-			return func() UpdateUserRequest {
-				if w.v == nil {
-					return *new(UpdateUserRequest)
-				}
-				return *w.v
-			}(), nil
+			return w.value(), nil
 		},
 		func(_ context.Context, r User) (*protoWireUser, error) { return &protoWireUser{v: &r}, nil },
-		opts...)
+		serve("UpdateUser", true)...)
 	grpcDeleteUser := grpcx.NewServer(e.DeleteUserEndpoint,
 		func(_ context.Context, w *protoWireDeleteUserRequest) (DeleteUserRequest, error) {
-			return func() DeleteUserRequest {
-				if w.v == nil {
-					return *new(DeleteUserRequest)
-				}
-				return *w.v
-			}(), nil
+			return w.value(), nil
 		},
 		func(_ context.Context, r DeleteUserResponse) (*protoWireDeleteUserResponse, error) {
 			return &protoWireDeleteUserResponse{v: &r}, nil
 		},
-		opts...)
+		serve("DeleteUser", true)...)
 	grpcListUsers := grpcx.NewServer(e.ListUsersEndpoint,
-		func(_ context.Context, w *protoWireListUsersRequest) (ListUsersRequest, error) {
-			return func() ListUsersRequest {
-				if w.v == nil {
-					return *new(ListUsersRequest)
-				}
-				return *w.v
-			}(), nil
-		},
+		func(_ context.Context, w *protoWireListUsersRequest) (ListUsersRequest, error) { return w.value(), nil },
 		func(_ context.Context, r ListUsersResponse) (*protoWireListUsersResponse, error) {
 			return &protoWireListUsersResponse{v: &r}, nil
 		},
-		opts...)
+		serve("ListUsers", true)...)
 	s.RegisterService(&grpc.ServiceDesc{
 		ServiceName: GRPCServiceName,
 		HandlerType: (*any)(nil),
@@ -100,267 +78,321 @@ func NewGRPCClient(cc grpc.ClientConnInterface, opts ...grpcx.ClientOption) User
 }
 
 // NewGRPCClientEndpoints is [NewGRPCClient] returning the client's
-// endpoints, so that client-side middleware can wrap them.
+// endpoints, so that typed client-side middleware can wrap them. The
+// interceptors of grpcx.ClientInterceptors in opts wrap every method.
 func NewGRPCClientEndpoints(cc grpc.ClientConnInterface, opts ...grpcx.ClientOption) Endpoints {
+	// call returns opts with the Call of one method.
+	call := func(method string, idempotent bool) []grpcx.ClientOption {
+		return append(opts[:len(opts):len(opts)], grpcx.ClientCall(kit.Call{Service: ServiceName, Method: method, Idempotent: idempotent}))
+	}
 	return Endpoints{
 		CreateUserEndpoint: grpcx.NewClient(cc, "/usersvc.UserService/CreateUser",
 			func(_ context.Context, r CreateUserRequest) (*protoWireCreateUserRequest, error) {
 				return &protoWireCreateUserRequest{v: &r}, nil
 			},
-			func(_ context.Context, w *protoWireUser) (User, error) {
-				return func() User {
-					if w.v == nil {
-						return *new(User)
-					}
-					return *w.v
-				}(), nil
-			},
-			opts...).Endpoint(),
+			func(_ context.Context, w *protoWireUser) (User, error) { return w.value(), nil },
+			call("CreateUser", false)...).Endpoint(),
 		GetUserEndpoint: grpcx.NewClient(cc, "/usersvc.UserService/GetUser",
 			func(_ context.Context, r GetUserRequest) (*protoWireGetUserRequest, error) {
 				return &protoWireGetUserRequest{v: &r}, nil
 			},
-			func(_ context.Context, w *protoWireUser) (User, error) {
-				return func() User {
-					if w.v == nil {
-						return *new(User)
-					}
-					return *w.v
-				}(), nil
-			},
-			append(opts[:len(opts):len(opts)], grpcx.ClientIdempotent())...).Endpoint(),
+			func(_ context.Context, w *protoWireUser) (User, error) { return w.value(), nil },
+			call("GetUser", true)...).Endpoint(),
 		UpdateUserEndpoint: grpcx.NewClient(cc, "/usersvc.UserService/UpdateUser",
 			func(_ context.Context, r UpdateUserRequest) (*protoWireUpdateUserRequest, error) {
 				return &protoWireUpdateUserRequest{v: &r}, nil
 			},
-			func(_ context.Context, w *protoWireUser) (User, error) {
-				return func() User {
-					if w.v == nil {
-						return *new(User)
-					}
-					return *w.v
-				}(), nil
-			},
-			append(opts[:len(opts):len(opts)], grpcx.ClientIdempotent())...).Endpoint(),
+			func(_ context.Context, w *protoWireUser) (User, error) { return w.value(), nil },
+			call("UpdateUser", true)...).Endpoint(),
 		DeleteUserEndpoint: grpcx.NewClient(cc, "/usersvc.UserService/DeleteUser",
 			func(_ context.Context, r DeleteUserRequest) (*protoWireDeleteUserRequest, error) {
 				return &protoWireDeleteUserRequest{v: &r}, nil
 			},
 			func(_ context.Context, w *protoWireDeleteUserResponse) (DeleteUserResponse, error) {
-				return func() DeleteUserResponse {
-					if w.v == nil {
-						return *new(DeleteUserResponse)
-					}
-					return *w.v
-				}(), nil
+				return w.value(), nil
 			},
-			append(opts[:len(opts):len(opts)], grpcx.ClientIdempotent())...).Endpoint(),
+			call("DeleteUser", true)...).Endpoint(),
 		ListUsersEndpoint: grpcx.NewClient(cc, "/usersvc.UserService/ListUsers",
 			func(_ context.Context, r ListUsersRequest) (*protoWireListUsersRequest, error) {
 				return &protoWireListUsersRequest{v: &r}, nil
 			},
 			func(_ context.Context, w *protoWireListUsersResponse) (ListUsersResponse, error) {
-				return func() ListUsersResponse {
-					if w.v == nil {
-						return *new(ListUsersResponse)
-					}
-					return *w.v
-				}(), nil
+				return w.value(), nil
 			},
-			append(opts[:len(opts):len(opts)], grpcx.ClientIdempotent())...).Endpoint(),
+			call("ListUsers", true)...).Endpoint(),
 	}
 }
 
 // protoWireCreateUserRequest is the gRPC codec's view of a CreateUserRequest message.
 type protoWireCreateUserRequest struct{ v *CreateUserRequest }
 
-// MarshalProtoWire implements grpcx.WireMessage: the size first, then the
+// value returns the message's value: the zero CreateUserRequest when there is
+// none.
+func (w *protoWireCreateUserRequest) value() CreateUserRequest {
+	if w.v == nil {
+		var zero CreateUserRequest
+		return zero
+	}
+	return *w.v
+}
+
+// MarshalProtoWire implements genrt.WireMessage: the size first, then the
 // message written back to front into exactly that many bytes, so that
 // each nested message's length is known when it is written.
 func (w *protoWireCreateUserRequest) MarshalProtoWire(b []byte) ([]byte, error) {
 	n := protoSizeCreateUserRequest(w.v)
-	b, buf := wire.Grow(b, n)
+	b, buf := genrt.Grow(b, n)
 	if protoWriteCreateUserRequest(buf, n, w.v) != 0 {
-		return nil, wire.ErrChanged
+		return nil, genrt.ErrChanged
 	}
 	return b, nil
 }
 
-// UnmarshalProtoWire implements grpcx.WireMessage. Messages nested deeper
+// UnmarshalProtoWire implements genrt.WireMessage. Messages nested deeper
 // than protobuf-go's limit are refused.
 func (w *protoWireCreateUserRequest) UnmarshalProtoWire(b []byte) error {
 	if w.v == nil {
 		w.v = new(CreateUserRequest)
 	}
-	return protoConsumeCreateUserRequest(b, w.v, wire.RecursionLimit-1)
+	return protoConsumeCreateUserRequest(b, w.v, genrt.RecursionLimit-1)
 }
 
 // protoWireUser is the gRPC codec's view of a User message.
 type protoWireUser struct{ v *User }
 
-// MarshalProtoWire implements grpcx.WireMessage: the size first, then the
+// value returns the message's value: the zero User when there is
+// none.
+func (w *protoWireUser) value() User {
+	if w.v == nil {
+		var zero User
+		return zero
+	}
+	return *w.v
+}
+
+// MarshalProtoWire implements genrt.WireMessage: the size first, then the
 // message written back to front into exactly that many bytes, so that
 // each nested message's length is known when it is written.
 func (w *protoWireUser) MarshalProtoWire(b []byte) ([]byte, error) {
 	n := protoSizeUser(w.v)
-	b, buf := wire.Grow(b, n)
+	b, buf := genrt.Grow(b, n)
 	if protoWriteUser(buf, n, w.v) != 0 {
-		return nil, wire.ErrChanged
+		return nil, genrt.ErrChanged
 	}
 	return b, nil
 }
 
-// UnmarshalProtoWire implements grpcx.WireMessage. Messages nested deeper
+// UnmarshalProtoWire implements genrt.WireMessage. Messages nested deeper
 // than protobuf-go's limit are refused.
 func (w *protoWireUser) UnmarshalProtoWire(b []byte) error {
 	if w.v == nil {
 		w.v = new(User)
 	}
-	return protoConsumeUser(b, w.v, wire.RecursionLimit-1)
+	return protoConsumeUser(b, w.v, genrt.RecursionLimit-1)
 }
 
 // protoWireGetUserRequest is the gRPC codec's view of a GetUserRequest message.
 type protoWireGetUserRequest struct{ v *GetUserRequest }
 
-// MarshalProtoWire implements grpcx.WireMessage: the size first, then the
+// value returns the message's value: the zero GetUserRequest when there is
+// none.
+func (w *protoWireGetUserRequest) value() GetUserRequest {
+	if w.v == nil {
+		var zero GetUserRequest
+		return zero
+	}
+	return *w.v
+}
+
+// MarshalProtoWire implements genrt.WireMessage: the size first, then the
 // message written back to front into exactly that many bytes, so that
 // each nested message's length is known when it is written.
 func (w *protoWireGetUserRequest) MarshalProtoWire(b []byte) ([]byte, error) {
 	n := protoSizeGetUserRequest(w.v)
-	b, buf := wire.Grow(b, n)
+	b, buf := genrt.Grow(b, n)
 	if protoWriteGetUserRequest(buf, n, w.v) != 0 {
-		return nil, wire.ErrChanged
+		return nil, genrt.ErrChanged
 	}
 	return b, nil
 }
 
-// UnmarshalProtoWire implements grpcx.WireMessage. Messages nested deeper
+// UnmarshalProtoWire implements genrt.WireMessage. Messages nested deeper
 // than protobuf-go's limit are refused.
 func (w *protoWireGetUserRequest) UnmarshalProtoWire(b []byte) error {
 	if w.v == nil {
 		w.v = new(GetUserRequest)
 	}
-	return protoConsumeGetUserRequest(b, w.v, wire.RecursionLimit-1)
+	return protoConsumeGetUserRequest(b, w.v, genrt.RecursionLimit-1)
 }
 
-// protoWireUpdateUserRequest is the gRPC codec's view of a UpdateUserRequest message.
+// protoWireUpdateUserRequest is the gRPC codec's view of an UpdateUserRequest message.
 type protoWireUpdateUserRequest struct{ v *UpdateUserRequest }
 
-// MarshalProtoWire implements grpcx.WireMessage: the size first, then the
+// value returns the message's value: the zero UpdateUserRequest when there is
+// none.
+func (w *protoWireUpdateUserRequest) value() UpdateUserRequest {
+	if w.v == nil {
+		var zero UpdateUserRequest
+		return zero
+	}
+	return *w.v
+}
+
+// MarshalProtoWire implements genrt.WireMessage: the size first, then the
 // message written back to front into exactly that many bytes, so that
 // each nested message's length is known when it is written.
 func (w *protoWireUpdateUserRequest) MarshalProtoWire(b []byte) ([]byte, error) {
 	n := protoSizeUpdateUserRequest(w.v)
-	b, buf := wire.Grow(b, n)
+	b, buf := genrt.Grow(b, n)
 	if protoWriteUpdateUserRequest(buf, n, w.v) != 0 {
-		return nil, wire.ErrChanged
+		return nil, genrt.ErrChanged
 	}
 	return b, nil
 }
 
-// UnmarshalProtoWire implements grpcx.WireMessage. Messages nested deeper
+// UnmarshalProtoWire implements genrt.WireMessage. Messages nested deeper
 // than protobuf-go's limit are refused.
 func (w *protoWireUpdateUserRequest) UnmarshalProtoWire(b []byte) error {
 	if w.v == nil {
 		w.v = new(UpdateUserRequest)
 	}
-	return protoConsumeUpdateUserRequest(b, w.v, wire.RecursionLimit-1)
+	return protoConsumeUpdateUserRequest(b, w.v, genrt.RecursionLimit-1)
 }
 
 // protoWireDeleteUserRequest is the gRPC codec's view of a DeleteUserRequest message.
 type protoWireDeleteUserRequest struct{ v *DeleteUserRequest }
 
-// MarshalProtoWire implements grpcx.WireMessage: the size first, then the
+// value returns the message's value: the zero DeleteUserRequest when there is
+// none.
+func (w *protoWireDeleteUserRequest) value() DeleteUserRequest {
+	if w.v == nil {
+		var zero DeleteUserRequest
+		return zero
+	}
+	return *w.v
+}
+
+// MarshalProtoWire implements genrt.WireMessage: the size first, then the
 // message written back to front into exactly that many bytes, so that
 // each nested message's length is known when it is written.
 func (w *protoWireDeleteUserRequest) MarshalProtoWire(b []byte) ([]byte, error) {
 	n := protoSizeDeleteUserRequest(w.v)
-	b, buf := wire.Grow(b, n)
+	b, buf := genrt.Grow(b, n)
 	if protoWriteDeleteUserRequest(buf, n, w.v) != 0 {
-		return nil, wire.ErrChanged
+		return nil, genrt.ErrChanged
 	}
 	return b, nil
 }
 
-// UnmarshalProtoWire implements grpcx.WireMessage. Messages nested deeper
+// UnmarshalProtoWire implements genrt.WireMessage. Messages nested deeper
 // than protobuf-go's limit are refused.
 func (w *protoWireDeleteUserRequest) UnmarshalProtoWire(b []byte) error {
 	if w.v == nil {
 		w.v = new(DeleteUserRequest)
 	}
-	return protoConsumeDeleteUserRequest(b, w.v, wire.RecursionLimit-1)
+	return protoConsumeDeleteUserRequest(b, w.v, genrt.RecursionLimit-1)
 }
 
 // protoWireDeleteUserResponse is the gRPC codec's view of a DeleteUserResponse message.
 type protoWireDeleteUserResponse struct{ v *DeleteUserResponse }
 
-// MarshalProtoWire implements grpcx.WireMessage: the size first, then the
+// value returns the message's value: the zero DeleteUserResponse when there is
+// none.
+func (w *protoWireDeleteUserResponse) value() DeleteUserResponse {
+	if w.v == nil {
+		var zero DeleteUserResponse
+		return zero
+	}
+	return *w.v
+}
+
+// MarshalProtoWire implements genrt.WireMessage: the size first, then the
 // message written back to front into exactly that many bytes, so that
 // each nested message's length is known when it is written.
 func (w *protoWireDeleteUserResponse) MarshalProtoWire(b []byte) ([]byte, error) {
 	n := protoSizeDeleteUserResponse(w.v)
-	b, buf := wire.Grow(b, n)
+	b, buf := genrt.Grow(b, n)
 	if protoWriteDeleteUserResponse(buf, n, w.v) != 0 {
-		return nil, wire.ErrChanged
+		return nil, genrt.ErrChanged
 	}
 	return b, nil
 }
 
-// UnmarshalProtoWire implements grpcx.WireMessage. Messages nested deeper
+// UnmarshalProtoWire implements genrt.WireMessage. Messages nested deeper
 // than protobuf-go's limit are refused.
 func (w *protoWireDeleteUserResponse) UnmarshalProtoWire(b []byte) error {
 	if w.v == nil {
 		w.v = new(DeleteUserResponse)
 	}
-	return protoConsumeDeleteUserResponse(b, w.v, wire.RecursionLimit-1)
+	return protoConsumeDeleteUserResponse(b, w.v, genrt.RecursionLimit-1)
 }
 
 // protoWireListUsersRequest is the gRPC codec's view of a ListUsersRequest message.
 type protoWireListUsersRequest struct{ v *ListUsersRequest }
 
-// MarshalProtoWire implements grpcx.WireMessage: the size first, then the
+// value returns the message's value: the zero ListUsersRequest when there is
+// none.
+func (w *protoWireListUsersRequest) value() ListUsersRequest {
+	if w.v == nil {
+		var zero ListUsersRequest
+		return zero
+	}
+	return *w.v
+}
+
+// MarshalProtoWire implements genrt.WireMessage: the size first, then the
 // message written back to front into exactly that many bytes, so that
 // each nested message's length is known when it is written.
 func (w *protoWireListUsersRequest) MarshalProtoWire(b []byte) ([]byte, error) {
 	n := protoSizeListUsersRequest(w.v)
-	b, buf := wire.Grow(b, n)
+	b, buf := genrt.Grow(b, n)
 	if protoWriteListUsersRequest(buf, n, w.v) != 0 {
-		return nil, wire.ErrChanged
+		return nil, genrt.ErrChanged
 	}
 	return b, nil
 }
 
-// UnmarshalProtoWire implements grpcx.WireMessage. Messages nested deeper
+// UnmarshalProtoWire implements genrt.WireMessage. Messages nested deeper
 // than protobuf-go's limit are refused.
 func (w *protoWireListUsersRequest) UnmarshalProtoWire(b []byte) error {
 	if w.v == nil {
 		w.v = new(ListUsersRequest)
 	}
-	return protoConsumeListUsersRequest(b, w.v, wire.RecursionLimit-1)
+	return protoConsumeListUsersRequest(b, w.v, genrt.RecursionLimit-1)
 }
 
 // protoWireListUsersResponse is the gRPC codec's view of a ListUsersResponse message.
 type protoWireListUsersResponse struct{ v *ListUsersResponse }
 
-// MarshalProtoWire implements grpcx.WireMessage: the size first, then the
+// value returns the message's value: the zero ListUsersResponse when there is
+// none.
+func (w *protoWireListUsersResponse) value() ListUsersResponse {
+	if w.v == nil {
+		var zero ListUsersResponse
+		return zero
+	}
+	return *w.v
+}
+
+// MarshalProtoWire implements genrt.WireMessage: the size first, then the
 // message written back to front into exactly that many bytes, so that
 // each nested message's length is known when it is written.
 func (w *protoWireListUsersResponse) MarshalProtoWire(b []byte) ([]byte, error) {
 	n := protoSizeListUsersResponse(w.v)
-	b, buf := wire.Grow(b, n)
+	b, buf := genrt.Grow(b, n)
 	if protoWriteListUsersResponse(buf, n, w.v) != 0 {
-		return nil, wire.ErrChanged
+		return nil, genrt.ErrChanged
 	}
 	return b, nil
 }
 
-// UnmarshalProtoWire implements grpcx.WireMessage. Messages nested deeper
+// UnmarshalProtoWire implements genrt.WireMessage. Messages nested deeper
 // than protobuf-go's limit are refused.
 func (w *protoWireListUsersResponse) UnmarshalProtoWire(b []byte) error {
 	if w.v == nil {
 		w.v = new(ListUsersResponse)
 	}
-	return protoConsumeListUsersResponse(b, w.v, wire.RecursionLimit-1)
+	return protoConsumeListUsersResponse(b, w.v, genrt.RecursionLimit-1)
 }
 
 // protoSizeCreateUserRequest returns the size of v as a CreateUserRequest message.
@@ -388,12 +420,12 @@ func protoWriteCreateUserRequest(b []byte, i int, v *CreateUserRequest) int {
 		return i
 	}
 	if len(v.Email) > 0 {
-		i = wire.PutString(b, i, string(v.Email))
+		i = genrt.PutString(b, i, string(v.Email))
 		i--
 		b[i] = 0x12
 	}
 	if len(v.Name) > 0 {
-		i = wire.PutString(b, i, string(v.Name))
+		i = genrt.PutString(b, i, string(v.Name))
 		i--
 		b[i] = 0x0a
 	}
@@ -405,7 +437,7 @@ func protoWriteCreateUserRequest(b []byte, i int, v *CreateUserRequest) int {
 // of messages may still nest below this one.
 func protoConsumeCreateUserRequest(b []byte, v *CreateUserRequest, depth int) error {
 	for len(b) > 0 {
-		num, typ, n, err := wire.ConsumeTag(b)
+		num, typ, n, err := genrt.ConsumeTag(b)
 		if err != nil {
 			return err
 		}
@@ -415,7 +447,7 @@ func protoConsumeCreateUserRequest(b []byte, v *CreateUserRequest, depth int) er
 			if typ != protowire.BytesType {
 				break
 			}
-			x, n, err := wire.ConsumeString(b, "name")
+			x, n, err := genrt.ConsumeString(b, "name")
 			if err != nil {
 				return err
 			}
@@ -426,7 +458,7 @@ func protoConsumeCreateUserRequest(b []byte, v *CreateUserRequest, depth int) er
 			if typ != protowire.BytesType {
 				break
 			}
-			x, n, err := wire.ConsumeString(b, "email")
+			x, n, err := genrt.ConsumeString(b, "email")
 			if err != nil {
 				return err
 			}
@@ -434,7 +466,7 @@ func protoConsumeCreateUserRequest(b []byte, v *CreateUserRequest, depth int) er
 			v.Email = x
 			continue
 		}
-		n, err = wire.Skip(num, typ, b)
+		n, err = genrt.Skip(num, typ, b)
 		if err != nil {
 			return err
 		}
@@ -459,7 +491,7 @@ func protoSizeUser(v *User) int {
 		n += 1 + protowire.SizeBytes(len(v.Email))
 	}
 	if !v.CreatedAt.IsZero() {
-		n += 1 + protowire.SizeBytes(wire.SizeTimestamp(v.CreatedAt))
+		n += 1 + protowire.SizeBytes(genrt.SizeTimestamp(v.CreatedAt))
 	}
 	return n
 }
@@ -475,23 +507,23 @@ func protoWriteUser(b []byte, i int, v *User) int {
 	}
 	if !v.CreatedAt.IsZero() {
 		end := i
-		i = wire.PutTimestamp(b, i, v.CreatedAt)
-		i = wire.PutVarint(b, i, uint64(end-i))
+		i = genrt.PutTimestamp(b, i, v.CreatedAt)
+		i = genrt.PutVarint(b, i, uint64(end-i))
 		i--
 		b[i] = 0x22
 	}
 	if len(v.Email) > 0 {
-		i = wire.PutString(b, i, string(v.Email))
+		i = genrt.PutString(b, i, string(v.Email))
 		i--
 		b[i] = 0x1a
 	}
 	if len(v.Name) > 0 {
-		i = wire.PutString(b, i, string(v.Name))
+		i = genrt.PutString(b, i, string(v.Name))
 		i--
 		b[i] = 0x12
 	}
 	if len(v.ID) > 0 {
-		i = wire.PutString(b, i, string(v.ID))
+		i = genrt.PutString(b, i, string(v.ID))
 		i--
 		b[i] = 0x0a
 	}
@@ -503,7 +535,7 @@ func protoWriteUser(b []byte, i int, v *User) int {
 // of messages may still nest below this one.
 func protoConsumeUser(b []byte, v *User, depth int) error {
 	for len(b) > 0 {
-		num, typ, n, err := wire.ConsumeTag(b)
+		num, typ, n, err := genrt.ConsumeTag(b)
 		if err != nil {
 			return err
 		}
@@ -513,7 +545,7 @@ func protoConsumeUser(b []byte, v *User, depth int) error {
 			if typ != protowire.BytesType {
 				break
 			}
-			x, n, err := wire.ConsumeString(b, "id")
+			x, n, err := genrt.ConsumeString(b, "id")
 			if err != nil {
 				return err
 			}
@@ -524,7 +556,7 @@ func protoConsumeUser(b []byte, v *User, depth int) error {
 			if typ != protowire.BytesType {
 				break
 			}
-			x, n, err := wire.ConsumeString(b, "name")
+			x, n, err := genrt.ConsumeString(b, "name")
 			if err != nil {
 				return err
 			}
@@ -535,7 +567,7 @@ func protoConsumeUser(b []byte, v *User, depth int) error {
 			if typ != protowire.BytesType {
 				break
 			}
-			x, n, err := wire.ConsumeString(b, "email")
+			x, n, err := genrt.ConsumeString(b, "email")
 			if err != nil {
 				return err
 			}
@@ -547,21 +579,21 @@ func protoConsumeUser(b []byte, v *User, depth int) error {
 				break
 			}
 			if depth == 0 {
-				return wire.ErrDepth
+				return genrt.ErrDepth
 			}
-			x, n, err := wire.ConsumeBytes(b)
+			x, n, err := genrt.ConsumeBytes(b)
 			if err != nil {
 				return err
 			}
 			b = b[n:]
-			t, err := wire.ConsumeTimestamp(x)
+			t, err := genrt.ConsumeTimestamp(x)
 			if err != nil {
 				return err
 			}
 			v.CreatedAt = t
 			continue
 		}
-		n, err = wire.Skip(num, typ, b)
+		n, err = genrt.Skip(num, typ, b)
 		if err != nil {
 			return err
 		}
@@ -592,7 +624,7 @@ func protoWriteGetUserRequest(b []byte, i int, v *GetUserRequest) int {
 		return i
 	}
 	if len(v.ID) > 0 {
-		i = wire.PutString(b, i, string(v.ID))
+		i = genrt.PutString(b, i, string(v.ID))
 		i--
 		b[i] = 0x0a
 	}
@@ -604,7 +636,7 @@ func protoWriteGetUserRequest(b []byte, i int, v *GetUserRequest) int {
 // of messages may still nest below this one.
 func protoConsumeGetUserRequest(b []byte, v *GetUserRequest, depth int) error {
 	for len(b) > 0 {
-		num, typ, n, err := wire.ConsumeTag(b)
+		num, typ, n, err := genrt.ConsumeTag(b)
 		if err != nil {
 			return err
 		}
@@ -614,7 +646,7 @@ func protoConsumeGetUserRequest(b []byte, v *GetUserRequest, depth int) error {
 			if typ != protowire.BytesType {
 				break
 			}
-			x, n, err := wire.ConsumeString(b, "id")
+			x, n, err := genrt.ConsumeString(b, "id")
 			if err != nil {
 				return err
 			}
@@ -622,7 +654,7 @@ func protoConsumeGetUserRequest(b []byte, v *GetUserRequest, depth int) error {
 			v.ID = x
 			continue
 		}
-		n, err = wire.Skip(num, typ, b)
+		n, err = genrt.Skip(num, typ, b)
 		if err != nil {
 			return err
 		}
@@ -631,7 +663,7 @@ func protoConsumeGetUserRequest(b []byte, v *GetUserRequest, depth int) error {
 	return nil
 }
 
-// protoSizeUpdateUserRequest returns the size of v as a UpdateUserRequest message.
+// protoSizeUpdateUserRequest returns the size of v as an UpdateUserRequest message.
 func protoSizeUpdateUserRequest(v *UpdateUserRequest) int {
 	if v == nil {
 		return 0
@@ -649,7 +681,7 @@ func protoSizeUpdateUserRequest(v *UpdateUserRequest) int {
 	return n
 }
 
-// protoWriteUpdateUserRequest writes v as a UpdateUserRequest message into b, back to
+// protoWriteUpdateUserRequest writes v as an UpdateUserRequest message into b, back to
 // front, ending at b[i-1], and returns where it begins. b[:i] holds
 // protoSizeUpdateUserRequest(v) bytes at least. Fields come out in number order
 // and map entries in key order, as protobuf-go's deterministic mode writes
@@ -659,29 +691,29 @@ func protoWriteUpdateUserRequest(b []byte, i int, v *UpdateUserRequest) int {
 		return i
 	}
 	if len(v.Email) > 0 {
-		i = wire.PutString(b, i, string(v.Email))
+		i = genrt.PutString(b, i, string(v.Email))
 		i--
 		b[i] = 0x1a
 	}
 	if len(v.Name) > 0 {
-		i = wire.PutString(b, i, string(v.Name))
+		i = genrt.PutString(b, i, string(v.Name))
 		i--
 		b[i] = 0x12
 	}
 	if len(v.ID) > 0 {
-		i = wire.PutString(b, i, string(v.ID))
+		i = genrt.PutString(b, i, string(v.ID))
 		i--
 		b[i] = 0x0a
 	}
 	return i
 }
 
-// protoConsumeUpdateUserRequest reads a UpdateUserRequest message into v, merging it
+// protoConsumeUpdateUserRequest reads an UpdateUserRequest message into v, merging it
 // with what v holds. Unknown fields are skipped; depth is how many levels
 // of messages may still nest below this one.
 func protoConsumeUpdateUserRequest(b []byte, v *UpdateUserRequest, depth int) error {
 	for len(b) > 0 {
-		num, typ, n, err := wire.ConsumeTag(b)
+		num, typ, n, err := genrt.ConsumeTag(b)
 		if err != nil {
 			return err
 		}
@@ -691,7 +723,7 @@ func protoConsumeUpdateUserRequest(b []byte, v *UpdateUserRequest, depth int) er
 			if typ != protowire.BytesType {
 				break
 			}
-			x, n, err := wire.ConsumeString(b, "id")
+			x, n, err := genrt.ConsumeString(b, "id")
 			if err != nil {
 				return err
 			}
@@ -702,7 +734,7 @@ func protoConsumeUpdateUserRequest(b []byte, v *UpdateUserRequest, depth int) er
 			if typ != protowire.BytesType {
 				break
 			}
-			x, n, err := wire.ConsumeString(b, "name")
+			x, n, err := genrt.ConsumeString(b, "name")
 			if err != nil {
 				return err
 			}
@@ -713,7 +745,7 @@ func protoConsumeUpdateUserRequest(b []byte, v *UpdateUserRequest, depth int) er
 			if typ != protowire.BytesType {
 				break
 			}
-			x, n, err := wire.ConsumeString(b, "email")
+			x, n, err := genrt.ConsumeString(b, "email")
 			if err != nil {
 				return err
 			}
@@ -721,7 +753,7 @@ func protoConsumeUpdateUserRequest(b []byte, v *UpdateUserRequest, depth int) er
 			v.Email = x
 			continue
 		}
-		n, err = wire.Skip(num, typ, b)
+		n, err = genrt.Skip(num, typ, b)
 		if err != nil {
 			return err
 		}
@@ -752,7 +784,7 @@ func protoWriteDeleteUserRequest(b []byte, i int, v *DeleteUserRequest) int {
 		return i
 	}
 	if len(v.ID) > 0 {
-		i = wire.PutString(b, i, string(v.ID))
+		i = genrt.PutString(b, i, string(v.ID))
 		i--
 		b[i] = 0x0a
 	}
@@ -764,7 +796,7 @@ func protoWriteDeleteUserRequest(b []byte, i int, v *DeleteUserRequest) int {
 // of messages may still nest below this one.
 func protoConsumeDeleteUserRequest(b []byte, v *DeleteUserRequest, depth int) error {
 	for len(b) > 0 {
-		num, typ, n, err := wire.ConsumeTag(b)
+		num, typ, n, err := genrt.ConsumeTag(b)
 		if err != nil {
 			return err
 		}
@@ -774,7 +806,7 @@ func protoConsumeDeleteUserRequest(b []byte, v *DeleteUserRequest, depth int) er
 			if typ != protowire.BytesType {
 				break
 			}
-			x, n, err := wire.ConsumeString(b, "id")
+			x, n, err := genrt.ConsumeString(b, "id")
 			if err != nil {
 				return err
 			}
@@ -782,7 +814,7 @@ func protoConsumeDeleteUserRequest(b []byte, v *DeleteUserRequest, depth int) er
 			v.ID = x
 			continue
 		}
-		n, err = wire.Skip(num, typ, b)
+		n, err = genrt.Skip(num, typ, b)
 		if err != nil {
 			return err
 		}
@@ -817,13 +849,12 @@ func protoWriteDeleteUserResponse(b []byte, i int, v *DeleteUserResponse) int {
 // of messages may still nest below this one.
 func protoConsumeDeleteUserResponse(b []byte, v *DeleteUserResponse, depth int) error {
 	for len(b) > 0 {
-		num, typ, n, err := wire.ConsumeTag(b)
+		num, typ, n, err := genrt.ConsumeTag(b)
 		if err != nil {
 			return err
 		}
 		b = b[n:]
-		_, _ = num, depth
-		n, err = wire.Skip(num, typ, b)
+		n, err = genrt.Skip(num, typ, b)
 		if err != nil {
 			return err
 		}
@@ -857,12 +888,12 @@ func protoWriteListUsersRequest(b []byte, i int, v *ListUsersRequest) int {
 		return i
 	}
 	if len(v.PageToken) > 0 {
-		i = wire.PutString(b, i, string(v.PageToken))
+		i = genrt.PutString(b, i, string(v.PageToken))
 		i--
 		b[i] = 0x12
 	}
 	if v.PageSize != 0 {
-		i = wire.PutVarint(b, i, uint64(int64(v.PageSize)))
+		i = genrt.PutVarint(b, i, uint64(int64(v.PageSize)))
 		i--
 		b[i] = 0x08
 	}
@@ -874,7 +905,7 @@ func protoWriteListUsersRequest(b []byte, i int, v *ListUsersRequest) int {
 // of messages may still nest below this one.
 func protoConsumeListUsersRequest(b []byte, v *ListUsersRequest, depth int) error {
 	for len(b) > 0 {
-		num, typ, n, err := wire.ConsumeTag(b)
+		num, typ, n, err := genrt.ConsumeTag(b)
 		if err != nil {
 			return err
 		}
@@ -884,7 +915,7 @@ func protoConsumeListUsersRequest(b []byte, v *ListUsersRequest, depth int) erro
 			if typ != protowire.VarintType {
 				break
 			}
-			x, n, err := wire.ConsumeVarint(b)
+			x, n, err := genrt.ConsumeVarint(b)
 			if err != nil {
 				return err
 			}
@@ -895,7 +926,7 @@ func protoConsumeListUsersRequest(b []byte, v *ListUsersRequest, depth int) erro
 			if typ != protowire.BytesType {
 				break
 			}
-			x, n, err := wire.ConsumeString(b, "page_token")
+			x, n, err := genrt.ConsumeString(b, "page_token")
 			if err != nil {
 				return err
 			}
@@ -903,7 +934,7 @@ func protoConsumeListUsersRequest(b []byte, v *ListUsersRequest, depth int) erro
 			v.PageToken = x
 			continue
 		}
-		n, err = wire.Skip(num, typ, b)
+		n, err = genrt.Skip(num, typ, b)
 		if err != nil {
 			return err
 		}
@@ -937,7 +968,7 @@ func protoWriteListUsersResponse(b []byte, i int, v *ListUsersResponse) int {
 		return i
 	}
 	if len(v.NextPageToken) > 0 {
-		i = wire.PutString(b, i, string(v.NextPageToken))
+		i = genrt.PutString(b, i, string(v.NextPageToken))
 		i--
 		b[i] = 0x12
 	}
@@ -945,7 +976,7 @@ func protoWriteListUsersResponse(b []byte, i int, v *ListUsersResponse) int {
 		{
 			end := i
 			i = protoWriteUser(b, i, &v.Users[j])
-			i = wire.PutVarint(b, i, uint64(end-i))
+			i = genrt.PutVarint(b, i, uint64(end-i))
 		}
 		i--
 		b[i] = 0x0a
@@ -958,7 +989,7 @@ func protoWriteListUsersResponse(b []byte, i int, v *ListUsersResponse) int {
 // of messages may still nest below this one.
 func protoConsumeListUsersResponse(b []byte, v *ListUsersResponse, depth int) error {
 	for len(b) > 0 {
-		num, typ, n, err := wire.ConsumeTag(b)
+		num, typ, n, err := genrt.ConsumeTag(b)
 		if err != nil {
 			return err
 		}
@@ -969,15 +1000,15 @@ func protoConsumeListUsersResponse(b []byte, v *ListUsersResponse, depth int) er
 				break
 			}
 			if depth == 0 {
-				return wire.ErrDepth
+				return genrt.ErrDepth
 			}
-			x, n, err := wire.ConsumeBytes(b)
+			x, n, err := genrt.ConsumeBytes(b)
 			if err != nil {
 				return err
 			}
 			b = b[n:]
 			if v.Users == nil {
-				v.Users = make([]User, 0, 1+wire.Count(b, num))
+				v.Users = make([]User, 0, 1+genrt.Count(b, num))
 			}
 			var e User
 			if err := protoConsumeUser(x, &e, depth-1); err != nil {
@@ -989,7 +1020,7 @@ func protoConsumeListUsersResponse(b []byte, v *ListUsersResponse, depth int) er
 			if typ != protowire.BytesType {
 				break
 			}
-			x, n, err := wire.ConsumeString(b, "next_page_token")
+			x, n, err := genrt.ConsumeString(b, "next_page_token")
 			if err != nil {
 				return err
 			}
@@ -997,7 +1028,7 @@ func protoConsumeListUsersResponse(b []byte, v *ListUsersResponse, depth int) er
 			v.NextPageToken = x
 			continue
 		}
-		n, err = wire.Skip(num, typ, b)
+		n, err = genrt.Skip(num, typ, b)
 		if err != nil {
 			return err
 		}

@@ -10,152 +10,82 @@ import (
 	"slices"
 	"time"
 
+	"github.com/typedkit/kit"
+	"github.com/typedkit/kit/genrt"
 	"github.com/typedkit/kit/grpcx"
-	"github.com/typedkit/kit/grpcx/wire"
 	"google.golang.org/grpc"
 	"google.golang.org/protobuf/encoding/protowire"
 )
 
-func init() { grpcx.RegisterCodec() }
-
 // GRPCServiceName is the full name of Wire's gRPC service.
-const GRPCServiceName = "interop.Wire"
+const GRPCServiceName = ServiceName
 
 // RegisterGRPC registers the endpoints on s as the gRPC service
 // interop.Wire, described by wire.proto. Requests and replies
-// are protobuf messages that any gRPC client can send and read.
+// are protobuf messages that any gRPC client can send and read. The
+// interceptors of grpcx.ServerInterceptors in opts wrap every method.
 func RegisterGRPC(s grpc.ServiceRegistrar, e Endpoints, opts ...grpcx.ServerOption) {
+	// The server reads and writes the generated messages through grpcx's
+	// codec, which passes every other message to the codec it wraps.
+	genrt.RegisterCodec()
+	// serve returns opts with the Call of one method.
+	serve := func(method string, idempotent bool) []grpcx.ServerOption {
+		return append(opts[:len(opts):len(opts)], grpcx.ServerCall(kit.Call{Service: ServiceName, Method: method, Idempotent: idempotent}))
+	}
 	grpcEcho := grpcx.NewServer(e.EchoEndpoint,
-		func(_ context.Context, w *protoWireAll) (All, error) {
-			return func() All {
-				if w.v == nil {
-					return *new(All)
-				}
-				return *w.v
-			}(), nil
-		},
+		func(_ context.Context, w *protoWireAll) (All, error) { return w.value(), nil },
 		func(_ context.Context, r All) (*protoWireAll, error) { return &protoWireAll{v: &r}, nil },
-		opts...)
+		serve("Echo", false)...)
 	grpcCount := grpcx.NewServer(e.CountEndpoint,
-		func(_ context.Context, w *protoWireCountRequest) (CountRequest, error) {
-			return func() CountRequest {
-				if w.v == nil {
-					return *new(CountRequest)
-				}
-				return *w.v
-			}(), nil
-		},
+		func(_ context.Context, w *protoWireCountRequest) (CountRequest, error) { return w.value(), nil },
 		func(_ context.Context, r int) (*protoWireCountResponse, error) {
 			return &protoWireCountResponse{v: &grpcCountResponse{Value: r}}, nil
 		},
-		opts...)
+		serve("Count", false)...)
 	grpcUsers := grpcx.NewServer(e.UsersEndpoint,
-		func(_ context.Context, w *protoWireUserList) (UserList, error) {
-			return func() UserList {
-				if w.v == nil {
-					return *new(UserList)
-				}
-				return *w.v
-			}(), nil
-		},
+		func(_ context.Context, w *protoWireUserList) (UserList, error) { return w.value(), nil },
 		func(_ context.Context, r UserList) (*protoWireUserList, error) { return &protoWireUserList{v: &r}, nil },
-		opts...)
+		serve("Users", false)...)
 	grpcOneUser := grpcx.NewServer(e.OneUserEndpoint,
-		func(_ context.Context, w *protoWireUser) (User, error) {
-			return func() User {
-				if w.v == nil {
-					return *new(User)
-				}
-				return *w.v
-			}(), nil
-		},
+		func(_ context.Context, w *protoWireUser) (User, error) { return w.value(), nil },
 		func(_ context.Context, r User) (*protoWireUser, error) { return &protoWireUser{v: &r}, nil },
-		opts...)
+		serve("OneUser", false)...)
 	grpcChain := grpcx.NewServer(e.ChainEndpoint,
-		func(_ context.Context, w *protoWireNode) (Node, error) {
-			return func() Node {
-				if w.v == nil {
-					return *new(Node)
-				}
-				return *w.v
-			}(), nil
-		},
+		func(_ context.Context, w *protoWireNode) (Node, error) { return w.value(), nil },
 		func(_ context.Context, r Node) (*protoWireNode, error) { return &protoWireNode{v: &r}, nil },
-		opts...)
+		serve("Chain", false)...)
 	grpcExtras := grpcx.NewServer(e.ExtrasEndpoint,
-		func(_ context.Context, w *protoWireExtra) (Extra, error) {
-			return func() Extra {
-				if w.v == nil {
-					return *new(Extra)
-				}
-				return *w.v
-			}(), nil
-		},
+		func(_ context.Context, w *protoWireExtra) (Extra, error) { return w.value(), nil },
 		func(_ context.Context, r Extra) (*protoWireExtra, error) { return &protoWireExtra{v: &r}, nil },
-		opts...)
+		serve("Extras", false)...)
 	grpcAt := grpcx.NewServer(e.AtEndpoint,
-		func(_ context.Context, w *protoWireAtRequest) (AtRequest, error) {
-			return func() AtRequest {
-				if w.v == nil {
-					return *new(AtRequest)
-				}
-				return *w.v
-			}(), nil
-		},
+		func(_ context.Context, w *protoWireAtRequest) (AtRequest, error) { return w.value(), nil },
 		func(_ context.Context, r time.Time) (*protoWireAtResponse, error) {
 			return &protoWireAtResponse{v: &grpcAtResponse{Value: r}}, nil
 		},
-		opts...)
+		serve("At", false)...)
 	grpcLater := grpcx.NewServer(e.LaterEndpoint,
-		func(_ context.Context, w *protoWireLaterRequest) (LaterRequest, error) {
-			return func() LaterRequest {
-				if w.v == nil {
-					return *new(LaterRequest)
-				}
-				return *w.v
-			}(), nil
-		},
+		func(_ context.Context, w *protoWireLaterRequest) (LaterRequest, error) { return w.value(), nil },
 		func(_ context.Context, r *time.Time) (*protoWireLaterResponse, error) {
 			return &protoWireLaterResponse{v: &grpcLaterResponse{Value: r}}, nil
 		},
-		opts...)
+		serve("Later", false)...)
 	grpcWait := grpcx.NewServer(e.WaitEndpoint,
-		func(_ context.Context, w *protoWireWaitRequest) (WaitRequest, error) {
-			return func() WaitRequest {
-				if w.v == nil {
-					return *new(WaitRequest)
-				}
-				return *w.v
-			}(), nil
-		},
+		func(_ context.Context, w *protoWireWaitRequest) (WaitRequest, error) { return w.value(), nil },
 		func(_ context.Context, r time.Duration) (*protoWireWaitResponse, error) {
 			return &protoWireWaitResponse{v: &grpcWaitResponse{Value: r}}, nil
 		},
-		opts...)
+		serve("Wait", false)...)
 	grpcLookup := grpcx.NewServer(e.LookupEndpoint,
-		func(_ context.Context, w *protoWireLookupRequest) (LookupRequest, error) {
-			return func() LookupRequest {
-				if w.v == nil {
-					return *new(LookupRequest)
-				}
-				return *w.v
-			}(), nil
-		},
+		func(_ context.Context, w *protoWireLookupRequest) (LookupRequest, error) { return w.value(), nil },
 		func(_ context.Context, r netip.Addr) (*protoWireLookupResponse, error) {
 			return &protoWireLookupResponse{v: &grpcLookupResponse{Value: r}}, nil
 		},
-		opts...)
+		serve("Lookup", false)...)
 	grpcCharge := grpcx.NewServer(e.ChargeEndpoint,
-		func(_ context.Context, w *protoWireChargeRequest) (ChargeRequest, error) {
-			return func() ChargeRequest {
-				if w.v == nil {
-					return *new(ChargeRequest)
-				}
-				return *w.v
-			}(), nil
-		},
+		func(_ context.Context, w *protoWireChargeRequest) (ChargeRequest, error) { return w.value(), nil },
 		func(_ context.Context, r Charge) (*protoWireCharge, error) { return &protoWireCharge{v: &r}, nil },
-		opts...)
+		serve("Charge", false)...)
 	s.RegisterService(&grpc.ServiceDesc{
 		ServiceName: GRPCServiceName,
 		HandlerType: (*any)(nil),
@@ -183,142 +113,70 @@ func NewGRPCClient(cc grpc.ClientConnInterface, opts ...grpcx.ClientOption) Wire
 }
 
 // NewGRPCClientEndpoints is [NewGRPCClient] returning the client's
-// endpoints, so that client-side middleware can wrap them.
+// endpoints, so that typed client-side middleware can wrap them. The
+// interceptors of grpcx.ClientInterceptors in opts wrap every method.
 func NewGRPCClientEndpoints(cc grpc.ClientConnInterface, opts ...grpcx.ClientOption) Endpoints {
+	// call returns opts with the Call of one method.
+	call := func(method string, idempotent bool) []grpcx.ClientOption {
+		return append(opts[:len(opts):len(opts)], grpcx.ClientCall(kit.Call{Service: ServiceName, Method: method, Idempotent: idempotent}))
+	}
 	return Endpoints{
 		EchoEndpoint: grpcx.NewClient(cc, "/interop.Wire/Echo",
 			func(_ context.Context, r All) (*protoWireAll, error) { return &protoWireAll{v: &r}, nil },
-			func(_ context.Context, w *protoWireAll) (All, error) {
-				return func() All {
-					if w.v == nil {
-						return *new(All)
-					}
-					return *w.v
-				}(), nil
-			},
-			opts...).Endpoint(),
+			func(_ context.Context, w *protoWireAll) (All, error) { return w.value(), nil },
+			call("Echo", false)...).Endpoint(),
 		CountEndpoint: grpcx.NewClient(cc, "/interop.Wire/Count",
 			func(_ context.Context, r CountRequest) (*protoWireCountRequest, error) {
 				return &protoWireCountRequest{v: &r}, nil
 			},
-			func(_ context.Context, w *protoWireCountResponse) (int, error) {
-				return func() int {
-					if w.v == nil {
-						return *new(int)
-					}
-					return w.v.Value
-				}(), nil
-			},
-			opts...).Endpoint(),
+			func(_ context.Context, w *protoWireCountResponse) (int, error) { return w.value(), nil },
+			call("Count", false)...).Endpoint(),
 		UsersEndpoint: grpcx.NewClient(cc, "/interop.Wire/Users",
 			func(_ context.Context, r UserList) (*protoWireUserList, error) { return &protoWireUserList{v: &r}, nil },
-			func(_ context.Context, w *protoWireUserList) (UserList, error) {
-				return func() UserList {
-					if w.v == nil {
-						return *new(UserList)
-					}
-					return *w.v
-				}(), nil
-			},
-			opts...).Endpoint(),
+			func(_ context.Context, w *protoWireUserList) (UserList, error) { return w.value(), nil },
+			call("Users", false)...).Endpoint(),
 		OneUserEndpoint: grpcx.NewClient(cc, "/interop.Wire/OneUser",
 			func(_ context.Context, r User) (*protoWireUser, error) { return &protoWireUser{v: &r}, nil },
-			func(_ context.Context, w *protoWireUser) (User, error) {
-				return func() User {
-					if w.v == nil {
-						return *new(User)
-					}
-					return *w.v
-				}(), nil
-			},
-			opts...).Endpoint(),
+			func(_ context.Context, w *protoWireUser) (User, error) { return w.value(), nil },
+			call("OneUser", false)...).Endpoint(),
 		ChainEndpoint: grpcx.NewClient(cc, "/interop.Wire/Chain",
 			func(_ context.Context, r Node) (*protoWireNode, error) { return &protoWireNode{v: &r}, nil },
-			func(_ context.Context, w *protoWireNode) (Node, error) {
-				return func() Node {
-					if w.v == nil {
-						return *new(Node)
-					}
-					return *w.v
-				}(), nil
-			},
-			opts...).Endpoint(),
+			func(_ context.Context, w *protoWireNode) (Node, error) { return w.value(), nil },
+			call("Chain", false)...).Endpoint(),
 		ExtrasEndpoint: grpcx.NewClient(cc, "/interop.Wire/Extras",
 			func(_ context.Context, r Extra) (*protoWireExtra, error) { return &protoWireExtra{v: &r}, nil },
-			func(_ context.Context, w *protoWireExtra) (Extra, error) {
-				return func() Extra {
-					if w.v == nil {
-						return *new(Extra)
-					}
-					return *w.v
-				}(), nil
-			},
-			opts...).Endpoint(),
+			func(_ context.Context, w *protoWireExtra) (Extra, error) { return w.value(), nil },
+			call("Extras", false)...).Endpoint(),
 		AtEndpoint: grpcx.NewClient(cc, "/interop.Wire/At",
 			func(_ context.Context, r AtRequest) (*protoWireAtRequest, error) {
 				return &protoWireAtRequest{v: &r}, nil
 			},
-			func(_ context.Context, w *protoWireAtResponse) (time.Time, error) {
-				return func() time.Time {
-					if w.v == nil {
-						return *new(time.Time)
-					}
-					return w.v.Value
-				}(), nil
-			},
-			opts...).Endpoint(),
+			func(_ context.Context, w *protoWireAtResponse) (time.Time, error) { return w.value(), nil },
+			call("At", false)...).Endpoint(),
 		LaterEndpoint: grpcx.NewClient(cc, "/interop.Wire/Later",
 			func(_ context.Context, r LaterRequest) (*protoWireLaterRequest, error) {
 				return &protoWireLaterRequest{v: &r}, nil
 			},
-			func(_ context.Context, w *protoWireLaterResponse) (*time.Time, error) {
-				return func() *time.Time {
-					if w.v == nil {
-						return *new(*time.Time)
-					}
-					return w.v.Value
-				}(), nil
-			},
-			opts...).Endpoint(),
+			func(_ context.Context, w *protoWireLaterResponse) (*time.Time, error) { return w.value(), nil },
+			call("Later", false)...).Endpoint(),
 		WaitEndpoint: grpcx.NewClient(cc, "/interop.Wire/Wait",
 			func(_ context.Context, r WaitRequest) (*protoWireWaitRequest, error) {
 				return &protoWireWaitRequest{v: &r}, nil
 			},
-			func(_ context.Context, w *protoWireWaitResponse) (time.Duration, error) {
-				return func() time.Duration {
-					if w.v == nil {
-						return *new(time.Duration)
-					}
-					return w.v.Value
-				}(), nil
-			},
-			opts...).Endpoint(),
+			func(_ context.Context, w *protoWireWaitResponse) (time.Duration, error) { return w.value(), nil },
+			call("Wait", false)...).Endpoint(),
 		LookupEndpoint: grpcx.NewClient(cc, "/interop.Wire/Lookup",
 			func(_ context.Context, r LookupRequest) (*protoWireLookupRequest, error) {
 				return &protoWireLookupRequest{v: &r}, nil
 			},
-			func(_ context.Context, w *protoWireLookupResponse) (netip.Addr, error) {
-				return func() netip.Addr {
-					if w.v == nil {
-						return *new(netip.Addr)
-					}
-					return w.v.Value
-				}(), nil
-			},
-			opts...).Endpoint(),
+			func(_ context.Context, w *protoWireLookupResponse) (netip.Addr, error) { return w.value(), nil },
+			call("Lookup", false)...).Endpoint(),
 		ChargeEndpoint: grpcx.NewClient(cc, "/interop.Wire/Charge",
 			func(_ context.Context, r ChargeRequest) (*protoWireChargeRequest, error) {
 				return &protoWireChargeRequest{v: &r}, nil
 			},
-			func(_ context.Context, w *protoWireCharge) (Charge, error) {
-				return func() Charge {
-					if w.v == nil {
-						return *new(Charge)
-					}
-					return *w.v
-				}(), nil
-			},
-			opts...).Endpoint(),
+			func(_ context.Context, w *protoWireCharge) (Charge, error) { return w.value(), nil },
+			call("Charge", false)...).Endpoint(),
 	}
 }
 
@@ -352,427 +210,597 @@ type grpcLookupResponse struct {
 	Value netip.Addr
 }
 
-// protoWireAll is the gRPC codec's view of a All message.
+// protoWireAll is the gRPC codec's view of an All message.
 type protoWireAll struct{ v *All }
 
-// MarshalProtoWire implements grpcx.WireMessage: the size first, then the
+// value returns the message's value: the zero All when there is
+// none.
+func (w *protoWireAll) value() All {
+	if w.v == nil {
+		var zero All
+		return zero
+	}
+	return *w.v
+}
+
+// MarshalProtoWire implements genrt.WireMessage: the size first, then the
 // message written back to front into exactly that many bytes, so that
 // each nested message's length is known when it is written.
 func (w *protoWireAll) MarshalProtoWire(b []byte) ([]byte, error) {
 	n := protoSizeAll(w.v)
-	b, buf := wire.Grow(b, n)
+	b, buf := genrt.Grow(b, n)
 	if protoWriteAll(buf, n, w.v) != 0 {
-		return nil, wire.ErrChanged
+		return nil, genrt.ErrChanged
 	}
 	return b, nil
 }
 
-// UnmarshalProtoWire implements grpcx.WireMessage. Messages nested deeper
+// UnmarshalProtoWire implements genrt.WireMessage. Messages nested deeper
 // than protobuf-go's limit are refused.
 func (w *protoWireAll) UnmarshalProtoWire(b []byte) error {
 	if w.v == nil {
 		w.v = new(All)
 	}
-	return protoConsumeAll(b, w.v, wire.RecursionLimit-1)
+	return protoConsumeAll(b, w.v, genrt.RecursionLimit-1)
 }
 
 // protoWireCountRequest is the gRPC codec's view of a CountRequest message.
 type protoWireCountRequest struct{ v *CountRequest }
 
-// MarshalProtoWire implements grpcx.WireMessage: the size first, then the
+// value returns the message's value: the zero CountRequest when there is
+// none.
+func (w *protoWireCountRequest) value() CountRequest {
+	if w.v == nil {
+		var zero CountRequest
+		return zero
+	}
+	return *w.v
+}
+
+// MarshalProtoWire implements genrt.WireMessage: the size first, then the
 // message written back to front into exactly that many bytes, so that
 // each nested message's length is known when it is written.
 func (w *protoWireCountRequest) MarshalProtoWire(b []byte) ([]byte, error) {
 	n := protoSizeCountRequest(w.v)
-	b, buf := wire.Grow(b, n)
+	b, buf := genrt.Grow(b, n)
 	if protoWriteCountRequest(buf, n, w.v) != 0 {
-		return nil, wire.ErrChanged
+		return nil, genrt.ErrChanged
 	}
 	return b, nil
 }
 
-// UnmarshalProtoWire implements grpcx.WireMessage. Messages nested deeper
+// UnmarshalProtoWire implements genrt.WireMessage. Messages nested deeper
 // than protobuf-go's limit are refused.
 func (w *protoWireCountRequest) UnmarshalProtoWire(b []byte) error {
 	if w.v == nil {
 		w.v = new(CountRequest)
 	}
-	return protoConsumeCountRequest(b, w.v, wire.RecursionLimit-1)
+	return protoConsumeCountRequest(b, w.v, genrt.RecursionLimit-1)
 }
 
 // protoWireCountResponse is the gRPC codec's view of a CountResponse message.
 type protoWireCountResponse struct{ v *grpcCountResponse }
 
-// MarshalProtoWire implements grpcx.WireMessage: the size first, then the
+// value returns the message's value: the zero int when there is
+// none.
+func (w *protoWireCountResponse) value() int {
+	if w.v == nil {
+		var zero int
+		return zero
+	}
+	return w.v.Value
+}
+
+// MarshalProtoWire implements genrt.WireMessage: the size first, then the
 // message written back to front into exactly that many bytes, so that
 // each nested message's length is known when it is written.
 func (w *protoWireCountResponse) MarshalProtoWire(b []byte) ([]byte, error) {
 	n := protoSizeCountResponse(w.v)
-	b, buf := wire.Grow(b, n)
+	b, buf := genrt.Grow(b, n)
 	if protoWriteCountResponse(buf, n, w.v) != 0 {
-		return nil, wire.ErrChanged
+		return nil, genrt.ErrChanged
 	}
 	return b, nil
 }
 
-// UnmarshalProtoWire implements grpcx.WireMessage. Messages nested deeper
+// UnmarshalProtoWire implements genrt.WireMessage. Messages nested deeper
 // than protobuf-go's limit are refused.
 func (w *protoWireCountResponse) UnmarshalProtoWire(b []byte) error {
 	if w.v == nil {
 		w.v = new(grpcCountResponse)
 	}
-	return protoConsumeCountResponse(b, w.v, wire.RecursionLimit-1)
+	return protoConsumeCountResponse(b, w.v, genrt.RecursionLimit-1)
 }
 
 // protoWireUserList is the gRPC codec's view of a UserList message.
 type protoWireUserList struct{ v *UserList }
 
-// MarshalProtoWire implements grpcx.WireMessage: the size first, then the
+// value returns the message's value: the zero UserList when there is
+// none.
+func (w *protoWireUserList) value() UserList {
+	if w.v == nil {
+		var zero UserList
+		return zero
+	}
+	return *w.v
+}
+
+// MarshalProtoWire implements genrt.WireMessage: the size first, then the
 // message written back to front into exactly that many bytes, so that
 // each nested message's length is known when it is written.
 func (w *protoWireUserList) MarshalProtoWire(b []byte) ([]byte, error) {
 	n := protoSizeUserList(w.v)
-	b, buf := wire.Grow(b, n)
+	b, buf := genrt.Grow(b, n)
 	if protoWriteUserList(buf, n, w.v) != 0 {
-		return nil, wire.ErrChanged
+		return nil, genrt.ErrChanged
 	}
 	return b, nil
 }
 
-// UnmarshalProtoWire implements grpcx.WireMessage. Messages nested deeper
+// UnmarshalProtoWire implements genrt.WireMessage. Messages nested deeper
 // than protobuf-go's limit are refused.
 func (w *protoWireUserList) UnmarshalProtoWire(b []byte) error {
 	if w.v == nil {
 		w.v = new(UserList)
 	}
-	return protoConsumeUserList(b, w.v, wire.RecursionLimit-1)
+	return protoConsumeUserList(b, w.v, genrt.RecursionLimit-1)
 }
 
 // protoWireUser is the gRPC codec's view of a User message.
 type protoWireUser struct{ v *User }
 
-// MarshalProtoWire implements grpcx.WireMessage: the size first, then the
+// value returns the message's value: the zero User when there is
+// none.
+func (w *protoWireUser) value() User {
+	if w.v == nil {
+		var zero User
+		return zero
+	}
+	return *w.v
+}
+
+// MarshalProtoWire implements genrt.WireMessage: the size first, then the
 // message written back to front into exactly that many bytes, so that
 // each nested message's length is known when it is written.
 func (w *protoWireUser) MarshalProtoWire(b []byte) ([]byte, error) {
 	n := protoSizeUser(w.v)
-	b, buf := wire.Grow(b, n)
+	b, buf := genrt.Grow(b, n)
 	if protoWriteUser(buf, n, w.v) != 0 {
-		return nil, wire.ErrChanged
+		return nil, genrt.ErrChanged
 	}
 	return b, nil
 }
 
-// UnmarshalProtoWire implements grpcx.WireMessage. Messages nested deeper
+// UnmarshalProtoWire implements genrt.WireMessage. Messages nested deeper
 // than protobuf-go's limit are refused.
 func (w *protoWireUser) UnmarshalProtoWire(b []byte) error {
 	if w.v == nil {
 		w.v = new(User)
 	}
-	return protoConsumeUser(b, w.v, wire.RecursionLimit-1)
+	return protoConsumeUser(b, w.v, genrt.RecursionLimit-1)
 }
 
 // protoWireNode is the gRPC codec's view of a Node message.
 type protoWireNode struct{ v *Node }
 
-// MarshalProtoWire implements grpcx.WireMessage: the size first, then the
+// value returns the message's value: the zero Node when there is
+// none.
+func (w *protoWireNode) value() Node {
+	if w.v == nil {
+		var zero Node
+		return zero
+	}
+	return *w.v
+}
+
+// MarshalProtoWire implements genrt.WireMessage: the size first, then the
 // message written back to front into exactly that many bytes, so that
 // each nested message's length is known when it is written.
 func (w *protoWireNode) MarshalProtoWire(b []byte) ([]byte, error) {
 	n := protoSizeNode(w.v)
-	b, buf := wire.Grow(b, n)
+	b, buf := genrt.Grow(b, n)
 	if protoWriteNode(buf, n, w.v) != 0 {
-		return nil, wire.ErrChanged
+		return nil, genrt.ErrChanged
 	}
 	return b, nil
 }
 
-// UnmarshalProtoWire implements grpcx.WireMessage. Messages nested deeper
+// UnmarshalProtoWire implements genrt.WireMessage. Messages nested deeper
 // than protobuf-go's limit are refused.
 func (w *protoWireNode) UnmarshalProtoWire(b []byte) error {
 	if w.v == nil {
 		w.v = new(Node)
 	}
-	return protoConsumeNode(b, w.v, wire.RecursionLimit-1)
+	return protoConsumeNode(b, w.v, genrt.RecursionLimit-1)
 }
 
-// protoWireExtra is the gRPC codec's view of a Extra message.
+// protoWireExtra is the gRPC codec's view of an Extra message.
 type protoWireExtra struct{ v *Extra }
 
-// MarshalProtoWire implements grpcx.WireMessage: the size first, then the
+// value returns the message's value: the zero Extra when there is
+// none.
+func (w *protoWireExtra) value() Extra {
+	if w.v == nil {
+		var zero Extra
+		return zero
+	}
+	return *w.v
+}
+
+// MarshalProtoWire implements genrt.WireMessage: the size first, then the
 // message written back to front into exactly that many bytes, so that
 // each nested message's length is known when it is written.
 func (w *protoWireExtra) MarshalProtoWire(b []byte) ([]byte, error) {
-	var t wire.Texts
+	var t genrt.Texts
 	n := protoSizeExtra(w.v, &t)
 	if err := t.Err(); err != nil {
 		return nil, err
 	}
-	b, buf := wire.Grow(b, n)
+	b, buf := genrt.Grow(b, n)
 	if protoWriteExtra(buf, n, w.v, &t) != 0 {
-		return nil, wire.ErrChanged
+		return nil, genrt.ErrChanged
 	}
 	return b, nil
 }
 
-// UnmarshalProtoWire implements grpcx.WireMessage. Messages nested deeper
+// UnmarshalProtoWire implements genrt.WireMessage. Messages nested deeper
 // than protobuf-go's limit are refused.
 func (w *protoWireExtra) UnmarshalProtoWire(b []byte) error {
 	if w.v == nil {
 		w.v = new(Extra)
 	}
-	return protoConsumeExtra(b, w.v, wire.RecursionLimit-1)
+	return protoConsumeExtra(b, w.v, genrt.RecursionLimit-1)
 }
 
-// protoWireAtRequest is the gRPC codec's view of a AtRequest message.
+// protoWireAtRequest is the gRPC codec's view of an AtRequest message.
 type protoWireAtRequest struct{ v *AtRequest }
 
-// MarshalProtoWire implements grpcx.WireMessage: the size first, then the
+// value returns the message's value: the zero AtRequest when there is
+// none.
+func (w *protoWireAtRequest) value() AtRequest {
+	if w.v == nil {
+		var zero AtRequest
+		return zero
+	}
+	return *w.v
+}
+
+// MarshalProtoWire implements genrt.WireMessage: the size first, then the
 // message written back to front into exactly that many bytes, so that
 // each nested message's length is known when it is written.
 func (w *protoWireAtRequest) MarshalProtoWire(b []byte) ([]byte, error) {
 	n := protoSizeAtRequest(w.v)
-	b, buf := wire.Grow(b, n)
+	b, buf := genrt.Grow(b, n)
 	if protoWriteAtRequest(buf, n, w.v) != 0 {
-		return nil, wire.ErrChanged
+		return nil, genrt.ErrChanged
 	}
 	return b, nil
 }
 
-// UnmarshalProtoWire implements grpcx.WireMessage. Messages nested deeper
+// UnmarshalProtoWire implements genrt.WireMessage. Messages nested deeper
 // than protobuf-go's limit are refused.
 func (w *protoWireAtRequest) UnmarshalProtoWire(b []byte) error {
 	if w.v == nil {
 		w.v = new(AtRequest)
 	}
-	return protoConsumeAtRequest(b, w.v, wire.RecursionLimit-1)
+	return protoConsumeAtRequest(b, w.v, genrt.RecursionLimit-1)
 }
 
-// protoWireAtResponse is the gRPC codec's view of a AtResponse message.
+// protoWireAtResponse is the gRPC codec's view of an AtResponse message.
 type protoWireAtResponse struct{ v *grpcAtResponse }
 
-// MarshalProtoWire implements grpcx.WireMessage: the size first, then the
+// value returns the message's value: the zero time.Time when there is
+// none.
+func (w *protoWireAtResponse) value() time.Time {
+	if w.v == nil {
+		var zero time.Time
+		return zero
+	}
+	return w.v.Value
+}
+
+// MarshalProtoWire implements genrt.WireMessage: the size first, then the
 // message written back to front into exactly that many bytes, so that
 // each nested message's length is known when it is written.
 func (w *protoWireAtResponse) MarshalProtoWire(b []byte) ([]byte, error) {
 	n := protoSizeAtResponse(w.v)
-	b, buf := wire.Grow(b, n)
+	b, buf := genrt.Grow(b, n)
 	if protoWriteAtResponse(buf, n, w.v) != 0 {
-		return nil, wire.ErrChanged
+		return nil, genrt.ErrChanged
 	}
 	return b, nil
 }
 
-// UnmarshalProtoWire implements grpcx.WireMessage. Messages nested deeper
+// UnmarshalProtoWire implements genrt.WireMessage. Messages nested deeper
 // than protobuf-go's limit are refused.
 func (w *protoWireAtResponse) UnmarshalProtoWire(b []byte) error {
 	if w.v == nil {
 		w.v = new(grpcAtResponse)
 	}
-	return protoConsumeAtResponse(b, w.v, wire.RecursionLimit-1)
+	return protoConsumeAtResponse(b, w.v, genrt.RecursionLimit-1)
 }
 
 // protoWireLaterRequest is the gRPC codec's view of a LaterRequest message.
 type protoWireLaterRequest struct{ v *LaterRequest }
 
-// MarshalProtoWire implements grpcx.WireMessage: the size first, then the
+// value returns the message's value: the zero LaterRequest when there is
+// none.
+func (w *protoWireLaterRequest) value() LaterRequest {
+	if w.v == nil {
+		var zero LaterRequest
+		return zero
+	}
+	return *w.v
+}
+
+// MarshalProtoWire implements genrt.WireMessage: the size first, then the
 // message written back to front into exactly that many bytes, so that
 // each nested message's length is known when it is written.
 func (w *protoWireLaterRequest) MarshalProtoWire(b []byte) ([]byte, error) {
 	n := protoSizeLaterRequest(w.v)
-	b, buf := wire.Grow(b, n)
+	b, buf := genrt.Grow(b, n)
 	if protoWriteLaterRequest(buf, n, w.v) != 0 {
-		return nil, wire.ErrChanged
+		return nil, genrt.ErrChanged
 	}
 	return b, nil
 }
 
-// UnmarshalProtoWire implements grpcx.WireMessage. Messages nested deeper
+// UnmarshalProtoWire implements genrt.WireMessage. Messages nested deeper
 // than protobuf-go's limit are refused.
 func (w *protoWireLaterRequest) UnmarshalProtoWire(b []byte) error {
 	if w.v == nil {
 		w.v = new(LaterRequest)
 	}
-	return protoConsumeLaterRequest(b, w.v, wire.RecursionLimit-1)
+	return protoConsumeLaterRequest(b, w.v, genrt.RecursionLimit-1)
 }
 
 // protoWireLaterResponse is the gRPC codec's view of a LaterResponse message.
 type protoWireLaterResponse struct{ v *grpcLaterResponse }
 
-// MarshalProtoWire implements grpcx.WireMessage: the size first, then the
+// value returns the message's value: the zero *time.Time when there is
+// none.
+func (w *protoWireLaterResponse) value() *time.Time {
+	if w.v == nil {
+		var zero *time.Time
+		return zero
+	}
+	return w.v.Value
+}
+
+// MarshalProtoWire implements genrt.WireMessage: the size first, then the
 // message written back to front into exactly that many bytes, so that
 // each nested message's length is known when it is written.
 func (w *protoWireLaterResponse) MarshalProtoWire(b []byte) ([]byte, error) {
 	n := protoSizeLaterResponse(w.v)
-	b, buf := wire.Grow(b, n)
+	b, buf := genrt.Grow(b, n)
 	if protoWriteLaterResponse(buf, n, w.v) != 0 {
-		return nil, wire.ErrChanged
+		return nil, genrt.ErrChanged
 	}
 	return b, nil
 }
 
-// UnmarshalProtoWire implements grpcx.WireMessage. Messages nested deeper
+// UnmarshalProtoWire implements genrt.WireMessage. Messages nested deeper
 // than protobuf-go's limit are refused.
 func (w *protoWireLaterResponse) UnmarshalProtoWire(b []byte) error {
 	if w.v == nil {
 		w.v = new(grpcLaterResponse)
 	}
-	return protoConsumeLaterResponse(b, w.v, wire.RecursionLimit-1)
+	return protoConsumeLaterResponse(b, w.v, genrt.RecursionLimit-1)
 }
 
 // protoWireWaitRequest is the gRPC codec's view of a WaitRequest message.
 type protoWireWaitRequest struct{ v *WaitRequest }
 
-// MarshalProtoWire implements grpcx.WireMessage: the size first, then the
+// value returns the message's value: the zero WaitRequest when there is
+// none.
+func (w *protoWireWaitRequest) value() WaitRequest {
+	if w.v == nil {
+		var zero WaitRequest
+		return zero
+	}
+	return *w.v
+}
+
+// MarshalProtoWire implements genrt.WireMessage: the size first, then the
 // message written back to front into exactly that many bytes, so that
 // each nested message's length is known when it is written.
 func (w *protoWireWaitRequest) MarshalProtoWire(b []byte) ([]byte, error) {
 	n := protoSizeWaitRequest(w.v)
-	b, buf := wire.Grow(b, n)
+	b, buf := genrt.Grow(b, n)
 	if protoWriteWaitRequest(buf, n, w.v) != 0 {
-		return nil, wire.ErrChanged
+		return nil, genrt.ErrChanged
 	}
 	return b, nil
 }
 
-// UnmarshalProtoWire implements grpcx.WireMessage. Messages nested deeper
+// UnmarshalProtoWire implements genrt.WireMessage. Messages nested deeper
 // than protobuf-go's limit are refused.
 func (w *protoWireWaitRequest) UnmarshalProtoWire(b []byte) error {
 	if w.v == nil {
 		w.v = new(WaitRequest)
 	}
-	return protoConsumeWaitRequest(b, w.v, wire.RecursionLimit-1)
+	return protoConsumeWaitRequest(b, w.v, genrt.RecursionLimit-1)
 }
 
 // protoWireWaitResponse is the gRPC codec's view of a WaitResponse message.
 type protoWireWaitResponse struct{ v *grpcWaitResponse }
 
-// MarshalProtoWire implements grpcx.WireMessage: the size first, then the
+// value returns the message's value: the zero time.Duration when there is
+// none.
+func (w *protoWireWaitResponse) value() time.Duration {
+	if w.v == nil {
+		var zero time.Duration
+		return zero
+	}
+	return w.v.Value
+}
+
+// MarshalProtoWire implements genrt.WireMessage: the size first, then the
 // message written back to front into exactly that many bytes, so that
 // each nested message's length is known when it is written.
 func (w *protoWireWaitResponse) MarshalProtoWire(b []byte) ([]byte, error) {
 	n := protoSizeWaitResponse(w.v)
-	b, buf := wire.Grow(b, n)
+	b, buf := genrt.Grow(b, n)
 	if protoWriteWaitResponse(buf, n, w.v) != 0 {
-		return nil, wire.ErrChanged
+		return nil, genrt.ErrChanged
 	}
 	return b, nil
 }
 
-// UnmarshalProtoWire implements grpcx.WireMessage. Messages nested deeper
+// UnmarshalProtoWire implements genrt.WireMessage. Messages nested deeper
 // than protobuf-go's limit are refused.
 func (w *protoWireWaitResponse) UnmarshalProtoWire(b []byte) error {
 	if w.v == nil {
 		w.v = new(grpcWaitResponse)
 	}
-	return protoConsumeWaitResponse(b, w.v, wire.RecursionLimit-1)
+	return protoConsumeWaitResponse(b, w.v, genrt.RecursionLimit-1)
 }
 
 // protoWireLookupRequest is the gRPC codec's view of a LookupRequest message.
 type protoWireLookupRequest struct{ v *LookupRequest }
 
-// MarshalProtoWire implements grpcx.WireMessage: the size first, then the
+// value returns the message's value: the zero LookupRequest when there is
+// none.
+func (w *protoWireLookupRequest) value() LookupRequest {
+	if w.v == nil {
+		var zero LookupRequest
+		return zero
+	}
+	return *w.v
+}
+
+// MarshalProtoWire implements genrt.WireMessage: the size first, then the
 // message written back to front into exactly that many bytes, so that
 // each nested message's length is known when it is written.
 func (w *protoWireLookupRequest) MarshalProtoWire(b []byte) ([]byte, error) {
-	var t wire.Texts
+	var t genrt.Texts
 	n := protoSizeLookupRequest(w.v, &t)
 	if err := t.Err(); err != nil {
 		return nil, err
 	}
-	b, buf := wire.Grow(b, n)
+	b, buf := genrt.Grow(b, n)
 	if protoWriteLookupRequest(buf, n, w.v, &t) != 0 {
-		return nil, wire.ErrChanged
+		return nil, genrt.ErrChanged
 	}
 	return b, nil
 }
 
-// UnmarshalProtoWire implements grpcx.WireMessage. Messages nested deeper
+// UnmarshalProtoWire implements genrt.WireMessage. Messages nested deeper
 // than protobuf-go's limit are refused.
 func (w *protoWireLookupRequest) UnmarshalProtoWire(b []byte) error {
 	if w.v == nil {
 		w.v = new(LookupRequest)
 	}
-	return protoConsumeLookupRequest(b, w.v, wire.RecursionLimit-1)
+	return protoConsumeLookupRequest(b, w.v, genrt.RecursionLimit-1)
 }
 
 // protoWireLookupResponse is the gRPC codec's view of a LookupResponse message.
 type protoWireLookupResponse struct{ v *grpcLookupResponse }
 
-// MarshalProtoWire implements grpcx.WireMessage: the size first, then the
+// value returns the message's value: the zero netip.Addr when there is
+// none.
+func (w *protoWireLookupResponse) value() netip.Addr {
+	if w.v == nil {
+		var zero netip.Addr
+		return zero
+	}
+	return w.v.Value
+}
+
+// MarshalProtoWire implements genrt.WireMessage: the size first, then the
 // message written back to front into exactly that many bytes, so that
 // each nested message's length is known when it is written.
 func (w *protoWireLookupResponse) MarshalProtoWire(b []byte) ([]byte, error) {
-	var t wire.Texts
+	var t genrt.Texts
 	n := protoSizeLookupResponse(w.v, &t)
 	if err := t.Err(); err != nil {
 		return nil, err
 	}
-	b, buf := wire.Grow(b, n)
+	b, buf := genrt.Grow(b, n)
 	if protoWriteLookupResponse(buf, n, w.v, &t) != 0 {
-		return nil, wire.ErrChanged
+		return nil, genrt.ErrChanged
 	}
 	return b, nil
 }
 
-// UnmarshalProtoWire implements grpcx.WireMessage. Messages nested deeper
+// UnmarshalProtoWire implements genrt.WireMessage. Messages nested deeper
 // than protobuf-go's limit are refused.
 func (w *protoWireLookupResponse) UnmarshalProtoWire(b []byte) error {
 	if w.v == nil {
 		w.v = new(grpcLookupResponse)
 	}
-	return protoConsumeLookupResponse(b, w.v, wire.RecursionLimit-1)
+	return protoConsumeLookupResponse(b, w.v, genrt.RecursionLimit-1)
 }
 
 // protoWireChargeRequest is the gRPC codec's view of a ChargeRequest message.
 type protoWireChargeRequest struct{ v *ChargeRequest }
 
-// MarshalProtoWire implements grpcx.WireMessage: the size first, then the
+// value returns the message's value: the zero ChargeRequest when there is
+// none.
+func (w *protoWireChargeRequest) value() ChargeRequest {
+	if w.v == nil {
+		var zero ChargeRequest
+		return zero
+	}
+	return *w.v
+}
+
+// MarshalProtoWire implements genrt.WireMessage: the size first, then the
 // message written back to front into exactly that many bytes, so that
 // each nested message's length is known when it is written.
 func (w *protoWireChargeRequest) MarshalProtoWire(b []byte) ([]byte, error) {
 	n := protoSizeChargeRequest(w.v)
-	b, buf := wire.Grow(b, n)
+	b, buf := genrt.Grow(b, n)
 	if protoWriteChargeRequest(buf, n, w.v) != 0 {
-		return nil, wire.ErrChanged
+		return nil, genrt.ErrChanged
 	}
 	return b, nil
 }
 
-// UnmarshalProtoWire implements grpcx.WireMessage. Messages nested deeper
+// UnmarshalProtoWire implements genrt.WireMessage. Messages nested deeper
 // than protobuf-go's limit are refused.
 func (w *protoWireChargeRequest) UnmarshalProtoWire(b []byte) error {
 	if w.v == nil {
 		w.v = new(ChargeRequest)
 	}
-	return protoConsumeChargeRequest(b, w.v, wire.RecursionLimit-1)
+	return protoConsumeChargeRequest(b, w.v, genrt.RecursionLimit-1)
 }
 
 // protoWireCharge is the gRPC codec's view of a Charge message.
 type protoWireCharge struct{ v *Charge }
 
-// MarshalProtoWire implements grpcx.WireMessage: the size first, then the
+// value returns the message's value: the zero Charge when there is
+// none.
+func (w *protoWireCharge) value() Charge {
+	if w.v == nil {
+		var zero Charge
+		return zero
+	}
+	return *w.v
+}
+
+// MarshalProtoWire implements genrt.WireMessage: the size first, then the
 // message written back to front into exactly that many bytes, so that
 // each nested message's length is known when it is written.
 func (w *protoWireCharge) MarshalProtoWire(b []byte) ([]byte, error) {
 	n := protoSizeCharge(w.v)
-	b, buf := wire.Grow(b, n)
+	b, buf := genrt.Grow(b, n)
 	if protoWriteCharge(buf, n, w.v) != 0 {
-		return nil, wire.ErrChanged
+		return nil, genrt.ErrChanged
 	}
 	return b, nil
 }
 
-// UnmarshalProtoWire implements grpcx.WireMessage. Messages nested deeper
+// UnmarshalProtoWire implements genrt.WireMessage. Messages nested deeper
 // than protobuf-go's limit are refused.
 func (w *protoWireCharge) UnmarshalProtoWire(b []byte) error {
 	if w.v == nil {
 		w.v = new(Charge)
 	}
-	return protoConsumeCharge(b, w.v, wire.RecursionLimit-1)
+	return protoConsumeCharge(b, w.v, genrt.RecursionLimit-1)
 }
 
-// protoSizeAll returns the size of v as a All message.
+// protoSizeAll returns the size of v as an All message.
 func protoSizeAll(v *All) int {
 	if v == nil {
 		return 0
@@ -836,15 +864,13 @@ func protoSizeAll(v *All) int {
 	if len(v.Ints) > 0 {
 		pn := 0
 		for _, x := range v.Ints {
-			_ = x
 			pn += protowire.SizeVarint(uint64(int64(x)))
 		}
 		n += 2 + protowire.SizeBytes(pn)
 	}
 	if len(v.Floats) > 0 {
 		pn := 0
-		for _, x := range v.Floats {
-			_ = x
+		for range v.Floats {
 			pn += 8
 		}
 		n += 2 + protowire.SizeBytes(pn)
@@ -855,7 +881,6 @@ func protoSizeAll(v *All) int {
 	if len(v.Bools) > 0 {
 		pn := 0
 		for _, x := range v.Bools {
-			_ = x
 			pn += protowire.SizeVarint(protowire.EncodeBool(bool(x)))
 		}
 		n += 2 + protowire.SizeBytes(pn)
@@ -864,38 +889,33 @@ func protoSizeAll(v *All) int {
 		n += 2 + protowire.SizeBytes(len(v.Blobs[i]))
 	}
 	for k, x := range v.MapSS {
-		_, _ = k, x
 		en := 1 + protowire.SizeBytes(len(k)) + 1 + protowire.SizeBytes(len(x))
 		n += 2 + protowire.SizeBytes(en)
 	}
 	for k, x := range v.MapIS {
-		_, _ = k, x
 		en := 1 + protowire.SizeVarint(uint64(int64(k))) + 1 + protowire.SizeBytes(len(x))
 		n += 2 + protowire.SizeBytes(en)
 	}
 	for k, x := range v.MapSM {
-		_, _ = k, x
 		en := 1 + protowire.SizeBytes(len(k)) + 1 + protowire.SizeBytes(protoSizeInner(&x))
 		n += 2 + protowire.SizeBytes(en)
 	}
 	for k, x := range v.MapBI {
-		_, _ = k, x
 		en := 1 + protowire.SizeVarint(protowire.EncodeBool(bool(k))) + 1 + protowire.SizeVarint(uint64(int64(x)))
 		n += 2 + protowire.SizeBytes(en)
 	}
 	for k, x := range v.MapUP {
-		_, _ = k, x
 		en := 1 + protowire.SizeVarint(uint64(k)) + 1 + protowire.SizeBytes(protoSizeInner(x))
 		n += 2 + protowire.SizeBytes(en)
 	}
 	if !v.When.IsZero() {
-		n += 2 + protowire.SizeBytes(wire.SizeTimestamp(v.When))
+		n += 2 + protowire.SizeBytes(genrt.SizeTimestamp(v.When))
 	}
 	if v.WhenPtr != nil {
-		n += 2 + protowire.SizeBytes(wire.SizeTimestamp(*v.WhenPtr))
+		n += 2 + protowire.SizeBytes(genrt.SizeTimestamp(*v.WhenPtr))
 	}
 	if v.Dur != 0 {
-		n += 2 + protowire.SizeBytes(wire.SizeDuration(v.Dur))
+		n += 2 + protowire.SizeBytes(genrt.SizeDuration(v.Dur))
 	}
 	if v.Level != 0 {
 		n += 2 + protowire.SizeVarint(uint64(int64(v.Level)))
@@ -903,7 +923,6 @@ func protoSizeAll(v *All) int {
 	if len(v.Levels) > 0 {
 		pn := 0
 		for _, x := range v.Levels {
-			_ = x
 			pn += protowire.SizeVarint(uint64(int64(x)))
 		}
 		n += 2 + protowire.SizeBytes(pn)
@@ -926,7 +945,6 @@ func protoSizeAll(v *All) int {
 	if len(v.Sints) > 0 {
 		pn := 0
 		for _, x := range v.Sints {
-			_ = x
 			pn += protowire.SizeVarint(protowire.EncodeZigZag(int64(x)))
 		}
 		n += 2 + protowire.SizeBytes(pn)
@@ -934,7 +952,7 @@ func protoSizeAll(v *All) int {
 	return n
 }
 
-// protoWriteAll writes v as a All message into b, back to
+// protoWriteAll writes v as an All message into b, back to
 // front, ending at b[i-1], and returns where it begins. b[:i] holds
 // protoSizeAll(v) bytes at least. Fields come out in number order
 // and map entries in key order, as protobuf-go's deterministic mode writes
@@ -946,28 +964,28 @@ func protoWriteAll(b []byte, i int, v *All) int {
 	if len(v.Sints) > 0 {
 		end := i
 		for j := len(v.Sints) - 1; j >= 0; j-- {
-			i = wire.PutVarint(b, i, protowire.EncodeZigZag(int64(v.Sints[j])))
+			i = genrt.PutVarint(b, i, protowire.EncodeZigZag(int64(v.Sints[j])))
 		}
-		i = wire.PutVarint(b, i, uint64(end-i))
+		i = genrt.PutVarint(b, i, uint64(end-i))
 		i -= 2
 		b[i+0] = 0xd2
 		b[i+1] = 0x02
 	}
 	if v.S64 != 0 {
-		i = wire.PutVarint(b, i, protowire.EncodeZigZag(int64(v.S64)))
+		i = genrt.PutVarint(b, i, protowire.EncodeZigZag(int64(v.S64)))
 		i -= 2
 		b[i+0] = 0xc8
 		b[i+1] = 0x02
 	}
 	if v.S32 != 0 {
-		i = wire.PutVarint(b, i, protowire.EncodeZigZag(int64(v.S32)))
+		i = genrt.PutVarint(b, i, protowire.EncodeZigZag(int64(v.S32)))
 		i -= 2
 		b[i+0] = 0xc0
 		b[i+1] = 0x02
 	}
 	if v.OptB != nil {
 		{
-			i = wire.PutVarint(b, i, protowire.EncodeBool(bool(*v.OptB)))
+			i = genrt.PutVarint(b, i, protowire.EncodeBool(bool(*v.OptB)))
 		}
 		i -= 2
 		b[i+0] = 0xa8
@@ -975,7 +993,7 @@ func protoWriteAll(b []byte, i int, v *All) int {
 	}
 	if v.OptS != nil {
 		{
-			i = wire.PutString(b, i, string(*v.OptS))
+			i = genrt.PutString(b, i, string(*v.OptS))
 		}
 		i -= 2
 		b[i+0] = 0xa2
@@ -983,7 +1001,7 @@ func protoWriteAll(b []byte, i int, v *All) int {
 	}
 	if v.OptI != nil {
 		{
-			i = wire.PutVarint(b, i, uint64(int64(*v.OptI)))
+			i = genrt.PutVarint(b, i, uint64(int64(*v.OptI)))
 		}
 		i -= 2
 		b[i+0] = 0x98
@@ -992,23 +1010,23 @@ func protoWriteAll(b []byte, i int, v *All) int {
 	if len(v.Levels) > 0 {
 		end := i
 		for j := len(v.Levels) - 1; j >= 0; j-- {
-			i = wire.PutVarint(b, i, uint64(int64(v.Levels[j])))
+			i = genrt.PutVarint(b, i, uint64(int64(v.Levels[j])))
 		}
-		i = wire.PutVarint(b, i, uint64(end-i))
+		i = genrt.PutVarint(b, i, uint64(end-i))
 		i -= 2
 		b[i+0] = 0x92
 		b[i+1] = 0x02
 	}
 	if v.Level != 0 {
-		i = wire.PutVarint(b, i, uint64(int64(v.Level)))
+		i = genrt.PutVarint(b, i, uint64(int64(v.Level)))
 		i -= 2
 		b[i+0] = 0x88
 		b[i+1] = 0x02
 	}
 	if v.Dur != 0 {
 		end := i
-		i = wire.PutDuration(b, i, v.Dur)
-		i = wire.PutVarint(b, i, uint64(end-i))
+		i = genrt.PutDuration(b, i, v.Dur)
+		i = genrt.PutVarint(b, i, uint64(end-i))
 		i -= 2
 		b[i+0] = 0x82
 		b[i+1] = 0x02
@@ -1016,8 +1034,8 @@ func protoWriteAll(b []byte, i int, v *All) int {
 	if v.WhenPtr != nil {
 		{
 			end := i
-			i = wire.PutTimestamp(b, i, *v.WhenPtr)
-			i = wire.PutVarint(b, i, uint64(end-i))
+			i = genrt.PutTimestamp(b, i, *v.WhenPtr)
+			i = genrt.PutVarint(b, i, uint64(end-i))
 		}
 		i -= 2
 		b[i+0] = 0xfa
@@ -1025,8 +1043,8 @@ func protoWriteAll(b []byte, i int, v *All) int {
 	}
 	if !v.When.IsZero() {
 		end := i
-		i = wire.PutTimestamp(b, i, v.When)
-		i = wire.PutVarint(b, i, uint64(end-i))
+		i = genrt.PutTimestamp(b, i, v.When)
+		i = genrt.PutVarint(b, i, uint64(end-i))
 		i -= 2
 		b[i+0] = 0xf2
 		b[i+1] = 0x01
@@ -1040,19 +1058,18 @@ func protoWriteAll(b []byte, i int, v *All) int {
 		for j := len(keys) - 1; j >= 0; j-- {
 			k := keys[j]
 			x := v.MapUP[k]
-			_ = x
 			entry := i
 			{
 				end := i
 				i = protoWriteInner(b, i, x)
-				i = wire.PutVarint(b, i, uint64(end-i))
+				i = genrt.PutVarint(b, i, uint64(end-i))
 			}
 			i--
 			b[i] = 0x12
-			i = wire.PutVarint(b, i, uint64(k))
+			i = genrt.PutVarint(b, i, uint64(k))
 			i--
 			b[i] = 0x08
-			i = wire.PutVarint(b, i, uint64(entry-i))
+			i = genrt.PutVarint(b, i, uint64(entry-i))
 			i -= 2
 			b[i+0] = 0xea
 			b[i+1] = 0x01
@@ -1075,17 +1092,16 @@ func protoWriteAll(b []byte, i int, v *All) int {
 		for j := len(keys) - 1; j >= 0; j-- {
 			k := keys[j]
 			x := v.MapBI[k]
-			_ = x
 			entry := i
 			{
-				i = wire.PutVarint(b, i, uint64(int64(x)))
+				i = genrt.PutVarint(b, i, uint64(int64(x)))
 			}
 			i--
 			b[i] = 0x10
-			i = wire.PutVarint(b, i, protowire.EncodeBool(bool(k)))
+			i = genrt.PutVarint(b, i, protowire.EncodeBool(bool(k)))
 			i--
 			b[i] = 0x08
-			i = wire.PutVarint(b, i, uint64(entry-i))
+			i = genrt.PutVarint(b, i, uint64(entry-i))
 			i -= 2
 			b[i+0] = 0xe2
 			b[i+1] = 0x01
@@ -1100,19 +1116,18 @@ func protoWriteAll(b []byte, i int, v *All) int {
 		for j := len(keys) - 1; j >= 0; j-- {
 			k := keys[j]
 			x := v.MapSM[k]
-			_ = x
 			entry := i
 			{
 				end := i
 				i = protoWriteInner(b, i, &x)
-				i = wire.PutVarint(b, i, uint64(end-i))
+				i = genrt.PutVarint(b, i, uint64(end-i))
 			}
 			i--
 			b[i] = 0x12
-			i = wire.PutString(b, i, string(k))
+			i = genrt.PutString(b, i, string(k))
 			i--
 			b[i] = 0x0a
-			i = wire.PutVarint(b, i, uint64(entry-i))
+			i = genrt.PutVarint(b, i, uint64(entry-i))
 			i -= 2
 			b[i+0] = 0xda
 			b[i+1] = 0x01
@@ -1127,17 +1142,16 @@ func protoWriteAll(b []byte, i int, v *All) int {
 		for j := len(keys) - 1; j >= 0; j-- {
 			k := keys[j]
 			x := v.MapIS[k]
-			_ = x
 			entry := i
 			{
-				i = wire.PutString(b, i, string(x))
+				i = genrt.PutString(b, i, string(x))
 			}
 			i--
 			b[i] = 0x12
-			i = wire.PutVarint(b, i, uint64(int64(k)))
+			i = genrt.PutVarint(b, i, uint64(int64(k)))
 			i--
 			b[i] = 0x08
-			i = wire.PutVarint(b, i, uint64(entry-i))
+			i = genrt.PutVarint(b, i, uint64(entry-i))
 			i -= 2
 			b[i+0] = 0xd2
 			b[i+1] = 0x01
@@ -1152,17 +1166,16 @@ func protoWriteAll(b []byte, i int, v *All) int {
 		for j := len(keys) - 1; j >= 0; j-- {
 			k := keys[j]
 			x := v.MapSS[k]
-			_ = x
 			entry := i
 			{
-				i = wire.PutString(b, i, string(x))
+				i = genrt.PutString(b, i, string(x))
 			}
 			i--
 			b[i] = 0x12
-			i = wire.PutString(b, i, string(k))
+			i = genrt.PutString(b, i, string(k))
 			i--
 			b[i] = 0x0a
-			i = wire.PutVarint(b, i, uint64(entry-i))
+			i = genrt.PutVarint(b, i, uint64(entry-i))
 			i -= 2
 			b[i+0] = 0xca
 			b[i+1] = 0x01
@@ -1170,7 +1183,7 @@ func protoWriteAll(b []byte, i int, v *All) int {
 	}
 	for j := len(v.Blobs) - 1; j >= 0; j-- {
 		{
-			i = wire.PutBytes(b, i, v.Blobs[j])
+			i = genrt.PutBytes(b, i, v.Blobs[j])
 		}
 		i -= 2
 		b[i+0] = 0xc2
@@ -1179,16 +1192,16 @@ func protoWriteAll(b []byte, i int, v *All) int {
 	if len(v.Bools) > 0 {
 		end := i
 		for j := len(v.Bools) - 1; j >= 0; j-- {
-			i = wire.PutVarint(b, i, protowire.EncodeBool(bool(v.Bools[j])))
+			i = genrt.PutVarint(b, i, protowire.EncodeBool(bool(v.Bools[j])))
 		}
-		i = wire.PutVarint(b, i, uint64(end-i))
+		i = genrt.PutVarint(b, i, uint64(end-i))
 		i -= 2
 		b[i+0] = 0xba
 		b[i+1] = 0x01
 	}
 	for j := len(v.Strs) - 1; j >= 0; j-- {
 		{
-			i = wire.PutString(b, i, string(v.Strs[j]))
+			i = genrt.PutString(b, i, string(v.Strs[j]))
 		}
 		i -= 2
 		b[i+0] = 0xb2
@@ -1197,9 +1210,9 @@ func protoWriteAll(b []byte, i int, v *All) int {
 	if len(v.Floats) > 0 {
 		end := i
 		for j := len(v.Floats) - 1; j >= 0; j-- {
-			i = wire.PutFixed64(b, i, math.Float64bits(float64(v.Floats[j])))
+			i = genrt.PutFixed64(b, i, math.Float64bits(float64(v.Floats[j])))
 		}
-		i = wire.PutVarint(b, i, uint64(end-i))
+		i = genrt.PutVarint(b, i, uint64(end-i))
 		i -= 2
 		b[i+0] = 0xaa
 		b[i+1] = 0x01
@@ -1207,9 +1220,9 @@ func protoWriteAll(b []byte, i int, v *All) int {
 	if len(v.Ints) > 0 {
 		end := i
 		for j := len(v.Ints) - 1; j >= 0; j-- {
-			i = wire.PutVarint(b, i, uint64(int64(v.Ints[j])))
+			i = genrt.PutVarint(b, i, uint64(int64(v.Ints[j])))
 		}
-		i = wire.PutVarint(b, i, uint64(end-i))
+		i = genrt.PutVarint(b, i, uint64(end-i))
 		i -= 2
 		b[i+0] = 0xa2
 		b[i+1] = 0x01
@@ -1218,7 +1231,7 @@ func protoWriteAll(b []byte, i int, v *All) int {
 		{
 			end := i
 			i = protoWriteInner(b, i, v.InnerPtrs[j])
-			i = wire.PutVarint(b, i, uint64(end-i))
+			i = genrt.PutVarint(b, i, uint64(end-i))
 		}
 		i -= 2
 		b[i+0] = 0x9a
@@ -1228,7 +1241,7 @@ func protoWriteAll(b []byte, i int, v *All) int {
 		{
 			end := i
 			i = protoWriteInner(b, i, &v.Inners[j])
-			i = wire.PutVarint(b, i, uint64(end-i))
+			i = genrt.PutVarint(b, i, uint64(end-i))
 		}
 		i -= 2
 		b[i+0] = 0x92
@@ -1238,7 +1251,7 @@ func protoWriteAll(b []byte, i int, v *All) int {
 		{
 			end := i
 			i = protoWriteInner(b, i, v.InnerPtr)
-			i = wire.PutVarint(b, i, uint64(end-i))
+			i = genrt.PutVarint(b, i, uint64(end-i))
 		}
 		i -= 2
 		b[i+0] = 0x8a
@@ -1247,95 +1260,95 @@ func protoWriteAll(b []byte, i int, v *All) int {
 	{
 		end := i
 		i = protoWriteInner(b, i, &v.Inner)
-		i = wire.PutVarint(b, i, uint64(end-i))
+		i = genrt.PutVarint(b, i, uint64(end-i))
 		i -= 2
 		b[i+0] = 0x82
 		b[i+1] = 0x01
 	}
 	if len(v.Bytes) > 0 {
-		i = wire.PutBytes(b, i, v.Bytes)
+		i = genrt.PutBytes(b, i, v.Bytes)
 		i--
 		b[i] = 0x7a
 	}
 	if len(v.Str) > 0 {
-		i = wire.PutString(b, i, string(v.Str))
+		i = genrt.PutString(b, i, string(v.Str))
 		i--
 		b[i] = 0x72
 	}
 	if v.F64 != 0 || math.Signbit(float64(v.F64)) {
-		i = wire.PutFixed64(b, i, math.Float64bits(float64(v.F64)))
+		i = genrt.PutFixed64(b, i, math.Float64bits(float64(v.F64)))
 		i--
 		b[i] = 0x69
 	}
 	if v.F32 != 0 || math.Signbit(float64(v.F32)) {
-		i = wire.PutFixed32(b, i, math.Float32bits(float32(v.F32)))
+		i = genrt.PutFixed32(b, i, math.Float32bits(float32(v.F32)))
 		i--
 		b[i] = 0x65
 	}
 	if v.U64 != 0 {
-		i = wire.PutVarint(b, i, uint64(v.U64))
+		i = genrt.PutVarint(b, i, uint64(v.U64))
 		i--
 		b[i] = 0x58
 	}
 	if v.U32 != 0 {
-		i = wire.PutVarint(b, i, uint64(v.U32))
+		i = genrt.PutVarint(b, i, uint64(v.U32))
 		i--
 		b[i] = 0x50
 	}
 	if v.U16 != 0 {
-		i = wire.PutVarint(b, i, uint64(v.U16))
+		i = genrt.PutVarint(b, i, uint64(v.U16))
 		i--
 		b[i] = 0x48
 	}
 	if v.U8 != 0 {
-		i = wire.PutVarint(b, i, uint64(v.U8))
+		i = genrt.PutVarint(b, i, uint64(v.U8))
 		i--
 		b[i] = 0x40
 	}
 	if v.U != 0 {
-		i = wire.PutVarint(b, i, uint64(v.U))
+		i = genrt.PutVarint(b, i, uint64(v.U))
 		i--
 		b[i] = 0x38
 	}
 	if v.I64 != 0 {
-		i = wire.PutVarint(b, i, uint64(int64(v.I64)))
+		i = genrt.PutVarint(b, i, uint64(int64(v.I64)))
 		i--
 		b[i] = 0x30
 	}
 	if v.I32 != 0 {
-		i = wire.PutVarint(b, i, uint64(int64(v.I32)))
+		i = genrt.PutVarint(b, i, uint64(int64(v.I32)))
 		i--
 		b[i] = 0x28
 	}
 	if v.I16 != 0 {
-		i = wire.PutVarint(b, i, uint64(int64(v.I16)))
+		i = genrt.PutVarint(b, i, uint64(int64(v.I16)))
 		i--
 		b[i] = 0x20
 	}
 	if v.I8 != 0 {
-		i = wire.PutVarint(b, i, uint64(int64(v.I8)))
+		i = genrt.PutVarint(b, i, uint64(int64(v.I8)))
 		i--
 		b[i] = 0x18
 	}
 	if v.I != 0 {
-		i = wire.PutVarint(b, i, uint64(int64(v.I)))
+		i = genrt.PutVarint(b, i, uint64(int64(v.I)))
 		i--
 		b[i] = 0x10
 	}
 	if bool(v.B) {
-		i = wire.PutVarint(b, i, protowire.EncodeBool(bool(v.B)))
+		i = genrt.PutVarint(b, i, protowire.EncodeBool(bool(v.B)))
 		i--
 		b[i] = 0x08
 	}
 	return i
 }
 
-// protoConsumeAll reads a All message into v, merging it
+// protoConsumeAll reads an All message into v, merging it
 // with what v holds. Unknown fields are skipped; depth is how many levels
 // of messages may still nest below this one.
 func protoConsumeAll(b []byte, v *All, depth int) error {
 	for len(b) > 0 {
-		num, typ, n, err := wire.ConsumeTag(b)
+		num, typ, n, err := genrt.ConsumeTag(b)
 		if err != nil {
 			return err
 		}
@@ -1345,7 +1358,7 @@ func protoConsumeAll(b []byte, v *All, depth int) error {
 			if typ != protowire.VarintType {
 				break
 			}
-			x, n, err := wire.ConsumeVarint(b)
+			x, n, err := genrt.ConsumeVarint(b)
 			if err != nil {
 				return err
 			}
@@ -1356,7 +1369,7 @@ func protoConsumeAll(b []byte, v *All, depth int) error {
 			if typ != protowire.VarintType {
 				break
 			}
-			x, n, err := wire.ConsumeVarint(b)
+			x, n, err := genrt.ConsumeVarint(b)
 			if err != nil {
 				return err
 			}
@@ -1367,13 +1380,13 @@ func protoConsumeAll(b []byte, v *All, depth int) error {
 			if typ != protowire.VarintType {
 				break
 			}
-			x, n, err := wire.ConsumeVarint(b)
+			x, n, err := genrt.ConsumeVarint(b)
 			if err != nil {
 				return err
 			}
 			b = b[n:]
 			if y := int8(int32(x)); int64(y) != int64(int32(x)) {
-				return wire.Errorf("field i8: value %d overflows int8", int64(int32(x)))
+				return genrt.Errorf("field i8: value %d overflows int8", int64(int32(x)))
 			}
 			v.I8 = int8(int32(x))
 			continue
@@ -1381,13 +1394,13 @@ func protoConsumeAll(b []byte, v *All, depth int) error {
 			if typ != protowire.VarintType {
 				break
 			}
-			x, n, err := wire.ConsumeVarint(b)
+			x, n, err := genrt.ConsumeVarint(b)
 			if err != nil {
 				return err
 			}
 			b = b[n:]
 			if y := int16(int32(x)); int64(y) != int64(int32(x)) {
-				return wire.Errorf("field i16: value %d overflows int16", int64(int32(x)))
+				return genrt.Errorf("field i16: value %d overflows int16", int64(int32(x)))
 			}
 			v.I16 = int16(int32(x))
 			continue
@@ -1395,7 +1408,7 @@ func protoConsumeAll(b []byte, v *All, depth int) error {
 			if typ != protowire.VarintType {
 				break
 			}
-			x, n, err := wire.ConsumeVarint(b)
+			x, n, err := genrt.ConsumeVarint(b)
 			if err != nil {
 				return err
 			}
@@ -1406,7 +1419,7 @@ func protoConsumeAll(b []byte, v *All, depth int) error {
 			if typ != protowire.VarintType {
 				break
 			}
-			x, n, err := wire.ConsumeVarint(b)
+			x, n, err := genrt.ConsumeVarint(b)
 			if err != nil {
 				return err
 			}
@@ -1417,7 +1430,7 @@ func protoConsumeAll(b []byte, v *All, depth int) error {
 			if typ != protowire.VarintType {
 				break
 			}
-			x, n, err := wire.ConsumeVarint(b)
+			x, n, err := genrt.ConsumeVarint(b)
 			if err != nil {
 				return err
 			}
@@ -1428,13 +1441,13 @@ func protoConsumeAll(b []byte, v *All, depth int) error {
 			if typ != protowire.VarintType {
 				break
 			}
-			x, n, err := wire.ConsumeVarint(b)
+			x, n, err := genrt.ConsumeVarint(b)
 			if err != nil {
 				return err
 			}
 			b = b[n:]
 			if y := uint8(uint32(x)); int64(y) != int64(uint32(x)) {
-				return wire.Errorf("field u8: value %d overflows uint8", int64(uint32(x)))
+				return genrt.Errorf("field u8: value %d overflows uint8", int64(uint32(x)))
 			}
 			v.U8 = uint8(uint32(x))
 			continue
@@ -1442,13 +1455,13 @@ func protoConsumeAll(b []byte, v *All, depth int) error {
 			if typ != protowire.VarintType {
 				break
 			}
-			x, n, err := wire.ConsumeVarint(b)
+			x, n, err := genrt.ConsumeVarint(b)
 			if err != nil {
 				return err
 			}
 			b = b[n:]
 			if y := uint16(uint32(x)); int64(y) != int64(uint32(x)) {
-				return wire.Errorf("field u16: value %d overflows uint16", int64(uint32(x)))
+				return genrt.Errorf("field u16: value %d overflows uint16", int64(uint32(x)))
 			}
 			v.U16 = uint16(uint32(x))
 			continue
@@ -1456,7 +1469,7 @@ func protoConsumeAll(b []byte, v *All, depth int) error {
 			if typ != protowire.VarintType {
 				break
 			}
-			x, n, err := wire.ConsumeVarint(b)
+			x, n, err := genrt.ConsumeVarint(b)
 			if err != nil {
 				return err
 			}
@@ -1467,7 +1480,7 @@ func protoConsumeAll(b []byte, v *All, depth int) error {
 			if typ != protowire.VarintType {
 				break
 			}
-			x, n, err := wire.ConsumeVarint(b)
+			x, n, err := genrt.ConsumeVarint(b)
 			if err != nil {
 				return err
 			}
@@ -1478,7 +1491,7 @@ func protoConsumeAll(b []byte, v *All, depth int) error {
 			if typ != protowire.Fixed32Type {
 				break
 			}
-			x, n, err := wire.ConsumeFixed32(b)
+			x, n, err := genrt.ConsumeFixed32(b)
 			if err != nil {
 				return err
 			}
@@ -1489,7 +1502,7 @@ func protoConsumeAll(b []byte, v *All, depth int) error {
 			if typ != protowire.Fixed64Type {
 				break
 			}
-			x, n, err := wire.ConsumeFixed64(b)
+			x, n, err := genrt.ConsumeFixed64(b)
 			if err != nil {
 				return err
 			}
@@ -1500,7 +1513,7 @@ func protoConsumeAll(b []byte, v *All, depth int) error {
 			if typ != protowire.BytesType {
 				break
 			}
-			x, n, err := wire.ConsumeString(b, "str")
+			x, n, err := genrt.ConsumeString(b, "str")
 			if err != nil {
 				return err
 			}
@@ -1511,21 +1524,21 @@ func protoConsumeAll(b []byte, v *All, depth int) error {
 			if typ != protowire.BytesType {
 				break
 			}
-			x, n, err := wire.ConsumeBytes(b)
+			x, n, err := genrt.ConsumeBytes(b)
 			if err != nil {
 				return err
 			}
 			b = b[n:]
-			v.Bytes = wire.CopyBytes(x)
+			v.Bytes = genrt.CopyBytes(x)
 			continue
 		case 16:
 			if typ != protowire.BytesType {
 				break
 			}
 			if depth == 0 {
-				return wire.ErrDepth
+				return genrt.ErrDepth
 			}
-			x, n, err := wire.ConsumeBytes(b)
+			x, n, err := genrt.ConsumeBytes(b)
 			if err != nil {
 				return err
 			}
@@ -1539,9 +1552,9 @@ func protoConsumeAll(b []byte, v *All, depth int) error {
 				break
 			}
 			if depth == 0 {
-				return wire.ErrDepth
+				return genrt.ErrDepth
 			}
-			x, n, err := wire.ConsumeBytes(b)
+			x, n, err := genrt.ConsumeBytes(b)
 			if err != nil {
 				return err
 			}
@@ -1558,15 +1571,15 @@ func protoConsumeAll(b []byte, v *All, depth int) error {
 				break
 			}
 			if depth == 0 {
-				return wire.ErrDepth
+				return genrt.ErrDepth
 			}
-			x, n, err := wire.ConsumeBytes(b)
+			x, n, err := genrt.ConsumeBytes(b)
 			if err != nil {
 				return err
 			}
 			b = b[n:]
 			if v.Inners == nil {
-				v.Inners = make([]Inner, 0, 1+wire.Count(b, num))
+				v.Inners = make([]Inner, 0, 1+genrt.Count(b, num))
 			}
 			var e Inner
 			if err := protoConsumeInner(x, &e, depth-1); err != nil {
@@ -1579,15 +1592,15 @@ func protoConsumeAll(b []byte, v *All, depth int) error {
 				break
 			}
 			if depth == 0 {
-				return wire.ErrDepth
+				return genrt.ErrDepth
 			}
-			x, n, err := wire.ConsumeBytes(b)
+			x, n, err := genrt.ConsumeBytes(b)
 			if err != nil {
 				return err
 			}
 			b = b[n:]
 			if v.InnerPtrs == nil {
-				v.InnerPtrs = make([]*Inner, 0, 1+wire.Count(b, num))
+				v.InnerPtrs = make([]*Inner, 0, 1+genrt.Count(b, num))
 			}
 			e := new(Inner)
 			if err := protoConsumeInner(x, e, depth-1); err != nil {
@@ -1597,16 +1610,16 @@ func protoConsumeAll(b []byte, v *All, depth int) error {
 			continue
 		case 20:
 			if typ == protowire.BytesType {
-				packed, n, err := wire.ConsumeBytes(b)
+				packed, n, err := genrt.ConsumeBytes(b)
 				if err != nil {
 					return err
 				}
 				b = b[n:]
 				if v.Ints == nil {
-					v.Ints = make([]int64, 0, wire.CountVarints(packed))
+					v.Ints = make([]int64, 0, genrt.CountVarints(packed))
 				}
 				for len(packed) > 0 {
-					x, n, err := wire.ConsumeVarint(packed)
+					x, n, err := genrt.ConsumeVarint(packed)
 					if err != nil {
 						return err
 					}
@@ -1616,7 +1629,7 @@ func protoConsumeAll(b []byte, v *All, depth int) error {
 				continue
 			}
 			if typ == protowire.VarintType {
-				x, n, err := wire.ConsumeVarint(b)
+				x, n, err := genrt.ConsumeVarint(b)
 				if err != nil {
 					return err
 				}
@@ -1626,7 +1639,7 @@ func protoConsumeAll(b []byte, v *All, depth int) error {
 			}
 		case 21:
 			if typ == protowire.BytesType {
-				packed, n, err := wire.ConsumeBytes(b)
+				packed, n, err := genrt.ConsumeBytes(b)
 				if err != nil {
 					return err
 				}
@@ -1635,7 +1648,7 @@ func protoConsumeAll(b []byte, v *All, depth int) error {
 					v.Floats = make([]float64, 0, len(packed)/8)
 				}
 				for len(packed) > 0 {
-					x, n, err := wire.ConsumeFixed64(packed)
+					x, n, err := genrt.ConsumeFixed64(packed)
 					if err != nil {
 						return err
 					}
@@ -1645,7 +1658,7 @@ func protoConsumeAll(b []byte, v *All, depth int) error {
 				continue
 			}
 			if typ == protowire.Fixed64Type {
-				x, n, err := wire.ConsumeFixed64(b)
+				x, n, err := genrt.ConsumeFixed64(b)
 				if err != nil {
 					return err
 				}
@@ -1657,28 +1670,28 @@ func protoConsumeAll(b []byte, v *All, depth int) error {
 			if typ != protowire.BytesType {
 				break
 			}
-			x, n, err := wire.ConsumeString(b, "strs")
+			x, n, err := genrt.ConsumeString(b, "strs")
 			if err != nil {
 				return err
 			}
 			b = b[n:]
 			if v.Strs == nil {
-				v.Strs = make([]string, 0, 1+wire.Count(b, num))
+				v.Strs = make([]string, 0, 1+genrt.Count(b, num))
 			}
 			v.Strs = append(v.Strs, x)
 			continue
 		case 23:
 			if typ == protowire.BytesType {
-				packed, n, err := wire.ConsumeBytes(b)
+				packed, n, err := genrt.ConsumeBytes(b)
 				if err != nil {
 					return err
 				}
 				b = b[n:]
 				if v.Bools == nil {
-					v.Bools = make([]bool, 0, wire.CountVarints(packed))
+					v.Bools = make([]bool, 0, genrt.CountVarints(packed))
 				}
 				for len(packed) > 0 {
-					x, n, err := wire.ConsumeVarint(packed)
+					x, n, err := genrt.ConsumeVarint(packed)
 					if err != nil {
 						return err
 					}
@@ -1688,7 +1701,7 @@ func protoConsumeAll(b []byte, v *All, depth int) error {
 				continue
 			}
 			if typ == protowire.VarintType {
-				x, n, err := wire.ConsumeVarint(b)
+				x, n, err := genrt.ConsumeVarint(b)
 				if err != nil {
 					return err
 				}
@@ -1700,21 +1713,21 @@ func protoConsumeAll(b []byte, v *All, depth int) error {
 			if typ != protowire.BytesType {
 				break
 			}
-			x, n, err := wire.ConsumeBytes(b)
+			x, n, err := genrt.ConsumeBytes(b)
 			if err != nil {
 				return err
 			}
 			b = b[n:]
 			if v.Blobs == nil {
-				v.Blobs = make([][]byte, 0, 1+wire.Count(b, num))
+				v.Blobs = make([][]byte, 0, 1+genrt.Count(b, num))
 			}
-			v.Blobs = append(v.Blobs, wire.CopyBytes(x))
+			v.Blobs = append(v.Blobs, genrt.CopyBytes(x))
 			continue
 		case 25:
 			if typ != protowire.BytesType {
 				break
 			}
-			entry, n, err := wire.ConsumeBytes(b)
+			entry, n, err := genrt.ConsumeBytes(b)
 			if err != nil {
 				return err
 			}
@@ -1722,13 +1735,13 @@ func protoConsumeAll(b []byte, v *All, depth int) error {
 			var k string
 			var val string
 			for len(entry) > 0 {
-				num, typ, n, err := wire.ConsumeTag(entry)
+				num, typ, n, err := genrt.ConsumeTag(entry)
 				if err != nil {
 					return err
 				}
 				entry = entry[n:]
 				if num == 1 && typ == protowire.BytesType {
-					x, n, err := wire.ConsumeString(entry, "map_ss.key")
+					x, n, err := genrt.ConsumeString(entry, "map_ss.key")
 					if err != nil {
 						return err
 					}
@@ -1737,7 +1750,7 @@ func protoConsumeAll(b []byte, v *All, depth int) error {
 					continue
 				}
 				if num == 2 && typ == protowire.BytesType {
-					x, n, err := wire.ConsumeString(entry, "map_ss")
+					x, n, err := genrt.ConsumeString(entry, "map_ss")
 					if err != nil {
 						return err
 					}
@@ -1745,7 +1758,7 @@ func protoConsumeAll(b []byte, v *All, depth int) error {
 					val = x
 					continue
 				}
-				n, err = wire.Skip(num, typ, entry)
+				n, err = genrt.Skip(num, typ, entry)
 				if err != nil {
 					return err
 				}
@@ -1760,7 +1773,7 @@ func protoConsumeAll(b []byte, v *All, depth int) error {
 			if typ != protowire.BytesType {
 				break
 			}
-			entry, n, err := wire.ConsumeBytes(b)
+			entry, n, err := genrt.ConsumeBytes(b)
 			if err != nil {
 				return err
 			}
@@ -1768,13 +1781,13 @@ func protoConsumeAll(b []byte, v *All, depth int) error {
 			var k int32
 			var val string
 			for len(entry) > 0 {
-				num, typ, n, err := wire.ConsumeTag(entry)
+				num, typ, n, err := genrt.ConsumeTag(entry)
 				if err != nil {
 					return err
 				}
 				entry = entry[n:]
 				if num == 1 && typ == protowire.VarintType {
-					x, n, err := wire.ConsumeVarint(entry)
+					x, n, err := genrt.ConsumeVarint(entry)
 					if err != nil {
 						return err
 					}
@@ -1783,7 +1796,7 @@ func protoConsumeAll(b []byte, v *All, depth int) error {
 					continue
 				}
 				if num == 2 && typ == protowire.BytesType {
-					x, n, err := wire.ConsumeString(entry, "map_is")
+					x, n, err := genrt.ConsumeString(entry, "map_is")
 					if err != nil {
 						return err
 					}
@@ -1791,7 +1804,7 @@ func protoConsumeAll(b []byte, v *All, depth int) error {
 					val = x
 					continue
 				}
-				n, err = wire.Skip(num, typ, entry)
+				n, err = genrt.Skip(num, typ, entry)
 				if err != nil {
 					return err
 				}
@@ -1806,7 +1819,7 @@ func protoConsumeAll(b []byte, v *All, depth int) error {
 			if typ != protowire.BytesType {
 				break
 			}
-			entry, n, err := wire.ConsumeBytes(b)
+			entry, n, err := genrt.ConsumeBytes(b)
 			if err != nil {
 				return err
 			}
@@ -1814,13 +1827,13 @@ func protoConsumeAll(b []byte, v *All, depth int) error {
 			var k string
 			var val Inner
 			for len(entry) > 0 {
-				num, typ, n, err := wire.ConsumeTag(entry)
+				num, typ, n, err := genrt.ConsumeTag(entry)
 				if err != nil {
 					return err
 				}
 				entry = entry[n:]
 				if num == 1 && typ == protowire.BytesType {
-					x, n, err := wire.ConsumeString(entry, "map_sm.key")
+					x, n, err := genrt.ConsumeString(entry, "map_sm.key")
 					if err != nil {
 						return err
 					}
@@ -1830,9 +1843,9 @@ func protoConsumeAll(b []byte, v *All, depth int) error {
 				}
 				if num == 2 && typ == protowire.BytesType {
 					if depth == 0 {
-						return wire.ErrDepth
+						return genrt.ErrDepth
 					}
-					x, n, err := wire.ConsumeBytes(entry)
+					x, n, err := genrt.ConsumeBytes(entry)
 					if err != nil {
 						return err
 					}
@@ -1842,7 +1855,7 @@ func protoConsumeAll(b []byte, v *All, depth int) error {
 					}
 					continue
 				}
-				n, err = wire.Skip(num, typ, entry)
+				n, err = genrt.Skip(num, typ, entry)
 				if err != nil {
 					return err
 				}
@@ -1857,7 +1870,7 @@ func protoConsumeAll(b []byte, v *All, depth int) error {
 			if typ != protowire.BytesType {
 				break
 			}
-			entry, n, err := wire.ConsumeBytes(b)
+			entry, n, err := genrt.ConsumeBytes(b)
 			if err != nil {
 				return err
 			}
@@ -1865,13 +1878,13 @@ func protoConsumeAll(b []byte, v *All, depth int) error {
 			var k bool
 			var val int64
 			for len(entry) > 0 {
-				num, typ, n, err := wire.ConsumeTag(entry)
+				num, typ, n, err := genrt.ConsumeTag(entry)
 				if err != nil {
 					return err
 				}
 				entry = entry[n:]
 				if num == 1 && typ == protowire.VarintType {
-					x, n, err := wire.ConsumeVarint(entry)
+					x, n, err := genrt.ConsumeVarint(entry)
 					if err != nil {
 						return err
 					}
@@ -1880,7 +1893,7 @@ func protoConsumeAll(b []byte, v *All, depth int) error {
 					continue
 				}
 				if num == 2 && typ == protowire.VarintType {
-					x, n, err := wire.ConsumeVarint(entry)
+					x, n, err := genrt.ConsumeVarint(entry)
 					if err != nil {
 						return err
 					}
@@ -1888,7 +1901,7 @@ func protoConsumeAll(b []byte, v *All, depth int) error {
 					val = int64(int64(x))
 					continue
 				}
-				n, err = wire.Skip(num, typ, entry)
+				n, err = genrt.Skip(num, typ, entry)
 				if err != nil {
 					return err
 				}
@@ -1903,7 +1916,7 @@ func protoConsumeAll(b []byte, v *All, depth int) error {
 			if typ != protowire.BytesType {
 				break
 			}
-			entry, n, err := wire.ConsumeBytes(b)
+			entry, n, err := genrt.ConsumeBytes(b)
 			if err != nil {
 				return err
 			}
@@ -1911,13 +1924,13 @@ func protoConsumeAll(b []byte, v *All, depth int) error {
 			var k uint64
 			var val *Inner
 			for len(entry) > 0 {
-				num, typ, n, err := wire.ConsumeTag(entry)
+				num, typ, n, err := genrt.ConsumeTag(entry)
 				if err != nil {
 					return err
 				}
 				entry = entry[n:]
 				if num == 1 && typ == protowire.VarintType {
-					x, n, err := wire.ConsumeVarint(entry)
+					x, n, err := genrt.ConsumeVarint(entry)
 					if err != nil {
 						return err
 					}
@@ -1927,9 +1940,9 @@ func protoConsumeAll(b []byte, v *All, depth int) error {
 				}
 				if num == 2 && typ == protowire.BytesType {
 					if depth == 0 {
-						return wire.ErrDepth
+						return genrt.ErrDepth
 					}
-					x, n, err := wire.ConsumeBytes(entry)
+					x, n, err := genrt.ConsumeBytes(entry)
 					if err != nil {
 						return err
 					}
@@ -1942,7 +1955,7 @@ func protoConsumeAll(b []byte, v *All, depth int) error {
 					}
 					continue
 				}
-				n, err = wire.Skip(num, typ, entry)
+				n, err = genrt.Skip(num, typ, entry)
 				if err != nil {
 					return err
 				}
@@ -1958,14 +1971,14 @@ func protoConsumeAll(b []byte, v *All, depth int) error {
 				break
 			}
 			if depth == 0 {
-				return wire.ErrDepth
+				return genrt.ErrDepth
 			}
-			x, n, err := wire.ConsumeBytes(b)
+			x, n, err := genrt.ConsumeBytes(b)
 			if err != nil {
 				return err
 			}
 			b = b[n:]
-			t, err := wire.ConsumeTimestamp(x)
+			t, err := genrt.ConsumeTimestamp(x)
 			if err != nil {
 				return err
 			}
@@ -1976,14 +1989,14 @@ func protoConsumeAll(b []byte, v *All, depth int) error {
 				break
 			}
 			if depth == 0 {
-				return wire.ErrDepth
+				return genrt.ErrDepth
 			}
-			x, n, err := wire.ConsumeBytes(b)
+			x, n, err := genrt.ConsumeBytes(b)
 			if err != nil {
 				return err
 			}
 			b = b[n:]
-			t, err := wire.ConsumeTimestamp(x)
+			t, err := genrt.ConsumeTimestamp(x)
 			if err != nil {
 				return err
 			}
@@ -1995,14 +2008,14 @@ func protoConsumeAll(b []byte, v *All, depth int) error {
 				break
 			}
 			if depth == 0 {
-				return wire.ErrDepth
+				return genrt.ErrDepth
 			}
-			x, n, err := wire.ConsumeBytes(b)
+			x, n, err := genrt.ConsumeBytes(b)
 			if err != nil {
 				return err
 			}
 			b = b[n:]
-			d, err := wire.ConsumeDuration(x)
+			d, err := genrt.ConsumeDuration(x)
 			if err != nil {
 				return err
 			}
@@ -2012,7 +2025,7 @@ func protoConsumeAll(b []byte, v *All, depth int) error {
 			if typ != protowire.VarintType {
 				break
 			}
-			x, n, err := wire.ConsumeVarint(b)
+			x, n, err := genrt.ConsumeVarint(b)
 			if err != nil {
 				return err
 			}
@@ -2021,16 +2034,16 @@ func protoConsumeAll(b []byte, v *All, depth int) error {
 			continue
 		case 34:
 			if typ == protowire.BytesType {
-				packed, n, err := wire.ConsumeBytes(b)
+				packed, n, err := genrt.ConsumeBytes(b)
 				if err != nil {
 					return err
 				}
 				b = b[n:]
 				if v.Levels == nil {
-					v.Levels = make([]Level, 0, wire.CountVarints(packed))
+					v.Levels = make([]Level, 0, genrt.CountVarints(packed))
 				}
 				for len(packed) > 0 {
-					x, n, err := wire.ConsumeVarint(packed)
+					x, n, err := genrt.ConsumeVarint(packed)
 					if err != nil {
 						return err
 					}
@@ -2040,7 +2053,7 @@ func protoConsumeAll(b []byte, v *All, depth int) error {
 				continue
 			}
 			if typ == protowire.VarintType {
-				x, n, err := wire.ConsumeVarint(b)
+				x, n, err := genrt.ConsumeVarint(b)
 				if err != nil {
 					return err
 				}
@@ -2052,7 +2065,7 @@ func protoConsumeAll(b []byte, v *All, depth int) error {
 			if typ != protowire.VarintType {
 				break
 			}
-			x, n, err := wire.ConsumeVarint(b)
+			x, n, err := genrt.ConsumeVarint(b)
 			if err != nil {
 				return err
 			}
@@ -2064,7 +2077,7 @@ func protoConsumeAll(b []byte, v *All, depth int) error {
 			if typ != protowire.BytesType {
 				break
 			}
-			x, n, err := wire.ConsumeString(b, "opt_s")
+			x, n, err := genrt.ConsumeString(b, "opt_s")
 			if err != nil {
 				return err
 			}
@@ -2076,7 +2089,7 @@ func protoConsumeAll(b []byte, v *All, depth int) error {
 			if typ != protowire.VarintType {
 				break
 			}
-			x, n, err := wire.ConsumeVarint(b)
+			x, n, err := genrt.ConsumeVarint(b)
 			if err != nil {
 				return err
 			}
@@ -2088,7 +2101,7 @@ func protoConsumeAll(b []byte, v *All, depth int) error {
 			if typ != protowire.VarintType {
 				break
 			}
-			x, n, err := wire.ConsumeVarint(b)
+			x, n, err := genrt.ConsumeVarint(b)
 			if err != nil {
 				return err
 			}
@@ -2099,7 +2112,7 @@ func protoConsumeAll(b []byte, v *All, depth int) error {
 			if typ != protowire.VarintType {
 				break
 			}
-			x, n, err := wire.ConsumeVarint(b)
+			x, n, err := genrt.ConsumeVarint(b)
 			if err != nil {
 				return err
 			}
@@ -2108,16 +2121,16 @@ func protoConsumeAll(b []byte, v *All, depth int) error {
 			continue
 		case 42:
 			if typ == protowire.BytesType {
-				packed, n, err := wire.ConsumeBytes(b)
+				packed, n, err := genrt.ConsumeBytes(b)
 				if err != nil {
 					return err
 				}
 				b = b[n:]
 				if v.Sints == nil {
-					v.Sints = make([]int32, 0, wire.CountVarints(packed))
+					v.Sints = make([]int32, 0, genrt.CountVarints(packed))
 				}
 				for len(packed) > 0 {
-					x, n, err := wire.ConsumeVarint(packed)
+					x, n, err := genrt.ConsumeVarint(packed)
 					if err != nil {
 						return err
 					}
@@ -2127,7 +2140,7 @@ func protoConsumeAll(b []byte, v *All, depth int) error {
 				continue
 			}
 			if typ == protowire.VarintType {
-				x, n, err := wire.ConsumeVarint(b)
+				x, n, err := genrt.ConsumeVarint(b)
 				if err != nil {
 					return err
 				}
@@ -2136,7 +2149,7 @@ func protoConsumeAll(b []byte, v *All, depth int) error {
 				continue
 			}
 		}
-		n, err = wire.Skip(num, typ, b)
+		n, err = genrt.Skip(num, typ, b)
 		if err != nil {
 			return err
 		}
@@ -2145,7 +2158,7 @@ func protoConsumeAll(b []byte, v *All, depth int) error {
 	return nil
 }
 
-// protoSizeInner returns the size of v as a Inner message.
+// protoSizeInner returns the size of v as an Inner message.
 func protoSizeInner(v *Inner) int {
 	if v == nil {
 		return 0
@@ -2160,7 +2173,7 @@ func protoSizeInner(v *Inner) int {
 	return n
 }
 
-// protoWriteInner writes v as a Inner message into b, back to
+// protoWriteInner writes v as an Inner message into b, back to
 // front, ending at b[i-1], and returns where it begins. b[:i] holds
 // protoSizeInner(v) bytes at least. Fields come out in number order
 // and map entries in key order, as protobuf-go's deterministic mode writes
@@ -2170,24 +2183,24 @@ func protoWriteInner(b []byte, i int, v *Inner) int {
 		return i
 	}
 	if v.N != 0 {
-		i = wire.PutVarint(b, i, uint64(int64(v.N)))
+		i = genrt.PutVarint(b, i, uint64(int64(v.N)))
 		i--
 		b[i] = 0x10
 	}
 	if len(v.Name) > 0 {
-		i = wire.PutString(b, i, string(v.Name))
+		i = genrt.PutString(b, i, string(v.Name))
 		i--
 		b[i] = 0x0a
 	}
 	return i
 }
 
-// protoConsumeInner reads a Inner message into v, merging it
+// protoConsumeInner reads an Inner message into v, merging it
 // with what v holds. Unknown fields are skipped; depth is how many levels
 // of messages may still nest below this one.
 func protoConsumeInner(b []byte, v *Inner, depth int) error {
 	for len(b) > 0 {
-		num, typ, n, err := wire.ConsumeTag(b)
+		num, typ, n, err := genrt.ConsumeTag(b)
 		if err != nil {
 			return err
 		}
@@ -2197,7 +2210,7 @@ func protoConsumeInner(b []byte, v *Inner, depth int) error {
 			if typ != protowire.BytesType {
 				break
 			}
-			x, n, err := wire.ConsumeString(b, "name")
+			x, n, err := genrt.ConsumeString(b, "name")
 			if err != nil {
 				return err
 			}
@@ -2208,7 +2221,7 @@ func protoConsumeInner(b []byte, v *Inner, depth int) error {
 			if typ != protowire.VarintType {
 				break
 			}
-			x, n, err := wire.ConsumeVarint(b)
+			x, n, err := genrt.ConsumeVarint(b)
 			if err != nil {
 				return err
 			}
@@ -2216,7 +2229,7 @@ func protoConsumeInner(b []byte, v *Inner, depth int) error {
 			v.N = int32(int32(x))
 			continue
 		}
-		n, err = wire.Skip(num, typ, b)
+		n, err = genrt.Skip(num, typ, b)
 		if err != nil {
 			return err
 		}
@@ -2250,13 +2263,13 @@ func protoWriteCountRequest(b []byte, i int, v *CountRequest) int {
 		return i
 	}
 	if len(v.Prefix) > 0 {
-		i = wire.PutString(b, i, string(v.Prefix))
+		i = genrt.PutString(b, i, string(v.Prefix))
 		i--
 		b[i] = 0x12
 	}
 	for j := len(v.Items) - 1; j >= 0; j-- {
 		{
-			i = wire.PutString(b, i, string(v.Items[j]))
+			i = genrt.PutString(b, i, string(v.Items[j]))
 		}
 		i--
 		b[i] = 0x0a
@@ -2269,7 +2282,7 @@ func protoWriteCountRequest(b []byte, i int, v *CountRequest) int {
 // of messages may still nest below this one.
 func protoConsumeCountRequest(b []byte, v *CountRequest, depth int) error {
 	for len(b) > 0 {
-		num, typ, n, err := wire.ConsumeTag(b)
+		num, typ, n, err := genrt.ConsumeTag(b)
 		if err != nil {
 			return err
 		}
@@ -2279,13 +2292,13 @@ func protoConsumeCountRequest(b []byte, v *CountRequest, depth int) error {
 			if typ != protowire.BytesType {
 				break
 			}
-			x, n, err := wire.ConsumeString(b, "items")
+			x, n, err := genrt.ConsumeString(b, "items")
 			if err != nil {
 				return err
 			}
 			b = b[n:]
 			if v.Items == nil {
-				v.Items = make([]string, 0, 1+wire.Count(b, num))
+				v.Items = make([]string, 0, 1+genrt.Count(b, num))
 			}
 			v.Items = append(v.Items, x)
 			continue
@@ -2293,7 +2306,7 @@ func protoConsumeCountRequest(b []byte, v *CountRequest, depth int) error {
 			if typ != protowire.BytesType {
 				break
 			}
-			x, n, err := wire.ConsumeString(b, "prefix")
+			x, n, err := genrt.ConsumeString(b, "prefix")
 			if err != nil {
 				return err
 			}
@@ -2301,7 +2314,7 @@ func protoConsumeCountRequest(b []byte, v *CountRequest, depth int) error {
 			v.Prefix = x
 			continue
 		}
-		n, err = wire.Skip(num, typ, b)
+		n, err = genrt.Skip(num, typ, b)
 		if err != nil {
 			return err
 		}
@@ -2332,7 +2345,7 @@ func protoWriteCountResponse(b []byte, i int, v *grpcCountResponse) int {
 		return i
 	}
 	if v.Value != 0 {
-		i = wire.PutVarint(b, i, uint64(int64(v.Value)))
+		i = genrt.PutVarint(b, i, uint64(int64(v.Value)))
 		i--
 		b[i] = 0x08
 	}
@@ -2344,7 +2357,7 @@ func protoWriteCountResponse(b []byte, i int, v *grpcCountResponse) int {
 // of messages may still nest below this one.
 func protoConsumeCountResponse(b []byte, v *grpcCountResponse, depth int) error {
 	for len(b) > 0 {
-		num, typ, n, err := wire.ConsumeTag(b)
+		num, typ, n, err := genrt.ConsumeTag(b)
 		if err != nil {
 			return err
 		}
@@ -2354,7 +2367,7 @@ func protoConsumeCountResponse(b []byte, v *grpcCountResponse, depth int) error 
 			if typ != protowire.VarintType {
 				break
 			}
-			x, n, err := wire.ConsumeVarint(b)
+			x, n, err := genrt.ConsumeVarint(b)
 			if err != nil {
 				return err
 			}
@@ -2362,7 +2375,7 @@ func protoConsumeCountResponse(b []byte, v *grpcCountResponse, depth int) error 
 			v.Value = int(int64(x))
 			continue
 		}
-		n, err = wire.Skip(num, typ, b)
+		n, err = genrt.Skip(num, typ, b)
 		if err != nil {
 			return err
 		}
@@ -2396,7 +2409,7 @@ func protoWriteUserList(b []byte, i int, v *UserList) int {
 		{
 			end := i
 			i = protoWriteUser(b, i, &v.Users[j])
-			i = wire.PutVarint(b, i, uint64(end-i))
+			i = genrt.PutVarint(b, i, uint64(end-i))
 		}
 		i--
 		b[i] = 0x0a
@@ -2409,7 +2422,7 @@ func protoWriteUserList(b []byte, i int, v *UserList) int {
 // of messages may still nest below this one.
 func protoConsumeUserList(b []byte, v *UserList, depth int) error {
 	for len(b) > 0 {
-		num, typ, n, err := wire.ConsumeTag(b)
+		num, typ, n, err := genrt.ConsumeTag(b)
 		if err != nil {
 			return err
 		}
@@ -2420,15 +2433,15 @@ func protoConsumeUserList(b []byte, v *UserList, depth int) error {
 				break
 			}
 			if depth == 0 {
-				return wire.ErrDepth
+				return genrt.ErrDepth
 			}
-			x, n, err := wire.ConsumeBytes(b)
+			x, n, err := genrt.ConsumeBytes(b)
 			if err != nil {
 				return err
 			}
 			b = b[n:]
 			if v.Users == nil {
-				v.Users = make([]User, 0, 1+wire.Count(b, num))
+				v.Users = make([]User, 0, 1+genrt.Count(b, num))
 			}
 			var e User
 			if err := protoConsumeUser(x, &e, depth-1); err != nil {
@@ -2437,7 +2450,7 @@ func protoConsumeUserList(b []byte, v *UserList, depth int) error {
 			v.Users = append(v.Users, e)
 			continue
 		}
-		n, err = wire.Skip(num, typ, b)
+		n, err = genrt.Skip(num, typ, b)
 		if err != nil {
 			return err
 		}
@@ -2474,7 +2487,7 @@ func protoSizeUser(v *User) int {
 		n += 1 + protowire.SizeBytes(len(v.Tags[i]))
 	}
 	if !v.Created.IsZero() {
-		n += 1 + protowire.SizeBytes(wire.SizeTimestamp(v.Created))
+		n += 1 + protowire.SizeBytes(genrt.SizeTimestamp(v.Created))
 	}
 	return n
 }
@@ -2490,45 +2503,45 @@ func protoWriteUser(b []byte, i int, v *User) int {
 	}
 	if !v.Created.IsZero() {
 		end := i
-		i = wire.PutTimestamp(b, i, v.Created)
-		i = wire.PutVarint(b, i, uint64(end-i))
+		i = genrt.PutTimestamp(b, i, v.Created)
+		i = genrt.PutVarint(b, i, uint64(end-i))
 		i--
 		b[i] = 0x42
 	}
 	for j := len(v.Tags) - 1; j >= 0; j-- {
 		{
-			i = wire.PutString(b, i, string(v.Tags[j]))
+			i = genrt.PutString(b, i, string(v.Tags[j]))
 		}
 		i--
 		b[i] = 0x3a
 	}
 	if v.Score != 0 || math.Signbit(float64(v.Score)) {
-		i = wire.PutFixed64(b, i, math.Float64bits(float64(v.Score)))
+		i = genrt.PutFixed64(b, i, math.Float64bits(float64(v.Score)))
 		i--
 		b[i] = 0x31
 	}
 	if bool(v.Admin) {
-		i = wire.PutVarint(b, i, protowire.EncodeBool(bool(v.Admin)))
+		i = genrt.PutVarint(b, i, protowire.EncodeBool(bool(v.Admin)))
 		i--
 		b[i] = 0x28
 	}
 	if v.Age != 0 {
-		i = wire.PutVarint(b, i, uint64(int64(v.Age)))
+		i = genrt.PutVarint(b, i, uint64(int64(v.Age)))
 		i--
 		b[i] = 0x20
 	}
 	if len(v.Email) > 0 {
-		i = wire.PutString(b, i, string(v.Email))
+		i = genrt.PutString(b, i, string(v.Email))
 		i--
 		b[i] = 0x1a
 	}
 	if len(v.Name) > 0 {
-		i = wire.PutString(b, i, string(v.Name))
+		i = genrt.PutString(b, i, string(v.Name))
 		i--
 		b[i] = 0x12
 	}
 	if v.ID != 0 {
-		i = wire.PutVarint(b, i, uint64(int64(v.ID)))
+		i = genrt.PutVarint(b, i, uint64(int64(v.ID)))
 		i--
 		b[i] = 0x08
 	}
@@ -2540,7 +2553,7 @@ func protoWriteUser(b []byte, i int, v *User) int {
 // of messages may still nest below this one.
 func protoConsumeUser(b []byte, v *User, depth int) error {
 	for len(b) > 0 {
-		num, typ, n, err := wire.ConsumeTag(b)
+		num, typ, n, err := genrt.ConsumeTag(b)
 		if err != nil {
 			return err
 		}
@@ -2550,7 +2563,7 @@ func protoConsumeUser(b []byte, v *User, depth int) error {
 			if typ != protowire.VarintType {
 				break
 			}
-			x, n, err := wire.ConsumeVarint(b)
+			x, n, err := genrt.ConsumeVarint(b)
 			if err != nil {
 				return err
 			}
@@ -2561,7 +2574,7 @@ func protoConsumeUser(b []byte, v *User, depth int) error {
 			if typ != protowire.BytesType {
 				break
 			}
-			x, n, err := wire.ConsumeString(b, "name")
+			x, n, err := genrt.ConsumeString(b, "name")
 			if err != nil {
 				return err
 			}
@@ -2572,7 +2585,7 @@ func protoConsumeUser(b []byte, v *User, depth int) error {
 			if typ != protowire.BytesType {
 				break
 			}
-			x, n, err := wire.ConsumeString(b, "email")
+			x, n, err := genrt.ConsumeString(b, "email")
 			if err != nil {
 				return err
 			}
@@ -2583,7 +2596,7 @@ func protoConsumeUser(b []byte, v *User, depth int) error {
 			if typ != protowire.VarintType {
 				break
 			}
-			x, n, err := wire.ConsumeVarint(b)
+			x, n, err := genrt.ConsumeVarint(b)
 			if err != nil {
 				return err
 			}
@@ -2594,7 +2607,7 @@ func protoConsumeUser(b []byte, v *User, depth int) error {
 			if typ != protowire.VarintType {
 				break
 			}
-			x, n, err := wire.ConsumeVarint(b)
+			x, n, err := genrt.ConsumeVarint(b)
 			if err != nil {
 				return err
 			}
@@ -2605,7 +2618,7 @@ func protoConsumeUser(b []byte, v *User, depth int) error {
 			if typ != protowire.Fixed64Type {
 				break
 			}
-			x, n, err := wire.ConsumeFixed64(b)
+			x, n, err := genrt.ConsumeFixed64(b)
 			if err != nil {
 				return err
 			}
@@ -2616,13 +2629,13 @@ func protoConsumeUser(b []byte, v *User, depth int) error {
 			if typ != protowire.BytesType {
 				break
 			}
-			x, n, err := wire.ConsumeString(b, "tags")
+			x, n, err := genrt.ConsumeString(b, "tags")
 			if err != nil {
 				return err
 			}
 			b = b[n:]
 			if v.Tags == nil {
-				v.Tags = make([]string, 0, 1+wire.Count(b, num))
+				v.Tags = make([]string, 0, 1+genrt.Count(b, num))
 			}
 			v.Tags = append(v.Tags, x)
 			continue
@@ -2631,21 +2644,21 @@ func protoConsumeUser(b []byte, v *User, depth int) error {
 				break
 			}
 			if depth == 0 {
-				return wire.ErrDepth
+				return genrt.ErrDepth
 			}
-			x, n, err := wire.ConsumeBytes(b)
+			x, n, err := genrt.ConsumeBytes(b)
 			if err != nil {
 				return err
 			}
 			b = b[n:]
-			t, err := wire.ConsumeTimestamp(x)
+			t, err := genrt.ConsumeTimestamp(x)
 			if err != nil {
 				return err
 			}
 			v.Created = t
 			continue
 		}
-		n, err = wire.Skip(num, typ, b)
+		n, err = genrt.Skip(num, typ, b)
 		if err != nil {
 			return err
 		}
@@ -2685,7 +2698,7 @@ func protoWriteNode(b []byte, i int, v *Node) int {
 		{
 			end := i
 			i = protoWriteNode(b, i, &v.Children[j])
-			i = wire.PutVarint(b, i, uint64(end-i))
+			i = genrt.PutVarint(b, i, uint64(end-i))
 		}
 		i--
 		b[i] = 0x1a
@@ -2694,13 +2707,13 @@ func protoWriteNode(b []byte, i int, v *Node) int {
 		{
 			end := i
 			i = protoWriteNode(b, i, v.Next)
-			i = wire.PutVarint(b, i, uint64(end-i))
+			i = genrt.PutVarint(b, i, uint64(end-i))
 		}
 		i--
 		b[i] = 0x12
 	}
 	if v.Value != 0 {
-		i = wire.PutVarint(b, i, uint64(int64(v.Value)))
+		i = genrt.PutVarint(b, i, uint64(int64(v.Value)))
 		i--
 		b[i] = 0x08
 	}
@@ -2712,7 +2725,7 @@ func protoWriteNode(b []byte, i int, v *Node) int {
 // of messages may still nest below this one.
 func protoConsumeNode(b []byte, v *Node, depth int) error {
 	for len(b) > 0 {
-		num, typ, n, err := wire.ConsumeTag(b)
+		num, typ, n, err := genrt.ConsumeTag(b)
 		if err != nil {
 			return err
 		}
@@ -2722,7 +2735,7 @@ func protoConsumeNode(b []byte, v *Node, depth int) error {
 			if typ != protowire.VarintType {
 				break
 			}
-			x, n, err := wire.ConsumeVarint(b)
+			x, n, err := genrt.ConsumeVarint(b)
 			if err != nil {
 				return err
 			}
@@ -2734,9 +2747,9 @@ func protoConsumeNode(b []byte, v *Node, depth int) error {
 				break
 			}
 			if depth == 0 {
-				return wire.ErrDepth
+				return genrt.ErrDepth
 			}
-			x, n, err := wire.ConsumeBytes(b)
+			x, n, err := genrt.ConsumeBytes(b)
 			if err != nil {
 				return err
 			}
@@ -2753,15 +2766,15 @@ func protoConsumeNode(b []byte, v *Node, depth int) error {
 				break
 			}
 			if depth == 0 {
-				return wire.ErrDepth
+				return genrt.ErrDepth
 			}
-			x, n, err := wire.ConsumeBytes(b)
+			x, n, err := genrt.ConsumeBytes(b)
 			if err != nil {
 				return err
 			}
 			b = b[n:]
 			if v.Children == nil {
-				v.Children = make([]Node, 0, 1+wire.Count(b, num))
+				v.Children = make([]Node, 0, 1+genrt.Count(b, num))
 			}
 			var e Node
 			if err := protoConsumeNode(x, &e, depth-1); err != nil {
@@ -2770,7 +2783,7 @@ func protoConsumeNode(b []byte, v *Node, depth int) error {
 			v.Children = append(v.Children, e)
 			continue
 		}
-		n, err = wire.Skip(num, typ, b)
+		n, err = genrt.Skip(num, typ, b)
 		if err != nil {
 			return err
 		}
@@ -2779,10 +2792,10 @@ func protoConsumeNode(b []byte, v *Node, depth int) error {
 	return nil
 }
 
-// protoSizeExtra returns the size of v as a Extra message. It
+// protoSizeExtra returns the size of v as an Extra message. It
 // keeps the texts of the fields that travel as text in t, for
 // protoWriteExtra.
-func protoSizeExtra(v *Extra, t *wire.Texts) int {
+func protoSizeExtra(v *Extra, t *genrt.Texts) int {
 	if v == nil {
 		return 0
 	}
@@ -2791,7 +2804,7 @@ func protoSizeExtra(v *Extra, t *wire.Texts) int {
 		n += 1 + protowire.SizeBytes(len(v.Base.ID))
 	}
 	if !v.Base.Created.IsZero() {
-		n += 1 + protowire.SizeBytes(wire.SizeTimestamp(v.Base.Created))
+		n += 1 + protowire.SizeBytes(genrt.SizeTimestamp(v.Base.Created))
 	}
 	if v.Meta != nil {
 		if len(v.Meta.Note) > 0 {
@@ -2820,7 +2833,6 @@ func protoSizeExtra(v *Extra, t *wire.Texts) int {
 		slices.Sort(keys)
 		for _, k := range keys {
 			x := v.ByName[k]
-			_ = x
 			txt, err := x.MarshalText()
 			en := 1 + protowire.SizeBytes(len(k)) + 1 + protowire.SizeBytes(t.Add(txt, err, "by_name"))
 			n += 1 + protowire.SizeBytes(en)
@@ -2836,7 +2848,6 @@ func protoSizeExtra(v *Extra, t *wire.Texts) int {
 		n += 1 + protowire.SizeBytes(len(v.Tags[i]))
 	}
 	for k, x := range v.Labels {
-		_, _ = k, x
 		en := 1 + protowire.SizeBytes(len(k)) + 1 + protowire.SizeBytes(len(x))
 		n += 1 + protowire.SizeBytes(en)
 	}
@@ -2846,17 +2857,17 @@ func protoSizeExtra(v *Extra, t *wire.Texts) int {
 	return n
 }
 
-// protoWriteExtra writes v as a Extra message into b, back to
+// protoWriteExtra writes v as an Extra message into b, back to
 // front, ending at b[i-1], and returns where it begins. b[:i] holds
 // protoSizeExtra(v) bytes at least. Fields come out in number order
 // and map entries in key order, as protobuf-go's deterministic mode writes
 // them.
-func protoWriteExtra(b []byte, i int, v *Extra, t *wire.Texts) int {
+func protoWriteExtra(b []byte, i int, v *Extra, t *genrt.Texts) int {
 	if v == nil {
 		return i
 	}
 	if len(v.Raw) > 0 {
-		i = wire.PutBytes(b, i, v.Raw)
+		i = genrt.PutBytes(b, i, v.Raw)
 		i--
 		b[i] = 0x5a
 	}
@@ -2869,30 +2880,29 @@ func protoWriteExtra(b []byte, i int, v *Extra, t *wire.Texts) int {
 		for j := len(keys) - 1; j >= 0; j-- {
 			k := keys[j]
 			x := v.Labels[k]
-			_ = x
 			entry := i
 			{
-				i = wire.PutString(b, i, string(x))
+				i = genrt.PutString(b, i, string(x))
 			}
 			i--
 			b[i] = 0x12
-			i = wire.PutString(b, i, string(k))
+			i = genrt.PutString(b, i, string(k))
 			i--
 			b[i] = 0x0a
-			i = wire.PutVarint(b, i, uint64(entry-i))
+			i = genrt.PutVarint(b, i, uint64(entry-i))
 			i--
 			b[i] = 0x52
 		}
 	}
 	for j := len(v.Tags) - 1; j >= 0; j-- {
 		{
-			i = wire.PutString(b, i, string(v.Tags[j]))
+			i = genrt.PutString(b, i, string(v.Tags[j]))
 		}
 		i--
 		b[i] = 0x4a
 	}
 	if txt := t.Pop(); len(txt) > 0 {
-		i = wire.PutBytes(b, i, txt)
+		i = genrt.PutBytes(b, i, txt)
 		i--
 		b[i] = 0x42
 	}
@@ -2904,69 +2914,67 @@ func protoWriteExtra(b []byte, i int, v *Extra, t *wire.Texts) int {
 		slices.Sort(keys)
 		for j := len(keys) - 1; j >= 0; j-- {
 			k := keys[j]
-			x := v.ByName[k]
-			_ = x
 			entry := i
 			{
-				i = wire.PutBytes(b, i, t.Pop())
+				i = genrt.PutBytes(b, i, t.Pop())
 			}
 			i--
 			b[i] = 0x12
-			i = wire.PutString(b, i, string(k))
+			i = genrt.PutString(b, i, string(k))
 			i--
 			b[i] = 0x0a
-			i = wire.PutVarint(b, i, uint64(entry-i))
+			i = genrt.PutVarint(b, i, uint64(entry-i))
 			i--
 			b[i] = 0x3a
 		}
 	}
 	for j := len(v.Addrs) - 1; j >= 0; j-- {
 		{
-			i = wire.PutBytes(b, i, t.Pop())
+			i = genrt.PutBytes(b, i, t.Pop())
 		}
 		i--
 		b[i] = 0x32
 	}
 	if v.Prefix != nil {
 		{
-			i = wire.PutBytes(b, i, t.Pop())
+			i = genrt.PutBytes(b, i, t.Pop())
 		}
 		i--
 		b[i] = 0x2a
 	}
 	if txt := t.Pop(); len(txt) > 0 {
-		i = wire.PutBytes(b, i, txt)
+		i = genrt.PutBytes(b, i, txt)
 		i--
 		b[i] = 0x22
 	}
 	if v.Meta != nil {
 		if len(v.Meta.Note) > 0 {
-			i = wire.PutString(b, i, string(v.Meta.Note))
+			i = genrt.PutString(b, i, string(v.Meta.Note))
 			i--
 			b[i] = 0x1a
 		}
 	}
 	if !v.Base.Created.IsZero() {
 		end := i
-		i = wire.PutTimestamp(b, i, v.Base.Created)
-		i = wire.PutVarint(b, i, uint64(end-i))
+		i = genrt.PutTimestamp(b, i, v.Base.Created)
+		i = genrt.PutVarint(b, i, uint64(end-i))
 		i--
 		b[i] = 0x12
 	}
 	if len(v.Base.ID) > 0 {
-		i = wire.PutString(b, i, string(v.Base.ID))
+		i = genrt.PutString(b, i, string(v.Base.ID))
 		i--
 		b[i] = 0x0a
 	}
 	return i
 }
 
-// protoConsumeExtra reads a Extra message into v, merging it
+// protoConsumeExtra reads an Extra message into v, merging it
 // with what v holds. Unknown fields are skipped; depth is how many levels
 // of messages may still nest below this one.
 func protoConsumeExtra(b []byte, v *Extra, depth int) error {
 	for len(b) > 0 {
-		num, typ, n, err := wire.ConsumeTag(b)
+		num, typ, n, err := genrt.ConsumeTag(b)
 		if err != nil {
 			return err
 		}
@@ -2976,7 +2984,7 @@ func protoConsumeExtra(b []byte, v *Extra, depth int) error {
 			if typ != protowire.BytesType {
 				break
 			}
-			x, n, err := wire.ConsumeString(b, "id")
+			x, n, err := genrt.ConsumeString(b, "id")
 			if err != nil {
 				return err
 			}
@@ -2988,14 +2996,14 @@ func protoConsumeExtra(b []byte, v *Extra, depth int) error {
 				break
 			}
 			if depth == 0 {
-				return wire.ErrDepth
+				return genrt.ErrDepth
 			}
-			x, n, err := wire.ConsumeBytes(b)
+			x, n, err := genrt.ConsumeBytes(b)
 			if err != nil {
 				return err
 			}
 			b = b[n:]
-			t, err := wire.ConsumeTimestamp(x)
+			t, err := genrt.ConsumeTimestamp(x)
 			if err != nil {
 				return err
 			}
@@ -3005,7 +3013,7 @@ func protoConsumeExtra(b []byte, v *Extra, depth int) error {
 			if typ != protowire.BytesType {
 				break
 			}
-			x, n, err := wire.ConsumeString(b, "note")
+			x, n, err := genrt.ConsumeString(b, "note")
 			if err != nil {
 				return err
 			}
@@ -3019,14 +3027,14 @@ func protoConsumeExtra(b []byte, v *Extra, depth int) error {
 			if typ != protowire.BytesType {
 				break
 			}
-			x, n, err := wire.ConsumeText(b, "addr")
+			x, n, err := genrt.ConsumeText(b, "addr")
 			if err != nil {
 				return err
 			}
 			b = b[n:]
 			var tv netip.Addr
 			if err := tv.UnmarshalText(x); err != nil {
-				return wire.TextError("addr", err)
+				return genrt.TextError("addr", err)
 			}
 			v.Addr = tv
 			continue
@@ -3034,14 +3042,14 @@ func protoConsumeExtra(b []byte, v *Extra, depth int) error {
 			if typ != protowire.BytesType {
 				break
 			}
-			x, n, err := wire.ConsumeText(b, "prefix")
+			x, n, err := genrt.ConsumeText(b, "prefix")
 			if err != nil {
 				return err
 			}
 			b = b[n:]
 			var tv netip.Prefix
 			if err := tv.UnmarshalText(x); err != nil {
-				return wire.TextError("prefix", err)
+				return genrt.TextError("prefix", err)
 			}
 			o := tv
 			v.Prefix = &o
@@ -3050,17 +3058,17 @@ func protoConsumeExtra(b []byte, v *Extra, depth int) error {
 			if typ != protowire.BytesType {
 				break
 			}
-			x, n, err := wire.ConsumeText(b, "addrs")
+			x, n, err := genrt.ConsumeText(b, "addrs")
 			if err != nil {
 				return err
 			}
 			b = b[n:]
 			var tv netip.Addr
 			if err := tv.UnmarshalText(x); err != nil {
-				return wire.TextError("addrs", err)
+				return genrt.TextError("addrs", err)
 			}
 			if v.Addrs == nil {
-				v.Addrs = make([]netip.Addr, 0, 1+wire.Count(b, num))
+				v.Addrs = make([]netip.Addr, 0, 1+genrt.Count(b, num))
 			}
 			v.Addrs = append(v.Addrs, tv)
 			continue
@@ -3068,7 +3076,7 @@ func protoConsumeExtra(b []byte, v *Extra, depth int) error {
 			if typ != protowire.BytesType {
 				break
 			}
-			entry, n, err := wire.ConsumeBytes(b)
+			entry, n, err := genrt.ConsumeBytes(b)
 			if err != nil {
 				return err
 			}
@@ -3076,13 +3084,13 @@ func protoConsumeExtra(b []byte, v *Extra, depth int) error {
 			var k string
 			var val netip.Addr
 			for len(entry) > 0 {
-				num, typ, n, err := wire.ConsumeTag(entry)
+				num, typ, n, err := genrt.ConsumeTag(entry)
 				if err != nil {
 					return err
 				}
 				entry = entry[n:]
 				if num == 1 && typ == protowire.BytesType {
-					x, n, err := wire.ConsumeString(entry, "by_name.key")
+					x, n, err := genrt.ConsumeString(entry, "by_name.key")
 					if err != nil {
 						return err
 					}
@@ -3091,19 +3099,19 @@ func protoConsumeExtra(b []byte, v *Extra, depth int) error {
 					continue
 				}
 				if num == 2 && typ == protowire.BytesType {
-					x, n, err := wire.ConsumeText(entry, "by_name")
+					x, n, err := genrt.ConsumeText(entry, "by_name")
 					if err != nil {
 						return err
 					}
 					entry = entry[n:]
 					var tv netip.Addr
 					if err := tv.UnmarshalText(x); err != nil {
-						return wire.TextError("by_name", err)
+						return genrt.TextError("by_name", err)
 					}
 					val = tv
 					continue
 				}
-				n, err = wire.Skip(num, typ, entry)
+				n, err = genrt.Skip(num, typ, entry)
 				if err != nil {
 					return err
 				}
@@ -3118,14 +3126,14 @@ func protoConsumeExtra(b []byte, v *Extra, depth int) error {
 			if typ != protowire.BytesType {
 				break
 			}
-			x, n, err := wire.ConsumeText(b, "amount")
+			x, n, err := genrt.ConsumeText(b, "amount")
 			if err != nil {
 				return err
 			}
 			b = b[n:]
 			var tv Decimal
 			if err := tv.UnmarshalText(x); err != nil {
-				return wire.TextError("amount", err)
+				return genrt.TextError("amount", err)
 			}
 			v.Amount = tv
 			continue
@@ -3133,13 +3141,13 @@ func protoConsumeExtra(b []byte, v *Extra, depth int) error {
 			if typ != protowire.BytesType {
 				break
 			}
-			x, n, err := wire.ConsumeString(b, "tags")
+			x, n, err := genrt.ConsumeString(b, "tags")
 			if err != nil {
 				return err
 			}
 			b = b[n:]
 			if v.Tags == nil {
-				v.Tags = make([]string, 0, 1+wire.Count(b, num))
+				v.Tags = make([]string, 0, 1+genrt.Count(b, num))
 			}
 			v.Tags = append(v.Tags, x)
 			continue
@@ -3147,7 +3155,7 @@ func protoConsumeExtra(b []byte, v *Extra, depth int) error {
 			if typ != protowire.BytesType {
 				break
 			}
-			entry, n, err := wire.ConsumeBytes(b)
+			entry, n, err := genrt.ConsumeBytes(b)
 			if err != nil {
 				return err
 			}
@@ -3155,13 +3163,13 @@ func protoConsumeExtra(b []byte, v *Extra, depth int) error {
 			var k string
 			var val string
 			for len(entry) > 0 {
-				num, typ, n, err := wire.ConsumeTag(entry)
+				num, typ, n, err := genrt.ConsumeTag(entry)
 				if err != nil {
 					return err
 				}
 				entry = entry[n:]
 				if num == 1 && typ == protowire.BytesType {
-					x, n, err := wire.ConsumeString(entry, "labels.key")
+					x, n, err := genrt.ConsumeString(entry, "labels.key")
 					if err != nil {
 						return err
 					}
@@ -3170,7 +3178,7 @@ func protoConsumeExtra(b []byte, v *Extra, depth int) error {
 					continue
 				}
 				if num == 2 && typ == protowire.BytesType {
-					x, n, err := wire.ConsumeString(entry, "labels")
+					x, n, err := genrt.ConsumeString(entry, "labels")
 					if err != nil {
 						return err
 					}
@@ -3178,7 +3186,7 @@ func protoConsumeExtra(b []byte, v *Extra, depth int) error {
 					val = x
 					continue
 				}
-				n, err = wire.Skip(num, typ, entry)
+				n, err = genrt.Skip(num, typ, entry)
 				if err != nil {
 					return err
 				}
@@ -3193,15 +3201,15 @@ func protoConsumeExtra(b []byte, v *Extra, depth int) error {
 			if typ != protowire.BytesType {
 				break
 			}
-			x, n, err := wire.ConsumeBytes(b)
+			x, n, err := genrt.ConsumeBytes(b)
 			if err != nil {
 				return err
 			}
 			b = b[n:]
-			v.Raw = json.RawMessage(wire.CopyBytes(x))
+			v.Raw = json.RawMessage(genrt.CopyBytes(x))
 			continue
 		}
-		n, err = wire.Skip(num, typ, b)
+		n, err = genrt.Skip(num, typ, b)
 		if err != nil {
 			return err
 		}
@@ -3210,19 +3218,19 @@ func protoConsumeExtra(b []byte, v *Extra, depth int) error {
 	return nil
 }
 
-// protoSizeAtRequest returns the size of v as a AtRequest message.
+// protoSizeAtRequest returns the size of v as an AtRequest message.
 func protoSizeAtRequest(v *AtRequest) int {
 	if v == nil {
 		return 0
 	}
 	n := 0
 	if !v.T.IsZero() {
-		n += 1 + protowire.SizeBytes(wire.SizeTimestamp(v.T))
+		n += 1 + protowire.SizeBytes(genrt.SizeTimestamp(v.T))
 	}
 	return n
 }
 
-// protoWriteAtRequest writes v as a AtRequest message into b, back to
+// protoWriteAtRequest writes v as an AtRequest message into b, back to
 // front, ending at b[i-1], and returns where it begins. b[:i] holds
 // protoSizeAtRequest(v) bytes at least. Fields come out in number order
 // and map entries in key order, as protobuf-go's deterministic mode writes
@@ -3233,20 +3241,20 @@ func protoWriteAtRequest(b []byte, i int, v *AtRequest) int {
 	}
 	if !v.T.IsZero() {
 		end := i
-		i = wire.PutTimestamp(b, i, v.T)
-		i = wire.PutVarint(b, i, uint64(end-i))
+		i = genrt.PutTimestamp(b, i, v.T)
+		i = genrt.PutVarint(b, i, uint64(end-i))
 		i--
 		b[i] = 0x0a
 	}
 	return i
 }
 
-// protoConsumeAtRequest reads a AtRequest message into v, merging it
+// protoConsumeAtRequest reads an AtRequest message into v, merging it
 // with what v holds. Unknown fields are skipped; depth is how many levels
 // of messages may still nest below this one.
 func protoConsumeAtRequest(b []byte, v *AtRequest, depth int) error {
 	for len(b) > 0 {
-		num, typ, n, err := wire.ConsumeTag(b)
+		num, typ, n, err := genrt.ConsumeTag(b)
 		if err != nil {
 			return err
 		}
@@ -3257,21 +3265,21 @@ func protoConsumeAtRequest(b []byte, v *AtRequest, depth int) error {
 				break
 			}
 			if depth == 0 {
-				return wire.ErrDepth
+				return genrt.ErrDepth
 			}
-			x, n, err := wire.ConsumeBytes(b)
+			x, n, err := genrt.ConsumeBytes(b)
 			if err != nil {
 				return err
 			}
 			b = b[n:]
-			t, err := wire.ConsumeTimestamp(x)
+			t, err := genrt.ConsumeTimestamp(x)
 			if err != nil {
 				return err
 			}
 			v.T = t
 			continue
 		}
-		n, err = wire.Skip(num, typ, b)
+		n, err = genrt.Skip(num, typ, b)
 		if err != nil {
 			return err
 		}
@@ -3280,19 +3288,19 @@ func protoConsumeAtRequest(b []byte, v *AtRequest, depth int) error {
 	return nil
 }
 
-// protoSizeAtResponse returns the size of v as a AtResponse message.
+// protoSizeAtResponse returns the size of v as an AtResponse message.
 func protoSizeAtResponse(v *grpcAtResponse) int {
 	if v == nil {
 		return 0
 	}
 	n := 0
 	if !v.Value.IsZero() {
-		n += 1 + protowire.SizeBytes(wire.SizeTimestamp(v.Value))
+		n += 1 + protowire.SizeBytes(genrt.SizeTimestamp(v.Value))
 	}
 	return n
 }
 
-// protoWriteAtResponse writes v as a AtResponse message into b, back to
+// protoWriteAtResponse writes v as an AtResponse message into b, back to
 // front, ending at b[i-1], and returns where it begins. b[:i] holds
 // protoSizeAtResponse(v) bytes at least. Fields come out in number order
 // and map entries in key order, as protobuf-go's deterministic mode writes
@@ -3303,20 +3311,20 @@ func protoWriteAtResponse(b []byte, i int, v *grpcAtResponse) int {
 	}
 	if !v.Value.IsZero() {
 		end := i
-		i = wire.PutTimestamp(b, i, v.Value)
-		i = wire.PutVarint(b, i, uint64(end-i))
+		i = genrt.PutTimestamp(b, i, v.Value)
+		i = genrt.PutVarint(b, i, uint64(end-i))
 		i--
 		b[i] = 0x0a
 	}
 	return i
 }
 
-// protoConsumeAtResponse reads a AtResponse message into v, merging it
+// protoConsumeAtResponse reads an AtResponse message into v, merging it
 // with what v holds. Unknown fields are skipped; depth is how many levels
 // of messages may still nest below this one.
 func protoConsumeAtResponse(b []byte, v *grpcAtResponse, depth int) error {
 	for len(b) > 0 {
-		num, typ, n, err := wire.ConsumeTag(b)
+		num, typ, n, err := genrt.ConsumeTag(b)
 		if err != nil {
 			return err
 		}
@@ -3327,21 +3335,21 @@ func protoConsumeAtResponse(b []byte, v *grpcAtResponse, depth int) error {
 				break
 			}
 			if depth == 0 {
-				return wire.ErrDepth
+				return genrt.ErrDepth
 			}
-			x, n, err := wire.ConsumeBytes(b)
+			x, n, err := genrt.ConsumeBytes(b)
 			if err != nil {
 				return err
 			}
 			b = b[n:]
-			t, err := wire.ConsumeTimestamp(x)
+			t, err := genrt.ConsumeTimestamp(x)
 			if err != nil {
 				return err
 			}
 			v.Value = t
 			continue
 		}
-		n, err = wire.Skip(num, typ, b)
+		n, err = genrt.Skip(num, typ, b)
 		if err != nil {
 			return err
 		}
@@ -3357,7 +3365,7 @@ func protoSizeLaterRequest(v *LaterRequest) int {
 	}
 	n := 0
 	if v.T != nil {
-		n += 1 + protowire.SizeBytes(wire.SizeTimestamp(*v.T))
+		n += 1 + protowire.SizeBytes(genrt.SizeTimestamp(*v.T))
 	}
 	return n
 }
@@ -3374,8 +3382,8 @@ func protoWriteLaterRequest(b []byte, i int, v *LaterRequest) int {
 	if v.T != nil {
 		{
 			end := i
-			i = wire.PutTimestamp(b, i, *v.T)
-			i = wire.PutVarint(b, i, uint64(end-i))
+			i = genrt.PutTimestamp(b, i, *v.T)
+			i = genrt.PutVarint(b, i, uint64(end-i))
 		}
 		i--
 		b[i] = 0x0a
@@ -3388,7 +3396,7 @@ func protoWriteLaterRequest(b []byte, i int, v *LaterRequest) int {
 // of messages may still nest below this one.
 func protoConsumeLaterRequest(b []byte, v *LaterRequest, depth int) error {
 	for len(b) > 0 {
-		num, typ, n, err := wire.ConsumeTag(b)
+		num, typ, n, err := genrt.ConsumeTag(b)
 		if err != nil {
 			return err
 		}
@@ -3399,14 +3407,14 @@ func protoConsumeLaterRequest(b []byte, v *LaterRequest, depth int) error {
 				break
 			}
 			if depth == 0 {
-				return wire.ErrDepth
+				return genrt.ErrDepth
 			}
-			x, n, err := wire.ConsumeBytes(b)
+			x, n, err := genrt.ConsumeBytes(b)
 			if err != nil {
 				return err
 			}
 			b = b[n:]
-			t, err := wire.ConsumeTimestamp(x)
+			t, err := genrt.ConsumeTimestamp(x)
 			if err != nil {
 				return err
 			}
@@ -3414,7 +3422,7 @@ func protoConsumeLaterRequest(b []byte, v *LaterRequest, depth int) error {
 			v.T = &o
 			continue
 		}
-		n, err = wire.Skip(num, typ, b)
+		n, err = genrt.Skip(num, typ, b)
 		if err != nil {
 			return err
 		}
@@ -3430,7 +3438,7 @@ func protoSizeLaterResponse(v *grpcLaterResponse) int {
 	}
 	n := 0
 	if v.Value != nil {
-		n += 1 + protowire.SizeBytes(wire.SizeTimestamp(*v.Value))
+		n += 1 + protowire.SizeBytes(genrt.SizeTimestamp(*v.Value))
 	}
 	return n
 }
@@ -3447,8 +3455,8 @@ func protoWriteLaterResponse(b []byte, i int, v *grpcLaterResponse) int {
 	if v.Value != nil {
 		{
 			end := i
-			i = wire.PutTimestamp(b, i, *v.Value)
-			i = wire.PutVarint(b, i, uint64(end-i))
+			i = genrt.PutTimestamp(b, i, *v.Value)
+			i = genrt.PutVarint(b, i, uint64(end-i))
 		}
 		i--
 		b[i] = 0x0a
@@ -3461,7 +3469,7 @@ func protoWriteLaterResponse(b []byte, i int, v *grpcLaterResponse) int {
 // of messages may still nest below this one.
 func protoConsumeLaterResponse(b []byte, v *grpcLaterResponse, depth int) error {
 	for len(b) > 0 {
-		num, typ, n, err := wire.ConsumeTag(b)
+		num, typ, n, err := genrt.ConsumeTag(b)
 		if err != nil {
 			return err
 		}
@@ -3472,14 +3480,14 @@ func protoConsumeLaterResponse(b []byte, v *grpcLaterResponse, depth int) error 
 				break
 			}
 			if depth == 0 {
-				return wire.ErrDepth
+				return genrt.ErrDepth
 			}
-			x, n, err := wire.ConsumeBytes(b)
+			x, n, err := genrt.ConsumeBytes(b)
 			if err != nil {
 				return err
 			}
 			b = b[n:]
-			t, err := wire.ConsumeTimestamp(x)
+			t, err := genrt.ConsumeTimestamp(x)
 			if err != nil {
 				return err
 			}
@@ -3487,7 +3495,7 @@ func protoConsumeLaterResponse(b []byte, v *grpcLaterResponse, depth int) error 
 			v.Value = &o
 			continue
 		}
-		n, err = wire.Skip(num, typ, b)
+		n, err = genrt.Skip(num, typ, b)
 		if err != nil {
 			return err
 		}
@@ -3503,7 +3511,7 @@ func protoSizeWaitRequest(v *WaitRequest) int {
 	}
 	n := 0
 	if v.D != 0 {
-		n += 1 + protowire.SizeBytes(wire.SizeDuration(v.D))
+		n += 1 + protowire.SizeBytes(genrt.SizeDuration(v.D))
 	}
 	return n
 }
@@ -3519,8 +3527,8 @@ func protoWriteWaitRequest(b []byte, i int, v *WaitRequest) int {
 	}
 	if v.D != 0 {
 		end := i
-		i = wire.PutDuration(b, i, v.D)
-		i = wire.PutVarint(b, i, uint64(end-i))
+		i = genrt.PutDuration(b, i, v.D)
+		i = genrt.PutVarint(b, i, uint64(end-i))
 		i--
 		b[i] = 0x0a
 	}
@@ -3532,7 +3540,7 @@ func protoWriteWaitRequest(b []byte, i int, v *WaitRequest) int {
 // of messages may still nest below this one.
 func protoConsumeWaitRequest(b []byte, v *WaitRequest, depth int) error {
 	for len(b) > 0 {
-		num, typ, n, err := wire.ConsumeTag(b)
+		num, typ, n, err := genrt.ConsumeTag(b)
 		if err != nil {
 			return err
 		}
@@ -3543,21 +3551,21 @@ func protoConsumeWaitRequest(b []byte, v *WaitRequest, depth int) error {
 				break
 			}
 			if depth == 0 {
-				return wire.ErrDepth
+				return genrt.ErrDepth
 			}
-			x, n, err := wire.ConsumeBytes(b)
+			x, n, err := genrt.ConsumeBytes(b)
 			if err != nil {
 				return err
 			}
 			b = b[n:]
-			d, err := wire.ConsumeDuration(x)
+			d, err := genrt.ConsumeDuration(x)
 			if err != nil {
 				return err
 			}
 			v.D = time.Duration(d)
 			continue
 		}
-		n, err = wire.Skip(num, typ, b)
+		n, err = genrt.Skip(num, typ, b)
 		if err != nil {
 			return err
 		}
@@ -3573,7 +3581,7 @@ func protoSizeWaitResponse(v *grpcWaitResponse) int {
 	}
 	n := 0
 	if v.Value != 0 {
-		n += 1 + protowire.SizeBytes(wire.SizeDuration(v.Value))
+		n += 1 + protowire.SizeBytes(genrt.SizeDuration(v.Value))
 	}
 	return n
 }
@@ -3589,8 +3597,8 @@ func protoWriteWaitResponse(b []byte, i int, v *grpcWaitResponse) int {
 	}
 	if v.Value != 0 {
 		end := i
-		i = wire.PutDuration(b, i, v.Value)
-		i = wire.PutVarint(b, i, uint64(end-i))
+		i = genrt.PutDuration(b, i, v.Value)
+		i = genrt.PutVarint(b, i, uint64(end-i))
 		i--
 		b[i] = 0x0a
 	}
@@ -3602,7 +3610,7 @@ func protoWriteWaitResponse(b []byte, i int, v *grpcWaitResponse) int {
 // of messages may still nest below this one.
 func protoConsumeWaitResponse(b []byte, v *grpcWaitResponse, depth int) error {
 	for len(b) > 0 {
-		num, typ, n, err := wire.ConsumeTag(b)
+		num, typ, n, err := genrt.ConsumeTag(b)
 		if err != nil {
 			return err
 		}
@@ -3613,21 +3621,21 @@ func protoConsumeWaitResponse(b []byte, v *grpcWaitResponse, depth int) error {
 				break
 			}
 			if depth == 0 {
-				return wire.ErrDepth
+				return genrt.ErrDepth
 			}
-			x, n, err := wire.ConsumeBytes(b)
+			x, n, err := genrt.ConsumeBytes(b)
 			if err != nil {
 				return err
 			}
 			b = b[n:]
-			d, err := wire.ConsumeDuration(x)
+			d, err := genrt.ConsumeDuration(x)
 			if err != nil {
 				return err
 			}
 			v.Value = time.Duration(d)
 			continue
 		}
-		n, err = wire.Skip(num, typ, b)
+		n, err = genrt.Skip(num, typ, b)
 		if err != nil {
 			return err
 		}
@@ -3639,7 +3647,7 @@ func protoConsumeWaitResponse(b []byte, v *grpcWaitResponse, depth int) error {
 // protoSizeLookupRequest returns the size of v as a LookupRequest message. It
 // keeps the texts of the fields that travel as text in t, for
 // protoWriteLookupRequest.
-func protoSizeLookupRequest(v *LookupRequest, t *wire.Texts) int {
+func protoSizeLookupRequest(v *LookupRequest, t *genrt.Texts) int {
 	if v == nil {
 		return 0
 	}
@@ -3658,12 +3666,12 @@ func protoSizeLookupRequest(v *LookupRequest, t *wire.Texts) int {
 // protoSizeLookupRequest(v) bytes at least. Fields come out in number order
 // and map entries in key order, as protobuf-go's deterministic mode writes
 // them.
-func protoWriteLookupRequest(b []byte, i int, v *LookupRequest, t *wire.Texts) int {
+func protoWriteLookupRequest(b []byte, i int, v *LookupRequest, t *genrt.Texts) int {
 	if v == nil {
 		return i
 	}
 	if txt := t.Pop(); len(txt) > 0 {
-		i = wire.PutBytes(b, i, txt)
+		i = genrt.PutBytes(b, i, txt)
 		i--
 		b[i] = 0x0a
 	}
@@ -3675,7 +3683,7 @@ func protoWriteLookupRequest(b []byte, i int, v *LookupRequest, t *wire.Texts) i
 // of messages may still nest below this one.
 func protoConsumeLookupRequest(b []byte, v *LookupRequest, depth int) error {
 	for len(b) > 0 {
-		num, typ, n, err := wire.ConsumeTag(b)
+		num, typ, n, err := genrt.ConsumeTag(b)
 		if err != nil {
 			return err
 		}
@@ -3685,19 +3693,19 @@ func protoConsumeLookupRequest(b []byte, v *LookupRequest, depth int) error {
 			if typ != protowire.BytesType {
 				break
 			}
-			x, n, err := wire.ConsumeText(b, "addr")
+			x, n, err := genrt.ConsumeText(b, "addr")
 			if err != nil {
 				return err
 			}
 			b = b[n:]
 			var tv netip.Addr
 			if err := tv.UnmarshalText(x); err != nil {
-				return wire.TextError("addr", err)
+				return genrt.TextError("addr", err)
 			}
 			v.Addr = tv
 			continue
 		}
-		n, err = wire.Skip(num, typ, b)
+		n, err = genrt.Skip(num, typ, b)
 		if err != nil {
 			return err
 		}
@@ -3709,7 +3717,7 @@ func protoConsumeLookupRequest(b []byte, v *LookupRequest, depth int) error {
 // protoSizeLookupResponse returns the size of v as a LookupResponse message. It
 // keeps the texts of the fields that travel as text in t, for
 // protoWriteLookupResponse.
-func protoSizeLookupResponse(v *grpcLookupResponse, t *wire.Texts) int {
+func protoSizeLookupResponse(v *grpcLookupResponse, t *genrt.Texts) int {
 	if v == nil {
 		return 0
 	}
@@ -3728,12 +3736,12 @@ func protoSizeLookupResponse(v *grpcLookupResponse, t *wire.Texts) int {
 // protoSizeLookupResponse(v) bytes at least. Fields come out in number order
 // and map entries in key order, as protobuf-go's deterministic mode writes
 // them.
-func protoWriteLookupResponse(b []byte, i int, v *grpcLookupResponse, t *wire.Texts) int {
+func protoWriteLookupResponse(b []byte, i int, v *grpcLookupResponse, t *genrt.Texts) int {
 	if v == nil {
 		return i
 	}
 	if txt := t.Pop(); len(txt) > 0 {
-		i = wire.PutBytes(b, i, txt)
+		i = genrt.PutBytes(b, i, txt)
 		i--
 		b[i] = 0x0a
 	}
@@ -3745,7 +3753,7 @@ func protoWriteLookupResponse(b []byte, i int, v *grpcLookupResponse, t *wire.Te
 // of messages may still nest below this one.
 func protoConsumeLookupResponse(b []byte, v *grpcLookupResponse, depth int) error {
 	for len(b) > 0 {
-		num, typ, n, err := wire.ConsumeTag(b)
+		num, typ, n, err := genrt.ConsumeTag(b)
 		if err != nil {
 			return err
 		}
@@ -3755,19 +3763,19 @@ func protoConsumeLookupResponse(b []byte, v *grpcLookupResponse, depth int) erro
 			if typ != protowire.BytesType {
 				break
 			}
-			x, n, err := wire.ConsumeText(b, "value")
+			x, n, err := genrt.ConsumeText(b, "value")
 			if err != nil {
 				return err
 			}
 			b = b[n:]
 			var tv netip.Addr
 			if err := tv.UnmarshalText(x); err != nil {
-				return wire.TextError("value", err)
+				return genrt.TextError("value", err)
 			}
 			v.Value = tv
 			continue
 		}
-		n, err = wire.Skip(num, typ, b)
+		n, err = genrt.Skip(num, typ, b)
 		if err != nil {
 			return err
 		}
@@ -3798,7 +3806,7 @@ func protoWriteChargeRequest(b []byte, i int, v *ChargeRequest) int {
 		return i
 	}
 	if v.Amount != 0 {
-		i = wire.PutVarint(b, i, uint64(int64(v.Amount)))
+		i = genrt.PutVarint(b, i, uint64(int64(v.Amount)))
 		i--
 		b[i] = 0x08
 	}
@@ -3810,7 +3818,7 @@ func protoWriteChargeRequest(b []byte, i int, v *ChargeRequest) int {
 // of messages may still nest below this one.
 func protoConsumeChargeRequest(b []byte, v *ChargeRequest, depth int) error {
 	for len(b) > 0 {
-		num, typ, n, err := wire.ConsumeTag(b)
+		num, typ, n, err := genrt.ConsumeTag(b)
 		if err != nil {
 			return err
 		}
@@ -3820,7 +3828,7 @@ func protoConsumeChargeRequest(b []byte, v *ChargeRequest, depth int) error {
 			if typ != protowire.VarintType {
 				break
 			}
-			x, n, err := wire.ConsumeVarint(b)
+			x, n, err := genrt.ConsumeVarint(b)
 			if err != nil {
 				return err
 			}
@@ -3828,7 +3836,7 @@ func protoConsumeChargeRequest(b []byte, v *ChargeRequest, depth int) error {
 			v.Amount = int64(int64(x))
 			continue
 		}
-		n, err = wire.Skip(num, typ, b)
+		n, err = genrt.Skip(num, typ, b)
 		if err != nil {
 			return err
 		}
@@ -3862,12 +3870,12 @@ func protoWriteCharge(b []byte, i int, v *Charge) int {
 		return i
 	}
 	if v.Amount != 0 {
-		i = wire.PutVarint(b, i, uint64(int64(v.Amount)))
+		i = genrt.PutVarint(b, i, uint64(int64(v.Amount)))
 		i--
 		b[i] = 0x10
 	}
 	if len(v.ID) > 0 {
-		i = wire.PutString(b, i, string(v.ID))
+		i = genrt.PutString(b, i, string(v.ID))
 		i--
 		b[i] = 0x0a
 	}
@@ -3879,7 +3887,7 @@ func protoWriteCharge(b []byte, i int, v *Charge) int {
 // of messages may still nest below this one.
 func protoConsumeCharge(b []byte, v *Charge, depth int) error {
 	for len(b) > 0 {
-		num, typ, n, err := wire.ConsumeTag(b)
+		num, typ, n, err := genrt.ConsumeTag(b)
 		if err != nil {
 			return err
 		}
@@ -3889,7 +3897,7 @@ func protoConsumeCharge(b []byte, v *Charge, depth int) error {
 			if typ != protowire.BytesType {
 				break
 			}
-			x, n, err := wire.ConsumeString(b, "id")
+			x, n, err := genrt.ConsumeString(b, "id")
 			if err != nil {
 				return err
 			}
@@ -3900,7 +3908,7 @@ func protoConsumeCharge(b []byte, v *Charge, depth int) error {
 			if typ != protowire.VarintType {
 				break
 			}
-			x, n, err := wire.ConsumeVarint(b)
+			x, n, err := genrt.ConsumeVarint(b)
 			if err != nil {
 				return err
 			}
@@ -3908,7 +3916,7 @@ func protoConsumeCharge(b []byte, v *Charge, depth int) error {
 			v.Amount = int64(int64(x))
 			continue
 		}
-		n, err = wire.Skip(num, typ, b)
+		n, err = genrt.Skip(num, typ, b)
 		if err != nil {
 			return err
 		}

@@ -216,6 +216,11 @@ func (r *result) goals() []string {
 			out = append(out, fmt.Sprintf("Chain of 5 at least 5× faster than go-kit: %.1f× (%s vs %s): %s.", g/t, fmtNS(t), fmtNS(g), verdict(g/t >= 5)))
 		}
 	}
+	if t, _, al, ok := r.get("BenchmarkChain/depth=5", "typedkit-interceptors"); ok {
+		if g, _, _, ok := r.get("BenchmarkChain/depth=5", "gokit"); ok && t > 0 {
+			out = append(out, fmt.Sprintf("Five interceptors allocate nothing: %.0f allocs, %s (go-kit's chain of 5: %s, %.2f×): %s.", al, fmtNS(t), fmtNS(g), t/g, verdict(al == 0)))
+		}
+	}
 	ratioGoal := func(label, group, peer string, max float64) {
 		t, tb, ta, ok1 := r.get(group, "typedkit")
 		p, pb, pa, ok2 := r.get(group, peer)

@@ -7,106 +7,68 @@ import (
 	"net/netip"
 	"time"
 
+	"github.com/typedkit/kit"
+	"github.com/typedkit/kit/genrt"
 	"github.com/typedkit/kit/grpcx"
-	"github.com/typedkit/kit/grpcx/wire"
 	"google.golang.org/grpc"
 	"google.golang.org/protobuf/encoding/protowire"
 )
 
-func init() { grpcx.RegisterCodec() }
-
 // GRPCServiceName is the full name of Extra's gRPC service.
-const GRPCServiceName = "extra.Extra"
+const GRPCServiceName = ServiceName
 
 // RegisterGRPC registers the endpoints on s as the gRPC service
 // extra.Extra, described by extra.proto. Requests and replies
-// are protobuf messages that any gRPC client can send and read.
+// are protobuf messages that any gRPC client can send and read. The
+// interceptors of grpcx.ServerInterceptors in opts wrap every method.
 func RegisterGRPC(s grpc.ServiceRegistrar, e Endpoints, opts ...grpcx.ServerOption) {
+	// The server reads and writes the generated messages through grpcx's
+	// codec, which passes every other message to the codec it wraps.
+	genrt.RegisterCodec()
+	// serve returns opts with the Call of one method.
+	serve := func(method string, idempotent bool) []grpcx.ServerOption {
+		return append(opts[:len(opts):len(opts)], grpcx.ServerCall(kit.Call{Service: ServiceName, Method: method, Idempotent: idempotent}))
+	}
 	grpcEchoTime := grpcx.NewServer(e.EchoTimeEndpoint,
-		func(_ context.Context, w *protoWireEchoTimeRequest) (EchoTimeRequest, error) {
-			return func() EchoTimeRequest {
-				if w.v == nil {
-					return *new(EchoTimeRequest)
-				}
-				return *w.v
-			}(), nil
-		},
+		func(_ context.Context, w *protoWireEchoTimeRequest) (EchoTimeRequest, error) { return w.value(), nil },
 		func(_ context.Context, r time.Time) (*protoWireEchoTimeResponse, error) {
 			return &protoWireEchoTimeResponse{v: &grpcEchoTimeResponse{Value: r}}, nil
 		},
-		opts...)
+		serve("EchoTime", false)...)
 	grpcEchoTimePtr := grpcx.NewServer(e.EchoTimePtrEndpoint,
 		func(_ context.Context, w *protoWireEchoTimePtrRequest) (EchoTimePtrRequest, error) {
-			return func() EchoTimePtrRequest {
-				if w.v == nil {
-					return *new(EchoTimePtrRequest)
-				}
-				return *w.v
-			}(), nil
+			return w.value(), nil
 		},
 		func(_ context.Context, r *time.Time) (*protoWireEchoTimePtrResponse, error) {
 			return &protoWireEchoTimePtrResponse{v: &grpcEchoTimePtrResponse{Value: r}}, nil
 		},
-		opts...)
+		serve("EchoTimePtr", false)...)
 	grpcEchoDuration := grpcx.NewServer(e.EchoDurationEndpoint,
 		func(_ context.Context, w *protoWireEchoDurationRequest) (EchoDurationRequest, error) {
-			return func() EchoDurationRequest {
-				if w.v == nil {
-					return *new(EchoDurationRequest)
-				}
-				return *w.v
-			}(), nil
+			return w.value(), nil
 		},
 		func(_ context.Context, r time.Duration) (*protoWireEchoDurationResponse, error) {
 			return &protoWireEchoDurationResponse{v: &grpcEchoDurationResponse{Value: r}}, nil
 		},
-		opts...)
+		serve("EchoDuration", false)...)
 	grpcAddrs := grpcx.NewServer(e.AddrsEndpoint,
-		func(_ context.Context, w *protoWireNet) (Net, error) {
-			return func() Net {
-				if w.v == nil {
-					return *new(Net)
-				}
-				return *w.v
-			}(), nil
-		},
+		func(_ context.Context, w *protoWireNet) (Net, error) { return w.value(), nil },
 		func(_ context.Context, r Net) (*protoWireNet, error) { return &protoWireNet{v: &r}, nil },
-		opts...)
+		serve("Addrs", false)...)
 	grpcLookup := grpcx.NewServer(e.LookupEndpoint,
-		func(_ context.Context, w *protoWireLookupRequest) (LookupRequest, error) {
-			return func() LookupRequest {
-				if w.v == nil {
-					return *new(LookupRequest)
-				}
-				return *w.v
-			}(), nil
-		},
+		func(_ context.Context, w *protoWireLookupRequest) (LookupRequest, error) { return w.value(), nil },
 		func(_ context.Context, r netip.Addr) (*protoWireLookupResponse, error) {
 			return &protoWireLookupResponse{v: &grpcLookupResponse{Value: r}}, nil
 		},
-		opts...)
+		serve("Lookup", false)...)
 	grpcEmbedded := grpcx.NewServer(e.EmbeddedEndpoint,
-		func(_ context.Context, w *protoWireDerived) (Derived, error) {
-			return func() Derived {
-				if w.v == nil {
-					return *new(Derived)
-				}
-				return *w.v
-			}(), nil
-		},
+		func(_ context.Context, w *protoWireDerived) (Derived, error) { return w.value(), nil },
 		func(_ context.Context, r Derived) (*protoWireDerived, error) { return &protoWireDerived{v: &r}, nil },
-		opts...)
+		serve("Embedded", false)...)
 	grpcCharge := grpcx.NewServer(e.ChargeEndpoint,
-		func(_ context.Context, w *protoWireChargeRequest) (ChargeRequest, error) {
-			return func() ChargeRequest {
-				if w.v == nil {
-					return *new(ChargeRequest)
-				}
-				return *w.v
-			}(), nil
-		},
+		func(_ context.Context, w *protoWireChargeRequest) (ChargeRequest, error) { return w.value(), nil },
 		func(_ context.Context, r Charge) (*protoWireCharge, error) { return &protoWireCharge{v: &r}, nil },
-		opts...)
+		serve("Charge", false)...)
 	s.RegisterService(&grpc.ServiceDesc{
 		ServiceName: GRPCServiceName,
 		HandlerType: (*any)(nil),
@@ -123,103 +85,61 @@ func RegisterGRPC(s grpc.ServiceRegistrar, e Endpoints, opts ...grpcx.ServerOpti
 	}, struct{}{})
 }
 
-// NewGRPCClient returns a Extra that calls the gRPC service
+// NewGRPCClient returns an Extra that calls the gRPC service
 // extra.Extra over cc.
 func NewGRPCClient(cc grpc.ClientConnInterface, opts ...grpcx.ClientOption) Extra {
 	return NewGRPCClientEndpoints(cc, opts...)
 }
 
 // NewGRPCClientEndpoints is [NewGRPCClient] returning the client's
-// endpoints, so that client-side middleware can wrap them.
+// endpoints, so that typed client-side middleware can wrap them. The
+// interceptors of grpcx.ClientInterceptors in opts wrap every method.
 func NewGRPCClientEndpoints(cc grpc.ClientConnInterface, opts ...grpcx.ClientOption) Endpoints {
+	// call returns opts with the Call of one method.
+	call := func(method string, idempotent bool) []grpcx.ClientOption {
+		return append(opts[:len(opts):len(opts)], grpcx.ClientCall(kit.Call{Service: ServiceName, Method: method, Idempotent: idempotent}))
+	}
 	return Endpoints{
 		EchoTimeEndpoint: grpcx.NewClient(cc, "/extra.Extra/EchoTime",
 			func(_ context.Context, r EchoTimeRequest) (*protoWireEchoTimeRequest, error) {
 				return &protoWireEchoTimeRequest{v: &r}, nil
 			},
-			func(_ context.Context, w *protoWireEchoTimeResponse) (time.Time, error) {
-				return func() time.Time {
-					if w.v == nil {
-						return *new(time.Time)
-					}
-					return w.v.Value
-				}(), nil
-			},
-			opts...).Endpoint(),
+			func(_ context.Context, w *protoWireEchoTimeResponse) (time.Time, error) { return w.value(), nil },
+			call("EchoTime", false)...).Endpoint(),
 		EchoTimePtrEndpoint: grpcx.NewClient(cc, "/extra.Extra/EchoTimePtr",
 			func(_ context.Context, r EchoTimePtrRequest) (*protoWireEchoTimePtrRequest, error) {
 				return &protoWireEchoTimePtrRequest{v: &r}, nil
 			},
-			func(_ context.Context, w *protoWireEchoTimePtrResponse) (*time.Time, error) {
-				return func() *time.Time {
-					if w.v == nil {
-						return *new(*time.Time)
-					}
-					return w.v.Value
-				}(), nil
-			},
-			opts...).Endpoint(),
+			func(_ context.Context, w *protoWireEchoTimePtrResponse) (*time.Time, error) { return w.value(), nil },
+			call("EchoTimePtr", false)...).Endpoint(),
 		EchoDurationEndpoint: grpcx.NewClient(cc, "/extra.Extra/EchoDuration",
 			func(_ context.Context, r EchoDurationRequest) (*protoWireEchoDurationRequest, error) {
 				return &protoWireEchoDurationRequest{v: &r}, nil
 			},
 			func(_ context.Context, w *protoWireEchoDurationResponse) (time.Duration, error) {
-				return func() time.Duration {
-					if w.v == nil {
-						return *new(time.Duration)
-					}
-					return w.v.Value
-				}(), nil
+				return w.value(), nil
 			},
-			opts...).Endpoint(),
+			call("EchoDuration", false)...).Endpoint(),
 		AddrsEndpoint: grpcx.NewClient(cc, "/extra.Extra/Addrs",
 			func(_ context.Context, r Net) (*protoWireNet, error) { return &protoWireNet{v: &r}, nil },
-			func(_ context.Context, w *protoWireNet) (Net, error) {
-				return func() Net {
-					if w.v == nil {
-						return *new(Net)
-					}
-					return *w.v
-				}(), nil
-			},
-			opts...).Endpoint(),
+			func(_ context.Context, w *protoWireNet) (Net, error) { return w.value(), nil },
+			call("Addrs", false)...).Endpoint(),
 		LookupEndpoint: grpcx.NewClient(cc, "/extra.Extra/Lookup",
 			func(_ context.Context, r LookupRequest) (*protoWireLookupRequest, error) {
 				return &protoWireLookupRequest{v: &r}, nil
 			},
-			func(_ context.Context, w *protoWireLookupResponse) (netip.Addr, error) {
-				return func() netip.Addr {
-					if w.v == nil {
-						return *new(netip.Addr)
-					}
-					return w.v.Value
-				}(), nil
-			},
-			opts...).Endpoint(),
+			func(_ context.Context, w *protoWireLookupResponse) (netip.Addr, error) { return w.value(), nil },
+			call("Lookup", false)...).Endpoint(),
 		EmbeddedEndpoint: grpcx.NewClient(cc, "/extra.Extra/Embedded",
 			func(_ context.Context, r Derived) (*protoWireDerived, error) { return &protoWireDerived{v: &r}, nil },
-			func(_ context.Context, w *protoWireDerived) (Derived, error) {
-				return func() Derived {
-					if w.v == nil {
-						return *new(Derived)
-					}
-					return *w.v
-				}(), nil
-			},
-			opts...).Endpoint(),
+			func(_ context.Context, w *protoWireDerived) (Derived, error) { return w.value(), nil },
+			call("Embedded", false)...).Endpoint(),
 		ChargeEndpoint: grpcx.NewClient(cc, "/extra.Extra/Charge",
 			func(_ context.Context, r ChargeRequest) (*protoWireChargeRequest, error) {
 				return &protoWireChargeRequest{v: &r}, nil
 			},
-			func(_ context.Context, w *protoWireCharge) (Charge, error) {
-				return func() Charge {
-					if w.v == nil {
-						return *new(Charge)
-					}
-					return *w.v
-				}(), nil
-			},
-			opts...).Endpoint(),
+			func(_ context.Context, w *protoWireCharge) (Charge, error) { return w.value(), nil },
+			call("Charge", false)...).Endpoint(),
 	}
 }
 
@@ -247,319 +167,439 @@ type grpcLookupResponse struct {
 	Value netip.Addr
 }
 
-// protoWireEchoTimeRequest is the gRPC codec's view of a EchoTimeRequest message.
+// protoWireEchoTimeRequest is the gRPC codec's view of an EchoTimeRequest message.
 type protoWireEchoTimeRequest struct{ v *EchoTimeRequest }
 
-// MarshalProtoWire implements grpcx.WireMessage: the size first, then the
+// value returns the message's value: the zero EchoTimeRequest when there is
+// none.
+func (w *protoWireEchoTimeRequest) value() EchoTimeRequest {
+	if w.v == nil {
+		var zero EchoTimeRequest
+		return zero
+	}
+	return *w.v
+}
+
+// MarshalProtoWire implements genrt.WireMessage: the size first, then the
 // message written back to front into exactly that many bytes, so that
 // each nested message's length is known when it is written.
 func (w *protoWireEchoTimeRequest) MarshalProtoWire(b []byte) ([]byte, error) {
 	n := protoSizeEchoTimeRequest(w.v)
-	b, buf := wire.Grow(b, n)
+	b, buf := genrt.Grow(b, n)
 	if protoWriteEchoTimeRequest(buf, n, w.v) != 0 {
-		return nil, wire.ErrChanged
+		return nil, genrt.ErrChanged
 	}
 	return b, nil
 }
 
-// UnmarshalProtoWire implements grpcx.WireMessage. Messages nested deeper
+// UnmarshalProtoWire implements genrt.WireMessage. Messages nested deeper
 // than protobuf-go's limit are refused.
 func (w *protoWireEchoTimeRequest) UnmarshalProtoWire(b []byte) error {
 	if w.v == nil {
 		w.v = new(EchoTimeRequest)
 	}
-	return protoConsumeEchoTimeRequest(b, w.v, wire.RecursionLimit-1)
+	return protoConsumeEchoTimeRequest(b, w.v, genrt.RecursionLimit-1)
 }
 
-// protoWireEchoTimeResponse is the gRPC codec's view of a EchoTimeResponse message.
+// protoWireEchoTimeResponse is the gRPC codec's view of an EchoTimeResponse message.
 type protoWireEchoTimeResponse struct{ v *grpcEchoTimeResponse }
 
-// MarshalProtoWire implements grpcx.WireMessage: the size first, then the
+// value returns the message's value: the zero time.Time when there is
+// none.
+func (w *protoWireEchoTimeResponse) value() time.Time {
+	if w.v == nil {
+		var zero time.Time
+		return zero
+	}
+	return w.v.Value
+}
+
+// MarshalProtoWire implements genrt.WireMessage: the size first, then the
 // message written back to front into exactly that many bytes, so that
 // each nested message's length is known when it is written.
 func (w *protoWireEchoTimeResponse) MarshalProtoWire(b []byte) ([]byte, error) {
 	n := protoSizeEchoTimeResponse(w.v)
-	b, buf := wire.Grow(b, n)
+	b, buf := genrt.Grow(b, n)
 	if protoWriteEchoTimeResponse(buf, n, w.v) != 0 {
-		return nil, wire.ErrChanged
+		return nil, genrt.ErrChanged
 	}
 	return b, nil
 }
 
-// UnmarshalProtoWire implements grpcx.WireMessage. Messages nested deeper
+// UnmarshalProtoWire implements genrt.WireMessage. Messages nested deeper
 // than protobuf-go's limit are refused.
 func (w *protoWireEchoTimeResponse) UnmarshalProtoWire(b []byte) error {
 	if w.v == nil {
 		w.v = new(grpcEchoTimeResponse)
 	}
-	return protoConsumeEchoTimeResponse(b, w.v, wire.RecursionLimit-1)
+	return protoConsumeEchoTimeResponse(b, w.v, genrt.RecursionLimit-1)
 }
 
-// protoWireEchoTimePtrRequest is the gRPC codec's view of a EchoTimePtrRequest message.
+// protoWireEchoTimePtrRequest is the gRPC codec's view of an EchoTimePtrRequest message.
 type protoWireEchoTimePtrRequest struct{ v *EchoTimePtrRequest }
 
-// MarshalProtoWire implements grpcx.WireMessage: the size first, then the
+// value returns the message's value: the zero EchoTimePtrRequest when there is
+// none.
+func (w *protoWireEchoTimePtrRequest) value() EchoTimePtrRequest {
+	if w.v == nil {
+		var zero EchoTimePtrRequest
+		return zero
+	}
+	return *w.v
+}
+
+// MarshalProtoWire implements genrt.WireMessage: the size first, then the
 // message written back to front into exactly that many bytes, so that
 // each nested message's length is known when it is written.
 func (w *protoWireEchoTimePtrRequest) MarshalProtoWire(b []byte) ([]byte, error) {
 	n := protoSizeEchoTimePtrRequest(w.v)
-	b, buf := wire.Grow(b, n)
+	b, buf := genrt.Grow(b, n)
 	if protoWriteEchoTimePtrRequest(buf, n, w.v) != 0 {
-		return nil, wire.ErrChanged
+		return nil, genrt.ErrChanged
 	}
 	return b, nil
 }
 
-// UnmarshalProtoWire implements grpcx.WireMessage. Messages nested deeper
+// UnmarshalProtoWire implements genrt.WireMessage. Messages nested deeper
 // than protobuf-go's limit are refused.
 func (w *protoWireEchoTimePtrRequest) UnmarshalProtoWire(b []byte) error {
 	if w.v == nil {
 		w.v = new(EchoTimePtrRequest)
 	}
-	return protoConsumeEchoTimePtrRequest(b, w.v, wire.RecursionLimit-1)
+	return protoConsumeEchoTimePtrRequest(b, w.v, genrt.RecursionLimit-1)
 }
 
-// protoWireEchoTimePtrResponse is the gRPC codec's view of a EchoTimePtrResponse message.
+// protoWireEchoTimePtrResponse is the gRPC codec's view of an EchoTimePtrResponse message.
 type protoWireEchoTimePtrResponse struct{ v *grpcEchoTimePtrResponse }
 
-// MarshalProtoWire implements grpcx.WireMessage: the size first, then the
+// value returns the message's value: the zero *time.Time when there is
+// none.
+func (w *protoWireEchoTimePtrResponse) value() *time.Time {
+	if w.v == nil {
+		var zero *time.Time
+		return zero
+	}
+	return w.v.Value
+}
+
+// MarshalProtoWire implements genrt.WireMessage: the size first, then the
 // message written back to front into exactly that many bytes, so that
 // each nested message's length is known when it is written.
 func (w *protoWireEchoTimePtrResponse) MarshalProtoWire(b []byte) ([]byte, error) {
 	n := protoSizeEchoTimePtrResponse(w.v)
-	b, buf := wire.Grow(b, n)
+	b, buf := genrt.Grow(b, n)
 	if protoWriteEchoTimePtrResponse(buf, n, w.v) != 0 {
-		return nil, wire.ErrChanged
+		return nil, genrt.ErrChanged
 	}
 	return b, nil
 }
 
-// UnmarshalProtoWire implements grpcx.WireMessage. Messages nested deeper
+// UnmarshalProtoWire implements genrt.WireMessage. Messages nested deeper
 // than protobuf-go's limit are refused.
 func (w *protoWireEchoTimePtrResponse) UnmarshalProtoWire(b []byte) error {
 	if w.v == nil {
 		w.v = new(grpcEchoTimePtrResponse)
 	}
-	return protoConsumeEchoTimePtrResponse(b, w.v, wire.RecursionLimit-1)
+	return protoConsumeEchoTimePtrResponse(b, w.v, genrt.RecursionLimit-1)
 }
 
-// protoWireEchoDurationRequest is the gRPC codec's view of a EchoDurationRequest message.
+// protoWireEchoDurationRequest is the gRPC codec's view of an EchoDurationRequest message.
 type protoWireEchoDurationRequest struct{ v *EchoDurationRequest }
 
-// MarshalProtoWire implements grpcx.WireMessage: the size first, then the
+// value returns the message's value: the zero EchoDurationRequest when there is
+// none.
+func (w *protoWireEchoDurationRequest) value() EchoDurationRequest {
+	if w.v == nil {
+		var zero EchoDurationRequest
+		return zero
+	}
+	return *w.v
+}
+
+// MarshalProtoWire implements genrt.WireMessage: the size first, then the
 // message written back to front into exactly that many bytes, so that
 // each nested message's length is known when it is written.
 func (w *protoWireEchoDurationRequest) MarshalProtoWire(b []byte) ([]byte, error) {
 	n := protoSizeEchoDurationRequest(w.v)
-	b, buf := wire.Grow(b, n)
+	b, buf := genrt.Grow(b, n)
 	if protoWriteEchoDurationRequest(buf, n, w.v) != 0 {
-		return nil, wire.ErrChanged
+		return nil, genrt.ErrChanged
 	}
 	return b, nil
 }
 
-// UnmarshalProtoWire implements grpcx.WireMessage. Messages nested deeper
+// UnmarshalProtoWire implements genrt.WireMessage. Messages nested deeper
 // than protobuf-go's limit are refused.
 func (w *protoWireEchoDurationRequest) UnmarshalProtoWire(b []byte) error {
 	if w.v == nil {
 		w.v = new(EchoDurationRequest)
 	}
-	return protoConsumeEchoDurationRequest(b, w.v, wire.RecursionLimit-1)
+	return protoConsumeEchoDurationRequest(b, w.v, genrt.RecursionLimit-1)
 }
 
-// protoWireEchoDurationResponse is the gRPC codec's view of a EchoDurationResponse message.
+// protoWireEchoDurationResponse is the gRPC codec's view of an EchoDurationResponse message.
 type protoWireEchoDurationResponse struct{ v *grpcEchoDurationResponse }
 
-// MarshalProtoWire implements grpcx.WireMessage: the size first, then the
+// value returns the message's value: the zero time.Duration when there is
+// none.
+func (w *protoWireEchoDurationResponse) value() time.Duration {
+	if w.v == nil {
+		var zero time.Duration
+		return zero
+	}
+	return w.v.Value
+}
+
+// MarshalProtoWire implements genrt.WireMessage: the size first, then the
 // message written back to front into exactly that many bytes, so that
 // each nested message's length is known when it is written.
 func (w *protoWireEchoDurationResponse) MarshalProtoWire(b []byte) ([]byte, error) {
 	n := protoSizeEchoDurationResponse(w.v)
-	b, buf := wire.Grow(b, n)
+	b, buf := genrt.Grow(b, n)
 	if protoWriteEchoDurationResponse(buf, n, w.v) != 0 {
-		return nil, wire.ErrChanged
+		return nil, genrt.ErrChanged
 	}
 	return b, nil
 }
 
-// UnmarshalProtoWire implements grpcx.WireMessage. Messages nested deeper
+// UnmarshalProtoWire implements genrt.WireMessage. Messages nested deeper
 // than protobuf-go's limit are refused.
 func (w *protoWireEchoDurationResponse) UnmarshalProtoWire(b []byte) error {
 	if w.v == nil {
 		w.v = new(grpcEchoDurationResponse)
 	}
-	return protoConsumeEchoDurationResponse(b, w.v, wire.RecursionLimit-1)
+	return protoConsumeEchoDurationResponse(b, w.v, genrt.RecursionLimit-1)
 }
 
 // protoWireNet is the gRPC codec's view of a Net message.
 type protoWireNet struct{ v *Net }
 
-// MarshalProtoWire implements grpcx.WireMessage: the size first, then the
+// value returns the message's value: the zero Net when there is
+// none.
+func (w *protoWireNet) value() Net {
+	if w.v == nil {
+		var zero Net
+		return zero
+	}
+	return *w.v
+}
+
+// MarshalProtoWire implements genrt.WireMessage: the size first, then the
 // message written back to front into exactly that many bytes, so that
 // each nested message's length is known when it is written.
 func (w *protoWireNet) MarshalProtoWire(b []byte) ([]byte, error) {
-	var t wire.Texts
+	var t genrt.Texts
 	n := protoSizeNet(w.v, &t)
 	if err := t.Err(); err != nil {
 		return nil, err
 	}
-	b, buf := wire.Grow(b, n)
+	b, buf := genrt.Grow(b, n)
 	if protoWriteNet(buf, n, w.v, &t) != 0 {
-		return nil, wire.ErrChanged
+		return nil, genrt.ErrChanged
 	}
 	return b, nil
 }
 
-// UnmarshalProtoWire implements grpcx.WireMessage. Messages nested deeper
+// UnmarshalProtoWire implements genrt.WireMessage. Messages nested deeper
 // than protobuf-go's limit are refused.
 func (w *protoWireNet) UnmarshalProtoWire(b []byte) error {
 	if w.v == nil {
 		w.v = new(Net)
 	}
-	return protoConsumeNet(b, w.v, wire.RecursionLimit-1)
+	return protoConsumeNet(b, w.v, genrt.RecursionLimit-1)
 }
 
 // protoWireLookupRequest is the gRPC codec's view of a LookupRequest message.
 type protoWireLookupRequest struct{ v *LookupRequest }
 
-// MarshalProtoWire implements grpcx.WireMessage: the size first, then the
+// value returns the message's value: the zero LookupRequest when there is
+// none.
+func (w *protoWireLookupRequest) value() LookupRequest {
+	if w.v == nil {
+		var zero LookupRequest
+		return zero
+	}
+	return *w.v
+}
+
+// MarshalProtoWire implements genrt.WireMessage: the size first, then the
 // message written back to front into exactly that many bytes, so that
 // each nested message's length is known when it is written.
 func (w *protoWireLookupRequest) MarshalProtoWire(b []byte) ([]byte, error) {
-	var t wire.Texts
+	var t genrt.Texts
 	n := protoSizeLookupRequest(w.v, &t)
 	if err := t.Err(); err != nil {
 		return nil, err
 	}
-	b, buf := wire.Grow(b, n)
+	b, buf := genrt.Grow(b, n)
 	if protoWriteLookupRequest(buf, n, w.v, &t) != 0 {
-		return nil, wire.ErrChanged
+		return nil, genrt.ErrChanged
 	}
 	return b, nil
 }
 
-// UnmarshalProtoWire implements grpcx.WireMessage. Messages nested deeper
+// UnmarshalProtoWire implements genrt.WireMessage. Messages nested deeper
 // than protobuf-go's limit are refused.
 func (w *protoWireLookupRequest) UnmarshalProtoWire(b []byte) error {
 	if w.v == nil {
 		w.v = new(LookupRequest)
 	}
-	return protoConsumeLookupRequest(b, w.v, wire.RecursionLimit-1)
+	return protoConsumeLookupRequest(b, w.v, genrt.RecursionLimit-1)
 }
 
 // protoWireLookupResponse is the gRPC codec's view of a LookupResponse message.
 type protoWireLookupResponse struct{ v *grpcLookupResponse }
 
-// MarshalProtoWire implements grpcx.WireMessage: the size first, then the
+// value returns the message's value: the zero netip.Addr when there is
+// none.
+func (w *protoWireLookupResponse) value() netip.Addr {
+	if w.v == nil {
+		var zero netip.Addr
+		return zero
+	}
+	return w.v.Value
+}
+
+// MarshalProtoWire implements genrt.WireMessage: the size first, then the
 // message written back to front into exactly that many bytes, so that
 // each nested message's length is known when it is written.
 func (w *protoWireLookupResponse) MarshalProtoWire(b []byte) ([]byte, error) {
-	var t wire.Texts
+	var t genrt.Texts
 	n := protoSizeLookupResponse(w.v, &t)
 	if err := t.Err(); err != nil {
 		return nil, err
 	}
-	b, buf := wire.Grow(b, n)
+	b, buf := genrt.Grow(b, n)
 	if protoWriteLookupResponse(buf, n, w.v, &t) != 0 {
-		return nil, wire.ErrChanged
+		return nil, genrt.ErrChanged
 	}
 	return b, nil
 }
 
-// UnmarshalProtoWire implements grpcx.WireMessage. Messages nested deeper
+// UnmarshalProtoWire implements genrt.WireMessage. Messages nested deeper
 // than protobuf-go's limit are refused.
 func (w *protoWireLookupResponse) UnmarshalProtoWire(b []byte) error {
 	if w.v == nil {
 		w.v = new(grpcLookupResponse)
 	}
-	return protoConsumeLookupResponse(b, w.v, wire.RecursionLimit-1)
+	return protoConsumeLookupResponse(b, w.v, genrt.RecursionLimit-1)
 }
 
 // protoWireDerived is the gRPC codec's view of a Derived message.
 type protoWireDerived struct{ v *Derived }
 
-// MarshalProtoWire implements grpcx.WireMessage: the size first, then the
+// value returns the message's value: the zero Derived when there is
+// none.
+func (w *protoWireDerived) value() Derived {
+	if w.v == nil {
+		var zero Derived
+		return zero
+	}
+	return *w.v
+}
+
+// MarshalProtoWire implements genrt.WireMessage: the size first, then the
 // message written back to front into exactly that many bytes, so that
 // each nested message's length is known when it is written.
 func (w *protoWireDerived) MarshalProtoWire(b []byte) ([]byte, error) {
 	n := protoSizeDerived(w.v)
-	b, buf := wire.Grow(b, n)
+	b, buf := genrt.Grow(b, n)
 	if protoWriteDerived(buf, n, w.v) != 0 {
-		return nil, wire.ErrChanged
+		return nil, genrt.ErrChanged
 	}
 	return b, nil
 }
 
-// UnmarshalProtoWire implements grpcx.WireMessage. Messages nested deeper
+// UnmarshalProtoWire implements genrt.WireMessage. Messages nested deeper
 // than protobuf-go's limit are refused.
 func (w *protoWireDerived) UnmarshalProtoWire(b []byte) error {
 	if w.v == nil {
 		w.v = new(Derived)
 	}
-	return protoConsumeDerived(b, w.v, wire.RecursionLimit-1)
+	return protoConsumeDerived(b, w.v, genrt.RecursionLimit-1)
 }
 
 // protoWireChargeRequest is the gRPC codec's view of a ChargeRequest message.
 type protoWireChargeRequest struct{ v *ChargeRequest }
 
-// MarshalProtoWire implements grpcx.WireMessage: the size first, then the
+// value returns the message's value: the zero ChargeRequest when there is
+// none.
+func (w *protoWireChargeRequest) value() ChargeRequest {
+	if w.v == nil {
+		var zero ChargeRequest
+		return zero
+	}
+	return *w.v
+}
+
+// MarshalProtoWire implements genrt.WireMessage: the size first, then the
 // message written back to front into exactly that many bytes, so that
 // each nested message's length is known when it is written.
 func (w *protoWireChargeRequest) MarshalProtoWire(b []byte) ([]byte, error) {
 	n := protoSizeChargeRequest(w.v)
-	b, buf := wire.Grow(b, n)
+	b, buf := genrt.Grow(b, n)
 	if protoWriteChargeRequest(buf, n, w.v) != 0 {
-		return nil, wire.ErrChanged
+		return nil, genrt.ErrChanged
 	}
 	return b, nil
 }
 
-// UnmarshalProtoWire implements grpcx.WireMessage. Messages nested deeper
+// UnmarshalProtoWire implements genrt.WireMessage. Messages nested deeper
 // than protobuf-go's limit are refused.
 func (w *protoWireChargeRequest) UnmarshalProtoWire(b []byte) error {
 	if w.v == nil {
 		w.v = new(ChargeRequest)
 	}
-	return protoConsumeChargeRequest(b, w.v, wire.RecursionLimit-1)
+	return protoConsumeChargeRequest(b, w.v, genrt.RecursionLimit-1)
 }
 
 // protoWireCharge is the gRPC codec's view of a Charge message.
 type protoWireCharge struct{ v *Charge }
 
-// MarshalProtoWire implements grpcx.WireMessage: the size first, then the
+// value returns the message's value: the zero Charge when there is
+// none.
+func (w *protoWireCharge) value() Charge {
+	if w.v == nil {
+		var zero Charge
+		return zero
+	}
+	return *w.v
+}
+
+// MarshalProtoWire implements genrt.WireMessage: the size first, then the
 // message written back to front into exactly that many bytes, so that
 // each nested message's length is known when it is written.
 func (w *protoWireCharge) MarshalProtoWire(b []byte) ([]byte, error) {
 	n := protoSizeCharge(w.v)
-	b, buf := wire.Grow(b, n)
+	b, buf := genrt.Grow(b, n)
 	if protoWriteCharge(buf, n, w.v) != 0 {
-		return nil, wire.ErrChanged
+		return nil, genrt.ErrChanged
 	}
 	return b, nil
 }
 
-// UnmarshalProtoWire implements grpcx.WireMessage. Messages nested deeper
+// UnmarshalProtoWire implements genrt.WireMessage. Messages nested deeper
 // than protobuf-go's limit are refused.
 func (w *protoWireCharge) UnmarshalProtoWire(b []byte) error {
 	if w.v == nil {
 		w.v = new(Charge)
 	}
-	return protoConsumeCharge(b, w.v, wire.RecursionLimit-1)
+	return protoConsumeCharge(b, w.v, genrt.RecursionLimit-1)
 }
 
-// protoSizeEchoTimeRequest returns the size of v as a EchoTimeRequest message.
+// protoSizeEchoTimeRequest returns the size of v as an EchoTimeRequest message.
 func protoSizeEchoTimeRequest(v *EchoTimeRequest) int {
 	if v == nil {
 		return 0
 	}
 	n := 0
 	if !v.T.IsZero() {
-		n += 1 + protowire.SizeBytes(wire.SizeTimestamp(v.T))
+		n += 1 + protowire.SizeBytes(genrt.SizeTimestamp(v.T))
 	}
 	return n
 }
 
-// protoWriteEchoTimeRequest writes v as a EchoTimeRequest message into b, back to
+// protoWriteEchoTimeRequest writes v as an EchoTimeRequest message into b, back to
 // front, ending at b[i-1], and returns where it begins. b[:i] holds
 // protoSizeEchoTimeRequest(v) bytes at least. Fields come out in number order
 // and map entries in key order, as protobuf-go's deterministic mode writes
@@ -570,20 +610,20 @@ func protoWriteEchoTimeRequest(b []byte, i int, v *EchoTimeRequest) int {
 	}
 	if !v.T.IsZero() {
 		end := i
-		i = wire.PutTimestamp(b, i, v.T)
-		i = wire.PutVarint(b, i, uint64(end-i))
+		i = genrt.PutTimestamp(b, i, v.T)
+		i = genrt.PutVarint(b, i, uint64(end-i))
 		i--
 		b[i] = 0x0a
 	}
 	return i
 }
 
-// protoConsumeEchoTimeRequest reads a EchoTimeRequest message into v, merging it
+// protoConsumeEchoTimeRequest reads an EchoTimeRequest message into v, merging it
 // with what v holds. Unknown fields are skipped; depth is how many levels
 // of messages may still nest below this one.
 func protoConsumeEchoTimeRequest(b []byte, v *EchoTimeRequest, depth int) error {
 	for len(b) > 0 {
-		num, typ, n, err := wire.ConsumeTag(b)
+		num, typ, n, err := genrt.ConsumeTag(b)
 		if err != nil {
 			return err
 		}
@@ -594,21 +634,21 @@ func protoConsumeEchoTimeRequest(b []byte, v *EchoTimeRequest, depth int) error 
 				break
 			}
 			if depth == 0 {
-				return wire.ErrDepth
+				return genrt.ErrDepth
 			}
-			x, n, err := wire.ConsumeBytes(b)
+			x, n, err := genrt.ConsumeBytes(b)
 			if err != nil {
 				return err
 			}
 			b = b[n:]
-			t, err := wire.ConsumeTimestamp(x)
+			t, err := genrt.ConsumeTimestamp(x)
 			if err != nil {
 				return err
 			}
 			v.T = t
 			continue
 		}
-		n, err = wire.Skip(num, typ, b)
+		n, err = genrt.Skip(num, typ, b)
 		if err != nil {
 			return err
 		}
@@ -617,19 +657,19 @@ func protoConsumeEchoTimeRequest(b []byte, v *EchoTimeRequest, depth int) error 
 	return nil
 }
 
-// protoSizeEchoTimeResponse returns the size of v as a EchoTimeResponse message.
+// protoSizeEchoTimeResponse returns the size of v as an EchoTimeResponse message.
 func protoSizeEchoTimeResponse(v *grpcEchoTimeResponse) int {
 	if v == nil {
 		return 0
 	}
 	n := 0
 	if !v.Value.IsZero() {
-		n += 1 + protowire.SizeBytes(wire.SizeTimestamp(v.Value))
+		n += 1 + protowire.SizeBytes(genrt.SizeTimestamp(v.Value))
 	}
 	return n
 }
 
-// protoWriteEchoTimeResponse writes v as a EchoTimeResponse message into b, back to
+// protoWriteEchoTimeResponse writes v as an EchoTimeResponse message into b, back to
 // front, ending at b[i-1], and returns where it begins. b[:i] holds
 // protoSizeEchoTimeResponse(v) bytes at least. Fields come out in number order
 // and map entries in key order, as protobuf-go's deterministic mode writes
@@ -640,20 +680,20 @@ func protoWriteEchoTimeResponse(b []byte, i int, v *grpcEchoTimeResponse) int {
 	}
 	if !v.Value.IsZero() {
 		end := i
-		i = wire.PutTimestamp(b, i, v.Value)
-		i = wire.PutVarint(b, i, uint64(end-i))
+		i = genrt.PutTimestamp(b, i, v.Value)
+		i = genrt.PutVarint(b, i, uint64(end-i))
 		i--
 		b[i] = 0x0a
 	}
 	return i
 }
 
-// protoConsumeEchoTimeResponse reads a EchoTimeResponse message into v, merging it
+// protoConsumeEchoTimeResponse reads an EchoTimeResponse message into v, merging it
 // with what v holds. Unknown fields are skipped; depth is how many levels
 // of messages may still nest below this one.
 func protoConsumeEchoTimeResponse(b []byte, v *grpcEchoTimeResponse, depth int) error {
 	for len(b) > 0 {
-		num, typ, n, err := wire.ConsumeTag(b)
+		num, typ, n, err := genrt.ConsumeTag(b)
 		if err != nil {
 			return err
 		}
@@ -664,21 +704,21 @@ func protoConsumeEchoTimeResponse(b []byte, v *grpcEchoTimeResponse, depth int) 
 				break
 			}
 			if depth == 0 {
-				return wire.ErrDepth
+				return genrt.ErrDepth
 			}
-			x, n, err := wire.ConsumeBytes(b)
+			x, n, err := genrt.ConsumeBytes(b)
 			if err != nil {
 				return err
 			}
 			b = b[n:]
-			t, err := wire.ConsumeTimestamp(x)
+			t, err := genrt.ConsumeTimestamp(x)
 			if err != nil {
 				return err
 			}
 			v.Value = t
 			continue
 		}
-		n, err = wire.Skip(num, typ, b)
+		n, err = genrt.Skip(num, typ, b)
 		if err != nil {
 			return err
 		}
@@ -687,19 +727,19 @@ func protoConsumeEchoTimeResponse(b []byte, v *grpcEchoTimeResponse, depth int) 
 	return nil
 }
 
-// protoSizeEchoTimePtrRequest returns the size of v as a EchoTimePtrRequest message.
+// protoSizeEchoTimePtrRequest returns the size of v as an EchoTimePtrRequest message.
 func protoSizeEchoTimePtrRequest(v *EchoTimePtrRequest) int {
 	if v == nil {
 		return 0
 	}
 	n := 0
 	if v.T != nil {
-		n += 1 + protowire.SizeBytes(wire.SizeTimestamp(*v.T))
+		n += 1 + protowire.SizeBytes(genrt.SizeTimestamp(*v.T))
 	}
 	return n
 }
 
-// protoWriteEchoTimePtrRequest writes v as a EchoTimePtrRequest message into b, back to
+// protoWriteEchoTimePtrRequest writes v as an EchoTimePtrRequest message into b, back to
 // front, ending at b[i-1], and returns where it begins. b[:i] holds
 // protoSizeEchoTimePtrRequest(v) bytes at least. Fields come out in number order
 // and map entries in key order, as protobuf-go's deterministic mode writes
@@ -711,8 +751,8 @@ func protoWriteEchoTimePtrRequest(b []byte, i int, v *EchoTimePtrRequest) int {
 	if v.T != nil {
 		{
 			end := i
-			i = wire.PutTimestamp(b, i, *v.T)
-			i = wire.PutVarint(b, i, uint64(end-i))
+			i = genrt.PutTimestamp(b, i, *v.T)
+			i = genrt.PutVarint(b, i, uint64(end-i))
 		}
 		i--
 		b[i] = 0x0a
@@ -720,12 +760,12 @@ func protoWriteEchoTimePtrRequest(b []byte, i int, v *EchoTimePtrRequest) int {
 	return i
 }
 
-// protoConsumeEchoTimePtrRequest reads a EchoTimePtrRequest message into v, merging it
+// protoConsumeEchoTimePtrRequest reads an EchoTimePtrRequest message into v, merging it
 // with what v holds. Unknown fields are skipped; depth is how many levels
 // of messages may still nest below this one.
 func protoConsumeEchoTimePtrRequest(b []byte, v *EchoTimePtrRequest, depth int) error {
 	for len(b) > 0 {
-		num, typ, n, err := wire.ConsumeTag(b)
+		num, typ, n, err := genrt.ConsumeTag(b)
 		if err != nil {
 			return err
 		}
@@ -736,14 +776,14 @@ func protoConsumeEchoTimePtrRequest(b []byte, v *EchoTimePtrRequest, depth int) 
 				break
 			}
 			if depth == 0 {
-				return wire.ErrDepth
+				return genrt.ErrDepth
 			}
-			x, n, err := wire.ConsumeBytes(b)
+			x, n, err := genrt.ConsumeBytes(b)
 			if err != nil {
 				return err
 			}
 			b = b[n:]
-			t, err := wire.ConsumeTimestamp(x)
+			t, err := genrt.ConsumeTimestamp(x)
 			if err != nil {
 				return err
 			}
@@ -751,7 +791,7 @@ func protoConsumeEchoTimePtrRequest(b []byte, v *EchoTimePtrRequest, depth int) 
 			v.T = &o
 			continue
 		}
-		n, err = wire.Skip(num, typ, b)
+		n, err = genrt.Skip(num, typ, b)
 		if err != nil {
 			return err
 		}
@@ -760,19 +800,19 @@ func protoConsumeEchoTimePtrRequest(b []byte, v *EchoTimePtrRequest, depth int) 
 	return nil
 }
 
-// protoSizeEchoTimePtrResponse returns the size of v as a EchoTimePtrResponse message.
+// protoSizeEchoTimePtrResponse returns the size of v as an EchoTimePtrResponse message.
 func protoSizeEchoTimePtrResponse(v *grpcEchoTimePtrResponse) int {
 	if v == nil {
 		return 0
 	}
 	n := 0
 	if v.Value != nil {
-		n += 1 + protowire.SizeBytes(wire.SizeTimestamp(*v.Value))
+		n += 1 + protowire.SizeBytes(genrt.SizeTimestamp(*v.Value))
 	}
 	return n
 }
 
-// protoWriteEchoTimePtrResponse writes v as a EchoTimePtrResponse message into b, back to
+// protoWriteEchoTimePtrResponse writes v as an EchoTimePtrResponse message into b, back to
 // front, ending at b[i-1], and returns where it begins. b[:i] holds
 // protoSizeEchoTimePtrResponse(v) bytes at least. Fields come out in number order
 // and map entries in key order, as protobuf-go's deterministic mode writes
@@ -784,8 +824,8 @@ func protoWriteEchoTimePtrResponse(b []byte, i int, v *grpcEchoTimePtrResponse) 
 	if v.Value != nil {
 		{
 			end := i
-			i = wire.PutTimestamp(b, i, *v.Value)
-			i = wire.PutVarint(b, i, uint64(end-i))
+			i = genrt.PutTimestamp(b, i, *v.Value)
+			i = genrt.PutVarint(b, i, uint64(end-i))
 		}
 		i--
 		b[i] = 0x0a
@@ -793,12 +833,12 @@ func protoWriteEchoTimePtrResponse(b []byte, i int, v *grpcEchoTimePtrResponse) 
 	return i
 }
 
-// protoConsumeEchoTimePtrResponse reads a EchoTimePtrResponse message into v, merging it
+// protoConsumeEchoTimePtrResponse reads an EchoTimePtrResponse message into v, merging it
 // with what v holds. Unknown fields are skipped; depth is how many levels
 // of messages may still nest below this one.
 func protoConsumeEchoTimePtrResponse(b []byte, v *grpcEchoTimePtrResponse, depth int) error {
 	for len(b) > 0 {
-		num, typ, n, err := wire.ConsumeTag(b)
+		num, typ, n, err := genrt.ConsumeTag(b)
 		if err != nil {
 			return err
 		}
@@ -809,14 +849,14 @@ func protoConsumeEchoTimePtrResponse(b []byte, v *grpcEchoTimePtrResponse, depth
 				break
 			}
 			if depth == 0 {
-				return wire.ErrDepth
+				return genrt.ErrDepth
 			}
-			x, n, err := wire.ConsumeBytes(b)
+			x, n, err := genrt.ConsumeBytes(b)
 			if err != nil {
 				return err
 			}
 			b = b[n:]
-			t, err := wire.ConsumeTimestamp(x)
+			t, err := genrt.ConsumeTimestamp(x)
 			if err != nil {
 				return err
 			}
@@ -824,7 +864,7 @@ func protoConsumeEchoTimePtrResponse(b []byte, v *grpcEchoTimePtrResponse, depth
 			v.Value = &o
 			continue
 		}
-		n, err = wire.Skip(num, typ, b)
+		n, err = genrt.Skip(num, typ, b)
 		if err != nil {
 			return err
 		}
@@ -833,19 +873,19 @@ func protoConsumeEchoTimePtrResponse(b []byte, v *grpcEchoTimePtrResponse, depth
 	return nil
 }
 
-// protoSizeEchoDurationRequest returns the size of v as a EchoDurationRequest message.
+// protoSizeEchoDurationRequest returns the size of v as an EchoDurationRequest message.
 func protoSizeEchoDurationRequest(v *EchoDurationRequest) int {
 	if v == nil {
 		return 0
 	}
 	n := 0
 	if v.D != 0 {
-		n += 1 + protowire.SizeBytes(wire.SizeDuration(v.D))
+		n += 1 + protowire.SizeBytes(genrt.SizeDuration(v.D))
 	}
 	return n
 }
 
-// protoWriteEchoDurationRequest writes v as a EchoDurationRequest message into b, back to
+// protoWriteEchoDurationRequest writes v as an EchoDurationRequest message into b, back to
 // front, ending at b[i-1], and returns where it begins. b[:i] holds
 // protoSizeEchoDurationRequest(v) bytes at least. Fields come out in number order
 // and map entries in key order, as protobuf-go's deterministic mode writes
@@ -856,20 +896,20 @@ func protoWriteEchoDurationRequest(b []byte, i int, v *EchoDurationRequest) int 
 	}
 	if v.D != 0 {
 		end := i
-		i = wire.PutDuration(b, i, v.D)
-		i = wire.PutVarint(b, i, uint64(end-i))
+		i = genrt.PutDuration(b, i, v.D)
+		i = genrt.PutVarint(b, i, uint64(end-i))
 		i--
 		b[i] = 0x0a
 	}
 	return i
 }
 
-// protoConsumeEchoDurationRequest reads a EchoDurationRequest message into v, merging it
+// protoConsumeEchoDurationRequest reads an EchoDurationRequest message into v, merging it
 // with what v holds. Unknown fields are skipped; depth is how many levels
 // of messages may still nest below this one.
 func protoConsumeEchoDurationRequest(b []byte, v *EchoDurationRequest, depth int) error {
 	for len(b) > 0 {
-		num, typ, n, err := wire.ConsumeTag(b)
+		num, typ, n, err := genrt.ConsumeTag(b)
 		if err != nil {
 			return err
 		}
@@ -880,21 +920,21 @@ func protoConsumeEchoDurationRequest(b []byte, v *EchoDurationRequest, depth int
 				break
 			}
 			if depth == 0 {
-				return wire.ErrDepth
+				return genrt.ErrDepth
 			}
-			x, n, err := wire.ConsumeBytes(b)
+			x, n, err := genrt.ConsumeBytes(b)
 			if err != nil {
 				return err
 			}
 			b = b[n:]
-			d, err := wire.ConsumeDuration(x)
+			d, err := genrt.ConsumeDuration(x)
 			if err != nil {
 				return err
 			}
 			v.D = time.Duration(d)
 			continue
 		}
-		n, err = wire.Skip(num, typ, b)
+		n, err = genrt.Skip(num, typ, b)
 		if err != nil {
 			return err
 		}
@@ -903,19 +943,19 @@ func protoConsumeEchoDurationRequest(b []byte, v *EchoDurationRequest, depth int
 	return nil
 }
 
-// protoSizeEchoDurationResponse returns the size of v as a EchoDurationResponse message.
+// protoSizeEchoDurationResponse returns the size of v as an EchoDurationResponse message.
 func protoSizeEchoDurationResponse(v *grpcEchoDurationResponse) int {
 	if v == nil {
 		return 0
 	}
 	n := 0
 	if v.Value != 0 {
-		n += 1 + protowire.SizeBytes(wire.SizeDuration(v.Value))
+		n += 1 + protowire.SizeBytes(genrt.SizeDuration(v.Value))
 	}
 	return n
 }
 
-// protoWriteEchoDurationResponse writes v as a EchoDurationResponse message into b, back to
+// protoWriteEchoDurationResponse writes v as an EchoDurationResponse message into b, back to
 // front, ending at b[i-1], and returns where it begins. b[:i] holds
 // protoSizeEchoDurationResponse(v) bytes at least. Fields come out in number order
 // and map entries in key order, as protobuf-go's deterministic mode writes
@@ -926,20 +966,20 @@ func protoWriteEchoDurationResponse(b []byte, i int, v *grpcEchoDurationResponse
 	}
 	if v.Value != 0 {
 		end := i
-		i = wire.PutDuration(b, i, v.Value)
-		i = wire.PutVarint(b, i, uint64(end-i))
+		i = genrt.PutDuration(b, i, v.Value)
+		i = genrt.PutVarint(b, i, uint64(end-i))
 		i--
 		b[i] = 0x0a
 	}
 	return i
 }
 
-// protoConsumeEchoDurationResponse reads a EchoDurationResponse message into v, merging it
+// protoConsumeEchoDurationResponse reads an EchoDurationResponse message into v, merging it
 // with what v holds. Unknown fields are skipped; depth is how many levels
 // of messages may still nest below this one.
 func protoConsumeEchoDurationResponse(b []byte, v *grpcEchoDurationResponse, depth int) error {
 	for len(b) > 0 {
-		num, typ, n, err := wire.ConsumeTag(b)
+		num, typ, n, err := genrt.ConsumeTag(b)
 		if err != nil {
 			return err
 		}
@@ -950,21 +990,21 @@ func protoConsumeEchoDurationResponse(b []byte, v *grpcEchoDurationResponse, dep
 				break
 			}
 			if depth == 0 {
-				return wire.ErrDepth
+				return genrt.ErrDepth
 			}
-			x, n, err := wire.ConsumeBytes(b)
+			x, n, err := genrt.ConsumeBytes(b)
 			if err != nil {
 				return err
 			}
 			b = b[n:]
-			d, err := wire.ConsumeDuration(x)
+			d, err := genrt.ConsumeDuration(x)
 			if err != nil {
 				return err
 			}
 			v.Value = time.Duration(d)
 			continue
 		}
-		n, err = wire.Skip(num, typ, b)
+		n, err = genrt.Skip(num, typ, b)
 		if err != nil {
 			return err
 		}
@@ -976,7 +1016,7 @@ func protoConsumeEchoDurationResponse(b []byte, v *grpcEchoDurationResponse, dep
 // protoSizeNet returns the size of v as a Net message. It
 // keeps the texts of the fields that travel as text in t, for
 // protoWriteNet.
-func protoSizeNet(v *Net, t *wire.Texts) int {
+func protoSizeNet(v *Net, t *genrt.Texts) int {
 	if v == nil {
 		return 0
 	}
@@ -1009,31 +1049,31 @@ func protoSizeNet(v *Net, t *wire.Texts) int {
 // protoSizeNet(v) bytes at least. Fields come out in number order
 // and map entries in key order, as protobuf-go's deterministic mode writes
 // them.
-func protoWriteNet(b []byte, i int, v *Net, t *wire.Texts) int {
+func protoWriteNet(b []byte, i int, v *Net, t *genrt.Texts) int {
 	if v == nil {
 		return i
 	}
 	if v.Opt != nil {
 		{
-			i = wire.PutBytes(b, i, t.Pop())
+			i = genrt.PutBytes(b, i, t.Pop())
 		}
 		i--
 		b[i] = 0x22
 	}
 	for j := len(v.Addrs) - 1; j >= 0; j-- {
 		{
-			i = wire.PutBytes(b, i, t.Pop())
+			i = genrt.PutBytes(b, i, t.Pop())
 		}
 		i--
 		b[i] = 0x1a
 	}
 	if txt := t.Pop(); len(txt) > 0 {
-		i = wire.PutBytes(b, i, txt)
+		i = genrt.PutBytes(b, i, txt)
 		i--
 		b[i] = 0x12
 	}
 	if txt := t.Pop(); len(txt) > 0 {
-		i = wire.PutBytes(b, i, txt)
+		i = genrt.PutBytes(b, i, txt)
 		i--
 		b[i] = 0x0a
 	}
@@ -1045,7 +1085,7 @@ func protoWriteNet(b []byte, i int, v *Net, t *wire.Texts) int {
 // of messages may still nest below this one.
 func protoConsumeNet(b []byte, v *Net, depth int) error {
 	for len(b) > 0 {
-		num, typ, n, err := wire.ConsumeTag(b)
+		num, typ, n, err := genrt.ConsumeTag(b)
 		if err != nil {
 			return err
 		}
@@ -1055,14 +1095,14 @@ func protoConsumeNet(b []byte, v *Net, depth int) error {
 			if typ != protowire.BytesType {
 				break
 			}
-			x, n, err := wire.ConsumeText(b, "addr")
+			x, n, err := genrt.ConsumeText(b, "addr")
 			if err != nil {
 				return err
 			}
 			b = b[n:]
 			var tv netip.Addr
 			if err := tv.UnmarshalText(x); err != nil {
-				return wire.TextError("addr", err)
+				return genrt.TextError("addr", err)
 			}
 			v.Addr = tv
 			continue
@@ -1070,14 +1110,14 @@ func protoConsumeNet(b []byte, v *Net, depth int) error {
 			if typ != protowire.BytesType {
 				break
 			}
-			x, n, err := wire.ConsumeText(b, "prefix")
+			x, n, err := genrt.ConsumeText(b, "prefix")
 			if err != nil {
 				return err
 			}
 			b = b[n:]
 			var tv netip.Prefix
 			if err := tv.UnmarshalText(x); err != nil {
-				return wire.TextError("prefix", err)
+				return genrt.TextError("prefix", err)
 			}
 			v.Prefix = tv
 			continue
@@ -1085,17 +1125,17 @@ func protoConsumeNet(b []byte, v *Net, depth int) error {
 			if typ != protowire.BytesType {
 				break
 			}
-			x, n, err := wire.ConsumeText(b, "addrs")
+			x, n, err := genrt.ConsumeText(b, "addrs")
 			if err != nil {
 				return err
 			}
 			b = b[n:]
 			var tv netip.Addr
 			if err := tv.UnmarshalText(x); err != nil {
-				return wire.TextError("addrs", err)
+				return genrt.TextError("addrs", err)
 			}
 			if v.Addrs == nil {
-				v.Addrs = make([]netip.Addr, 0, 1+wire.Count(b, num))
+				v.Addrs = make([]netip.Addr, 0, 1+genrt.Count(b, num))
 			}
 			v.Addrs = append(v.Addrs, tv)
 			continue
@@ -1103,20 +1143,20 @@ func protoConsumeNet(b []byte, v *Net, depth int) error {
 			if typ != protowire.BytesType {
 				break
 			}
-			x, n, err := wire.ConsumeText(b, "opt")
+			x, n, err := genrt.ConsumeText(b, "opt")
 			if err != nil {
 				return err
 			}
 			b = b[n:]
 			var tv netip.Addr
 			if err := tv.UnmarshalText(x); err != nil {
-				return wire.TextError("opt", err)
+				return genrt.TextError("opt", err)
 			}
 			o := tv
 			v.Opt = &o
 			continue
 		}
-		n, err = wire.Skip(num, typ, b)
+		n, err = genrt.Skip(num, typ, b)
 		if err != nil {
 			return err
 		}
@@ -1128,7 +1168,7 @@ func protoConsumeNet(b []byte, v *Net, depth int) error {
 // protoSizeLookupRequest returns the size of v as a LookupRequest message. It
 // keeps the texts of the fields that travel as text in t, for
 // protoWriteLookupRequest.
-func protoSizeLookupRequest(v *LookupRequest, t *wire.Texts) int {
+func protoSizeLookupRequest(v *LookupRequest, t *genrt.Texts) int {
 	if v == nil {
 		return 0
 	}
@@ -1147,12 +1187,12 @@ func protoSizeLookupRequest(v *LookupRequest, t *wire.Texts) int {
 // protoSizeLookupRequest(v) bytes at least. Fields come out in number order
 // and map entries in key order, as protobuf-go's deterministic mode writes
 // them.
-func protoWriteLookupRequest(b []byte, i int, v *LookupRequest, t *wire.Texts) int {
+func protoWriteLookupRequest(b []byte, i int, v *LookupRequest, t *genrt.Texts) int {
 	if v == nil {
 		return i
 	}
 	if txt := t.Pop(); len(txt) > 0 {
-		i = wire.PutBytes(b, i, txt)
+		i = genrt.PutBytes(b, i, txt)
 		i--
 		b[i] = 0x0a
 	}
@@ -1164,7 +1204,7 @@ func protoWriteLookupRequest(b []byte, i int, v *LookupRequest, t *wire.Texts) i
 // of messages may still nest below this one.
 func protoConsumeLookupRequest(b []byte, v *LookupRequest, depth int) error {
 	for len(b) > 0 {
-		num, typ, n, err := wire.ConsumeTag(b)
+		num, typ, n, err := genrt.ConsumeTag(b)
 		if err != nil {
 			return err
 		}
@@ -1174,19 +1214,19 @@ func protoConsumeLookupRequest(b []byte, v *LookupRequest, depth int) error {
 			if typ != protowire.BytesType {
 				break
 			}
-			x, n, err := wire.ConsumeText(b, "addr")
+			x, n, err := genrt.ConsumeText(b, "addr")
 			if err != nil {
 				return err
 			}
 			b = b[n:]
 			var tv netip.Addr
 			if err := tv.UnmarshalText(x); err != nil {
-				return wire.TextError("addr", err)
+				return genrt.TextError("addr", err)
 			}
 			v.Addr = tv
 			continue
 		}
-		n, err = wire.Skip(num, typ, b)
+		n, err = genrt.Skip(num, typ, b)
 		if err != nil {
 			return err
 		}
@@ -1198,7 +1238,7 @@ func protoConsumeLookupRequest(b []byte, v *LookupRequest, depth int) error {
 // protoSizeLookupResponse returns the size of v as a LookupResponse message. It
 // keeps the texts of the fields that travel as text in t, for
 // protoWriteLookupResponse.
-func protoSizeLookupResponse(v *grpcLookupResponse, t *wire.Texts) int {
+func protoSizeLookupResponse(v *grpcLookupResponse, t *genrt.Texts) int {
 	if v == nil {
 		return 0
 	}
@@ -1217,12 +1257,12 @@ func protoSizeLookupResponse(v *grpcLookupResponse, t *wire.Texts) int {
 // protoSizeLookupResponse(v) bytes at least. Fields come out in number order
 // and map entries in key order, as protobuf-go's deterministic mode writes
 // them.
-func protoWriteLookupResponse(b []byte, i int, v *grpcLookupResponse, t *wire.Texts) int {
+func protoWriteLookupResponse(b []byte, i int, v *grpcLookupResponse, t *genrt.Texts) int {
 	if v == nil {
 		return i
 	}
 	if txt := t.Pop(); len(txt) > 0 {
-		i = wire.PutBytes(b, i, txt)
+		i = genrt.PutBytes(b, i, txt)
 		i--
 		b[i] = 0x0a
 	}
@@ -1234,7 +1274,7 @@ func protoWriteLookupResponse(b []byte, i int, v *grpcLookupResponse, t *wire.Te
 // of messages may still nest below this one.
 func protoConsumeLookupResponse(b []byte, v *grpcLookupResponse, depth int) error {
 	for len(b) > 0 {
-		num, typ, n, err := wire.ConsumeTag(b)
+		num, typ, n, err := genrt.ConsumeTag(b)
 		if err != nil {
 			return err
 		}
@@ -1244,19 +1284,19 @@ func protoConsumeLookupResponse(b []byte, v *grpcLookupResponse, depth int) erro
 			if typ != protowire.BytesType {
 				break
 			}
-			x, n, err := wire.ConsumeText(b, "value")
+			x, n, err := genrt.ConsumeText(b, "value")
 			if err != nil {
 				return err
 			}
 			b = b[n:]
 			var tv netip.Addr
 			if err := tv.UnmarshalText(x); err != nil {
-				return wire.TextError("value", err)
+				return genrt.TextError("value", err)
 			}
 			v.Value = tv
 			continue
 		}
-		n, err = wire.Skip(num, typ, b)
+		n, err = genrt.Skip(num, typ, b)
 		if err != nil {
 			return err
 		}
@@ -1293,17 +1333,17 @@ func protoWriteDerived(b []byte, i int, v *Derived) int {
 		return i
 	}
 	if len(v.Extra) > 0 {
-		i = wire.PutString(b, i, string(v.Extra))
+		i = genrt.PutString(b, i, string(v.Extra))
 		i--
 		b[i] = 0x1a
 	}
 	if v.Base.Seq != 0 {
-		i = wire.PutVarint(b, i, uint64(int64(v.Base.Seq)))
+		i = genrt.PutVarint(b, i, uint64(int64(v.Base.Seq)))
 		i--
 		b[i] = 0x10
 	}
 	if len(v.Base.ID) > 0 {
-		i = wire.PutString(b, i, string(v.Base.ID))
+		i = genrt.PutString(b, i, string(v.Base.ID))
 		i--
 		b[i] = 0x0a
 	}
@@ -1315,7 +1355,7 @@ func protoWriteDerived(b []byte, i int, v *Derived) int {
 // of messages may still nest below this one.
 func protoConsumeDerived(b []byte, v *Derived, depth int) error {
 	for len(b) > 0 {
-		num, typ, n, err := wire.ConsumeTag(b)
+		num, typ, n, err := genrt.ConsumeTag(b)
 		if err != nil {
 			return err
 		}
@@ -1325,7 +1365,7 @@ func protoConsumeDerived(b []byte, v *Derived, depth int) error {
 			if typ != protowire.BytesType {
 				break
 			}
-			x, n, err := wire.ConsumeString(b, "id")
+			x, n, err := genrt.ConsumeString(b, "id")
 			if err != nil {
 				return err
 			}
@@ -1336,7 +1376,7 @@ func protoConsumeDerived(b []byte, v *Derived, depth int) error {
 			if typ != protowire.VarintType {
 				break
 			}
-			x, n, err := wire.ConsumeVarint(b)
+			x, n, err := genrt.ConsumeVarint(b)
 			if err != nil {
 				return err
 			}
@@ -1347,7 +1387,7 @@ func protoConsumeDerived(b []byte, v *Derived, depth int) error {
 			if typ != protowire.BytesType {
 				break
 			}
-			x, n, err := wire.ConsumeString(b, "extra")
+			x, n, err := genrt.ConsumeString(b, "extra")
 			if err != nil {
 				return err
 			}
@@ -1355,7 +1395,7 @@ func protoConsumeDerived(b []byte, v *Derived, depth int) error {
 			v.Extra = x
 			continue
 		}
-		n, err = wire.Skip(num, typ, b)
+		n, err = genrt.Skip(num, typ, b)
 		if err != nil {
 			return err
 		}
@@ -1386,7 +1426,7 @@ func protoWriteChargeRequest(b []byte, i int, v *ChargeRequest) int {
 		return i
 	}
 	if len(v.Card) > 0 {
-		i = wire.PutString(b, i, string(v.Card))
+		i = genrt.PutString(b, i, string(v.Card))
 		i--
 		b[i] = 0x0a
 	}
@@ -1398,7 +1438,7 @@ func protoWriteChargeRequest(b []byte, i int, v *ChargeRequest) int {
 // of messages may still nest below this one.
 func protoConsumeChargeRequest(b []byte, v *ChargeRequest, depth int) error {
 	for len(b) > 0 {
-		num, typ, n, err := wire.ConsumeTag(b)
+		num, typ, n, err := genrt.ConsumeTag(b)
 		if err != nil {
 			return err
 		}
@@ -1408,7 +1448,7 @@ func protoConsumeChargeRequest(b []byte, v *ChargeRequest, depth int) error {
 			if typ != protowire.BytesType {
 				break
 			}
-			x, n, err := wire.ConsumeString(b, "card")
+			x, n, err := genrt.ConsumeString(b, "card")
 			if err != nil {
 				return err
 			}
@@ -1416,7 +1456,7 @@ func protoConsumeChargeRequest(b []byte, v *ChargeRequest, depth int) error {
 			v.Card = x
 			continue
 		}
-		n, err = wire.Skip(num, typ, b)
+		n, err = genrt.Skip(num, typ, b)
 		if err != nil {
 			return err
 		}
@@ -1447,7 +1487,7 @@ func protoWriteCharge(b []byte, i int, v *Charge) int {
 		return i
 	}
 	if v.Amount != 0 {
-		i = wire.PutVarint(b, i, uint64(int64(v.Amount)))
+		i = genrt.PutVarint(b, i, uint64(int64(v.Amount)))
 		i--
 		b[i] = 0x08
 	}
@@ -1459,7 +1499,7 @@ func protoWriteCharge(b []byte, i int, v *Charge) int {
 // of messages may still nest below this one.
 func protoConsumeCharge(b []byte, v *Charge, depth int) error {
 	for len(b) > 0 {
-		num, typ, n, err := wire.ConsumeTag(b)
+		num, typ, n, err := genrt.ConsumeTag(b)
 		if err != nil {
 			return err
 		}
@@ -1469,7 +1509,7 @@ func protoConsumeCharge(b []byte, v *Charge, depth int) error {
 			if typ != protowire.VarintType {
 				break
 			}
-			x, n, err := wire.ConsumeVarint(b)
+			x, n, err := genrt.ConsumeVarint(b)
 			if err != nil {
 				return err
 			}
@@ -1477,7 +1517,7 @@ func protoConsumeCharge(b []byte, v *Charge, depth int) error {
 			v.Amount = int64(int64(x))
 			continue
 		}
-		n, err = wire.Skip(num, typ, b)
+		n, err = genrt.Skip(num, typ, b)
 		if err != nil {
 			return err
 		}

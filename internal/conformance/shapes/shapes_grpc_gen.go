@@ -8,193 +8,102 @@ import (
 	"slices"
 	"time"
 
+	"github.com/typedkit/kit"
+	"github.com/typedkit/kit/genrt"
 	"github.com/typedkit/kit/grpcx"
-	"github.com/typedkit/kit/grpcx/wire"
 	"google.golang.org/grpc"
 	"google.golang.org/protobuf/encoding/protowire"
 )
 
-func init() { grpcx.RegisterCodec() }
-
 // GRPCServiceName is the full name of Shapes's gRPC service.
-const GRPCServiceName = "shapes.Shapes"
+const GRPCServiceName = ServiceName
 
 // RegisterGRPC registers the endpoints on s as the gRPC service
 // shapes.Shapes, described by shapes.proto. Requests and replies
-// are protobuf messages that any gRPC client can send and read.
+// are protobuf messages that any gRPC client can send and read. The
+// interceptors of grpcx.ServerInterceptors in opts wrap every method.
 func RegisterGRPC(s grpc.ServiceRegistrar, e Endpoints, opts ...grpcx.ServerOption) {
+	// The server reads and writes the generated messages through grpcx's
+	// codec, which passes every other message to the codec it wraps.
+	genrt.RegisterCodec()
+	// serve returns opts with the Call of one method.
+	serve := func(method string, idempotent bool) []grpcx.ServerOption {
+		return append(opts[:len(opts):len(opts)], grpcx.ServerCall(kit.Call{Service: ServiceName, Method: method, Idempotent: idempotent}))
+	}
 	grpcScalars := grpcx.NewServer(e.ScalarsEndpoint,
-		func(_ context.Context, w *protoWireScalars) (Scalars, error) {
-			return func() Scalars {
-				if w.v == nil {
-					return *new(Scalars)
-				}
-				return *w.v
-			}(), nil
-		},
+		func(_ context.Context, w *protoWireScalars) (Scalars, error) { return w.value(), nil },
 		func(_ context.Context, r Scalars) (*protoWireScalars, error) { return &protoWireScalars{v: &r}, nil },
-		opts...)
+		serve("Scalars", false)...)
 	grpcOptional := grpcx.NewServer(e.OptionalEndpoint,
-		func(_ context.Context, w *protoWireOptional) (Optional, error) {
-			return func() Optional {
-				if w.v == nil {
-					return *new(Optional)
-				}
-				return *w.v
-			}(), nil
-		},
+		func(_ context.Context, w *protoWireOptional) (Optional, error) { return w.value(), nil },
 		func(_ context.Context, r Optional) (*protoWireOptional, error) { return &protoWireOptional{v: &r}, nil },
-		opts...)
+		serve("Optional", false)...)
 	grpcEnums := grpcx.NewServer(e.EnumsEndpoint,
-		func(_ context.Context, w *protoWireEnums) (Enums, error) {
-			return func() Enums {
-				if w.v == nil {
-					return *new(Enums)
-				}
-				return *w.v
-			}(), nil
-		},
+		func(_ context.Context, w *protoWireEnums) (Enums, error) { return w.value(), nil },
 		func(_ context.Context, r Enums) (*protoWireEnums, error) { return &protoWireEnums{v: &r}, nil },
-		opts...)
+		serve("Enums", false)...)
 	grpcTree := grpcx.NewServer(e.TreeEndpoint,
-		func(_ context.Context, w *protoWireNode) (Node, error) {
-			return func() Node {
-				if w.v == nil {
-					return *new(Node)
-				}
-				return *w.v
-			}(), nil
-		},
+		func(_ context.Context, w *protoWireNode) (Node, error) { return w.value(), nil },
 		func(_ context.Context, r Node) (*protoWireNode, error) { return &protoWireNode{v: &r}, nil },
-		opts...)
+		serve("Tree", false)...)
 	grpcCollections := grpcx.NewServer(e.CollectionsEndpoint,
-		func(_ context.Context, w *protoWireCollections) (Collections, error) {
-			return func() Collections {
-				if w.v == nil {
-					return *new(Collections)
-				}
-				return *w.v
-			}(), nil
-		},
+		func(_ context.Context, w *protoWireCollections) (Collections, error) { return w.value(), nil },
 		func(_ context.Context, r Collections) (*protoWireCollections, error) {
 			return &protoWireCollections{v: &r}, nil
 		},
-		opts...)
+		serve("Collections", false)...)
 	grpcTimes := grpcx.NewServer(e.TimesEndpoint,
-		func(_ context.Context, w *protoWireTimes) (Times, error) {
-			return func() Times {
-				if w.v == nil {
-					return *new(Times)
-				}
-				return *w.v
-			}(), nil
-		},
+		func(_ context.Context, w *protoWireTimes) (Times, error) { return w.value(), nil },
 		func(_ context.Context, r Times) (*protoWireTimes, error) { return &protoWireTimes{v: &r}, nil },
-		opts...)
+		serve("Times", false)...)
 	grpcGeneric := grpcx.NewServer(e.GenericEndpoint,
-		func(_ context.Context, w *protoWirePageInner) (Page[Inner], error) {
-			return func() Page[Inner] {
-				if w.v == nil {
-					return *new(Page[Inner])
-				}
-				return *w.v
-			}(), nil
-		},
+		func(_ context.Context, w *protoWirePageInner) (Page[Inner], error) { return w.value(), nil },
 		func(_ context.Context, r Page[string]) (*protoWirePageString, error) {
 			return &protoWirePageString{v: &r}, nil
 		},
-		opts...)
+		serve("Generic", false)...)
 	grpcLength := grpcx.NewServer(e.LengthEndpoint,
-		func(_ context.Context, w *protoWireLengthRequest) (LengthRequest, error) {
-			return func() LengthRequest {
-				if w.v == nil {
-					return *new(LengthRequest)
-				}
-				return *w.v
-			}(), nil
-		},
+		func(_ context.Context, w *protoWireLengthRequest) (LengthRequest, error) { return w.value(), nil },
 		func(_ context.Context, r int64) (*protoWireLengthResponse, error) {
 			return &protoWireLengthResponse{v: &grpcLengthResponse{Value: r}}, nil
 		},
-		opts...)
+		serve("Length", false)...)
 	grpcBlob := grpcx.NewServer(e.BlobEndpoint,
-		func(_ context.Context, w *protoWireBlobRequest) (BlobRequest, error) {
-			return func() BlobRequest {
-				if w.v == nil {
-					return *new(BlobRequest)
-				}
-				return *w.v
-			}(), nil
-		},
+		func(_ context.Context, w *protoWireBlobRequest) (BlobRequest, error) { return w.value(), nil },
 		func(_ context.Context, r []byte) (*protoWireBlobResponse, error) {
 			return &protoWireBlobResponse{v: &grpcBlobResponse{Value: r}}, nil
 		},
-		opts...)
+		serve("Blob", false)...)
 	grpcShade := grpcx.NewServer(e.ShadeEndpoint,
-		func(_ context.Context, w *protoWireShadeRequest) (ShadeRequest, error) {
-			return func() ShadeRequest {
-				if w.v == nil {
-					return *new(ShadeRequest)
-				}
-				return *w.v
-			}(), nil
-		},
+		func(_ context.Context, w *protoWireShadeRequest) (ShadeRequest, error) { return w.value(), nil },
 		func(_ context.Context, r Color) (*protoWireShadeResponse, error) {
 			return &protoWireShadeResponse{v: &grpcShadeResponse{Value: r}}, nil
 		},
-		opts...)
+		serve("Shade", false)...)
 	grpcList := grpcx.NewServer(e.ListEndpoint,
-		func(_ context.Context, w *protoWireListRequest) (ListRequest, error) {
-			return func() ListRequest {
-				if w.v == nil {
-					return *new(ListRequest)
-				}
-				return *w.v
-			}(), nil
-		},
+		func(_ context.Context, w *protoWireListRequest) (ListRequest, error) { return w.value(), nil },
 		func(_ context.Context, r []Inner) (*protoWireListResponse, error) {
 			return &protoWireListResponse{v: &grpcListResponse{Value: r}}, nil
 		},
-		opts...)
+		serve("List", false)...)
 	grpcSeveral := grpcx.NewServer(e.SeveralEndpoint,
-		func(_ context.Context, w *protoWireSeveralRequest) (SeveralRequest, error) {
-			return func() SeveralRequest {
-				if w.v == nil {
-					return *new(SeveralRequest)
-				}
-				return *w.v
-			}(), nil
-		},
+		func(_ context.Context, w *protoWireSeveralRequest) (SeveralRequest, error) { return w.value(), nil },
 		func(_ context.Context, r SeveralResponse) (*protoWireSeveralResponse, error) {
 			return &protoWireSeveralResponse{v: &r}, nil
 		},
-		opts...)
+		serve("Several", false)...)
 	grpcPing := grpcx.NewServer(e.PingEndpoint,
-		func(_ context.Context, w *protoWirePingRequest) (PingRequest, error) {
-			return func() PingRequest {
-				if w.v == nil {
-					return *new(PingRequest)
-				}
-				return *w.v
-			}(), nil
-		},
+		func(_ context.Context, w *protoWirePingRequest) (PingRequest, error) { return w.value(), nil },
 		func(_ context.Context, r PingResponse) (*protoWirePingResponse, error) {
 			return &protoWirePingResponse{v: &r}, nil
 		},
-		opts...)
+		serve("Ping", false)...)
 	grpcFail := grpcx.NewServer(e.FailEndpoint,
-		func(_ context.Context, w *protoWireFailRequest) (FailRequest, error) {
-			return func() FailRequest {
-				if w.v == nil {
-					return *new(FailRequest)
-				}
-				return *w.v
-			}(), nil
-		},
+		func(_ context.Context, w *protoWireFailRequest) (FailRequest, error) { return w.value(), nil },
 		func(_ context.Context, r FailResponse) (*protoWireFailResponse, error) {
 			return &protoWireFailResponse{v: &r}, nil
 		},
-		opts...)
+		serve("Fail", false)...)
 	s.RegisterService(&grpc.ServiceDesc{
 		ServiceName: GRPCServiceName,
 		HandlerType: (*any)(nil),
@@ -225,181 +134,88 @@ func NewGRPCClient(cc grpc.ClientConnInterface, opts ...grpcx.ClientOption) Shap
 }
 
 // NewGRPCClientEndpoints is [NewGRPCClient] returning the client's
-// endpoints, so that client-side middleware can wrap them.
+// endpoints, so that typed client-side middleware can wrap them. The
+// interceptors of grpcx.ClientInterceptors in opts wrap every method.
 func NewGRPCClientEndpoints(cc grpc.ClientConnInterface, opts ...grpcx.ClientOption) Endpoints {
+	// call returns opts with the Call of one method.
+	call := func(method string, idempotent bool) []grpcx.ClientOption {
+		return append(opts[:len(opts):len(opts)], grpcx.ClientCall(kit.Call{Service: ServiceName, Method: method, Idempotent: idempotent}))
+	}
 	return Endpoints{
 		ScalarsEndpoint: grpcx.NewClient(cc, "/shapes.Shapes/Scalars",
 			func(_ context.Context, r Scalars) (*protoWireScalars, error) { return &protoWireScalars{v: &r}, nil },
-			func(_ context.Context, w *protoWireScalars) (Scalars, error) {
-				return func() Scalars {
-					if w.v == nil {
-						return *new(Scalars)
-					}
-					return *w.v
-				}(), nil
-			},
-			opts...).Endpoint(),
+			func(_ context.Context, w *protoWireScalars) (Scalars, error) { return w.value(), nil },
+			call("Scalars", false)...).Endpoint(),
 		OptionalEndpoint: grpcx.NewClient(cc, "/shapes.Shapes/Optional",
 			func(_ context.Context, r Optional) (*protoWireOptional, error) { return &protoWireOptional{v: &r}, nil },
-			func(_ context.Context, w *protoWireOptional) (Optional, error) {
-				return func() Optional {
-					if w.v == nil {
-						return *new(Optional)
-					}
-					return *w.v
-				}(), nil
-			},
-			opts...).Endpoint(),
+			func(_ context.Context, w *protoWireOptional) (Optional, error) { return w.value(), nil },
+			call("Optional", false)...).Endpoint(),
 		EnumsEndpoint: grpcx.NewClient(cc, "/shapes.Shapes/Enums",
 			func(_ context.Context, r Enums) (*protoWireEnums, error) { return &protoWireEnums{v: &r}, nil },
-			func(_ context.Context, w *protoWireEnums) (Enums, error) {
-				return func() Enums {
-					if w.v == nil {
-						return *new(Enums)
-					}
-					return *w.v
-				}(), nil
-			},
-			opts...).Endpoint(),
+			func(_ context.Context, w *protoWireEnums) (Enums, error) { return w.value(), nil },
+			call("Enums", false)...).Endpoint(),
 		TreeEndpoint: grpcx.NewClient(cc, "/shapes.Shapes/Tree",
 			func(_ context.Context, r Node) (*protoWireNode, error) { return &protoWireNode{v: &r}, nil },
-			func(_ context.Context, w *protoWireNode) (Node, error) {
-				return func() Node {
-					if w.v == nil {
-						return *new(Node)
-					}
-					return *w.v
-				}(), nil
-			},
-			opts...).Endpoint(),
+			func(_ context.Context, w *protoWireNode) (Node, error) { return w.value(), nil },
+			call("Tree", false)...).Endpoint(),
 		CollectionsEndpoint: grpcx.NewClient(cc, "/shapes.Shapes/Collections",
 			func(_ context.Context, r Collections) (*protoWireCollections, error) {
 				return &protoWireCollections{v: &r}, nil
 			},
-			func(_ context.Context, w *protoWireCollections) (Collections, error) {
-				return func() Collections {
-					if w.v == nil {
-						return *new(Collections)
-					}
-					return *w.v
-				}(), nil
-			},
-			opts...).Endpoint(),
+			func(_ context.Context, w *protoWireCollections) (Collections, error) { return w.value(), nil },
+			call("Collections", false)...).Endpoint(),
 		TimesEndpoint: grpcx.NewClient(cc, "/shapes.Shapes/Times",
 			func(_ context.Context, r Times) (*protoWireTimes, error) { return &protoWireTimes{v: &r}, nil },
-			func(_ context.Context, w *protoWireTimes) (Times, error) {
-				return func() Times {
-					if w.v == nil {
-						return *new(Times)
-					}
-					return *w.v
-				}(), nil
-			},
-			opts...).Endpoint(),
+			func(_ context.Context, w *protoWireTimes) (Times, error) { return w.value(), nil },
+			call("Times", false)...).Endpoint(),
 		GenericEndpoint: grpcx.NewClient(cc, "/shapes.Shapes/Generic",
 			func(_ context.Context, r Page[Inner]) (*protoWirePageInner, error) {
 				return &protoWirePageInner{v: &r}, nil
 			},
-			func(_ context.Context, w *protoWirePageString) (Page[string], error) {
-				return func() Page[string] {
-					if w.v == nil {
-						return *new(Page[string])
-					}
-					return *w.v
-				}(), nil
-			},
-			opts...).Endpoint(),
+			func(_ context.Context, w *protoWirePageString) (Page[string], error) { return w.value(), nil },
+			call("Generic", false)...).Endpoint(),
 		LengthEndpoint: grpcx.NewClient(cc, "/shapes.Shapes/Length",
 			func(_ context.Context, r LengthRequest) (*protoWireLengthRequest, error) {
 				return &protoWireLengthRequest{v: &r}, nil
 			},
-			func(_ context.Context, w *protoWireLengthResponse) (int64, error) {
-				return func() int64 {
-					if w.v == nil {
-						return *new(int64)
-					}
-					return w.v.Value
-				}(), nil
-			},
-			opts...).Endpoint(),
+			func(_ context.Context, w *protoWireLengthResponse) (int64, error) { return w.value(), nil },
+			call("Length", false)...).Endpoint(),
 		BlobEndpoint: grpcx.NewClient(cc, "/shapes.Shapes/Blob",
 			func(_ context.Context, r BlobRequest) (*protoWireBlobRequest, error) {
 				return &protoWireBlobRequest{v: &r}, nil
 			},
-			func(_ context.Context, w *protoWireBlobResponse) ([]byte, error) {
-				return func() []byte {
-					if w.v == nil {
-						return *new([]byte)
-					}
-					return w.v.Value
-				}(), nil
-			},
-			opts...).Endpoint(),
+			func(_ context.Context, w *protoWireBlobResponse) ([]byte, error) { return w.value(), nil },
+			call("Blob", false)...).Endpoint(),
 		ShadeEndpoint: grpcx.NewClient(cc, "/shapes.Shapes/Shade",
 			func(_ context.Context, r ShadeRequest) (*protoWireShadeRequest, error) {
 				return &protoWireShadeRequest{v: &r}, nil
 			},
-			func(_ context.Context, w *protoWireShadeResponse) (Color, error) {
-				return func() Color {
-					if w.v == nil {
-						return *new(Color)
-					}
-					return w.v.Value
-				}(), nil
-			},
-			opts...).Endpoint(),
+			func(_ context.Context, w *protoWireShadeResponse) (Color, error) { return w.value(), nil },
+			call("Shade", false)...).Endpoint(),
 		ListEndpoint: grpcx.NewClient(cc, "/shapes.Shapes/List",
 			func(_ context.Context, r ListRequest) (*protoWireListRequest, error) {
 				return &protoWireListRequest{v: &r}, nil
 			},
-			func(_ context.Context, w *protoWireListResponse) ([]Inner, error) {
-				return func() []Inner {
-					if w.v == nil {
-						return *new([]Inner)
-					}
-					return w.v.Value
-				}(), nil
-			},
-			opts...).Endpoint(),
+			func(_ context.Context, w *protoWireListResponse) ([]Inner, error) { return w.value(), nil },
+			call("List", false)...).Endpoint(),
 		SeveralEndpoint: grpcx.NewClient(cc, "/shapes.Shapes/Several",
 			func(_ context.Context, r SeveralRequest) (*protoWireSeveralRequest, error) {
 				return &protoWireSeveralRequest{v: &r}, nil
 			},
-			func(_ context.Context, w *protoWireSeveralResponse) (SeveralResponse, error) {
-				return func() SeveralResponse {
-					if w.v == nil {
-						return *new(SeveralResponse)
-					}
-					return *w.v
-				}(), nil
-			},
-			opts...).Endpoint(),
+			func(_ context.Context, w *protoWireSeveralResponse) (SeveralResponse, error) { return w.value(), nil },
+			call("Several", false)...).Endpoint(),
 		PingEndpoint: grpcx.NewClient(cc, "/shapes.Shapes/Ping",
 			func(_ context.Context, r PingRequest) (*protoWirePingRequest, error) {
 				return &protoWirePingRequest{v: &r}, nil
 			},
-			func(_ context.Context, w *protoWirePingResponse) (PingResponse, error) {
-				return func() PingResponse {
-					if w.v == nil {
-						return *new(PingResponse)
-					}
-					return *w.v
-				}(), nil
-			},
-			opts...).Endpoint(),
+			func(_ context.Context, w *protoWirePingResponse) (PingResponse, error) { return w.value(), nil },
+			call("Ping", false)...).Endpoint(),
 		FailEndpoint: grpcx.NewClient(cc, "/shapes.Shapes/Fail",
 			func(_ context.Context, r FailRequest) (*protoWireFailRequest, error) {
 				return &protoWireFailRequest{v: &r}, nil
 			},
-			func(_ context.Context, w *protoWireFailResponse) (FailResponse, error) {
-				return func() FailResponse {
-					if w.v == nil {
-						return *new(FailResponse)
-					}
-					return *w.v
-				}(), nil
-			},
-			opts...).Endpoint(),
+			func(_ context.Context, w *protoWireFailResponse) (FailResponse, error) { return w.value(), nil },
+			call("Fail", false)...).Endpoint(),
 	}
 }
 
@@ -430,529 +246,749 @@ type grpcListResponse struct {
 // protoWireScalars is the gRPC codec's view of a Scalars message.
 type protoWireScalars struct{ v *Scalars }
 
-// MarshalProtoWire implements grpcx.WireMessage: the size first, then the
+// value returns the message's value: the zero Scalars when there is
+// none.
+func (w *protoWireScalars) value() Scalars {
+	if w.v == nil {
+		var zero Scalars
+		return zero
+	}
+	return *w.v
+}
+
+// MarshalProtoWire implements genrt.WireMessage: the size first, then the
 // message written back to front into exactly that many bytes, so that
 // each nested message's length is known when it is written.
 func (w *protoWireScalars) MarshalProtoWire(b []byte) ([]byte, error) {
 	n := protoSizeScalars(w.v)
-	b, buf := wire.Grow(b, n)
+	b, buf := genrt.Grow(b, n)
 	if protoWriteScalars(buf, n, w.v) != 0 {
-		return nil, wire.ErrChanged
+		return nil, genrt.ErrChanged
 	}
 	return b, nil
 }
 
-// UnmarshalProtoWire implements grpcx.WireMessage. Messages nested deeper
+// UnmarshalProtoWire implements genrt.WireMessage. Messages nested deeper
 // than protobuf-go's limit are refused.
 func (w *protoWireScalars) UnmarshalProtoWire(b []byte) error {
 	if w.v == nil {
 		w.v = new(Scalars)
 	}
-	return protoConsumeScalars(b, w.v, wire.RecursionLimit-1)
+	return protoConsumeScalars(b, w.v, genrt.RecursionLimit-1)
 }
 
-// protoWireOptional is the gRPC codec's view of a Optional message.
+// protoWireOptional is the gRPC codec's view of an Optional message.
 type protoWireOptional struct{ v *Optional }
 
-// MarshalProtoWire implements grpcx.WireMessage: the size first, then the
+// value returns the message's value: the zero Optional when there is
+// none.
+func (w *protoWireOptional) value() Optional {
+	if w.v == nil {
+		var zero Optional
+		return zero
+	}
+	return *w.v
+}
+
+// MarshalProtoWire implements genrt.WireMessage: the size first, then the
 // message written back to front into exactly that many bytes, so that
 // each nested message's length is known when it is written.
 func (w *protoWireOptional) MarshalProtoWire(b []byte) ([]byte, error) {
 	n := protoSizeOptional(w.v)
-	b, buf := wire.Grow(b, n)
+	b, buf := genrt.Grow(b, n)
 	if protoWriteOptional(buf, n, w.v) != 0 {
-		return nil, wire.ErrChanged
+		return nil, genrt.ErrChanged
 	}
 	return b, nil
 }
 
-// UnmarshalProtoWire implements grpcx.WireMessage. Messages nested deeper
+// UnmarshalProtoWire implements genrt.WireMessage. Messages nested deeper
 // than protobuf-go's limit are refused.
 func (w *protoWireOptional) UnmarshalProtoWire(b []byte) error {
 	if w.v == nil {
 		w.v = new(Optional)
 	}
-	return protoConsumeOptional(b, w.v, wire.RecursionLimit-1)
+	return protoConsumeOptional(b, w.v, genrt.RecursionLimit-1)
 }
 
-// protoWireEnums is the gRPC codec's view of a Enums message.
+// protoWireEnums is the gRPC codec's view of an Enums message.
 type protoWireEnums struct{ v *Enums }
 
-// MarshalProtoWire implements grpcx.WireMessage: the size first, then the
+// value returns the message's value: the zero Enums when there is
+// none.
+func (w *protoWireEnums) value() Enums {
+	if w.v == nil {
+		var zero Enums
+		return zero
+	}
+	return *w.v
+}
+
+// MarshalProtoWire implements genrt.WireMessage: the size first, then the
 // message written back to front into exactly that many bytes, so that
 // each nested message's length is known when it is written.
 func (w *protoWireEnums) MarshalProtoWire(b []byte) ([]byte, error) {
 	n := protoSizeEnums(w.v)
-	b, buf := wire.Grow(b, n)
+	b, buf := genrt.Grow(b, n)
 	if protoWriteEnums(buf, n, w.v) != 0 {
-		return nil, wire.ErrChanged
+		return nil, genrt.ErrChanged
 	}
 	return b, nil
 }
 
-// UnmarshalProtoWire implements grpcx.WireMessage. Messages nested deeper
+// UnmarshalProtoWire implements genrt.WireMessage. Messages nested deeper
 // than protobuf-go's limit are refused.
 func (w *protoWireEnums) UnmarshalProtoWire(b []byte) error {
 	if w.v == nil {
 		w.v = new(Enums)
 	}
-	return protoConsumeEnums(b, w.v, wire.RecursionLimit-1)
+	return protoConsumeEnums(b, w.v, genrt.RecursionLimit-1)
 }
 
 // protoWireNode is the gRPC codec's view of a Node message.
 type protoWireNode struct{ v *Node }
 
-// MarshalProtoWire implements grpcx.WireMessage: the size first, then the
+// value returns the message's value: the zero Node when there is
+// none.
+func (w *protoWireNode) value() Node {
+	if w.v == nil {
+		var zero Node
+		return zero
+	}
+	return *w.v
+}
+
+// MarshalProtoWire implements genrt.WireMessage: the size first, then the
 // message written back to front into exactly that many bytes, so that
 // each nested message's length is known when it is written.
 func (w *protoWireNode) MarshalProtoWire(b []byte) ([]byte, error) {
 	n := protoSizeNode(w.v)
-	b, buf := wire.Grow(b, n)
+	b, buf := genrt.Grow(b, n)
 	if protoWriteNode(buf, n, w.v) != 0 {
-		return nil, wire.ErrChanged
+		return nil, genrt.ErrChanged
 	}
 	return b, nil
 }
 
-// UnmarshalProtoWire implements grpcx.WireMessage. Messages nested deeper
+// UnmarshalProtoWire implements genrt.WireMessage. Messages nested deeper
 // than protobuf-go's limit are refused.
 func (w *protoWireNode) UnmarshalProtoWire(b []byte) error {
 	if w.v == nil {
 		w.v = new(Node)
 	}
-	return protoConsumeNode(b, w.v, wire.RecursionLimit-1)
+	return protoConsumeNode(b, w.v, genrt.RecursionLimit-1)
 }
 
 // protoWireCollections is the gRPC codec's view of a Collections message.
 type protoWireCollections struct{ v *Collections }
 
-// MarshalProtoWire implements grpcx.WireMessage: the size first, then the
+// value returns the message's value: the zero Collections when there is
+// none.
+func (w *protoWireCollections) value() Collections {
+	if w.v == nil {
+		var zero Collections
+		return zero
+	}
+	return *w.v
+}
+
+// MarshalProtoWire implements genrt.WireMessage: the size first, then the
 // message written back to front into exactly that many bytes, so that
 // each nested message's length is known when it is written.
 func (w *protoWireCollections) MarshalProtoWire(b []byte) ([]byte, error) {
 	n := protoSizeCollections(w.v)
-	b, buf := wire.Grow(b, n)
+	b, buf := genrt.Grow(b, n)
 	if protoWriteCollections(buf, n, w.v) != 0 {
-		return nil, wire.ErrChanged
+		return nil, genrt.ErrChanged
 	}
 	return b, nil
 }
 
-// UnmarshalProtoWire implements grpcx.WireMessage. Messages nested deeper
+// UnmarshalProtoWire implements genrt.WireMessage. Messages nested deeper
 // than protobuf-go's limit are refused.
 func (w *protoWireCollections) UnmarshalProtoWire(b []byte) error {
 	if w.v == nil {
 		w.v = new(Collections)
 	}
-	return protoConsumeCollections(b, w.v, wire.RecursionLimit-1)
+	return protoConsumeCollections(b, w.v, genrt.RecursionLimit-1)
 }
 
 // protoWireTimes is the gRPC codec's view of a Times message.
 type protoWireTimes struct{ v *Times }
 
-// MarshalProtoWire implements grpcx.WireMessage: the size first, then the
+// value returns the message's value: the zero Times when there is
+// none.
+func (w *protoWireTimes) value() Times {
+	if w.v == nil {
+		var zero Times
+		return zero
+	}
+	return *w.v
+}
+
+// MarshalProtoWire implements genrt.WireMessage: the size first, then the
 // message written back to front into exactly that many bytes, so that
 // each nested message's length is known when it is written.
 func (w *protoWireTimes) MarshalProtoWire(b []byte) ([]byte, error) {
 	n := protoSizeTimes(w.v)
-	b, buf := wire.Grow(b, n)
+	b, buf := genrt.Grow(b, n)
 	if protoWriteTimes(buf, n, w.v) != 0 {
-		return nil, wire.ErrChanged
+		return nil, genrt.ErrChanged
 	}
 	return b, nil
 }
 
-// UnmarshalProtoWire implements grpcx.WireMessage. Messages nested deeper
+// UnmarshalProtoWire implements genrt.WireMessage. Messages nested deeper
 // than protobuf-go's limit are refused.
 func (w *protoWireTimes) UnmarshalProtoWire(b []byte) error {
 	if w.v == nil {
 		w.v = new(Times)
 	}
-	return protoConsumeTimes(b, w.v, wire.RecursionLimit-1)
+	return protoConsumeTimes(b, w.v, genrt.RecursionLimit-1)
 }
 
 // protoWirePageInner is the gRPC codec's view of a PageInner message.
 type protoWirePageInner struct{ v *Page[Inner] }
 
-// MarshalProtoWire implements grpcx.WireMessage: the size first, then the
+// value returns the message's value: the zero Page[Inner] when there is
+// none.
+func (w *protoWirePageInner) value() Page[Inner] {
+	if w.v == nil {
+		var zero Page[Inner]
+		return zero
+	}
+	return *w.v
+}
+
+// MarshalProtoWire implements genrt.WireMessage: the size first, then the
 // message written back to front into exactly that many bytes, so that
 // each nested message's length is known when it is written.
 func (w *protoWirePageInner) MarshalProtoWire(b []byte) ([]byte, error) {
 	n := protoSizePageInner(w.v)
-	b, buf := wire.Grow(b, n)
+	b, buf := genrt.Grow(b, n)
 	if protoWritePageInner(buf, n, w.v) != 0 {
-		return nil, wire.ErrChanged
+		return nil, genrt.ErrChanged
 	}
 	return b, nil
 }
 
-// UnmarshalProtoWire implements grpcx.WireMessage. Messages nested deeper
+// UnmarshalProtoWire implements genrt.WireMessage. Messages nested deeper
 // than protobuf-go's limit are refused.
 func (w *protoWirePageInner) UnmarshalProtoWire(b []byte) error {
 	if w.v == nil {
 		w.v = new(Page[Inner])
 	}
-	return protoConsumePageInner(b, w.v, wire.RecursionLimit-1)
+	return protoConsumePageInner(b, w.v, genrt.RecursionLimit-1)
 }
 
 // protoWirePageString is the gRPC codec's view of a PageString message.
 type protoWirePageString struct{ v *Page[string] }
 
-// MarshalProtoWire implements grpcx.WireMessage: the size first, then the
+// value returns the message's value: the zero Page[string] when there is
+// none.
+func (w *protoWirePageString) value() Page[string] {
+	if w.v == nil {
+		var zero Page[string]
+		return zero
+	}
+	return *w.v
+}
+
+// MarshalProtoWire implements genrt.WireMessage: the size first, then the
 // message written back to front into exactly that many bytes, so that
 // each nested message's length is known when it is written.
 func (w *protoWirePageString) MarshalProtoWire(b []byte) ([]byte, error) {
 	n := protoSizePageString(w.v)
-	b, buf := wire.Grow(b, n)
+	b, buf := genrt.Grow(b, n)
 	if protoWritePageString(buf, n, w.v) != 0 {
-		return nil, wire.ErrChanged
+		return nil, genrt.ErrChanged
 	}
 	return b, nil
 }
 
-// UnmarshalProtoWire implements grpcx.WireMessage. Messages nested deeper
+// UnmarshalProtoWire implements genrt.WireMessage. Messages nested deeper
 // than protobuf-go's limit are refused.
 func (w *protoWirePageString) UnmarshalProtoWire(b []byte) error {
 	if w.v == nil {
 		w.v = new(Page[string])
 	}
-	return protoConsumePageString(b, w.v, wire.RecursionLimit-1)
+	return protoConsumePageString(b, w.v, genrt.RecursionLimit-1)
 }
 
 // protoWireLengthRequest is the gRPC codec's view of a LengthRequest message.
 type protoWireLengthRequest struct{ v *LengthRequest }
 
-// MarshalProtoWire implements grpcx.WireMessage: the size first, then the
+// value returns the message's value: the zero LengthRequest when there is
+// none.
+func (w *protoWireLengthRequest) value() LengthRequest {
+	if w.v == nil {
+		var zero LengthRequest
+		return zero
+	}
+	return *w.v
+}
+
+// MarshalProtoWire implements genrt.WireMessage: the size first, then the
 // message written back to front into exactly that many bytes, so that
 // each nested message's length is known when it is written.
 func (w *protoWireLengthRequest) MarshalProtoWire(b []byte) ([]byte, error) {
 	n := protoSizeLengthRequest(w.v)
-	b, buf := wire.Grow(b, n)
+	b, buf := genrt.Grow(b, n)
 	if protoWriteLengthRequest(buf, n, w.v) != 0 {
-		return nil, wire.ErrChanged
+		return nil, genrt.ErrChanged
 	}
 	return b, nil
 }
 
-// UnmarshalProtoWire implements grpcx.WireMessage. Messages nested deeper
+// UnmarshalProtoWire implements genrt.WireMessage. Messages nested deeper
 // than protobuf-go's limit are refused.
 func (w *protoWireLengthRequest) UnmarshalProtoWire(b []byte) error {
 	if w.v == nil {
 		w.v = new(LengthRequest)
 	}
-	return protoConsumeLengthRequest(b, w.v, wire.RecursionLimit-1)
+	return protoConsumeLengthRequest(b, w.v, genrt.RecursionLimit-1)
 }
 
 // protoWireLengthResponse is the gRPC codec's view of a LengthResponse message.
 type protoWireLengthResponse struct{ v *grpcLengthResponse }
 
-// MarshalProtoWire implements grpcx.WireMessage: the size first, then the
+// value returns the message's value: the zero int64 when there is
+// none.
+func (w *protoWireLengthResponse) value() int64 {
+	if w.v == nil {
+		var zero int64
+		return zero
+	}
+	return w.v.Value
+}
+
+// MarshalProtoWire implements genrt.WireMessage: the size first, then the
 // message written back to front into exactly that many bytes, so that
 // each nested message's length is known when it is written.
 func (w *protoWireLengthResponse) MarshalProtoWire(b []byte) ([]byte, error) {
 	n := protoSizeLengthResponse(w.v)
-	b, buf := wire.Grow(b, n)
+	b, buf := genrt.Grow(b, n)
 	if protoWriteLengthResponse(buf, n, w.v) != 0 {
-		return nil, wire.ErrChanged
+		return nil, genrt.ErrChanged
 	}
 	return b, nil
 }
 
-// UnmarshalProtoWire implements grpcx.WireMessage. Messages nested deeper
+// UnmarshalProtoWire implements genrt.WireMessage. Messages nested deeper
 // than protobuf-go's limit are refused.
 func (w *protoWireLengthResponse) UnmarshalProtoWire(b []byte) error {
 	if w.v == nil {
 		w.v = new(grpcLengthResponse)
 	}
-	return protoConsumeLengthResponse(b, w.v, wire.RecursionLimit-1)
+	return protoConsumeLengthResponse(b, w.v, genrt.RecursionLimit-1)
 }
 
 // protoWireBlobRequest is the gRPC codec's view of a BlobRequest message.
 type protoWireBlobRequest struct{ v *BlobRequest }
 
-// MarshalProtoWire implements grpcx.WireMessage: the size first, then the
+// value returns the message's value: the zero BlobRequest when there is
+// none.
+func (w *protoWireBlobRequest) value() BlobRequest {
+	if w.v == nil {
+		var zero BlobRequest
+		return zero
+	}
+	return *w.v
+}
+
+// MarshalProtoWire implements genrt.WireMessage: the size first, then the
 // message written back to front into exactly that many bytes, so that
 // each nested message's length is known when it is written.
 func (w *protoWireBlobRequest) MarshalProtoWire(b []byte) ([]byte, error) {
 	n := protoSizeBlobRequest(w.v)
-	b, buf := wire.Grow(b, n)
+	b, buf := genrt.Grow(b, n)
 	if protoWriteBlobRequest(buf, n, w.v) != 0 {
-		return nil, wire.ErrChanged
+		return nil, genrt.ErrChanged
 	}
 	return b, nil
 }
 
-// UnmarshalProtoWire implements grpcx.WireMessage. Messages nested deeper
+// UnmarshalProtoWire implements genrt.WireMessage. Messages nested deeper
 // than protobuf-go's limit are refused.
 func (w *protoWireBlobRequest) UnmarshalProtoWire(b []byte) error {
 	if w.v == nil {
 		w.v = new(BlobRequest)
 	}
-	return protoConsumeBlobRequest(b, w.v, wire.RecursionLimit-1)
+	return protoConsumeBlobRequest(b, w.v, genrt.RecursionLimit-1)
 }
 
 // protoWireBlobResponse is the gRPC codec's view of a BlobResponse message.
 type protoWireBlobResponse struct{ v *grpcBlobResponse }
 
-// MarshalProtoWire implements grpcx.WireMessage: the size first, then the
+// value returns the message's value: the zero []byte when there is
+// none.
+func (w *protoWireBlobResponse) value() []byte {
+	if w.v == nil {
+		var zero []byte
+		return zero
+	}
+	return w.v.Value
+}
+
+// MarshalProtoWire implements genrt.WireMessage: the size first, then the
 // message written back to front into exactly that many bytes, so that
 // each nested message's length is known when it is written.
 func (w *protoWireBlobResponse) MarshalProtoWire(b []byte) ([]byte, error) {
 	n := protoSizeBlobResponse(w.v)
-	b, buf := wire.Grow(b, n)
+	b, buf := genrt.Grow(b, n)
 	if protoWriteBlobResponse(buf, n, w.v) != 0 {
-		return nil, wire.ErrChanged
+		return nil, genrt.ErrChanged
 	}
 	return b, nil
 }
 
-// UnmarshalProtoWire implements grpcx.WireMessage. Messages nested deeper
+// UnmarshalProtoWire implements genrt.WireMessage. Messages nested deeper
 // than protobuf-go's limit are refused.
 func (w *protoWireBlobResponse) UnmarshalProtoWire(b []byte) error {
 	if w.v == nil {
 		w.v = new(grpcBlobResponse)
 	}
-	return protoConsumeBlobResponse(b, w.v, wire.RecursionLimit-1)
+	return protoConsumeBlobResponse(b, w.v, genrt.RecursionLimit-1)
 }
 
 // protoWireShadeRequest is the gRPC codec's view of a ShadeRequest message.
 type protoWireShadeRequest struct{ v *ShadeRequest }
 
-// MarshalProtoWire implements grpcx.WireMessage: the size first, then the
+// value returns the message's value: the zero ShadeRequest when there is
+// none.
+func (w *protoWireShadeRequest) value() ShadeRequest {
+	if w.v == nil {
+		var zero ShadeRequest
+		return zero
+	}
+	return *w.v
+}
+
+// MarshalProtoWire implements genrt.WireMessage: the size first, then the
 // message written back to front into exactly that many bytes, so that
 // each nested message's length is known when it is written.
 func (w *protoWireShadeRequest) MarshalProtoWire(b []byte) ([]byte, error) {
 	n := protoSizeShadeRequest(w.v)
-	b, buf := wire.Grow(b, n)
+	b, buf := genrt.Grow(b, n)
 	if protoWriteShadeRequest(buf, n, w.v) != 0 {
-		return nil, wire.ErrChanged
+		return nil, genrt.ErrChanged
 	}
 	return b, nil
 }
 
-// UnmarshalProtoWire implements grpcx.WireMessage. Messages nested deeper
+// UnmarshalProtoWire implements genrt.WireMessage. Messages nested deeper
 // than protobuf-go's limit are refused.
 func (w *protoWireShadeRequest) UnmarshalProtoWire(b []byte) error {
 	if w.v == nil {
 		w.v = new(ShadeRequest)
 	}
-	return protoConsumeShadeRequest(b, w.v, wire.RecursionLimit-1)
+	return protoConsumeShadeRequest(b, w.v, genrt.RecursionLimit-1)
 }
 
 // protoWireShadeResponse is the gRPC codec's view of a ShadeResponse message.
 type protoWireShadeResponse struct{ v *grpcShadeResponse }
 
-// MarshalProtoWire implements grpcx.WireMessage: the size first, then the
+// value returns the message's value: the zero Color when there is
+// none.
+func (w *protoWireShadeResponse) value() Color {
+	if w.v == nil {
+		var zero Color
+		return zero
+	}
+	return w.v.Value
+}
+
+// MarshalProtoWire implements genrt.WireMessage: the size first, then the
 // message written back to front into exactly that many bytes, so that
 // each nested message's length is known when it is written.
 func (w *protoWireShadeResponse) MarshalProtoWire(b []byte) ([]byte, error) {
 	n := protoSizeShadeResponse(w.v)
-	b, buf := wire.Grow(b, n)
+	b, buf := genrt.Grow(b, n)
 	if protoWriteShadeResponse(buf, n, w.v) != 0 {
-		return nil, wire.ErrChanged
+		return nil, genrt.ErrChanged
 	}
 	return b, nil
 }
 
-// UnmarshalProtoWire implements grpcx.WireMessage. Messages nested deeper
+// UnmarshalProtoWire implements genrt.WireMessage. Messages nested deeper
 // than protobuf-go's limit are refused.
 func (w *protoWireShadeResponse) UnmarshalProtoWire(b []byte) error {
 	if w.v == nil {
 		w.v = new(grpcShadeResponse)
 	}
-	return protoConsumeShadeResponse(b, w.v, wire.RecursionLimit-1)
+	return protoConsumeShadeResponse(b, w.v, genrt.RecursionLimit-1)
 }
 
 // protoWireListRequest is the gRPC codec's view of a ListRequest message.
 type protoWireListRequest struct{ v *ListRequest }
 
-// MarshalProtoWire implements grpcx.WireMessage: the size first, then the
+// value returns the message's value: the zero ListRequest when there is
+// none.
+func (w *protoWireListRequest) value() ListRequest {
+	if w.v == nil {
+		var zero ListRequest
+		return zero
+	}
+	return *w.v
+}
+
+// MarshalProtoWire implements genrt.WireMessage: the size first, then the
 // message written back to front into exactly that many bytes, so that
 // each nested message's length is known when it is written.
 func (w *protoWireListRequest) MarshalProtoWire(b []byte) ([]byte, error) {
 	n := protoSizeListRequest(w.v)
-	b, buf := wire.Grow(b, n)
+	b, buf := genrt.Grow(b, n)
 	if protoWriteListRequest(buf, n, w.v) != 0 {
-		return nil, wire.ErrChanged
+		return nil, genrt.ErrChanged
 	}
 	return b, nil
 }
 
-// UnmarshalProtoWire implements grpcx.WireMessage. Messages nested deeper
+// UnmarshalProtoWire implements genrt.WireMessage. Messages nested deeper
 // than protobuf-go's limit are refused.
 func (w *protoWireListRequest) UnmarshalProtoWire(b []byte) error {
 	if w.v == nil {
 		w.v = new(ListRequest)
 	}
-	return protoConsumeListRequest(b, w.v, wire.RecursionLimit-1)
+	return protoConsumeListRequest(b, w.v, genrt.RecursionLimit-1)
 }
 
 // protoWireListResponse is the gRPC codec's view of a ListResponse message.
 type protoWireListResponse struct{ v *grpcListResponse }
 
-// MarshalProtoWire implements grpcx.WireMessage: the size first, then the
+// value returns the message's value: the zero []Inner when there is
+// none.
+func (w *protoWireListResponse) value() []Inner {
+	if w.v == nil {
+		var zero []Inner
+		return zero
+	}
+	return w.v.Value
+}
+
+// MarshalProtoWire implements genrt.WireMessage: the size first, then the
 // message written back to front into exactly that many bytes, so that
 // each nested message's length is known when it is written.
 func (w *protoWireListResponse) MarshalProtoWire(b []byte) ([]byte, error) {
 	n := protoSizeListResponse(w.v)
-	b, buf := wire.Grow(b, n)
+	b, buf := genrt.Grow(b, n)
 	if protoWriteListResponse(buf, n, w.v) != 0 {
-		return nil, wire.ErrChanged
+		return nil, genrt.ErrChanged
 	}
 	return b, nil
 }
 
-// UnmarshalProtoWire implements grpcx.WireMessage. Messages nested deeper
+// UnmarshalProtoWire implements genrt.WireMessage. Messages nested deeper
 // than protobuf-go's limit are refused.
 func (w *protoWireListResponse) UnmarshalProtoWire(b []byte) error {
 	if w.v == nil {
 		w.v = new(grpcListResponse)
 	}
-	return protoConsumeListResponse(b, w.v, wire.RecursionLimit-1)
+	return protoConsumeListResponse(b, w.v, genrt.RecursionLimit-1)
 }
 
 // protoWireSeveralRequest is the gRPC codec's view of a SeveralRequest message.
 type protoWireSeveralRequest struct{ v *SeveralRequest }
 
-// MarshalProtoWire implements grpcx.WireMessage: the size first, then the
+// value returns the message's value: the zero SeveralRequest when there is
+// none.
+func (w *protoWireSeveralRequest) value() SeveralRequest {
+	if w.v == nil {
+		var zero SeveralRequest
+		return zero
+	}
+	return *w.v
+}
+
+// MarshalProtoWire implements genrt.WireMessage: the size first, then the
 // message written back to front into exactly that many bytes, so that
 // each nested message's length is known when it is written.
 func (w *protoWireSeveralRequest) MarshalProtoWire(b []byte) ([]byte, error) {
 	n := protoSizeSeveralRequest(w.v)
-	b, buf := wire.Grow(b, n)
+	b, buf := genrt.Grow(b, n)
 	if protoWriteSeveralRequest(buf, n, w.v) != 0 {
-		return nil, wire.ErrChanged
+		return nil, genrt.ErrChanged
 	}
 	return b, nil
 }
 
-// UnmarshalProtoWire implements grpcx.WireMessage. Messages nested deeper
+// UnmarshalProtoWire implements genrt.WireMessage. Messages nested deeper
 // than protobuf-go's limit are refused.
 func (w *protoWireSeveralRequest) UnmarshalProtoWire(b []byte) error {
 	if w.v == nil {
 		w.v = new(SeveralRequest)
 	}
-	return protoConsumeSeveralRequest(b, w.v, wire.RecursionLimit-1)
+	return protoConsumeSeveralRequest(b, w.v, genrt.RecursionLimit-1)
 }
 
 // protoWireSeveralResponse is the gRPC codec's view of a SeveralResponse message.
 type protoWireSeveralResponse struct{ v *SeveralResponse }
 
-// MarshalProtoWire implements grpcx.WireMessage: the size first, then the
+// value returns the message's value: the zero SeveralResponse when there is
+// none.
+func (w *protoWireSeveralResponse) value() SeveralResponse {
+	if w.v == nil {
+		var zero SeveralResponse
+		return zero
+	}
+	return *w.v
+}
+
+// MarshalProtoWire implements genrt.WireMessage: the size first, then the
 // message written back to front into exactly that many bytes, so that
 // each nested message's length is known when it is written.
 func (w *protoWireSeveralResponse) MarshalProtoWire(b []byte) ([]byte, error) {
 	n := protoSizeSeveralResponse(w.v)
-	b, buf := wire.Grow(b, n)
+	b, buf := genrt.Grow(b, n)
 	if protoWriteSeveralResponse(buf, n, w.v) != 0 {
-		return nil, wire.ErrChanged
+		return nil, genrt.ErrChanged
 	}
 	return b, nil
 }
 
-// UnmarshalProtoWire implements grpcx.WireMessage. Messages nested deeper
+// UnmarshalProtoWire implements genrt.WireMessage. Messages nested deeper
 // than protobuf-go's limit are refused.
 func (w *protoWireSeveralResponse) UnmarshalProtoWire(b []byte) error {
 	if w.v == nil {
 		w.v = new(SeveralResponse)
 	}
-	return protoConsumeSeveralResponse(b, w.v, wire.RecursionLimit-1)
+	return protoConsumeSeveralResponse(b, w.v, genrt.RecursionLimit-1)
 }
 
 // protoWirePingRequest is the gRPC codec's view of a PingRequest message.
 type protoWirePingRequest struct{ v *PingRequest }
 
-// MarshalProtoWire implements grpcx.WireMessage: the size first, then the
+// value returns the message's value: the zero PingRequest when there is
+// none.
+func (w *protoWirePingRequest) value() PingRequest {
+	if w.v == nil {
+		var zero PingRequest
+		return zero
+	}
+	return *w.v
+}
+
+// MarshalProtoWire implements genrt.WireMessage: the size first, then the
 // message written back to front into exactly that many bytes, so that
 // each nested message's length is known when it is written.
 func (w *protoWirePingRequest) MarshalProtoWire(b []byte) ([]byte, error) {
 	n := protoSizePingRequest(w.v)
-	b, buf := wire.Grow(b, n)
+	b, buf := genrt.Grow(b, n)
 	if protoWritePingRequest(buf, n, w.v) != 0 {
-		return nil, wire.ErrChanged
+		return nil, genrt.ErrChanged
 	}
 	return b, nil
 }
 
-// UnmarshalProtoWire implements grpcx.WireMessage. Messages nested deeper
+// UnmarshalProtoWire implements genrt.WireMessage. Messages nested deeper
 // than protobuf-go's limit are refused.
 func (w *protoWirePingRequest) UnmarshalProtoWire(b []byte) error {
 	if w.v == nil {
 		w.v = new(PingRequest)
 	}
-	return protoConsumePingRequest(b, w.v, wire.RecursionLimit-1)
+	return protoConsumePingRequest(b, w.v, genrt.RecursionLimit-1)
 }
 
 // protoWirePingResponse is the gRPC codec's view of a PingResponse message.
 type protoWirePingResponse struct{ v *PingResponse }
 
-// MarshalProtoWire implements grpcx.WireMessage: the size first, then the
+// value returns the message's value: the zero PingResponse when there is
+// none.
+func (w *protoWirePingResponse) value() PingResponse {
+	if w.v == nil {
+		var zero PingResponse
+		return zero
+	}
+	return *w.v
+}
+
+// MarshalProtoWire implements genrt.WireMessage: the size first, then the
 // message written back to front into exactly that many bytes, so that
 // each nested message's length is known when it is written.
 func (w *protoWirePingResponse) MarshalProtoWire(b []byte) ([]byte, error) {
 	n := protoSizePingResponse(w.v)
-	b, buf := wire.Grow(b, n)
+	b, buf := genrt.Grow(b, n)
 	if protoWritePingResponse(buf, n, w.v) != 0 {
-		return nil, wire.ErrChanged
+		return nil, genrt.ErrChanged
 	}
 	return b, nil
 }
 
-// UnmarshalProtoWire implements grpcx.WireMessage. Messages nested deeper
+// UnmarshalProtoWire implements genrt.WireMessage. Messages nested deeper
 // than protobuf-go's limit are refused.
 func (w *protoWirePingResponse) UnmarshalProtoWire(b []byte) error {
 	if w.v == nil {
 		w.v = new(PingResponse)
 	}
-	return protoConsumePingResponse(b, w.v, wire.RecursionLimit-1)
+	return protoConsumePingResponse(b, w.v, genrt.RecursionLimit-1)
 }
 
 // protoWireFailRequest is the gRPC codec's view of a FailRequest message.
 type protoWireFailRequest struct{ v *FailRequest }
 
-// MarshalProtoWire implements grpcx.WireMessage: the size first, then the
+// value returns the message's value: the zero FailRequest when there is
+// none.
+func (w *protoWireFailRequest) value() FailRequest {
+	if w.v == nil {
+		var zero FailRequest
+		return zero
+	}
+	return *w.v
+}
+
+// MarshalProtoWire implements genrt.WireMessage: the size first, then the
 // message written back to front into exactly that many bytes, so that
 // each nested message's length is known when it is written.
 func (w *protoWireFailRequest) MarshalProtoWire(b []byte) ([]byte, error) {
 	n := protoSizeFailRequest(w.v)
-	b, buf := wire.Grow(b, n)
+	b, buf := genrt.Grow(b, n)
 	if protoWriteFailRequest(buf, n, w.v) != 0 {
-		return nil, wire.ErrChanged
+		return nil, genrt.ErrChanged
 	}
 	return b, nil
 }
 
-// UnmarshalProtoWire implements grpcx.WireMessage. Messages nested deeper
+// UnmarshalProtoWire implements genrt.WireMessage. Messages nested deeper
 // than protobuf-go's limit are refused.
 func (w *protoWireFailRequest) UnmarshalProtoWire(b []byte) error {
 	if w.v == nil {
 		w.v = new(FailRequest)
 	}
-	return protoConsumeFailRequest(b, w.v, wire.RecursionLimit-1)
+	return protoConsumeFailRequest(b, w.v, genrt.RecursionLimit-1)
 }
 
 // protoWireFailResponse is the gRPC codec's view of a FailResponse message.
 type protoWireFailResponse struct{ v *FailResponse }
 
-// MarshalProtoWire implements grpcx.WireMessage: the size first, then the
+// value returns the message's value: the zero FailResponse when there is
+// none.
+func (w *protoWireFailResponse) value() FailResponse {
+	if w.v == nil {
+		var zero FailResponse
+		return zero
+	}
+	return *w.v
+}
+
+// MarshalProtoWire implements genrt.WireMessage: the size first, then the
 // message written back to front into exactly that many bytes, so that
 // each nested message's length is known when it is written.
 func (w *protoWireFailResponse) MarshalProtoWire(b []byte) ([]byte, error) {
 	n := protoSizeFailResponse(w.v)
-	b, buf := wire.Grow(b, n)
+	b, buf := genrt.Grow(b, n)
 	if protoWriteFailResponse(buf, n, w.v) != 0 {
-		return nil, wire.ErrChanged
+		return nil, genrt.ErrChanged
 	}
 	return b, nil
 }
 
-// UnmarshalProtoWire implements grpcx.WireMessage. Messages nested deeper
+// UnmarshalProtoWire implements genrt.WireMessage. Messages nested deeper
 // than protobuf-go's limit are refused.
 func (w *protoWireFailResponse) UnmarshalProtoWire(b []byte) error {
 	if w.v == nil {
 		w.v = new(FailResponse)
 	}
-	return protoConsumeFailResponse(b, w.v, wire.RecursionLimit-1)
+	return protoConsumeFailResponse(b, w.v, genrt.RecursionLimit-1)
 }
 
 // protoSizeScalars returns the size of v as a Scalars message.
@@ -1025,89 +1061,89 @@ func protoWriteScalars(b []byte, i int, v *Scalars) int {
 		return i
 	}
 	if v.S64 != 0 {
-		i = wire.PutVarint(b, i, protowire.EncodeZigZag(int64(v.S64)))
+		i = genrt.PutVarint(b, i, protowire.EncodeZigZag(int64(v.S64)))
 		i -= 2
 		b[i+0] = 0xf8
 		b[i+1] = 0x01
 	}
 	if v.S32 != 0 {
-		i = wire.PutVarint(b, i, protowire.EncodeZigZag(int64(v.S32)))
+		i = genrt.PutVarint(b, i, protowire.EncodeZigZag(int64(v.S32)))
 		i -= 2
 		b[i+0] = 0xf0
 		b[i+1] = 0x01
 	}
 	if len(v.Bytes) > 0 {
-		i = wire.PutBytes(b, i, v.Bytes)
+		i = genrt.PutBytes(b, i, v.Bytes)
 		i--
 		b[i] = 0x7a
 	}
 	if len(v.Str) > 0 {
-		i = wire.PutString(b, i, string(v.Str))
+		i = genrt.PutString(b, i, string(v.Str))
 		i--
 		b[i] = 0x72
 	}
 	if v.F64 != 0 || math.Signbit(float64(v.F64)) {
-		i = wire.PutFixed64(b, i, math.Float64bits(float64(v.F64)))
+		i = genrt.PutFixed64(b, i, math.Float64bits(float64(v.F64)))
 		i--
 		b[i] = 0x69
 	}
 	if v.F32 != 0 || math.Signbit(float64(v.F32)) {
-		i = wire.PutFixed32(b, i, math.Float32bits(float32(v.F32)))
+		i = genrt.PutFixed32(b, i, math.Float32bits(float32(v.F32)))
 		i--
 		b[i] = 0x65
 	}
 	if v.U64 != 0 {
-		i = wire.PutVarint(b, i, uint64(v.U64))
+		i = genrt.PutVarint(b, i, uint64(v.U64))
 		i--
 		b[i] = 0x58
 	}
 	if v.U32 != 0 {
-		i = wire.PutVarint(b, i, uint64(v.U32))
+		i = genrt.PutVarint(b, i, uint64(v.U32))
 		i--
 		b[i] = 0x50
 	}
 	if v.U16 != 0 {
-		i = wire.PutVarint(b, i, uint64(v.U16))
+		i = genrt.PutVarint(b, i, uint64(v.U16))
 		i--
 		b[i] = 0x48
 	}
 	if v.U8 != 0 {
-		i = wire.PutVarint(b, i, uint64(v.U8))
+		i = genrt.PutVarint(b, i, uint64(v.U8))
 		i--
 		b[i] = 0x40
 	}
 	if v.U != 0 {
-		i = wire.PutVarint(b, i, uint64(v.U))
+		i = genrt.PutVarint(b, i, uint64(v.U))
 		i--
 		b[i] = 0x38
 	}
 	if v.I64 != 0 {
-		i = wire.PutVarint(b, i, uint64(int64(v.I64)))
+		i = genrt.PutVarint(b, i, uint64(int64(v.I64)))
 		i--
 		b[i] = 0x30
 	}
 	if v.I32 != 0 {
-		i = wire.PutVarint(b, i, uint64(int64(v.I32)))
+		i = genrt.PutVarint(b, i, uint64(int64(v.I32)))
 		i--
 		b[i] = 0x28
 	}
 	if v.I16 != 0 {
-		i = wire.PutVarint(b, i, uint64(int64(v.I16)))
+		i = genrt.PutVarint(b, i, uint64(int64(v.I16)))
 		i--
 		b[i] = 0x20
 	}
 	if v.I8 != 0 {
-		i = wire.PutVarint(b, i, uint64(int64(v.I8)))
+		i = genrt.PutVarint(b, i, uint64(int64(v.I8)))
 		i--
 		b[i] = 0x18
 	}
 	if v.I != 0 {
-		i = wire.PutVarint(b, i, uint64(int64(v.I)))
+		i = genrt.PutVarint(b, i, uint64(int64(v.I)))
 		i--
 		b[i] = 0x10
 	}
 	if bool(v.B) {
-		i = wire.PutVarint(b, i, protowire.EncodeBool(bool(v.B)))
+		i = genrt.PutVarint(b, i, protowire.EncodeBool(bool(v.B)))
 		i--
 		b[i] = 0x08
 	}
@@ -1119,7 +1155,7 @@ func protoWriteScalars(b []byte, i int, v *Scalars) int {
 // of messages may still nest below this one.
 func protoConsumeScalars(b []byte, v *Scalars, depth int) error {
 	for len(b) > 0 {
-		num, typ, n, err := wire.ConsumeTag(b)
+		num, typ, n, err := genrt.ConsumeTag(b)
 		if err != nil {
 			return err
 		}
@@ -1129,7 +1165,7 @@ func protoConsumeScalars(b []byte, v *Scalars, depth int) error {
 			if typ != protowire.VarintType {
 				break
 			}
-			x, n, err := wire.ConsumeVarint(b)
+			x, n, err := genrt.ConsumeVarint(b)
 			if err != nil {
 				return err
 			}
@@ -1140,7 +1176,7 @@ func protoConsumeScalars(b []byte, v *Scalars, depth int) error {
 			if typ != protowire.VarintType {
 				break
 			}
-			x, n, err := wire.ConsumeVarint(b)
+			x, n, err := genrt.ConsumeVarint(b)
 			if err != nil {
 				return err
 			}
@@ -1151,13 +1187,13 @@ func protoConsumeScalars(b []byte, v *Scalars, depth int) error {
 			if typ != protowire.VarintType {
 				break
 			}
-			x, n, err := wire.ConsumeVarint(b)
+			x, n, err := genrt.ConsumeVarint(b)
 			if err != nil {
 				return err
 			}
 			b = b[n:]
 			if y := int8(int32(x)); int64(y) != int64(int32(x)) {
-				return wire.Errorf("field i8: value %d overflows int8", int64(int32(x)))
+				return genrt.Errorf("field i8: value %d overflows int8", int64(int32(x)))
 			}
 			v.I8 = int8(int32(x))
 			continue
@@ -1165,13 +1201,13 @@ func protoConsumeScalars(b []byte, v *Scalars, depth int) error {
 			if typ != protowire.VarintType {
 				break
 			}
-			x, n, err := wire.ConsumeVarint(b)
+			x, n, err := genrt.ConsumeVarint(b)
 			if err != nil {
 				return err
 			}
 			b = b[n:]
 			if y := int16(int32(x)); int64(y) != int64(int32(x)) {
-				return wire.Errorf("field i16: value %d overflows int16", int64(int32(x)))
+				return genrt.Errorf("field i16: value %d overflows int16", int64(int32(x)))
 			}
 			v.I16 = int16(int32(x))
 			continue
@@ -1179,7 +1215,7 @@ func protoConsumeScalars(b []byte, v *Scalars, depth int) error {
 			if typ != protowire.VarintType {
 				break
 			}
-			x, n, err := wire.ConsumeVarint(b)
+			x, n, err := genrt.ConsumeVarint(b)
 			if err != nil {
 				return err
 			}
@@ -1190,7 +1226,7 @@ func protoConsumeScalars(b []byte, v *Scalars, depth int) error {
 			if typ != protowire.VarintType {
 				break
 			}
-			x, n, err := wire.ConsumeVarint(b)
+			x, n, err := genrt.ConsumeVarint(b)
 			if err != nil {
 				return err
 			}
@@ -1201,7 +1237,7 @@ func protoConsumeScalars(b []byte, v *Scalars, depth int) error {
 			if typ != protowire.VarintType {
 				break
 			}
-			x, n, err := wire.ConsumeVarint(b)
+			x, n, err := genrt.ConsumeVarint(b)
 			if err != nil {
 				return err
 			}
@@ -1212,13 +1248,13 @@ func protoConsumeScalars(b []byte, v *Scalars, depth int) error {
 			if typ != protowire.VarintType {
 				break
 			}
-			x, n, err := wire.ConsumeVarint(b)
+			x, n, err := genrt.ConsumeVarint(b)
 			if err != nil {
 				return err
 			}
 			b = b[n:]
 			if y := uint8(uint32(x)); int64(y) != int64(uint32(x)) {
-				return wire.Errorf("field u8: value %d overflows uint8", int64(uint32(x)))
+				return genrt.Errorf("field u8: value %d overflows uint8", int64(uint32(x)))
 			}
 			v.U8 = uint8(uint32(x))
 			continue
@@ -1226,13 +1262,13 @@ func protoConsumeScalars(b []byte, v *Scalars, depth int) error {
 			if typ != protowire.VarintType {
 				break
 			}
-			x, n, err := wire.ConsumeVarint(b)
+			x, n, err := genrt.ConsumeVarint(b)
 			if err != nil {
 				return err
 			}
 			b = b[n:]
 			if y := uint16(uint32(x)); int64(y) != int64(uint32(x)) {
-				return wire.Errorf("field u16: value %d overflows uint16", int64(uint32(x)))
+				return genrt.Errorf("field u16: value %d overflows uint16", int64(uint32(x)))
 			}
 			v.U16 = uint16(uint32(x))
 			continue
@@ -1240,7 +1276,7 @@ func protoConsumeScalars(b []byte, v *Scalars, depth int) error {
 			if typ != protowire.VarintType {
 				break
 			}
-			x, n, err := wire.ConsumeVarint(b)
+			x, n, err := genrt.ConsumeVarint(b)
 			if err != nil {
 				return err
 			}
@@ -1251,7 +1287,7 @@ func protoConsumeScalars(b []byte, v *Scalars, depth int) error {
 			if typ != protowire.VarintType {
 				break
 			}
-			x, n, err := wire.ConsumeVarint(b)
+			x, n, err := genrt.ConsumeVarint(b)
 			if err != nil {
 				return err
 			}
@@ -1262,7 +1298,7 @@ func protoConsumeScalars(b []byte, v *Scalars, depth int) error {
 			if typ != protowire.Fixed32Type {
 				break
 			}
-			x, n, err := wire.ConsumeFixed32(b)
+			x, n, err := genrt.ConsumeFixed32(b)
 			if err != nil {
 				return err
 			}
@@ -1273,7 +1309,7 @@ func protoConsumeScalars(b []byte, v *Scalars, depth int) error {
 			if typ != protowire.Fixed64Type {
 				break
 			}
-			x, n, err := wire.ConsumeFixed64(b)
+			x, n, err := genrt.ConsumeFixed64(b)
 			if err != nil {
 				return err
 			}
@@ -1284,7 +1320,7 @@ func protoConsumeScalars(b []byte, v *Scalars, depth int) error {
 			if typ != protowire.BytesType {
 				break
 			}
-			x, n, err := wire.ConsumeString(b, "str")
+			x, n, err := genrt.ConsumeString(b, "str")
 			if err != nil {
 				return err
 			}
@@ -1295,18 +1331,18 @@ func protoConsumeScalars(b []byte, v *Scalars, depth int) error {
 			if typ != protowire.BytesType {
 				break
 			}
-			x, n, err := wire.ConsumeBytes(b)
+			x, n, err := genrt.ConsumeBytes(b)
 			if err != nil {
 				return err
 			}
 			b = b[n:]
-			v.Bytes = wire.CopyBytes(x)
+			v.Bytes = genrt.CopyBytes(x)
 			continue
 		case 30:
 			if typ != protowire.VarintType {
 				break
 			}
-			x, n, err := wire.ConsumeVarint(b)
+			x, n, err := genrt.ConsumeVarint(b)
 			if err != nil {
 				return err
 			}
@@ -1317,7 +1353,7 @@ func protoConsumeScalars(b []byte, v *Scalars, depth int) error {
 			if typ != protowire.VarintType {
 				break
 			}
-			x, n, err := wire.ConsumeVarint(b)
+			x, n, err := genrt.ConsumeVarint(b)
 			if err != nil {
 				return err
 			}
@@ -1325,7 +1361,7 @@ func protoConsumeScalars(b []byte, v *Scalars, depth int) error {
 			v.S64 = int64(protowire.DecodeZigZag(x))
 			continue
 		}
-		n, err = wire.Skip(num, typ, b)
+		n, err = genrt.Skip(num, typ, b)
 		if err != nil {
 			return err
 		}
@@ -1334,7 +1370,7 @@ func protoConsumeScalars(b []byte, v *Scalars, depth int) error {
 	return nil
 }
 
-// protoSizeOptional returns the size of v as a Optional message.
+// protoSizeOptional returns the size of v as an Optional message.
 func protoSizeOptional(v *Optional) int {
 	if v == nil {
 		return 0
@@ -1362,12 +1398,12 @@ func protoSizeOptional(v *Optional) int {
 		n += 1 + protowire.SizeBytes(protoSizeInner(v.Inner))
 	}
 	if v.When != nil {
-		n += 1 + protowire.SizeBytes(wire.SizeTimestamp(*v.When))
+		n += 1 + protowire.SizeBytes(genrt.SizeTimestamp(*v.When))
 	}
 	return n
 }
 
-// protoWriteOptional writes v as a Optional message into b, back to
+// protoWriteOptional writes v as an Optional message into b, back to
 // front, ending at b[i-1], and returns where it begins. b[:i] holds
 // protoSizeOptional(v) bytes at least. Fields come out in number order
 // and map entries in key order, as protobuf-go's deterministic mode writes
@@ -1379,8 +1415,8 @@ func protoWriteOptional(b []byte, i int, v *Optional) int {
 	if v.When != nil {
 		{
 			end := i
-			i = wire.PutTimestamp(b, i, *v.When)
-			i = wire.PutVarint(b, i, uint64(end-i))
+			i = genrt.PutTimestamp(b, i, *v.When)
+			i = genrt.PutVarint(b, i, uint64(end-i))
 		}
 		i--
 		b[i] = 0x42
@@ -1389,49 +1425,49 @@ func protoWriteOptional(b []byte, i int, v *Optional) int {
 		{
 			end := i
 			i = protoWriteInner(b, i, v.Inner)
-			i = wire.PutVarint(b, i, uint64(end-i))
+			i = genrt.PutVarint(b, i, uint64(end-i))
 		}
 		i--
 		b[i] = 0x3a
 	}
 	if v.Color != nil {
 		{
-			i = wire.PutVarint(b, i, uint64(int64(*v.Color)))
+			i = genrt.PutVarint(b, i, uint64(int64(*v.Color)))
 		}
 		i--
 		b[i] = 0x30
 	}
 	if v.F != nil {
 		{
-			i = wire.PutFixed64(b, i, math.Float64bits(float64(*v.F)))
+			i = genrt.PutFixed64(b, i, math.Float64bits(float64(*v.F)))
 		}
 		i--
 		b[i] = 0x29
 	}
 	if v.B != nil {
 		{
-			i = wire.PutVarint(b, i, protowire.EncodeBool(bool(*v.B)))
+			i = genrt.PutVarint(b, i, protowire.EncodeBool(bool(*v.B)))
 		}
 		i--
 		b[i] = 0x20
 	}
 	if v.S != nil {
 		{
-			i = wire.PutString(b, i, string(*v.S))
+			i = genrt.PutString(b, i, string(*v.S))
 		}
 		i--
 		b[i] = 0x1a
 	}
 	if v.U != nil {
 		{
-			i = wire.PutVarint(b, i, uint64(*v.U))
+			i = genrt.PutVarint(b, i, uint64(*v.U))
 		}
 		i--
 		b[i] = 0x10
 	}
 	if v.I != nil {
 		{
-			i = wire.PutVarint(b, i, uint64(int64(*v.I)))
+			i = genrt.PutVarint(b, i, uint64(int64(*v.I)))
 		}
 		i--
 		b[i] = 0x08
@@ -1439,12 +1475,12 @@ func protoWriteOptional(b []byte, i int, v *Optional) int {
 	return i
 }
 
-// protoConsumeOptional reads a Optional message into v, merging it
+// protoConsumeOptional reads an Optional message into v, merging it
 // with what v holds. Unknown fields are skipped; depth is how many levels
 // of messages may still nest below this one.
 func protoConsumeOptional(b []byte, v *Optional, depth int) error {
 	for len(b) > 0 {
-		num, typ, n, err := wire.ConsumeTag(b)
+		num, typ, n, err := genrt.ConsumeTag(b)
 		if err != nil {
 			return err
 		}
@@ -1454,7 +1490,7 @@ func protoConsumeOptional(b []byte, v *Optional, depth int) error {
 			if typ != protowire.VarintType {
 				break
 			}
-			x, n, err := wire.ConsumeVarint(b)
+			x, n, err := genrt.ConsumeVarint(b)
 			if err != nil {
 				return err
 			}
@@ -1466,7 +1502,7 @@ func protoConsumeOptional(b []byte, v *Optional, depth int) error {
 			if typ != protowire.VarintType {
 				break
 			}
-			x, n, err := wire.ConsumeVarint(b)
+			x, n, err := genrt.ConsumeVarint(b)
 			if err != nil {
 				return err
 			}
@@ -1478,7 +1514,7 @@ func protoConsumeOptional(b []byte, v *Optional, depth int) error {
 			if typ != protowire.BytesType {
 				break
 			}
-			x, n, err := wire.ConsumeString(b, "s")
+			x, n, err := genrt.ConsumeString(b, "s")
 			if err != nil {
 				return err
 			}
@@ -1490,7 +1526,7 @@ func protoConsumeOptional(b []byte, v *Optional, depth int) error {
 			if typ != protowire.VarintType {
 				break
 			}
-			x, n, err := wire.ConsumeVarint(b)
+			x, n, err := genrt.ConsumeVarint(b)
 			if err != nil {
 				return err
 			}
@@ -1502,7 +1538,7 @@ func protoConsumeOptional(b []byte, v *Optional, depth int) error {
 			if typ != protowire.Fixed64Type {
 				break
 			}
-			x, n, err := wire.ConsumeFixed64(b)
+			x, n, err := genrt.ConsumeFixed64(b)
 			if err != nil {
 				return err
 			}
@@ -1514,7 +1550,7 @@ func protoConsumeOptional(b []byte, v *Optional, depth int) error {
 			if typ != protowire.VarintType {
 				break
 			}
-			x, n, err := wire.ConsumeVarint(b)
+			x, n, err := genrt.ConsumeVarint(b)
 			if err != nil {
 				return err
 			}
@@ -1527,9 +1563,9 @@ func protoConsumeOptional(b []byte, v *Optional, depth int) error {
 				break
 			}
 			if depth == 0 {
-				return wire.ErrDepth
+				return genrt.ErrDepth
 			}
-			x, n, err := wire.ConsumeBytes(b)
+			x, n, err := genrt.ConsumeBytes(b)
 			if err != nil {
 				return err
 			}
@@ -1546,14 +1582,14 @@ func protoConsumeOptional(b []byte, v *Optional, depth int) error {
 				break
 			}
 			if depth == 0 {
-				return wire.ErrDepth
+				return genrt.ErrDepth
 			}
-			x, n, err := wire.ConsumeBytes(b)
+			x, n, err := genrt.ConsumeBytes(b)
 			if err != nil {
 				return err
 			}
 			b = b[n:]
-			t, err := wire.ConsumeTimestamp(x)
+			t, err := genrt.ConsumeTimestamp(x)
 			if err != nil {
 				return err
 			}
@@ -1561,7 +1597,7 @@ func protoConsumeOptional(b []byte, v *Optional, depth int) error {
 			v.When = &o
 			continue
 		}
-		n, err = wire.Skip(num, typ, b)
+		n, err = genrt.Skip(num, typ, b)
 		if err != nil {
 			return err
 		}
@@ -1570,7 +1606,7 @@ func protoConsumeOptional(b []byte, v *Optional, depth int) error {
 	return nil
 }
 
-// protoSizeInner returns the size of v as a Inner message.
+// protoSizeInner returns the size of v as an Inner message.
 func protoSizeInner(v *Inner) int {
 	if v == nil {
 		return 0
@@ -1585,7 +1621,7 @@ func protoSizeInner(v *Inner) int {
 	return n
 }
 
-// protoWriteInner writes v as a Inner message into b, back to
+// protoWriteInner writes v as an Inner message into b, back to
 // front, ending at b[i-1], and returns where it begins. b[:i] holds
 // protoSizeInner(v) bytes at least. Fields come out in number order
 // and map entries in key order, as protobuf-go's deterministic mode writes
@@ -1595,24 +1631,24 @@ func protoWriteInner(b []byte, i int, v *Inner) int {
 		return i
 	}
 	if v.N != 0 {
-		i = wire.PutVarint(b, i, uint64(int64(v.N)))
+		i = genrt.PutVarint(b, i, uint64(int64(v.N)))
 		i--
 		b[i] = 0x10
 	}
 	if len(v.Name) > 0 {
-		i = wire.PutString(b, i, string(v.Name))
+		i = genrt.PutString(b, i, string(v.Name))
 		i--
 		b[i] = 0x0a
 	}
 	return i
 }
 
-// protoConsumeInner reads a Inner message into v, merging it
+// protoConsumeInner reads an Inner message into v, merging it
 // with what v holds. Unknown fields are skipped; depth is how many levels
 // of messages may still nest below this one.
 func protoConsumeInner(b []byte, v *Inner, depth int) error {
 	for len(b) > 0 {
-		num, typ, n, err := wire.ConsumeTag(b)
+		num, typ, n, err := genrt.ConsumeTag(b)
 		if err != nil {
 			return err
 		}
@@ -1622,7 +1658,7 @@ func protoConsumeInner(b []byte, v *Inner, depth int) error {
 			if typ != protowire.BytesType {
 				break
 			}
-			x, n, err := wire.ConsumeString(b, "name")
+			x, n, err := genrt.ConsumeString(b, "name")
 			if err != nil {
 				return err
 			}
@@ -1633,7 +1669,7 @@ func protoConsumeInner(b []byte, v *Inner, depth int) error {
 			if typ != protowire.VarintType {
 				break
 			}
-			x, n, err := wire.ConsumeVarint(b)
+			x, n, err := genrt.ConsumeVarint(b)
 			if err != nil {
 				return err
 			}
@@ -1641,7 +1677,7 @@ func protoConsumeInner(b []byte, v *Inner, depth int) error {
 			v.N = int32(int32(x))
 			continue
 		}
-		n, err = wire.Skip(num, typ, b)
+		n, err = genrt.Skip(num, typ, b)
 		if err != nil {
 			return err
 		}
@@ -1650,7 +1686,7 @@ func protoConsumeInner(b []byte, v *Inner, depth int) error {
 	return nil
 }
 
-// protoSizeEnums returns the size of v as a Enums message.
+// protoSizeEnums returns the size of v as an Enums message.
 func protoSizeEnums(v *Enums) int {
 	if v == nil {
 		return 0
@@ -1662,20 +1698,18 @@ func protoSizeEnums(v *Enums) int {
 	if len(v.Colors) > 0 {
 		pn := 0
 		for _, x := range v.Colors {
-			_ = x
 			pn += protowire.SizeVarint(uint64(int64(x)))
 		}
 		n += 1 + protowire.SizeBytes(pn)
 	}
 	for k, x := range v.ByName {
-		_, _ = k, x
 		en := 1 + protowire.SizeBytes(len(k)) + 1 + protowire.SizeVarint(uint64(int64(x)))
 		n += 1 + protowire.SizeBytes(en)
 	}
 	return n
 }
 
-// protoWriteEnums writes v as a Enums message into b, back to
+// protoWriteEnums writes v as an Enums message into b, back to
 // front, ending at b[i-1], and returns where it begins. b[:i] holds
 // protoSizeEnums(v) bytes at least. Fields come out in number order
 // and map entries in key order, as protobuf-go's deterministic mode writes
@@ -1693,17 +1727,16 @@ func protoWriteEnums(b []byte, i int, v *Enums) int {
 		for j := len(keys) - 1; j >= 0; j-- {
 			k := keys[j]
 			x := v.ByName[k]
-			_ = x
 			entry := i
 			{
-				i = wire.PutVarint(b, i, uint64(int64(x)))
+				i = genrt.PutVarint(b, i, uint64(int64(x)))
 			}
 			i--
 			b[i] = 0x10
-			i = wire.PutString(b, i, string(k))
+			i = genrt.PutString(b, i, string(k))
 			i--
 			b[i] = 0x0a
-			i = wire.PutVarint(b, i, uint64(entry-i))
+			i = genrt.PutVarint(b, i, uint64(entry-i))
 			i--
 			b[i] = 0x1a
 		}
@@ -1711,26 +1744,26 @@ func protoWriteEnums(b []byte, i int, v *Enums) int {
 	if len(v.Colors) > 0 {
 		end := i
 		for j := len(v.Colors) - 1; j >= 0; j-- {
-			i = wire.PutVarint(b, i, uint64(int64(v.Colors[j])))
+			i = genrt.PutVarint(b, i, uint64(int64(v.Colors[j])))
 		}
-		i = wire.PutVarint(b, i, uint64(end-i))
+		i = genrt.PutVarint(b, i, uint64(end-i))
 		i--
 		b[i] = 0x12
 	}
 	if v.Color != 0 {
-		i = wire.PutVarint(b, i, uint64(int64(v.Color)))
+		i = genrt.PutVarint(b, i, uint64(int64(v.Color)))
 		i--
 		b[i] = 0x08
 	}
 	return i
 }
 
-// protoConsumeEnums reads a Enums message into v, merging it
+// protoConsumeEnums reads an Enums message into v, merging it
 // with what v holds. Unknown fields are skipped; depth is how many levels
 // of messages may still nest below this one.
 func protoConsumeEnums(b []byte, v *Enums, depth int) error {
 	for len(b) > 0 {
-		num, typ, n, err := wire.ConsumeTag(b)
+		num, typ, n, err := genrt.ConsumeTag(b)
 		if err != nil {
 			return err
 		}
@@ -1740,7 +1773,7 @@ func protoConsumeEnums(b []byte, v *Enums, depth int) error {
 			if typ != protowire.VarintType {
 				break
 			}
-			x, n, err := wire.ConsumeVarint(b)
+			x, n, err := genrt.ConsumeVarint(b)
 			if err != nil {
 				return err
 			}
@@ -1749,16 +1782,16 @@ func protoConsumeEnums(b []byte, v *Enums, depth int) error {
 			continue
 		case 2:
 			if typ == protowire.BytesType {
-				packed, n, err := wire.ConsumeBytes(b)
+				packed, n, err := genrt.ConsumeBytes(b)
 				if err != nil {
 					return err
 				}
 				b = b[n:]
 				if v.Colors == nil {
-					v.Colors = make([]Color, 0, wire.CountVarints(packed))
+					v.Colors = make([]Color, 0, genrt.CountVarints(packed))
 				}
 				for len(packed) > 0 {
-					x, n, err := wire.ConsumeVarint(packed)
+					x, n, err := genrt.ConsumeVarint(packed)
 					if err != nil {
 						return err
 					}
@@ -1768,7 +1801,7 @@ func protoConsumeEnums(b []byte, v *Enums, depth int) error {
 				continue
 			}
 			if typ == protowire.VarintType {
-				x, n, err := wire.ConsumeVarint(b)
+				x, n, err := genrt.ConsumeVarint(b)
 				if err != nil {
 					return err
 				}
@@ -1780,7 +1813,7 @@ func protoConsumeEnums(b []byte, v *Enums, depth int) error {
 			if typ != protowire.BytesType {
 				break
 			}
-			entry, n, err := wire.ConsumeBytes(b)
+			entry, n, err := genrt.ConsumeBytes(b)
 			if err != nil {
 				return err
 			}
@@ -1788,13 +1821,13 @@ func protoConsumeEnums(b []byte, v *Enums, depth int) error {
 			var k string
 			var val Color
 			for len(entry) > 0 {
-				num, typ, n, err := wire.ConsumeTag(entry)
+				num, typ, n, err := genrt.ConsumeTag(entry)
 				if err != nil {
 					return err
 				}
 				entry = entry[n:]
 				if num == 1 && typ == protowire.BytesType {
-					x, n, err := wire.ConsumeString(entry, "by_name.key")
+					x, n, err := genrt.ConsumeString(entry, "by_name.key")
 					if err != nil {
 						return err
 					}
@@ -1803,7 +1836,7 @@ func protoConsumeEnums(b []byte, v *Enums, depth int) error {
 					continue
 				}
 				if num == 2 && typ == protowire.VarintType {
-					x, n, err := wire.ConsumeVarint(entry)
+					x, n, err := genrt.ConsumeVarint(entry)
 					if err != nil {
 						return err
 					}
@@ -1811,7 +1844,7 @@ func protoConsumeEnums(b []byte, v *Enums, depth int) error {
 					val = Color(int32(x))
 					continue
 				}
-				n, err = wire.Skip(num, typ, entry)
+				n, err = genrt.Skip(num, typ, entry)
 				if err != nil {
 					return err
 				}
@@ -1823,7 +1856,7 @@ func protoConsumeEnums(b []byte, v *Enums, depth int) error {
 			v.ByName[k] = val
 			continue
 		}
-		n, err = wire.Skip(num, typ, b)
+		n, err = genrt.Skip(num, typ, b)
 		if err != nil {
 			return err
 		}
@@ -1863,7 +1896,7 @@ func protoWriteNode(b []byte, i int, v *Node) int {
 		{
 			end := i
 			i = protoWriteNode(b, i, v.Next)
-			i = wire.PutVarint(b, i, uint64(end-i))
+			i = genrt.PutVarint(b, i, uint64(end-i))
 		}
 		i--
 		b[i] = 0x1a
@@ -1872,13 +1905,13 @@ func protoWriteNode(b []byte, i int, v *Node) int {
 		{
 			end := i
 			i = protoWriteNode(b, i, v.Children[j])
-			i = wire.PutVarint(b, i, uint64(end-i))
+			i = genrt.PutVarint(b, i, uint64(end-i))
 		}
 		i--
 		b[i] = 0x12
 	}
 	if len(v.Name) > 0 {
-		i = wire.PutString(b, i, string(v.Name))
+		i = genrt.PutString(b, i, string(v.Name))
 		i--
 		b[i] = 0x0a
 	}
@@ -1890,7 +1923,7 @@ func protoWriteNode(b []byte, i int, v *Node) int {
 // of messages may still nest below this one.
 func protoConsumeNode(b []byte, v *Node, depth int) error {
 	for len(b) > 0 {
-		num, typ, n, err := wire.ConsumeTag(b)
+		num, typ, n, err := genrt.ConsumeTag(b)
 		if err != nil {
 			return err
 		}
@@ -1900,7 +1933,7 @@ func protoConsumeNode(b []byte, v *Node, depth int) error {
 			if typ != protowire.BytesType {
 				break
 			}
-			x, n, err := wire.ConsumeString(b, "name")
+			x, n, err := genrt.ConsumeString(b, "name")
 			if err != nil {
 				return err
 			}
@@ -1912,15 +1945,15 @@ func protoConsumeNode(b []byte, v *Node, depth int) error {
 				break
 			}
 			if depth == 0 {
-				return wire.ErrDepth
+				return genrt.ErrDepth
 			}
-			x, n, err := wire.ConsumeBytes(b)
+			x, n, err := genrt.ConsumeBytes(b)
 			if err != nil {
 				return err
 			}
 			b = b[n:]
 			if v.Children == nil {
-				v.Children = make([]*Node, 0, 1+wire.Count(b, num))
+				v.Children = make([]*Node, 0, 1+genrt.Count(b, num))
 			}
 			e := new(Node)
 			if err := protoConsumeNode(x, e, depth-1); err != nil {
@@ -1933,9 +1966,9 @@ func protoConsumeNode(b []byte, v *Node, depth int) error {
 				break
 			}
 			if depth == 0 {
-				return wire.ErrDepth
+				return genrt.ErrDepth
 			}
-			x, n, err := wire.ConsumeBytes(b)
+			x, n, err := genrt.ConsumeBytes(b)
 			if err != nil {
 				return err
 			}
@@ -1948,7 +1981,7 @@ func protoConsumeNode(b []byte, v *Node, depth int) error {
 			}
 			continue
 		}
-		n, err = wire.Skip(num, typ, b)
+		n, err = genrt.Skip(num, typ, b)
 		if err != nil {
 			return err
 		}
@@ -1969,7 +2002,6 @@ func protoSizeCollections(v *Collections) int {
 	if len(v.Ints) > 0 {
 		pn := 0
 		for _, x := range v.Ints {
-			_ = x
 			pn += protowire.SizeVarint(uint64(int64(x)))
 		}
 		n += 1 + protowire.SizeBytes(pn)
@@ -1977,23 +2009,20 @@ func protoSizeCollections(v *Collections) int {
 	if len(v.U32s) > 0 {
 		pn := 0
 		for _, x := range v.U32s {
-			_ = x
 			pn += protowire.SizeVarint(uint64(x))
 		}
 		n += 1 + protowire.SizeBytes(pn)
 	}
 	if len(v.Floats) > 0 {
 		pn := 0
-		for _, x := range v.Floats {
-			_ = x
+		for range v.Floats {
 			pn += 8
 		}
 		n += 1 + protowire.SizeBytes(pn)
 	}
 	if len(v.F32s) > 0 {
 		pn := 0
-		for _, x := range v.F32s {
-			_ = x
+		for range v.F32s {
 			pn += 4
 		}
 		n += 1 + protowire.SizeBytes(pn)
@@ -2001,7 +2030,6 @@ func protoSizeCollections(v *Collections) int {
 	if len(v.Bools) > 0 {
 		pn := 0
 		for _, x := range v.Bools {
-			_ = x
 			pn += protowire.SizeVarint(protowire.EncodeBool(bool(x)))
 		}
 		n += 1 + protowire.SizeBytes(pn)
@@ -2016,39 +2044,32 @@ func protoSizeCollections(v *Collections) int {
 		n += 1 + protowire.SizeBytes(protoSizeInner(v.InnerPtrs[i]))
 	}
 	for k, x := range v.MapSS {
-		_, _ = k, x
 		en := 1 + protowire.SizeBytes(len(k)) + 1 + protowire.SizeBytes(len(x))
 		n += 1 + protowire.SizeBytes(en)
 	}
 	for k, x := range v.MapIS {
-		_, _ = k, x
 		en := 1 + protowire.SizeVarint(uint64(int64(k))) + 1 + protowire.SizeBytes(len(x))
 		n += 1 + protowire.SizeBytes(en)
 	}
 	for k, x := range v.MapUI {
-		_, _ = k, x
 		en := 1 + protowire.SizeVarint(uint64(k)) + 1 + protowire.SizeVarint(uint64(int64(x)))
 		n += 1 + protowire.SizeBytes(en)
 	}
 	for k, x := range v.MapBI {
-		_, _ = k, x
 		en := 1 + protowire.SizeVarint(protowire.EncodeBool(bool(k))) + 1 + protowire.SizeVarint(uint64(int64(x)))
 		n += 1 + protowire.SizeBytes(en)
 	}
 	for k, x := range v.MapSM {
-		_, _ = k, x
 		en := 1 + protowire.SizeBytes(len(k)) + 1 + protowire.SizeBytes(protoSizeInner(&x))
 		n += 1 + protowire.SizeBytes(en)
 	}
 	for k, x := range v.MapSB {
-		_, _ = k, x
 		en := 1 + protowire.SizeBytes(len(k)) + 1 + protowire.SizeBytes(len(x))
 		n += 1 + protowire.SizeBytes(en)
 	}
 	if len(v.Sints) > 0 {
 		pn := 0
 		for _, x := range v.Sints {
-			_ = x
 			pn += protowire.SizeVarint(protowire.EncodeZigZag(int64(x)))
 		}
 		n += 2 + protowire.SizeBytes(pn)
@@ -2068,9 +2089,9 @@ func protoWriteCollections(b []byte, i int, v *Collections) int {
 	if len(v.Sints) > 0 {
 		end := i
 		for j := len(v.Sints) - 1; j >= 0; j-- {
-			i = wire.PutVarint(b, i, protowire.EncodeZigZag(int64(v.Sints[j])))
+			i = genrt.PutVarint(b, i, protowire.EncodeZigZag(int64(v.Sints[j])))
 		}
-		i = wire.PutVarint(b, i, uint64(end-i))
+		i = genrt.PutVarint(b, i, uint64(end-i))
 		i -= 2
 		b[i+0] = 0xf2
 		b[i+1] = 0x01
@@ -2084,17 +2105,16 @@ func protoWriteCollections(b []byte, i int, v *Collections) int {
 		for j := len(keys) - 1; j >= 0; j-- {
 			k := keys[j]
 			x := v.MapSB[k]
-			_ = x
 			entry := i
 			{
-				i = wire.PutBytes(b, i, x)
+				i = genrt.PutBytes(b, i, x)
 			}
 			i--
 			b[i] = 0x12
-			i = wire.PutString(b, i, string(k))
+			i = genrt.PutString(b, i, string(k))
 			i--
 			b[i] = 0x0a
-			i = wire.PutVarint(b, i, uint64(entry-i))
+			i = genrt.PutVarint(b, i, uint64(entry-i))
 			i--
 			b[i] = 0x7a
 		}
@@ -2108,19 +2128,18 @@ func protoWriteCollections(b []byte, i int, v *Collections) int {
 		for j := len(keys) - 1; j >= 0; j-- {
 			k := keys[j]
 			x := v.MapSM[k]
-			_ = x
 			entry := i
 			{
 				end := i
 				i = protoWriteInner(b, i, &x)
-				i = wire.PutVarint(b, i, uint64(end-i))
+				i = genrt.PutVarint(b, i, uint64(end-i))
 			}
 			i--
 			b[i] = 0x12
-			i = wire.PutString(b, i, string(k))
+			i = genrt.PutString(b, i, string(k))
 			i--
 			b[i] = 0x0a
-			i = wire.PutVarint(b, i, uint64(entry-i))
+			i = genrt.PutVarint(b, i, uint64(entry-i))
 			i--
 			b[i] = 0x72
 		}
@@ -2142,17 +2161,16 @@ func protoWriteCollections(b []byte, i int, v *Collections) int {
 		for j := len(keys) - 1; j >= 0; j-- {
 			k := keys[j]
 			x := v.MapBI[k]
-			_ = x
 			entry := i
 			{
-				i = wire.PutVarint(b, i, uint64(int64(x)))
+				i = genrt.PutVarint(b, i, uint64(int64(x)))
 			}
 			i--
 			b[i] = 0x10
-			i = wire.PutVarint(b, i, protowire.EncodeBool(bool(k)))
+			i = genrt.PutVarint(b, i, protowire.EncodeBool(bool(k)))
 			i--
 			b[i] = 0x08
-			i = wire.PutVarint(b, i, uint64(entry-i))
+			i = genrt.PutVarint(b, i, uint64(entry-i))
 			i--
 			b[i] = 0x6a
 		}
@@ -2166,17 +2184,16 @@ func protoWriteCollections(b []byte, i int, v *Collections) int {
 		for j := len(keys) - 1; j >= 0; j-- {
 			k := keys[j]
 			x := v.MapUI[k]
-			_ = x
 			entry := i
 			{
-				i = wire.PutVarint(b, i, uint64(int64(x)))
+				i = genrt.PutVarint(b, i, uint64(int64(x)))
 			}
 			i--
 			b[i] = 0x10
-			i = wire.PutVarint(b, i, uint64(k))
+			i = genrt.PutVarint(b, i, uint64(k))
 			i--
 			b[i] = 0x08
-			i = wire.PutVarint(b, i, uint64(entry-i))
+			i = genrt.PutVarint(b, i, uint64(entry-i))
 			i--
 			b[i] = 0x62
 		}
@@ -2190,17 +2207,16 @@ func protoWriteCollections(b []byte, i int, v *Collections) int {
 		for j := len(keys) - 1; j >= 0; j-- {
 			k := keys[j]
 			x := v.MapIS[k]
-			_ = x
 			entry := i
 			{
-				i = wire.PutString(b, i, string(x))
+				i = genrt.PutString(b, i, string(x))
 			}
 			i--
 			b[i] = 0x12
-			i = wire.PutVarint(b, i, uint64(int64(k)))
+			i = genrt.PutVarint(b, i, uint64(int64(k)))
 			i--
 			b[i] = 0x08
-			i = wire.PutVarint(b, i, uint64(entry-i))
+			i = genrt.PutVarint(b, i, uint64(entry-i))
 			i--
 			b[i] = 0x5a
 		}
@@ -2214,17 +2230,16 @@ func protoWriteCollections(b []byte, i int, v *Collections) int {
 		for j := len(keys) - 1; j >= 0; j-- {
 			k := keys[j]
 			x := v.MapSS[k]
-			_ = x
 			entry := i
 			{
-				i = wire.PutString(b, i, string(x))
+				i = genrt.PutString(b, i, string(x))
 			}
 			i--
 			b[i] = 0x12
-			i = wire.PutString(b, i, string(k))
+			i = genrt.PutString(b, i, string(k))
 			i--
 			b[i] = 0x0a
-			i = wire.PutVarint(b, i, uint64(entry-i))
+			i = genrt.PutVarint(b, i, uint64(entry-i))
 			i--
 			b[i] = 0x52
 		}
@@ -2233,7 +2248,7 @@ func protoWriteCollections(b []byte, i int, v *Collections) int {
 		{
 			end := i
 			i = protoWriteInner(b, i, v.InnerPtrs[j])
-			i = wire.PutVarint(b, i, uint64(end-i))
+			i = genrt.PutVarint(b, i, uint64(end-i))
 		}
 		i--
 		b[i] = 0x4a
@@ -2242,14 +2257,14 @@ func protoWriteCollections(b []byte, i int, v *Collections) int {
 		{
 			end := i
 			i = protoWriteInner(b, i, &v.Inners[j])
-			i = wire.PutVarint(b, i, uint64(end-i))
+			i = genrt.PutVarint(b, i, uint64(end-i))
 		}
 		i--
 		b[i] = 0x42
 	}
 	for j := len(v.Blobs) - 1; j >= 0; j-- {
 		{
-			i = wire.PutBytes(b, i, v.Blobs[j])
+			i = genrt.PutBytes(b, i, v.Blobs[j])
 		}
 		i--
 		b[i] = 0x3a
@@ -2257,51 +2272,51 @@ func protoWriteCollections(b []byte, i int, v *Collections) int {
 	if len(v.Bools) > 0 {
 		end := i
 		for j := len(v.Bools) - 1; j >= 0; j-- {
-			i = wire.PutVarint(b, i, protowire.EncodeBool(bool(v.Bools[j])))
+			i = genrt.PutVarint(b, i, protowire.EncodeBool(bool(v.Bools[j])))
 		}
-		i = wire.PutVarint(b, i, uint64(end-i))
+		i = genrt.PutVarint(b, i, uint64(end-i))
 		i--
 		b[i] = 0x32
 	}
 	if len(v.F32s) > 0 {
 		end := i
 		for j := len(v.F32s) - 1; j >= 0; j-- {
-			i = wire.PutFixed32(b, i, math.Float32bits(float32(v.F32s[j])))
+			i = genrt.PutFixed32(b, i, math.Float32bits(float32(v.F32s[j])))
 		}
-		i = wire.PutVarint(b, i, uint64(end-i))
+		i = genrt.PutVarint(b, i, uint64(end-i))
 		i--
 		b[i] = 0x2a
 	}
 	if len(v.Floats) > 0 {
 		end := i
 		for j := len(v.Floats) - 1; j >= 0; j-- {
-			i = wire.PutFixed64(b, i, math.Float64bits(float64(v.Floats[j])))
+			i = genrt.PutFixed64(b, i, math.Float64bits(float64(v.Floats[j])))
 		}
-		i = wire.PutVarint(b, i, uint64(end-i))
+		i = genrt.PutVarint(b, i, uint64(end-i))
 		i--
 		b[i] = 0x22
 	}
 	if len(v.U32s) > 0 {
 		end := i
 		for j := len(v.U32s) - 1; j >= 0; j-- {
-			i = wire.PutVarint(b, i, uint64(v.U32s[j]))
+			i = genrt.PutVarint(b, i, uint64(v.U32s[j]))
 		}
-		i = wire.PutVarint(b, i, uint64(end-i))
+		i = genrt.PutVarint(b, i, uint64(end-i))
 		i--
 		b[i] = 0x1a
 	}
 	if len(v.Ints) > 0 {
 		end := i
 		for j := len(v.Ints) - 1; j >= 0; j-- {
-			i = wire.PutVarint(b, i, uint64(int64(v.Ints[j])))
+			i = genrt.PutVarint(b, i, uint64(int64(v.Ints[j])))
 		}
-		i = wire.PutVarint(b, i, uint64(end-i))
+		i = genrt.PutVarint(b, i, uint64(end-i))
 		i--
 		b[i] = 0x12
 	}
 	for j := len(v.Strs) - 1; j >= 0; j-- {
 		{
-			i = wire.PutString(b, i, string(v.Strs[j]))
+			i = genrt.PutString(b, i, string(v.Strs[j]))
 		}
 		i--
 		b[i] = 0x0a
@@ -2314,7 +2329,7 @@ func protoWriteCollections(b []byte, i int, v *Collections) int {
 // of messages may still nest below this one.
 func protoConsumeCollections(b []byte, v *Collections, depth int) error {
 	for len(b) > 0 {
-		num, typ, n, err := wire.ConsumeTag(b)
+		num, typ, n, err := genrt.ConsumeTag(b)
 		if err != nil {
 			return err
 		}
@@ -2324,28 +2339,28 @@ func protoConsumeCollections(b []byte, v *Collections, depth int) error {
 			if typ != protowire.BytesType {
 				break
 			}
-			x, n, err := wire.ConsumeString(b, "strs")
+			x, n, err := genrt.ConsumeString(b, "strs")
 			if err != nil {
 				return err
 			}
 			b = b[n:]
 			if v.Strs == nil {
-				v.Strs = make([]string, 0, 1+wire.Count(b, num))
+				v.Strs = make([]string, 0, 1+genrt.Count(b, num))
 			}
 			v.Strs = append(v.Strs, x)
 			continue
 		case 2:
 			if typ == protowire.BytesType {
-				packed, n, err := wire.ConsumeBytes(b)
+				packed, n, err := genrt.ConsumeBytes(b)
 				if err != nil {
 					return err
 				}
 				b = b[n:]
 				if v.Ints == nil {
-					v.Ints = make([]int64, 0, wire.CountVarints(packed))
+					v.Ints = make([]int64, 0, genrt.CountVarints(packed))
 				}
 				for len(packed) > 0 {
-					x, n, err := wire.ConsumeVarint(packed)
+					x, n, err := genrt.ConsumeVarint(packed)
 					if err != nil {
 						return err
 					}
@@ -2355,7 +2370,7 @@ func protoConsumeCollections(b []byte, v *Collections, depth int) error {
 				continue
 			}
 			if typ == protowire.VarintType {
-				x, n, err := wire.ConsumeVarint(b)
+				x, n, err := genrt.ConsumeVarint(b)
 				if err != nil {
 					return err
 				}
@@ -2365,16 +2380,16 @@ func protoConsumeCollections(b []byte, v *Collections, depth int) error {
 			}
 		case 3:
 			if typ == protowire.BytesType {
-				packed, n, err := wire.ConsumeBytes(b)
+				packed, n, err := genrt.ConsumeBytes(b)
 				if err != nil {
 					return err
 				}
 				b = b[n:]
 				if v.U32s == nil {
-					v.U32s = make([]uint32, 0, wire.CountVarints(packed))
+					v.U32s = make([]uint32, 0, genrt.CountVarints(packed))
 				}
 				for len(packed) > 0 {
-					x, n, err := wire.ConsumeVarint(packed)
+					x, n, err := genrt.ConsumeVarint(packed)
 					if err != nil {
 						return err
 					}
@@ -2384,7 +2399,7 @@ func protoConsumeCollections(b []byte, v *Collections, depth int) error {
 				continue
 			}
 			if typ == protowire.VarintType {
-				x, n, err := wire.ConsumeVarint(b)
+				x, n, err := genrt.ConsumeVarint(b)
 				if err != nil {
 					return err
 				}
@@ -2394,7 +2409,7 @@ func protoConsumeCollections(b []byte, v *Collections, depth int) error {
 			}
 		case 4:
 			if typ == protowire.BytesType {
-				packed, n, err := wire.ConsumeBytes(b)
+				packed, n, err := genrt.ConsumeBytes(b)
 				if err != nil {
 					return err
 				}
@@ -2403,7 +2418,7 @@ func protoConsumeCollections(b []byte, v *Collections, depth int) error {
 					v.Floats = make([]float64, 0, len(packed)/8)
 				}
 				for len(packed) > 0 {
-					x, n, err := wire.ConsumeFixed64(packed)
+					x, n, err := genrt.ConsumeFixed64(packed)
 					if err != nil {
 						return err
 					}
@@ -2413,7 +2428,7 @@ func protoConsumeCollections(b []byte, v *Collections, depth int) error {
 				continue
 			}
 			if typ == protowire.Fixed64Type {
-				x, n, err := wire.ConsumeFixed64(b)
+				x, n, err := genrt.ConsumeFixed64(b)
 				if err != nil {
 					return err
 				}
@@ -2423,7 +2438,7 @@ func protoConsumeCollections(b []byte, v *Collections, depth int) error {
 			}
 		case 5:
 			if typ == protowire.BytesType {
-				packed, n, err := wire.ConsumeBytes(b)
+				packed, n, err := genrt.ConsumeBytes(b)
 				if err != nil {
 					return err
 				}
@@ -2432,7 +2447,7 @@ func protoConsumeCollections(b []byte, v *Collections, depth int) error {
 					v.F32s = make([]float32, 0, len(packed)/4)
 				}
 				for len(packed) > 0 {
-					x, n, err := wire.ConsumeFixed32(packed)
+					x, n, err := genrt.ConsumeFixed32(packed)
 					if err != nil {
 						return err
 					}
@@ -2442,7 +2457,7 @@ func protoConsumeCollections(b []byte, v *Collections, depth int) error {
 				continue
 			}
 			if typ == protowire.Fixed32Type {
-				x, n, err := wire.ConsumeFixed32(b)
+				x, n, err := genrt.ConsumeFixed32(b)
 				if err != nil {
 					return err
 				}
@@ -2452,16 +2467,16 @@ func protoConsumeCollections(b []byte, v *Collections, depth int) error {
 			}
 		case 6:
 			if typ == protowire.BytesType {
-				packed, n, err := wire.ConsumeBytes(b)
+				packed, n, err := genrt.ConsumeBytes(b)
 				if err != nil {
 					return err
 				}
 				b = b[n:]
 				if v.Bools == nil {
-					v.Bools = make([]bool, 0, wire.CountVarints(packed))
+					v.Bools = make([]bool, 0, genrt.CountVarints(packed))
 				}
 				for len(packed) > 0 {
-					x, n, err := wire.ConsumeVarint(packed)
+					x, n, err := genrt.ConsumeVarint(packed)
 					if err != nil {
 						return err
 					}
@@ -2471,7 +2486,7 @@ func protoConsumeCollections(b []byte, v *Collections, depth int) error {
 				continue
 			}
 			if typ == protowire.VarintType {
-				x, n, err := wire.ConsumeVarint(b)
+				x, n, err := genrt.ConsumeVarint(b)
 				if err != nil {
 					return err
 				}
@@ -2483,30 +2498,30 @@ func protoConsumeCollections(b []byte, v *Collections, depth int) error {
 			if typ != protowire.BytesType {
 				break
 			}
-			x, n, err := wire.ConsumeBytes(b)
+			x, n, err := genrt.ConsumeBytes(b)
 			if err != nil {
 				return err
 			}
 			b = b[n:]
 			if v.Blobs == nil {
-				v.Blobs = make([][]byte, 0, 1+wire.Count(b, num))
+				v.Blobs = make([][]byte, 0, 1+genrt.Count(b, num))
 			}
-			v.Blobs = append(v.Blobs, wire.CopyBytes(x))
+			v.Blobs = append(v.Blobs, genrt.CopyBytes(x))
 			continue
 		case 8:
 			if typ != protowire.BytesType {
 				break
 			}
 			if depth == 0 {
-				return wire.ErrDepth
+				return genrt.ErrDepth
 			}
-			x, n, err := wire.ConsumeBytes(b)
+			x, n, err := genrt.ConsumeBytes(b)
 			if err != nil {
 				return err
 			}
 			b = b[n:]
 			if v.Inners == nil {
-				v.Inners = make([]Inner, 0, 1+wire.Count(b, num))
+				v.Inners = make([]Inner, 0, 1+genrt.Count(b, num))
 			}
 			var e Inner
 			if err := protoConsumeInner(x, &e, depth-1); err != nil {
@@ -2519,15 +2534,15 @@ func protoConsumeCollections(b []byte, v *Collections, depth int) error {
 				break
 			}
 			if depth == 0 {
-				return wire.ErrDepth
+				return genrt.ErrDepth
 			}
-			x, n, err := wire.ConsumeBytes(b)
+			x, n, err := genrt.ConsumeBytes(b)
 			if err != nil {
 				return err
 			}
 			b = b[n:]
 			if v.InnerPtrs == nil {
-				v.InnerPtrs = make([]*Inner, 0, 1+wire.Count(b, num))
+				v.InnerPtrs = make([]*Inner, 0, 1+genrt.Count(b, num))
 			}
 			e := new(Inner)
 			if err := protoConsumeInner(x, e, depth-1); err != nil {
@@ -2539,7 +2554,7 @@ func protoConsumeCollections(b []byte, v *Collections, depth int) error {
 			if typ != protowire.BytesType {
 				break
 			}
-			entry, n, err := wire.ConsumeBytes(b)
+			entry, n, err := genrt.ConsumeBytes(b)
 			if err != nil {
 				return err
 			}
@@ -2547,13 +2562,13 @@ func protoConsumeCollections(b []byte, v *Collections, depth int) error {
 			var k string
 			var val string
 			for len(entry) > 0 {
-				num, typ, n, err := wire.ConsumeTag(entry)
+				num, typ, n, err := genrt.ConsumeTag(entry)
 				if err != nil {
 					return err
 				}
 				entry = entry[n:]
 				if num == 1 && typ == protowire.BytesType {
-					x, n, err := wire.ConsumeString(entry, "map_ss.key")
+					x, n, err := genrt.ConsumeString(entry, "map_ss.key")
 					if err != nil {
 						return err
 					}
@@ -2562,7 +2577,7 @@ func protoConsumeCollections(b []byte, v *Collections, depth int) error {
 					continue
 				}
 				if num == 2 && typ == protowire.BytesType {
-					x, n, err := wire.ConsumeString(entry, "map_ss")
+					x, n, err := genrt.ConsumeString(entry, "map_ss")
 					if err != nil {
 						return err
 					}
@@ -2570,7 +2585,7 @@ func protoConsumeCollections(b []byte, v *Collections, depth int) error {
 					val = x
 					continue
 				}
-				n, err = wire.Skip(num, typ, entry)
+				n, err = genrt.Skip(num, typ, entry)
 				if err != nil {
 					return err
 				}
@@ -2585,7 +2600,7 @@ func protoConsumeCollections(b []byte, v *Collections, depth int) error {
 			if typ != protowire.BytesType {
 				break
 			}
-			entry, n, err := wire.ConsumeBytes(b)
+			entry, n, err := genrt.ConsumeBytes(b)
 			if err != nil {
 				return err
 			}
@@ -2593,13 +2608,13 @@ func protoConsumeCollections(b []byte, v *Collections, depth int) error {
 			var k int32
 			var val string
 			for len(entry) > 0 {
-				num, typ, n, err := wire.ConsumeTag(entry)
+				num, typ, n, err := genrt.ConsumeTag(entry)
 				if err != nil {
 					return err
 				}
 				entry = entry[n:]
 				if num == 1 && typ == protowire.VarintType {
-					x, n, err := wire.ConsumeVarint(entry)
+					x, n, err := genrt.ConsumeVarint(entry)
 					if err != nil {
 						return err
 					}
@@ -2608,7 +2623,7 @@ func protoConsumeCollections(b []byte, v *Collections, depth int) error {
 					continue
 				}
 				if num == 2 && typ == protowire.BytesType {
-					x, n, err := wire.ConsumeString(entry, "map_is")
+					x, n, err := genrt.ConsumeString(entry, "map_is")
 					if err != nil {
 						return err
 					}
@@ -2616,7 +2631,7 @@ func protoConsumeCollections(b []byte, v *Collections, depth int) error {
 					val = x
 					continue
 				}
-				n, err = wire.Skip(num, typ, entry)
+				n, err = genrt.Skip(num, typ, entry)
 				if err != nil {
 					return err
 				}
@@ -2631,7 +2646,7 @@ func protoConsumeCollections(b []byte, v *Collections, depth int) error {
 			if typ != protowire.BytesType {
 				break
 			}
-			entry, n, err := wire.ConsumeBytes(b)
+			entry, n, err := genrt.ConsumeBytes(b)
 			if err != nil {
 				return err
 			}
@@ -2639,13 +2654,13 @@ func protoConsumeCollections(b []byte, v *Collections, depth int) error {
 			var k uint64
 			var val int64
 			for len(entry) > 0 {
-				num, typ, n, err := wire.ConsumeTag(entry)
+				num, typ, n, err := genrt.ConsumeTag(entry)
 				if err != nil {
 					return err
 				}
 				entry = entry[n:]
 				if num == 1 && typ == protowire.VarintType {
-					x, n, err := wire.ConsumeVarint(entry)
+					x, n, err := genrt.ConsumeVarint(entry)
 					if err != nil {
 						return err
 					}
@@ -2654,7 +2669,7 @@ func protoConsumeCollections(b []byte, v *Collections, depth int) error {
 					continue
 				}
 				if num == 2 && typ == protowire.VarintType {
-					x, n, err := wire.ConsumeVarint(entry)
+					x, n, err := genrt.ConsumeVarint(entry)
 					if err != nil {
 						return err
 					}
@@ -2662,7 +2677,7 @@ func protoConsumeCollections(b []byte, v *Collections, depth int) error {
 					val = int64(int64(x))
 					continue
 				}
-				n, err = wire.Skip(num, typ, entry)
+				n, err = genrt.Skip(num, typ, entry)
 				if err != nil {
 					return err
 				}
@@ -2677,7 +2692,7 @@ func protoConsumeCollections(b []byte, v *Collections, depth int) error {
 			if typ != protowire.BytesType {
 				break
 			}
-			entry, n, err := wire.ConsumeBytes(b)
+			entry, n, err := genrt.ConsumeBytes(b)
 			if err != nil {
 				return err
 			}
@@ -2685,13 +2700,13 @@ func protoConsumeCollections(b []byte, v *Collections, depth int) error {
 			var k bool
 			var val int64
 			for len(entry) > 0 {
-				num, typ, n, err := wire.ConsumeTag(entry)
+				num, typ, n, err := genrt.ConsumeTag(entry)
 				if err != nil {
 					return err
 				}
 				entry = entry[n:]
 				if num == 1 && typ == protowire.VarintType {
-					x, n, err := wire.ConsumeVarint(entry)
+					x, n, err := genrt.ConsumeVarint(entry)
 					if err != nil {
 						return err
 					}
@@ -2700,7 +2715,7 @@ func protoConsumeCollections(b []byte, v *Collections, depth int) error {
 					continue
 				}
 				if num == 2 && typ == protowire.VarintType {
-					x, n, err := wire.ConsumeVarint(entry)
+					x, n, err := genrt.ConsumeVarint(entry)
 					if err != nil {
 						return err
 					}
@@ -2708,7 +2723,7 @@ func protoConsumeCollections(b []byte, v *Collections, depth int) error {
 					val = int64(int64(x))
 					continue
 				}
-				n, err = wire.Skip(num, typ, entry)
+				n, err = genrt.Skip(num, typ, entry)
 				if err != nil {
 					return err
 				}
@@ -2723,7 +2738,7 @@ func protoConsumeCollections(b []byte, v *Collections, depth int) error {
 			if typ != protowire.BytesType {
 				break
 			}
-			entry, n, err := wire.ConsumeBytes(b)
+			entry, n, err := genrt.ConsumeBytes(b)
 			if err != nil {
 				return err
 			}
@@ -2731,13 +2746,13 @@ func protoConsumeCollections(b []byte, v *Collections, depth int) error {
 			var k string
 			var val Inner
 			for len(entry) > 0 {
-				num, typ, n, err := wire.ConsumeTag(entry)
+				num, typ, n, err := genrt.ConsumeTag(entry)
 				if err != nil {
 					return err
 				}
 				entry = entry[n:]
 				if num == 1 && typ == protowire.BytesType {
-					x, n, err := wire.ConsumeString(entry, "map_sm.key")
+					x, n, err := genrt.ConsumeString(entry, "map_sm.key")
 					if err != nil {
 						return err
 					}
@@ -2747,9 +2762,9 @@ func protoConsumeCollections(b []byte, v *Collections, depth int) error {
 				}
 				if num == 2 && typ == protowire.BytesType {
 					if depth == 0 {
-						return wire.ErrDepth
+						return genrt.ErrDepth
 					}
-					x, n, err := wire.ConsumeBytes(entry)
+					x, n, err := genrt.ConsumeBytes(entry)
 					if err != nil {
 						return err
 					}
@@ -2759,7 +2774,7 @@ func protoConsumeCollections(b []byte, v *Collections, depth int) error {
 					}
 					continue
 				}
-				n, err = wire.Skip(num, typ, entry)
+				n, err = genrt.Skip(num, typ, entry)
 				if err != nil {
 					return err
 				}
@@ -2774,7 +2789,7 @@ func protoConsumeCollections(b []byte, v *Collections, depth int) error {
 			if typ != protowire.BytesType {
 				break
 			}
-			entry, n, err := wire.ConsumeBytes(b)
+			entry, n, err := genrt.ConsumeBytes(b)
 			if err != nil {
 				return err
 			}
@@ -2782,13 +2797,13 @@ func protoConsumeCollections(b []byte, v *Collections, depth int) error {
 			var k string
 			var val []byte
 			for len(entry) > 0 {
-				num, typ, n, err := wire.ConsumeTag(entry)
+				num, typ, n, err := genrt.ConsumeTag(entry)
 				if err != nil {
 					return err
 				}
 				entry = entry[n:]
 				if num == 1 && typ == protowire.BytesType {
-					x, n, err := wire.ConsumeString(entry, "map_sb.key")
+					x, n, err := genrt.ConsumeString(entry, "map_sb.key")
 					if err != nil {
 						return err
 					}
@@ -2797,15 +2812,15 @@ func protoConsumeCollections(b []byte, v *Collections, depth int) error {
 					continue
 				}
 				if num == 2 && typ == protowire.BytesType {
-					x, n, err := wire.ConsumeBytes(entry)
+					x, n, err := genrt.ConsumeBytes(entry)
 					if err != nil {
 						return err
 					}
 					entry = entry[n:]
-					val = wire.CopyBytes(x)
+					val = genrt.CopyBytes(x)
 					continue
 				}
-				n, err = wire.Skip(num, typ, entry)
+				n, err = genrt.Skip(num, typ, entry)
 				if err != nil {
 					return err
 				}
@@ -2818,16 +2833,16 @@ func protoConsumeCollections(b []byte, v *Collections, depth int) error {
 			continue
 		case 30:
 			if typ == protowire.BytesType {
-				packed, n, err := wire.ConsumeBytes(b)
+				packed, n, err := genrt.ConsumeBytes(b)
 				if err != nil {
 					return err
 				}
 				b = b[n:]
 				if v.Sints == nil {
-					v.Sints = make([]int32, 0, wire.CountVarints(packed))
+					v.Sints = make([]int32, 0, genrt.CountVarints(packed))
 				}
 				for len(packed) > 0 {
-					x, n, err := wire.ConsumeVarint(packed)
+					x, n, err := genrt.ConsumeVarint(packed)
 					if err != nil {
 						return err
 					}
@@ -2837,7 +2852,7 @@ func protoConsumeCollections(b []byte, v *Collections, depth int) error {
 				continue
 			}
 			if typ == protowire.VarintType {
-				x, n, err := wire.ConsumeVarint(b)
+				x, n, err := genrt.ConsumeVarint(b)
 				if err != nil {
 					return err
 				}
@@ -2846,7 +2861,7 @@ func protoConsumeCollections(b []byte, v *Collections, depth int) error {
 				continue
 			}
 		}
-		n, err = wire.Skip(num, typ, b)
+		n, err = genrt.Skip(num, typ, b)
 		if err != nil {
 			return err
 		}
@@ -2862,19 +2877,19 @@ func protoSizeTimes(v *Times) int {
 	}
 	n := 0
 	if !v.When.IsZero() {
-		n += 1 + protowire.SizeBytes(wire.SizeTimestamp(v.When))
+		n += 1 + protowire.SizeBytes(genrt.SizeTimestamp(v.When))
 	}
 	if v.WhenPtr != nil {
-		n += 1 + protowire.SizeBytes(wire.SizeTimestamp(*v.WhenPtr))
+		n += 1 + protowire.SizeBytes(genrt.SizeTimestamp(*v.WhenPtr))
 	}
 	if v.Dur != 0 {
-		n += 1 + protowire.SizeBytes(wire.SizeDuration(v.Dur))
+		n += 1 + protowire.SizeBytes(genrt.SizeDuration(v.Dur))
 	}
 	for i := range v.Whens {
-		n += 1 + protowire.SizeBytes(wire.SizeTimestamp(v.Whens[i]))
+		n += 1 + protowire.SizeBytes(genrt.SizeTimestamp(v.Whens[i]))
 	}
 	for i := range v.Durs {
-		n += 1 + protowire.SizeBytes(wire.SizeDuration(v.Durs[i]))
+		n += 1 + protowire.SizeBytes(genrt.SizeDuration(v.Durs[i]))
 	}
 	return n
 }
@@ -2891,8 +2906,8 @@ func protoWriteTimes(b []byte, i int, v *Times) int {
 	for j := len(v.Durs) - 1; j >= 0; j-- {
 		{
 			end := i
-			i = wire.PutDuration(b, i, v.Durs[j])
-			i = wire.PutVarint(b, i, uint64(end-i))
+			i = genrt.PutDuration(b, i, v.Durs[j])
+			i = genrt.PutVarint(b, i, uint64(end-i))
 		}
 		i--
 		b[i] = 0x2a
@@ -2900,32 +2915,32 @@ func protoWriteTimes(b []byte, i int, v *Times) int {
 	for j := len(v.Whens) - 1; j >= 0; j-- {
 		{
 			end := i
-			i = wire.PutTimestamp(b, i, v.Whens[j])
-			i = wire.PutVarint(b, i, uint64(end-i))
+			i = genrt.PutTimestamp(b, i, v.Whens[j])
+			i = genrt.PutVarint(b, i, uint64(end-i))
 		}
 		i--
 		b[i] = 0x22
 	}
 	if v.Dur != 0 {
 		end := i
-		i = wire.PutDuration(b, i, v.Dur)
-		i = wire.PutVarint(b, i, uint64(end-i))
+		i = genrt.PutDuration(b, i, v.Dur)
+		i = genrt.PutVarint(b, i, uint64(end-i))
 		i--
 		b[i] = 0x1a
 	}
 	if v.WhenPtr != nil {
 		{
 			end := i
-			i = wire.PutTimestamp(b, i, *v.WhenPtr)
-			i = wire.PutVarint(b, i, uint64(end-i))
+			i = genrt.PutTimestamp(b, i, *v.WhenPtr)
+			i = genrt.PutVarint(b, i, uint64(end-i))
 		}
 		i--
 		b[i] = 0x12
 	}
 	if !v.When.IsZero() {
 		end := i
-		i = wire.PutTimestamp(b, i, v.When)
-		i = wire.PutVarint(b, i, uint64(end-i))
+		i = genrt.PutTimestamp(b, i, v.When)
+		i = genrt.PutVarint(b, i, uint64(end-i))
 		i--
 		b[i] = 0x0a
 	}
@@ -2937,7 +2952,7 @@ func protoWriteTimes(b []byte, i int, v *Times) int {
 // of messages may still nest below this one.
 func protoConsumeTimes(b []byte, v *Times, depth int) error {
 	for len(b) > 0 {
-		num, typ, n, err := wire.ConsumeTag(b)
+		num, typ, n, err := genrt.ConsumeTag(b)
 		if err != nil {
 			return err
 		}
@@ -2948,14 +2963,14 @@ func protoConsumeTimes(b []byte, v *Times, depth int) error {
 				break
 			}
 			if depth == 0 {
-				return wire.ErrDepth
+				return genrt.ErrDepth
 			}
-			x, n, err := wire.ConsumeBytes(b)
+			x, n, err := genrt.ConsumeBytes(b)
 			if err != nil {
 				return err
 			}
 			b = b[n:]
-			t, err := wire.ConsumeTimestamp(x)
+			t, err := genrt.ConsumeTimestamp(x)
 			if err != nil {
 				return err
 			}
@@ -2966,14 +2981,14 @@ func protoConsumeTimes(b []byte, v *Times, depth int) error {
 				break
 			}
 			if depth == 0 {
-				return wire.ErrDepth
+				return genrt.ErrDepth
 			}
-			x, n, err := wire.ConsumeBytes(b)
+			x, n, err := genrt.ConsumeBytes(b)
 			if err != nil {
 				return err
 			}
 			b = b[n:]
-			t, err := wire.ConsumeTimestamp(x)
+			t, err := genrt.ConsumeTimestamp(x)
 			if err != nil {
 				return err
 			}
@@ -2985,14 +3000,14 @@ func protoConsumeTimes(b []byte, v *Times, depth int) error {
 				break
 			}
 			if depth == 0 {
-				return wire.ErrDepth
+				return genrt.ErrDepth
 			}
-			x, n, err := wire.ConsumeBytes(b)
+			x, n, err := genrt.ConsumeBytes(b)
 			if err != nil {
 				return err
 			}
 			b = b[n:]
-			d, err := wire.ConsumeDuration(x)
+			d, err := genrt.ConsumeDuration(x)
 			if err != nil {
 				return err
 			}
@@ -3003,19 +3018,19 @@ func protoConsumeTimes(b []byte, v *Times, depth int) error {
 				break
 			}
 			if depth == 0 {
-				return wire.ErrDepth
+				return genrt.ErrDepth
 			}
-			x, n, err := wire.ConsumeBytes(b)
+			x, n, err := genrt.ConsumeBytes(b)
 			if err != nil {
 				return err
 			}
 			b = b[n:]
-			t, err := wire.ConsumeTimestamp(x)
+			t, err := genrt.ConsumeTimestamp(x)
 			if err != nil {
 				return err
 			}
 			if v.Whens == nil {
-				v.Whens = make([]time.Time, 0, 1+wire.Count(b, num))
+				v.Whens = make([]time.Time, 0, 1+genrt.Count(b, num))
 			}
 			v.Whens = append(v.Whens, t)
 			continue
@@ -3024,24 +3039,24 @@ func protoConsumeTimes(b []byte, v *Times, depth int) error {
 				break
 			}
 			if depth == 0 {
-				return wire.ErrDepth
+				return genrt.ErrDepth
 			}
-			x, n, err := wire.ConsumeBytes(b)
+			x, n, err := genrt.ConsumeBytes(b)
 			if err != nil {
 				return err
 			}
 			b = b[n:]
-			d, err := wire.ConsumeDuration(x)
+			d, err := genrt.ConsumeDuration(x)
 			if err != nil {
 				return err
 			}
 			if v.Durs == nil {
-				v.Durs = make([]time.Duration, 0, 1+wire.Count(b, num))
+				v.Durs = make([]time.Duration, 0, 1+genrt.Count(b, num))
 			}
 			v.Durs = append(v.Durs, time.Duration(d))
 			continue
 		}
-		n, err = wire.Skip(num, typ, b)
+		n, err = genrt.Skip(num, typ, b)
 		if err != nil {
 			return err
 		}
@@ -3075,7 +3090,7 @@ func protoWritePageInner(b []byte, i int, v *Page[Inner]) int {
 		return i
 	}
 	if len(v.Next) > 0 {
-		i = wire.PutString(b, i, string(v.Next))
+		i = genrt.PutString(b, i, string(v.Next))
 		i--
 		b[i] = 0x12
 	}
@@ -3083,7 +3098,7 @@ func protoWritePageInner(b []byte, i int, v *Page[Inner]) int {
 		{
 			end := i
 			i = protoWriteInner(b, i, &v.Items[j])
-			i = wire.PutVarint(b, i, uint64(end-i))
+			i = genrt.PutVarint(b, i, uint64(end-i))
 		}
 		i--
 		b[i] = 0x0a
@@ -3096,7 +3111,7 @@ func protoWritePageInner(b []byte, i int, v *Page[Inner]) int {
 // of messages may still nest below this one.
 func protoConsumePageInner(b []byte, v *Page[Inner], depth int) error {
 	for len(b) > 0 {
-		num, typ, n, err := wire.ConsumeTag(b)
+		num, typ, n, err := genrt.ConsumeTag(b)
 		if err != nil {
 			return err
 		}
@@ -3107,15 +3122,15 @@ func protoConsumePageInner(b []byte, v *Page[Inner], depth int) error {
 				break
 			}
 			if depth == 0 {
-				return wire.ErrDepth
+				return genrt.ErrDepth
 			}
-			x, n, err := wire.ConsumeBytes(b)
+			x, n, err := genrt.ConsumeBytes(b)
 			if err != nil {
 				return err
 			}
 			b = b[n:]
 			if v.Items == nil {
-				v.Items = make([]Inner, 0, 1+wire.Count(b, num))
+				v.Items = make([]Inner, 0, 1+genrt.Count(b, num))
 			}
 			var e Inner
 			if err := protoConsumeInner(x, &e, depth-1); err != nil {
@@ -3127,7 +3142,7 @@ func protoConsumePageInner(b []byte, v *Page[Inner], depth int) error {
 			if typ != protowire.BytesType {
 				break
 			}
-			x, n, err := wire.ConsumeString(b, "next")
+			x, n, err := genrt.ConsumeString(b, "next")
 			if err != nil {
 				return err
 			}
@@ -3135,7 +3150,7 @@ func protoConsumePageInner(b []byte, v *Page[Inner], depth int) error {
 			v.Next = x
 			continue
 		}
-		n, err = wire.Skip(num, typ, b)
+		n, err = genrt.Skip(num, typ, b)
 		if err != nil {
 			return err
 		}
@@ -3169,13 +3184,13 @@ func protoWritePageString(b []byte, i int, v *Page[string]) int {
 		return i
 	}
 	if len(v.Next) > 0 {
-		i = wire.PutString(b, i, string(v.Next))
+		i = genrt.PutString(b, i, string(v.Next))
 		i--
 		b[i] = 0x12
 	}
 	for j := len(v.Items) - 1; j >= 0; j-- {
 		{
-			i = wire.PutString(b, i, string(v.Items[j]))
+			i = genrt.PutString(b, i, string(v.Items[j]))
 		}
 		i--
 		b[i] = 0x0a
@@ -3188,7 +3203,7 @@ func protoWritePageString(b []byte, i int, v *Page[string]) int {
 // of messages may still nest below this one.
 func protoConsumePageString(b []byte, v *Page[string], depth int) error {
 	for len(b) > 0 {
-		num, typ, n, err := wire.ConsumeTag(b)
+		num, typ, n, err := genrt.ConsumeTag(b)
 		if err != nil {
 			return err
 		}
@@ -3198,13 +3213,13 @@ func protoConsumePageString(b []byte, v *Page[string], depth int) error {
 			if typ != protowire.BytesType {
 				break
 			}
-			x, n, err := wire.ConsumeString(b, "items")
+			x, n, err := genrt.ConsumeString(b, "items")
 			if err != nil {
 				return err
 			}
 			b = b[n:]
 			if v.Items == nil {
-				v.Items = make([]string, 0, 1+wire.Count(b, num))
+				v.Items = make([]string, 0, 1+genrt.Count(b, num))
 			}
 			v.Items = append(v.Items, x)
 			continue
@@ -3212,7 +3227,7 @@ func protoConsumePageString(b []byte, v *Page[string], depth int) error {
 			if typ != protowire.BytesType {
 				break
 			}
-			x, n, err := wire.ConsumeString(b, "next")
+			x, n, err := genrt.ConsumeString(b, "next")
 			if err != nil {
 				return err
 			}
@@ -3220,7 +3235,7 @@ func protoConsumePageString(b []byte, v *Page[string], depth int) error {
 			v.Next = x
 			continue
 		}
-		n, err = wire.Skip(num, typ, b)
+		n, err = genrt.Skip(num, typ, b)
 		if err != nil {
 			return err
 		}
@@ -3251,7 +3266,7 @@ func protoWriteLengthRequest(b []byte, i int, v *LengthRequest) int {
 		return i
 	}
 	if len(v.S) > 0 {
-		i = wire.PutString(b, i, string(v.S))
+		i = genrt.PutString(b, i, string(v.S))
 		i--
 		b[i] = 0x0a
 	}
@@ -3263,7 +3278,7 @@ func protoWriteLengthRequest(b []byte, i int, v *LengthRequest) int {
 // of messages may still nest below this one.
 func protoConsumeLengthRequest(b []byte, v *LengthRequest, depth int) error {
 	for len(b) > 0 {
-		num, typ, n, err := wire.ConsumeTag(b)
+		num, typ, n, err := genrt.ConsumeTag(b)
 		if err != nil {
 			return err
 		}
@@ -3273,7 +3288,7 @@ func protoConsumeLengthRequest(b []byte, v *LengthRequest, depth int) error {
 			if typ != protowire.BytesType {
 				break
 			}
-			x, n, err := wire.ConsumeString(b, "s")
+			x, n, err := genrt.ConsumeString(b, "s")
 			if err != nil {
 				return err
 			}
@@ -3281,7 +3296,7 @@ func protoConsumeLengthRequest(b []byte, v *LengthRequest, depth int) error {
 			v.S = x
 			continue
 		}
-		n, err = wire.Skip(num, typ, b)
+		n, err = genrt.Skip(num, typ, b)
 		if err != nil {
 			return err
 		}
@@ -3312,7 +3327,7 @@ func protoWriteLengthResponse(b []byte, i int, v *grpcLengthResponse) int {
 		return i
 	}
 	if v.Value != 0 {
-		i = wire.PutVarint(b, i, uint64(int64(v.Value)))
+		i = genrt.PutVarint(b, i, uint64(int64(v.Value)))
 		i--
 		b[i] = 0x08
 	}
@@ -3324,7 +3339,7 @@ func protoWriteLengthResponse(b []byte, i int, v *grpcLengthResponse) int {
 // of messages may still nest below this one.
 func protoConsumeLengthResponse(b []byte, v *grpcLengthResponse, depth int) error {
 	for len(b) > 0 {
-		num, typ, n, err := wire.ConsumeTag(b)
+		num, typ, n, err := genrt.ConsumeTag(b)
 		if err != nil {
 			return err
 		}
@@ -3334,7 +3349,7 @@ func protoConsumeLengthResponse(b []byte, v *grpcLengthResponse, depth int) erro
 			if typ != protowire.VarintType {
 				break
 			}
-			x, n, err := wire.ConsumeVarint(b)
+			x, n, err := genrt.ConsumeVarint(b)
 			if err != nil {
 				return err
 			}
@@ -3342,7 +3357,7 @@ func protoConsumeLengthResponse(b []byte, v *grpcLengthResponse, depth int) erro
 			v.Value = int64(int64(x))
 			continue
 		}
-		n, err = wire.Skip(num, typ, b)
+		n, err = genrt.Skip(num, typ, b)
 		if err != nil {
 			return err
 		}
@@ -3373,7 +3388,7 @@ func protoWriteBlobRequest(b []byte, i int, v *BlobRequest) int {
 		return i
 	}
 	if len(v.B) > 0 {
-		i = wire.PutBytes(b, i, v.B)
+		i = genrt.PutBytes(b, i, v.B)
 		i--
 		b[i] = 0x0a
 	}
@@ -3385,7 +3400,7 @@ func protoWriteBlobRequest(b []byte, i int, v *BlobRequest) int {
 // of messages may still nest below this one.
 func protoConsumeBlobRequest(b []byte, v *BlobRequest, depth int) error {
 	for len(b) > 0 {
-		num, typ, n, err := wire.ConsumeTag(b)
+		num, typ, n, err := genrt.ConsumeTag(b)
 		if err != nil {
 			return err
 		}
@@ -3395,15 +3410,15 @@ func protoConsumeBlobRequest(b []byte, v *BlobRequest, depth int) error {
 			if typ != protowire.BytesType {
 				break
 			}
-			x, n, err := wire.ConsumeBytes(b)
+			x, n, err := genrt.ConsumeBytes(b)
 			if err != nil {
 				return err
 			}
 			b = b[n:]
-			v.B = wire.CopyBytes(x)
+			v.B = genrt.CopyBytes(x)
 			continue
 		}
-		n, err = wire.Skip(num, typ, b)
+		n, err = genrt.Skip(num, typ, b)
 		if err != nil {
 			return err
 		}
@@ -3434,7 +3449,7 @@ func protoWriteBlobResponse(b []byte, i int, v *grpcBlobResponse) int {
 		return i
 	}
 	if len(v.Value) > 0 {
-		i = wire.PutBytes(b, i, v.Value)
+		i = genrt.PutBytes(b, i, v.Value)
 		i--
 		b[i] = 0x0a
 	}
@@ -3446,7 +3461,7 @@ func protoWriteBlobResponse(b []byte, i int, v *grpcBlobResponse) int {
 // of messages may still nest below this one.
 func protoConsumeBlobResponse(b []byte, v *grpcBlobResponse, depth int) error {
 	for len(b) > 0 {
-		num, typ, n, err := wire.ConsumeTag(b)
+		num, typ, n, err := genrt.ConsumeTag(b)
 		if err != nil {
 			return err
 		}
@@ -3456,15 +3471,15 @@ func protoConsumeBlobResponse(b []byte, v *grpcBlobResponse, depth int) error {
 			if typ != protowire.BytesType {
 				break
 			}
-			x, n, err := wire.ConsumeBytes(b)
+			x, n, err := genrt.ConsumeBytes(b)
 			if err != nil {
 				return err
 			}
 			b = b[n:]
-			v.Value = wire.CopyBytes(x)
+			v.Value = genrt.CopyBytes(x)
 			continue
 		}
-		n, err = wire.Skip(num, typ, b)
+		n, err = genrt.Skip(num, typ, b)
 		if err != nil {
 			return err
 		}
@@ -3495,7 +3510,7 @@ func protoWriteShadeRequest(b []byte, i int, v *ShadeRequest) int {
 		return i
 	}
 	if v.C != 0 {
-		i = wire.PutVarint(b, i, uint64(int64(v.C)))
+		i = genrt.PutVarint(b, i, uint64(int64(v.C)))
 		i--
 		b[i] = 0x08
 	}
@@ -3507,7 +3522,7 @@ func protoWriteShadeRequest(b []byte, i int, v *ShadeRequest) int {
 // of messages may still nest below this one.
 func protoConsumeShadeRequest(b []byte, v *ShadeRequest, depth int) error {
 	for len(b) > 0 {
-		num, typ, n, err := wire.ConsumeTag(b)
+		num, typ, n, err := genrt.ConsumeTag(b)
 		if err != nil {
 			return err
 		}
@@ -3517,7 +3532,7 @@ func protoConsumeShadeRequest(b []byte, v *ShadeRequest, depth int) error {
 			if typ != protowire.VarintType {
 				break
 			}
-			x, n, err := wire.ConsumeVarint(b)
+			x, n, err := genrt.ConsumeVarint(b)
 			if err != nil {
 				return err
 			}
@@ -3525,7 +3540,7 @@ func protoConsumeShadeRequest(b []byte, v *ShadeRequest, depth int) error {
 			v.C = Color(int32(x))
 			continue
 		}
-		n, err = wire.Skip(num, typ, b)
+		n, err = genrt.Skip(num, typ, b)
 		if err != nil {
 			return err
 		}
@@ -3556,7 +3571,7 @@ func protoWriteShadeResponse(b []byte, i int, v *grpcShadeResponse) int {
 		return i
 	}
 	if v.Value != 0 {
-		i = wire.PutVarint(b, i, uint64(int64(v.Value)))
+		i = genrt.PutVarint(b, i, uint64(int64(v.Value)))
 		i--
 		b[i] = 0x08
 	}
@@ -3568,7 +3583,7 @@ func protoWriteShadeResponse(b []byte, i int, v *grpcShadeResponse) int {
 // of messages may still nest below this one.
 func protoConsumeShadeResponse(b []byte, v *grpcShadeResponse, depth int) error {
 	for len(b) > 0 {
-		num, typ, n, err := wire.ConsumeTag(b)
+		num, typ, n, err := genrt.ConsumeTag(b)
 		if err != nil {
 			return err
 		}
@@ -3578,7 +3593,7 @@ func protoConsumeShadeResponse(b []byte, v *grpcShadeResponse, depth int) error 
 			if typ != protowire.VarintType {
 				break
 			}
-			x, n, err := wire.ConsumeVarint(b)
+			x, n, err := genrt.ConsumeVarint(b)
 			if err != nil {
 				return err
 			}
@@ -3586,7 +3601,7 @@ func protoConsumeShadeResponse(b []byte, v *grpcShadeResponse, depth int) error 
 			v.Value = Color(int32(x))
 			continue
 		}
-		n, err = wire.Skip(num, typ, b)
+		n, err = genrt.Skip(num, typ, b)
 		if err != nil {
 			return err
 		}
@@ -3620,7 +3635,7 @@ func protoWriteListRequest(b []byte, i int, v *ListRequest) int {
 		{
 			end := i
 			i = protoWriteInner(b, i, &v.Items[j])
-			i = wire.PutVarint(b, i, uint64(end-i))
+			i = genrt.PutVarint(b, i, uint64(end-i))
 		}
 		i--
 		b[i] = 0x0a
@@ -3633,7 +3648,7 @@ func protoWriteListRequest(b []byte, i int, v *ListRequest) int {
 // of messages may still nest below this one.
 func protoConsumeListRequest(b []byte, v *ListRequest, depth int) error {
 	for len(b) > 0 {
-		num, typ, n, err := wire.ConsumeTag(b)
+		num, typ, n, err := genrt.ConsumeTag(b)
 		if err != nil {
 			return err
 		}
@@ -3644,15 +3659,15 @@ func protoConsumeListRequest(b []byte, v *ListRequest, depth int) error {
 				break
 			}
 			if depth == 0 {
-				return wire.ErrDepth
+				return genrt.ErrDepth
 			}
-			x, n, err := wire.ConsumeBytes(b)
+			x, n, err := genrt.ConsumeBytes(b)
 			if err != nil {
 				return err
 			}
 			b = b[n:]
 			if v.Items == nil {
-				v.Items = make([]Inner, 0, 1+wire.Count(b, num))
+				v.Items = make([]Inner, 0, 1+genrt.Count(b, num))
 			}
 			var e Inner
 			if err := protoConsumeInner(x, &e, depth-1); err != nil {
@@ -3661,7 +3676,7 @@ func protoConsumeListRequest(b []byte, v *ListRequest, depth int) error {
 			v.Items = append(v.Items, e)
 			continue
 		}
-		n, err = wire.Skip(num, typ, b)
+		n, err = genrt.Skip(num, typ, b)
 		if err != nil {
 			return err
 		}
@@ -3695,7 +3710,7 @@ func protoWriteListResponse(b []byte, i int, v *grpcListResponse) int {
 		{
 			end := i
 			i = protoWriteInner(b, i, &v.Value[j])
-			i = wire.PutVarint(b, i, uint64(end-i))
+			i = genrt.PutVarint(b, i, uint64(end-i))
 		}
 		i--
 		b[i] = 0x0a
@@ -3708,7 +3723,7 @@ func protoWriteListResponse(b []byte, i int, v *grpcListResponse) int {
 // of messages may still nest below this one.
 func protoConsumeListResponse(b []byte, v *grpcListResponse, depth int) error {
 	for len(b) > 0 {
-		num, typ, n, err := wire.ConsumeTag(b)
+		num, typ, n, err := genrt.ConsumeTag(b)
 		if err != nil {
 			return err
 		}
@@ -3719,15 +3734,15 @@ func protoConsumeListResponse(b []byte, v *grpcListResponse, depth int) error {
 				break
 			}
 			if depth == 0 {
-				return wire.ErrDepth
+				return genrt.ErrDepth
 			}
-			x, n, err := wire.ConsumeBytes(b)
+			x, n, err := genrt.ConsumeBytes(b)
 			if err != nil {
 				return err
 			}
 			b = b[n:]
 			if v.Value == nil {
-				v.Value = make([]Inner, 0, 1+wire.Count(b, num))
+				v.Value = make([]Inner, 0, 1+genrt.Count(b, num))
 			}
 			var e Inner
 			if err := protoConsumeInner(x, &e, depth-1); err != nil {
@@ -3736,7 +3751,7 @@ func protoConsumeListResponse(b []byte, v *grpcListResponse, depth int) error {
 			v.Value = append(v.Value, e)
 			continue
 		}
-		n, err = wire.Skip(num, typ, b)
+		n, err = genrt.Skip(num, typ, b)
 		if err != nil {
 			return err
 		}
@@ -3774,18 +3789,18 @@ func protoWriteSeveralRequest(b []byte, i int, v *SeveralRequest) int {
 	}
 	for j := len(v.C) - 1; j >= 0; j-- {
 		{
-			i = wire.PutString(b, i, string(v.C[j]))
+			i = genrt.PutString(b, i, string(v.C[j]))
 		}
 		i--
 		b[i] = 0x1a
 	}
 	if v.B != 0 {
-		i = wire.PutVarint(b, i, uint64(int64(v.B)))
+		i = genrt.PutVarint(b, i, uint64(int64(v.B)))
 		i--
 		b[i] = 0x10
 	}
 	if len(v.A) > 0 {
-		i = wire.PutString(b, i, string(v.A))
+		i = genrt.PutString(b, i, string(v.A))
 		i--
 		b[i] = 0x0a
 	}
@@ -3797,7 +3812,7 @@ func protoWriteSeveralRequest(b []byte, i int, v *SeveralRequest) int {
 // of messages may still nest below this one.
 func protoConsumeSeveralRequest(b []byte, v *SeveralRequest, depth int) error {
 	for len(b) > 0 {
-		num, typ, n, err := wire.ConsumeTag(b)
+		num, typ, n, err := genrt.ConsumeTag(b)
 		if err != nil {
 			return err
 		}
@@ -3807,7 +3822,7 @@ func protoConsumeSeveralRequest(b []byte, v *SeveralRequest, depth int) error {
 			if typ != protowire.BytesType {
 				break
 			}
-			x, n, err := wire.ConsumeString(b, "a")
+			x, n, err := genrt.ConsumeString(b, "a")
 			if err != nil {
 				return err
 			}
@@ -3818,7 +3833,7 @@ func protoConsumeSeveralRequest(b []byte, v *SeveralRequest, depth int) error {
 			if typ != protowire.VarintType {
 				break
 			}
-			x, n, err := wire.ConsumeVarint(b)
+			x, n, err := genrt.ConsumeVarint(b)
 			if err != nil {
 				return err
 			}
@@ -3829,18 +3844,18 @@ func protoConsumeSeveralRequest(b []byte, v *SeveralRequest, depth int) error {
 			if typ != protowire.BytesType {
 				break
 			}
-			x, n, err := wire.ConsumeString(b, "c")
+			x, n, err := genrt.ConsumeString(b, "c")
 			if err != nil {
 				return err
 			}
 			b = b[n:]
 			if v.C == nil {
-				v.C = make([]string, 0, 1+wire.Count(b, num))
+				v.C = make([]string, 0, 1+genrt.Count(b, num))
 			}
 			v.C = append(v.C, x)
 			continue
 		}
-		n, err = wire.Skip(num, typ, b)
+		n, err = genrt.Skip(num, typ, b)
 		if err != nil {
 			return err
 		}
@@ -3874,12 +3889,12 @@ func protoWriteSeveralResponse(b []byte, i int, v *SeveralResponse) int {
 		return i
 	}
 	if v.Y != 0 || math.Signbit(float64(v.Y)) {
-		i = wire.PutFixed64(b, i, math.Float64bits(float64(v.Y)))
+		i = genrt.PutFixed64(b, i, math.Float64bits(float64(v.Y)))
 		i--
 		b[i] = 0x11
 	}
 	if bool(v.X) {
-		i = wire.PutVarint(b, i, protowire.EncodeBool(bool(v.X)))
+		i = genrt.PutVarint(b, i, protowire.EncodeBool(bool(v.X)))
 		i--
 		b[i] = 0x08
 	}
@@ -3891,7 +3906,7 @@ func protoWriteSeveralResponse(b []byte, i int, v *SeveralResponse) int {
 // of messages may still nest below this one.
 func protoConsumeSeveralResponse(b []byte, v *SeveralResponse, depth int) error {
 	for len(b) > 0 {
-		num, typ, n, err := wire.ConsumeTag(b)
+		num, typ, n, err := genrt.ConsumeTag(b)
 		if err != nil {
 			return err
 		}
@@ -3901,7 +3916,7 @@ func protoConsumeSeveralResponse(b []byte, v *SeveralResponse, depth int) error 
 			if typ != protowire.VarintType {
 				break
 			}
-			x, n, err := wire.ConsumeVarint(b)
+			x, n, err := genrt.ConsumeVarint(b)
 			if err != nil {
 				return err
 			}
@@ -3912,7 +3927,7 @@ func protoConsumeSeveralResponse(b []byte, v *SeveralResponse, depth int) error 
 			if typ != protowire.Fixed64Type {
 				break
 			}
-			x, n, err := wire.ConsumeFixed64(b)
+			x, n, err := genrt.ConsumeFixed64(b)
 			if err != nil {
 				return err
 			}
@@ -3920,7 +3935,7 @@ func protoConsumeSeveralResponse(b []byte, v *SeveralResponse, depth int) error 
 			v.Y = float64(math.Float64frombits(x))
 			continue
 		}
-		n, err = wire.Skip(num, typ, b)
+		n, err = genrt.Skip(num, typ, b)
 		if err != nil {
 			return err
 		}
@@ -3955,13 +3970,12 @@ func protoWritePingRequest(b []byte, i int, v *PingRequest) int {
 // of messages may still nest below this one.
 func protoConsumePingRequest(b []byte, v *PingRequest, depth int) error {
 	for len(b) > 0 {
-		num, typ, n, err := wire.ConsumeTag(b)
+		num, typ, n, err := genrt.ConsumeTag(b)
 		if err != nil {
 			return err
 		}
 		b = b[n:]
-		_, _ = num, depth
-		n, err = wire.Skip(num, typ, b)
+		n, err = genrt.Skip(num, typ, b)
 		if err != nil {
 			return err
 		}
@@ -3996,13 +4010,12 @@ func protoWritePingResponse(b []byte, i int, v *PingResponse) int {
 // of messages may still nest below this one.
 func protoConsumePingResponse(b []byte, v *PingResponse, depth int) error {
 	for len(b) > 0 {
-		num, typ, n, err := wire.ConsumeTag(b)
+		num, typ, n, err := genrt.ConsumeTag(b)
 		if err != nil {
 			return err
 		}
 		b = b[n:]
-		_, _ = num, depth
-		n, err = wire.Skip(num, typ, b)
+		n, err = genrt.Skip(num, typ, b)
 		if err != nil {
 			return err
 		}
@@ -4036,12 +4049,12 @@ func protoWriteFailRequest(b []byte, i int, v *FailRequest) int {
 		return i
 	}
 	if v.Violations != 0 {
-		i = wire.PutVarint(b, i, uint64(int64(v.Violations)))
+		i = genrt.PutVarint(b, i, uint64(int64(v.Violations)))
 		i--
 		b[i] = 0x10
 	}
 	if len(v.Code) > 0 {
-		i = wire.PutString(b, i, string(v.Code))
+		i = genrt.PutString(b, i, string(v.Code))
 		i--
 		b[i] = 0x0a
 	}
@@ -4053,7 +4066,7 @@ func protoWriteFailRequest(b []byte, i int, v *FailRequest) int {
 // of messages may still nest below this one.
 func protoConsumeFailRequest(b []byte, v *FailRequest, depth int) error {
 	for len(b) > 0 {
-		num, typ, n, err := wire.ConsumeTag(b)
+		num, typ, n, err := genrt.ConsumeTag(b)
 		if err != nil {
 			return err
 		}
@@ -4063,7 +4076,7 @@ func protoConsumeFailRequest(b []byte, v *FailRequest, depth int) error {
 			if typ != protowire.BytesType {
 				break
 			}
-			x, n, err := wire.ConsumeString(b, "code")
+			x, n, err := genrt.ConsumeString(b, "code")
 			if err != nil {
 				return err
 			}
@@ -4074,7 +4087,7 @@ func protoConsumeFailRequest(b []byte, v *FailRequest, depth int) error {
 			if typ != protowire.VarintType {
 				break
 			}
-			x, n, err := wire.ConsumeVarint(b)
+			x, n, err := genrt.ConsumeVarint(b)
 			if err != nil {
 				return err
 			}
@@ -4082,7 +4095,7 @@ func protoConsumeFailRequest(b []byte, v *FailRequest, depth int) error {
 			v.Violations = int32(int32(x))
 			continue
 		}
-		n, err = wire.Skip(num, typ, b)
+		n, err = genrt.Skip(num, typ, b)
 		if err != nil {
 			return err
 		}
@@ -4117,13 +4130,12 @@ func protoWriteFailResponse(b []byte, i int, v *FailResponse) int {
 // of messages may still nest below this one.
 func protoConsumeFailResponse(b []byte, v *FailResponse, depth int) error {
 	for len(b) > 0 {
-		num, typ, n, err := wire.ConsumeTag(b)
+		num, typ, n, err := genrt.ConsumeTag(b)
 		if err != nil {
 			return err
 		}
 		b = b[n:]
-		_, _ = num, depth
-		n, err = wire.Skip(num, typ, b)
+		n, err = genrt.Skip(num, typ, b)
 		if err != nil {
 			return err
 		}

@@ -9,145 +9,82 @@ import (
 	"slices"
 	"time"
 
+	"github.com/typedkit/kit"
+	"github.com/typedkit/kit/genrt"
 	"github.com/typedkit/kit/grpcx"
-	"github.com/typedkit/kit/grpcx/wire"
 	"google.golang.org/grpc"
 	"google.golang.org/protobuf/encoding/protowire"
 )
 
-func init() { grpcx.RegisterCodec() }
-
 // GRPCServiceName is the full name of Edges's gRPC service.
-const GRPCServiceName = "edges.Edges"
+const GRPCServiceName = ServiceName
 
 // RegisterGRPC registers the endpoints on s as the gRPC service
 // edges.Edges, described by edges.proto. Requests and replies
-// are protobuf messages that any gRPC client can send and read.
+// are protobuf messages that any gRPC client can send and read. The
+// interceptors of grpcx.ServerInterceptors in opts wrap every method.
 func RegisterGRPC(s grpc.ServiceRegistrar, e Endpoints, opts ...grpcx.ServerOption) {
+	// The server reads and writes the generated messages through grpcx's
+	// codec, which passes every other message to the codec it wraps.
+	genrt.RegisterCodec()
+	// serve returns opts with the Call of one method.
+	serve := func(method string, idempotent bool) []grpcx.ServerOption {
+		return append(opts[:len(opts):len(opts)], grpcx.ServerCall(kit.Call{Service: ServiceName, Method: method, Idempotent: idempotent}))
+	}
 	grpcNow := grpcx.NewServer(e.NowEndpoint,
-		func(_ context.Context, w *protoWireNowRequest) (NowRequest, error) {
-			return func() NowRequest {
-				if w.v == nil {
-					return *new(NowRequest)
-				}
-				return *w.v
-			}(), nil
-		},
+		func(_ context.Context, w *protoWireNowRequest) (NowRequest, error) { return w.value(), nil },
 		func(_ context.Context, r time.Time) (*protoWireNowResponse, error) {
 			return &protoWireNowResponse{v: &grpcNowResponse{Value: r}}, nil
 		},
-		opts...)
+		serve("Now", false)...)
 	grpcAt := grpcx.NewServer(e.AtEndpoint,
-		func(_ context.Context, w *protoWireAtRequest) (AtRequest, error) {
-			return func() AtRequest {
-				if w.v == nil {
-					return *new(AtRequest)
-				}
-				return *w.v
-			}(), nil
-		},
+		func(_ context.Context, w *protoWireAtRequest) (AtRequest, error) { return w.value(), nil },
 		func(_ context.Context, r *time.Time) (*protoWireAtResponse, error) {
 			return &protoWireAtResponse{v: &grpcAtResponse{Value: r}}, nil
 		},
-		opts...)
+		serve("At", false)...)
 	grpcSleep := grpcx.NewServer(e.SleepEndpoint,
-		func(_ context.Context, w *protoWireSleepRequest) (SleepRequest, error) {
-			return func() SleepRequest {
-				if w.v == nil {
-					return *new(SleepRequest)
-				}
-				return *w.v
-			}(), nil
-		},
+		func(_ context.Context, w *protoWireSleepRequest) (SleepRequest, error) { return w.value(), nil },
 		func(_ context.Context, r time.Duration) (*protoWireSleepResponse, error) {
 			return &protoWireSleepResponse{v: &grpcSleepResponse{Value: r}}, nil
 		},
-		opts...)
+		serve("Sleep", false)...)
 	grpcResolve := grpcx.NewServer(e.ResolveEndpoint,
-		func(_ context.Context, w *protoWireResolveRequest) (ResolveRequest, error) {
-			return func() ResolveRequest {
-				if w.v == nil {
-					return *new(ResolveRequest)
-				}
-				return *w.v
-			}(), nil
-		},
+		func(_ context.Context, w *protoWireResolveRequest) (ResolveRequest, error) { return w.value(), nil },
 		func(_ context.Context, r netip.Prefix) (*protoWireResolveResponse, error) {
 			return &protoWireResolveResponse{v: &grpcResolveResponse{Value: r}}, nil
 		},
-		opts...)
+		serve("Resolve", true)...)
 	grpcFind := grpcx.NewServer(e.FindEndpoint,
-		func(_ context.Context, w *protoWireFilter) (Filter, error) {
-			return func() Filter {
-				if w.v == nil {
-					return *new(Filter)
-				}
-				return *w.v
-			}(), nil
-		},
+		func(_ context.Context, w *protoWireFilter) (Filter, error) { return w.value(), nil },
 		func(_ context.Context, r []Item) (*protoWireFindResponse, error) {
 			return &protoWireFindResponse{v: &grpcFindResponse{Value: r}}, nil
 		},
-		opts...)
+		serve("Find", true)...)
 	grpcPut := grpcx.NewServer(e.PutEndpoint,
-		func(_ context.Context, w *protoWireItem) (Item, error) {
-			return func() Item {
-				if w.v == nil {
-					return *new(Item)
-				}
-				return *w.v
-			}(), nil
-		},
+		func(_ context.Context, w *protoWireItem) (Item, error) { return w.value(), nil },
 		func(_ context.Context, r Item) (*protoWireItem, error) { return &protoWireItem{v: &r}, nil },
-		opts...)
+		serve("Put", true)...)
 	grpcLabel := grpcx.NewServer(e.LabelEndpoint,
-		func(_ context.Context, w *protoWireLabelRequest) (LabelRequest, error) {
-			return func() LabelRequest {
-				if w.v == nil {
-					return *new(LabelRequest)
-				}
-				return *w.v
-			}(), nil
-		},
+		func(_ context.Context, w *protoWireLabelRequest) (LabelRequest, error) { return w.value(), nil },
 		func(_ context.Context, r Labels) (*protoWireLabelResponse, error) {
 			return &protoWireLabelResponse{v: &grpcLabelResponse{Value: r}}, nil
 		},
-		opts...)
+		serve("Label", true)...)
 	grpcGrow := grpcx.NewServer(e.GrowEndpoint,
-		func(_ context.Context, w *protoWireTree) (Tree, error) {
-			return func() Tree {
-				if w.v == nil {
-					return *new(Tree)
-				}
-				return *w.v
-			}(), nil
-		},
+		func(_ context.Context, w *protoWireTree) (Tree, error) { return w.value(), nil },
 		func(_ context.Context, r Tree) (*protoWireTree, error) { return &protoWireTree{v: &r}, nil },
-		opts...)
+		serve("Grow", false)...)
 	grpcCharge := grpcx.NewServer(e.ChargeEndpoint,
-		func(_ context.Context, w *protoWireChargeRequest) (ChargeRequest, error) {
-			return func() ChargeRequest {
-				if w.v == nil {
-					return *new(ChargeRequest)
-				}
-				return *w.v
-			}(), nil
-		},
+		func(_ context.Context, w *protoWireChargeRequest) (ChargeRequest, error) { return w.value(), nil },
 		func(_ context.Context, r Charge) (*protoWireCharge, error) { return &protoWireCharge{v: &r}, nil },
-		opts...)
+		serve("Charge", false)...)
 	grpcReserve := grpcx.NewServer(e.ReserveEndpoint,
-		func(_ context.Context, w *protoWireReserveRequest) (ReserveRequest, error) {
-			return func() ReserveRequest {
-				if w.v == nil {
-					return *new(ReserveRequest)
-				}
-				return *w.v
-			}(), nil
-		},
+		func(_ context.Context, w *protoWireReserveRequest) (ReserveRequest, error) { return w.value(), nil },
 		func(_ context.Context, r int) (*protoWireReserveResponse, error) {
 			return &protoWireReserveResponse{v: &grpcReserveResponse{Value: r}}, nil
 		},
-		opts...)
+		serve("Reserve", false)...)
 	s.RegisterService(&grpc.ServiceDesc{
 		ServiceName: GRPCServiceName,
 		HandlerType: (*any)(nil),
@@ -167,140 +104,75 @@ func RegisterGRPC(s grpc.ServiceRegistrar, e Endpoints, opts ...grpcx.ServerOpti
 	}, struct{}{})
 }
 
-// NewGRPCClient returns a Edges that calls the gRPC service
+// NewGRPCClient returns an Edges that calls the gRPC service
 // edges.Edges over cc.
 func NewGRPCClient(cc grpc.ClientConnInterface, opts ...grpcx.ClientOption) Edges {
 	return NewGRPCClientEndpoints(cc, opts...)
 }
 
 // NewGRPCClientEndpoints is [NewGRPCClient] returning the client's
-// endpoints, so that client-side middleware can wrap them.
+// endpoints, so that typed client-side middleware can wrap them. The
+// interceptors of grpcx.ClientInterceptors in opts wrap every method.
 func NewGRPCClientEndpoints(cc grpc.ClientConnInterface, opts ...grpcx.ClientOption) Endpoints {
+	// call returns opts with the Call of one method.
+	call := func(method string, idempotent bool) []grpcx.ClientOption {
+		return append(opts[:len(opts):len(opts)], grpcx.ClientCall(kit.Call{Service: ServiceName, Method: method, Idempotent: idempotent}))
+	}
 	return Endpoints{
 		NowEndpoint: grpcx.NewClient(cc, "/edges.Edges/Now",
 			func(_ context.Context, r NowRequest) (*protoWireNowRequest, error) {
 				return &protoWireNowRequest{v: &r}, nil
 			},
-			func(_ context.Context, w *protoWireNowResponse) (time.Time, error) {
-				return func() time.Time {
-					if w.v == nil {
-						return *new(time.Time)
-					}
-					return w.v.Value
-				}(), nil
-			},
-			opts...).Endpoint(),
+			func(_ context.Context, w *protoWireNowResponse) (time.Time, error) { return w.value(), nil },
+			call("Now", false)...).Endpoint(),
 		AtEndpoint: grpcx.NewClient(cc, "/edges.Edges/At",
 			func(_ context.Context, r AtRequest) (*protoWireAtRequest, error) {
 				return &protoWireAtRequest{v: &r}, nil
 			},
-			func(_ context.Context, w *protoWireAtResponse) (*time.Time, error) {
-				return func() *time.Time {
-					if w.v == nil {
-						return *new(*time.Time)
-					}
-					return w.v.Value
-				}(), nil
-			},
-			opts...).Endpoint(),
+			func(_ context.Context, w *protoWireAtResponse) (*time.Time, error) { return w.value(), nil },
+			call("At", false)...).Endpoint(),
 		SleepEndpoint: grpcx.NewClient(cc, "/edges.Edges/Sleep",
 			func(_ context.Context, r SleepRequest) (*protoWireSleepRequest, error) {
 				return &protoWireSleepRequest{v: &r}, nil
 			},
-			func(_ context.Context, w *protoWireSleepResponse) (time.Duration, error) {
-				return func() time.Duration {
-					if w.v == nil {
-						return *new(time.Duration)
-					}
-					return w.v.Value
-				}(), nil
-			},
-			opts...).Endpoint(),
+			func(_ context.Context, w *protoWireSleepResponse) (time.Duration, error) { return w.value(), nil },
+			call("Sleep", false)...).Endpoint(),
 		ResolveEndpoint: grpcx.NewClient(cc, "/edges.Edges/Resolve",
 			func(_ context.Context, r ResolveRequest) (*protoWireResolveRequest, error) {
 				return &protoWireResolveRequest{v: &r}, nil
 			},
-			func(_ context.Context, w *protoWireResolveResponse) (netip.Prefix, error) {
-				return func() netip.Prefix {
-					if w.v == nil {
-						return *new(netip.Prefix)
-					}
-					return w.v.Value
-				}(), nil
-			},
-			append(opts[:len(opts):len(opts)], grpcx.ClientIdempotent())...).Endpoint(),
+			func(_ context.Context, w *protoWireResolveResponse) (netip.Prefix, error) { return w.value(), nil },
+			call("Resolve", true)...).Endpoint(),
 		FindEndpoint: grpcx.NewClient(cc, "/edges.Edges/Find",
 			func(_ context.Context, r Filter) (*protoWireFilter, error) { return &protoWireFilter{v: &r}, nil },
-			func(_ context.Context, w *protoWireFindResponse) ([]Item, error) {
-				return func() []Item {
-					if w.v == nil {
-						return *new([]Item)
-					}
-					return w.v.Value
-				}(), nil
-			},
-			append(opts[:len(opts):len(opts)], grpcx.ClientIdempotent())...).Endpoint(),
+			func(_ context.Context, w *protoWireFindResponse) ([]Item, error) { return w.value(), nil },
+			call("Find", true)...).Endpoint(),
 		PutEndpoint: grpcx.NewClient(cc, "/edges.Edges/Put",
 			func(_ context.Context, r Item) (*protoWireItem, error) { return &protoWireItem{v: &r}, nil },
-			func(_ context.Context, w *protoWireItem) (Item, error) {
-				return func() Item {
-					if w.v == nil {
-						return *new(Item)
-					}
-					return *w.v
-				}(), nil
-			},
-			append(opts[:len(opts):len(opts)], grpcx.ClientIdempotent())...).Endpoint(),
+			func(_ context.Context, w *protoWireItem) (Item, error) { return w.value(), nil },
+			call("Put", true)...).Endpoint(),
 		LabelEndpoint: grpcx.NewClient(cc, "/edges.Edges/Label",
 			func(_ context.Context, r LabelRequest) (*protoWireLabelRequest, error) {
 				return &protoWireLabelRequest{v: &r}, nil
 			},
-			func(_ context.Context, w *protoWireLabelResponse) (Labels, error) {
-				return func() Labels {
-					if w.v == nil {
-						return *new(Labels)
-					}
-					return w.v.Value
-				}(), nil
-			},
-			append(opts[:len(opts):len(opts)], grpcx.ClientIdempotent())...).Endpoint(),
+			func(_ context.Context, w *protoWireLabelResponse) (Labels, error) { return w.value(), nil },
+			call("Label", true)...).Endpoint(),
 		GrowEndpoint: grpcx.NewClient(cc, "/edges.Edges/Grow",
 			func(_ context.Context, r Tree) (*protoWireTree, error) { return &protoWireTree{v: &r}, nil },
-			func(_ context.Context, w *protoWireTree) (Tree, error) {
-				return func() Tree {
-					if w.v == nil {
-						return *new(Tree)
-					}
-					return *w.v
-				}(), nil
-			},
-			opts...).Endpoint(),
+			func(_ context.Context, w *protoWireTree) (Tree, error) { return w.value(), nil },
+			call("Grow", false)...).Endpoint(),
 		ChargeEndpoint: grpcx.NewClient(cc, "/edges.Edges/Charge",
 			func(_ context.Context, r ChargeRequest) (*protoWireChargeRequest, error) {
 				return &protoWireChargeRequest{v: &r}, nil
 			},
-			func(_ context.Context, w *protoWireCharge) (Charge, error) {
-				return func() Charge {
-					if w.v == nil {
-						return *new(Charge)
-					}
-					return *w.v
-				}(), nil
-			},
-			opts...).Endpoint(),
+			func(_ context.Context, w *protoWireCharge) (Charge, error) { return w.value(), nil },
+			call("Charge", false)...).Endpoint(),
 		ReserveEndpoint: grpcx.NewClient(cc, "/edges.Edges/Reserve",
 			func(_ context.Context, r ReserveRequest) (*protoWireReserveRequest, error) {
 				return &protoWireReserveRequest{v: &r}, nil
 			},
-			func(_ context.Context, w *protoWireReserveResponse) (int, error) {
-				return func() int {
-					if w.v == nil {
-						return *new(int)
-					}
-					return w.v.Value
-				}(), nil
-			},
-			opts...).Endpoint(),
+			func(_ context.Context, w *protoWireReserveResponse) (int, error) { return w.value(), nil },
+			call("Reserve", false)...).Endpoint(),
 	}
 }
 
@@ -349,457 +221,637 @@ type grpcReserveResponse struct {
 // protoWireNowRequest is the gRPC codec's view of a NowRequest message.
 type protoWireNowRequest struct{ v *NowRequest }
 
-// MarshalProtoWire implements grpcx.WireMessage: the size first, then the
+// value returns the message's value: the zero NowRequest when there is
+// none.
+func (w *protoWireNowRequest) value() NowRequest {
+	if w.v == nil {
+		var zero NowRequest
+		return zero
+	}
+	return *w.v
+}
+
+// MarshalProtoWire implements genrt.WireMessage: the size first, then the
 // message written back to front into exactly that many bytes, so that
 // each nested message's length is known when it is written.
 func (w *protoWireNowRequest) MarshalProtoWire(b []byte) ([]byte, error) {
 	n := protoSizeNowRequest(w.v)
-	b, buf := wire.Grow(b, n)
+	b, buf := genrt.Grow(b, n)
 	if protoWriteNowRequest(buf, n, w.v) != 0 {
-		return nil, wire.ErrChanged
+		return nil, genrt.ErrChanged
 	}
 	return b, nil
 }
 
-// UnmarshalProtoWire implements grpcx.WireMessage. Messages nested deeper
+// UnmarshalProtoWire implements genrt.WireMessage. Messages nested deeper
 // than protobuf-go's limit are refused.
 func (w *protoWireNowRequest) UnmarshalProtoWire(b []byte) error {
 	if w.v == nil {
 		w.v = new(NowRequest)
 	}
-	return protoConsumeNowRequest(b, w.v, wire.RecursionLimit-1)
+	return protoConsumeNowRequest(b, w.v, genrt.RecursionLimit-1)
 }
 
 // protoWireNowResponse is the gRPC codec's view of a NowResponse message.
 type protoWireNowResponse struct{ v *grpcNowResponse }
 
-// MarshalProtoWire implements grpcx.WireMessage: the size first, then the
+// value returns the message's value: the zero time.Time when there is
+// none.
+func (w *protoWireNowResponse) value() time.Time {
+	if w.v == nil {
+		var zero time.Time
+		return zero
+	}
+	return w.v.Value
+}
+
+// MarshalProtoWire implements genrt.WireMessage: the size first, then the
 // message written back to front into exactly that many bytes, so that
 // each nested message's length is known when it is written.
 func (w *protoWireNowResponse) MarshalProtoWire(b []byte) ([]byte, error) {
 	n := protoSizeNowResponse(w.v)
-	b, buf := wire.Grow(b, n)
+	b, buf := genrt.Grow(b, n)
 	if protoWriteNowResponse(buf, n, w.v) != 0 {
-		return nil, wire.ErrChanged
+		return nil, genrt.ErrChanged
 	}
 	return b, nil
 }
 
-// UnmarshalProtoWire implements grpcx.WireMessage. Messages nested deeper
+// UnmarshalProtoWire implements genrt.WireMessage. Messages nested deeper
 // than protobuf-go's limit are refused.
 func (w *protoWireNowResponse) UnmarshalProtoWire(b []byte) error {
 	if w.v == nil {
 		w.v = new(grpcNowResponse)
 	}
-	return protoConsumeNowResponse(b, w.v, wire.RecursionLimit-1)
+	return protoConsumeNowResponse(b, w.v, genrt.RecursionLimit-1)
 }
 
-// protoWireAtRequest is the gRPC codec's view of a AtRequest message.
+// protoWireAtRequest is the gRPC codec's view of an AtRequest message.
 type protoWireAtRequest struct{ v *AtRequest }
 
-// MarshalProtoWire implements grpcx.WireMessage: the size first, then the
+// value returns the message's value: the zero AtRequest when there is
+// none.
+func (w *protoWireAtRequest) value() AtRequest {
+	if w.v == nil {
+		var zero AtRequest
+		return zero
+	}
+	return *w.v
+}
+
+// MarshalProtoWire implements genrt.WireMessage: the size first, then the
 // message written back to front into exactly that many bytes, so that
 // each nested message's length is known when it is written.
 func (w *protoWireAtRequest) MarshalProtoWire(b []byte) ([]byte, error) {
 	n := protoSizeAtRequest(w.v)
-	b, buf := wire.Grow(b, n)
+	b, buf := genrt.Grow(b, n)
 	if protoWriteAtRequest(buf, n, w.v) != 0 {
-		return nil, wire.ErrChanged
+		return nil, genrt.ErrChanged
 	}
 	return b, nil
 }
 
-// UnmarshalProtoWire implements grpcx.WireMessage. Messages nested deeper
+// UnmarshalProtoWire implements genrt.WireMessage. Messages nested deeper
 // than protobuf-go's limit are refused.
 func (w *protoWireAtRequest) UnmarshalProtoWire(b []byte) error {
 	if w.v == nil {
 		w.v = new(AtRequest)
 	}
-	return protoConsumeAtRequest(b, w.v, wire.RecursionLimit-1)
+	return protoConsumeAtRequest(b, w.v, genrt.RecursionLimit-1)
 }
 
-// protoWireAtResponse is the gRPC codec's view of a AtResponse message.
+// protoWireAtResponse is the gRPC codec's view of an AtResponse message.
 type protoWireAtResponse struct{ v *grpcAtResponse }
 
-// MarshalProtoWire implements grpcx.WireMessage: the size first, then the
+// value returns the message's value: the zero *time.Time when there is
+// none.
+func (w *protoWireAtResponse) value() *time.Time {
+	if w.v == nil {
+		var zero *time.Time
+		return zero
+	}
+	return w.v.Value
+}
+
+// MarshalProtoWire implements genrt.WireMessage: the size first, then the
 // message written back to front into exactly that many bytes, so that
 // each nested message's length is known when it is written.
 func (w *protoWireAtResponse) MarshalProtoWire(b []byte) ([]byte, error) {
 	n := protoSizeAtResponse(w.v)
-	b, buf := wire.Grow(b, n)
+	b, buf := genrt.Grow(b, n)
 	if protoWriteAtResponse(buf, n, w.v) != 0 {
-		return nil, wire.ErrChanged
+		return nil, genrt.ErrChanged
 	}
 	return b, nil
 }
 
-// UnmarshalProtoWire implements grpcx.WireMessage. Messages nested deeper
+// UnmarshalProtoWire implements genrt.WireMessage. Messages nested deeper
 // than protobuf-go's limit are refused.
 func (w *protoWireAtResponse) UnmarshalProtoWire(b []byte) error {
 	if w.v == nil {
 		w.v = new(grpcAtResponse)
 	}
-	return protoConsumeAtResponse(b, w.v, wire.RecursionLimit-1)
+	return protoConsumeAtResponse(b, w.v, genrt.RecursionLimit-1)
 }
 
 // protoWireSleepRequest is the gRPC codec's view of a SleepRequest message.
 type protoWireSleepRequest struct{ v *SleepRequest }
 
-// MarshalProtoWire implements grpcx.WireMessage: the size first, then the
+// value returns the message's value: the zero SleepRequest when there is
+// none.
+func (w *protoWireSleepRequest) value() SleepRequest {
+	if w.v == nil {
+		var zero SleepRequest
+		return zero
+	}
+	return *w.v
+}
+
+// MarshalProtoWire implements genrt.WireMessage: the size first, then the
 // message written back to front into exactly that many bytes, so that
 // each nested message's length is known when it is written.
 func (w *protoWireSleepRequest) MarshalProtoWire(b []byte) ([]byte, error) {
 	n := protoSizeSleepRequest(w.v)
-	b, buf := wire.Grow(b, n)
+	b, buf := genrt.Grow(b, n)
 	if protoWriteSleepRequest(buf, n, w.v) != 0 {
-		return nil, wire.ErrChanged
+		return nil, genrt.ErrChanged
 	}
 	return b, nil
 }
 
-// UnmarshalProtoWire implements grpcx.WireMessage. Messages nested deeper
+// UnmarshalProtoWire implements genrt.WireMessage. Messages nested deeper
 // than protobuf-go's limit are refused.
 func (w *protoWireSleepRequest) UnmarshalProtoWire(b []byte) error {
 	if w.v == nil {
 		w.v = new(SleepRequest)
 	}
-	return protoConsumeSleepRequest(b, w.v, wire.RecursionLimit-1)
+	return protoConsumeSleepRequest(b, w.v, genrt.RecursionLimit-1)
 }
 
 // protoWireSleepResponse is the gRPC codec's view of a SleepResponse message.
 type protoWireSleepResponse struct{ v *grpcSleepResponse }
 
-// MarshalProtoWire implements grpcx.WireMessage: the size first, then the
+// value returns the message's value: the zero time.Duration when there is
+// none.
+func (w *protoWireSleepResponse) value() time.Duration {
+	if w.v == nil {
+		var zero time.Duration
+		return zero
+	}
+	return w.v.Value
+}
+
+// MarshalProtoWire implements genrt.WireMessage: the size first, then the
 // message written back to front into exactly that many bytes, so that
 // each nested message's length is known when it is written.
 func (w *protoWireSleepResponse) MarshalProtoWire(b []byte) ([]byte, error) {
 	n := protoSizeSleepResponse(w.v)
-	b, buf := wire.Grow(b, n)
+	b, buf := genrt.Grow(b, n)
 	if protoWriteSleepResponse(buf, n, w.v) != 0 {
-		return nil, wire.ErrChanged
+		return nil, genrt.ErrChanged
 	}
 	return b, nil
 }
 
-// UnmarshalProtoWire implements grpcx.WireMessage. Messages nested deeper
+// UnmarshalProtoWire implements genrt.WireMessage. Messages nested deeper
 // than protobuf-go's limit are refused.
 func (w *protoWireSleepResponse) UnmarshalProtoWire(b []byte) error {
 	if w.v == nil {
 		w.v = new(grpcSleepResponse)
 	}
-	return protoConsumeSleepResponse(b, w.v, wire.RecursionLimit-1)
+	return protoConsumeSleepResponse(b, w.v, genrt.RecursionLimit-1)
 }
 
 // protoWireResolveRequest is the gRPC codec's view of a ResolveRequest message.
 type protoWireResolveRequest struct{ v *ResolveRequest }
 
-// MarshalProtoWire implements grpcx.WireMessage: the size first, then the
+// value returns the message's value: the zero ResolveRequest when there is
+// none.
+func (w *protoWireResolveRequest) value() ResolveRequest {
+	if w.v == nil {
+		var zero ResolveRequest
+		return zero
+	}
+	return *w.v
+}
+
+// MarshalProtoWire implements genrt.WireMessage: the size first, then the
 // message written back to front into exactly that many bytes, so that
 // each nested message's length is known when it is written.
 func (w *protoWireResolveRequest) MarshalProtoWire(b []byte) ([]byte, error) {
-	var t wire.Texts
+	var t genrt.Texts
 	n := protoSizeResolveRequest(w.v, &t)
 	if err := t.Err(); err != nil {
 		return nil, err
 	}
-	b, buf := wire.Grow(b, n)
+	b, buf := genrt.Grow(b, n)
 	if protoWriteResolveRequest(buf, n, w.v, &t) != 0 {
-		return nil, wire.ErrChanged
+		return nil, genrt.ErrChanged
 	}
 	return b, nil
 }
 
-// UnmarshalProtoWire implements grpcx.WireMessage. Messages nested deeper
+// UnmarshalProtoWire implements genrt.WireMessage. Messages nested deeper
 // than protobuf-go's limit are refused.
 func (w *protoWireResolveRequest) UnmarshalProtoWire(b []byte) error {
 	if w.v == nil {
 		w.v = new(ResolveRequest)
 	}
-	return protoConsumeResolveRequest(b, w.v, wire.RecursionLimit-1)
+	return protoConsumeResolveRequest(b, w.v, genrt.RecursionLimit-1)
 }
 
 // protoWireResolveResponse is the gRPC codec's view of a ResolveResponse message.
 type protoWireResolveResponse struct{ v *grpcResolveResponse }
 
-// MarshalProtoWire implements grpcx.WireMessage: the size first, then the
+// value returns the message's value: the zero netip.Prefix when there is
+// none.
+func (w *protoWireResolveResponse) value() netip.Prefix {
+	if w.v == nil {
+		var zero netip.Prefix
+		return zero
+	}
+	return w.v.Value
+}
+
+// MarshalProtoWire implements genrt.WireMessage: the size first, then the
 // message written back to front into exactly that many bytes, so that
 // each nested message's length is known when it is written.
 func (w *protoWireResolveResponse) MarshalProtoWire(b []byte) ([]byte, error) {
-	var t wire.Texts
+	var t genrt.Texts
 	n := protoSizeResolveResponse(w.v, &t)
 	if err := t.Err(); err != nil {
 		return nil, err
 	}
-	b, buf := wire.Grow(b, n)
+	b, buf := genrt.Grow(b, n)
 	if protoWriteResolveResponse(buf, n, w.v, &t) != 0 {
-		return nil, wire.ErrChanged
+		return nil, genrt.ErrChanged
 	}
 	return b, nil
 }
 
-// UnmarshalProtoWire implements grpcx.WireMessage. Messages nested deeper
+// UnmarshalProtoWire implements genrt.WireMessage. Messages nested deeper
 // than protobuf-go's limit are refused.
 func (w *protoWireResolveResponse) UnmarshalProtoWire(b []byte) error {
 	if w.v == nil {
 		w.v = new(grpcResolveResponse)
 	}
-	return protoConsumeResolveResponse(b, w.v, wire.RecursionLimit-1)
+	return protoConsumeResolveResponse(b, w.v, genrt.RecursionLimit-1)
 }
 
 // protoWireFilter is the gRPC codec's view of a Filter message.
 type protoWireFilter struct{ v *Filter }
 
-// MarshalProtoWire implements grpcx.WireMessage: the size first, then the
+// value returns the message's value: the zero Filter when there is
+// none.
+func (w *protoWireFilter) value() Filter {
+	if w.v == nil {
+		var zero Filter
+		return zero
+	}
+	return *w.v
+}
+
+// MarshalProtoWire implements genrt.WireMessage: the size first, then the
 // message written back to front into exactly that many bytes, so that
 // each nested message's length is known when it is written.
 func (w *protoWireFilter) MarshalProtoWire(b []byte) ([]byte, error) {
-	var t wire.Texts
+	var t genrt.Texts
 	n := protoSizeFilter(w.v, &t)
 	if err := t.Err(); err != nil {
 		return nil, err
 	}
-	b, buf := wire.Grow(b, n)
+	b, buf := genrt.Grow(b, n)
 	if protoWriteFilter(buf, n, w.v, &t) != 0 {
-		return nil, wire.ErrChanged
+		return nil, genrt.ErrChanged
 	}
 	return b, nil
 }
 
-// UnmarshalProtoWire implements grpcx.WireMessage. Messages nested deeper
+// UnmarshalProtoWire implements genrt.WireMessage. Messages nested deeper
 // than protobuf-go's limit are refused.
 func (w *protoWireFilter) UnmarshalProtoWire(b []byte) error {
 	if w.v == nil {
 		w.v = new(Filter)
 	}
-	return protoConsumeFilter(b, w.v, wire.RecursionLimit-1)
+	return protoConsumeFilter(b, w.v, genrt.RecursionLimit-1)
 }
 
 // protoWireFindResponse is the gRPC codec's view of a FindResponse message.
 type protoWireFindResponse struct{ v *grpcFindResponse }
 
-// MarshalProtoWire implements grpcx.WireMessage: the size first, then the
+// value returns the message's value: the zero []Item when there is
+// none.
+func (w *protoWireFindResponse) value() []Item {
+	if w.v == nil {
+		var zero []Item
+		return zero
+	}
+	return w.v.Value
+}
+
+// MarshalProtoWire implements genrt.WireMessage: the size first, then the
 // message written back to front into exactly that many bytes, so that
 // each nested message's length is known when it is written.
 func (w *protoWireFindResponse) MarshalProtoWire(b []byte) ([]byte, error) {
-	var t wire.Texts
+	var t genrt.Texts
 	n := protoSizeFindResponse(w.v, &t)
 	if err := t.Err(); err != nil {
 		return nil, err
 	}
-	b, buf := wire.Grow(b, n)
+	b, buf := genrt.Grow(b, n)
 	if protoWriteFindResponse(buf, n, w.v, &t) != 0 {
-		return nil, wire.ErrChanged
+		return nil, genrt.ErrChanged
 	}
 	return b, nil
 }
 
-// UnmarshalProtoWire implements grpcx.WireMessage. Messages nested deeper
+// UnmarshalProtoWire implements genrt.WireMessage. Messages nested deeper
 // than protobuf-go's limit are refused.
 func (w *protoWireFindResponse) UnmarshalProtoWire(b []byte) error {
 	if w.v == nil {
 		w.v = new(grpcFindResponse)
 	}
-	return protoConsumeFindResponse(b, w.v, wire.RecursionLimit-1)
+	return protoConsumeFindResponse(b, w.v, genrt.RecursionLimit-1)
 }
 
-// protoWireItem is the gRPC codec's view of a Item message.
+// protoWireItem is the gRPC codec's view of an Item message.
 type protoWireItem struct{ v *Item }
 
-// MarshalProtoWire implements grpcx.WireMessage: the size first, then the
+// value returns the message's value: the zero Item when there is
+// none.
+func (w *protoWireItem) value() Item {
+	if w.v == nil {
+		var zero Item
+		return zero
+	}
+	return *w.v
+}
+
+// MarshalProtoWire implements genrt.WireMessage: the size first, then the
 // message written back to front into exactly that many bytes, so that
 // each nested message's length is known when it is written.
 func (w *protoWireItem) MarshalProtoWire(b []byte) ([]byte, error) {
-	var t wire.Texts
+	var t genrt.Texts
 	n := protoSizeItem(w.v, &t)
 	if err := t.Err(); err != nil {
 		return nil, err
 	}
-	b, buf := wire.Grow(b, n)
+	b, buf := genrt.Grow(b, n)
 	if protoWriteItem(buf, n, w.v, &t) != 0 {
-		return nil, wire.ErrChanged
+		return nil, genrt.ErrChanged
 	}
 	return b, nil
 }
 
-// UnmarshalProtoWire implements grpcx.WireMessage. Messages nested deeper
+// UnmarshalProtoWire implements genrt.WireMessage. Messages nested deeper
 // than protobuf-go's limit are refused.
 func (w *protoWireItem) UnmarshalProtoWire(b []byte) error {
 	if w.v == nil {
 		w.v = new(Item)
 	}
-	return protoConsumeItem(b, w.v, wire.RecursionLimit-1)
+	return protoConsumeItem(b, w.v, genrt.RecursionLimit-1)
 }
 
 // protoWireLabelRequest is the gRPC codec's view of a LabelRequest message.
 type protoWireLabelRequest struct{ v *LabelRequest }
 
-// MarshalProtoWire implements grpcx.WireMessage: the size first, then the
+// value returns the message's value: the zero LabelRequest when there is
+// none.
+func (w *protoWireLabelRequest) value() LabelRequest {
+	if w.v == nil {
+		var zero LabelRequest
+		return zero
+	}
+	return *w.v
+}
+
+// MarshalProtoWire implements genrt.WireMessage: the size first, then the
 // message written back to front into exactly that many bytes, so that
 // each nested message's length is known when it is written.
 func (w *protoWireLabelRequest) MarshalProtoWire(b []byte) ([]byte, error) {
-	var t wire.Texts
+	var t genrt.Texts
 	n := protoSizeLabelRequest(w.v, &t)
 	if err := t.Err(); err != nil {
 		return nil, err
 	}
-	b, buf := wire.Grow(b, n)
+	b, buf := genrt.Grow(b, n)
 	if protoWriteLabelRequest(buf, n, w.v, &t) != 0 {
-		return nil, wire.ErrChanged
+		return nil, genrt.ErrChanged
 	}
 	return b, nil
 }
 
-// UnmarshalProtoWire implements grpcx.WireMessage. Messages nested deeper
+// UnmarshalProtoWire implements genrt.WireMessage. Messages nested deeper
 // than protobuf-go's limit are refused.
 func (w *protoWireLabelRequest) UnmarshalProtoWire(b []byte) error {
 	if w.v == nil {
 		w.v = new(LabelRequest)
 	}
-	return protoConsumeLabelRequest(b, w.v, wire.RecursionLimit-1)
+	return protoConsumeLabelRequest(b, w.v, genrt.RecursionLimit-1)
 }
 
 // protoWireLabelResponse is the gRPC codec's view of a LabelResponse message.
 type protoWireLabelResponse struct{ v *grpcLabelResponse }
 
-// MarshalProtoWire implements grpcx.WireMessage: the size first, then the
+// value returns the message's value: the zero Labels when there is
+// none.
+func (w *protoWireLabelResponse) value() Labels {
+	if w.v == nil {
+		var zero Labels
+		return zero
+	}
+	return w.v.Value
+}
+
+// MarshalProtoWire implements genrt.WireMessage: the size first, then the
 // message written back to front into exactly that many bytes, so that
 // each nested message's length is known when it is written.
 func (w *protoWireLabelResponse) MarshalProtoWire(b []byte) ([]byte, error) {
 	n := protoSizeLabelResponse(w.v)
-	b, buf := wire.Grow(b, n)
+	b, buf := genrt.Grow(b, n)
 	if protoWriteLabelResponse(buf, n, w.v) != 0 {
-		return nil, wire.ErrChanged
+		return nil, genrt.ErrChanged
 	}
 	return b, nil
 }
 
-// UnmarshalProtoWire implements grpcx.WireMessage. Messages nested deeper
+// UnmarshalProtoWire implements genrt.WireMessage. Messages nested deeper
 // than protobuf-go's limit are refused.
 func (w *protoWireLabelResponse) UnmarshalProtoWire(b []byte) error {
 	if w.v == nil {
 		w.v = new(grpcLabelResponse)
 	}
-	return protoConsumeLabelResponse(b, w.v, wire.RecursionLimit-1)
+	return protoConsumeLabelResponse(b, w.v, genrt.RecursionLimit-1)
 }
 
 // protoWireTree is the gRPC codec's view of a Tree message.
 type protoWireTree struct{ v *Tree }
 
-// MarshalProtoWire implements grpcx.WireMessage: the size first, then the
+// value returns the message's value: the zero Tree when there is
+// none.
+func (w *protoWireTree) value() Tree {
+	if w.v == nil {
+		var zero Tree
+		return zero
+	}
+	return *w.v
+}
+
+// MarshalProtoWire implements genrt.WireMessage: the size first, then the
 // message written back to front into exactly that many bytes, so that
 // each nested message's length is known when it is written.
 func (w *protoWireTree) MarshalProtoWire(b []byte) ([]byte, error) {
 	n := protoSizeTree(w.v)
-	b, buf := wire.Grow(b, n)
+	b, buf := genrt.Grow(b, n)
 	if protoWriteTree(buf, n, w.v) != 0 {
-		return nil, wire.ErrChanged
+		return nil, genrt.ErrChanged
 	}
 	return b, nil
 }
 
-// UnmarshalProtoWire implements grpcx.WireMessage. Messages nested deeper
+// UnmarshalProtoWire implements genrt.WireMessage. Messages nested deeper
 // than protobuf-go's limit are refused.
 func (w *protoWireTree) UnmarshalProtoWire(b []byte) error {
 	if w.v == nil {
 		w.v = new(Tree)
 	}
-	return protoConsumeTree(b, w.v, wire.RecursionLimit-1)
+	return protoConsumeTree(b, w.v, genrt.RecursionLimit-1)
 }
 
 // protoWireChargeRequest is the gRPC codec's view of a ChargeRequest message.
 type protoWireChargeRequest struct{ v *ChargeRequest }
 
-// MarshalProtoWire implements grpcx.WireMessage: the size first, then the
+// value returns the message's value: the zero ChargeRequest when there is
+// none.
+func (w *protoWireChargeRequest) value() ChargeRequest {
+	if w.v == nil {
+		var zero ChargeRequest
+		return zero
+	}
+	return *w.v
+}
+
+// MarshalProtoWire implements genrt.WireMessage: the size first, then the
 // message written back to front into exactly that many bytes, so that
 // each nested message's length is known when it is written.
 func (w *protoWireChargeRequest) MarshalProtoWire(b []byte) ([]byte, error) {
 	n := protoSizeChargeRequest(w.v)
-	b, buf := wire.Grow(b, n)
+	b, buf := genrt.Grow(b, n)
 	if protoWriteChargeRequest(buf, n, w.v) != 0 {
-		return nil, wire.ErrChanged
+		return nil, genrt.ErrChanged
 	}
 	return b, nil
 }
 
-// UnmarshalProtoWire implements grpcx.WireMessage. Messages nested deeper
+// UnmarshalProtoWire implements genrt.WireMessage. Messages nested deeper
 // than protobuf-go's limit are refused.
 func (w *protoWireChargeRequest) UnmarshalProtoWire(b []byte) error {
 	if w.v == nil {
 		w.v = new(ChargeRequest)
 	}
-	return protoConsumeChargeRequest(b, w.v, wire.RecursionLimit-1)
+	return protoConsumeChargeRequest(b, w.v, genrt.RecursionLimit-1)
 }
 
 // protoWireCharge is the gRPC codec's view of a Charge message.
 type protoWireCharge struct{ v *Charge }
 
-// MarshalProtoWire implements grpcx.WireMessage: the size first, then the
+// value returns the message's value: the zero Charge when there is
+// none.
+func (w *protoWireCharge) value() Charge {
+	if w.v == nil {
+		var zero Charge
+		return zero
+	}
+	return *w.v
+}
+
+// MarshalProtoWire implements genrt.WireMessage: the size first, then the
 // message written back to front into exactly that many bytes, so that
 // each nested message's length is known when it is written.
 func (w *protoWireCharge) MarshalProtoWire(b []byte) ([]byte, error) {
 	n := protoSizeCharge(w.v)
-	b, buf := wire.Grow(b, n)
+	b, buf := genrt.Grow(b, n)
 	if protoWriteCharge(buf, n, w.v) != 0 {
-		return nil, wire.ErrChanged
+		return nil, genrt.ErrChanged
 	}
 	return b, nil
 }
 
-// UnmarshalProtoWire implements grpcx.WireMessage. Messages nested deeper
+// UnmarshalProtoWire implements genrt.WireMessage. Messages nested deeper
 // than protobuf-go's limit are refused.
 func (w *protoWireCharge) UnmarshalProtoWire(b []byte) error {
 	if w.v == nil {
 		w.v = new(Charge)
 	}
-	return protoConsumeCharge(b, w.v, wire.RecursionLimit-1)
+	return protoConsumeCharge(b, w.v, genrt.RecursionLimit-1)
 }
 
 // protoWireReserveRequest is the gRPC codec's view of a ReserveRequest message.
 type protoWireReserveRequest struct{ v *ReserveRequest }
 
-// MarshalProtoWire implements grpcx.WireMessage: the size first, then the
+// value returns the message's value: the zero ReserveRequest when there is
+// none.
+func (w *protoWireReserveRequest) value() ReserveRequest {
+	if w.v == nil {
+		var zero ReserveRequest
+		return zero
+	}
+	return *w.v
+}
+
+// MarshalProtoWire implements genrt.WireMessage: the size first, then the
 // message written back to front into exactly that many bytes, so that
 // each nested message's length is known when it is written.
 func (w *protoWireReserveRequest) MarshalProtoWire(b []byte) ([]byte, error) {
 	n := protoSizeReserveRequest(w.v)
-	b, buf := wire.Grow(b, n)
+	b, buf := genrt.Grow(b, n)
 	if protoWriteReserveRequest(buf, n, w.v) != 0 {
-		return nil, wire.ErrChanged
+		return nil, genrt.ErrChanged
 	}
 	return b, nil
 }
 
-// UnmarshalProtoWire implements grpcx.WireMessage. Messages nested deeper
+// UnmarshalProtoWire implements genrt.WireMessage. Messages nested deeper
 // than protobuf-go's limit are refused.
 func (w *protoWireReserveRequest) UnmarshalProtoWire(b []byte) error {
 	if w.v == nil {
 		w.v = new(ReserveRequest)
 	}
-	return protoConsumeReserveRequest(b, w.v, wire.RecursionLimit-1)
+	return protoConsumeReserveRequest(b, w.v, genrt.RecursionLimit-1)
 }
 
 // protoWireReserveResponse is the gRPC codec's view of a ReserveResponse message.
 type protoWireReserveResponse struct{ v *grpcReserveResponse }
 
-// MarshalProtoWire implements grpcx.WireMessage: the size first, then the
+// value returns the message's value: the zero int when there is
+// none.
+func (w *protoWireReserveResponse) value() int {
+	if w.v == nil {
+		var zero int
+		return zero
+	}
+	return w.v.Value
+}
+
+// MarshalProtoWire implements genrt.WireMessage: the size first, then the
 // message written back to front into exactly that many bytes, so that
 // each nested message's length is known when it is written.
 func (w *protoWireReserveResponse) MarshalProtoWire(b []byte) ([]byte, error) {
 	n := protoSizeReserveResponse(w.v)
-	b, buf := wire.Grow(b, n)
+	b, buf := genrt.Grow(b, n)
 	if protoWriteReserveResponse(buf, n, w.v) != 0 {
-		return nil, wire.ErrChanged
+		return nil, genrt.ErrChanged
 	}
 	return b, nil
 }
 
-// UnmarshalProtoWire implements grpcx.WireMessage. Messages nested deeper
+// UnmarshalProtoWire implements genrt.WireMessage. Messages nested deeper
 // than protobuf-go's limit are refused.
 func (w *protoWireReserveResponse) UnmarshalProtoWire(b []byte) error {
 	if w.v == nil {
 		w.v = new(grpcReserveResponse)
 	}
-	return protoConsumeReserveResponse(b, w.v, wire.RecursionLimit-1)
+	return protoConsumeReserveResponse(b, w.v, genrt.RecursionLimit-1)
 }
 
 // protoSizeNowRequest returns the size of v as a NowRequest message.
@@ -828,13 +880,12 @@ func protoWriteNowRequest(b []byte, i int, v *NowRequest) int {
 // of messages may still nest below this one.
 func protoConsumeNowRequest(b []byte, v *NowRequest, depth int) error {
 	for len(b) > 0 {
-		num, typ, n, err := wire.ConsumeTag(b)
+		num, typ, n, err := genrt.ConsumeTag(b)
 		if err != nil {
 			return err
 		}
 		b = b[n:]
-		_, _ = num, depth
-		n, err = wire.Skip(num, typ, b)
+		n, err = genrt.Skip(num, typ, b)
 		if err != nil {
 			return err
 		}
@@ -850,7 +901,7 @@ func protoSizeNowResponse(v *grpcNowResponse) int {
 	}
 	n := 0
 	if !v.Value.IsZero() {
-		n += 1 + protowire.SizeBytes(wire.SizeTimestamp(v.Value))
+		n += 1 + protowire.SizeBytes(genrt.SizeTimestamp(v.Value))
 	}
 	return n
 }
@@ -866,8 +917,8 @@ func protoWriteNowResponse(b []byte, i int, v *grpcNowResponse) int {
 	}
 	if !v.Value.IsZero() {
 		end := i
-		i = wire.PutTimestamp(b, i, v.Value)
-		i = wire.PutVarint(b, i, uint64(end-i))
+		i = genrt.PutTimestamp(b, i, v.Value)
+		i = genrt.PutVarint(b, i, uint64(end-i))
 		i--
 		b[i] = 0x0a
 	}
@@ -879,7 +930,7 @@ func protoWriteNowResponse(b []byte, i int, v *grpcNowResponse) int {
 // of messages may still nest below this one.
 func protoConsumeNowResponse(b []byte, v *grpcNowResponse, depth int) error {
 	for len(b) > 0 {
-		num, typ, n, err := wire.ConsumeTag(b)
+		num, typ, n, err := genrt.ConsumeTag(b)
 		if err != nil {
 			return err
 		}
@@ -890,21 +941,21 @@ func protoConsumeNowResponse(b []byte, v *grpcNowResponse, depth int) error {
 				break
 			}
 			if depth == 0 {
-				return wire.ErrDepth
+				return genrt.ErrDepth
 			}
-			x, n, err := wire.ConsumeBytes(b)
+			x, n, err := genrt.ConsumeBytes(b)
 			if err != nil {
 				return err
 			}
 			b = b[n:]
-			t, err := wire.ConsumeTimestamp(x)
+			t, err := genrt.ConsumeTimestamp(x)
 			if err != nil {
 				return err
 			}
 			v.Value = t
 			continue
 		}
-		n, err = wire.Skip(num, typ, b)
+		n, err = genrt.Skip(num, typ, b)
 		if err != nil {
 			return err
 		}
@@ -913,19 +964,19 @@ func protoConsumeNowResponse(b []byte, v *grpcNowResponse, depth int) error {
 	return nil
 }
 
-// protoSizeAtRequest returns the size of v as a AtRequest message.
+// protoSizeAtRequest returns the size of v as an AtRequest message.
 func protoSizeAtRequest(v *AtRequest) int {
 	if v == nil {
 		return 0
 	}
 	n := 0
 	if !v.T.IsZero() {
-		n += 1 + protowire.SizeBytes(wire.SizeTimestamp(v.T))
+		n += 1 + protowire.SizeBytes(genrt.SizeTimestamp(v.T))
 	}
 	return n
 }
 
-// protoWriteAtRequest writes v as a AtRequest message into b, back to
+// protoWriteAtRequest writes v as an AtRequest message into b, back to
 // front, ending at b[i-1], and returns where it begins. b[:i] holds
 // protoSizeAtRequest(v) bytes at least. Fields come out in number order
 // and map entries in key order, as protobuf-go's deterministic mode writes
@@ -936,20 +987,20 @@ func protoWriteAtRequest(b []byte, i int, v *AtRequest) int {
 	}
 	if !v.T.IsZero() {
 		end := i
-		i = wire.PutTimestamp(b, i, v.T)
-		i = wire.PutVarint(b, i, uint64(end-i))
+		i = genrt.PutTimestamp(b, i, v.T)
+		i = genrt.PutVarint(b, i, uint64(end-i))
 		i--
 		b[i] = 0x0a
 	}
 	return i
 }
 
-// protoConsumeAtRequest reads a AtRequest message into v, merging it
+// protoConsumeAtRequest reads an AtRequest message into v, merging it
 // with what v holds. Unknown fields are skipped; depth is how many levels
 // of messages may still nest below this one.
 func protoConsumeAtRequest(b []byte, v *AtRequest, depth int) error {
 	for len(b) > 0 {
-		num, typ, n, err := wire.ConsumeTag(b)
+		num, typ, n, err := genrt.ConsumeTag(b)
 		if err != nil {
 			return err
 		}
@@ -960,21 +1011,21 @@ func protoConsumeAtRequest(b []byte, v *AtRequest, depth int) error {
 				break
 			}
 			if depth == 0 {
-				return wire.ErrDepth
+				return genrt.ErrDepth
 			}
-			x, n, err := wire.ConsumeBytes(b)
+			x, n, err := genrt.ConsumeBytes(b)
 			if err != nil {
 				return err
 			}
 			b = b[n:]
-			t, err := wire.ConsumeTimestamp(x)
+			t, err := genrt.ConsumeTimestamp(x)
 			if err != nil {
 				return err
 			}
 			v.T = t
 			continue
 		}
-		n, err = wire.Skip(num, typ, b)
+		n, err = genrt.Skip(num, typ, b)
 		if err != nil {
 			return err
 		}
@@ -983,19 +1034,19 @@ func protoConsumeAtRequest(b []byte, v *AtRequest, depth int) error {
 	return nil
 }
 
-// protoSizeAtResponse returns the size of v as a AtResponse message.
+// protoSizeAtResponse returns the size of v as an AtResponse message.
 func protoSizeAtResponse(v *grpcAtResponse) int {
 	if v == nil {
 		return 0
 	}
 	n := 0
 	if v.Value != nil {
-		n += 1 + protowire.SizeBytes(wire.SizeTimestamp(*v.Value))
+		n += 1 + protowire.SizeBytes(genrt.SizeTimestamp(*v.Value))
 	}
 	return n
 }
 
-// protoWriteAtResponse writes v as a AtResponse message into b, back to
+// protoWriteAtResponse writes v as an AtResponse message into b, back to
 // front, ending at b[i-1], and returns where it begins. b[:i] holds
 // protoSizeAtResponse(v) bytes at least. Fields come out in number order
 // and map entries in key order, as protobuf-go's deterministic mode writes
@@ -1007,8 +1058,8 @@ func protoWriteAtResponse(b []byte, i int, v *grpcAtResponse) int {
 	if v.Value != nil {
 		{
 			end := i
-			i = wire.PutTimestamp(b, i, *v.Value)
-			i = wire.PutVarint(b, i, uint64(end-i))
+			i = genrt.PutTimestamp(b, i, *v.Value)
+			i = genrt.PutVarint(b, i, uint64(end-i))
 		}
 		i--
 		b[i] = 0x0a
@@ -1016,12 +1067,12 @@ func protoWriteAtResponse(b []byte, i int, v *grpcAtResponse) int {
 	return i
 }
 
-// protoConsumeAtResponse reads a AtResponse message into v, merging it
+// protoConsumeAtResponse reads an AtResponse message into v, merging it
 // with what v holds. Unknown fields are skipped; depth is how many levels
 // of messages may still nest below this one.
 func protoConsumeAtResponse(b []byte, v *grpcAtResponse, depth int) error {
 	for len(b) > 0 {
-		num, typ, n, err := wire.ConsumeTag(b)
+		num, typ, n, err := genrt.ConsumeTag(b)
 		if err != nil {
 			return err
 		}
@@ -1032,14 +1083,14 @@ func protoConsumeAtResponse(b []byte, v *grpcAtResponse, depth int) error {
 				break
 			}
 			if depth == 0 {
-				return wire.ErrDepth
+				return genrt.ErrDepth
 			}
-			x, n, err := wire.ConsumeBytes(b)
+			x, n, err := genrt.ConsumeBytes(b)
 			if err != nil {
 				return err
 			}
 			b = b[n:]
-			t, err := wire.ConsumeTimestamp(x)
+			t, err := genrt.ConsumeTimestamp(x)
 			if err != nil {
 				return err
 			}
@@ -1047,7 +1098,7 @@ func protoConsumeAtResponse(b []byte, v *grpcAtResponse, depth int) error {
 			v.Value = &o
 			continue
 		}
-		n, err = wire.Skip(num, typ, b)
+		n, err = genrt.Skip(num, typ, b)
 		if err != nil {
 			return err
 		}
@@ -1063,7 +1114,7 @@ func protoSizeSleepRequest(v *SleepRequest) int {
 	}
 	n := 0
 	if v.D != 0 {
-		n += 1 + protowire.SizeBytes(wire.SizeDuration(v.D))
+		n += 1 + protowire.SizeBytes(genrt.SizeDuration(v.D))
 	}
 	return n
 }
@@ -1079,8 +1130,8 @@ func protoWriteSleepRequest(b []byte, i int, v *SleepRequest) int {
 	}
 	if v.D != 0 {
 		end := i
-		i = wire.PutDuration(b, i, v.D)
-		i = wire.PutVarint(b, i, uint64(end-i))
+		i = genrt.PutDuration(b, i, v.D)
+		i = genrt.PutVarint(b, i, uint64(end-i))
 		i--
 		b[i] = 0x0a
 	}
@@ -1092,7 +1143,7 @@ func protoWriteSleepRequest(b []byte, i int, v *SleepRequest) int {
 // of messages may still nest below this one.
 func protoConsumeSleepRequest(b []byte, v *SleepRequest, depth int) error {
 	for len(b) > 0 {
-		num, typ, n, err := wire.ConsumeTag(b)
+		num, typ, n, err := genrt.ConsumeTag(b)
 		if err != nil {
 			return err
 		}
@@ -1103,21 +1154,21 @@ func protoConsumeSleepRequest(b []byte, v *SleepRequest, depth int) error {
 				break
 			}
 			if depth == 0 {
-				return wire.ErrDepth
+				return genrt.ErrDepth
 			}
-			x, n, err := wire.ConsumeBytes(b)
+			x, n, err := genrt.ConsumeBytes(b)
 			if err != nil {
 				return err
 			}
 			b = b[n:]
-			d, err := wire.ConsumeDuration(x)
+			d, err := genrt.ConsumeDuration(x)
 			if err != nil {
 				return err
 			}
 			v.D = time.Duration(d)
 			continue
 		}
-		n, err = wire.Skip(num, typ, b)
+		n, err = genrt.Skip(num, typ, b)
 		if err != nil {
 			return err
 		}
@@ -1133,7 +1184,7 @@ func protoSizeSleepResponse(v *grpcSleepResponse) int {
 	}
 	n := 0
 	if v.Value != 0 {
-		n += 1 + protowire.SizeBytes(wire.SizeDuration(v.Value))
+		n += 1 + protowire.SizeBytes(genrt.SizeDuration(v.Value))
 	}
 	return n
 }
@@ -1149,8 +1200,8 @@ func protoWriteSleepResponse(b []byte, i int, v *grpcSleepResponse) int {
 	}
 	if v.Value != 0 {
 		end := i
-		i = wire.PutDuration(b, i, v.Value)
-		i = wire.PutVarint(b, i, uint64(end-i))
+		i = genrt.PutDuration(b, i, v.Value)
+		i = genrt.PutVarint(b, i, uint64(end-i))
 		i--
 		b[i] = 0x0a
 	}
@@ -1162,7 +1213,7 @@ func protoWriteSleepResponse(b []byte, i int, v *grpcSleepResponse) int {
 // of messages may still nest below this one.
 func protoConsumeSleepResponse(b []byte, v *grpcSleepResponse, depth int) error {
 	for len(b) > 0 {
-		num, typ, n, err := wire.ConsumeTag(b)
+		num, typ, n, err := genrt.ConsumeTag(b)
 		if err != nil {
 			return err
 		}
@@ -1173,21 +1224,21 @@ func protoConsumeSleepResponse(b []byte, v *grpcSleepResponse, depth int) error 
 				break
 			}
 			if depth == 0 {
-				return wire.ErrDepth
+				return genrt.ErrDepth
 			}
-			x, n, err := wire.ConsumeBytes(b)
+			x, n, err := genrt.ConsumeBytes(b)
 			if err != nil {
 				return err
 			}
 			b = b[n:]
-			d, err := wire.ConsumeDuration(x)
+			d, err := genrt.ConsumeDuration(x)
 			if err != nil {
 				return err
 			}
 			v.Value = time.Duration(d)
 			continue
 		}
-		n, err = wire.Skip(num, typ, b)
+		n, err = genrt.Skip(num, typ, b)
 		if err != nil {
 			return err
 		}
@@ -1199,7 +1250,7 @@ func protoConsumeSleepResponse(b []byte, v *grpcSleepResponse, depth int) error 
 // protoSizeResolveRequest returns the size of v as a ResolveRequest message. It
 // keeps the texts of the fields that travel as text in t, for
 // protoWriteResolveRequest.
-func protoSizeResolveRequest(v *ResolveRequest, t *wire.Texts) int {
+func protoSizeResolveRequest(v *ResolveRequest, t *genrt.Texts) int {
 	if v == nil {
 		return 0
 	}
@@ -1218,12 +1269,12 @@ func protoSizeResolveRequest(v *ResolveRequest, t *wire.Texts) int {
 // protoSizeResolveRequest(v) bytes at least. Fields come out in number order
 // and map entries in key order, as protobuf-go's deterministic mode writes
 // them.
-func protoWriteResolveRequest(b []byte, i int, v *ResolveRequest, t *wire.Texts) int {
+func protoWriteResolveRequest(b []byte, i int, v *ResolveRequest, t *genrt.Texts) int {
 	if v == nil {
 		return i
 	}
 	if txt := t.Pop(); len(txt) > 0 {
-		i = wire.PutBytes(b, i, txt)
+		i = genrt.PutBytes(b, i, txt)
 		i--
 		b[i] = 0x0a
 	}
@@ -1235,7 +1286,7 @@ func protoWriteResolveRequest(b []byte, i int, v *ResolveRequest, t *wire.Texts)
 // of messages may still nest below this one.
 func protoConsumeResolveRequest(b []byte, v *ResolveRequest, depth int) error {
 	for len(b) > 0 {
-		num, typ, n, err := wire.ConsumeTag(b)
+		num, typ, n, err := genrt.ConsumeTag(b)
 		if err != nil {
 			return err
 		}
@@ -1245,19 +1296,19 @@ func protoConsumeResolveRequest(b []byte, v *ResolveRequest, depth int) error {
 			if typ != protowire.BytesType {
 				break
 			}
-			x, n, err := wire.ConsumeText(b, "addr")
+			x, n, err := genrt.ConsumeText(b, "addr")
 			if err != nil {
 				return err
 			}
 			b = b[n:]
 			var tv netip.Addr
 			if err := tv.UnmarshalText(x); err != nil {
-				return wire.TextError("addr", err)
+				return genrt.TextError("addr", err)
 			}
 			v.Addr = tv
 			continue
 		}
-		n, err = wire.Skip(num, typ, b)
+		n, err = genrt.Skip(num, typ, b)
 		if err != nil {
 			return err
 		}
@@ -1269,7 +1320,7 @@ func protoConsumeResolveRequest(b []byte, v *ResolveRequest, depth int) error {
 // protoSizeResolveResponse returns the size of v as a ResolveResponse message. It
 // keeps the texts of the fields that travel as text in t, for
 // protoWriteResolveResponse.
-func protoSizeResolveResponse(v *grpcResolveResponse, t *wire.Texts) int {
+func protoSizeResolveResponse(v *grpcResolveResponse, t *genrt.Texts) int {
 	if v == nil {
 		return 0
 	}
@@ -1288,12 +1339,12 @@ func protoSizeResolveResponse(v *grpcResolveResponse, t *wire.Texts) int {
 // protoSizeResolveResponse(v) bytes at least. Fields come out in number order
 // and map entries in key order, as protobuf-go's deterministic mode writes
 // them.
-func protoWriteResolveResponse(b []byte, i int, v *grpcResolveResponse, t *wire.Texts) int {
+func protoWriteResolveResponse(b []byte, i int, v *grpcResolveResponse, t *genrt.Texts) int {
 	if v == nil {
 		return i
 	}
 	if txt := t.Pop(); len(txt) > 0 {
-		i = wire.PutBytes(b, i, txt)
+		i = genrt.PutBytes(b, i, txt)
 		i--
 		b[i] = 0x0a
 	}
@@ -1305,7 +1356,7 @@ func protoWriteResolveResponse(b []byte, i int, v *grpcResolveResponse, t *wire.
 // of messages may still nest below this one.
 func protoConsumeResolveResponse(b []byte, v *grpcResolveResponse, depth int) error {
 	for len(b) > 0 {
-		num, typ, n, err := wire.ConsumeTag(b)
+		num, typ, n, err := genrt.ConsumeTag(b)
 		if err != nil {
 			return err
 		}
@@ -1315,19 +1366,19 @@ func protoConsumeResolveResponse(b []byte, v *grpcResolveResponse, depth int) er
 			if typ != protowire.BytesType {
 				break
 			}
-			x, n, err := wire.ConsumeText(b, "value")
+			x, n, err := genrt.ConsumeText(b, "value")
 			if err != nil {
 				return err
 			}
 			b = b[n:]
 			var tv netip.Prefix
 			if err := tv.UnmarshalText(x); err != nil {
-				return wire.TextError("value", err)
+				return genrt.TextError("value", err)
 			}
 			v.Value = tv
 			continue
 		}
-		n, err = wire.Skip(num, typ, b)
+		n, err = genrt.Skip(num, typ, b)
 		if err != nil {
 			return err
 		}
@@ -1339,7 +1390,7 @@ func protoConsumeResolveResponse(b []byte, v *grpcResolveResponse, depth int) er
 // protoSizeFilter returns the size of v as a Filter message. It
 // keeps the texts of the fields that travel as text in t, for
 // protoWriteFilter.
-func protoSizeFilter(v *Filter, t *wire.Texts) int {
+func protoSizeFilter(v *Filter, t *genrt.Texts) int {
 	if v == nil {
 		return 0
 	}
@@ -1368,7 +1419,7 @@ func protoSizeFilter(v *Filter, t *wire.Texts) int {
 		}
 	}
 	if v.Since != nil {
-		n += 1 + protowire.SizeBytes(wire.SizeTimestamp(*v.Since))
+		n += 1 + protowire.SizeBytes(genrt.SizeTimestamp(*v.Since))
 	}
 	return n
 }
@@ -1378,48 +1429,48 @@ func protoSizeFilter(v *Filter, t *wire.Texts) int {
 // protoSizeFilter(v) bytes at least. Fields come out in number order
 // and map entries in key order, as protobuf-go's deterministic mode writes
 // them.
-func protoWriteFilter(b []byte, i int, v *Filter, t *wire.Texts) int {
+func protoWriteFilter(b []byte, i int, v *Filter, t *genrt.Texts) int {
 	if v == nil {
 		return i
 	}
 	if v.Since != nil {
 		{
 			end := i
-			i = wire.PutTimestamp(b, i, *v.Since)
-			i = wire.PutVarint(b, i, uint64(end-i))
+			i = genrt.PutTimestamp(b, i, *v.Since)
+			i = genrt.PutVarint(b, i, uint64(end-i))
 		}
 		i--
 		b[i] = 0x32
 	}
 	if txt := t.Pop(); len(txt) > 0 {
-		i = wire.PutBytes(b, i, txt)
+		i = genrt.PutBytes(b, i, txt)
 		i--
 		b[i] = 0x2a
 	}
 	for j := len(v.Codes) - 1; j >= 0; j-- {
 		{
-			i = wire.PutBytes(b, i, t.Pop())
+			i = genrt.PutBytes(b, i, t.Pop())
 		}
 		i--
 		b[i] = 0x22
 	}
 	for j := len(v.Tags) - 1; j >= 0; j-- {
 		{
-			i = wire.PutString(b, i, string(v.Tags[j]))
+			i = genrt.PutString(b, i, string(v.Tags[j]))
 		}
 		i--
 		b[i] = 0x1a
 	}
 	if v.Audit != nil {
 		if len(v.Audit.Note) > 0 {
-			i = wire.PutString(b, i, string(v.Audit.Note))
+			i = genrt.PutString(b, i, string(v.Audit.Note))
 			i--
 			b[i] = 0x12
 		}
 	}
 	if v.Audit != nil {
 		if len(v.Audit.By) > 0 {
-			i = wire.PutString(b, i, string(v.Audit.By))
+			i = genrt.PutString(b, i, string(v.Audit.By))
 			i--
 			b[i] = 0x0a
 		}
@@ -1432,7 +1483,7 @@ func protoWriteFilter(b []byte, i int, v *Filter, t *wire.Texts) int {
 // of messages may still nest below this one.
 func protoConsumeFilter(b []byte, v *Filter, depth int) error {
 	for len(b) > 0 {
-		num, typ, n, err := wire.ConsumeTag(b)
+		num, typ, n, err := genrt.ConsumeTag(b)
 		if err != nil {
 			return err
 		}
@@ -1442,7 +1493,7 @@ func protoConsumeFilter(b []byte, v *Filter, depth int) error {
 			if typ != protowire.BytesType {
 				break
 			}
-			x, n, err := wire.ConsumeString(b, "by")
+			x, n, err := genrt.ConsumeString(b, "by")
 			if err != nil {
 				return err
 			}
@@ -1456,7 +1507,7 @@ func protoConsumeFilter(b []byte, v *Filter, depth int) error {
 			if typ != protowire.BytesType {
 				break
 			}
-			x, n, err := wire.ConsumeString(b, "note")
+			x, n, err := genrt.ConsumeString(b, "note")
 			if err != nil {
 				return err
 			}
@@ -1470,13 +1521,13 @@ func protoConsumeFilter(b []byte, v *Filter, depth int) error {
 			if typ != protowire.BytesType {
 				break
 			}
-			x, n, err := wire.ConsumeString(b, "tags")
+			x, n, err := genrt.ConsumeString(b, "tags")
 			if err != nil {
 				return err
 			}
 			b = b[n:]
 			if v.Tags == nil {
-				v.Tags = make([]string, 0, 1+wire.Count(b, num))
+				v.Tags = make([]string, 0, 1+genrt.Count(b, num))
 			}
 			v.Tags = append(v.Tags, x)
 			continue
@@ -1484,17 +1535,17 @@ func protoConsumeFilter(b []byte, v *Filter, depth int) error {
 			if typ != protowire.BytesType {
 				break
 			}
-			x, n, err := wire.ConsumeText(b, "codes")
+			x, n, err := genrt.ConsumeText(b, "codes")
 			if err != nil {
 				return err
 			}
 			b = b[n:]
 			var tv Code
 			if err := tv.UnmarshalText(x); err != nil {
-				return wire.TextError("codes", err)
+				return genrt.TextError("codes", err)
 			}
 			if v.Codes == nil {
-				v.Codes = make([]Code, 0, 1+wire.Count(b, num))
+				v.Codes = make([]Code, 0, 1+genrt.Count(b, num))
 			}
 			v.Codes = append(v.Codes, tv)
 			continue
@@ -1502,14 +1553,14 @@ func protoConsumeFilter(b []byte, v *Filter, depth int) error {
 			if typ != protowire.BytesType {
 				break
 			}
-			x, n, err := wire.ConsumeText(b, "near")
+			x, n, err := genrt.ConsumeText(b, "near")
 			if err != nil {
 				return err
 			}
 			b = b[n:]
 			var tv netip.Addr
 			if err := tv.UnmarshalText(x); err != nil {
-				return wire.TextError("near", err)
+				return genrt.TextError("near", err)
 			}
 			v.Near = tv
 			continue
@@ -1518,14 +1569,14 @@ func protoConsumeFilter(b []byte, v *Filter, depth int) error {
 				break
 			}
 			if depth == 0 {
-				return wire.ErrDepth
+				return genrt.ErrDepth
 			}
-			x, n, err := wire.ConsumeBytes(b)
+			x, n, err := genrt.ConsumeBytes(b)
 			if err != nil {
 				return err
 			}
 			b = b[n:]
-			t, err := wire.ConsumeTimestamp(x)
+			t, err := genrt.ConsumeTimestamp(x)
 			if err != nil {
 				return err
 			}
@@ -1533,7 +1584,7 @@ func protoConsumeFilter(b []byte, v *Filter, depth int) error {
 			v.Since = &o
 			continue
 		}
-		n, err = wire.Skip(num, typ, b)
+		n, err = genrt.Skip(num, typ, b)
 		if err != nil {
 			return err
 		}
@@ -1545,7 +1596,7 @@ func protoConsumeFilter(b []byte, v *Filter, depth int) error {
 // protoSizeFindResponse returns the size of v as a FindResponse message. It
 // keeps the texts of the fields that travel as text in t, for
 // protoWriteFindResponse.
-func protoSizeFindResponse(v *grpcFindResponse, t *wire.Texts) int {
+func protoSizeFindResponse(v *grpcFindResponse, t *genrt.Texts) int {
 	if v == nil {
 		return 0
 	}
@@ -1561,7 +1612,7 @@ func protoSizeFindResponse(v *grpcFindResponse, t *wire.Texts) int {
 // protoSizeFindResponse(v) bytes at least. Fields come out in number order
 // and map entries in key order, as protobuf-go's deterministic mode writes
 // them.
-func protoWriteFindResponse(b []byte, i int, v *grpcFindResponse, t *wire.Texts) int {
+func protoWriteFindResponse(b []byte, i int, v *grpcFindResponse, t *genrt.Texts) int {
 	if v == nil {
 		return i
 	}
@@ -1569,7 +1620,7 @@ func protoWriteFindResponse(b []byte, i int, v *grpcFindResponse, t *wire.Texts)
 		{
 			end := i
 			i = protoWriteItem(b, i, &v.Value[j], t)
-			i = wire.PutVarint(b, i, uint64(end-i))
+			i = genrt.PutVarint(b, i, uint64(end-i))
 		}
 		i--
 		b[i] = 0x0a
@@ -1582,7 +1633,7 @@ func protoWriteFindResponse(b []byte, i int, v *grpcFindResponse, t *wire.Texts)
 // of messages may still nest below this one.
 func protoConsumeFindResponse(b []byte, v *grpcFindResponse, depth int) error {
 	for len(b) > 0 {
-		num, typ, n, err := wire.ConsumeTag(b)
+		num, typ, n, err := genrt.ConsumeTag(b)
 		if err != nil {
 			return err
 		}
@@ -1593,15 +1644,15 @@ func protoConsumeFindResponse(b []byte, v *grpcFindResponse, depth int) error {
 				break
 			}
 			if depth == 0 {
-				return wire.ErrDepth
+				return genrt.ErrDepth
 			}
-			x, n, err := wire.ConsumeBytes(b)
+			x, n, err := genrt.ConsumeBytes(b)
 			if err != nil {
 				return err
 			}
 			b = b[n:]
 			if v.Value == nil {
-				v.Value = make([]Item, 0, 1+wire.Count(b, num))
+				v.Value = make([]Item, 0, 1+genrt.Count(b, num))
 			}
 			var e Item
 			if err := protoConsumeItem(x, &e, depth-1); err != nil {
@@ -1610,7 +1661,7 @@ func protoConsumeFindResponse(b []byte, v *grpcFindResponse, depth int) error {
 			v.Value = append(v.Value, e)
 			continue
 		}
-		n, err = wire.Skip(num, typ, b)
+		n, err = genrt.Skip(num, typ, b)
 		if err != nil {
 			return err
 		}
@@ -1619,10 +1670,10 @@ func protoConsumeFindResponse(b []byte, v *grpcFindResponse, depth int) error {
 	return nil
 }
 
-// protoSizeItem returns the size of v as a Item message. It
+// protoSizeItem returns the size of v as an Item message. It
 // keeps the texts of the fields that travel as text in t, for
 // protoWriteItem.
-func protoSizeItem(v *Item, t *wire.Texts) int {
+func protoSizeItem(v *Item, t *genrt.Texts) int {
 	if v == nil {
 		return 0
 	}
@@ -1631,7 +1682,7 @@ func protoSizeItem(v *Item, t *wire.Texts) int {
 		n += 1 + protowire.SizeBytes(len(v.Base.ID))
 	}
 	if !v.Base.Created.IsZero() {
-		n += 1 + protowire.SizeBytes(wire.SizeTimestamp(v.Base.Created))
+		n += 1 + protowire.SizeBytes(genrt.SizeTimestamp(v.Base.Created))
 	}
 	if v.Audit != nil {
 		if len(v.Audit.By) > 0 {
@@ -1656,7 +1707,6 @@ func protoSizeItem(v *Item, t *wire.Texts) int {
 		n += 1 + protowire.SizeBytes(t.Add(txt, err, "addr"))
 	}
 	for k, x := range v.Labels {
-		_, _ = k, x
 		en := 1 + protowire.SizeBytes(len(k)) + 1 + protowire.SizeBytes(len(x))
 		n += 1 + protowire.SizeBytes(en)
 	}
@@ -1674,7 +1724,6 @@ func protoSizeItem(v *Item, t *wire.Texts) int {
 		slices.Sort(keys)
 		for _, k := range keys {
 			x := v.ByCode[k]
-			_ = x
 			txt, err := x.MarshalText()
 			en := 1 + protowire.SizeBytes(len(k)) + 1 + protowire.SizeBytes(t.Add(txt, err, "by_code"))
 			n += 1 + protowire.SizeBytes(en)
@@ -1688,7 +1737,6 @@ func protoSizeItem(v *Item, t *wire.Texts) int {
 		slices.Sort(keys)
 		for _, k := range keys {
 			x := v.Nets[k]
-			_ = x
 			txt, err := x.MarshalText()
 			en := 1 + protowire.SizeVarint(uint64(int64(k))) + 1 + protowire.SizeBytes(t.Add(txt, err, "nets"))
 			n += 1 + protowire.SizeBytes(en)
@@ -1697,12 +1745,12 @@ func protoSizeItem(v *Item, t *wire.Texts) int {
 	return n
 }
 
-// protoWriteItem writes v as a Item message into b, back to
+// protoWriteItem writes v as an Item message into b, back to
 // front, ending at b[i-1], and returns where it begins. b[:i] holds
 // protoSizeItem(v) bytes at least. Fields come out in number order
 // and map entries in key order, as protobuf-go's deterministic mode writes
 // them.
-func protoWriteItem(b []byte, i int, v *Item, t *wire.Texts) int {
+func protoWriteItem(b []byte, i int, v *Item, t *genrt.Texts) int {
 	if v == nil {
 		return i
 	}
@@ -1714,18 +1762,16 @@ func protoWriteItem(b []byte, i int, v *Item, t *wire.Texts) int {
 		slices.Sort(keys)
 		for j := len(keys) - 1; j >= 0; j-- {
 			k := keys[j]
-			x := v.Nets[k]
-			_ = x
 			entry := i
 			{
-				i = wire.PutBytes(b, i, t.Pop())
+				i = genrt.PutBytes(b, i, t.Pop())
 			}
 			i--
 			b[i] = 0x12
-			i = wire.PutVarint(b, i, uint64(int64(k)))
+			i = genrt.PutVarint(b, i, uint64(int64(k)))
 			i--
 			b[i] = 0x08
-			i = wire.PutVarint(b, i, uint64(entry-i))
+			i = genrt.PutVarint(b, i, uint64(entry-i))
 			i--
 			b[i] = 0x62
 		}
@@ -1738,30 +1784,28 @@ func protoWriteItem(b []byte, i int, v *Item, t *wire.Texts) int {
 		slices.Sort(keys)
 		for j := len(keys) - 1; j >= 0; j-- {
 			k := keys[j]
-			x := v.ByCode[k]
-			_ = x
 			entry := i
 			{
-				i = wire.PutBytes(b, i, t.Pop())
+				i = genrt.PutBytes(b, i, t.Pop())
 			}
 			i--
 			b[i] = 0x12
-			i = wire.PutString(b, i, string(k))
+			i = genrt.PutString(b, i, string(k))
 			i--
 			b[i] = 0x0a
-			i = wire.PutVarint(b, i, uint64(entry-i))
+			i = genrt.PutVarint(b, i, uint64(entry-i))
 			i--
 			b[i] = 0x5a
 		}
 	}
 	if len(v.Raw) > 0 {
-		i = wire.PutBytes(b, i, v.Raw)
+		i = genrt.PutBytes(b, i, v.Raw)
 		i--
 		b[i] = 0x52
 	}
 	for j := len(v.Tags) - 1; j >= 0; j-- {
 		{
-			i = wire.PutString(b, i, string(v.Tags[j]))
+			i = genrt.PutString(b, i, string(v.Tags[j]))
 		}
 		i--
 		b[i] = 0x4a
@@ -1775,73 +1819,72 @@ func protoWriteItem(b []byte, i int, v *Item, t *wire.Texts) int {
 		for j := len(keys) - 1; j >= 0; j-- {
 			k := keys[j]
 			x := v.Labels[k]
-			_ = x
 			entry := i
 			{
-				i = wire.PutString(b, i, string(x))
+				i = genrt.PutString(b, i, string(x))
 			}
 			i--
 			b[i] = 0x12
-			i = wire.PutString(b, i, string(k))
+			i = genrt.PutString(b, i, string(k))
 			i--
 			b[i] = 0x0a
-			i = wire.PutVarint(b, i, uint64(entry-i))
+			i = genrt.PutVarint(b, i, uint64(entry-i))
 			i--
 			b[i] = 0x42
 		}
 	}
 	if v.Addr != nil {
 		{
-			i = wire.PutBytes(b, i, t.Pop())
+			i = genrt.PutBytes(b, i, t.Pop())
 		}
 		i--
 		b[i] = 0x3a
 	}
 	for j := len(v.Codes) - 1; j >= 0; j-- {
 		{
-			i = wire.PutBytes(b, i, t.Pop())
+			i = genrt.PutBytes(b, i, t.Pop())
 		}
 		i--
 		b[i] = 0x32
 	}
 	if txt := t.Pop(); len(txt) > 0 {
-		i = wire.PutBytes(b, i, txt)
+		i = genrt.PutBytes(b, i, txt)
 		i--
 		b[i] = 0x2a
 	}
 	if len(v.Note) > 0 {
-		i = wire.PutString(b, i, string(v.Note))
+		i = genrt.PutString(b, i, string(v.Note))
 		i--
 		b[i] = 0x22
 	}
 	if v.Audit != nil {
 		if len(v.Audit.By) > 0 {
-			i = wire.PutString(b, i, string(v.Audit.By))
+			i = genrt.PutString(b, i, string(v.Audit.By))
 			i--
 			b[i] = 0x1a
 		}
 	}
 	if !v.Base.Created.IsZero() {
 		end := i
-		i = wire.PutTimestamp(b, i, v.Base.Created)
-		i = wire.PutVarint(b, i, uint64(end-i))
+		i = genrt.PutTimestamp(b, i, v.Base.Created)
+		i = genrt.PutVarint(b, i, uint64(end-i))
 		i--
 		b[i] = 0x12
 	}
 	if len(v.Base.ID) > 0 {
-		i = wire.PutString(b, i, string(v.Base.ID))
+		i = genrt.PutString(b, i, string(v.Base.ID))
 		i--
 		b[i] = 0x0a
 	}
 	return i
 }
 
-// protoConsumeItem reads a Item message into v, merging it
+// protoConsumeItem reads an Item message into v, merging it
 // with what v holds. Unknown fields are skipped; depth is how many levels
 // of messages may still nest below this one.
 func protoConsumeItem(b []byte, v *Item, depth int) error {
 	for len(b) > 0 {
-		num, typ, n, err := wire.ConsumeTag(b)
+		num, typ, n, err := genrt.ConsumeTag(b)
 		if err != nil {
 			return err
 		}
@@ -1851,7 +1894,7 @@ func protoConsumeItem(b []byte, v *Item, depth int) error {
 			if typ != protowire.BytesType {
 				break
 			}
-			x, n, err := wire.ConsumeString(b, "id")
+			x, n, err := genrt.ConsumeString(b, "id")
 			if err != nil {
 				return err
 			}
@@ -1863,14 +1906,14 @@ func protoConsumeItem(b []byte, v *Item, depth int) error {
 				break
 			}
 			if depth == 0 {
-				return wire.ErrDepth
+				return genrt.ErrDepth
 			}
-			x, n, err := wire.ConsumeBytes(b)
+			x, n, err := genrt.ConsumeBytes(b)
 			if err != nil {
 				return err
 			}
 			b = b[n:]
-			t, err := wire.ConsumeTimestamp(x)
+			t, err := genrt.ConsumeTimestamp(x)
 			if err != nil {
 				return err
 			}
@@ -1880,7 +1923,7 @@ func protoConsumeItem(b []byte, v *Item, depth int) error {
 			if typ != protowire.BytesType {
 				break
 			}
-			x, n, err := wire.ConsumeString(b, "by")
+			x, n, err := genrt.ConsumeString(b, "by")
 			if err != nil {
 				return err
 			}
@@ -1894,7 +1937,7 @@ func protoConsumeItem(b []byte, v *Item, depth int) error {
 			if typ != protowire.BytesType {
 				break
 			}
-			x, n, err := wire.ConsumeString(b, "note")
+			x, n, err := genrt.ConsumeString(b, "note")
 			if err != nil {
 				return err
 			}
@@ -1905,14 +1948,14 @@ func protoConsumeItem(b []byte, v *Item, depth int) error {
 			if typ != protowire.BytesType {
 				break
 			}
-			x, n, err := wire.ConsumeText(b, "code")
+			x, n, err := genrt.ConsumeText(b, "code")
 			if err != nil {
 				return err
 			}
 			b = b[n:]
 			var tv Code
 			if err := tv.UnmarshalText(x); err != nil {
-				return wire.TextError("code", err)
+				return genrt.TextError("code", err)
 			}
 			v.Code = tv
 			continue
@@ -1920,17 +1963,17 @@ func protoConsumeItem(b []byte, v *Item, depth int) error {
 			if typ != protowire.BytesType {
 				break
 			}
-			x, n, err := wire.ConsumeText(b, "codes")
+			x, n, err := genrt.ConsumeText(b, "codes")
 			if err != nil {
 				return err
 			}
 			b = b[n:]
 			var tv Code
 			if err := tv.UnmarshalText(x); err != nil {
-				return wire.TextError("codes", err)
+				return genrt.TextError("codes", err)
 			}
 			if v.Codes == nil {
-				v.Codes = make([]Code, 0, 1+wire.Count(b, num))
+				v.Codes = make([]Code, 0, 1+genrt.Count(b, num))
 			}
 			v.Codes = append(v.Codes, tv)
 			continue
@@ -1938,14 +1981,14 @@ func protoConsumeItem(b []byte, v *Item, depth int) error {
 			if typ != protowire.BytesType {
 				break
 			}
-			x, n, err := wire.ConsumeText(b, "addr")
+			x, n, err := genrt.ConsumeText(b, "addr")
 			if err != nil {
 				return err
 			}
 			b = b[n:]
 			var tv netip.Addr
 			if err := tv.UnmarshalText(x); err != nil {
-				return wire.TextError("addr", err)
+				return genrt.TextError("addr", err)
 			}
 			o := tv
 			v.Addr = &o
@@ -1954,7 +1997,7 @@ func protoConsumeItem(b []byte, v *Item, depth int) error {
 			if typ != protowire.BytesType {
 				break
 			}
-			entry, n, err := wire.ConsumeBytes(b)
+			entry, n, err := genrt.ConsumeBytes(b)
 			if err != nil {
 				return err
 			}
@@ -1962,13 +2005,13 @@ func protoConsumeItem(b []byte, v *Item, depth int) error {
 			var k string
 			var val string
 			for len(entry) > 0 {
-				num, typ, n, err := wire.ConsumeTag(entry)
+				num, typ, n, err := genrt.ConsumeTag(entry)
 				if err != nil {
 					return err
 				}
 				entry = entry[n:]
 				if num == 1 && typ == protowire.BytesType {
-					x, n, err := wire.ConsumeString(entry, "labels.key")
+					x, n, err := genrt.ConsumeString(entry, "labels.key")
 					if err != nil {
 						return err
 					}
@@ -1977,7 +2020,7 @@ func protoConsumeItem(b []byte, v *Item, depth int) error {
 					continue
 				}
 				if num == 2 && typ == protowire.BytesType {
-					x, n, err := wire.ConsumeString(entry, "labels")
+					x, n, err := genrt.ConsumeString(entry, "labels")
 					if err != nil {
 						return err
 					}
@@ -1985,7 +2028,7 @@ func protoConsumeItem(b []byte, v *Item, depth int) error {
 					val = x
 					continue
 				}
-				n, err = wire.Skip(num, typ, entry)
+				n, err = genrt.Skip(num, typ, entry)
 				if err != nil {
 					return err
 				}
@@ -2000,13 +2043,13 @@ func protoConsumeItem(b []byte, v *Item, depth int) error {
 			if typ != protowire.BytesType {
 				break
 			}
-			x, n, err := wire.ConsumeString(b, "tags")
+			x, n, err := genrt.ConsumeString(b, "tags")
 			if err != nil {
 				return err
 			}
 			b = b[n:]
 			if v.Tags == nil {
-				v.Tags = make([]string, 0, 1+wire.Count(b, num))
+				v.Tags = make([]string, 0, 1+genrt.Count(b, num))
 			}
 			v.Tags = append(v.Tags, x)
 			continue
@@ -2014,18 +2057,18 @@ func protoConsumeItem(b []byte, v *Item, depth int) error {
 			if typ != protowire.BytesType {
 				break
 			}
-			x, n, err := wire.ConsumeBytes(b)
+			x, n, err := genrt.ConsumeBytes(b)
 			if err != nil {
 				return err
 			}
 			b = b[n:]
-			v.Raw = json.RawMessage(wire.CopyBytes(x))
+			v.Raw = json.RawMessage(genrt.CopyBytes(x))
 			continue
 		case 11:
 			if typ != protowire.BytesType {
 				break
 			}
-			entry, n, err := wire.ConsumeBytes(b)
+			entry, n, err := genrt.ConsumeBytes(b)
 			if err != nil {
 				return err
 			}
@@ -2033,13 +2076,13 @@ func protoConsumeItem(b []byte, v *Item, depth int) error {
 			var k string
 			var val Code
 			for len(entry) > 0 {
-				num, typ, n, err := wire.ConsumeTag(entry)
+				num, typ, n, err := genrt.ConsumeTag(entry)
 				if err != nil {
 					return err
 				}
 				entry = entry[n:]
 				if num == 1 && typ == protowire.BytesType {
-					x, n, err := wire.ConsumeString(entry, "by_code.key")
+					x, n, err := genrt.ConsumeString(entry, "by_code.key")
 					if err != nil {
 						return err
 					}
@@ -2048,19 +2091,19 @@ func protoConsumeItem(b []byte, v *Item, depth int) error {
 					continue
 				}
 				if num == 2 && typ == protowire.BytesType {
-					x, n, err := wire.ConsumeText(entry, "by_code")
+					x, n, err := genrt.ConsumeText(entry, "by_code")
 					if err != nil {
 						return err
 					}
 					entry = entry[n:]
 					var tv Code
 					if err := tv.UnmarshalText(x); err != nil {
-						return wire.TextError("by_code", err)
+						return genrt.TextError("by_code", err)
 					}
 					val = tv
 					continue
 				}
-				n, err = wire.Skip(num, typ, entry)
+				n, err = genrt.Skip(num, typ, entry)
 				if err != nil {
 					return err
 				}
@@ -2075,7 +2118,7 @@ func protoConsumeItem(b []byte, v *Item, depth int) error {
 			if typ != protowire.BytesType {
 				break
 			}
-			entry, n, err := wire.ConsumeBytes(b)
+			entry, n, err := genrt.ConsumeBytes(b)
 			if err != nil {
 				return err
 			}
@@ -2083,13 +2126,13 @@ func protoConsumeItem(b []byte, v *Item, depth int) error {
 			var k int32
 			var val netip.Prefix
 			for len(entry) > 0 {
-				num, typ, n, err := wire.ConsumeTag(entry)
+				num, typ, n, err := genrt.ConsumeTag(entry)
 				if err != nil {
 					return err
 				}
 				entry = entry[n:]
 				if num == 1 && typ == protowire.VarintType {
-					x, n, err := wire.ConsumeVarint(entry)
+					x, n, err := genrt.ConsumeVarint(entry)
 					if err != nil {
 						return err
 					}
@@ -2098,19 +2141,19 @@ func protoConsumeItem(b []byte, v *Item, depth int) error {
 					continue
 				}
 				if num == 2 && typ == protowire.BytesType {
-					x, n, err := wire.ConsumeText(entry, "nets")
+					x, n, err := genrt.ConsumeText(entry, "nets")
 					if err != nil {
 						return err
 					}
 					entry = entry[n:]
 					var tv netip.Prefix
 					if err := tv.UnmarshalText(x); err != nil {
-						return wire.TextError("nets", err)
+						return genrt.TextError("nets", err)
 					}
 					val = tv
 					continue
 				}
-				n, err = wire.Skip(num, typ, entry)
+				n, err = genrt.Skip(num, typ, entry)
 				if err != nil {
 					return err
 				}
@@ -2122,7 +2165,7 @@ func protoConsumeItem(b []byte, v *Item, depth int) error {
 			v.Nets[k] = val
 			continue
 		}
-		n, err = wire.Skip(num, typ, b)
+		n, err = genrt.Skip(num, typ, b)
 		if err != nil {
 			return err
 		}
@@ -2134,7 +2177,7 @@ func protoConsumeItem(b []byte, v *Item, depth int) error {
 // protoSizeLabelRequest returns the size of v as a LabelRequest message. It
 // keeps the texts of the fields that travel as text in t, for
 // protoWriteLabelRequest.
-func protoSizeLabelRequest(v *LabelRequest, t *wire.Texts) int {
+func protoSizeLabelRequest(v *LabelRequest, t *genrt.Texts) int {
 	if v == nil {
 		return 0
 	}
@@ -2146,7 +2189,6 @@ func protoSizeLabelRequest(v *LabelRequest, t *wire.Texts) int {
 		}
 	}
 	for k, x := range v.Labels {
-		_, _ = k, x
 		en := 1 + protowire.SizeBytes(len(k)) + 1 + protowire.SizeBytes(len(x))
 		n += 1 + protowire.SizeBytes(en)
 	}
@@ -2161,13 +2203,13 @@ func protoSizeLabelRequest(v *LabelRequest, t *wire.Texts) int {
 // protoSizeLabelRequest(v) bytes at least. Fields come out in number order
 // and map entries in key order, as protobuf-go's deterministic mode writes
 // them.
-func protoWriteLabelRequest(b []byte, i int, v *LabelRequest, t *wire.Texts) int {
+func protoWriteLabelRequest(b []byte, i int, v *LabelRequest, t *genrt.Texts) int {
 	if v == nil {
 		return i
 	}
 	for j := len(v.Tags) - 1; j >= 0; j-- {
 		{
-			i = wire.PutString(b, i, string(v.Tags[j]))
+			i = genrt.PutString(b, i, string(v.Tags[j]))
 		}
 		i--
 		b[i] = 0x1a
@@ -2181,23 +2223,22 @@ func protoWriteLabelRequest(b []byte, i int, v *LabelRequest, t *wire.Texts) int
 		for j := len(keys) - 1; j >= 0; j-- {
 			k := keys[j]
 			x := v.Labels[k]
-			_ = x
 			entry := i
 			{
-				i = wire.PutString(b, i, string(x))
+				i = genrt.PutString(b, i, string(x))
 			}
 			i--
 			b[i] = 0x12
-			i = wire.PutString(b, i, string(k))
+			i = genrt.PutString(b, i, string(k))
 			i--
 			b[i] = 0x0a
-			i = wire.PutVarint(b, i, uint64(entry-i))
+			i = genrt.PutVarint(b, i, uint64(entry-i))
 			i--
 			b[i] = 0x12
 		}
 	}
 	if txt := t.Pop(); len(txt) > 0 {
-		i = wire.PutBytes(b, i, txt)
+		i = genrt.PutBytes(b, i, txt)
 		i--
 		b[i] = 0x0a
 	}
@@ -2209,7 +2250,7 @@ func protoWriteLabelRequest(b []byte, i int, v *LabelRequest, t *wire.Texts) int
 // of messages may still nest below this one.
 func protoConsumeLabelRequest(b []byte, v *LabelRequest, depth int) error {
 	for len(b) > 0 {
-		num, typ, n, err := wire.ConsumeTag(b)
+		num, typ, n, err := genrt.ConsumeTag(b)
 		if err != nil {
 			return err
 		}
@@ -2219,14 +2260,14 @@ func protoConsumeLabelRequest(b []byte, v *LabelRequest, depth int) error {
 			if typ != protowire.BytesType {
 				break
 			}
-			x, n, err := wire.ConsumeText(b, "code")
+			x, n, err := genrt.ConsumeText(b, "code")
 			if err != nil {
 				return err
 			}
 			b = b[n:]
 			var tv Code
 			if err := tv.UnmarshalText(x); err != nil {
-				return wire.TextError("code", err)
+				return genrt.TextError("code", err)
 			}
 			v.Code = tv
 			continue
@@ -2234,7 +2275,7 @@ func protoConsumeLabelRequest(b []byte, v *LabelRequest, depth int) error {
 			if typ != protowire.BytesType {
 				break
 			}
-			entry, n, err := wire.ConsumeBytes(b)
+			entry, n, err := genrt.ConsumeBytes(b)
 			if err != nil {
 				return err
 			}
@@ -2242,13 +2283,13 @@ func protoConsumeLabelRequest(b []byte, v *LabelRequest, depth int) error {
 			var k string
 			var val string
 			for len(entry) > 0 {
-				num, typ, n, err := wire.ConsumeTag(entry)
+				num, typ, n, err := genrt.ConsumeTag(entry)
 				if err != nil {
 					return err
 				}
 				entry = entry[n:]
 				if num == 1 && typ == protowire.BytesType {
-					x, n, err := wire.ConsumeString(entry, "labels.key")
+					x, n, err := genrt.ConsumeString(entry, "labels.key")
 					if err != nil {
 						return err
 					}
@@ -2257,7 +2298,7 @@ func protoConsumeLabelRequest(b []byte, v *LabelRequest, depth int) error {
 					continue
 				}
 				if num == 2 && typ == protowire.BytesType {
-					x, n, err := wire.ConsumeString(entry, "labels")
+					x, n, err := genrt.ConsumeString(entry, "labels")
 					if err != nil {
 						return err
 					}
@@ -2265,7 +2306,7 @@ func protoConsumeLabelRequest(b []byte, v *LabelRequest, depth int) error {
 					val = x
 					continue
 				}
-				n, err = wire.Skip(num, typ, entry)
+				n, err = genrt.Skip(num, typ, entry)
 				if err != nil {
 					return err
 				}
@@ -2280,18 +2321,18 @@ func protoConsumeLabelRequest(b []byte, v *LabelRequest, depth int) error {
 			if typ != protowire.BytesType {
 				break
 			}
-			x, n, err := wire.ConsumeString(b, "tags")
+			x, n, err := genrt.ConsumeString(b, "tags")
 			if err != nil {
 				return err
 			}
 			b = b[n:]
 			if v.Tags == nil {
-				v.Tags = make([]string, 0, 1+wire.Count(b, num))
+				v.Tags = make([]string, 0, 1+genrt.Count(b, num))
 			}
 			v.Tags = append(v.Tags, x)
 			continue
 		}
-		n, err = wire.Skip(num, typ, b)
+		n, err = genrt.Skip(num, typ, b)
 		if err != nil {
 			return err
 		}
@@ -2307,7 +2348,6 @@ func protoSizeLabelResponse(v *grpcLabelResponse) int {
 	}
 	n := 0
 	for k, x := range v.Value {
-		_, _ = k, x
 		en := 1 + protowire.SizeBytes(len(k)) + 1 + protowire.SizeBytes(len(x))
 		n += 1 + protowire.SizeBytes(en)
 	}
@@ -2332,17 +2372,16 @@ func protoWriteLabelResponse(b []byte, i int, v *grpcLabelResponse) int {
 		for j := len(keys) - 1; j >= 0; j-- {
 			k := keys[j]
 			x := v.Value[k]
-			_ = x
 			entry := i
 			{
-				i = wire.PutString(b, i, string(x))
+				i = genrt.PutString(b, i, string(x))
 			}
 			i--
 			b[i] = 0x12
-			i = wire.PutString(b, i, string(k))
+			i = genrt.PutString(b, i, string(k))
 			i--
 			b[i] = 0x0a
-			i = wire.PutVarint(b, i, uint64(entry-i))
+			i = genrt.PutVarint(b, i, uint64(entry-i))
 			i--
 			b[i] = 0x0a
 		}
@@ -2355,7 +2394,7 @@ func protoWriteLabelResponse(b []byte, i int, v *grpcLabelResponse) int {
 // of messages may still nest below this one.
 func protoConsumeLabelResponse(b []byte, v *grpcLabelResponse, depth int) error {
 	for len(b) > 0 {
-		num, typ, n, err := wire.ConsumeTag(b)
+		num, typ, n, err := genrt.ConsumeTag(b)
 		if err != nil {
 			return err
 		}
@@ -2365,7 +2404,7 @@ func protoConsumeLabelResponse(b []byte, v *grpcLabelResponse, depth int) error 
 			if typ != protowire.BytesType {
 				break
 			}
-			entry, n, err := wire.ConsumeBytes(b)
+			entry, n, err := genrt.ConsumeBytes(b)
 			if err != nil {
 				return err
 			}
@@ -2373,13 +2412,13 @@ func protoConsumeLabelResponse(b []byte, v *grpcLabelResponse, depth int) error 
 			var k string
 			var val string
 			for len(entry) > 0 {
-				num, typ, n, err := wire.ConsumeTag(entry)
+				num, typ, n, err := genrt.ConsumeTag(entry)
 				if err != nil {
 					return err
 				}
 				entry = entry[n:]
 				if num == 1 && typ == protowire.BytesType {
-					x, n, err := wire.ConsumeString(entry, "value.key")
+					x, n, err := genrt.ConsumeString(entry, "value.key")
 					if err != nil {
 						return err
 					}
@@ -2388,7 +2427,7 @@ func protoConsumeLabelResponse(b []byte, v *grpcLabelResponse, depth int) error 
 					continue
 				}
 				if num == 2 && typ == protowire.BytesType {
-					x, n, err := wire.ConsumeString(entry, "value")
+					x, n, err := genrt.ConsumeString(entry, "value")
 					if err != nil {
 						return err
 					}
@@ -2396,7 +2435,7 @@ func protoConsumeLabelResponse(b []byte, v *grpcLabelResponse, depth int) error 
 					val = x
 					continue
 				}
-				n, err = wire.Skip(num, typ, entry)
+				n, err = genrt.Skip(num, typ, entry)
 				if err != nil {
 					return err
 				}
@@ -2408,7 +2447,7 @@ func protoConsumeLabelResponse(b []byte, v *grpcLabelResponse, depth int) error 
 			v.Value[k] = val
 			continue
 		}
-		n, err = wire.Skip(num, typ, b)
+		n, err = genrt.Skip(num, typ, b)
 		if err != nil {
 			return err
 		}
@@ -2448,7 +2487,7 @@ func protoWriteTree(b []byte, i int, v *Tree) int {
 		{
 			end := i
 			i = protoWriteTree(b, i, v.Parent)
-			i = wire.PutVarint(b, i, uint64(end-i))
+			i = genrt.PutVarint(b, i, uint64(end-i))
 		}
 		i--
 		b[i] = 0x1a
@@ -2457,13 +2496,13 @@ func protoWriteTree(b []byte, i int, v *Tree) int {
 		{
 			end := i
 			i = protoWriteTree(b, i, &v.Children[j])
-			i = wire.PutVarint(b, i, uint64(end-i))
+			i = genrt.PutVarint(b, i, uint64(end-i))
 		}
 		i--
 		b[i] = 0x12
 	}
 	if len(v.Name) > 0 {
-		i = wire.PutString(b, i, string(v.Name))
+		i = genrt.PutString(b, i, string(v.Name))
 		i--
 		b[i] = 0x0a
 	}
@@ -2475,7 +2514,7 @@ func protoWriteTree(b []byte, i int, v *Tree) int {
 // of messages may still nest below this one.
 func protoConsumeTree(b []byte, v *Tree, depth int) error {
 	for len(b) > 0 {
-		num, typ, n, err := wire.ConsumeTag(b)
+		num, typ, n, err := genrt.ConsumeTag(b)
 		if err != nil {
 			return err
 		}
@@ -2485,7 +2524,7 @@ func protoConsumeTree(b []byte, v *Tree, depth int) error {
 			if typ != protowire.BytesType {
 				break
 			}
-			x, n, err := wire.ConsumeString(b, "name")
+			x, n, err := genrt.ConsumeString(b, "name")
 			if err != nil {
 				return err
 			}
@@ -2497,15 +2536,15 @@ func protoConsumeTree(b []byte, v *Tree, depth int) error {
 				break
 			}
 			if depth == 0 {
-				return wire.ErrDepth
+				return genrt.ErrDepth
 			}
-			x, n, err := wire.ConsumeBytes(b)
+			x, n, err := genrt.ConsumeBytes(b)
 			if err != nil {
 				return err
 			}
 			b = b[n:]
 			if v.Children == nil {
-				v.Children = make([]Tree, 0, 1+wire.Count(b, num))
+				v.Children = make([]Tree, 0, 1+genrt.Count(b, num))
 			}
 			var e Tree
 			if err := protoConsumeTree(x, &e, depth-1); err != nil {
@@ -2518,9 +2557,9 @@ func protoConsumeTree(b []byte, v *Tree, depth int) error {
 				break
 			}
 			if depth == 0 {
-				return wire.ErrDepth
+				return genrt.ErrDepth
 			}
-			x, n, err := wire.ConsumeBytes(b)
+			x, n, err := genrt.ConsumeBytes(b)
 			if err != nil {
 				return err
 			}
@@ -2533,7 +2572,7 @@ func protoConsumeTree(b []byte, v *Tree, depth int) error {
 			}
 			continue
 		}
-		n, err = wire.Skip(num, typ, b)
+		n, err = genrt.Skip(num, typ, b)
 		if err != nil {
 			return err
 		}
@@ -2564,7 +2603,7 @@ func protoWriteChargeRequest(b []byte, i int, v *ChargeRequest) int {
 		return i
 	}
 	if v.Amount != 0 {
-		i = wire.PutVarint(b, i, uint64(int64(v.Amount)))
+		i = genrt.PutVarint(b, i, uint64(int64(v.Amount)))
 		i--
 		b[i] = 0x08
 	}
@@ -2576,7 +2615,7 @@ func protoWriteChargeRequest(b []byte, i int, v *ChargeRequest) int {
 // of messages may still nest below this one.
 func protoConsumeChargeRequest(b []byte, v *ChargeRequest, depth int) error {
 	for len(b) > 0 {
-		num, typ, n, err := wire.ConsumeTag(b)
+		num, typ, n, err := genrt.ConsumeTag(b)
 		if err != nil {
 			return err
 		}
@@ -2586,7 +2625,7 @@ func protoConsumeChargeRequest(b []byte, v *ChargeRequest, depth int) error {
 			if typ != protowire.VarintType {
 				break
 			}
-			x, n, err := wire.ConsumeVarint(b)
+			x, n, err := genrt.ConsumeVarint(b)
 			if err != nil {
 				return err
 			}
@@ -2594,7 +2633,7 @@ func protoConsumeChargeRequest(b []byte, v *ChargeRequest, depth int) error {
 			v.Amount = int64(int64(x))
 			continue
 		}
-		n, err = wire.Skip(num, typ, b)
+		n, err = genrt.Skip(num, typ, b)
 		if err != nil {
 			return err
 		}
@@ -2625,7 +2664,7 @@ func protoWriteCharge(b []byte, i int, v *Charge) int {
 		return i
 	}
 	if len(v.ID) > 0 {
-		i = wire.PutString(b, i, string(v.ID))
+		i = genrt.PutString(b, i, string(v.ID))
 		i--
 		b[i] = 0x0a
 	}
@@ -2637,7 +2676,7 @@ func protoWriteCharge(b []byte, i int, v *Charge) int {
 // of messages may still nest below this one.
 func protoConsumeCharge(b []byte, v *Charge, depth int) error {
 	for len(b) > 0 {
-		num, typ, n, err := wire.ConsumeTag(b)
+		num, typ, n, err := genrt.ConsumeTag(b)
 		if err != nil {
 			return err
 		}
@@ -2647,7 +2686,7 @@ func protoConsumeCharge(b []byte, v *Charge, depth int) error {
 			if typ != protowire.BytesType {
 				break
 			}
-			x, n, err := wire.ConsumeString(b, "id")
+			x, n, err := genrt.ConsumeString(b, "id")
 			if err != nil {
 				return err
 			}
@@ -2655,7 +2694,7 @@ func protoConsumeCharge(b []byte, v *Charge, depth int) error {
 			v.ID = x
 			continue
 		}
-		n, err = wire.Skip(num, typ, b)
+		n, err = genrt.Skip(num, typ, b)
 		if err != nil {
 			return err
 		}
@@ -2686,7 +2725,7 @@ func protoWriteReserveRequest(b []byte, i int, v *ReserveRequest) int {
 		return i
 	}
 	if v.Seats != 0 {
-		i = wire.PutVarint(b, i, uint64(int64(v.Seats)))
+		i = genrt.PutVarint(b, i, uint64(int64(v.Seats)))
 		i--
 		b[i] = 0x08
 	}
@@ -2698,7 +2737,7 @@ func protoWriteReserveRequest(b []byte, i int, v *ReserveRequest) int {
 // of messages may still nest below this one.
 func protoConsumeReserveRequest(b []byte, v *ReserveRequest, depth int) error {
 	for len(b) > 0 {
-		num, typ, n, err := wire.ConsumeTag(b)
+		num, typ, n, err := genrt.ConsumeTag(b)
 		if err != nil {
 			return err
 		}
@@ -2708,7 +2747,7 @@ func protoConsumeReserveRequest(b []byte, v *ReserveRequest, depth int) error {
 			if typ != protowire.VarintType {
 				break
 			}
-			x, n, err := wire.ConsumeVarint(b)
+			x, n, err := genrt.ConsumeVarint(b)
 			if err != nil {
 				return err
 			}
@@ -2716,7 +2755,7 @@ func protoConsumeReserveRequest(b []byte, v *ReserveRequest, depth int) error {
 			v.Seats = int(int64(x))
 			continue
 		}
-		n, err = wire.Skip(num, typ, b)
+		n, err = genrt.Skip(num, typ, b)
 		if err != nil {
 			return err
 		}
@@ -2747,7 +2786,7 @@ func protoWriteReserveResponse(b []byte, i int, v *grpcReserveResponse) int {
 		return i
 	}
 	if v.Value != 0 {
-		i = wire.PutVarint(b, i, uint64(int64(v.Value)))
+		i = genrt.PutVarint(b, i, uint64(int64(v.Value)))
 		i--
 		b[i] = 0x08
 	}
@@ -2759,7 +2798,7 @@ func protoWriteReserveResponse(b []byte, i int, v *grpcReserveResponse) int {
 // of messages may still nest below this one.
 func protoConsumeReserveResponse(b []byte, v *grpcReserveResponse, depth int) error {
 	for len(b) > 0 {
-		num, typ, n, err := wire.ConsumeTag(b)
+		num, typ, n, err := genrt.ConsumeTag(b)
 		if err != nil {
 			return err
 		}
@@ -2769,7 +2808,7 @@ func protoConsumeReserveResponse(b []byte, v *grpcReserveResponse, depth int) er
 			if typ != protowire.VarintType {
 				break
 			}
-			x, n, err := wire.ConsumeVarint(b)
+			x, n, err := genrt.ConsumeVarint(b)
 			if err != nil {
 				return err
 			}
@@ -2777,7 +2816,7 @@ func protoConsumeReserveResponse(b []byte, v *grpcReserveResponse, depth int) er
 			v.Value = int(int64(x))
 			continue
 		}
-		n, err = wire.Skip(num, typ, b)
+		n, err = genrt.Skip(num, typ, b)
 		if err != nil {
 			return err
 		}

@@ -5,34 +5,34 @@ package minimal
 import (
 	"context"
 
+	"github.com/typedkit/kit"
+	"github.com/typedkit/kit/genrt"
 	"github.com/typedkit/kit/grpcx"
-	"github.com/typedkit/kit/grpcx/wire"
 	"google.golang.org/grpc"
 	"google.golang.org/protobuf/encoding/protowire"
 )
 
-func init() { grpcx.RegisterCodec() }
-
 // GRPCServiceName is the full name of Echo's gRPC service.
-const GRPCServiceName = "minimal.Echo"
+const GRPCServiceName = ServiceName
 
 // RegisterGRPC registers the endpoints on s as the gRPC service
 // minimal.Echo, described by echo.proto. Requests and replies
-// are protobuf messages that any gRPC client can send and read.
+// are protobuf messages that any gRPC client can send and read. The
+// interceptors of grpcx.ServerInterceptors in opts wrap every method.
 func RegisterGRPC(s grpc.ServiceRegistrar, e Endpoints, opts ...grpcx.ServerOption) {
+	// The server reads and writes the generated messages through grpcx's
+	// codec, which passes every other message to the codec it wraps.
+	genrt.RegisterCodec()
+	// serve returns opts with the Call of one method.
+	serve := func(method string, idempotent bool) []grpcx.ServerOption {
+		return append(opts[:len(opts):len(opts)], grpcx.ServerCall(kit.Call{Service: ServiceName, Method: method, Idempotent: idempotent}))
+	}
 	grpcEcho := grpcx.NewServer(e.EchoEndpoint,
-		func(_ context.Context, w *protoWireEchoRequest) (EchoRequest, error) {
-			return func() EchoRequest {
-				if w.v == nil {
-					return *new(EchoRequest)
-				}
-				return *w.v
-			}(), nil
-		},
+		func(_ context.Context, w *protoWireEchoRequest) (EchoRequest, error) { return w.value(), nil },
 		func(_ context.Context, r string) (*protoWireEchoResponse, error) {
 			return &protoWireEchoResponse{v: &grpcEchoResponse{Value: r}}, nil
 		},
-		opts...)
+		serve("Echo", false)...)
 	s.RegisterService(&grpc.ServiceDesc{
 		ServiceName: GRPCServiceName,
 		HandlerType: (*any)(nil),
@@ -43,29 +43,27 @@ func RegisterGRPC(s grpc.ServiceRegistrar, e Endpoints, opts ...grpcx.ServerOpti
 	}, struct{}{})
 }
 
-// NewGRPCClient returns a Echo that calls the gRPC service
+// NewGRPCClient returns an Echo that calls the gRPC service
 // minimal.Echo over cc.
 func NewGRPCClient(cc grpc.ClientConnInterface, opts ...grpcx.ClientOption) Echo {
 	return NewGRPCClientEndpoints(cc, opts...)
 }
 
 // NewGRPCClientEndpoints is [NewGRPCClient] returning the client's
-// endpoints, so that client-side middleware can wrap them.
+// endpoints, so that typed client-side middleware can wrap them. The
+// interceptors of grpcx.ClientInterceptors in opts wrap every method.
 func NewGRPCClientEndpoints(cc grpc.ClientConnInterface, opts ...grpcx.ClientOption) Endpoints {
+	// call returns opts with the Call of one method.
+	call := func(method string, idempotent bool) []grpcx.ClientOption {
+		return append(opts[:len(opts):len(opts)], grpcx.ClientCall(kit.Call{Service: ServiceName, Method: method, Idempotent: idempotent}))
+	}
 	return Endpoints{
 		EchoEndpoint: grpcx.NewClient(cc, "/minimal.Echo/Echo",
 			func(_ context.Context, r EchoRequest) (*protoWireEchoRequest, error) {
 				return &protoWireEchoRequest{v: &r}, nil
 			},
-			func(_ context.Context, w *protoWireEchoResponse) (string, error) {
-				return func() string {
-					if w.v == nil {
-						return *new(string)
-					}
-					return w.v.Value
-				}(), nil
-			},
-			opts...).Endpoint(),
+			func(_ context.Context, w *protoWireEchoResponse) (string, error) { return w.value(), nil },
+			call("Echo", false)...).Endpoint(),
 	}
 }
 
@@ -75,55 +73,75 @@ type grpcEchoResponse struct {
 	Value string
 }
 
-// protoWireEchoRequest is the gRPC codec's view of a EchoRequest message.
+// protoWireEchoRequest is the gRPC codec's view of an EchoRequest message.
 type protoWireEchoRequest struct{ v *EchoRequest }
 
-// MarshalProtoWire implements grpcx.WireMessage: the size first, then the
+// value returns the message's value: the zero EchoRequest when there is
+// none.
+func (w *protoWireEchoRequest) value() EchoRequest {
+	if w.v == nil {
+		var zero EchoRequest
+		return zero
+	}
+	return *w.v
+}
+
+// MarshalProtoWire implements genrt.WireMessage: the size first, then the
 // message written back to front into exactly that many bytes, so that
 // each nested message's length is known when it is written.
 func (w *protoWireEchoRequest) MarshalProtoWire(b []byte) ([]byte, error) {
 	n := protoSizeEchoRequest(w.v)
-	b, buf := wire.Grow(b, n)
+	b, buf := genrt.Grow(b, n)
 	if protoWriteEchoRequest(buf, n, w.v) != 0 {
-		return nil, wire.ErrChanged
+		return nil, genrt.ErrChanged
 	}
 	return b, nil
 }
 
-// UnmarshalProtoWire implements grpcx.WireMessage. Messages nested deeper
+// UnmarshalProtoWire implements genrt.WireMessage. Messages nested deeper
 // than protobuf-go's limit are refused.
 func (w *protoWireEchoRequest) UnmarshalProtoWire(b []byte) error {
 	if w.v == nil {
 		w.v = new(EchoRequest)
 	}
-	return protoConsumeEchoRequest(b, w.v, wire.RecursionLimit-1)
+	return protoConsumeEchoRequest(b, w.v, genrt.RecursionLimit-1)
 }
 
-// protoWireEchoResponse is the gRPC codec's view of a EchoResponse message.
+// protoWireEchoResponse is the gRPC codec's view of an EchoResponse message.
 type protoWireEchoResponse struct{ v *grpcEchoResponse }
 
-// MarshalProtoWire implements grpcx.WireMessage: the size first, then the
+// value returns the message's value: the zero string when there is
+// none.
+func (w *protoWireEchoResponse) value() string {
+	if w.v == nil {
+		var zero string
+		return zero
+	}
+	return w.v.Value
+}
+
+// MarshalProtoWire implements genrt.WireMessage: the size first, then the
 // message written back to front into exactly that many bytes, so that
 // each nested message's length is known when it is written.
 func (w *protoWireEchoResponse) MarshalProtoWire(b []byte) ([]byte, error) {
 	n := protoSizeEchoResponse(w.v)
-	b, buf := wire.Grow(b, n)
+	b, buf := genrt.Grow(b, n)
 	if protoWriteEchoResponse(buf, n, w.v) != 0 {
-		return nil, wire.ErrChanged
+		return nil, genrt.ErrChanged
 	}
 	return b, nil
 }
 
-// UnmarshalProtoWire implements grpcx.WireMessage. Messages nested deeper
+// UnmarshalProtoWire implements genrt.WireMessage. Messages nested deeper
 // than protobuf-go's limit are refused.
 func (w *protoWireEchoResponse) UnmarshalProtoWire(b []byte) error {
 	if w.v == nil {
 		w.v = new(grpcEchoResponse)
 	}
-	return protoConsumeEchoResponse(b, w.v, wire.RecursionLimit-1)
+	return protoConsumeEchoResponse(b, w.v, genrt.RecursionLimit-1)
 }
 
-// protoSizeEchoRequest returns the size of v as a EchoRequest message.
+// protoSizeEchoRequest returns the size of v as an EchoRequest message.
 func protoSizeEchoRequest(v *EchoRequest) int {
 	if v == nil {
 		return 0
@@ -135,7 +153,7 @@ func protoSizeEchoRequest(v *EchoRequest) int {
 	return n
 }
 
-// protoWriteEchoRequest writes v as a EchoRequest message into b, back to
+// protoWriteEchoRequest writes v as an EchoRequest message into b, back to
 // front, ending at b[i-1], and returns where it begins. b[:i] holds
 // protoSizeEchoRequest(v) bytes at least. Fields come out in number order
 // and map entries in key order, as protobuf-go's deterministic mode writes
@@ -145,19 +163,19 @@ func protoWriteEchoRequest(b []byte, i int, v *EchoRequest) int {
 		return i
 	}
 	if len(v.Text) > 0 {
-		i = wire.PutString(b, i, string(v.Text))
+		i = genrt.PutString(b, i, string(v.Text))
 		i--
 		b[i] = 0x0a
 	}
 	return i
 }
 
-// protoConsumeEchoRequest reads a EchoRequest message into v, merging it
+// protoConsumeEchoRequest reads an EchoRequest message into v, merging it
 // with what v holds. Unknown fields are skipped; depth is how many levels
 // of messages may still nest below this one.
 func protoConsumeEchoRequest(b []byte, v *EchoRequest, depth int) error {
 	for len(b) > 0 {
-		num, typ, n, err := wire.ConsumeTag(b)
+		num, typ, n, err := genrt.ConsumeTag(b)
 		if err != nil {
 			return err
 		}
@@ -167,7 +185,7 @@ func protoConsumeEchoRequest(b []byte, v *EchoRequest, depth int) error {
 			if typ != protowire.BytesType {
 				break
 			}
-			x, n, err := wire.ConsumeString(b, "text")
+			x, n, err := genrt.ConsumeString(b, "text")
 			if err != nil {
 				return err
 			}
@@ -175,7 +193,7 @@ func protoConsumeEchoRequest(b []byte, v *EchoRequest, depth int) error {
 			v.Text = x
 			continue
 		}
-		n, err = wire.Skip(num, typ, b)
+		n, err = genrt.Skip(num, typ, b)
 		if err != nil {
 			return err
 		}
@@ -184,7 +202,7 @@ func protoConsumeEchoRequest(b []byte, v *EchoRequest, depth int) error {
 	return nil
 }
 
-// protoSizeEchoResponse returns the size of v as a EchoResponse message.
+// protoSizeEchoResponse returns the size of v as an EchoResponse message.
 func protoSizeEchoResponse(v *grpcEchoResponse) int {
 	if v == nil {
 		return 0
@@ -196,7 +214,7 @@ func protoSizeEchoResponse(v *grpcEchoResponse) int {
 	return n
 }
 
-// protoWriteEchoResponse writes v as a EchoResponse message into b, back to
+// protoWriteEchoResponse writes v as an EchoResponse message into b, back to
 // front, ending at b[i-1], and returns where it begins. b[:i] holds
 // protoSizeEchoResponse(v) bytes at least. Fields come out in number order
 // and map entries in key order, as protobuf-go's deterministic mode writes
@@ -206,19 +224,19 @@ func protoWriteEchoResponse(b []byte, i int, v *grpcEchoResponse) int {
 		return i
 	}
 	if len(v.Value) > 0 {
-		i = wire.PutString(b, i, string(v.Value))
+		i = genrt.PutString(b, i, string(v.Value))
 		i--
 		b[i] = 0x0a
 	}
 	return i
 }
 
-// protoConsumeEchoResponse reads a EchoResponse message into v, merging it
+// protoConsumeEchoResponse reads an EchoResponse message into v, merging it
 // with what v holds. Unknown fields are skipped; depth is how many levels
 // of messages may still nest below this one.
 func protoConsumeEchoResponse(b []byte, v *grpcEchoResponse, depth int) error {
 	for len(b) > 0 {
-		num, typ, n, err := wire.ConsumeTag(b)
+		num, typ, n, err := genrt.ConsumeTag(b)
 		if err != nil {
 			return err
 		}
@@ -228,7 +246,7 @@ func protoConsumeEchoResponse(b []byte, v *grpcEchoResponse, depth int) error {
 			if typ != protowire.BytesType {
 				break
 			}
-			x, n, err := wire.ConsumeString(b, "value")
+			x, n, err := genrt.ConsumeString(b, "value")
 			if err != nil {
 				return err
 			}
@@ -236,7 +254,7 @@ func protoConsumeEchoResponse(b []byte, v *grpcEchoResponse, depth int) error {
 			v.Value = x
 			continue
 		}
-		n, err = wire.Skip(num, typ, b)
+		n, err = genrt.Skip(num, typ, b)
 		if err != nil {
 			return err
 		}

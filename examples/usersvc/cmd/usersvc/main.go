@@ -52,6 +52,7 @@ import (
 	"github.com/typedkit/kit/discovery/consul"
 	"github.com/typedkit/kit/examples/usersvc"
 	"github.com/typedkit/kit/grpcx"
+	"github.com/typedkit/kit/health"
 	"github.com/typedkit/kit/httpx"
 	"github.com/typedkit/kit/limit"
 	"github.com/typedkit/kit/observe"
@@ -91,7 +92,7 @@ func parseFlags(args []string) (config, error) {
 	fs.DurationVar(&c.timeout, "timeout", 5*time.Second, "deadline of each call")
 	fs.DurationVar(&c.readyDelay, "shutdown.delay", 5*time.Second, "how long /readyz answers 503, while serving, before the listeners close at shutdown (0 with -dev)")
 	fs.DurationVar(&c.drain, "drain", 10*time.Second, "longest wait for in-flight calls at shutdown; connections still open then are closed")
-	fs.Float64Var(&c.rps, "rate", 1000, "calls per second allowed for each endpoint on each transport")
+	fs.Float64Var(&c.rps, "rate", 1000, "calls per second allowed for each method on each transport")
 	fs.IntVar(&c.burst, "burst", 200, "burst of calls allowed above the rate")
 	fs.StringVar(&c.authSecret, "auth.secret", "", "HS256 secret, at least 32 bytes, of the bearer tokens the write methods require (required unless -dev)")
 	fs.BoolVar(&c.printToken, "auth.print-token", false, "print a bearer token for -auth.secret, valid for an hour, and exit")
@@ -144,33 +145,26 @@ func parseFlags(args []string) (config, error) {
 	return c, nil
 }
 
-// standard is the middleware stack of every endpoint, outermost first:
-// logging sees every outcome (at Info for successes, so -log.level warn
-// keeps only failures), recovery turns panics into Internal errors, metrics
-// and traces record every call, the limiter and the breaker reject before
-// any work, and the timeout bounds the work itself. Each call of standard
-// makes a limiter and a breaker of its own.
-func standard[Req, Resp any](logger *slog.Logger, c config, meters metric.MeterProvider, name string) []kit.Middleware[Req, Resp] {
-	return []kit.Middleware[Req, Resp]{
-		kit.Logging[Req, Resp](logger, name),
-		kit.Recover[Req, Resp](logger),
-		observe.Middleware[Req, Resp](name, observe.WithMeterProvider(meters)),
-		limit.Erroring[Req, Resp](rate.NewLimiter(rate.Limit(c.rps), c.burst)),
-		breaker.Adaptive[Req, Resp](),
-		kit.Timeout[Req, Resp](c.timeout),
+// interceptors is the stack of every method of one transport, outermost
+// first: logging sees every outcome (at Info for successes, so -log.level
+// warn keeps only failures), recovery turns panics into Internal errors,
+// metrics and traces record every call, the limiter and the breaker reject
+// before any work, and the timeout bounds the work itself. Each method gets
+// a limiter and a breaker of its own, so a flood of one method or the
+// failures of another leave the rest alone; each call of interceptors makes
+// new ones, so each transport has its own budget.
+func interceptors(logger *slog.Logger, c config, meters metric.MeterProvider) []kit.Interceptor {
+	perMethodLimit := func(call kit.Call, next kit.Invoker) kit.Invoker {
+		return limit.Erroring(rate.NewLimiter(rate.Limit(c.rps), c.burst))(call, next)
 	}
-}
-
-// middlewares returns the stacks of one transport's endpoints: each
-// transport has its own limits, so a flood over one leaves the other's
-// budget alone.
-func middlewares(logger *slog.Logger, c config, meters metric.MeterProvider) usersvc.Middlewares {
-	return usersvc.Middlewares{
-		CreateUser: standard[usersvc.CreateUserRequest, usersvc.User](logger, c, meters, "CreateUser"),
-		GetUser:    standard[usersvc.GetUserRequest, usersvc.User](logger, c, meters, "GetUser"),
-		UpdateUser: standard[usersvc.UpdateUserRequest, usersvc.User](logger, c, meters, "UpdateUser"),
-		DeleteUser: standard[usersvc.DeleteUserRequest, usersvc.DeleteUserResponse](logger, c, meters, "DeleteUser"),
-		ListUsers:  standard[usersvc.ListUsersRequest, usersvc.ListUsersResponse](logger, c, meters, "ListUsers"),
+	return []kit.Interceptor{
+		kit.Logging(logger),
+		kit.Recover(logger),
+		observe.Tracing(),
+		observe.Metrics(observe.WithMeterProvider(meters)),
+		perMethodLimit,
+		breaker.Adaptive(),
+		kit.Timeout(c.timeout),
 	}
 }
 
@@ -278,12 +272,16 @@ func run(ctx context.Context, args []string, logOut *os.File) error {
 
 	store := usersvc.NewStore()
 	errorHandler := kit.LogServerFaults(calls)
-	health := new(httpx.Health)
+	// One health model for both transports: /livez and /readyz, and the
+	// gRPC health service; Serve marks it draining at shutdown.
+	svcHealth := new(health.Health)
 
 	mux := http.NewServeMux()
-	health.Register(mux)
+	svcHealth.Register(mux)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(registry, promhttp.HandlerOpts{}))
-	usersvc.RegisterHTTP(mux, usersvc.NewEndpoints(store, middlewares(calls, c, meters)),
+	endpoints := usersvc.NewEndpoints(store, usersvc.Middlewares{})
+	usersvc.RegisterHTTP(mux, endpoints,
+		httpx.ServerInterceptors(interceptors(calls, c, meters)...),
 		httpx.ServerErrorHandler(errorHandler),
 		httpx.ServerBefore(observe.HTTPToContext()),
 		httpx.ServerGuard(httpGuards...),
@@ -293,7 +291,7 @@ func run(ctx context.Context, args []string, logOut *os.File) error {
 		return err
 	}
 	logger.Info("serving HTTP", "addr", httpLis.Addr().String(), "dev", c.dev, "tls", certs != nil, "mtls", c.tlsClientCA != "")
-	serveOpts := []httpx.ServeOption{httpx.ServeHealth(health), httpx.ServeReadinessDelay(c.readyDelay), httpx.ServeDrainTimeout(c.drain),
+	serveOpts := []httpx.ServeOption{httpx.ServeHealth(svcHealth), httpx.ServeReadinessDelay(c.readyDelay), httpx.ServeDrainTimeout(c.drain),
 		httpx.ServeLogger(logger)}
 	if certs != nil {
 		serveOpts = append(serveOpts, httpx.ServeTLS(certs))
@@ -312,16 +310,17 @@ func run(ctx context.Context, args []string, logOut *os.File) error {
 			return err
 		}
 		grpcSrv := grpcx.NewGRPCServer(grpcServerOpts...)
-		usersvc.RegisterGRPC(grpcSrv, usersvc.NewEndpoints(store, middlewares(calls, c, meters)),
+		usersvc.RegisterGRPC(grpcSrv, endpoints,
+			grpcx.ServerInterceptors(interceptors(calls, c, meters)...),
 			grpcx.ServerErrorHandler(errorHandler),
 			grpcx.ServerBefore(observe.GRPCToContext()),
 			grpcx.ServerGuard(grpcGuards...),
 			grpcx.ServerFinalizer(observe.GRPCServerMetrics(observe.WithMeterProvider(meters))))
-		grpcHealth := grpcx.RegisterHealthReadiness(grpcSrv, health, grpcx.HealthServices(usersvc.GRPCServiceName))
+		grpcx.RegisterHealth(grpcSrv, svcHealth, grpcx.HealthServices(usersvc.GRPCServiceName))
 		logger.Info("serving gRPC", "addr", grpcLis.Addr().String())
 		servers++
 		go func() {
-			errc <- grpcx.Serve(ctx, grpcSrv, grpcLis, grpcx.ServeHealth(grpcHealth),
+			errc <- grpcx.Serve(ctx, grpcSrv, grpcLis, grpcx.ServeHealth(svcHealth),
 				grpcx.ServeReadinessDelay(c.readyDelay), grpcx.ServeDrainTimeout(c.drain), grpcx.ServeLogger(logger))
 		}()
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"compress/gzip"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -20,9 +21,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hashicorp/consul/api"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
+	"github.com/typedkit/kit/examples/usersvc"
 	"github.com/typedkit/kit/internal/consultest"
 )
 
@@ -207,6 +213,44 @@ func TestSIGTERMDrainsInFlightRequests(t *testing.T) {
 	assert.Contains(t, svc.logs.String(), "stopped")
 }
 
+// TestSIGTERMgRPCHealth: the gRPC health service and /readyz follow one
+// health model, so at SIGTERM a Watch of the service's gRPC health reports
+// NOT_SERVING and ends, while /readyz answers 503 for the shutdown delay.
+func TestSIGTERMgRPCHealth(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the service")
+	}
+	grpcAddr := freePort(t)
+	svc := startService(t, "-dev", "-grpc.addr", grpcAddr, "-shutdown.delay", "1s")
+	conn, err := grpc.NewClient(grpcAddr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	require.NoError(t, err)
+	defer conn.Close()
+	hc := healthpb.NewHealthClient(conn)
+	watch, err := hc.Watch(context.Background(), &healthpb.HealthCheckRequest{Service: usersvc.GRPCServiceName})
+	require.NoError(t, err)
+	first, err := watch.Recv()
+	require.NoError(t, err)
+	require.Equal(t, healthpb.HealthCheckResponse_SERVING, first.GetStatus())
+
+	require.NoError(t, svc.cmd.Process.Signal(syscall.SIGTERM))
+	last, err := watch.Recv()
+	require.NoError(t, err)
+	assert.Equal(t, healthpb.HealthCheckResponse_NOT_SERVING, last.GetStatus())
+	_, err = watch.Recv()
+	assert.ErrorIs(t, err, io.EOF, "the Watch stream ends so that it does not hold the graceful stop")
+	// The model is draining: /readyz says so while the listener accepts.
+	if resp, err := http.Get(svc.base + "/readyz"); err == nil {
+		resp.Body.Close()
+		assert.Equal(t, http.StatusServiceUnavailable, resp.StatusCode)
+	}
+	select {
+	case <-svc.exited:
+		require.NoError(t, svc.exitErr, "the service exits cleanly:\n%s", svc.logs)
+	case <-time.After(15 * time.Second):
+		t.Fatalf("the service did not stop:\n%s", svc.logs)
+	}
+}
+
 func keys(m *sync.Map) []string {
 	var ks []string
 	m.Range(func(k, _ any) bool { ks = append(ks, k.(string)); return true })
@@ -246,7 +290,8 @@ func TestConsulRegistration(t *testing.T) {
 		t.Skip("builds and runs the service and a Consul agent")
 	}
 	agent := consultest.Start(t)
-	client := agent.Client(t)
+	client, err := api.NewClient(&api.Config{Address: agent.Addr, Scheme: "http", Transport: agent.Transport(t)})
+	require.NoError(t, err)
 	svc := startService(t, "-dev", "-grpc.addr", "", "-consul.addr", agent.Addr, "-service.name", "usersvc-test")
 	httpAddr := strings.TrimPrefix(svc.base, "http://")
 
@@ -328,7 +373,7 @@ func TestMetricsAndBearerTokens(t *testing.T) {
 	metrics, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
 	assert.Contains(t, string(metrics), "rpc_server_call_duration_seconds_count")
-	assert.Contains(t, string(metrics), `rpc_method="CreateUser"`)
+	assert.Contains(t, string(metrics), `rpc_method="usersvc.UserService/CreateUser"`)
 	// The refused writes never reached an endpoint; the transport's
 	// metrics counted them.
 	assert.Regexp(t, `http_server_request_duration_seconds_count\{http_request_method="POST",http_response_status_code="401",http_route="POST /users"[^}]*\} 3`, string(metrics))
