@@ -58,7 +58,7 @@ deps: consul protoc conformance-deps
 build:
 	@for m in $(BUILD_MODULES); do \
 		echo "go build ./... && go vet ./... in $$m"; \
-		GOWORK=off go -C $$m build ./... && GOWORK=off go -C $$m vet ./... || exit 1; done
+		GOWORK=off go -C $$m build -o /dev/null ./... && GOWORK=off go -C $$m vet ./... || exit 1; done
 	@mkdir -p bin
 	go build -o bin/kitgen ./codegen/cmd/kitgen
 	go build -o bin/usersvc ./examples/usersvc/cmd/usersvc
