@@ -206,7 +206,7 @@ type valueOf struct {
 // renderGRPC renders the wire codecs, the service registration and the
 // client.
 func renderGRPC(svc *Service, pm *protoModel, protoPkg, protoFile string) ([]byte, error) {
-	d := &grpcData{Svc: svc, ServiceName: protoPkg + "." + svc.Name, ProtoFile: protoFile, Messages: pm.Messages, pm: pm,
+	d := &grpcData{Svc: svc, ServiceName: svc.FullName, ProtoFile: protoFile, Messages: pm.Messages, pm: pm,
 		values: map[*protoMessage]valueOf{}}
 	seen := map[*protoMessage]bool{}
 	for _, m := range svc.Methods {
