@@ -322,7 +322,7 @@ func TestBudgetEarnsAndRefills(t *testing.T) {
 	}{
 		{name: "spent reserve stays spent", ratio: 0, perSec: 0, calls: 100, wantMin: 0, wantMax: 0},
 		{name: "calls earn a ratio", ratio: 0.25, perSec: 0, calls: 8, wantMin: 2, wantMax: 2},
-		{name: "time refills", ratio: 0, perSec: 100, sleep: 60 * time.Millisecond, wantMin: 1, wantMax: 1000},
+		{name: "time refills", ratio: 0, perSec: 100, sleep: 60 * time.Millisecond, wantMin: 5, wantMax: 1000},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -333,7 +333,13 @@ func TestBudgetEarnsAndRefills(t *testing.T) {
 			failing := discovery.Retry(fail, discovery.RetryWithBudget(b), discovery.RetryMaxAttempts(1<<20))
 			_, err := failing(context.Background(), echoReq{})
 			require.ErrorIs(t, err, discovery.ErrBudgetExhausted)
-			require.Zero(t, b.Available())
+			// Time may refill a token between the last refused retry and
+			// this read on a loaded machine, so the refill case compares
+			// with what was there after the reserve was spent.
+			spent := b.Available()
+			if tt.perSec == 0 {
+				require.Zero(t, spent)
+			}
 
 			ok, _ := scripted(nil)
 			succeeding := discovery.Retry(ok, discovery.RetryWithBudget(b))
@@ -342,7 +348,7 @@ func TestBudgetEarnsAndRefills(t *testing.T) {
 				require.NoError(t, err)
 			}
 			time.Sleep(tt.sleep)
-			got := b.Available()
+			got := b.Available() - spent
 			assert.GreaterOrEqual(t, got, tt.wantMin)
 			assert.LessOrEqual(t, got, tt.wantMax)
 		})
