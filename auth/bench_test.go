@@ -45,7 +45,7 @@ func BenchmarkBearer(b *testing.B) {
 	for _, tt := range tests {
 		b.Run(tt.alg.Alg(), func(b *testing.B) {
 			v, err := auth.NewVerifier[jwt.RegisteredClaims]([]string{tt.alg.Alg()}, tt.key,
-				auth.Issuer(testIssuer), auth.Audience(testAudience), auth.TimeFunc(func() time.Time { return now }))
+				auth.VerifierIssuer(testIssuer), auth.VerifierAudience(testAudience), auth.VerifierClock(func() time.Time { return now }))
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -23,10 +23,10 @@
 // read only the context, so they are interceptors, and one list serves
 // every method of a service. A Verifier allows only the signing algorithms
 // it is given (jwt.WithValidMethods), requires exp, checks nbf, and checks
-// iss and aud when [Issuer] and [Audience] ask:
+// iss and aud when [VerifierIssuer] and [VerifierAudience] ask:
 //
 //	v, err := auth.NewVerifier[jwt.RegisteredClaims]([]string{"RS256"}, auth.StaticKey(pub),
-//		auth.Issuer("https://issuer.example"), auth.Audience("users-api"))
+//		auth.VerifierIssuer("https://issuer.example"), auth.VerifierAudience("users-api"))
 //	handler := httpx.NewServer(createUser, dec, enc,
 //		httpx.ServerBefore(auth.HTTPToContext()),
 //		httpx.ServerInterceptors(auth.Bearer(v)))

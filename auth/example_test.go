@@ -25,8 +25,8 @@ func ExampleBearer() {
 	now := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
 
 	v, err := auth.NewVerifier[jwt.RegisteredClaims]([]string{"EdDSA"}, auth.StaticKey(pub),
-		auth.Issuer("https://issuer.example"), auth.Audience("users-api"), auth.Realm("users"),
-		auth.TimeFunc(func() time.Time { return now }))
+		auth.VerifierIssuer("https://issuer.example"), auth.VerifierAudience("users-api"), auth.VerifierRealm("users"),
+		auth.VerifierClock(func() time.Time { return now }))
 	if err != nil {
 		panic(err)
 	}

@@ -64,7 +64,7 @@ func TestNewVerifierRefusesWeakHMACKeys(t *testing.T) {
 		}
 		return []byte("short"), nil
 	}
-	v, err := auth.NewVerifier[jwt.RegisteredClaims]([]string{"HS256"}, weak, auth.TimeFunc(func() time.Time { return now }))
+	v, err := auth.NewVerifier[jwt.RegisteredClaims]([]string{"HS256"}, weak, auth.VerifierClock(func() time.Time { return now }))
 	require.NoError(t, err)
 	c := validClaims()
 	_, err = v.Verify(sign(t, jwt.SigningMethodHS256, c, []byte("short")))
@@ -77,7 +77,7 @@ func TestNewVerifierRefusesWeakHMACKeys(t *testing.T) {
 // from now.
 func TestMaxLifetime(t *testing.T) {
 	t.Parallel()
-	v := newVerifier(t, auth.MaxLifetime(2*time.Hour))
+	v := newVerifier(t, auth.VerifierMaxLifetime(2*time.Hour))
 	long := validClaims()
 	long.ExpiresAt = jwt.NewNumericDate(now.Add(30 * 24 * time.Hour))
 	_, err := v.Verify(sign(t, jwt.SigningMethodRS256, long, serviceKey()))

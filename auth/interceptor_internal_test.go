@@ -36,7 +36,7 @@ func TestInterceptorsAddNoAllocation(t *testing.T) {
 
 	secret := []byte("0123456789abcdef0123456789abcdef")
 	now := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
-	v, err := NewVerifier[jwt.RegisteredClaims]([]string{"HS256"}, StaticKey(secret), TimeFunc(func() time.Time { return now }))
+	v, err := NewVerifier[jwt.RegisteredClaims]([]string{"HS256"}, StaticKey(secret), VerifierClock(func() time.Time { return now }))
 	require.NoError(t, err)
 	token, err := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.RegisteredClaims{ExpiresAt: jwt.NewNumericDate(now.Add(time.Hour))}).SignedString(secret)
 	require.NoError(t, err)

@@ -39,43 +39,43 @@ type verifierConfig struct {
 	now         func() time.Time
 }
 
-// MaxLifetime makes a Verifier refuse tokens that are valid for longer
+// VerifierMaxLifetime makes a Verifier refuse tokens that are valid for longer
 // than d: those whose exp lies more than d after their iat, or, without
 // an iat, more than d from now. It bounds the harm of a leaked token. The
 // default is no bound beyond the required exp.
-func MaxLifetime(d time.Duration) VerifierOption {
+func VerifierMaxLifetime(d time.Duration) VerifierOption {
 	return func(c *verifierConfig) { c.maxLifetime = d }
 }
 
-// Issuer makes a Verifier require the iss claim to be iss.
-func Issuer(iss string) VerifierOption {
+// VerifierIssuer makes a Verifier require the iss claim to be iss.
+func VerifierIssuer(iss string) VerifierOption {
 	return func(c *verifierConfig) { c.parser = append(c.parser, jwt.WithIssuer(iss)) }
 }
 
-// Audience makes a Verifier require the aud claim to hold one of the
+// VerifierAudience makes a Verifier require the aud claim to hold one of the
 // audiences given. Set it: a token issued for another service is otherwise
 // accepted.
-func Audience(aud ...string) VerifierOption {
+func VerifierAudience(aud ...string) VerifierOption {
 	return func(c *verifierConfig) { c.parser = append(c.parser, jwt.WithAudience(aud...)) }
 }
 
-// Leeway makes a Verifier allow clocks to differ by up to d when it checks
+// VerifierLeeway makes a Verifier allow clocks to differ by up to d when it checks
 // the exp and nbf claims.
-func Leeway(d time.Duration) VerifierOption {
+func VerifierLeeway(d time.Duration) VerifierOption {
 	return func(c *verifierConfig) { c.parser = append(c.parser, jwt.WithLeeway(d)) }
 }
 
-// TimeFunc sets the clock a Verifier checks exp and nbf against. The
+// VerifierClock sets the clock a Verifier checks exp and nbf against. The
 // default is time.Now.
-func TimeFunc(now func() time.Time) VerifierOption {
+func VerifierClock(now func() time.Time) VerifierOption {
 	return func(c *verifierConfig) {
 		c.parser = append(c.parser, jwt.WithTimeFunc(now))
 		c.now = now
 	}
 }
 
-// Realm sets the realm of the Bearer challenge of a Verifier's errors.
-func Realm(realm string) VerifierOption {
+// VerifierRealm sets the realm of the Bearer challenge of a Verifier's errors.
+func VerifierRealm(realm string) VerifierOption {
 	return func(c *verifierConfig) { c.realm = realm }
 }
 
@@ -145,7 +145,7 @@ func checkedKeys(keyFunc jwt.Keyfunc) jwt.Keyfunc {
 // decoded into a new T; the Verifier's type argument C is *T:
 //
 //	v, err := auth.NewVerifier[jwt.RegisteredClaims]([]string{"RS256"}, auth.StaticKey(pub),
-//		auth.Issuer("https://issuer.example"), auth.Audience("users-api"))
+//		auth.VerifierIssuer("https://issuer.example"), auth.VerifierAudience("users-api"))
 //
 // Only the algorithms listed are accepted, whatever a token's header says.
 // NewVerifier fails when none is listed, when one is unknown or "none",

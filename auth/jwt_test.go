@@ -20,7 +20,7 @@ import (
 func newVerifier(t *testing.T, opts ...auth.VerifierOption) *auth.Verifier[*jwt.RegisteredClaims] {
 	t.Helper()
 	opts = append([]auth.VerifierOption{
-		auth.Issuer(testIssuer), auth.Audience(testAudience), auth.TimeFunc(func() time.Time { return now }), auth.Realm("users"),
+		auth.VerifierIssuer(testIssuer), auth.VerifierAudience(testAudience), auth.VerifierClock(func() time.Time { return now }), auth.VerifierRealm("users"),
 	}, opts...)
 	v, err := auth.NewVerifier[jwt.RegisteredClaims]([]string{"RS256"}, auth.StaticKey(&serviceKey().PublicKey), opts...)
 	require.NoError(t, err)
@@ -257,7 +257,7 @@ type scopedClaims struct {
 func TestCustomClaims(t *testing.T) {
 	t.Parallel()
 	v, err := auth.NewVerifier[scopedClaims]([]string{"RS256"}, auth.StaticKey(&serviceKey().PublicKey),
-		auth.TimeFunc(func() time.Time { return now }))
+		auth.VerifierClock(func() time.Time { return now }))
 	require.NoError(t, err)
 	ep := intercept(func(ctx context.Context, _ sumReq) (sumResp, error) {
 		c, ok := auth.ClaimsFrom[*scopedClaims](ctx)
@@ -278,7 +278,7 @@ func TestMapClaims(t *testing.T) {
 	t.Parallel()
 	secret := []byte("0123456789abcdef0123456789abcdef")
 	v, err := auth.NewVerifier[jwt.MapClaims]([]string{"HS256"}, auth.StaticKey(secret),
-		auth.TimeFunc(func() time.Time { return now }))
+		auth.VerifierClock(func() time.Time { return now }))
 	require.NoError(t, err)
 	claims, err := v.Verify(sign(t, jwt.SigningMethodHS256, validClaims(), secret))
 	require.NoError(t, err)
@@ -300,7 +300,7 @@ func TestVerifierPassesKeyErrorsWithTheirCode(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			v, err := auth.NewVerifier[jwt.RegisteredClaims]([]string{"RS256"},
 				func(*jwt.Token) (any, error) { return nil, tt.err },
-				auth.TimeFunc(func() time.Time { return now }))
+				auth.VerifierClock(func() time.Time { return now }))
 			require.NoError(t, err)
 			_, err = v.Verify(sign(t, jwt.SigningMethodRS256, validClaims(), serviceKey()))
 			assert.Equal(t, tt.code, kit.CodeOf(err))
@@ -315,7 +315,7 @@ func TestLeeway(t *testing.T) {
 	token := sign(t, jwt.SigningMethodRS256, c, serviceKey())
 	_, err := newVerifier(t).Verify(token)
 	assert.ErrorIs(t, err, jwt.ErrTokenExpired)
-	_, err = newVerifier(t, auth.Leeway(time.Minute)).Verify(token)
+	_, err = newVerifier(t, auth.VerifierLeeway(time.Minute)).Verify(token)
 	assert.NoError(t, err)
 }
 
@@ -345,7 +345,7 @@ func TestErrorHeaders(t *testing.T) {
 
 func TestRealmIsQuoted(t *testing.T) {
 	t.Parallel()
-	v := newVerifier(t, auth.Realm("a \"b\" \\c\r\n"))
+	v := newVerifier(t, auth.VerifierRealm("a \"b\" \\c\r\n"))
 	ep := intercept(echo, auth.Bearer(v))
 	_, err := ep(context.Background(), sumReq{})
 	var ae *auth.Error

@@ -40,17 +40,17 @@ type adaptiveOptionFunc func(*adaptiveSettings)
 
 func (f adaptiveOptionFunc) applyAdaptive(s *adaptiveSettings) { f(s) }
 
-// WithK sets K, the number of requests [Adaptive] lets through for each
+// AdaptiveK sets K, the number of requests [Adaptive] lets through for each
 // one the service accepts before it starts to reject calls itself. The
 // default is 2. A smaller K throttles sooner and harder; a larger K lets
 // more calls through to a service that fails. Adaptive panics if k is less
 // than 1 or not a number: with K below 1 it would reject calls to a service
 // that accepts every one.
-func WithK(k float64) AdaptiveOption {
+func AdaptiveK(k float64) AdaptiveOption {
 	return adaptiveOptionFunc(func(s *adaptiveSettings) { s.k = k })
 }
 
-// WithWindow sets the span of history [Adaptive] counts, and the number of
+// AdaptiveWindow sets the span of history [Adaptive] counts, and the number of
 // buckets it is kept in: the history slides forward one bucket,
 // window/buckets, at a time. The default is one second in ten buckets.
 // A shorter window reacts and recovers sooner and is noisier: after a
@@ -61,38 +61,38 @@ func WithK(k float64) AdaptiveOption {
 // window suits services with little traffic, since the window must hold
 // the minimum of requests before any call is rejected. Adaptive panics if window/buckets is not
 // positive.
-func WithWindow(window time.Duration, buckets int) AdaptiveOption {
+func AdaptiveWindow(window time.Duration, buckets int) AdaptiveOption {
 	return adaptiveOptionFunc(func(s *adaptiveSettings) { s.window, s.buckets = window, buckets })
 }
 
-// WithMinRequests sets how many requests the window must hold before
+// AdaptiveMinRequests sets how many requests the window must hold before
 // [Adaptive] rejects any call, so that a few failures at low traffic do not
 // throttle. The default is 20; n ≤ 0 means no minimum.
-func WithMinRequests(n int) AdaptiveOption {
+func AdaptiveMinRequests(n int) AdaptiveOption {
 	return adaptiveOptionFunc(func(s *adaptiveSettings) { s.minRequests = n })
 }
 
-// WithProbeInterval sets how often [Adaptive], while it rejects calls,
+// AdaptiveProbeInterval sets how often [Adaptive], while it rejects calls,
 // lets one through whatever the odds, so that it learns soon when the
 // service is back even when it rejects almost everything: while
 // throttling, a call goes through if none has in the last d. The default
 // is one second; d ≤ 0 turns probes off.
-func WithProbeInterval(d time.Duration) AdaptiveOption {
+func AdaptiveProbeInterval(d time.Duration) AdaptiveOption {
 	return adaptiveOptionFunc(func(s *adaptiveSettings) { s.probe = d })
 }
 
-// WithClock sets the clock [Adaptive] reads, for tests that move time by
+// AdaptiveClock sets the clock [Adaptive] reads, for tests that move time by
 // hand; the breakers of every method share it. The default is time.Now.
-func WithClock(now func() time.Time) AdaptiveOption {
+func AdaptiveClock(now func() time.Time) AdaptiveOption {
 	return adaptiveOptionFunc(func(s *adaptiveSettings) { s.now = now })
 }
 
-// WithRand sets the source of the random numbers in [0, 1) that [Adaptive]
+// AdaptiveRand sets the source of the random numbers in [0, 1) that [Adaptive]
 // draws to reject calls, for tests that need the same draws on every run.
 // The breakers of every method share it, so it must be safe for
 // concurrent use unless calls are made one at a time. The default is
 // math/rand/v2's Float64.
-func WithRand(random func() float64) AdaptiveOption {
+func AdaptiveRand(random func() float64) AdaptiveOption {
 	return adaptiveOptionFunc(func(s *adaptiveSettings) { s.rand = random })
 }
 
@@ -112,7 +112,7 @@ func WithRand(random func() float64) AdaptiveOption {
 // documentation for the parameters, all of which have defaults.
 //
 // A call counts as accepted when it succeeds or fails with an error that
-// the [Classifier] ([IsFailure] unless [WithClassifier] says otherwise)
+// the [Classifier] ([IsFailure] unless [Classify] says otherwise)
 // does not count as a failure. A panic in the rest of the chain counts as
 // a failure and goes on up. A rejected call does not reach the rest of the
 // chain and returns a kit Unavailable error that wraps [ErrOpen].

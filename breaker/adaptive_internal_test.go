@@ -49,7 +49,7 @@ func slotSum(a *adaptive) uint64 {
 func TestAdaptiveCountsAreExactWithoutClockMoves(t *testing.T) {
 	t.Parallel()
 	now := time.Unix(0, 0)
-	a := newAdaptive([]AdaptiveOption{WithClock(func() time.Time { return now })})
+	a := newAdaptive([]AdaptiveOption{AdaptiveClock(func() time.Time { return now })})
 	requests, accepts := hammer(a, 8, 3000, nil)
 	gotRequests, gotAccepts := a.counts()
 	assert.Equal(t, requests, gotRequests)
@@ -63,8 +63,8 @@ func TestAdaptiveTotalFollowsSlotsAcrossRotations(t *testing.T) {
 	t.Parallel()
 	var ns atomic.Int64
 	a := newAdaptive([]AdaptiveOption{
-		WithClock(func() time.Time { return time.Unix(0, ns.Load()) }),
-		WithWindow(100*time.Millisecond, 4),
+		AdaptiveClock(func() time.Time { return time.Unix(0, ns.Load()) }),
+		AdaptiveWindow(100*time.Millisecond, 4),
 	})
 	stop := make(chan struct{})
 	hammer(a, 8, 3000, func() {

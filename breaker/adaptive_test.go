@@ -90,9 +90,9 @@ func TestAdaptiveFollowsFormulaExactly(t *testing.T) {
 				var clock fakeClock
 				b := &backend{fail: failRatio(ratio, 1)}
 				ep := adaptive(
-					breaker.WithK(k),
-					breaker.WithClock(clock.now),
-					breaker.WithRand(func() float64 { return u }),
+					breaker.AdaptiveK(k),
+					breaker.AdaptiveClock(clock.now),
+					breaker.AdaptiveRand(func() float64 { return u }),
 				)(b.endpoint)
 				m := model{k: k, min: 20}
 				for i := range 2000 {
@@ -124,9 +124,9 @@ func TestAdaptiveRejectionRate(t *testing.T) {
 		rng := rand.New(rand.NewPCG(7, 11))
 		b := &backend{fail: failRatio(tt.ratio, 3)}
 		ep := adaptive(
-			breaker.WithK(tt.k),
-			breaker.WithClock(clock.now),
-			breaker.WithRand(rng.Float64),
+			breaker.AdaptiveK(tt.k),
+			breaker.AdaptiveClock(clock.now),
+			breaker.AdaptiveRand(rng.Float64),
 		)(b.endpoint)
 		m := model{k: tt.k, min: 20}
 		var expected, variance float64
@@ -181,8 +181,8 @@ func TestAdaptiveSteadyState(t *testing.T) {
 		var clock fakeClock
 		b := &backend{fail: failRatio(tt.ratio, 5)}
 		ep := adaptive(
-			breaker.WithClock(clock.now),
-			breaker.WithRand(rand.New(rand.NewPCG(1, 2)).Float64),
+			breaker.AdaptiveClock(clock.now),
+			breaker.AdaptiveRand(rand.New(rand.NewPCG(1, 2)).Float64),
 		)(b.endpoint)
 		rejected, reached := runAt(ep, &clock, b, 100, 60)
 		// Judge the last 50 seconds: ten windows after the first.
@@ -220,8 +220,8 @@ func TestAdaptiveRecovers(t *testing.T) {
 		return nil
 	}}
 	ep := adaptive(
-		breaker.WithClock(clock.now),
-		breaker.WithRand(rand.New(rand.NewPCG(3, 4)).Float64),
+		breaker.AdaptiveClock(clock.now),
+		breaker.AdaptiveRand(rand.New(rand.NewPCG(3, 4)).Float64),
 	)(b.endpoint)
 
 	rejected, reached := runAt(ep, &clock, b, 100, 20)
@@ -251,7 +251,7 @@ func TestAdaptiveForgetsOldFailures(t *testing.T) {
 		}
 		return nil
 	}}
-	ep := using[int, int](breaker.Adaptive(breaker.WithClock(clock.now)))(b.endpoint)
+	ep := using[int, int](breaker.Adaptive(breaker.AdaptiveClock(clock.now)))(b.endpoint)
 	rejected, _ := runAt(ep, &clock, b, 100, 3)
 	require.Positive(t, rejected[2])
 
@@ -278,9 +278,9 @@ func TestAdaptiveMinRequests(t *testing.T) {
 		var clock fakeClock
 		b := &backend{fail: func() error { return errInternal }}
 		ep := adaptive(
-			breaker.WithMinRequests(tt.min),
-			breaker.WithClock(clock.now),
-			breaker.WithRand(func() float64 { return 0 }), // reject whenever p > 0
+			breaker.AdaptiveMinRequests(tt.min),
+			breaker.AdaptiveClock(clock.now),
+			breaker.AdaptiveRand(func() float64 { return 0 }), // reject whenever p > 0
 		)(b.endpoint)
 		for range tt.wantPasses + 10 {
 			_, _ = ep(context.Background(), 0)
@@ -304,10 +304,10 @@ func TestAdaptiveProbes(t *testing.T) {
 		var clock fakeClock
 		b := &backend{fail: func() error { return errInternal }}
 		ep := adaptive(
-			breaker.WithProbeInterval(tt.interval),
-			breaker.WithMinRequests(1),
-			breaker.WithClock(clock.now),
-			breaker.WithRand(func() float64 { return 0 }),
+			breaker.AdaptiveProbeInterval(tt.interval),
+			breaker.AdaptiveMinRequests(1),
+			breaker.AdaptiveClock(clock.now),
+			breaker.AdaptiveRand(func() float64 { return 0 }),
 		)(b.endpoint)
 		_, err := ep(context.Background(), 0)
 		require.ErrorIs(t, err, errInternal)
@@ -334,13 +334,13 @@ func TestAdaptiveClassifier(t *testing.T) {
 		{"failures", errInternal, nil, true},
 		{"transport errors", errors.New("EOF"), nil, true},
 		{"deadlines", context.DeadlineExceeded, nil, true},
-		{"custom classifier", errNotFound, []breaker.AdaptiveOption{breaker.WithClassifier(func(error) bool { return true })}, true},
+		{"custom classifier", errNotFound, []breaker.AdaptiveOption{breaker.Classify(func(error) bool { return true })}, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var clock fakeClock
 			b := &backend{fail: func() error { return tt.err }}
-			opts := append([]breaker.AdaptiveOption{breaker.WithClock(clock.now)}, tt.opts...)
+			opts := append([]breaker.AdaptiveOption{breaker.AdaptiveClock(clock.now)}, tt.opts...)
 			ep := using[int, int](breaker.Adaptive(opts...))(b.endpoint)
 			rejected := 0
 			for range 200 {
@@ -364,9 +364,9 @@ func TestAdaptivePanicIsFailure(t *testing.T) {
 	t.Parallel()
 	var clock fakeClock
 	mw := adaptive(
-		breaker.WithMinRequests(1),
-		breaker.WithClock(clock.now),
-		breaker.WithRand(func() float64 { return 0 }),
+		breaker.AdaptiveMinRequests(1),
+		breaker.AdaptiveClock(clock.now),
+		breaker.AdaptiveRand(func() float64 { return 0 }),
 	)
 	ep := mw(func(context.Context, int) (int, error) { panic("bug") })
 	assert.PanicsWithValue(t, "bug", func() { _, _ = ep(context.Background(), 0) })
@@ -380,8 +380,8 @@ func TestAdaptivePerMethod(t *testing.T) {
 	t.Parallel()
 	var clock fakeClock
 	ic := breaker.Adaptive(
-		breaker.WithClock(clock.now),
-		breaker.WithRand(func() float64 { return 0 }),
+		breaker.AdaptiveClock(clock.now),
+		breaker.AdaptiveRand(func() float64 { return 0 }),
 	)
 	failing := kit.Intercept(func(context.Context, int) (int, error) { return 0, errUnavailable }, getCall, ic)
 	healthy := &backend{fail: func() error { return nil }}
@@ -404,19 +404,19 @@ func TestAdaptiveInvalidOptions(t *testing.T) {
 		name string
 		opt  breaker.AdaptiveOption
 	}{
-		{"K below 1", breaker.WithK(0.5)},
-		{"K not a number", breaker.WithK(math.NaN())},
-		{"K infinite", breaker.WithK(math.Inf(1))},
-		{"no window", breaker.WithWindow(0, 10)},
-		{"no buckets", breaker.WithWindow(time.Second, 0)},
-		{"buckets too small", breaker.WithWindow(5, 10)},
+		{"K below 1", breaker.AdaptiveK(0.5)},
+		{"K not a number", breaker.AdaptiveK(math.NaN())},
+		{"K infinite", breaker.AdaptiveK(math.Inf(1))},
+		{"no window", breaker.AdaptiveWindow(0, 10)},
+		{"no buckets", breaker.AdaptiveWindow(time.Second, 0)},
+		{"buckets too small", breaker.AdaptiveWindow(5, 10)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			assert.Panics(t, func() { breaker.Adaptive(tt.opt) }, "when the interceptor is made, before any method")
 		})
 	}
-	assert.NotPanics(t, func() { breaker.Adaptive(breaker.WithK(1), breaker.WithWindow(10, 10)) })
+	assert.NotPanics(t, func() { breaker.Adaptive(breaker.AdaptiveK(1), breaker.AdaptiveWindow(10, 10)) })
 }
 
 func TestAdaptiveConcurrent(t *testing.T) {
@@ -477,7 +477,7 @@ func TestAdaptiveRecoveryTime(t *testing.T) {
 			}
 			return nil
 		}}
-		ep := using[int, int](breaker.Adaptive(breaker.WithClock(clock.now), breaker.WithRand(rand.New(rand.NewPCG(3, 4)).Float64)))(b.endpoint)
+		ep := using[int, int](breaker.Adaptive(breaker.AdaptiveClock(clock.now), breaker.AdaptiveRand(rand.New(rand.NewPCG(3, 4)).Float64)))(b.endpoint)
 		runAt(ep, &clock, b, perSecond, 20)
 		failing.Store(false)
 		rejected, _ := runAt(ep, &clock, b, perSecond, 30)
@@ -506,7 +506,7 @@ func TestBreakersIgnoreTheCallersDeadline(t *testing.T) {
 		name string
 		ic   kit.Interceptor
 	}{
-		{"adaptive", breaker.Adaptive(breaker.WithClock(clock.now))},
+		{"adaptive", breaker.Adaptive(breaker.AdaptiveClock(clock.now))},
 		{"gobreaker", breaker.Gobreaker(gobreaker.Settings{})},
 		{"handy", breaker.Handy(func(kit.Call) breaker.Breaker { return &failOnceBreaker{} })},
 	}
@@ -546,12 +546,12 @@ func TestBreakersCountAHungService(t *testing.T) {
 		<-ctx.Done()
 		return 0, kit.WrapError(kit.CodeOf(ctx.Err()), ctx.Err(), "")
 	}
-	floor := breaker.WithMinCountedDeadline(time.Millisecond)
+	floor := breaker.MinCountedDeadline(time.Millisecond)
 	tests := []struct {
 		name string
 		ic   kit.Interceptor
 	}{
-		{"adaptive", breaker.Adaptive(floor, breaker.WithMinRequests(5))},
+		{"adaptive", breaker.Adaptive(floor, breaker.AdaptiveMinRequests(5))},
 		{"gobreaker", breaker.Gobreaker(gobreaker.Settings{}, floor)},
 		{"handy", breaker.Handy(func(kit.Call) breaker.Breaker { return &failOnceBreaker{} }, floor)},
 	}

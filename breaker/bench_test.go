@@ -122,7 +122,7 @@ func BenchmarkRejected(b *testing.B) {
 		name string
 		mw   kit.Middleware[benchReq, benchResp]
 	}{
-		{"Adaptive", interceptor(breaker.Adaptive(breaker.WithRand(func() float64 { return 0 }), breaker.WithProbeInterval(0)))},
+		{"Adaptive", interceptor(breaker.Adaptive(breaker.AdaptiveRand(func() float64 { return 0 }), breaker.AdaptiveProbeInterval(0)))},
 		{"Gobreaker", interceptor(breaker.Gobreaker(opens))},
 	}
 	for _, c := range cases {

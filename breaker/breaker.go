@@ -88,7 +88,7 @@ type AdaptiveOption interface {
 
 // DefaultMinCountedDeadline is the shortest deadline of a caller whose
 // expiry a breaker counts against the service, unless
-// [WithMinCountedDeadline] sets another: one second. A call whose caller's
+// [MinCountedDeadline] sets another: one second. A call whose caller's
 // deadline passes after the caller gave it less is the caller's tight
 // budget, not the service's fault; a call that was given a second or more
 // and did not finish says the service is slow or hung.
@@ -159,13 +159,13 @@ type floorOption struct{ d time.Duration }
 func (o floorOption) apply(s *settings)                 { s.floor = o.d }
 func (o floorOption) applyAdaptive(s *adaptiveSettings) { s.floor = o.d }
 
-// WithMinCountedDeadline sets the shortest caller's deadline whose expiry
+// MinCountedDeadline sets the shortest caller's deadline whose expiry
 // counts as a failure of the service ([DefaultMinCountedDeadline] by
 // default): set it to about the latency a healthy service never exceeds.
 // Zero counts every deadline that passes; a cancelled caller never counts.
-func WithMinCountedDeadline(d time.Duration) Option { return floorOption{d} }
+func MinCountedDeadline(d time.Duration) Option { return floorOption{d} }
 
-// WithClassifier sets the [Classifier] that picks the errors a breaker or
+// Classify sets the [Classifier] that picks the errors a breaker or
 // [Fallback] acts on. For the breakers it picks the errors that count as failures (the
 // default is [IsFailure]); for [Fallback] it picks the errors the fallback
 // answers (the default is [IsTransient]). A nil Classifier keeps the
@@ -174,4 +174,4 @@ func WithMinCountedDeadline(d time.Duration) Option { return floorOption{d} }
 // To hand every error to a wrapped library's own classification, such as
 // the IsSuccessful and IsExcluded fields of gobreaker.Settings, use a
 // Classifier that reports true for every error.
-func WithClassifier(c Classifier) Option { return classifierOption{c} }
+func Classify(c Classifier) Option { return classifierOption{c} }

@@ -128,7 +128,7 @@ func TestBreakersOnePerMethod(t *testing.T) {
 		name string
 		ic   kit.Interceptor
 	}{
-		{"adaptive", breaker.Adaptive(breaker.WithMinRequests(5), breaker.WithRand(func() float64 { return 0 }), breaker.WithProbeInterval(0))},
+		{"adaptive", breaker.Adaptive(breaker.AdaptiveMinRequests(5), breaker.AdaptiveRand(func() float64 { return 0 }), breaker.AdaptiveProbeInterval(0))},
 		{"gobreaker", breaker.Gobreaker(gobreaker.Settings{ReadyToTrip: func(c gobreaker.Counts) bool { return c.ConsecutiveFailures >= 5 }})},
 		{"handy", breaker.Handy(func(kit.Call) breaker.Breaker { return new(onceOpen) })},
 	}
@@ -183,7 +183,7 @@ func TestBreakersAllocateNothing(t *testing.T) {
 		{name: "adaptive", ic: breaker.Adaptive()},
 		{name: "gobreaker", ic: breaker.Gobreaker(gobreaker.Settings{})},
 		{name: "handy", ic: breaker.Handy(func(kit.Call) breaker.Breaker { return new(onceOpen) })},
-		{name: "adaptive rejecting", ic: breaker.Adaptive(breaker.WithRand(func() float64 { return 0 }), breaker.WithProbeInterval(0)), fail: true, reject: true, warmups: 100},
+		{name: "adaptive rejecting", ic: breaker.Adaptive(breaker.AdaptiveRand(func() float64 { return 0 }), breaker.AdaptiveProbeInterval(0)), fail: true, reject: true, warmups: 100},
 		{name: "gobreaker open", ic: breaker.Gobreaker(gobreaker.Settings{ReadyToTrip: func(gobreaker.Counts) bool { return true }, Timeout: time.Hour}), fail: true, reject: true, warmups: 1},
 		{name: "handy open", ic: breaker.Handy(func(kit.Call) breaker.Breaker { return new(onceOpen) }), fail: true, reject: true, warmups: 1},
 	}

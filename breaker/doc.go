@@ -46,11 +46,11 @@
 // count: the service answered, or the caller went away. Nor does the error
 // of a call whose caller cancelled it, or whose caller's deadline passed
 // after the caller gave it less than [DefaultMinCountedDeadline] (one
-// second; [WithMinCountedDeadline]): a caller with a tight deadline must
+// second; [MinCountedDeadline]): a caller with a tight deadline must
 // not open a breaker that other callers share, while a service that lets
 // generous deadlines pass is slow or hung and counts. Put a breaker outside
 // (before, in the list of interceptors) the timeout that bounds the
-// dependency, kit.Timeout, whose expiry always counts. [WithClassifier]
+// dependency, kit.Timeout, whose expiry always counts. [Classify]
 // sets another policy. Calls that fail with an error that does not count
 // are recorded as successes, and the caller receives the error unchanged.
 //
@@ -81,25 +81,25 @@
 //
 // The parameters, each set by an [AdaptiveOption]:
 //
-//   - K ([WithK], default 2): how many requests are let through per
+//   - K ([AdaptiveK], default 2): how many requests are let through per
 //     accepted one before throttling starts. The SRE book suggests 2;
 //     smaller is more aggressive, larger lets more traffic reach a failing
 //     service. At K = 2 a service that fails more than half its calls sees
 //     most calls rejected; one that fails fewer sees none rejected.
-//   - Window and buckets ([WithWindow], default one second in ten
+//   - Window and buckets ([AdaptiveWindow], default one second in ten
 //     buckets): the history counted, sliding forward a bucket at a time.
 //     A shorter window reacts and recovers faster and is noisier. After
 //     the service comes back, the calls let through roughly double each
 //     window, so a client that rejected almost every call rejects none
 //     about four windows later: under four seconds by default.
-//   - Minimum requests ([WithMinRequests], default 20): no call is
+//   - Minimum requests ([AdaptiveMinRequests], default 20): no call is
 //     rejected while the window holds fewer requests, so that at low
 //     traffic a few failures do not throttle.
-//   - Probe interval ([WithProbeInterval], default one second): while
+//   - Probe interval ([AdaptiveProbeInterval], default one second): while
 //     throttling, one call goes through whatever the odds if none did in
 //     the last interval, so that a recovery is seen even when p is close
 //     to one.
-//   - Clock and random source ([WithClock], [WithRand]): for tests.
+//   - Clock and random source ([AdaptiveClock], [AdaptiveRand]): for tests.
 //
 // The hot path of a healthy service, a call that is allowed and succeeds,
 // takes a handful of atomic loads and one atomic add, and reads the clock

@@ -84,11 +84,11 @@ func ExampleAdaptive() {
 		return User{}, errors.New("connection refused")
 	}
 	ep := kit.Intercept(failing, getUserCall, breaker.Adaptive(
-		breaker.WithK(2),                          // the default
-		breaker.WithWindow(5*time.Second, 10),     // the default
-		breaker.WithMinRequests(20),               // the default
-		breaker.WithProbeInterval(time.Second),    // the default
-		breaker.WithClassifier(breaker.IsFailure), // the default
+		breaker.AdaptiveK(2),                       // the default
+		breaker.AdaptiveWindow(5*time.Second, 10),  // the default
+		breaker.AdaptiveMinRequests(20),            // the default
+		breaker.AdaptiveProbeInterval(time.Second), // the default
+		breaker.Classify(breaker.IsFailure),        // the default
 	))
 
 	rejected := 0

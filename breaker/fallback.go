@@ -14,7 +14,7 @@ type FallbackFunc[Req, Resp any] func(ctx context.Context, req Req, err error) (
 // Fallback returns a middleware that answers with fb when the endpoint fails
 // with an error of the class its [Classifier] picks: by default
 // [IsTransient], that is a rejection by a breaker ([ErrOpen]) and the codes
-// Unavailable and DeadlineExceeded. [WithClassifier] picks another class.
+// Unavailable and DeadlineExceeded. [Classify] picks another class.
 // Other errors, and successes, go to the caller as they are.
 //
 // Fallback reads the request and builds a response, so it is a typed

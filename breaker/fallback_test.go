@@ -32,13 +32,13 @@ func TestFallback(t *testing.T) {
 		{
 			name:     "custom class",
 			err:      errInternal,
-			opts:     []breaker.Option{breaker.WithClassifier(breaker.IsFailure)},
+			opts:     []breaker.Option{breaker.Classify(breaker.IsFailure)},
 			wantResp: "cached",
 		},
 		{
 			name:    "custom class leaves others",
 			err:     errUnavailable,
-			opts:    []breaker.Option{breaker.WithClassifier(func(err error) bool { return errors.Is(err, breaker.ErrOpen) })},
+			opts:    []breaker.Option{breaker.Classify(func(err error) bool { return errors.Is(err, breaker.ErrOpen) })},
 			wantErr: errUnavailable,
 		},
 	}

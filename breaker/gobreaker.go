@@ -38,7 +38,7 @@ var (
 //
 // The settings decide when a breaker opens and for how long. Which errors
 // it sees as failures is decided by the interceptor's [Classifier]
-// ([IsFailure] unless [WithClassifier] says otherwise): a call that fails
+// ([IsFailure] unless [Classify] says otherwise): a call that fails
 // with an error that is not a failure is reported to the breaker as a
 // success, and the caller still receives the error. A panic in the rest of
 // the chain counts as a failure, as gobreaker does, and goes on up.

@@ -217,7 +217,7 @@ func TestGobreakerClassifier(t *testing.T) {
 	tr := new(transitions)
 	everyError := func(error) bool { return true }
 	ep := intercept(func(context.Context, string) (string, error) { return "", errNotFound },
-		breaker.Gobreaker(tripAfter3(tr, time.Minute), breaker.WithClassifier(everyError)))
+		breaker.Gobreaker(tripAfter3(tr, time.Minute), breaker.Classify(everyError)))
 	for range 3 {
 		_, err := ep(context.Background(), "")
 		assert.Same(t, errNotFound, err)

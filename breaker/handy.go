@@ -37,7 +37,7 @@ type Breaker interface {
 // A call that the breaker does not allow does not reach the rest of the
 // chain and returns a kit Unavailable error that wraps [ErrOpen]. A call
 // that fails with an error the interceptor's [Classifier] counts as a
-// failure ([IsFailure] unless [WithClassifier] says otherwise) is reported
+// failure ([IsFailure] unless [Classify] says otherwise) is reported
 // with Failure, and every other call, including one that fails with a
 // caller error, with Success; a panic in the rest of the chain is reported
 // as a failure and goes on up. The duration reported is that of the rest

@@ -70,14 +70,14 @@ func TestHandy(t *testing.T) {
 		{
 			name:         "custom classifier",
 			err:          errNotFound,
-			opts:         []breaker.Option{breaker.WithClassifier(func(err error) bool { return kit.CodeOf(err) == kit.NotFound })},
+			opts:         []breaker.Option{breaker.Classify(func(err error) bool { return kit.CodeOf(err) == kit.NotFound })},
 			wantCalled:   true,
 			wantFailures: 1,
 		},
 		{
 			name:          "nil classifier keeps the default",
 			err:           errNotFound,
-			opts:          []breaker.Option{breaker.WithClassifier(nil)},
+			opts:          []breaker.Option{breaker.Classify(nil)},
 			wantCalled:    true,
 			wantSuccesses: 1,
 		},

@@ -54,7 +54,7 @@ var (
 // run the call on the caller's goroutine and allocate nothing.
 //
 // Errors that the interceptor's [Classifier] does not count as failures
-// ([IsFailure] unless [WithClassifier] says otherwise) are reported to
+// ([IsFailure] unless [Classify] says otherwise) are reported to
 // hystrix as successes; the caller still receives them. The errors of
 // hystrix itself become kit errors:
 //   - a call rejected because the circuit is open or the command's

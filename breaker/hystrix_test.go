@@ -95,7 +95,7 @@ func TestHystrixClassifier(t *testing.T) {
 		{"caller error is a success", errNotFound, nil, 0},
 		{"canceled is a success", context.Canceled, nil, 0},
 		{"failure", errInternal, nil, 5},
-		{"custom classifier", errNotFound, []breaker.Option{breaker.WithClassifier(func(error) bool { return true })}, 5},
+		{"custom classifier", errNotFound, []breaker.Option{breaker.Classify(func(error) bool { return true })}, 5},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

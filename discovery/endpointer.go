@@ -39,13 +39,13 @@ type endpointerConfig struct {
 	logger     *slog.Logger
 }
 
-// InvalidateOnError makes an [Endpointer] drop its endpoints when its
+// EndpointerInvalidateOnError makes an [Endpointer] drop its endpoints when its
 // instancer has reported errors for longer than grace, so that calls fail
 // fast with Unavailable instead of going to instances that may be long
 // gone. By default the endpointer keeps the last good set for as long as
 // the instancer fails. A grace of zero drops them at the first error. The
 // endpoints are made again from the next good event.
-func InvalidateOnError(grace time.Duration) EndpointerOption {
+func EndpointerInvalidateOnError(grace time.Duration) EndpointerOption {
 	return func(c *endpointerConfig) { c.invalidate, c.grace = true, max(grace, 0) }
 }
 
@@ -177,7 +177,7 @@ func (e *Endpointer[Req, Resp]) Instances() []string {
 
 // Err returns the error of the instancer's latest event: nil when it last
 // reported a good set, non-nil while it cannot refresh it (the endpointer
-// then serves the last good set, unless [InvalidateOnError] dropped it).
+// then serves the last good set, unless [EndpointerInvalidateOnError] dropped it).
 func (e *Endpointer[Req, Resp]) Err() error {
 	return e.snap.Load().instErr
 }

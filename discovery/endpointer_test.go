@@ -154,9 +154,9 @@ func TestEndpointerInvalidateOnError(t *testing.T) {
 		wantKept bool
 	}{
 		{name: "kept without the option", wait: 100 * time.Millisecond, wantKept: true},
-		{name: "dropped at once with no grace", opts: []discovery.EndpointerOption{discovery.InvalidateOnError(0)}, wantKept: false},
-		{name: "dropped after grace", opts: []discovery.EndpointerOption{discovery.InvalidateOnError(30 * time.Millisecond)}, wait: 2 * time.Second, wantKept: false},
-		{name: "kept when recovered within grace", opts: []discovery.EndpointerOption{discovery.InvalidateOnError(time.Hour)}, recover: time.Millisecond, wait: 100 * time.Millisecond, wantKept: true},
+		{name: "dropped at once with no grace", opts: []discovery.EndpointerOption{discovery.EndpointerInvalidateOnError(0)}, wantKept: false},
+		{name: "dropped after grace", opts: []discovery.EndpointerOption{discovery.EndpointerInvalidateOnError(30 * time.Millisecond)}, wait: 2 * time.Second, wantKept: false},
+		{name: "kept when recovered within grace", opts: []discovery.EndpointerOption{discovery.EndpointerInvalidateOnError(time.Hour)}, recover: time.Millisecond, wait: 100 * time.Millisecond, wantKept: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -208,7 +208,7 @@ func TestEndpointerClose(t *testing.T) {
 	var log closeLog
 	src := &testInstancer{}
 	src.Update(discovery.Event{Instances: []string{"a:1", "b:1"}})
-	e := discovery.NewEndpointer(src, nameFactory(&log), discovery.InvalidateOnError(time.Hour), quiet)
+	e := discovery.NewEndpointer(src, nameFactory(&log), discovery.EndpointerInvalidateOnError(time.Hour), quiet)
 	src.Update(discovery.Event{Instances: []string{"a:1", "b:1"}, Err: errBoom}) // leaves a timer pending
 
 	require.NoError(t, e.Close())

@@ -65,11 +65,11 @@ func RetryIdempotentCalls() RetryOption {
 	return func(c *retryConfig) { c.idempotent = true }
 }
 
-// RetryWithBudget sets the budget the retries draw on. Share one budget
+// RetryBudget sets the budget the retries draw on. Share one budget
 // between the Retry endpoints of a client to bound the retries of all of
 // them together. A nil budget allows every retry. The default is a budget
 // of its own for each Retry endpoint, NewBudget(0.2, 10).
-func RetryWithBudget(b *Budget) RetryOption {
+func RetryBudget(b *Budget) RetryOption {
 	return func(c *retryConfig) { c.budget = b }
 }
 

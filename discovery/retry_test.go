@@ -273,7 +273,7 @@ func TestRetryBudget(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			b, attempts := scripted(unavailable)
-			ep := discovery.Retry(b, discovery.RetryWithBudget(tt.budget), discovery.RetryMaxAttempts(3))
+			ep := discovery.Retry(b, discovery.RetryBudget(tt.budget), discovery.RetryMaxAttempts(3))
 			exhausted := 0
 			for range calls {
 				_, err := ep(context.Background(), echoReq{})
@@ -301,8 +301,8 @@ func TestRetryBudgetShared(t *testing.T) {
 	budget := discovery.NewBudget(0, 0)
 	a, attemptsA := scripted(kit.WithRetrySafety(kit.NewError(kit.Unavailable, ""), kit.RetryNotProcessed))
 	b, attemptsB := scripted(kit.WithRetrySafety(kit.NewError(kit.Unavailable, ""), kit.RetryNotProcessed))
-	epA := discovery.Retry(a, discovery.RetryWithBudget(budget))
-	epB := discovery.Retry(b, discovery.RetryWithBudget(budget))
+	epA := discovery.Retry(a, discovery.RetryBudget(budget))
+	epB := discovery.Retry(b, discovery.RetryBudget(budget))
 	for range 5 {
 		_, _ = epA(context.Background(), echoReq{})
 		_, _ = epB(context.Background(), echoReq{})
@@ -330,7 +330,7 @@ func TestBudgetEarnsAndRefills(t *testing.T) {
 			require.Equal(t, max(10*tt.perSec, 10), b.Available(), "a budget starts full")
 			// Spend the reserve with failing calls.
 			fail, _ := scripted(kit.WithRetrySafety(kit.NewError(kit.Unavailable, ""), kit.RetryNotProcessed))
-			failing := discovery.Retry(fail, discovery.RetryWithBudget(b), discovery.RetryMaxAttempts(1<<20))
+			failing := discovery.Retry(fail, discovery.RetryBudget(b), discovery.RetryMaxAttempts(1<<20))
 			_, err := failing(context.Background(), echoReq{})
 			require.ErrorIs(t, err, discovery.ErrBudgetExhausted)
 			// Time may refill a token between the last refused retry and
@@ -342,7 +342,7 @@ func TestBudgetEarnsAndRefills(t *testing.T) {
 			}
 
 			ok, _ := scripted(nil)
-			succeeding := discovery.Retry(ok, discovery.RetryWithBudget(b))
+			succeeding := discovery.Retry(ok, discovery.RetryBudget(b))
 			for range tt.calls {
 				_, err := succeeding(context.Background(), echoReq{})
 				require.NoError(t, err)
@@ -445,7 +445,7 @@ func TestRetrySpreadsAttemptsOverEndpoints(t *testing.T) {
 		}, io.NopCloser(nil), nil
 	})
 	defer e.Close()
-	ep := discovery.Retry(discovery.RoundRobin(e), discovery.RetryMaxAttempts(3), discovery.RetryWithBudget(discovery.NewBudget(1, 1000)))
+	ep := discovery.Retry(discovery.RoundRobin(e), discovery.RetryMaxAttempts(3), discovery.RetryBudget(discovery.NewBudget(1, 1000)))
 	var wg sync.WaitGroup
 	var failures atomic.Int64
 	for range 8 {

@@ -58,16 +58,16 @@ func BenchmarkMetrics(b *testing.B) {
 	client.Side = kit.ClientSide
 	b.Run("bare", func(b *testing.B) { runBench(b, benchEndpoint) })
 	b.Run("noop", func(b *testing.B) {
-		runBench(b, intercepted(benchCall, observe.Metrics(observe.WithMeterProvider(metricnoop.NewMeterProvider()))))
+		runBench(b, intercepted(benchCall, observe.Metrics(observe.MeterProvider(metricnoop.NewMeterProvider()))))
 	})
 	b.Run("global-unset", func(b *testing.B) {
 		runBench(b, intercepted(benchCall, observe.Metrics()))
 	})
 	b.Run("sdk", func(b *testing.B) {
-		runBench(b, intercepted(benchCall, observe.Metrics(observe.WithMeterProvider(sdkMeterProvider(b)))))
+		runBench(b, intercepted(benchCall, observe.Metrics(observe.MeterProvider(sdkMeterProvider(b)))))
 	})
 	b.Run("sdk-client", func(b *testing.B) {
-		runBench(b, intercepted(client, observe.Metrics(observe.WithMeterProvider(sdkMeterProvider(b)))))
+		runBench(b, intercepted(client, observe.Metrics(observe.MeterProvider(sdkMeterProvider(b)))))
 	})
 }
 
@@ -76,18 +76,18 @@ func BenchmarkMetrics(b *testing.B) {
 // sampling every span (exported to a no-op exporter) or none.
 func BenchmarkTracing(b *testing.B) {
 	b.Run("noop", func(b *testing.B) {
-		runBench(b, intercepted(benchCall, observe.Tracing(observe.WithTracerProvider(tracenoop.NewTracerProvider()))))
+		runBench(b, intercepted(benchCall, observe.Tracing(observe.TracerProvider(tracenoop.NewTracerProvider()))))
 	})
 	b.Run("global-unset", func(b *testing.B) {
 		runBench(b, intercepted(benchCall, observe.Tracing()))
 	})
 	b.Run("sdk", func(b *testing.B) {
 		tp := sdkTracerProvider(b, sdktrace.AlwaysSample())
-		runBench(b, intercepted(benchCall, observe.Tracing(observe.WithTracerProvider(tp))))
+		runBench(b, intercepted(benchCall, observe.Tracing(observe.TracerProvider(tp))))
 	})
 	b.Run("sdk-never-sample", func(b *testing.B) {
 		tp := sdkTracerProvider(b, sdktrace.NeverSample())
-		runBench(b, intercepted(benchCall, observe.Tracing(observe.WithTracerProvider(tp))))
+		runBench(b, intercepted(benchCall, observe.Tracing(observe.TracerProvider(tp))))
 	})
 }
 
@@ -96,12 +96,12 @@ func BenchmarkTracing(b *testing.B) {
 func BenchmarkTelemetry(b *testing.B) {
 	b.Run("noop", func(b *testing.B) {
 		runBench(b, intercepted(benchCall,
-			observe.Tracing(observe.WithTracerProvider(tracenoop.NewTracerProvider())),
-			observe.Metrics(observe.WithMeterProvider(metricnoop.NewMeterProvider()))))
+			observe.Tracing(observe.TracerProvider(tracenoop.NewTracerProvider())),
+			observe.Metrics(observe.MeterProvider(metricnoop.NewMeterProvider()))))
 	})
 	b.Run("sdk", func(b *testing.B) {
 		runBench(b, intercepted(benchCall,
-			observe.Tracing(observe.WithTracerProvider(sdkTracerProvider(b, sdktrace.AlwaysSample()))),
-			observe.Metrics(observe.WithMeterProvider(sdkMeterProvider(b)))))
+			observe.Tracing(observe.TracerProvider(sdkTracerProvider(b, sdktrace.AlwaysSample()))),
+			observe.Metrics(observe.MeterProvider(sdkMeterProvider(b)))))
 	})
 }

@@ -4,8 +4,8 @@
 //
 // It depends on the OpenTelemetry API only (go.opentelemetry.io/otel, its
 // metric and trace packages); a program chooses the SDK and exporters and
-// hands their providers over with [WithMeterProvider] and
-// [WithTracerProvider], or sets the global ones.
+// hands their providers over with [MeterProvider] and
+// [TracerProvider], or sets the global ones.
 //
 // # Metrics
 //
@@ -57,8 +57,8 @@
 // with (for exemplars) and its duration includes theirs:
 //
 //	telemetry := []kit.Interceptor{
-//		observe.Tracing(observe.WithTracerProvider(tp)),
-//		observe.Metrics(observe.WithMeterProvider(mp)),
+//		observe.Tracing(observe.TracerProvider(tp)),
+//		observe.Metrics(observe.MeterProvider(mp)),
 //	}
 //	handler := usersvc.NewHTTPHandler(endpoints,
 //		httpx.ServerBefore(observe.HTTPToContext()), httpx.ServerInterceptors(telemetry...))

@@ -34,7 +34,7 @@ func ExampleMetrics() {
 		return "Ada", nil
 	}
 	call := kit.Call{Service: "UserService", Method: "GetUser", Transport: kit.HTTP}
-	ep := kit.Intercept(getUser, call, observe.Metrics(observe.WithMeterProvider(mp)))
+	ep := kit.Intercept(getUser, call, observe.Metrics(observe.MeterProvider(mp)))
 	for _, id := range []string{"42", "42", "7"} {
 		_, _ = ep(ctx, id)
 	}
@@ -87,7 +87,7 @@ func ExampleHTTPToContext() {
 	hello := func(_ context.Context, r HelloRequest) (HelloReply, error) {
 		return HelloReply{Message: "Hello, " + r.Name}, nil
 	}
-	tracing := observe.Tracing(observe.WithTracerProvider(tp))
+	tracing := observe.Tracing(observe.TracerProvider(tp))
 	method := kit.Call{Service: "Greeter", Method: "SayHello"}
 	srv := httptest.NewServer(httpx.NewServer(hello, httpx.DecodeJSONRequest, httpx.EncodeJSONResponse,
 		httpx.ServerBefore(observe.HTTPToContext()), httpx.ServerCall(method), httpx.ServerInterceptors(tracing)))

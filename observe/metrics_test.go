@@ -36,7 +36,7 @@ func TestMetricsByOutcome(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			mp, reader := newMeter(t)
-			ep := intercept(echo, observe.Metrics(observe.WithMeterProvider(mp)))
+			ep := intercept(echo, observe.Metrics(observe.MeterProvider(mp)))
 			if tt.panics {
 				assert.PanicsWithValue(t, "secret panic", func() { _, _ = ep(context.Background(), tt.req) })
 			} else {
@@ -76,7 +76,7 @@ func TestMetricsInstruments(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			mp, reader := newMeter(t)
-			ep := kit.Intercept(echo, tt.call, observe.Metrics(observe.WithMeterProvider(mp)))
+			ep := kit.Intercept(echo, tt.call, observe.Metrics(observe.MeterProvider(mp)))
 			for range 3 {
 				_, _ = ep(context.Background(), sumReq{B: "x"})
 			}
@@ -109,7 +109,7 @@ func TestMetricsInstruments(t *testing.T) {
 func TestMetricsAttributesFromTheCall(t *testing.T) {
 	t.Parallel()
 	mp, reader := newMeter(t)
-	ic := observe.Metrics(observe.WithMeterProvider(mp))
+	ic := observe.Metrics(observe.MeterProvider(mp))
 	calls := []kit.Call{
 		{Service: "users.Service", Method: "GetUser", Transport: kit.HTTP, Side: kit.ServerSide},
 		{Service: "users.Service", Method: "GetUser", Transport: kit.GRPC, Side: kit.ServerSide},
@@ -149,7 +149,7 @@ func TestMetricsSeeFailedResponses(t *testing.T) {
 	mp, reader := newMeter(t)
 	ep := kit.Intercept(func(context.Context, sumReq) (failedResp, error) {
 		return failedResp{err: kit.NewError(kit.NotFound, "no")}, nil
-	}, testCall, observe.Metrics(observe.WithMeterProvider(mp)))
+	}, testCall, observe.Metrics(observe.MeterProvider(mp)))
 	_, err := ep(context.Background(), sumReq{})
 	require.Error(t, err)
 	assert.Equal(t, map[string]int64{
@@ -200,8 +200,8 @@ func TestMetricsAllocations(t *testing.T) {
 		name string
 		opts []observe.Option
 	}{
-		{"noop", []observe.Option{observe.WithMeterProvider(metricnoop.NewMeterProvider())}},
-		{"sdk", []observe.Option{observe.WithMeterProvider(mp)}},
+		{"noop", []observe.Option{observe.MeterProvider(metricnoop.NewMeterProvider())}},
+		{"sdk", []observe.Option{observe.MeterProvider(mp)}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -223,7 +223,7 @@ func TestMetricsDisabled(t *testing.T) {
 		sdkmetric.WithView(sdkmetric.NewView(sdkmetric.Instrument{Name: "*"}, sdkmetric.Stream{Aggregation: sdkmetric.AggregationDrop{}})))
 	t.Cleanup(func() { _ = mp.Shutdown(context.Background()) })
 	for _, p := range []metric.MeterProvider{mp, metricnoop.NewMeterProvider()} {
-		ep := intercept(echo, observe.Metrics(observe.WithMeterProvider(p)))
+		ep := intercept(echo, observe.Metrics(observe.MeterProvider(p)))
 		resp, err := ep(context.Background(), sumReq{B: "x"})
 		require.NoError(t, err)
 		assert.Equal(t, "x", resp.C)

@@ -51,22 +51,22 @@ func newConfig(opts []Option) config {
 	return c
 }
 
-// WithMeterProvider sets the provider of the meter that [Metrics] and the
+// MeterProvider sets the provider of the meter that [Metrics] and the
 // finalizers ([HTTPServerMetrics], [GRPCServerMetrics]) record with. The default is the global provider, otel.GetMeterProvider().
-func WithMeterProvider(mp metric.MeterProvider) Option {
+func MeterProvider(mp metric.MeterProvider) Option {
 	return func(c *config) { c.meterProvider = mp }
 }
 
-// WithTracerProvider sets the provider of the tracer that [Tracing] starts
+// TracerProvider sets the provider of the tracer that [Tracing] starts
 // spans with. The default is the global provider, otel.GetTracerProvider().
-func WithTracerProvider(tp trace.TracerProvider) Option {
+func TracerProvider(tp trace.TracerProvider) Option {
 	return func(c *config) { c.tracerProvider = tp }
 }
 
-// WithPropagator sets the propagator the transport hooks extract and inject
+// Propagator sets the propagator the transport hooks extract and inject
 // trace context with. The default is W3C Trace Context,
 // propagation.TraceContext{}; pass otel.GetTextMapPropagator() to follow the
 // global one.
-func WithPropagator(p propagation.TextMapPropagator) Option {
+func Propagator(p propagation.TextMapPropagator) Option {
 	return func(c *config) { c.propagator = p }
 }

@@ -60,7 +60,7 @@ func TestTracingStatus(t *testing.T) {
 					call.Side = kit.ClientSide
 					kind, want = trace.SpanKindClient, tt.client
 				}
-				ep := kit.Intercept(echo, call, observe.Tracing(observe.WithTracerProvider(tp)))
+				ep := kit.Intercept(echo, call, observe.Tracing(observe.TracerProvider(tp)))
 				if tt.panics {
 					assert.Panics(t, func() { _, _ = ep(context.Background(), tt.req) })
 				} else {
@@ -101,7 +101,7 @@ func TestTracingContext(t *testing.T) {
 	ep := intercept(func(ctx context.Context, r sumReq) (sumResp, error) {
 		inner = trace.SpanContextFromContext(ctx)
 		return sumResp{C: r.B}, nil
-	}, observe.Tracing(observe.WithTracerProvider(tp)))
+	}, observe.Tracing(observe.TracerProvider(tp)))
 	ctx, parent := tp.Tracer("test").Start(context.Background(), "parent")
 	_, err := ep(ctx, sumReq{B: "x"})
 	require.NoError(t, err)
@@ -117,7 +117,7 @@ func TestTracingContext(t *testing.T) {
 // With a no-op tracer provider the interceptor adds nothing to the chain,
 // so a call costs nothing.
 func TestTracingNoop(t *testing.T) {
-	ep := intercept(echo, observe.Tracing(observe.WithTracerProvider(tracenoop.NewTracerProvider())))
+	ep := intercept(echo, observe.Tracing(observe.TracerProvider(tracenoop.NewTracerProvider())))
 	ctx := context.Background()
 	req := sumReq{B: "x"}
 	assert.Zero(t, testing.AllocsPerRun(100, func() { _, _ = ep(ctx, req) }))
@@ -139,7 +139,7 @@ func TestTracingAttributesFromTheCall(t *testing.T) {
 		{kit.Call{Transport: kit.GRPC}, "_OTHER", trace.SpanKindServer, "grpc"},
 	}
 	tp, exp := newTracer(t)
-	ic := observe.Tracing(observe.WithTracerProvider(tp)) // one interceptor for every method
+	ic := observe.Tracing(observe.TracerProvider(tp)) // one interceptor for every method
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			exp.Reset()
@@ -166,7 +166,7 @@ func TestTracingAttributesFromTheCall(t *testing.T) {
 // as much as starting and ending the same span by hand.
 func TestTracingAddsNoAllocation(t *testing.T) {
 	tp, _ := newTracer(t)
-	ep := kit.Intercept(echo, kit.Call{Service: "Test", Method: "Sum", Transport: kit.GRPC}, observe.Tracing(observe.WithTracerProvider(tp)))
+	ep := kit.Intercept(echo, kit.Call{Service: "Test", Method: "Sum", Transport: kit.GRPC}, observe.Tracing(observe.TracerProvider(tp)))
 	tracer := tp.Tracer(observe.ScopeName)
 	start := []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindServer), trace.WithAttributes(
 		attribute.String("rpc.method", "Test/Sum"), attribute.String("rpc.system.name", "grpc"))}
@@ -211,7 +211,7 @@ func TestHooksCarryTraceContext(t *testing.T) {
 	t.Run("another propagator", func(t *testing.T) {
 		r, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://example.test", nil)
 		require.NoError(t, err)
-		observe.ContextToHTTP(observe.WithPropagator(propagation.Baggage{}))(ctx, r)
+		observe.ContextToHTTP(observe.Propagator(propagation.Baggage{}))(ctx, r)
 		assert.Empty(t, r.Header.Get("traceparent"))
 	})
 	t.Run("no trace context", func(t *testing.T) {
@@ -246,7 +246,7 @@ func TestTraceAcrossTransports(t *testing.T) {
 				t.Parallel()
 				tp, exp := newTracer(t)
 				mp, reader := newMeter(t)
-				opts := []observe.Option{observe.WithTracerProvider(tp), observe.WithMeterProvider(mp)}
+				opts := []observe.Option{observe.TracerProvider(tp), observe.MeterProvider(mp)}
 				ics := []kit.Interceptor{observe.Tracing(opts...), observe.Metrics(opts...)}
 
 				var client kit.Endpoint[sumReq, sumResp]

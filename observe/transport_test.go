@@ -24,7 +24,7 @@ func TestHTTPServerMetricsSeeEveryRequest(t *testing.T) {
 	mux := http.NewServeMux()
 	mux.Handle("POST /sum", httpx.NewServer(kit.Endpoint[sumReq, sumResp](echo), httpx.DecodeJSONRequest[sumReq], httpx.EncodeJSONResponse[sumResp],
 		httpx.ServerMaxBodyBytes(1024),
-		httpx.ServerFinalizer(observe.HTTPServerMetrics(observe.WithMeterProvider(mp))),
+		httpx.ServerFinalizer(observe.HTTPServerMetrics(observe.MeterProvider(mp))),
 		httpx.ServerErrorHandler(kit.ErrorHandlerFunc(func(context.Context, error) {}))))
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)

@@ -12,7 +12,7 @@
 // A client built on it:
 //
 //	client, _ := api.NewClient(api.DefaultConfig())
-//	instancer, _ := consul.NewInstancer(client, "users", consul.Tags("v2"))
+//	instancer, _ := consul.NewInstancer(client, "users", consul.InstancerTags("v2"))
 //	defer instancer.Stop()
 //	endpointer := discovery.NewEndpointer(instancer, factory)
 //	defer endpointer.Close()

@@ -150,7 +150,7 @@ func TestEndToEnd(t *testing.T) {
 		discovery.RetryAttemptTimeout(2*time.Second),
 		// Until the crashed instance's check fails, a third of the calls
 		// fail over: give the retries room for that.
-		discovery.RetryWithBudget(discovery.NewBudget(0.5, 10)),
+		discovery.RetryBudget(discovery.NewBudget(0.5, 10)),
 	)
 
 	has := func(want int, without ...string) func() bool {

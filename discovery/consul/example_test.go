@@ -55,7 +55,7 @@ func ExampleNewInstancer() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	instancer, err := consul.NewInstancer(client, "users", consul.Tags("v2"))
+	instancer, err := consul.NewInstancer(client, "users", consul.InstancerTags("v2"))
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -18,26 +18,26 @@ import (
 // An InstancerOption configures an [Instancer].
 type InstancerOption func(*Instancer)
 
-// Tags keeps only the instances that have every one of tags.
-func Tags(tags ...string) InstancerOption {
+// InstancerTags keeps only the instances that have every one of tags.
+func InstancerTags(tags ...string) InstancerOption {
 	return func(i *Instancer) { i.tags = append(i.tags, tags...) }
 }
 
-// Datacenter watches the service in datacenter dc instead of the agent's
+// InstancerDatacenter watches the service in datacenter dc instead of the agent's
 // own.
-func Datacenter(dc string) InstancerOption {
+func InstancerDatacenter(dc string) InstancerOption {
 	return func(i *Instancer) { i.dc = dc }
 }
 
-// IncludeFailing reports instances whatever the state of their checks. By
+// InstancerIncludeFailing reports instances whatever the state of their checks. By
 // default only instances whose checks all pass are reported.
-func IncludeFailing() InstancerOption {
+func InstancerIncludeFailing() InstancerOption {
 	return func(i *Instancer) { i.passingOnly = false }
 }
 
-// WaitTime sets how long one blocking query waits for a change before the
+// InstancerWaitTime sets how long one blocking query waits for a change before the
 // agent answers anyway. The default is one minute; Consul caps it at ten.
-func WaitTime(d time.Duration) InstancerOption {
+func InstancerWaitTime(d time.Duration) InstancerOption {
 	return func(i *Instancer) {
 		if d > 0 {
 			i.wait = d
@@ -45,11 +45,11 @@ func WaitTime(d time.Duration) InstancerOption {
 	}
 }
 
-// Backoff sets the delays between attempts while the agent cannot be
+// InstancerBackoff sets the delays between attempts while the agent cannot be
 // reached: the first is about initial, each next one twice as long up to
 // limit, each drawn at random between half and all of its nominal value.
 // The default is 100ms up to 10s.
-func Backoff(initial, limit time.Duration) InstancerOption {
+func InstancerBackoff(initial, limit time.Duration) InstancerOption {
 	return func(i *Instancer) {
 		if initial > 0 {
 			i.minBackoff = initial

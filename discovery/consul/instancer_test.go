@@ -116,18 +116,18 @@ func TestInstancerOptions(t *testing.T) {
 		wantErr string
 	}{
 		{name: "passing only by default", want: append(addrs(7101, 7102), "[::1]:7104")},
-		{name: "one tag", opts: []consul.InstancerOption{consul.Tags("v1")}, want: addrs(7101, 7102)},
-		{name: "all tags", opts: []consul.InstancerOption{consul.Tags("v1", "green")}, want: addrs(7102)},
-		{name: "tag only a failing instance has", opts: []consul.InstancerOption{consul.Tags("v2")}, want: nil},
-		{name: "failing included", opts: []consul.InstancerOption{consul.Tags("v2"), consul.IncludeFailing()}, want: addrs(7103)},
-		{name: "IPv6 address bracketed", opts: []consul.InstancerOption{consul.Tags("v6")}, want: []string{"[::1]:7104"}},
-		{name: "own datacenter", opts: []consul.InstancerOption{consul.Datacenter("dc1"), consul.Tags("blue")}, want: addrs(7101)},
-		{name: "unknown datacenter", opts: []consul.InstancerOption{consul.Datacenter("nowhere")}, wantErr: "No path to datacenter"},
-		{name: "tag nobody has", opts: []consul.InstancerOption{consul.Tags("none")}, want: nil},
+		{name: "one tag", opts: []consul.InstancerOption{consul.InstancerTags("v1")}, want: addrs(7101, 7102)},
+		{name: "all tags", opts: []consul.InstancerOption{consul.InstancerTags("v1", "green")}, want: addrs(7102)},
+		{name: "tag only a failing instance has", opts: []consul.InstancerOption{consul.InstancerTags("v2")}, want: nil},
+		{name: "failing included", opts: []consul.InstancerOption{consul.InstancerTags("v2"), consul.InstancerIncludeFailing()}, want: addrs(7103)},
+		{name: "IPv6 address bracketed", opts: []consul.InstancerOption{consul.InstancerTags("v6")}, want: []string{"[::1]:7104"}},
+		{name: "own datacenter", opts: []consul.InstancerOption{consul.InstancerDatacenter("dc1"), consul.InstancerTags("blue")}, want: addrs(7101)},
+		{name: "unknown datacenter", opts: []consul.InstancerOption{consul.InstancerDatacenter("nowhere")}, wantErr: "No path to datacenter"},
+		{name: "tag nobody has", opts: []consul.InstancerOption{consul.InstancerTags("none")}, want: nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			opts := append([]consul.InstancerOption{consul.WaitTime(time.Second), consul.Backoff(10*time.Millisecond, 50*time.Millisecond)}, tt.opts...)
+			opts := append([]consul.InstancerOption{consul.InstancerWaitTime(time.Second), consul.InstancerBackoff(10*time.Millisecond, 50*time.Millisecond)}, tt.opts...)
 			inst, err := consul.NewInstancer(client, service, opts...)
 			require.NoError(t, err)
 			defer inst.Stop()
@@ -167,7 +167,7 @@ func TestNewInstancerValidates(t *testing.T) {
 func TestInstancerStopEndsBlockingQuery(t *testing.T) {
 	client := newClient(t, agent)
 	registerTTL(t, client, "stop", 7201)
-	inst, err := consul.NewInstancer(client, "stop", consul.WaitTime(5*time.Minute))
+	inst, err := consul.NewInstancer(client, "stop", consul.InstancerWaitTime(5*time.Minute))
 	require.NoError(t, err)
 	w := watch(t, inst)
 	w.waitFor(t, 0, deadline, "the instance", hasInstances(addrs(7201)...))
@@ -203,7 +203,7 @@ func TestInstancerOutage(t *testing.T) {
 	}
 	want := addrs(7301, 7302, 7303)
 
-	inst, err := consul.NewInstancer(client, service, consul.Backoff(20*time.Millisecond, 200*time.Millisecond))
+	inst, err := consul.NewInstancer(client, service, consul.InstancerBackoff(20*time.Millisecond, 200*time.Millisecond))
 	require.NoError(t, err)
 	t.Cleanup(inst.Stop)
 	w := watch(t, inst)

@@ -126,7 +126,7 @@ func TestTLSInstancesEndToEnd(t *testing.T) {
 			httpx.DecodeJSONResponse[string], httpx.SetClient(&http.Client{Transport: tr}))
 		return c.Endpoint(), closeIdle{tr}, nil
 	}
-	inst, err := consul.NewInstancer(client, "tls-e2e", consul.Tags(consul.TagTLS))
+	inst, err := consul.NewInstancer(client, "tls-e2e", consul.InstancerTags(consul.TagTLS))
 	require.NoError(t, err)
 	t.Cleanup(inst.Stop)
 	endpointer := discovery.NewEndpointer(inst, factory)

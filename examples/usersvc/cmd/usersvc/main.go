@@ -161,7 +161,7 @@ func interceptors(logger *slog.Logger, c config, meters metric.MeterProvider) []
 		kit.Logging(logger),
 		kit.Recover(logger),
 		observe.Tracing(),
-		observe.Metrics(observe.WithMeterProvider(meters)),
+		observe.Metrics(observe.MeterProvider(meters)),
 		perMethodLimit,
 		breaker.Adaptive(),
 		kit.Timeout(c.timeout),
@@ -236,7 +236,7 @@ func run(ctx context.Context, args []string, logOut *os.File) error {
 	var grpcGuards []grpcx.GuardFunc
 	if c.authSecret != "" {
 		verifier, err := auth.NewVerifier[jwt.RegisteredClaims]([]string{"HS256"}, auth.StaticKey([]byte(c.authSecret)),
-			auth.Issuer(tokenIssuer), auth.Audience(tokenAudience), auth.Realm("usersvc"), auth.MaxLifetime(tokenLifetime))
+			auth.VerifierIssuer(tokenIssuer), auth.VerifierAudience(tokenAudience), auth.VerifierRealm("usersvc"), auth.VerifierMaxLifetime(tokenLifetime))
 		if err != nil {
 			return err
 		}
@@ -285,7 +285,7 @@ func run(ctx context.Context, args []string, logOut *os.File) error {
 		httpx.ServerErrorHandler(errorHandler),
 		httpx.ServerBefore(observe.HTTPToContext()),
 		httpx.ServerGuard(httpGuards...),
-		httpx.ServerFinalizer(observe.HTTPServerMetrics(observe.WithMeterProvider(meters))))
+		httpx.ServerFinalizer(observe.HTTPServerMetrics(observe.MeterProvider(meters))))
 	httpLis, err := net.Listen("tcp", c.httpAddr)
 	if err != nil {
 		return err
@@ -315,7 +315,7 @@ func run(ctx context.Context, args []string, logOut *os.File) error {
 			grpcx.ServerErrorHandler(errorHandler),
 			grpcx.ServerBefore(observe.GRPCToContext()),
 			grpcx.ServerGuard(grpcGuards...),
-			grpcx.ServerFinalizer(observe.GRPCServerMetrics(observe.WithMeterProvider(meters))))
+			grpcx.ServerFinalizer(observe.GRPCServerMetrics(observe.MeterProvider(meters))))
 		grpcx.RegisterHealth(grpcSrv, svcHealth, grpcx.HealthServices(usersvc.GRPCServiceName))
 		logger.Info("serving gRPC", "addr", grpcLis.Addr().String())
 		servers++
