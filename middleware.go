@@ -32,11 +32,6 @@ func Apply[Req, Resp any](ep Endpoint[Req, Resp], mws ...Middleware[Req, Resp]) 
 	return ep
 }
 
-// NopMiddleware is a middleware that returns the endpoint it is given.
-func NopMiddleware[Req, Resp any](next Endpoint[Req, Resp]) Endpoint[Req, Resp] {
-	return next
-}
-
 // A LogOption configures [Logging].
 type LogOption func(*logConfig)
 

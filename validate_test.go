@@ -73,7 +73,7 @@ func TestValidate(t *testing.T) {
 
 // Validate is itself a middleware, instantiated by the other arguments of Chain.
 func TestValidateInChain(t *testing.T) {
-	ep := kit.Chain(kit.NopMiddleware[signup, string], kit.Validate)(kit.Nop)
+	ep := kit.Apply(kit.Nop[signup, string], kit.Validate)
 	_, err := ep(context.Background(), signup{})
 	assert.Equal(t, kit.InvalidArgument, kit.CodeOf(err))
 }
@@ -140,7 +140,7 @@ func TestValidatePointer(t *testing.T) {
 
 // ValidatePointer is a middleware too.
 func TestValidatePointerInChain(t *testing.T) {
-	ep := kit.Chain(kit.NopMiddleware[reservation, int], kit.ValidatePointer)(kit.Nop)
+	ep := kit.Apply(kit.Nop[reservation, int], kit.ValidatePointer)
 	_, err := ep(context.Background(), reservation{})
 	assert.Equal(t, kit.InvalidArgument, kit.CodeOf(err))
 }

@@ -163,7 +163,7 @@ func TestAuthorizationHooks(t *testing.T) {
 
 		ctx := auth.ContextWithAuthorization(context.Background(), "Bearer t")
 		auth.ContextToGRPC()(ctx, &out)
-		assert.Equal(t, []string{"Bearer t"}, out.Get(auth.MetadataKey))
+		assert.Equal(t, []string{"Bearer t"}, out.Get("authorization"))
 
 		got, ok := auth.AuthorizationFrom(auth.GRPCToContext()(context.Background(), out))
 		assert.True(t, ok)

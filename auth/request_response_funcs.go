@@ -13,9 +13,9 @@ import (
 	"github.com/typedkit/kit/httpx"
 )
 
-// MetadataKey is the gRPC metadata key of the credentials, the
+// metadataKey is the gRPC metadata key of the credentials, the
 // counterpart of HTTP's Authorization header.
-const MetadataKey = "authorization"
+const metadataKey = "authorization"
 
 type authorizationKey struct{}
 
@@ -72,7 +72,7 @@ func ContextToHTTP() httpx.RequestFunc {
 // [Basic] and [Bearer] look for it.
 func GRPCToContext() grpcx.ServerRequestFunc {
 	return func(ctx context.Context, md metadata.MD) context.Context {
-		if v := md.Get(MetadataKey); len(v) > 0 && v[0] != "" {
+		if v := md.Get(metadataKey); len(v) > 0 && v[0] != "" {
 			return ContextWithAuthorization(ctx, v[0])
 		}
 		return ctx
@@ -89,7 +89,7 @@ func ContextToGRPC() grpcx.ClientRequestFunc {
 			if *md == nil {
 				*md = metadata.MD{}
 			}
-			md.Set(MetadataKey, v)
+			md.Set(metadataKey, v)
 		}
 		return ctx
 	}
@@ -123,7 +123,7 @@ func HTTPGuard[C jwt.Claims](v *Verifier[C], public func(r *http.Request) bool) 
 // reports true for pass without a token; a nil public protects every call.
 func GRPCGuard[C jwt.Claims](v *Verifier[C], public func(fullMethod string) bool) grpcx.GuardFunc {
 	return func(ctx context.Context, md metadata.MD) (context.Context, error) {
-		if vs := md.Get(MetadataKey); len(vs) > 0 && vs[0] != "" {
+		if vs := md.Get(metadataKey); len(vs) > 0 && vs[0] != "" {
 			ctx = ContextWithAuthorization(ctx, vs[0])
 		}
 		if public != nil {

@@ -48,7 +48,7 @@ func benchMiddlewares() []struct {
 		name string
 		mw   kit.Middleware[benchReq, benchResp]
 	}{
-		{"None", kit.NopMiddleware[benchReq, benchResp]},
+		{"None", func(next kit.Endpoint[benchReq, benchResp]) kit.Endpoint[benchReq, benchResp] { return next }},
 		{"Adaptive", interceptor(breaker.Adaptive())},
 		{"Gobreaker", interceptor(breaker.Gobreaker(gobreaker.Settings{}))},
 		{"Handy", interceptor(breaker.Handy(func(kit.Call) breaker.Breaker { return alwaysAllow{} }))},

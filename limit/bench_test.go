@@ -45,7 +45,7 @@ func benchMiddlewares() []struct {
 		name string
 		mw   kit.Middleware[benchReq, benchResp]
 	}{
-		{"None", kit.NopMiddleware[benchReq, benchResp]},
+		{"None", func(next kit.Endpoint[benchReq, benchResp]) kit.Endpoint[benchReq, benchResp] { return next }},
 		{"Erroring", interceptor(limit.Erroring(plenty()))},
 		{"Delaying", interceptor(limit.Delaying(plenty()))},
 		{"InFlight", interceptor(limit.InFlight(1 << 20))},

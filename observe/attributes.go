@@ -65,15 +65,10 @@ func methodName(call kit.Call) string {
 // systemName returns the rpc.system.name of a transport, or "" for an
 // in-process call, which has none.
 func systemName(t kit.Transport) string {
-	switch t {
-	case kit.HTTP:
-		return TransportHTTP
-	case kit.GRPC:
-		return TransportGRPC
-	case kit.MCP:
-		return kit.MCP.String()
+	if t == kit.InProcess {
+		return ""
 	}
-	return ""
+	return t.String()
 }
 
 // callAttrs returns the attributes every measurement and span of a call

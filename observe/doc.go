@@ -23,8 +23,8 @@
 // own. Every attribute but the outcome comes from the kit.Call the
 // interceptor is given for each method: rpc.method is the fully qualified
 // method, "Service/Method" (the conventions of v1.43.0 have no separate
-// rpc.service), rpc.system.name the transport ([TransportHTTP],
-// [TransportGRPC], "mcp"; none for an in-process call), and the side picks
+// rpc.service), rpc.system.name the transport (the kit.Transport's name: "http",
+// "grpc", "mcp"; none for an in-process call), and the side picks
 // the server or client instruments. rpc.response.status_code is the gRPC
 // name of the error's kit code ([StatusName]): "OK", "NOT_FOUND",
 // "UNAUTHENTICATED".

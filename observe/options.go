@@ -11,19 +11,6 @@ import (
 // package creates.
 const ScopeName = "github.com/typedkit/kit/observe"
 
-// The values of the rpc.system.name attribute that [Metrics] and [Tracing]
-// give calls of the transports of httpx and grpcx (kit.HTTP, kit.GRPC),
-// and that [GRPCServerMetrics] records. A call of kit.MCP has "mcp"; an
-// in-process call (kit.InProcess) has no rpc.system.name.
-const (
-	// TransportHTTP names httpx, for which the semantic conventions
-	// register no value of their own.
-	TransportHTTP = "http"
-	// TransportGRPC names grpcx: "grpc", the value the semantic
-	// conventions register for gRPC.
-	TransportGRPC = "grpc"
-)
-
 // An Option configures the interceptors, hooks and finalizers of this
 // package. An option that does not concern a constructor is ignored by it.
 type Option func(*config)

@@ -240,7 +240,7 @@ func TestTraceAcrossTransports(t *testing.T) {
 		{"internal", codeReq(kit.Internal), "INTERNAL", codes.Error, codes.Error},
 	}
 	method := kit.Call{Service: "typedkit.test.Test", Method: "Sum"}
-	for _, transport := range []string{observe.TransportHTTP, observe.TransportGRPC} {
+	for _, transport := range []string{kit.HTTP.String(), kit.GRPC.String()} {
 		for _, oc := range outcomes {
 			t.Run(transport+"/"+oc.name, func(t *testing.T) {
 				t.Parallel()
@@ -251,11 +251,11 @@ func TestTraceAcrossTransports(t *testing.T) {
 
 				var client kit.Endpoint[sumReq, sumResp]
 				switch transport {
-				case observe.TransportHTTP:
+				case kit.HTTP.String():
 					client = serveHTTP(t, echo,
 						[]httpx.ServerOption{httpx.ServerBefore(observe.HTTPToContext()), httpx.ServerCall(method), httpx.ServerInterceptors(ics...)},
 						httpx.ClientBefore(observe.ContextToHTTP()), httpx.ClientCall(method), httpx.ClientInterceptors(ics...))
-				case observe.TransportGRPC:
+				case kit.GRPC.String():
 					client = serveGRPC(t, echo,
 						[]grpcx.ServerOption{grpcx.ServerBefore(observe.GRPCToContext()), grpcx.ServerCall(method), grpcx.ServerInterceptors(ics...)},
 						grpcx.ClientBefore(observe.ContextToGRPC()), grpcx.ClientInterceptors(ics...))

@@ -100,7 +100,7 @@ func GRPCServerMetrics(opts ...Option) grpcx.ServerFinalizerFunc {
 		k := grpcKey{method: info.Method, code: kit.Code(info.Code)}
 		hist.Record(ctx, info.Duration.Seconds(), sets.get(k, func() []attribute.KeyValue {
 			return []attribute.KeyValue{
-				attribute.String("rpc.system.name", TransportGRPC),
+				attribute.String("rpc.system.name", kit.GRPC.String()),
 				attribute.String("rpc.method", k.method),
 				attribute.String("rpc.response.status_code", StatusName(k.code)),
 			}

@@ -32,7 +32,7 @@ func (f ClientFiles) Config() (*tls.Config, error) {
 	if (f.Cert == "") != (f.Key == "") {
 		return nil, errors.New("tlsx: a client certificate needs both a certificate and a key file")
 	}
-	cfg := &tls.Config{MinVersion: MinVersion, ServerName: f.ServerName}
+	cfg := &tls.Config{MinVersion: minVersion, ServerName: f.ServerName}
 	if f.CA != "" {
 		pool, err := loadPool(f.CA)
 		if err != nil {

@@ -11,9 +11,9 @@ import (
 	"sync/atomic"
 )
 
-// MinVersion is the lowest TLS version the configurations of this package
+// minVersion is the lowest TLS version the configurations of this package
 // accept: TLS 1.2.
-const MinVersion = tls.VersionTLS12
+const minVersion = tls.VersionTLS12
 
 // ServerFiles names the files of a [Server].
 type ServerFiles struct {
@@ -187,14 +187,14 @@ func (s *Server) refresh() *serverState {
 func (s *Server) Config(nextProtos ...string) *tls.Config {
 	nextProtos = slices.Clone(nextProtos)
 	var cache atomic.Pointer[genConfig]
-	base := &tls.Config{MinVersion: MinVersion, NextProtos: nextProtos}
+	base := &tls.Config{MinVersion: minVersion, NextProtos: nextProtos}
 	base.GetConfigForClient = func(*tls.ClientHelloInfo) (*tls.Config, error) {
 		st := s.refresh()
 		if c := cache.Load(); c != nil && c.gen == st.gen {
 			return c.cfg, nil
 		}
 		cfg := &tls.Config{
-			MinVersion:   MinVersion,
+			MinVersion:   minVersion,
 			NextProtos:   nextProtos,
 			Certificates: []tls.Certificate{*st.cert},
 			ClientAuth:   s.clientAuth,
