@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -12,6 +11,7 @@ import (
 	"sync"
 
 	"github.com/typedkit/kit"
+	"github.com/typedkit/kit/internal/jsonx"
 )
 
 // JSONContentType is the Content-Type of JSON bodies.
@@ -105,47 +105,7 @@ func decodeBody[Req any](r *http.Request, accept func(string) bool, want string,
 // unmarshalJSON decodes data into v and gives errors a message that says
 // what was wrong and where.
 func unmarshalJSON(data []byte, v any, strict bool) error {
-	var err error
-	if strict {
-		dec := json.NewDecoder(bytes.NewReader(data))
-		dec.DisallowUnknownFields()
-		if err = dec.Decode(v); err == nil && dec.More() {
-			err = errors.New("unexpected data after the JSON value")
-		}
-	} else {
-		err = json.Unmarshal(data, v)
-	}
-	if err != nil {
-		return jsonError(err)
-	}
-	return nil
-}
-
-// jsonError turns an encoding/json error into an InvalidArgument error. The
-// error of a value's UnmarshalJSON or UnmarshalText method that has a code
-// of its own, such as a *kit.Error with violations, is returned as it is.
-func jsonError(err error) error {
-	var syn *json.SyntaxError
-	var typ *json.UnmarshalTypeError
-	switch {
-	case hasCode(err):
-		return err
-	case errors.As(err, &syn):
-		return kit.WrapError(kit.InvalidArgument, err,
-			fmt.Sprintf("malformed JSON at byte %d: %s", syn.Offset, strings.TrimPrefix(syn.Error(), "json: ")))
-	case errors.As(err, &typ):
-		field := typ.Field
-		if field == "" {
-			field = "(body)"
-		}
-		desc := fmt.Sprintf("cannot use JSON %s as %s", typ.Value, typ.Type)
-		return kit.InvalidArgumentError(fmt.Sprintf("invalid JSON value for %s: %s", field, desc),
-			kit.FieldViolation{Field: field, Description: desc})
-	case errors.Is(err, io.ErrUnexpectedEOF):
-		return kit.WrapError(kit.InvalidArgument, err, "malformed JSON: unexpected end of input")
-	}
-	msg := strings.TrimPrefix(err.Error(), "json: ")
-	return kit.WrapError(kit.InvalidArgument, err, "invalid JSON: "+msg)
+	return jsonx.Unmarshal(data, v, strict, hasCode)
 }
 
 // isJSONMediaType reports whether ct names application/json or a +json
