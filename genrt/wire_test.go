@@ -15,6 +15,7 @@ import (
 
 // The back-to-front writers write what protowire appends.
 func TestPutMatchesAppend(t *testing.T) {
+	t.Parallel()
 	for _, v := range []uint64{0, 1, 127, 128, 300, 1<<14 - 1, 1 << 14, 1<<63 - 1, 1 << 63, math.MaxUint64} {
 		want := protowire.AppendVarint(nil, v)
 		b := make([]byte, len(want)+3)
@@ -37,6 +38,7 @@ func TestPutMatchesAppend(t *testing.T) {
 }
 
 func TestPutTimestampAndDuration(t *testing.T) {
+	t.Parallel()
 	for _, tm := range []time.Time{{}, time.Unix(0, 0), time.Unix(-1, 999999999), time.Date(2024, 2, 29, 1, 2, 3, 4, time.UTC)} {
 		want := AppendTimestamp(nil, tm)
 		require.Len(t, want, SizeTimestamp(tm))
@@ -54,6 +56,7 @@ func TestPutTimestampAndDuration(t *testing.T) {
 }
 
 func TestGrow(t *testing.T) {
+	t.Parallel()
 	b, buf := Grow([]byte("ab"), 3)
 	copy(buf, "cde")
 	assert.Equal(t, "abcde", string(b))
@@ -65,6 +68,7 @@ func TestGrow(t *testing.T) {
 // Texts hand the write pass what the size pass kept, last first; the
 // first failure is an Internal error.
 func TestTexts(t *testing.T) {
+	t.Parallel()
 	var ts Texts
 	assert.Equal(t, 1, ts.Add([]byte("a"), nil, "f"))
 	assert.Equal(t, 2, ts.Add([]byte("bc"), nil, "g"))
@@ -85,6 +89,7 @@ func TestTexts(t *testing.T) {
 }
 
 func TestConsumeText(t *testing.T) {
+	t.Parallel()
 	b := protowire.AppendString(nil, "1.2.3.4")
 	v, n, err := ConsumeText(b, "addr")
 	require.NoError(t, err)

@@ -214,6 +214,7 @@ func encodeWire(_ context.Context, s string) (*wireText, error) {
 // chooses, that no internal text leaves the server, and that the error
 // handler and the finalizers see each call once, with the error itself.
 func TestMethodHandlerFailuresReachFinalizers(t *testing.T) {
+	t.Parallel()
 	rec := newFinalRecorder()
 	opts := append(rec.options(),
 		grpcx.ServerBefore(func(ctx context.Context, md metadata.MD) context.Context {
@@ -267,6 +268,7 @@ func TestMethodHandlerFailuresReachFinalizers(t *testing.T) {
 		{"encoder's plain error", nil, text("encode-plain"), codes.Internal, "internal error", 0, false},
 	}
 	for _, tt := range tests {
+		// Serial: the cases compare rec with what the case before left in it.
 		t.Run(tt.name, func(t *testing.T) {
 			finalsBefore, handledBefore := rec.get()
 			ctx := context.Background()
@@ -323,6 +325,7 @@ func TestMethodHandlerFailuresReachFinalizers(t *testing.T) {
 // twin does: a malformed message, one larger than the server takes, and a
 // guard's refusal.
 func TestMethodHandlerMetricsCountRefusedCalls(t *testing.T) {
+	t.Parallel()
 	reader := sdkmetric.NewManualReader()
 	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
 	t.Cleanup(func() { _ = mp.Shutdown(context.Background()) })
@@ -335,7 +338,7 @@ func TestMethodHandlerMetricsCountRefusedCalls(t *testing.T) {
 			}
 			return ctx, nil
 		}),
-		grpcx.ServerFinalizer(observe.GRPCServerMetrics(observe.WithMeterProvider(mp)),
+		grpcx.ServerFinalizer(observe.GRPCServerMetrics(observe.MeterProvider(mp)),
 			func(context.Context, grpcx.FinalizerInfo) { ran <- struct{}{} }))
 	conn := serveWire(t, s, grpc.MaxRecvMsgSize(1024))
 
@@ -387,6 +390,7 @@ func TestMethodHandlerMetricsCountRefusedCalls(t *testing.T) {
 // hands the handler a message of another type is the server's fault,
 // answered Internal and seen by the error handler and the finalizers.
 func TestInterceptorPassingAnotherTypeReachesFinalizers(t *testing.T) {
+	t.Parallel()
 	rec := newFinalRecorder()
 	s := grpcx.NewServer(kit.Endpoint[string, string](echoWire), decodeWire, encodeWire, rec.options()...)
 	conn := serveWire(t, s, grpc.UnaryInterceptor(func(ctx context.Context, _ any, _ *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
@@ -412,6 +416,7 @@ func TestInterceptorPassingAnotherTypeReachesFinalizers(t *testing.T) {
 // keeps the server's message, and a decoder's error that knows its code
 // keeps it, where re-wrapping each would have hidden them.
 func TestClientKeepsCodesThroughWrapping(t *testing.T) {
+	t.Parallel()
 	s := grpcx.NewServer(kit.Endpoint[string, string](echoWire), decodeWire, encodeWire,
 		grpcx.ServerErrorHandler(kit.ErrorHandlerFunc(func(context.Context, error) {})))
 	addr := serveWireAt(t, s)
@@ -449,6 +454,7 @@ func TestClientKeepsCodesThroughWrapping(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			_, err := grpcx.NewClient(tt.cc, wireMethod, enc, dec).Endpoint()(context.Background(), tt.req)
 			assert.Equal(t, tt.code, kit.CodeOf(err), "%v", err)
 			assert.Equal(t, tt.msg, kit.MessageOf(err))

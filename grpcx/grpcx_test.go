@@ -22,12 +22,19 @@ import (
 	"google.golang.org/grpc/test/bufconn"
 
 	"github.com/typedkit/kit"
+	"github.com/typedkit/kit/genrt"
 	"github.com/typedkit/kit/grpcx"
 	"github.com/typedkit/kit/health"
 	"github.com/typedkit/kit/internal/grpctest/testpb"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) {
+	// serveWire's servers need the codec of WireMessages registered. grpc's
+	// registry of codecs is no safe place to write while parallel tests' calls
+	// read it, so it is registered before any test runs.
+	genrt.RegisterCodec()
+	goleak.VerifyTestMain(m)
+}
 
 type sumReq struct {
 	A int64
@@ -186,12 +193,15 @@ func sumClient(cc grpc.ClientConnInterface, opts ...grpcx.ClientOption) kit.Endp
 }
 
 func TestCodeRoundTrip(t *testing.T) {
+	t.Parallel()
 	for _, tr := range transports {
 		t.Run(tr, func(t *testing.T) {
+			t.Parallel()
 			h := start(t, tr)
 			client := sumClient(h.conn)
 			for _, code := range kit.Codes() {
 				t.Run(code.String(), func(t *testing.T) {
+					t.Parallel()
 					b := "code:" + strconv.Itoa(int(code))
 					if code == kit.OK {
 						b = "x"
@@ -212,6 +222,7 @@ func TestCodeRoundTrip(t *testing.T) {
 }
 
 func TestServerErrors(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name       string
 		req        sumReq
@@ -228,9 +239,11 @@ func TestServerErrors(t *testing.T) {
 	}
 	for _, tr := range transports {
 		t.Run(tr, func(t *testing.T) {
+			t.Parallel()
 			h := start(t, tr)
 			client := sumClient(h.conn)
 			for _, tt := range tests {
+				// Serial: a case checks that the server still serves after the panic case.
 				t.Run(tt.name, func(t *testing.T) {
 					_, err := client(context.Background(), tt.req)
 					assert.Equal(t, tt.code, kit.CodeOf(err))
@@ -246,8 +259,10 @@ func TestServerErrors(t *testing.T) {
 }
 
 func TestMetadataHooks(t *testing.T) {
+	t.Parallel()
 	for _, tr := range transports {
 		t.Run(tr, func(t *testing.T) {
+			t.Parallel()
 			h := start(t, tr)
 			var header, trailer metadata.MD
 			client := sumClient(h.conn,
@@ -274,8 +289,10 @@ func TestMetadataHooks(t *testing.T) {
 }
 
 func TestDeadlinePropagates(t *testing.T) {
+	t.Parallel()
 	for _, tr := range transports {
 		t.Run(tr, func(t *testing.T) {
+			t.Parallel()
 			h := start(t, tr)
 			client := sumClient(h.conn)
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -301,8 +318,10 @@ func TestDeadlinePropagates(t *testing.T) {
 }
 
 func TestCancellationReachesEndpoint(t *testing.T) {
+	t.Parallel()
 	for _, tr := range transports {
 		t.Run(tr, func(t *testing.T) {
+			t.Parallel()
 			h := start(t, tr)
 			client := sumClient(h.conn)
 			ctx, cancel := context.WithCancel(context.Background())
@@ -320,6 +339,7 @@ func TestCancellationReachesEndpoint(t *testing.T) {
 }
 
 func TestUnavailableWhenServerIsGone(t *testing.T) {
+	t.Parallel()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	addr := l.Addr().String()
@@ -332,6 +352,7 @@ func TestUnavailableWhenServerIsGone(t *testing.T) {
 }
 
 func TestHealth(t *testing.T) {
+	t.Parallel()
 	h := start(t, "bufconn")
 	hc := healthpb.NewHealthClient(h.conn)
 	for _, svc := range []string{"", "typedkit.test.Test"} {
@@ -342,6 +363,7 @@ func TestHealth(t *testing.T) {
 }
 
 func TestToStatusAndFromStatus(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name string
 		err  error
@@ -356,6 +378,7 @@ func TestToStatusAndFromStatus(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			st := grpcx.ToStatus(tt.err)
 			assert.Equal(t, tt.code, st.Code())
 			assert.Equal(t, tt.msg, st.Message())

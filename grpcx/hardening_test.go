@@ -26,6 +26,7 @@ import (
 // answer is chosen and refuses calls in a guard: every call gets a status,
 // the process and the server survive, and no internal text leaves it.
 func TestServerHookPanicsAndGuards(t *testing.T) {
+	t.Parallel()
 	boom := func() { panic("hook broke: 10.1.2.3") }
 	var decoded atomic.Int32
 	decode := func(ctx context.Context, r *testpb.SumRequest) (sumReq, error) {
@@ -56,6 +57,7 @@ func TestServerHookPanicsAndGuards(t *testing.T) {
 		})}, sumReq{A: 1}, kit.PermissionDenied, "permission denied"},
 	}
 	for _, tt := range tests {
+		// Serial: the cases share decoded.
 		t.Run(tt.name, func(t *testing.T) {
 			decoded.Store(0)
 			opts := append([]grpcx.ServerOption{grpcx.ServerErrorHandler(kit.ErrorHandlerFunc(func(context.Context, error) {}))}, tt.opts...)
@@ -86,6 +88,7 @@ func TestServerHookPanicsAndGuards(t *testing.T) {
 // is; one of a server fault, such as the Unavailable a grpc-go client
 // returns for a downstream it could not dial, keeps only its code.
 func TestToStatusOfRawStatuses(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name string
 		err  error
@@ -99,6 +102,7 @@ func TestToStatusOfRawStatuses(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			st := grpcx.ToStatus(tt.err)
 			assert.Equal(t, tt.code, st.Code())
 			assert.Equal(t, tt.msg, st.Message())
@@ -111,6 +115,7 @@ func TestToStatusOfRawStatuses(t *testing.T) {
 // the error not processed, while an endpoint's own Unavailable stays
 // unsafe to resend.
 func TestRejectionsAreNotProcessed(t *testing.T) {
+	t.Parallel()
 	limited := kit.Intercept(testEndpoint(make(chan error, 1)), kit.Call{Method: "Sum"}, limit.Erroring(rate.NewLimiter(0, 0)))
 	down := kit.Endpoint[sumReq, sumResp](func(context.Context, sumReq) (sumResp, error) {
 		return sumResp{}, kit.NewError(kit.Unavailable, "down")
@@ -125,6 +130,7 @@ func TestRejectionsAreNotProcessed(t *testing.T) {
 		{"the endpoint's own Unavailable", down, kit.Unavailable, kit.RetryUnsafe},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			svc := &service{sum: grpcx.NewServer(tt.ep, decodeSum, encodeSum, grpcx.ServerErrorHandler(kit.ErrorHandlerFunc(func(context.Context, error) {})))}
 			conn := grpctest.Serve(t, "tcp", func(s *grpc.Server) { testpb.RegisterTestServer(s, svc) })
 			_, err := sumClient(conn)(context.Background(), sumReq{A: 1, B: "x"})

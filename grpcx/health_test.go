@@ -68,6 +68,7 @@ func list(t *testing.T, hc healthpb.HealthClient) map[string]healthpb.HealthChec
 // the model, and its draining at once; a draining model ends the Watch
 // streams.
 func TestHealthFollowsTheModel(t *testing.T) {
+	t.Parallel()
 	model := new(health.Health)
 	var failing atomic.Bool
 	model.AddCheck("db", func(context.Context) error {
@@ -149,6 +150,7 @@ func TestHealthFollowsTheModel(t *testing.T) {
 // TestHealthSharesChecks: calls within the interval share one run of the
 // checks, however many there are.
 func TestHealthSharesChecks(t *testing.T) {
+	t.Parallel()
 	model := new(health.Health)
 	var runs atomic.Int32
 	model.AddCheck("count", func(context.Context) error { runs.Add(1); return nil })
@@ -192,6 +194,7 @@ func TestHealthSharesChecks(t *testing.T) {
 // slow check reports the draining at once, and so does Check; a Check
 // whose caller gives up on a slow check gets the caller's deadline.
 func TestHealthDrainingDoesNotWaitForChecks(t *testing.T) {
+	t.Parallel()
 	model := &health.Health{CheckTimeout: -1}
 	entered, release := make(chan struct{}, 1), make(chan struct{})
 	model.AddCheck("slow", func(ctx context.Context) error {
@@ -229,6 +232,7 @@ func TestHealthDrainingDoesNotWaitForChecks(t *testing.T) {
 // TestHealthCheckPanics: a check that panics counts as failed, and the
 // service goes on answering.
 func TestHealthCheckPanics(t *testing.T) {
+	t.Parallel()
 	model := new(health.Health)
 	model.AddCheck("panicky", func(context.Context) error { panic("boom") })
 	hc := serveHealth(t, model)
@@ -238,5 +242,6 @@ func TestHealthCheckPanics(t *testing.T) {
 }
 
 func TestRegisterHealthNeedsAModel(t *testing.T) {
+	t.Parallel()
 	assert.Panics(t, func() { grpcx.RegisterHealth(grpc.NewServer(), nil) })
 }

@@ -23,6 +23,7 @@ import (
 // them. The limits are shortened by options given after the defaults,
 // which is also how a user overrides them.
 func TestNewGRPCServerCutsHeldConnections(t *testing.T) {
+	t.Parallel()
 	const limit = 300 * time.Millisecond
 	const margin = 5 * time.Second // generous: the machine may be loaded
 	entered, release := make(chan struct{}, 8), make(chan struct{})
@@ -38,6 +39,7 @@ func TestNewGRPCServerCutsHeldConnections(t *testing.T) {
 		<-served
 	})
 
+	// Serial: release is closed when the test function returns.
 	t.Run("silent connection", func(t *testing.T) {
 		conn, err := net.Dial("tcp", lis.Addr().String())
 		require.NoError(t, err)

@@ -67,6 +67,7 @@ func healthStatus(ctx context.Context, hc healthpb.HealthClient, service string)
 }
 
 func TestServeDrainsInFlightCall(t *testing.T) {
+	t.Parallel()
 	entered, release := make(chan struct{}, 1), make(chan struct{})
 	s := blockingServer(entered, release)
 	h := new(health.Health)
@@ -151,6 +152,7 @@ func TestServeDrainsInFlightCall(t *testing.T) {
 }
 
 func TestServeDrainTimeoutCancelsCalls(t *testing.T) {
+	t.Parallel()
 	entered, release := make(chan struct{}, 1), make(chan struct{})
 	defer close(release)
 	s := blockingServer(entered, release)
@@ -182,6 +184,7 @@ func TestServeDrainTimeoutCancelsCalls(t *testing.T) {
 }
 
 func TestServeReturnsTheServeError(t *testing.T) {
+	t.Parallel()
 	lis := listenTCP(t)
 	require.NoError(t, lis.Close())
 	err := grpcx.Serve(context.Background(), grpc.NewServer(), lis)
@@ -190,6 +193,7 @@ func TestServeReturnsTheServeError(t *testing.T) {
 }
 
 func TestServeWithEndedContext(t *testing.T) {
+	t.Parallel()
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	lis := listenTCP(t)
@@ -207,6 +211,7 @@ func TestServeWithEndedContext(t *testing.T) {
 // NOT_SERVING and /readyz answers 503 together, while both servers still
 // serve for the readiness delay.
 func TestServeOneHealthModelForBothTransports(t *testing.T) {
+	t.Parallel()
 	h := new(health.Health)
 	mux := http.NewServeMux()
 	h.Register(mux)

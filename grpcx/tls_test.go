@@ -73,6 +73,7 @@ func callCtx(t *testing.T) context.Context {
 }
 
 func TestServerTLSHandshakes(t *testing.T) {
+	t.Parallel()
 	set := tlstest.NewSet(t)
 	addr, _ := serveGRPCTLS(t, tlsx.ServerFiles{Cert: set.Server.Cert, Key: set.Server.Key, ClientCA: set.CA.File})
 	for _, tc := range []struct {
@@ -87,6 +88,7 @@ func TestServerTLSHandshakes(t *testing.T) {
 		{"no certificate", tlstest.Files{}, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			resp, err := sumClient(dialTLS(t, set, addr, tc.client))(callCtx(t), sumReq{A: 1, B: "x"})
 			if tc.want == "" {
 				require.Error(t, err)
@@ -98,6 +100,7 @@ func TestServerTLSHandshakes(t *testing.T) {
 		})
 	}
 	t.Run("server-only TLS", func(t *testing.T) {
+		t.Parallel()
 		addr, _ := serveGRPCTLS(t, tlsx.ServerFiles{Cert: set.Server.Cert, Key: set.Server.Key})
 		resp, err := sumClient(dialTLS(t, set, addr, tlstest.Files{}))(callCtx(t), sumReq{A: 1, B: "x"})
 		require.NoError(t, err)
@@ -106,6 +109,7 @@ func TestServerTLSHandshakes(t *testing.T) {
 }
 
 func TestServerTLSRefusesPlaintext(t *testing.T) {
+	t.Parallel()
 	set := tlstest.NewSet(t)
 	addr, _ := serveGRPCTLS(t, tlsx.ServerFiles{Cert: set.Server.Cert, Key: set.Server.Key, ClientCA: set.CA.File})
 	for range 3 {
@@ -126,6 +130,7 @@ func TestServerTLSRefusesPlaintext(t *testing.T) {
 // on new connections and on one kept open: no call fails, new connections
 // get the new certificate, the connection opened before keeps the old.
 func TestServerTLSReloadUnderLoad(t *testing.T) {
+	t.Parallel()
 	set := tlstest.NewSet(t)
 	served := set.CA.Server(t, "served")
 	next := set.CA.Server(t, "next")
@@ -195,6 +200,7 @@ func TestServerTLSReloadUnderLoad(t *testing.T) {
 }
 
 func TestDialTLSServerName(t *testing.T) {
+	t.Parallel()
 	set := tlstest.NewSet(t)
 	addr, _ := serveGRPCTLS(t, tlsx.ServerFiles{Cert: set.Server.Cert, Key: set.Server.Key})
 	cfg, err := tlsx.ClientFiles{CA: set.CA.File}.Config()
@@ -209,6 +215,7 @@ func TestDialTLSServerName(t *testing.T) {
 		{"override not held", tlsx.WithServerName(cfg, "elsewhere.test"), false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			conn, err := grpc.NewClient(addr, grpcx.DialTLS(tc.cfg))
 			require.NoError(t, err)
 			defer conn.Close()
@@ -223,6 +230,7 @@ func TestDialTLSServerName(t *testing.T) {
 }
 
 func TestPeerFromContextWithoutTLS(t *testing.T) {
+	t.Parallel()
 	_, ok := grpcx.PeerFromContext(context.Background())
 	assert.False(t, ok)
 	ctx := grpcx.TLSPeerToContext()(context.Background(), nil)

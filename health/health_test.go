@@ -56,6 +56,7 @@ func get(t *testing.T, method, url string) probe {
 }
 
 func TestZeroValue(t *testing.T) {
+	t.Parallel()
 	var h health.Health
 	url := serve(t, &h)
 
@@ -71,6 +72,7 @@ func TestZeroValue(t *testing.T) {
 }
 
 func TestChecks(t *testing.T) {
+	t.Parallel()
 	h := &health.Health{CheckTimeout: 50 * time.Millisecond}
 	var cacheErr atomic.Pointer[error]
 	var dbCalls atomic.Int32
@@ -112,6 +114,7 @@ func TestChecks(t *testing.T) {
 			`{"status":"ready","checks":[{"name":"db","status":"ok"},{"name":"cache","status":"ok"}]}`, kit.OK, ""},
 	}
 	for _, tt := range tests {
+		// Serial: the cases are steps on one Health.
 		t.Run(tt.name, func(t *testing.T) {
 			setCache(tt.cache)
 			h.SetDraining(tt.draining)
@@ -137,6 +140,7 @@ func TestChecks(t *testing.T) {
 }
 
 func TestCheckTimeoutAndPanic(t *testing.T) {
+	t.Parallel()
 	h := &health.Health{CheckTimeout: 20 * time.Millisecond}
 	h.AddCheck("slow", func(ctx context.Context) error { <-ctx.Done(); return ctx.Err() })
 	h.AddCheck("panicky", func(context.Context) error { panic("boom") })
@@ -155,6 +159,7 @@ func TestCheckTimeoutAndPanic(t *testing.T) {
 }
 
 func TestHead(t *testing.T) {
+	t.Parallel()
 	h := new(health.Health)
 	h.SetDraining(true)
 	url := serve(t, h)
@@ -180,6 +185,7 @@ func closed(c <-chan struct{}) bool {
 // TestWatchDraining: the channel WatchDraining returns closes on the next
 // change of the draining flag, and only on a change.
 func TestWatchDraining(t *testing.T) {
+	t.Parallel()
 	var h health.Health
 	steps := []struct {
 		name     string
@@ -194,6 +200,7 @@ func TestWatchDraining(t *testing.T) {
 		{"draining once more", true, true, true},
 	}
 	for _, step := range steps {
+		// Serial: the cases are steps on one Health.
 		t.Run(step.name, func(t *testing.T) {
 			_, before := h.WatchDraining()
 			_, other := h.WatchDraining()
@@ -210,6 +217,7 @@ func TestWatchDraining(t *testing.T) {
 // TestWatchDrainingWakesWaiters: goroutines that wait on the channel wake
 // when the service starts draining, and none is left behind.
 func TestWatchDrainingWakesWaiters(t *testing.T) {
+	t.Parallel()
 	var h health.Health
 	const waiters = 8
 	var wg sync.WaitGroup
@@ -232,6 +240,7 @@ func TestWatchDrainingWakesWaiters(t *testing.T) {
 // TestConcurrentUse runs probes, checks and draining changes at once, for
 // the race detector.
 func TestConcurrentUse(t *testing.T) {
+	t.Parallel()
 	h := &health.Health{CheckTimeout: time.Second}
 	h.AddCheck("a", func(context.Context) error { return nil })
 	url := serve(t, h)

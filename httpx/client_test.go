@@ -30,6 +30,7 @@ func mustURL(t testing.TB, s string) *url.URL {
 // Every code a service returns reaches the client as that code, with the
 // same public message, and never with the cause.
 func TestErrorRoundTripEveryCode(t *testing.T) {
+	t.Parallel()
 	type codeReq struct {
 		Code kit.Code `json:"code"`
 	}
@@ -44,6 +45,7 @@ func TestErrorRoundTripEveryCode(t *testing.T) {
 
 	for _, code := range kit.Codes() {
 		t.Run(code.String(), func(t *testing.T) {
+			t.Parallel()
 			resp, err := client(context.Background(), codeReq{Code: code})
 			assert.Equal(t, code, kit.CodeOf(err))
 			if code == kit.OK {
@@ -58,6 +60,7 @@ func TestErrorRoundTripEveryCode(t *testing.T) {
 }
 
 func TestClientViolationsRoundTrip(t *testing.T) {
+	t.Parallel()
 	ep := func(context.Context, sumRequest) (sumResponse, error) {
 		return sumResponse{}, kit.InvalidArgumentError("invalid sum",
 			kit.FieldViolation{Field: "a", Description: "must be positive"},
@@ -71,6 +74,7 @@ func TestClientViolationsRoundTrip(t *testing.T) {
 }
 
 func TestClientNonKitErrorBodies(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name    string
 		status  int
@@ -87,6 +91,7 @@ func TestClientNonKitErrorBodies(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			srv := newTestServer(t, http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 				if tt.ctype != "" {
 					w.Header().Set("Content-Type", tt.ctype)
@@ -106,6 +111,7 @@ func TestClientNonKitErrorBodies(t *testing.T) {
 }
 
 func TestClientTransportErrors(t *testing.T) {
+	t.Parallel()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	closedAddr := ln.Addr().String()
@@ -135,6 +141,7 @@ func TestClientTransportErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			client := httpx.NewClient[sumRequest, sumResponse](http.MethodPost, mustURL(t, tt.target), httpx.EncodeJSONRequest, httpx.DecodeJSONResponse).Endpoint()
 			ctx, cancel := tt.ctx()
 			defer cancel()
@@ -145,6 +152,7 @@ func TestClientTransportErrors(t *testing.T) {
 }
 
 func TestClientResponseLimitAndMalformed(t *testing.T) {
+	t.Parallel()
 	srv := newTestServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		if r.URL.Path == "/big" {
@@ -165,6 +173,7 @@ func TestClientResponseLimitAndMalformed(t *testing.T) {
 }
 
 func TestClientHooksAndConnectionReuse(t *testing.T) {
+	t.Parallel()
 	var conns atomic.Int32
 	srv := httptest.NewUnstartedServer(quietServer(kit.Endpoint[sumRequest, sumResponse](func(ctx context.Context, req sumRequest) (sumResponse, error) {
 		if req.A < 0 {

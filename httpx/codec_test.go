@@ -91,6 +91,7 @@ func hdr(kv ...string) http.Header {
 }
 
 func TestNegotiateJSONOrXML(t *testing.T) {
+	t.Parallel()
 	srv := newTestServer(t, httpx.NewServer(kit.Endpoint[item, item](echoItem),
 		jsonOrXMLDecoder, jsonOrXMLEncoder, quietErrors()))
 
@@ -135,6 +136,7 @@ func TestNegotiateJSONOrXML(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			h := hdr("Content-Type", tt.contentType)
 			if tt.contentType == "" {
 				h = http.Header{}
@@ -162,6 +164,7 @@ func quietErrors() httpx.ServerOption {
 }
 
 func TestNegotiateResponseWithRawCodec(t *testing.T) {
+	t.Parallel()
 	ep := func(_ context.Context, p point) (point, error) { return point{X: p.Y, Y: p.X}, nil }
 	enc := httpx.NegotiateResponse(httpx.JSONEncoder[point](), httpx.XMLEncoder[point](), pointCodec.Encoder())
 	dec := httpx.DecodeByContentType(httpx.JSONDecoder[point](), pointCodec.Decoder())
@@ -190,6 +193,7 @@ func TestNegotiateResponseWithRawCodec(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			h := hdr("Content-Type", tt.contentType)
 			if tt.accept != "" {
 				h.Set("Accept", tt.accept)
@@ -207,6 +211,7 @@ func TestNegotiateResponseWithRawCodec(t *testing.T) {
 }
 
 func TestRequireAcceptableAnswersBeforeTheEndpoint(t *testing.T) {
+	t.Parallel()
 	var calls atomic.Int32
 	ep := func(ctx context.Context, it item) (item, error) {
 		calls.Add(1)
@@ -233,6 +238,7 @@ type xmlRequest struct {
 }
 
 func TestXMLBadInput(t *testing.T) {
+	t.Parallel()
 	ep := func(_ context.Context, r xmlRequest) (xmlRequest, error) { return r, nil }
 	srv := newTestServer(t, httpx.NewServer(ep, httpx.DecodeXMLRequest, httpx.EncodeXMLResponse,
 		httpx.ServerMaxBodyBytes(64), quietErrors()))
@@ -266,6 +272,7 @@ func TestXMLBadInput(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			h := http.Header{}
 			if tt.contentType != "" {
 				h.Set("Content-Type", tt.contentType)
@@ -285,6 +292,7 @@ func TestXMLBadInput(t *testing.T) {
 }
 
 func TestRawCodecBadInput(t *testing.T) {
+	t.Parallel()
 	ep := func(_ context.Context, p point) (point, error) { return p, nil }
 	srv := newTestServer(t, httpx.NewServer(ep, pointCodec.DecodeRequest, pointCodec.EncodeResponse,
 		httpx.ServerMaxBodyBytes(16), quietErrors()))
@@ -313,6 +321,7 @@ func TestRawCodecBadInput(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			h := http.Header{}
 			if tt.contentType != "" {
 				h.Set("Content-Type", tt.contentType)
@@ -329,6 +338,7 @@ func TestRawCodecBadInput(t *testing.T) {
 }
 
 func TestClientCodecs(t *testing.T) {
+	t.Parallel()
 	mux := http.NewServeMux()
 	mux.Handle("POST /item", httpx.NewServer(kit.Endpoint[item, item](echoItem),
 		jsonOrXMLDecoder, jsonOrXMLEncoder))
@@ -338,6 +348,7 @@ func TestClientCodecs(t *testing.T) {
 	ctx := context.Background()
 
 	t.Run("xml both ways", func(t *testing.T) {
+		t.Parallel()
 		ep := httpx.NewClient(http.MethodPost, mustURL(t, srv.URL+"/item"), httpx.EncodeXMLRequest[item], httpx.DecodeXMLResponse[item],
 			httpx.ClientBefore(httpx.SetRequestHeader("Accept", httpx.XMLContentType)),
 			httpx.ClientAfter(func(ctx context.Context, r *http.Response) context.Context {
@@ -349,12 +360,14 @@ func TestClientCodecs(t *testing.T) {
 		assert.Equal(t, item{XMLName: xml.Name{Local: "item"}, ID: 3, Name: "three"}, got)
 	})
 	t.Run("xml request, json response", func(t *testing.T) {
+		t.Parallel()
 		ep := httpx.NewClient(http.MethodPost, mustURL(t, srv.URL+"/item"), httpx.EncodeXMLRequest[item], httpx.DecodeJSONResponse[item]).Endpoint()
 		got, err := ep(ctx, item{ID: 4})
 		require.NoError(t, err)
 		assert.Equal(t, item{ID: 4, Name: "none"}, got)
 	})
 	t.Run("xml response decoder", func(t *testing.T) {
+		t.Parallel()
 		ep := httpx.NewClient(http.MethodPost, mustURL(t, srv.URL+"/item"), httpx.EncodeJSONRequest[item], httpx.DecodeXMLResponse[item],
 			httpx.ClientBefore(httpx.SetRequestHeader("Accept", "application/xml"))).Endpoint()
 		got, err := ep(ctx, item{ID: 5, Name: "five"})
@@ -362,12 +375,14 @@ func TestClientCodecs(t *testing.T) {
 		assert.Equal(t, 5, got.ID)
 	})
 	t.Run("raw codec", func(t *testing.T) {
+		t.Parallel()
 		ep := httpx.NewClient(http.MethodPost, mustURL(t, srv.URL+"/point"), pointCodec.EncodeRequest, pointCodec.DecodeResponse).Endpoint()
 		got, err := ep(ctx, point{X: 1, Y: -5})
 		require.NoError(t, err)
 		assert.Equal(t, point{X: 2, Y: -4}, got)
 	})
 	t.Run("406 arrives as a kit error", func(t *testing.T) {
+		t.Parallel()
 		ep := httpx.NewClient(http.MethodPost, mustURL(t, srv.URL+"/item"), httpx.EncodeJSONRequest[item], httpx.DecodeJSONResponse[item],
 			httpx.ClientBefore(httpx.SetRequestHeader("Accept", "text/html"))).Endpoint()
 		_, err := ep(ctx, item{ID: 6})
@@ -379,6 +394,7 @@ func TestClientCodecs(t *testing.T) {
 // TestNegotiateContentType negotiates in an encoder of its own, on a real
 // server, through the ResponseWriter the server gives it.
 func TestNegotiateContentType(t *testing.T) {
+	t.Parallel()
 	offers := []string{"application/json", "application/xml", "text/csv"}
 	srv := newTestServer(t, negotiatingServer(offers))
 	tests := []struct {
@@ -399,6 +415,7 @@ func TestNegotiateContentType(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.accept, "|"), func(t *testing.T) {
+			t.Parallel()
 			got := do(t, http.MethodGet, srv.URL, http.Header{"Accept": tt.accept}, "")
 			if tt.want == "" {
 				assert.Equal(t, http.StatusNotAcceptable, got.status)

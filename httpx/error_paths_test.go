@@ -58,6 +58,7 @@ var codedErrors = []struct {
 // retry wait, never as the PermissionDenied, InvalidArgument or Internal
 // of the step that returned it, and its cause never reaches the body.
 func TestServerAnswersCodedErrorsAsTheyAre(t *testing.T) {
+	t.Parallel()
 	for _, tc := range codedErrors {
 		fail := func() error { return tc.err }
 		ok := func(context.Context, *http.Request) (sumRequest, error) { return sumRequest{}, nil }
@@ -77,6 +78,7 @@ func TestServerAnswersCodedErrorsAsTheyAre(t *testing.T) {
 		}
 		for _, step := range steps {
 			t.Run(tc.name+"/"+step.name, func(t *testing.T) {
+				t.Parallel()
 				srv := newTestServer(t, step.h)
 				resp, err := http.Post(srv.URL, "application/json", strings.NewReader(`{}`))
 				require.NoError(t, err)
@@ -137,6 +139,7 @@ type address struct {
 // and violations, instead of becoming an "invalid JSON" message that
 // carries the error's whole text, cause included.
 func TestUnmarshalerErrorsKeepTheirCode(t *testing.T) {
+	t.Parallel()
 	srv := newTestServer(t, httpx.NewServer(kit.Endpoint[address, address](func(_ context.Context, a address) (address, error) { return a, nil }),
 		httpx.DecodeByContentType(httpx.JSONDecoder[address](), httpx.XMLDecoder[address]()), httpx.EncodeJSONResponse[address], quiet()))
 	tests := []struct {
@@ -159,6 +162,7 @@ func TestUnmarshalerErrorsKeepTheirCode(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			got := do(t, http.MethodPost, srv.URL, hdr("Content-Type", tt.contentType), tt.body)
 			assert.Equal(t, tt.status, got.status, "body: %s", got.body)
 			assert.NotContains(t, got.body, "10.1.2.3")
@@ -179,6 +183,7 @@ func TestUnmarshalerErrorsKeepTheirCode(t *testing.T) {
 // each request once, with the status sent, the error and the context the
 // before hooks made, and that the guards run before the body is refused.
 func TestFinalizersSeeEveryFailure(t *testing.T) {
+	t.Parallel()
 	type tenantKey struct{}
 	var (
 		mu      sync.Mutex
@@ -261,6 +266,7 @@ func TestFinalizersSeeEveryFailure(t *testing.T) {
 		{"encoder panics", hdr("Authorization", "x"), `{"b":"encode-panic"}`, 500, kit.Internal, true},
 	}
 	for _, tt := range tests {
+		// Serial: the cases share the finalizers' and the error handler's records.
 		t.Run(tt.name, func(t *testing.T) {
 			mu.Lock()
 			finals, tenants, handled = nil, nil, nil
@@ -317,6 +323,7 @@ type opaqueWriter struct{ http.ResponseWriter }
 // writer they cannot trace back to a server, they fail with an Internal
 // error whose text stays in the process.
 func TestNegotiationNeedsNoHook(t *testing.T) {
+	t.Parallel()
 	var seen atomic.Pointer[error]
 	handler := kit.ErrorHandlerFunc(func(_ context.Context, err error) { seen.Store(&err) })
 	wrapped := func(wrap func(http.ResponseWriter) http.ResponseWriter) httpx.EncodeResponseFunc[item] {
@@ -339,6 +346,7 @@ func TestNegotiationNeedsNoHook(t *testing.T) {
 		{"through a writer that hides the server's", wrapped(func(w http.ResponseWriter) http.ResponseWriter { return opaqueWriter{w} }), "application/xml", 500, httpx.ProblemContentType},
 	}
 	for _, tt := range tests {
+		// Serial: the cases share seen.
 		t.Run(tt.name, func(t *testing.T) {
 			seen.Store(nil)
 			srv := newTestServer(t, httpx.NewServer(kit.Endpoint[item, item](echoItem), jsonOrXMLDecoder, tt.enc,

@@ -42,6 +42,7 @@ func parseSignup(vs url.Values) (signup, error) {
 }
 
 func TestFormRequest(t *testing.T) {
+	t.Parallel()
 	ep := func(_ context.Context, s signup) (signup, error) { return s, nil }
 	srv := newTestServer(t, quietServer(ep, httpx.DecodeFormRequest(parseSignup), httpx.ServerMaxBodyBytes(64)))
 
@@ -65,6 +66,7 @@ func TestFormRequest(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			h := http.Header{}
 			if tt.contentType != "" {
 				h.Set("Content-Type", tt.contentType)
@@ -85,6 +87,7 @@ func TestFormRequest(t *testing.T) {
 }
 
 func TestEncodeFormRequest(t *testing.T) {
+	t.Parallel()
 	ep := func(_ context.Context, s signup) (signup, error) { s.Age++; return s, nil }
 	srv := newTestServer(t, quietServer(ep, httpx.DecodeFormRequest(parseSignup)))
 	client := httpx.NewClient(http.MethodPost, mustURL(t, srv.URL),
@@ -135,6 +138,7 @@ func multipartBody(t *testing.T, title, file string) (string, string) {
 }
 
 func TestMultipartRequest(t *testing.T) {
+	t.Parallel()
 	// The endpoint reads the file, which stays available until it returns,
 	// even when it went to a temporary file (maxMemory 1).
 	ep := func(_ context.Context, u upload) (upload, error) { return u, nil }
@@ -187,6 +191,7 @@ func TestMultipartRequest(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			got := do(t, http.MethodPost, tt.url, hdr("Content-Type", tt.contentType), tt.body)
 			assert.Equal(t, tt.status, got.status, "body: %s", got.body)
 			if tt.status == 200 {

@@ -47,6 +47,7 @@ func quiet() httpx.ServerOption {
 // with the status and public message a client expects, and checks that no
 // internal text reaches the body.
 func TestServerHostileInput(t *testing.T) {
+	t.Parallel()
 	sumEP := kit.Endpoint[sumRequest, sumResponse](sum)
 	plainDecoder := func(context.Context, *http.Request) (sumRequest, error) {
 		return sumRequest{}, errors.New(secret)
@@ -98,6 +99,7 @@ func TestServerHostileInput(t *testing.T) {
 			[]byte(`{}`), nil, 403, "permission denied"},
 	}
 	for _, tt := range tests {
+		// Serial: guardCalls is checked after the loop.
 		t.Run(tt.name, func(t *testing.T) {
 			srv := newTestServer(t, tt.handler)
 			req, err := http.NewRequest(http.MethodPost, srv.URL, bytes.NewReader(tt.body))
@@ -125,6 +127,7 @@ func TestServerHostileInput(t *testing.T) {
 // chosen; each request is answered or aborted, and the server serves the
 // next request.
 func TestServerHookPanics(t *testing.T) {
+	t.Parallel()
 	sumEP := kit.Endpoint[sumRequest, sumResponse](sum)
 	boom := func() { panic("hook broke") }
 	tests := []struct {
@@ -145,6 +148,7 @@ func TestServerHookPanics(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			srv := newTestServer(t, httpx.NewServer(sumEP, httpx.DecodeJSONRequest[sumRequest], httpx.EncodeJSONResponse[sumResponse], tt.opts...))
 			for range 3 {
 				resp, err := http.Post(srv.URL, "application/json", strings.NewReader(`{"a":1,"b":"2"}`))
@@ -168,6 +172,7 @@ func TestServerHookPanics(t *testing.T) {
 // TestServerPartialWriteIsAnError has an encoder fail after it wrote part of
 // the body: the client must see an error, never a 200.
 func TestServerPartialWriteIsAnError(t *testing.T) {
+	t.Parallel()
 	enc := func(_ context.Context, w http.ResponseWriter, _ sumResponse) error {
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write([]byte(`{"sum":`))
@@ -187,6 +192,7 @@ func TestServerPartialWriteIsAnError(t *testing.T) {
 // TestRouteProblems checks that the router's own refusals are problem
 // bodies, that a 405 keeps its Allow header, and that routes still serve.
 func TestRouteProblems(t *testing.T) {
+	t.Parallel()
 	mux := http.NewServeMux()
 	mux.Handle("POST /sum", httpx.NewServer(kit.Endpoint[sumRequest, sumResponse](sum), httpx.DecodeJSONRequest[sumRequest], httpx.EncodeJSONResponse[sumResponse]))
 	mux.HandleFunc("GET /dir/", func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "dir") })
@@ -204,6 +210,7 @@ func TestRouteProblems(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.method+" "+tt.path, func(t *testing.T) {
+			t.Parallel()
 			req, err := http.NewRequest(tt.method, srv.URL+tt.path, strings.NewReader("{"))
 			require.NoError(t, err)
 			req.Header.Set("Content-Type", "application/json")
@@ -231,6 +238,7 @@ func (closedBreaker) Success(time.Duration) {}
 func (closedBreaker) Failure(time.Duration) {}
 
 func TestRetryAfterOnRejections(t *testing.T) {
+	t.Parallel()
 	sumEP := kit.Endpoint[sumRequest, sumResponse](sum)
 	down := kit.Endpoint[sumRequest, sumResponse](func(context.Context, sumRequest) (sumResponse, error) {
 		return sumResponse{}, kit.NewError(kit.Unavailable, "down")
@@ -246,6 +254,7 @@ func TestRetryAfterOnRejections(t *testing.T) {
 		{"the endpoint's own Unavailable", down, 503, ""},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			srv := newTestServer(t, httpx.NewServer(tt.ep, httpx.DecodeJSONRequest[sumRequest], httpx.EncodeJSONResponse[sumResponse], quiet()))
 			resp, err := http.Post(srv.URL, "application/json", strings.NewReader(`{"a":1,"b":"x"}`))
 			require.NoError(t, err)
@@ -265,6 +274,7 @@ type nested struct {
 // limits (encoding/json and encoding/xml stop at 10,000 levels): each is a
 // 400, the server stays up, and a body within the limit decodes.
 func TestDeeplyNestedBodies(t *testing.T) {
+	t.Parallel()
 	ep := kit.Endpoint[nested, sumResponse](func(context.Context, nested) (sumResponse, error) { return sumResponse{C: "ok"}, nil })
 	mux := http.NewServeMux()
 	mux.Handle("POST /json", httpx.NewServer(ep, httpx.DecodeJSONRequest[nested], httpx.EncodeJSONResponse[sumResponse], quiet()))
@@ -286,6 +296,7 @@ func TestDeeplyNestedBodies(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			resp, err := http.Post(srv.URL+tt.path, tt.ct, strings.NewReader(tt.body))
 			require.NoError(t, err)
 			body, _ := io.ReadAll(resp.Body)
@@ -299,6 +310,7 @@ func TestDeeplyNestedBodies(t *testing.T) {
 // a *kit.Error keeps its code and message, where a type assertion would
 // have made it Internal.
 func TestClientKeepsWrappedKitErrors(t *testing.T) {
+	t.Parallel()
 	srv := newTestServer(t, httpx.NewServer(kit.Endpoint[sumRequest, sumResponse](sum), httpx.DecodeJSONRequest[sumRequest], httpx.EncodeJSONResponse[sumResponse]))
 	u, err := url.Parse(srv.URL)
 	require.NoError(t, err)

@@ -76,6 +76,7 @@ func echoServer() *http.Server {
 // within its limit and a margin, while a slow endpoint that read its body
 // is not cut.
 func TestServeCutsClientsThatHoldConnections(t *testing.T) {
+	t.Parallel()
 	const limit = 300 * time.Millisecond
 	const margin = 5 * time.Second // generous: the machine may be loaded
 	srv := echoServer()
@@ -103,6 +104,7 @@ func TestServeCutsClientsThatHoldConnections(t *testing.T) {
 	}
 
 	t.Run("slow headers", func(t *testing.T) {
+		t.Parallel()
 		conn := dial(t)
 		stop := make(chan struct{})
 		defer close(stop)
@@ -111,6 +113,7 @@ func TestServeCutsClientsThatHoldConnections(t *testing.T) {
 		assert.True(t, closed, "a client that sends its headers a byte at a time is cut")
 	})
 	t.Run("slow body", func(t *testing.T) {
+		t.Parallel()
 		conn := dial(t)
 		_, err := io.WriteString(conn, "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n")
 		require.NoError(t, err)
@@ -122,6 +125,7 @@ func TestServeCutsClientsThatHoldConnections(t *testing.T) {
 		assert.Contains(t, answer, "408 Request Timeout")
 	})
 	t.Run("idle keep-alive", func(t *testing.T) {
+		t.Parallel()
 		conn := dial(t)
 		_, err := io.WriteString(conn, "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 15\r\n\r\n{\"a\":1,\"b\":\"x\"}")
 		require.NoError(t, err)
@@ -136,6 +140,7 @@ func TestServeCutsClientsThatHoldConnections(t *testing.T) {
 		assert.ErrorIs(t, err, io.EOF, "an idle keep-alive connection is closed")
 	})
 	t.Run("slow endpoint keeps its request", func(t *testing.T) {
+		t.Parallel()
 		resp, err := http.Post("http://"+addr+"/slow-work", "text/plain", strings.NewReader("payload"))
 		require.NoError(t, err)
 		defer resp.Body.Close()
@@ -148,6 +153,7 @@ func TestServeCutsClientsThatHoldConnections(t *testing.T) {
 // TestServeDefaults checks the limits Serve gives a server that sets none,
 // and that limits the caller set are kept.
 func TestServeDefaults(t *testing.T) {
+	t.Parallel()
 	srv := &http.Server{Handler: http.NotFoundHandler()}
 	_, stop := serveFor(t, srv)
 	require.NoError(t, stop())
@@ -166,6 +172,7 @@ func TestServeDefaults(t *testing.T) {
 // TestServeReadinessDelay polls readiness while Serve shuts down: the 503
 // is seen during the delay, and responses in it carry Connection: close.
 func TestServeReadinessDelay(t *testing.T) {
+	t.Parallel()
 	h := new(health.Health)
 	mux := http.NewServeMux()
 	h.Register(mux)

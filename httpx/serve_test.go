@@ -51,6 +51,7 @@ func listen(t *testing.T) net.Listener {
 }
 
 func TestServeDrainsGracefully(t *testing.T) {
+	t.Parallel()
 	h := new(health.Health)
 	entered, release := make(chan struct{}, 1), make(chan struct{})
 	srv := slowServer(h, entered, release)
@@ -136,6 +137,7 @@ func TestServeDrainsGracefully(t *testing.T) {
 }
 
 func TestServeDrainTimeout(t *testing.T) {
+	t.Parallel()
 	entered, release := make(chan struct{}, 1), make(chan struct{})
 	defer close(release)
 	srv := slowServer(new(health.Health), entered, release)
@@ -169,6 +171,7 @@ func TestServeDrainTimeout(t *testing.T) {
 }
 
 func TestServeReturnsTheServeError(t *testing.T) {
+	t.Parallel()
 	lis := listen(t)
 	require.NoError(t, lis.Close())
 	err := httpx.Serve(context.Background(), &http.Server{ReadHeaderTimeout: time.Second}, lis)
@@ -177,6 +180,7 @@ func TestServeReturnsTheServeError(t *testing.T) {
 }
 
 func TestServeWithEndedContext(t *testing.T) {
+	t.Parallel()
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	lis := listen(t)

@@ -60,6 +60,7 @@ func decodeProblem(t *testing.T, body []byte) httpx.Problem {
 }
 
 func TestServerBadInput(t *testing.T) {
+	t.Parallel()
 	panicky := func(_ context.Context, req sumRequest) (sumResponse, error) {
 		if req.B == "panic" {
 			panic("secret panic detail")
@@ -95,6 +96,7 @@ func TestServerBadInput(t *testing.T) {
 		{"after a panic the server still serves", srv.URL, "application/json", `{"a":1,"b":"y"}`, 200, kit.OK, ""},
 	}
 	for _, tt := range tests {
+		// Serial: a case checks that the server still serves after the panic case.
 		t.Run(tt.name, func(t *testing.T) {
 			req, err := http.NewRequest(http.MethodPost, tt.url, strings.NewReader(tt.body))
 			require.NoError(t, err)
@@ -122,6 +124,7 @@ func TestServerBadInput(t *testing.T) {
 }
 
 func TestServerWrongTypeCarriesViolation(t *testing.T) {
+	t.Parallel()
 	srv := newTestServer(t, quietServer(kit.Endpoint[sumRequest, sumResponse](sum), httpx.DecodeJSONRequest[sumRequest]))
 	resp, err := http.Post(srv.URL, "application/json", strings.NewReader(`{"b":7}`))
 	require.NoError(t, err)
@@ -132,6 +135,7 @@ func TestServerWrongTypeCarriesViolation(t *testing.T) {
 }
 
 func TestServerHookOrder(t *testing.T) {
+	t.Parallel()
 	var mu sync.Mutex
 	var trace []string
 	record := func(s string) {
@@ -187,6 +191,7 @@ func TestServerHookOrder(t *testing.T) {
 		{"decode error", `{`, []string{"before1", "before2", "decode", "error:invalid_argument", "finalizer"}, 400, "", true},
 	}
 	for _, tt := range tests {
+		// Serial: the cases share trace and info.
 		t.Run(tt.name, func(t *testing.T) {
 			mu.Lock()
 			trace = nil
@@ -212,6 +217,7 @@ func TestServerHookOrder(t *testing.T) {
 }
 
 func TestServeMuxPathValues(t *testing.T) {
+	t.Parallel()
 	type getUser struct {
 		ID      string
 		Verbose bool
@@ -268,6 +274,7 @@ type transfer struct {
 func (t transfer) Failed() error { return t.err }
 
 func TestServerHonoursFailer(t *testing.T) {
+	t.Parallel()
 	ep := func(_ context.Context, req sumRequest) (transfer, error) {
 		if req.A > 100 {
 			return transfer{err: kit.WrapError(kit.FailedPrecondition, errors.New("balance=3"), "insufficient funds")}, nil
@@ -290,6 +297,7 @@ func TestServerHonoursFailer(t *testing.T) {
 }
 
 func TestServerCancellationReachesEndpoint(t *testing.T) {
+	t.Parallel()
 	started := make(chan struct{})
 	done := make(chan error, 1)
 	ep := func(ctx context.Context, _ sumRequest) (sumResponse, error) {
@@ -322,6 +330,7 @@ func TestServerCancellationReachesEndpoint(t *testing.T) {
 }
 
 func TestServerPanicAfterWriteKeepsServing(t *testing.T) {
+	t.Parallel()
 	h := httpx.NewServer(kit.Endpoint[sumRequest, sumResponse](sum), httpx.DecodeJSONRequest[sumRequest],
 		func(_ context.Context, w http.ResponseWriter, _ sumResponse) error {
 			_, _ = w.Write([]byte("{"))
@@ -349,6 +358,7 @@ func TestServerPanicAfterWriteKeepsServing(t *testing.T) {
 }
 
 func TestErrorEncoderHeaders(t *testing.T) {
+	t.Parallel()
 	rec := httptest.NewRecorder()
 	httpx.DefaultErrorEncoder(context.Background(), authError{}, rec)
 	assert.Equal(t, 401, rec.Code)

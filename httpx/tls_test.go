@@ -74,6 +74,7 @@ func get(c *http.Client, u string) (string, *http.Response, error) {
 }
 
 func TestServeTLSHandshakes(t *testing.T) {
+	t.Parallel()
 	set := tlstest.NewSet(t)
 	addr, _ := serveTLS(t, tlsx.ServerFiles{Cert: set.Server.Cert, Key: set.Server.Key, ClientCA: set.CA.File}, peerHandler)
 	for _, tc := range []struct {
@@ -88,6 +89,7 @@ func TestServeTLSHandshakes(t *testing.T) {
 		{"no certificate", tlstest.Files{}, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			body, _, err := get(tlsClient(t, set, tc.client), "https://"+addr+"/")
 			if tc.want == "" {
 				require.Error(t, err)
@@ -98,6 +100,7 @@ func TestServeTLSHandshakes(t *testing.T) {
 		})
 	}
 	t.Run("HTTP/1.1 through ALPN", func(t *testing.T) {
+		t.Parallel()
 		cfg, err := tlsx.ClientFiles{CA: set.CA.File, Cert: set.ClientA.Cert, Key: set.ClientA.Key}.Config()
 		require.NoError(t, err)
 		tr := &http.Transport{TLSClientConfig: cfg} // no HTTP/2 with a custom TLS config
@@ -107,6 +110,7 @@ func TestServeTLSHandshakes(t *testing.T) {
 		assert.Equal(t, "HTTP/1.1 "+tlstest.ClientAURI, body)
 	})
 	t.Run("server-only TLS", func(t *testing.T) {
+		t.Parallel()
 		addr, _ := serveTLS(t, tlsx.ServerFiles{Cert: set.Server.Cert, Key: set.Server.Key}, peerHandler)
 		body, _, err := get(tlsClient(t, set, tlstest.Files{}), "https://"+addr+"/")
 		require.NoError(t, err)
@@ -115,6 +119,7 @@ func TestServeTLSHandshakes(t *testing.T) {
 }
 
 func TestServeTLSRefusesPlaintext(t *testing.T) {
+	t.Parallel()
 	set := tlstest.NewSet(t)
 	addr, _ := serveTLS(t, tlsx.ServerFiles{Cert: set.Server.Cert, Key: set.Server.Key, ClientCA: set.CA.File}, peerHandler)
 	plain := freshClient(t)
@@ -140,6 +145,7 @@ func TestServeTLSRefusesPlaintext(t *testing.T) {
 }
 
 func TestServeTLSRejectsTwoConfigs(t *testing.T) {
+	t.Parallel()
 	set := tlstest.NewSet(t)
 	srv, err := tlsx.NewServer(tlsx.ServerFiles{Cert: set.Server.Cert, Key: set.Server.Key})
 	require.NoError(t, err)
@@ -152,6 +158,7 @@ func TestServeTLSRejectsTwoConfigs(t *testing.T) {
 // new and kept-alive connections: no call fails, new connections get the
 // new certificate, a connection opened before keeps the old one.
 func TestServeTLSReloadUnderLoad(t *testing.T) {
+	t.Parallel()
 	set := tlstest.NewSet(t)
 	served := set.CA.Server(t, "served")
 	next := set.CA.Server(t, "next")
@@ -210,6 +217,7 @@ func TestServeTLSReloadUnderLoad(t *testing.T) {
 }
 
 func TestClientTLS(t *testing.T) {
+	t.Parallel()
 	set := tlstest.NewSet(t)
 	addr, _ := serveTLS(t, tlsx.ServerFiles{Cert: set.Server.Cert, Key: set.Server.Key, ClientCA: set.CA.File}, peerHandler)
 	cfg, err := tlsx.ClientFiles{CA: set.CA.File, Cert: set.ClientB.Cert, Key: set.ClientB.Key}.Config()

@@ -18,6 +18,7 @@ import (
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 func TestNewServerErrors(t *testing.T) {
+	t.Parallel()
 	set := tlstest.NewSet(t)
 	bad := t.TempDir() + "/nothing.pem"
 	require.NoError(t, os.WriteFile(bad, []byte("not pem"), 0o600))
@@ -34,6 +35,7 @@ func TestNewServerErrors(t *testing.T) {
 		{"unverified client certs", tlsx.ServerFiles{Cert: set.Server.Cert, Key: set.Server.Key, ClientCA: set.CA.File, ClientAuth: tls.RequireAnyClientCert}, "unverified"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			_, err := tlsx.NewServer(tc.files)
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), tc.want)
@@ -42,6 +44,7 @@ func TestNewServerErrors(t *testing.T) {
 }
 
 func TestClientFilesErrors(t *testing.T) {
+	t.Parallel()
 	set := tlstest.NewSet(t)
 	for _, tc := range []struct {
 		name  string
@@ -53,6 +56,7 @@ func TestClientFilesErrors(t *testing.T) {
 		{"mismatched pair", tlsx.ClientFiles{Cert: set.ClientA.Cert, Key: set.ClientB.Key}, "private key does not match"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			_, err := tc.files.Config()
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), tc.want)
@@ -104,6 +108,7 @@ func handshake(t *testing.T, srv *tls.Config, cli *tls.Config) (tls.ConnectionSt
 }
 
 func TestHandshakes(t *testing.T) {
+	t.Parallel()
 	set := tlstest.NewSet(t)
 	srv, err := tlsx.NewServer(tlsx.ServerFiles{Cert: set.Server.Cert, Key: set.Server.Key, ClientCA: set.CA.File})
 	require.NoError(t, err)
@@ -120,6 +125,7 @@ func TestHandshakes(t *testing.T) {
 		{"no certificate", tlstest.Files{}, false, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			cli, err := tlsx.ClientFiles{CA: set.CA.File, Cert: tc.client.Cert, Key: tc.client.Key, ServerName: "localhost"}.Config()
 			require.NoError(t, err)
 			cli.NextProtos = []string{"h2"}
@@ -139,6 +145,7 @@ func TestHandshakes(t *testing.T) {
 }
 
 func TestTLSVersionFloor(t *testing.T) {
+	t.Parallel()
 	set := tlstest.NewSet(t)
 	srv, err := tlsx.NewServer(tlsx.ServerFiles{Cert: set.Server.Cert, Key: set.Server.Key})
 	require.NoError(t, err)
@@ -151,6 +158,7 @@ func TestTLSVersionFloor(t *testing.T) {
 }
 
 func TestReload(t *testing.T) {
+	t.Parallel()
 	set := tlstest.NewSet(t)
 	served := set.CA.Server(t, "served")
 	srv, err := tlsx.NewServer(tlsx.ServerFiles{Cert: served.Cert, Key: served.Key})
@@ -184,6 +192,7 @@ func TestReload(t *testing.T) {
 }
 
 func TestClientCertificateReload(t *testing.T) {
+	t.Parallel()
 	set := tlstest.NewSet(t)
 	srv, err := tlsx.NewServer(tlsx.ServerFiles{Cert: set.Server.Cert, Key: set.Server.Key, ClientCA: set.CA.File})
 	require.NoError(t, err)
@@ -200,6 +209,7 @@ func TestClientCertificateReload(t *testing.T) {
 }
 
 func TestPeerContext(t *testing.T) {
+	t.Parallel()
 	_, ok := tlsx.PeerFrom(context.Background())
 	assert.False(t, ok)
 	p := &tlsx.Peer{DNSNames: []string{"a"}}
@@ -213,6 +223,7 @@ func TestPeerContext(t *testing.T) {
 }
 
 func TestServerNameHelpers(t *testing.T) {
+	t.Parallel()
 	assert.Equal(t, "10.0.0.7", tlsx.HostOf("10.0.0.7:8080"))
 	assert.Equal(t, "::1", tlsx.HostOf("[::1]:8080"))
 	assert.Equal(t, "svc.internal", tlsx.HostOf("svc.internal"))
@@ -223,6 +234,7 @@ func TestServerNameHelpers(t *testing.T) {
 }
 
 func TestContextWithConn(t *testing.T) {
+	t.Parallel()
 	set := tlstest.NewSet(t)
 	srv, err := tlsx.NewServer(tlsx.ServerFiles{Cert: set.Server.Cert, Key: set.Server.Key, ClientCA: set.CA.File})
 	require.NoError(t, err)

@@ -16,6 +16,7 @@ import (
 // Every method through the generated gRPC client against the generated
 // service registration, on a real grpc.Server.
 func TestUserServiceOverGRPC(t *testing.T) {
+	t.Parallel()
 	conn := grpctest.Serve(t, "bufconn", func(s *grpc.Server) {
 		usersvc.RegisterGRPC(s, usersvc.NewEndpoints(usersvc.NewStore(), usersvc.Middlewares{}))
 	})

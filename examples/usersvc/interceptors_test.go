@@ -59,6 +59,7 @@ func TestInterceptorsOnEveryTransportAndSide(t *testing.T) {
 	}
 	ctx := context.Background()
 	for _, c := range clients {
+		// Serial: the cases share the interceptors' log.
 		t.Run(c.transport, func(t *testing.T) {
 			_, err := c.svc.CreateUser(ctx, usersvc.CreateUserRequest{Name: "Ada " + c.transport, Email: "ada@" + c.transport + ".example.com"})
 			require.NoError(t, err)

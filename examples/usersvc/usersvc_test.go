@@ -33,6 +33,7 @@ func serve(t *testing.T) usersvc.UserService {
 // Every method through the generated HTTP client against the generated
 // handler on loopback.
 func TestUserServiceOverHTTP(t *testing.T) {
+	t.Parallel()
 	c := serve(t)
 	ctx := context.Background()
 
@@ -82,6 +83,7 @@ func TestUserServiceOverHTTP(t *testing.T) {
 
 // The routes answer plain HTTP clients as the README shows.
 func TestUserServiceRoutes(t *testing.T) {
+	t.Parallel()
 	srv := httptest.NewServer(usersvc.NewHTTPHandler(usersvc.NewEndpoints(usersvc.NewStore(), usersvc.Middlewares{})))
 	defer srv.Close()
 	tests := []struct {

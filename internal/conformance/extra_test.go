@@ -85,6 +85,7 @@ func (s extraServer) Charge(ctx context.Context, v extra.ChargeRequest) (extra.C
 
 // TestNodeGRPCClientExtra is TestNodeGRPCClient for package extra.
 func TestNodeGRPCClientExtra(t *testing.T) {
+	t.Parallel()
 	node := requireNode(t)
 	rec := newRecorder()
 	addr := serveGRPC(t, func(s *grpc.Server) {

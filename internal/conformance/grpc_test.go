@@ -226,6 +226,7 @@ func runNodeClient(t *testing.T, node, addr, proto, service, suite string) []nod
 	}
 	require.NotEmpty(t, results, "the Node client reported no case (err %v):\n%s", err, out)
 	for _, r := range results {
+		// Serial: t.Failed below reads their results.
 		t.Run(r.Case, func(t *testing.T) {
 			for _, p := range r.Problems {
 				t.Error(p)
@@ -246,6 +247,7 @@ func runNodeClient(t *testing.T, node, addr, proto, service, suite string) []nod
 // compares field by field on both sides: the Go server checks what it
 // decoded, the Node client checks what it decoded.
 func TestNodeGRPCClient(t *testing.T) {
+	t.Parallel()
 	node := requireNode(t)
 	rec := newRecorder()
 	addr := serveGRPC(t, func(s *grpc.Server) {

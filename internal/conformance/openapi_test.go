@@ -77,6 +77,7 @@ type redoclyReport struct {
 // none at all, not even a warning, in the example's, which uses kitgen's
 // flags for servers and license and //kit:security annotations.
 func TestRedoclyLint(t *testing.T) {
+	t.Parallel()
 	requireNode(t)
 	docs := emittedOpenAPI(t, repoRoot)
 	require.Contains(t, docs, exampleDoc)
@@ -168,6 +169,7 @@ func startPrism(t *testing.T, doc, upstream string) *prism {
 // document is answered 422 by Prism and a response that does is turned
 // into a 500; either way the sl-violations header lists the violations.
 func TestPrismValidationProxy(t *testing.T) {
+	t.Parallel()
 	requireNode(t)
 	upstream := httptest.NewServer(usersvc.NewHTTPHandler(usersvc.NewEndpoints(usersvc.NewStore(), usersvc.Middlewares{})))
 	defer upstream.Close()
@@ -197,6 +199,7 @@ func TestPrismValidationProxy(t *testing.T) {
 		{"refused by Prism", "GET", "/users?pageSize=x", "", false, 422, `"location":["query","pagesize"]`},
 	}
 	for _, f := range flows {
+		// Serial: the flows are steps on one store.
 		t.Run(f.name, func(t *testing.T) {
 			var body io.Reader
 			if f.body != "" {
@@ -252,6 +255,7 @@ func (b *syncBuffer) String() string {
 // TestPrismCatchesResponseViolations checks the check: an upstream that
 // answers what the document does not allow is caught by the proxy.
 func TestPrismCatchesResponseViolations(t *testing.T) {
+	t.Parallel()
 	requireNode(t)
 	liar := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")

@@ -57,6 +57,7 @@ func emittedProtos(t *testing.T, root string) []string {
 // well-known types on the import path, as a user compiling it for another
 // language would.
 func TestProtocCompilesEmittedProtos(t *testing.T) {
+	t.Parallel()
 	protoc := requireProtoc(t)
 	protos := emittedProtos(t, repoRoot)
 	for _, want := range []string{
@@ -67,6 +68,7 @@ func TestProtocCompilesEmittedProtos(t *testing.T) {
 	}
 	for _, rel := range protos {
 		t.Run(filepath.ToSlash(rel), func(t *testing.T) {
+			t.Parallel()
 			path := filepath.Join(repoRoot, rel)
 			out, err := run(t, time.Minute, protoc, "-I", "/usr/include", "-I", filepath.Dir(path),
 				"--include_imports", "--descriptor_set_out", filepath.Join(t.TempDir(), "set.pb"), filepath.Base(path))

@@ -124,6 +124,7 @@ func TestAgentsDoNotShareAnything(t *testing.T) {
 }
 
 func TestBinary(t *testing.T) {
+	t.Parallel()
 	path, err := consultest.Binary()
 	require.NoError(t, err)
 	assert.FileExists(t, path)

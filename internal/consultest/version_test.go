@@ -10,6 +10,7 @@ import (
 // The version this package names, and the Makefile's, are the version the
 // tool module pins, so the cached agent's file name changes with the pin.
 func TestVersionMatchesPin(t *testing.T) {
+	t.Parallel()
 	tools, err := toolModule()
 	if err != nil {
 		t.Fatal(err)

@@ -21,11 +21,19 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/typedkit/kit"
+	"github.com/typedkit/kit/genrt"
 	"github.com/typedkit/kit/internal/grpctest"
 	"github.com/typedkit/kit/internal/interop/pb"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) {
+	// RegisterGRPC registers the codec of WireMessages in grpc's registry of
+	// codecs, which is no safe place to write while parallel tests' calls
+	// read it (the protoc servers' among them): register it before any test
+	// runs.
+	genrt.RegisterCodec()
+	goleak.VerifyTestMain(m)
+}
 
 func ptr[T any](v T) *T { return &v }
 
@@ -121,8 +129,10 @@ var deterministic = proto.MarshalOptions{Deterministic: true}
 // Our bytes equal protobuf-go's deterministic bytes for the same values,
 // and each side reads the other's.
 func TestBytesEqualProtobufGo(t *testing.T) {
+	t.Parallel()
 	for name, a := range cases() {
 		t.Run(name, func(t *testing.T) {
+			t.Parallel()
 			want, err := deterministic.Marshal(toPB(a))
 			require.NoError(t, err)
 			got := marshal(a)
@@ -172,6 +182,7 @@ func normalize(a All) All {
 
 // Unknown fields are skipped, so an older reader accepts a newer writer.
 func TestUnknownFieldsSkipped(t *testing.T) {
+	t.Parallel()
 	b := marshal(All{Str: "kept", I: 5})
 	b = protowire.AppendTag(b, 1000, protowire.BytesType)
 	b = protowire.AppendString(b, "from the future")
@@ -187,6 +198,7 @@ func TestUnknownFieldsSkipped(t *testing.T) {
 
 // Malformed input is an InvalidArgument error, never a panic.
 func TestMalformedInput(t *testing.T) {
+	t.Parallel()
 	full := marshal(cases()["scalars"])
 	tests := map[string][]byte{
 		"truncated":         full[:len(full)-1],
@@ -204,6 +216,7 @@ func TestMalformedInput(t *testing.T) {
 	tests["timestamp too big"] = protowire.AppendBytes(tb, inner)
 	for name, b := range tests {
 		t.Run(name, func(t *testing.T) {
+			t.Parallel()
 			_, err := unmarshal(b)
 			require.Error(t, err)
 			assert.Equal(t, kit.InvalidArgument, kit.CodeOf(err), "%v", err)
@@ -305,10 +318,12 @@ func dial(t *testing.T, register func(*grpc.Server)) *grpc.ClientConn {
 
 // A protoc-generated client calls the generated server.
 func TestProtocClientCallsGeneratedServer(t *testing.T) {
+	t.Parallel()
 	conn := dial(t, func(s *grpc.Server) { RegisterGRPC(s, NewEndpoints(echo{}, Middlewares{})) })
 	client := pb.NewWireClient(conn)
 	for name, a := range cases() {
 		t.Run(name, func(t *testing.T) {
+			t.Parallel()
 			got, err := client.Echo(context.Background(), toPB(a))
 			require.NoError(t, err)
 			assert.True(t, proto.Equal(toPB(a), got))
@@ -324,10 +339,12 @@ func TestProtocClientCallsGeneratedServer(t *testing.T) {
 
 // The generated client calls a server built from the protoc output.
 func TestGeneratedClientCallsProtocServer(t *testing.T) {
+	t.Parallel()
 	conn := dial(t, func(s *grpc.Server) { pb.RegisterWireServer(s, pbServer{}) })
 	client := NewGRPCClient(conn)
 	for name, a := range cases() {
 		t.Run(name, func(t *testing.T) {
+			t.Parallel()
 			got, err := client.Echo(context.Background(), a)
 			require.NoError(t, err)
 			assert.Equal(t, normalize(a), normalize(got))
@@ -354,6 +371,7 @@ func (rawCodec) Unmarshal(data mem.BufferSlice, v any) error {
 
 // A malformed request is answered InvalidArgument and the server goes on.
 func TestMalformedRequestOverGRPC(t *testing.T) {
+	t.Parallel()
 	conn := dial(t, func(s *grpc.Server) { RegisterGRPC(s, NewEndpoints(echo{}, Middlewares{})) })
 	in, out := []byte{0x72, 0x10, 'a'}, []byte(nil)
 	err := conn.Invoke(context.Background(), "/"+GRPCServiceName+"/Echo", &in, &out, grpc.ForceCodecV2(rawCodec{}))

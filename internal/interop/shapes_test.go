@@ -67,6 +67,7 @@ func unmarshalNode(b []byte) (Node, error) {
 // Recursive messages, deep and wide, come out as protobuf-go writes them,
 // and each side reads the other's.
 func TestRecursiveBytesEqualProtobufGo(t *testing.T) {
+	t.Parallel()
 	tree := Node{Value: 1, Children: []Node{{Value: 2, Children: []Node{{Value: 4}}}, {Value: 3, Next: &Node{Value: 5}}}}
 	cases := map[string]Node{
 		"one":          chain(1),
@@ -78,6 +79,7 @@ func TestRecursiveBytesEqualProtobufGo(t *testing.T) {
 	}
 	for name, n := range cases {
 		t.Run(name, func(t *testing.T) {
+			t.Parallel()
 			want, err := deterministic.Marshal(toPBNode(&n))
 			require.NoError(t, err)
 			got := marshalNode(n)
@@ -95,6 +97,7 @@ func TestRecursiveBytesEqualProtobufGo(t *testing.T) {
 // limit, as protobuf-go does, with InvalidArgument; up to it they read
 // what protobuf-go reads.
 func TestRecursionLimit(t *testing.T) {
+	t.Parallel()
 	for _, tt := range []struct {
 		depth int
 		ok    bool
@@ -174,8 +177,10 @@ func toPBExtra(e Extra) *pb.Extra {
 // Embedded structs, text types, raw JSON and named slices and maps come
 // out as protobuf-go writes the .proto's messages, and read back.
 func TestExtraBytesEqualProtobufGo(t *testing.T) {
+	t.Parallel()
 	for name, e := range extraCases() {
 		t.Run(name, func(t *testing.T) {
+			t.Parallel()
 			want, err := deterministic.Marshal(toPBExtra(e))
 			require.NoError(t, err)
 			got, err := (&protoWireExtra{v: &e}).MarshalProtoWire(nil)
@@ -200,6 +205,7 @@ func TestExtraBytesEqualProtobufGo(t *testing.T) {
 
 // A text its type refuses, and one that is not UTF-8, are InvalidArgument.
 func TestMalformedText(t *testing.T) {
+	t.Parallel()
 	field := func(num protowire.Number, s string) []byte {
 		return protowire.AppendString(protowire.AppendTag(nil, num, protowire.BytesType), s)
 	}
@@ -212,6 +218,7 @@ func TestMalformedText(t *testing.T) {
 		"bad map value":  protowire.AppendBytes(protowire.AppendTag(nil, 7, protowire.BytesType), append(field(1, "k"), field(2, "x")...)),
 	} {
 		t.Run(name, func(t *testing.T) {
+			t.Parallel()
 			err := (&protoWireExtra{}).UnmarshalProtoWire(b)
 			require.Error(t, err)
 			assert.Equal(t, kit.InvalidArgument, kit.CodeOf(err), "%v", err)
@@ -222,6 +229,7 @@ func TestMalformedText(t *testing.T) {
 // A protoc-generated client calls the methods whose request or result is
 // a lone time, duration or text, and the rpc named like its result.
 func TestProtocClientCallsLoneValues(t *testing.T) {
+	t.Parallel()
 	conn := dial(t, func(s *grpc.Server) { RegisterGRPC(s, NewEndpoints(echo{}, Middlewares{})) })
 	client := pb.NewWireClient(conn)
 	ctx := context.Background()
@@ -265,6 +273,7 @@ func TestProtocClientCallsLoneValues(t *testing.T) {
 
 // The generated client calls a protoc-generated server with lone values.
 func TestGeneratedClientCallsProtocServerWithLoneValues(t *testing.T) {
+	t.Parallel()
 	conn := dial(t, func(s *grpc.Server) { pb.RegisterWireServer(s, pbServer{}) })
 	client := NewGRPCClient(conn)
 	ctx := context.Background()

@@ -25,6 +25,7 @@ type Greeter interface {
 `
 
 func TestFlags(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	path := filepath.Join(dir, "idl.go")
 	require.NoError(t, os.WriteFile(path, []byte(idl), 0o644))
@@ -44,6 +45,7 @@ func TestFlags(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			var stdout, stderr bytes.Buffer
 			code := run(tt.args, &stdout, &stderr)
 			assert.Equal(t, tt.code, code, "%s", stderr.String())
