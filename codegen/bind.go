@@ -27,50 +27,37 @@ type Binding struct {
 // Scalar is the kind of a value that a path segment or a query parameter
 // holds.
 type Scalar struct {
-	// Kind is "string", "bool", "int", "uint" or "float".
+	// Kind is "string", "bool", "int", "uint", "float", or "text" for a
+	// type that travels as its text; paramKinds says how each is parsed
+	// and formatted.
 	Kind string
 	// Bits is the size of an int, uint or float kind.
 	Bits int
 }
 
-// scalarOf returns the scalar kind of t: that of its underlying type, or
-// "text" for a type with MarshalText and UnmarshalText methods (time.Time
-// among them: RFC 3339, as in JSON).
+// scalarOf returns the scalar kind of t: that of its underlying type
+// (basicKinds), or "text" for a type that travels as its text (see
+// [paramText]).
 func scalarOf(t types.Type) (Scalar, bool) {
-	if isText(t) || isTimeOfDay(t) {
+	if paramText(t) {
 		return Scalar{Kind: "text"}, true
 	}
-	b, ok := t.Underlying().(*types.Basic)
-	if !ok {
+	b := basicOf(t)
+	if b == nil {
 		return Scalar{}, false
 	}
-	switch b.Kind() {
-	case types.String:
-		return Scalar{Kind: "string"}, true
-	case types.Bool:
-		return Scalar{Kind: "bool"}, true
-	case types.Int, types.Int64:
-		return Scalar{Kind: "int", Bits: 64}, true
-	case types.Int8:
-		return Scalar{Kind: "int", Bits: 8}, true
-	case types.Int16:
-		return Scalar{Kind: "int", Bits: 16}, true
-	case types.Int32:
-		return Scalar{Kind: "int", Bits: 32}, true
-	case types.Uint, types.Uint64, types.Uintptr:
-		return Scalar{Kind: "uint", Bits: 64}, true
-	case types.Uint8:
-		return Scalar{Kind: "uint", Bits: 8}, true
-	case types.Uint16:
-		return Scalar{Kind: "uint", Bits: 16}, true
-	case types.Uint32:
-		return Scalar{Kind: "uint", Bits: 32}, true
-	case types.Float32:
-		return Scalar{Kind: "float", Bits: 32}, true
-	case types.Float64:
-		return Scalar{Kind: "float", Bits: 64}, true
+	return b.param, true
+}
+
+// paramText reports a type that a path segment or a query parameter holds
+// as its text: a type with MarshalText and UnmarshalText methods, and
+// well-known types that travel so (time.Time: RFC 3339, as in JSON).
+func paramText(t types.Type) bool {
+	if isText(t) {
+		return true
 	}
-	return Scalar{}, false
+	wk := wellKnownOf(t)
+	return wk != nil && wk.text
 }
 
 // binding returns how a field is read from a path segment (single values
@@ -79,7 +66,7 @@ func scalarOf(t types.Type) (Scalar, bool) {
 // (MarshalText and UnmarshalText) is one value, even when it is a slice.
 func binding(f *Field, key string, allowSlice bool) (*Binding, bool) {
 	b := &Binding{Field: f, Key: key, Elem: f.Type}
-	if !isText(f.Type) && !isTimeOfDay(f.Type) {
+	if !paramText(f.Type) {
 		switch u := f.Type.Underlying().(type) {
 		case *types.Pointer:
 			if _, named := types.Unalias(f.Type).(*types.Named); !named {
@@ -147,12 +134,6 @@ func (m *Method) bindRoute() []error {
 		m.QueryBindings = append(m.QueryBindings, b)
 	}
 	return errs
-}
-
-// isTimeOfDay reports time.Time.
-func isTimeOfDay(t types.Type) bool {
-	n, ok := types.Unalias(t).(*types.Named)
-	return ok && isTimeType(n) && n.Obj().Name() == "Time"
 }
 
 func (m *Method) requestName() string {

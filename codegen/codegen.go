@@ -154,13 +154,30 @@
 // model of model.go: a [Service] of [Method]s whose requests and responses
 // are [Message]s of typed [Field]s. Emitters read only the model.
 //
-// A new Go type mapping is decided in three places, one per wire form:
-// the protobuf kind of a Go type (valueKind in proto.go, which every gRPC
-// emitter — the .proto, the size, write and consume functions of grpc.go
-// — then handles by kind), its JSON Schema (schema in openapi.go), and, for
-// path and query parameters, its text form (bind.go). Add the type to the
-// table above and a case to the golden service testdata/src/edges, then
-// run go test ./codegen -update and the conformance suite.
+// What a type becomes on each wire is data: the tables of kinds.go, which
+// every emitter reads (the .proto file, the gRPC codecs, the OpenAPI
+// document, the HTTP path and query codecs) instead of deciding by kind
+// itself. To add a type mapping, add a row to the table of kinds.go that
+// holds its kind of type:
+//
+//   - a Go basic type: basicKinds, with its protobuf kind (plain and with
+//     kit:"N,zigzag"), its JSON Schema type, format and bounds, and the
+//     scalar kind and bit size of its path and query parameters;
+//   - a named type of another package that travels in a form of its own,
+//     as time.Time does: wellKnownTypes, with its protobuf kind, its JSON
+//     Schema, and whether parameters hold it as its text;
+//   - a protobuf kind: a protoKind constant and its row of protoKinds, with
+//     its .proto type and import, its wire type, whether it packs and may
+//     be a map key, and the code templates that size, write, test for
+//     zero and read one value;
+//   - a scalar kind of path and query parameters: paramKinds, with the
+//     code that parses and formats it.
+//
+// The tests of kinds_test.go fail while a row lacks what its kind needs,
+// or while the model produces a kind without one. Then add the type to
+// the table above, add a case to the golden service testdata/src/edges,
+// run go test ./codegen -update, and run the conformance suite (go test
+// ./internal/conformance).
 //
 // A new transport is a new file: a type implementing the transport
 // interface of transport.go (its name, whether the [Options] ask for it,

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"go/types"
 	"slices"
+	"strconv"
 	"strings"
 	"text/template"
 
@@ -283,7 +284,7 @@ func (g *grpcGen) goType(m *protoMessage) string {
 
 // goTypeOfElem is the Go type of one element of a repeated field.
 func (g *grpcGen) goTypeOfElem(f *protoField) string {
-	if f.Kind == "message" {
+	if f.Kind == kindMessage {
 		return g.goType(f.Msg)
 	}
 	return g.fi.typ(f.Elem)
@@ -332,19 +333,6 @@ func (g *grpcGen) endpointType(msg *Message) string {
 	return g.fi.typ(msg.Type)
 }
 
-// wireTypeOf is the protowire type of one value of a kind.
-func wireTypeOf(kind string) protowire.Type {
-	switch kind {
-	case "float":
-		return protowire.Fixed32Type
-	case "double":
-		return protowire.Fixed64Type
-	case "string", "bytes", "message", "timestamp", "duration", "text":
-		return protowire.BytesType
-	}
-	return protowire.VarintType
-}
-
 // putTag is the statement that writes a field's tag before b[i]: its
 // bytes, worked out here rather than on every call.
 func putTag(num int, typ protowire.Type) string {
@@ -360,30 +348,44 @@ func putTag(num int, typ protowire.Type) string {
 	return strings.TrimSuffix(b.String(), "\n")
 }
 
-// wireType is the protowire type of one value of a kind.
-func (g *grpcGen) wireType(kind string) string {
-	switch wireTypeOf(kind) {
-	case protowire.Fixed32Type:
-		return g.pw() + ".Fixed32Type"
-	case protowire.Fixed64Type:
-		return g.pw() + ".Fixed64Type"
-	case protowire.BytesType:
-		return g.pw() + ".BytesType"
-	}
-	return g.pw() + ".VarintType"
+// wireType is the protowire type of one value of a kind, as generated code
+// names it.
+func (g *grpcGen) wireType(kind protoKind) string {
+	return g.pw() + "." + wireTypeNames[kind.info().wire]
 }
 
-// varint returns the uint64 a varint kind writes for x.
-func (g *grpcGen) varint(kind, x string) string {
-	switch kind {
-	case "bool":
-		return g.pw() + ".EncodeBool(bool(" + x + "))"
-	case "int32", "int64", "enum":
-		return "uint64(int64(" + x + "))"
-	case "sint32", "sint64":
-		return g.pw() + ".EncodeZigZag(int64(" + x + "))"
-	}
-	return "uint64(" + x + ")"
+// code fills a template of a kind's row (see kinds.go) for the value x of
+// field f, of Go type elem, read from buf.
+func (g *grpcGen) code(tmpl string, f *protoField, kind protoKind, x string, elem types.Type, buf string) string {
+	return expand(tmpl, func(name string) string {
+		switch name {
+		case "pw":
+			return g.pw()
+		case "rt":
+			return g.wire()
+		case "math":
+			return g.math()
+		case "x":
+			return x
+		case "recv":
+			return receiver(x)
+		case "T":
+			return g.fi.typ(elem)
+		case "buf":
+			return buf
+		case "name":
+			return strconv.Quote(f.Name)
+		case "msg":
+			return f.Msg.Name
+		case "addr":
+			return addr(x)
+		case "texts":
+			return texts(f.Msg)
+		case "varint":
+			return g.code(kind.info().varint, f, kind, x, elem, buf)
+		}
+		panic("codegen: unknown placeholder $" + name + " in a template of the protobuf kind " + string(kind))
+	})
 }
 
 func (g *grpcGen) math() string { return g.fi.name("math", "math") }
@@ -397,53 +399,16 @@ func texts(m *protoMessage) string {
 }
 
 // sizeValue returns statements and the expression of the size of one
-// value x without its tag. Only a text has statements: they call
-// MarshalText, whose result the size pass keeps for the write pass.
-func (g *grpcGen) sizeValue(f *protoField, kind, x string) (string, string) {
-	switch kind {
-	case "float":
-		return "", "4"
-	case "double":
-		return "", "8"
-	case "string", "bytes":
-		return "", g.pw() + ".SizeBytes(len(" + x + "))"
-	case "text":
-		if strings.HasPrefix(x, "*") {
-			x = "(" + x + ")"
-		}
-		return "txt, err := " + x + ".MarshalText()\n", fmt.Sprintf("%s.SizeBytes(t.Add(txt, err, %q))", g.pw(), f.Name)
-	case "message":
-		return "", g.pw() + ".SizeBytes(protoSize" + f.Msg.Name + "(" + addr(x) + texts(f.Msg) + "))"
-	case "timestamp":
-		return "", g.pw() + ".SizeBytes(" + g.wire() + ".SizeTimestamp(" + x + "))"
-	case "duration":
-		return "", g.pw() + ".SizeBytes(" + g.wire() + ".SizeDuration(" + x + "))"
-	}
-	return "", g.pw() + ".SizeVarint(" + g.varint(kind, x) + ")"
+// value x without its tag. Only a kind with texts has statements: they
+// call MarshalText, whose result the size pass keeps for the write pass.
+func (g *grpcGen) sizeValue(f *protoField, kind protoKind, x string) (string, string) {
+	info := kind.info()
+	return g.code(info.sizePre, f, kind, x, f.Elem, ""), g.code(info.size, f, kind, x, f.Elem, "")
 }
 
 // writeValue writes one value x without its tag, back to front.
-func (g *grpcGen) writeValue(f *protoField, kind, x string) string {
-	w := g.wire()
-	switch kind {
-	case "float":
-		return "i = " + w + ".PutFixed32(b, i, " + g.math() + ".Float32bits(float32(" + x + ")))"
-	case "double":
-		return "i = " + w + ".PutFixed64(b, i, " + g.math() + ".Float64bits(float64(" + x + ")))"
-	case "string":
-		return "i = " + w + ".PutString(b, i, string(" + x + "))"
-	case "bytes":
-		return "i = " + w + ".PutBytes(b, i, " + x + ")"
-	case "text":
-		return "i = " + w + ".PutBytes(b, i, t.Pop())"
-	case "message":
-		return "end := i\ni = protoWrite" + f.Msg.Name + "(b, i, " + addr(x) + texts(f.Msg) + ")\ni = " + w + ".PutVarint(b, i, uint64(end-i))"
-	case "timestamp":
-		return "end := i\ni = " + w + ".PutTimestamp(b, i, " + x + ")\ni = " + w + ".PutVarint(b, i, uint64(end-i))"
-	case "duration":
-		return "end := i\ni = " + w + ".PutDuration(b, i, " + x + ")\ni = " + w + ".PutVarint(b, i, uint64(end-i))"
-	}
-	return "i = " + w + ".PutVarint(b, i, " + g.varint(kind, x) + ")"
+func (g *grpcGen) writeValue(f *protoField, kind protoKind, x string) string {
+	return g.code(kind.info().write, f, kind, x, f.Elem, "")
 }
 
 // addr takes the address of a value expression, or uses a pointer as it
@@ -457,20 +422,8 @@ func addr(x string) string {
 
 // present is the condition under which a singular field with implicit
 // presence is written: its value is not the zero value.
-func (g *grpcGen) present(kind, x string) string {
-	switch kind {
-	case "bool":
-		return "bool(" + x + ")"
-	case "string", "bytes":
-		return "len(" + x + ") > 0"
-	case "float", "double":
-		return x + " != 0 || " + g.math() + ".Signbit(float64(" + x + "))"
-	case "timestamp":
-		return "!" + x + ".IsZero()"
-	case "message":
-		return "true"
-	}
-	return x + " != 0"
+func (g *grpcGen) present(f *protoField, x string) string {
+	return g.code(f.Kind.info().present, f, f.Kind, x, f.Elem, "")
 }
 
 func tagSize(num int) int {
@@ -505,7 +458,7 @@ func guard(f *protoField, stmt string) string {
 func (g *grpcGen) sortedKeys(f *protoField, v string) string {
 	keyType := g.fi.typ(f.KeyType)
 	sortKeys := g.fi.name("slices", "slices") + ".Sort(keys)"
-	if f.KeyKind == "bool" {
+	if f.KeyKind == kindBool {
 		sortKeys = g.fi.name("slices", "slices") + ".SortFunc(keys, func(a, b " + keyType + ") int {\nif a == b {\nreturn 0\n}\nif !bool(a) {\nreturn -1\n}\nreturn 1\n})"
 	}
 	return fmt.Sprintf("keys := make([]%s, 0, len(%s))\nfor k := range %s {\nkeys = append(keys, k)\n}\n%s\n", keyType, v, v, sortKeys)
@@ -513,7 +466,7 @@ func (g *grpcGen) sortedKeys(f *protoField, v string) string {
 
 // valueHasText reports a field whose values keep texts in the size pass.
 func valueHasText(f *protoField) bool {
-	return f.Kind == "text" || (f.Kind == "message" && f.Msg.HasText)
+	return f.Kind.info().texts || (f.Kind == kindMessage && f.Msg.HasText)
 }
 
 // sizeField returns the statements that add a field's size to n.
@@ -547,11 +500,11 @@ func (g *grpcGen) sizeField(f *protoField) string {
 	case f.Pointer, f.Optional:
 		pre, es := g.sizeValue(f, f.Kind, "*"+v)
 		stmt = fmt.Sprintf("if %s != nil {\n%sn += %d + %s\n}", v, pre, ts, es)
-	case f.Kind == "text":
+	case f.Kind.info().texts:
 		stmt = fmt.Sprintf("{\ntxt, err := %s.MarshalText()\nif s := t.Add(txt, err, %q); s > 0 {\nn += %d + %s.SizeBytes(s)\n}\n}", v, f.Name, ts, g.pw())
 	default:
 		_, es := g.sizeValue(f, f.Kind, v)
-		if cond := g.present(f.Kind, v); cond == "true" {
+		if cond := g.present(f, v); cond == "true" {
 			stmt = fmt.Sprintf("n += %d + %s", ts, es)
 		} else {
 			stmt = fmt.Sprintf("if %s {\nn += %d + %s\n}", cond, ts, es)
@@ -574,7 +527,7 @@ func (g *grpcGen) deref(f *protoField, x string) string {
 func (g *grpcGen) writeField(f *protoField) string {
 	v := "v." + f.Access
 	w := g.wire()
-	tag := putTag(f.Num, wireTypeOf(f.Kind))
+	tag := putTag(f.Num, f.Kind.info().wire)
 	var stmt string
 	switch {
 	case f.Map:
@@ -585,8 +538,8 @@ func (g *grpcGen) writeField(f *protoField) string {
 			get = "x := " + v + "[k]\n"
 		}
 		stmt = fmt.Sprintf("if len(%[1]s) > 0 {\n%[2]sfor j := len(keys) - 1; j >= 0; j-- {\nk := keys[j]\n%[9]sentry := i\n{\n%[3]s\n}\n%[4]s\n%[5]s\n%[6]s\ni = %[7]s.PutVarint(b, i, uint64(entry-i))\n%[8]s\n}\n}",
-			v, g.sortedKeys(f, v), value, putTag(2, wireTypeOf(f.Kind)),
-			g.writeValue(key, f.KeyKind, "k"), putTag(1, wireTypeOf(f.KeyKind)), w, putTag(f.Num, protowire.BytesType), get)
+			v, g.sortedKeys(f, v), value, putTag(2, f.Kind.info().wire),
+			g.writeValue(key, f.KeyKind, "k"), putTag(1, f.KeyKind.info().wire), w, putTag(f.Num, protowire.BytesType), get)
 	case f.Repeated && f.Packed:
 		stmt = fmt.Sprintf("if len(%[1]s) > 0 {\nend := i\nfor j := len(%[1]s) - 1; j >= 0; j-- {\n%[2]s\n}\ni = %[3]s.PutVarint(b, i, uint64(end-i))\n%[4]s\n}",
 			v, g.writeValue(f, f.Kind, v+"[j]"), w, putTag(f.Num, protowire.BytesType))
@@ -594,11 +547,11 @@ func (g *grpcGen) writeField(f *protoField) string {
 		stmt = fmt.Sprintf("for j := len(%s) - 1; j >= 0; j-- {\n{\n%s\n}\n%s\n}", v, g.writeValue(f, f.Kind, g.deref(f, v+"[j]")), tag)
 	case f.Pointer, f.Optional:
 		stmt = fmt.Sprintf("if %s != nil {\n{\n%s\n}\n%s\n}", v, g.writeValue(f, f.Kind, "*"+v), tag)
-	case f.Kind == "text":
+	case f.Kind.info().texts:
 		stmt = fmt.Sprintf("if txt := t.Pop(); len(txt) > 0 {\ni = %s.PutBytes(b, i, txt)\n%s\n}", w, tag)
 	default:
 		value := g.writeValue(f, f.Kind, v)
-		if cond := g.present(f.Kind, v); cond == "true" {
+		if cond := g.present(f, v); cond == "true" {
 			stmt = "{\n" + value + "\n" + tag + "\n}"
 		} else {
 			stmt = fmt.Sprintf("if %s {\n%s\n%s\n}", cond, value, tag)
@@ -614,72 +567,27 @@ func (g *grpcGen) depthCheck() string {
 
 // decodeValue returns statements that read one value of a kind from buf
 // (advancing it) and then run set(expr) with the Go value of type elem.
-func (g *grpcGen) decodeValue(f *protoField, kind string, elem types.Type, buf string, set func(string) string) string {
-	w := g.wire()
-	typ := func() string { return g.fi.typ(elem) }
-	advance := buf + " = " + buf + "[n:]"
-	switch kind {
-	case "float":
-		return fmt.Sprintf("x, n, err := %s.ConsumeFixed32(%s)\nif err != nil {\nreturn err\n}\n%s\n%s", w, buf, advance, set(typ()+"("+g.math()+".Float32frombits(x))"))
-	case "double":
-		return fmt.Sprintf("x, n, err := %s.ConsumeFixed64(%s)\nif err != nil {\nreturn err\n}\n%s\n%s", w, buf, advance, set(typ()+"("+g.math()+".Float64frombits(x))"))
-	case "string":
-		return fmt.Sprintf("x, n, err := %s.ConsumeString(%s, %q)\nif err != nil {\nreturn err\n}\n%s\n%s", w, buf, f.Name, advance, set(conv(typ, "x", elem, types.Typ[types.String])))
-	case "text":
-		return fmt.Sprintf("x, n, err := %s.ConsumeText(%s, %q)\nif err != nil {\nreturn err\n}\n%s\nvar tv %s\nif err := tv.UnmarshalText(x); err != nil {\nreturn %s.TextError(%q, err)\n}\n%s",
-			w, buf, f.Name, advance, typ(), w, f.Name, set("tv"))
-	case "bytes":
-		return fmt.Sprintf("x, n, err := %s.ConsumeBytes(%s)\nif err != nil {\nreturn err\n}\n%s\n%s", w, buf, advance, set(conv(typ, w+".CopyBytes(x)", elem, types.NewSlice(types.Typ[types.Byte]))))
-	case "message":
-		body := fmt.Sprintf("%sx, n, err := %s.ConsumeBytes(%s)\nif err != nil {\nreturn err\n}\n%s\n", g.depthCheck(), w, buf, advance)
-		return body + set("\x00msg:x")
-	case "timestamp":
-		return fmt.Sprintf("%sx, n, err := %s.ConsumeBytes(%s)\nif err != nil {\nreturn err\n}\n%s\nt, err := %s.ConsumeTimestamp(x)\nif err != nil {\nreturn err\n}\n%s", g.depthCheck(), w, buf, advance, w, set("t"))
-	case "duration":
-		return fmt.Sprintf("%sx, n, err := %s.ConsumeBytes(%s)\nif err != nil {\nreturn err\n}\n%s\nd, err := %s.ConsumeDuration(x)\nif err != nil {\nreturn err\n}\n%s", g.depthCheck(), w, buf, advance, w, set(conv(typ, "d", elem, types.Typ[types.Int64])))
+func (g *grpcGen) decodeValue(f *protoField, kind protoKind, elem types.Type, buf string, set func(string) string) string {
+	info := kind.info()
+	code := func(tmpl string) string { return g.code(tmpl, f, kind, "x", elem, buf) }
+	var b strings.Builder
+	if info.message {
+		b.WriteString(g.depthCheck())
 	}
-	// Varint kinds.
-	var val string
-	t := typ()
-	switch kind {
-	case "bool":
-		val = t + "(" + g.pw() + ".DecodeBool(x))"
-	case "int32", "enum":
-		val = t + "(int32(x))"
-	case "int64":
-		val = t + "(int64(x))"
-	case "uint32":
-		val = t + "(uint32(x))"
-	case "uint64":
-		val = t + "(x)"
-	case "sint32":
-		val = t + "(int32(" + g.pw() + ".DecodeZigZag(x & " + g.math() + ".MaxUint32)))"
-	case "sint64":
-		val = t + "(" + g.pw() + ".DecodeZigZag(x))"
+	b.WriteString(code(info.consume) + "\nif err != nil {\nreturn err\n}\n" + buf + " = " + buf + "[n:]\n")
+	b.WriteString(code(info.decodePost))
+	val := code(info.decode)
+	if info.decodeAs != nil {
+		val = conv(func() string { return g.fi.typ(elem) }, val, elem, info.decodeAs)
 	}
-	check := ""
-	if b, ok := elem.Underlying().(*types.Basic); ok {
-		switch b.Kind() {
-		case types.Int8, types.Int16, types.Uint8, types.Uint16:
-			check = fmt.Sprintf("if y := %s; int64(y) != int64(%s) {\nreturn %s.Errorf(\"field %s: value %%d overflows %s\", int64(%s))\n}\n",
-				val, wideOf(kind, g, "x"), w, f.Name, b.Name(), wideOf(kind, g, "x"))
-		}
+	// A Go integer type narrower than the kind takes only the values
+	// that fit.
+	if basic := basicOf(elem); basic != nil && basic.narrow && info.wire == protowire.VarintType {
+		wide := code(info.wide)
+		fmt.Fprintf(&b, "if y := %s; int64(y) != int64(%s) {\nreturn %s.Errorf(\"field %s: value %%d overflows %s\", int64(%s))\n}\n",
+			val, wide, g.wire(), f.Name, elem.Underlying().(*types.Basic).Name(), wide)
 	}
-	return fmt.Sprintf("x, n, err := %s.ConsumeVarint(%s)\nif err != nil {\nreturn err\n}\n%s\n%s%s", w, buf, advance, check, set(val))
-}
-
-// wideOf is the value of a varint kind at its full wire width, to check a
-// narrower Go type against.
-func wideOf(kind string, g *grpcGen, x string) string {
-	switch kind {
-	case "int32", "enum":
-		return "int32(" + x + ")"
-	case "uint32":
-		return "uint32(" + x + ")"
-	case "sint32":
-		return "int32(" + g.pw() + ".DecodeZigZag(" + x + " & " + g.math() + ".MaxUint32))"
-	}
-	return x
+	return b.String() + set(val)
 }
 
 // conv converts x of type from to the type to, named by t(), when they
@@ -714,8 +622,8 @@ func (g *grpcGen) consumeField(f *protoField) string {
 			pre = alloc
 		}
 		return func(expr string) string {
-			if strings.HasPrefix(expr, "\x00msg:") {
-				buf := strings.TrimPrefix(expr, "\x00msg:")
+			if strings.HasPrefix(expr, consumedMessage) {
+				buf := strings.TrimPrefix(expr, consumedMessage)
 				t := g.goType(f.Msg)
 				if ptr {
 					return fmt.Sprintf("%sif %s == nil {\n%s = new(%s)\n}\nif err := protoConsume%s(%s, %s, depth-1); err != nil {\nreturn err\n}", pre, target, target, t, f.Msg.Name, buf, target)
@@ -729,7 +637,7 @@ func (g *grpcGen) consumeField(f *protoField) string {
 	case f.Map:
 		key := &protoField{Kind: f.KeyKind, Name: f.Name + ".key"}
 		valType := g.fi.typ(f.Elem)
-		if f.Kind == "message" {
+		if f.Kind == kindMessage {
 			valType = g.goType(f.Msg)
 		}
 		valDecl := "var val " + valType
@@ -776,8 +684,8 @@ continue`, pw, g.wire(), g.fi.typ(f.KeyType), valDecl, g.wireType(f.KeyKind), re
 			"map["+g.fi.typ(f.KeyType)+"]"+g.ptr(f)+valType, alloc)
 	case f.Repeated:
 		appendTo := func(e string) string {
-			if strings.HasPrefix(e, "\x00msg:") {
-				buf := strings.TrimPrefix(e, "\x00msg:")
+			if strings.HasPrefix(e, consumedMessage) {
+				buf := strings.TrimPrefix(e, consumedMessage)
 				t := g.goType(f.Msg)
 				if f.Pointer {
 					return fmt.Sprintf("e := new(%s)\nif err := protoConsume%s(%s, e, depth-1); err != nil {\nreturn err\n}\n%s = append(%s, e)", t, f.Msg.Name, buf, v, v)
@@ -796,13 +704,7 @@ continue`, pw, g.wire(), g.fi.typ(f.KeyType), valDecl, g.wireType(f.KeyKind), re
 			return fmt.Sprintf("if typ != %s {\nbreak\n}\n%s\ncontinue", g.wireType(f.Kind),
 				g.decodeValue(f, f.Kind, f.Elem, "b", func(e string) string { return grow + appendTo(e) }))
 		}
-		count := g.wire() + ".CountVarints(packed)"
-		switch f.Kind {
-		case "float":
-			count = "len(packed) / 4"
-		case "double":
-			count = "len(packed) / 8"
-		}
+		count := g.code(f.Kind.info().count, f, f.Kind, "", f.Elem, "")
 		return fmt.Sprintf(`if typ == %[1]s.BytesType {
 packed, n, err := %[2]s.ConsumeBytes(b)
 if err != nil {
@@ -822,7 +724,7 @@ if typ == %[4]s {
 continue
 }`, pw, g.wire(), g.decodeValue(f, f.Kind, f.Elem, "packed", appendTo), g.wireType(f.Kind), g.decodeValue(f, f.Kind, f.Elem, "b", appendTo),
 			v, elemType, count, alloc)
-	case f.Optional, f.Pointer && f.Kind != "message":
+	case f.Optional, f.Pointer && f.Kind != kindMessage:
 		return fmt.Sprintf("if typ != %s {\nbreak\n}\n%s\ncontinue", g.wireType(f.Kind), g.decodeValue(f, f.Kind, f.Elem, "b", func(e string) string { return alloc + "o := " + e + "\n" + v + " = &o" }))
 	}
 	return fmt.Sprintf("if typ != %s {\nbreak\n}\n%s\ncontinue", g.wireType(f.Kind), g.decodeValue(f, f.Kind, f.Elem, "b", msgSet(v, f.Pointer, true)))

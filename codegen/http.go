@@ -151,30 +151,49 @@ func renderHTTP(svc *Service, openAPIFile string) ([]byte, error) {
 }
 
 // parseExpr returns statements that parse the string v into x of the
-// binding's scalar type, returning the error.
+// binding's scalar type, returning the error, and the expression of the
+// value.
 func parseExpr(fi *fileImports, b *Binding) (string, string) {
 	elem := fi.typ(b.Elem)
-	key := fmt.Sprintf("%q", b.Key)
-	switch b.Scalar.Kind {
-	case "text":
-		kit := fi.name(kitPath, "kit")
-		desc := fmt.Sprintf("%s.Quote(v) + %q", fi.name("strconv", "strconv"), " is not a valid "+types.TypeString(b.Elem, func(p *types.Package) string { return p.Name() }))
-		return fmt.Sprintf("var x %s\nif err := x.UnmarshalText([]byte(v)); err != nil {\nreturn req, %s.WrapError(%s.InvalidArgument, err, %q+%s).WithViolations(%s.FieldViolation{Field: %s, Description: %s})\n}\n",
-			elem, kit, kit, "invalid parameter "+b.Key+": ", desc, kit, key, desc), "x"
-	case "string":
-		if types.Identical(b.Elem, types.Typ[types.String]) {
-			return "", "v"
-		}
-		return "", elem + "(v)"
-	case "bool":
-		return "x, err := " + fi.name(genrtPath, "genrt") + ".ParseBool(" + key + ", v)\nif err != nil {\nreturn req, err\n}\n", elem + "(x)"
-	case "int":
-		return fmt.Sprintf("x, err := %s.ParseInt(%s, v, %d)\nif err != nil {\nreturn req, err\n}\n", fi.name(genrtPath, "genrt"), key, b.Scalar.Bits), elem + "(x)"
-	case "uint":
-		return fmt.Sprintf("x, err := %s.ParseUint(%s, v, %d)\nif err != nil {\nreturn req, err\n}\n", fi.name(genrtPath, "genrt"), key, b.Scalar.Bits), elem + "(x)"
-	default:
-		return fmt.Sprintf("x, err := %s.ParseFloat(%s, v, %d)\nif err != nil {\nreturn req, err\n}\n", fi.name(genrtPath, "genrt"), key, b.Scalar.Bits), elem + "(x)"
+	pk := paramKinds[b.Scalar.Kind]
+	parse := paramCode(fi, b, pk.parse, elem, "", "")
+	value := paramCode(fi, b, pk.value, elem, "", "")
+	if pk.as != nil {
+		value = conv(func() string { return elem }, value, b.Elem, pk.as)
 	}
+	return parse, value
+}
+
+// paramCode fills a template of a paramKinds row for the binding b, whose
+// element type is elem, formatting x into the variable tmp.
+func paramCode(fi *fileImports, b *Binding, tmpl, elem, x, tmp string) string {
+	return expand(tmpl, func(name string) string {
+		switch name {
+		case "T":
+			return elem
+		case "x":
+			return x
+		case "recv":
+			return receiver(x)
+		case "tmp":
+			return tmp
+		case "key":
+			return strconv.Quote(b.Key)
+		case "bits":
+			return strconv.Itoa(b.Scalar.Bits)
+		case "prefix":
+			return strconv.Quote("invalid parameter " + b.Key + ": ")
+		case "desc":
+			return fmt.Sprintf("%s.Quote(v) + %q", fi.name("strconv", "strconv"), " is not a valid "+types.TypeString(b.Elem, func(p *types.Package) string { return p.Name() }))
+		case "rt":
+			return fi.name(genrtPath, "genrt")
+		case "kit":
+			return fi.name(kitPath, "kit")
+		case "strconv":
+			return fi.name("strconv", "strconv")
+		}
+		panic("codegen: unknown placeholder $" + name + " in a template of the parameter kind " + b.Scalar.Kind)
+	})
 }
 
 // decodeParam returns the statements that fill a request field from a path
@@ -221,33 +240,12 @@ func viaPresent(v string, f *Field) string {
 // binding's scalar type, returning the error of a MarshalText method, and
 // the string expression they leave; tmp names their variable.
 func formatStmts(fi *fileImports, b *Binding, x, tmp string) (string, string) {
-	if b.Scalar.Kind != "text" {
-		return "", formatExpr(fi, b, x)
+	pk := paramKinds[b.Scalar.Kind]
+	pre := paramCode(fi, b, pk.formatPre, "", x, tmp)
+	if pk.as != nil {
+		x = conv(func() string { return types.TypeString(pk.as, nil) }, x, pk.as, b.Elem)
 	}
-	if strings.HasPrefix(x, "*") {
-		x = "(" + x + ")"
-	}
-	return fmt.Sprintf("%s, err := %s.MarshalText()\nif err != nil {\nreturn err\n}\n", tmp, x), "string(" + tmp + ")"
-}
-
-// formatExpr formats the value x of the binding's scalar type as a string.
-func formatExpr(fi *fileImports, b *Binding, x string) string {
-	strconv := fi.name("strconv", "strconv")
-	switch b.Scalar.Kind {
-	case "string":
-		if types.Identical(b.Elem, types.Typ[types.String]) {
-			return x
-		}
-		return "string(" + x + ")"
-	case "bool":
-		return strconv + ".FormatBool(bool(" + x + "))"
-	case "int":
-		return strconv + ".FormatInt(int64(" + x + "), 10)"
-	case "uint":
-		return strconv + ".FormatUint(uint64(" + x + "), 10)"
-	default:
-		return fmt.Sprintf("%s.FormatFloat(float64(%s), 'g', -1, %d)", strconv, x, b.Scalar.Bits)
-	}
+	return pre, paramCode(fi, b, pk.format, "", x, tmp)
 }
 
 // encodePath returns the statements that set the request URL's path from
@@ -325,12 +323,12 @@ func encodeQuery(fi *fileImports, b *Binding) string {
 	case b.Pointer:
 		stmts, expr := formatStmts(fi, b, "*"+field, "text")
 		stmt = fmt.Sprintf("if %s != nil {\n%sq.Set(%q, %s)\n}", field, stmts, b.Key, expr)
-	case b.Scalar.Kind == "text":
+	case paramKinds[b.Scalar.Kind].zero == "":
 		stmts, expr := formatStmts(fi, b, field, "text")
 		stmt = fmt.Sprintf("{\n%sif s := %s; s != \"\" {\nq.Set(%q, s)\n}\n}", stmts, expr, b.Key)
 	default:
-		zero := map[string]string{"string": `""`, "bool": "false", "int": "0", "uint": "0", "float": "0"}[b.Scalar.Kind]
-		stmt = fmt.Sprintf("if %s != %s {\nq.Set(%q, %s)\n}", field, zero, b.Key, formatExpr(fi, b, field))
+		_, expr := formatStmts(fi, b, field, "text")
+		stmt = fmt.Sprintf("if %s != %s {\nq.Set(%q, %s)\n}", field, paramKinds[b.Scalar.Kind].zero, b.Key, expr)
 	}
 	if cond := viaPresent("req", b.Field); cond != "" {
 		return "if " + cond + " {\n" + stmt + "\n}"

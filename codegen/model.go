@@ -541,33 +541,26 @@ var (
 )
 
 // ownJSON reports a type that encoding/json does not read and write by its
-// fields or elements: time.Time, and types with a MarshalJSON,
+// fields or elements: the well-known types (wellKnownTypes: time.Time,
+// time.Duration, json.RawMessage), and types with a MarshalJSON,
 // UnmarshalJSON or MarshalText method (on the type or its pointer),
 // including methods promoted from embedded fields.
 func ownJSON(t types.Type) bool {
-	n, ok := types.Unalias(t).(*types.Named)
-	if !ok {
+	if _, ok := types.Unalias(t).(*types.Named); !ok {
 		return false
 	}
-	return isTimeType(n) || implements(t, jsonMarshaler) || implements(t, jsonUnmarshaler) || implements(t, textMarshaler)
+	return wellKnownOf(t) != nil || implements(t, jsonMarshaler) || implements(t, jsonUnmarshaler) || implements(t, textMarshaler)
 }
 
 // isText reports a type that travels as its text over gRPC and in query
 // strings and paths: it has MarshalText and UnmarshalText methods
 // (encoding.TextMarshaler and TextUnmarshaler, on the type or its
-// pointer), and is not one of the well-known time types.
+// pointer), and is not one of the well-known types (wellKnownTypes).
 func isText(t types.Type) bool {
-	n, ok := types.Unalias(t).(*types.Named)
-	if !ok || isTimeType(n) {
+	if _, ok := types.Unalias(t).(*types.Named); !ok || wellKnownOf(t) != nil {
 		return false
 	}
 	return implements(t, textMarshaler) && implements(t, textUnmarshaler)
-}
-
-// isRawJSON reports encoding/json.RawMessage.
-func isRawJSON(t types.Type) bool {
-	n, ok := types.Unalias(t).(*types.Named)
-	return ok && n.Obj().Pkg() != nil && n.Obj().Pkg().Path() == "encoding/json" && n.Obj().Name() == "RawMessage"
 }
 
 // objectStruct returns the struct a type is, or points to, when
@@ -643,7 +636,7 @@ func (s *Service) walkType(t types.Type, what string, seen map[types.Type]bool) 
 		if obj.Pkg() != nil && obj.Pkg() != s.Pkg && !obj.Exported() {
 			return fmt.Errorf("%s has the unexported type %s of package %s", what, obj.Name(), obj.Pkg().Path())
 		}
-		if isTimeType(u) || ownJSON(u) || isText(u) {
+		if ownJSON(u) || isText(u) {
 			return nil // encoded by its own methods, not by its fields
 		}
 		for i := 0; i < u.TypeArgs().Len(); i++ {
@@ -698,10 +691,6 @@ func (s *Service) walkUnder(t types.Type, what string, seen map[types.Type]bool)
 		}
 	}
 	return nil
-}
-
-func isTimeType(n *types.Named) bool {
-	return n.Obj().Pkg() != nil && n.Obj().Pkg().Path() == "time" && (n.Obj().Name() == "Time" || n.Obj().Name() == "Duration")
 }
 
 // checkNames rejects names the generator would declare that the package

@@ -9,7 +9,6 @@ import (
 	"go/token"
 	"go/types"
 	"maps"
-	"math"
 	"net/http"
 	neturl "net/url"
 	"reflect"
@@ -533,15 +532,8 @@ func (g *openAPIGen) schema(t types.Type) map[string]any {
 		return nullable(g.schema(u.Elem()))
 	case *types.Named:
 		obj := u.Obj()
-		if obj.Pkg() != nil && obj.Pkg().Path() == "time" {
-			switch obj.Name() {
-			case "Time":
-				return map[string]any{"type": "string", "format": "date-time"}
-			case "Duration":
-				s := intSchema(types.Typ[types.Int64])
-				s["description"] = "A duration in nanoseconds."
-				return s
-			}
+		if wk := wellKnownOf(u); wk != nil && wk.schema != nil {
+			return wk.schema()
 		}
 		if implements(u, jsonMarshaler) {
 			return map[string]any{"description": "Any JSON value: " + obj.Name() + " has its own JSON encoding."}
@@ -557,20 +549,8 @@ func (g *openAPIGen) schema(t types.Type) map[string]any {
 		}
 		return g.schema(u.Underlying())
 	case *types.Basic:
-		switch {
-		case u.Kind() == types.Bool:
-			return map[string]any{"type": "boolean"}
-		case u.Info()&types.IsString != 0:
-			return map[string]any{"type": "string"}
-		case u.Info()&types.IsInteger != 0:
-			return intSchema(u)
-		case u.Info()&types.IsFloat != 0:
-			s := map[string]any{"type": "number", "format": "double"}
-			if u.Kind() == types.Float32 {
-				s["format"] = "float"
-				s["minimum"], s["maximum"] = -math.MaxFloat32, math.MaxFloat32
-			}
-			return s
+		if b := basicKinds[u.Kind()]; b != nil {
+			return basicSchema(b)
 		}
 		return map[string]any{}
 	case *types.Slice:
@@ -590,31 +570,6 @@ func (g *openAPIGen) schema(t types.Type) map[string]any {
 		return g.structSchema(u, nil)
 	}
 	return map[string]any{}
-}
-
-// intSchema is the schema of an integer type: its format, and the bounds
-// encoding/json enforces when it decodes a number into it.
-func intSchema(b *types.Basic) map[string]any {
-	s := map[string]any{"type": "integer"}
-	switch b.Kind() {
-	case types.Int8:
-		s["minimum"], s["maximum"] = math.MinInt8, math.MaxInt8
-	case types.Int16:
-		s["minimum"], s["maximum"] = math.MinInt16, math.MaxInt16
-	case types.Int32:
-		s["format"], s["minimum"], s["maximum"] = "int32", math.MinInt32, math.MaxInt32
-	case types.Int, types.Int64:
-		s["format"], s["minimum"], s["maximum"] = "int64", int64(math.MinInt64), int64(math.MaxInt64)
-	case types.Uint8:
-		s["minimum"], s["maximum"] = 0, math.MaxUint8
-	case types.Uint16:
-		s["minimum"], s["maximum"] = 0, math.MaxUint16
-	case types.Uint32:
-		s["minimum"], s["maximum"] = 0, uint32(math.MaxUint32)
-	default: // uint, uint64, uintptr
-		s["minimum"], s["maximum"] = 0, uint64(math.MaxUint64)
-	}
-	return s
 }
 
 // intPattern matches the decimal form of an integer type's values, as
@@ -926,7 +881,7 @@ func (g *openAPIGen) enum(n *types.Named) map[string]any {
 			}
 		}
 	}
-	s := intSchema(b)
+	s := basicSchema(basicKinds[b.Kind()])
 	s["examples"] = examples
 	s["description"] = n.Obj().Name() + ": " + strings.Join(names, ", ") + ". Other values are accepted and kept."
 	return s

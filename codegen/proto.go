@@ -49,11 +49,10 @@ type protoField struct {
 	Via  []*EmbeddedPointer
 	Name string
 	Num  int
-	// Kind is the wire kind of the value (of the element for repeated
-	// fields, of the value for maps): bool, int32, int64, uint32, uint64,
-	// sint32, sint64, float, double, string, bytes, enum, message,
-	// timestamp, duration, or text (a string made by MarshalText).
-	Kind string
+	// Kind is the protobuf kind of the value (of the element for
+	// repeated fields, of the value for maps); its row in protoKinds
+	// says how it travels.
+	Kind protoKind
 	// Elem is the Go type of one value.
 	Elem types.Type
 	// Msg is the message of a message kind.
@@ -67,7 +66,7 @@ type protoField struct {
 	Optional, Pointer bool
 	// Map fields have a key kind and type; Kind and Elem describe values.
 	Map     bool
-	KeyKind string
+	KeyKind protoKind
 	KeyType types.Type
 }
 
@@ -174,7 +173,7 @@ func (pm *protoModel) markText() {
 				continue
 			}
 			for _, f := range m.Fields {
-				if f.Kind == "text" || (f.Kind == "message" && f.Msg.HasText) {
+				if valueHasText(f) {
 					m.HasText, changed = true, true
 					break
 				}
@@ -500,19 +499,19 @@ func fieldTag(tag reflect.StructTag) (int, bool, error) {
 
 // fieldType sets the kind of a field from its Go type.
 func (pm *protoModel) fieldType(f *protoField, t types.Type, zigzag bool) error {
-	if ownJSON(t) || isText(t) || isRawJSON(t) {
+	if ownJSON(t) || isText(t) {
 		return pm.valueKind(f, t, zigzag, false)
 	}
 	if b, ok := t.Underlying().(*types.Slice); ok {
 		if isByte(b.Elem()) {
-			f.Kind, f.Elem = "bytes", t
+			f.Kind, f.Elem = kindBytes, t
 			return nil
 		}
 		f.Repeated = true
 		if err := pm.valueKind(f, b.Elem(), zigzag, false); err != nil {
 			return err
 		}
-		f.Packed = isNumeric(f.Kind)
+		f.Packed = f.Kind.info().packed
 		return nil
 	}
 	if m, ok := t.Underlying().(*types.Map); ok {
@@ -522,7 +521,7 @@ func (pm *protoModel) fieldType(f *protoField, t types.Type, zigzag bool) error 
 			return fmt.Errorf("map key type %s is not supported: want a string, bool or integer", types.TypeString(m.Key(), nil))
 		}
 		f.KeyKind, f.KeyType = kk, m.Key()
-		if !isText(m.Elem()) && !isRawJSON(m.Elem()) {
+		if !isText(m.Elem()) && wellKnownOf(m.Elem()) == nil {
 			if s, isSlice := m.Elem().Underlying().(*types.Slice); isSlice && !isByte(s.Elem()) {
 				return fmt.Errorf("map values may not be slices (%s)", types.TypeString(m.Elem(), nil))
 			}
@@ -546,7 +545,7 @@ func (pm *protoModel) valueKind(f *protoField, t types.Type, zigzag, inMap bool)
 		if err := pm.valueKind(f, p.Elem(), zigzag, inMap); err != nil {
 			return err
 		}
-		if f.Kind == "message" || f.Kind == "timestamp" || f.Kind == "duration" {
+		if f.Kind.info().message {
 			f.Pointer = true
 		} else {
 			f.Optional = true
@@ -555,21 +554,16 @@ func (pm *protoModel) valueKind(f *protoField, t types.Type, zigzag, inMap bool)
 	}
 	f.Elem = t
 	name := types.TypeString(t, func(p *types.Package) string { return p.Name() })
-	if n, ok := types.Unalias(t).(*types.Named); ok && isTimeType(n) {
-		if n.Obj().Name() == "Time" {
-			f.Kind = "timestamp"
-		} else {
-			f.Kind = "duration"
+	if wk := wellKnownOf(t); wk != nil {
+		f.Kind = wk.kind
+		if imp := wk.kind.info().protoImport; imp != "" {
+			pm.addImport(imp)
 		}
-		pm.addImport("google/protobuf/" + f.Kind + ".proto")
 		return nil
 	}
 	switch {
-	case isRawJSON(t):
-		f.Kind = "bytes" // the JSON text itself
-		return nil
 	case isText(t):
-		f.Kind = "text"
+		f.Kind = kindText
 		return nil
 	case implements(t, jsonMarshaler) || implements(t, jsonUnmarshaler):
 		return fmt.Errorf("%s has its own JSON encoding (MarshalJSON or UnmarshalJSON), which gRPC cannot carry; give it MarshalText and UnmarshalText methods to send it as a string", name)
@@ -584,51 +578,28 @@ func (pm *protoModel) valueKind(f *protoField, t types.Type, zigzag, inMap bool)
 		if err != nil {
 			return err
 		}
-		f.Kind, f.Msg = "message", msg
+		f.Kind, f.Msg = kindMessage, msg
 		return nil
 	}
 	if b, ok := t.Underlying().(*types.Slice); ok && isByte(b.Elem()) {
-		f.Kind = "bytes"
+		f.Kind = kindBytes
 		return nil
 	}
-	basic, ok := t.Underlying().(*types.Basic)
-	if !ok {
+	if _, ok := t.Underlying().(*types.Basic); !ok {
 		return fmt.Errorf("type %s is not supported over gRPC", types.TypeString(t, nil))
 	}
 	if e, err := pm.enumOf(t); err != nil {
 		return err
 	} else if e != nil && !zigzag {
-		f.Kind, f.Enum = "enum", e
+		f.Kind, f.Enum = kindEnum, e
 		return nil
 	}
-	switch basic.Kind() {
-	case types.Bool:
-		f.Kind = "bool"
-	case types.String:
-		f.Kind = "string"
-	case types.Int, types.Int64:
-		f.Kind = pick(zigzag, "sint64", "int64")
-	case types.Int8, types.Int16, types.Int32:
-		f.Kind = pick(zigzag, "sint32", "int32")
-	case types.Uint, types.Uint64:
-		f.Kind = "uint64"
-	case types.Uint8, types.Uint16, types.Uint32:
-		f.Kind = "uint32"
-	case types.Float32:
-		f.Kind = "float"
-	case types.Float64:
-		f.Kind = "double"
-	default:
+	basic := basicOf(t)
+	if basic == nil || basic.proto == "" {
 		return fmt.Errorf("type %s is not supported over gRPC", types.TypeString(t, nil))
 	}
+	f.Kind = basic.protoKind(zigzag)
 	return nil
-}
-
-func pick(c bool, a, b string) string {
-	if c {
-		return a
-	}
-	return b
 }
 
 func isByte(t types.Type) bool {
@@ -636,34 +607,14 @@ func isByte(t types.Type) bool {
 	return ok && b.Kind() == types.Byte
 }
 
-func isNumeric(kind string) bool {
-	switch kind {
-	case "bool", "int32", "int64", "uint32", "uint64", "sint32", "sint64", "float", "double", "enum":
-		return true
-	}
-	return false
-}
-
-func mapKeyKind(t types.Type, zigzag bool) (string, bool) {
-	b, ok := t.Underlying().(*types.Basic)
-	if !ok {
+// mapKeyKind returns the protobuf kind of a map's key type, and whether
+// protobuf allows it as a key.
+func mapKeyKind(t types.Type, zigzag bool) (protoKind, bool) {
+	basic := basicOf(t)
+	if basic == nil || basic.proto == "" || !basic.protoKind(zigzag).info().mapKey {
 		return "", false
 	}
-	switch b.Kind() {
-	case types.String:
-		return "string", true
-	case types.Bool:
-		return "bool", true
-	case types.Int, types.Int64:
-		return pick(zigzag, "sint64", "int64"), true
-	case types.Int8, types.Int16, types.Int32:
-		return pick(zigzag, "sint32", "int32"), true
-	case types.Uint, types.Uint64:
-		return "uint64", true
-	case types.Uint8, types.Uint16, types.Uint32:
-		return "uint32", true
-	}
-	return "", false
+	return basic.protoKind(zigzag), true
 }
 
 // enumOf returns the enum of a named integer type that has constants in its

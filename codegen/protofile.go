@@ -87,25 +87,36 @@ func protoLabel(f *protoField) string {
 // map entry.
 func protoFieldType(f *protoField, protoPkg string) string {
 	if f.Map {
-		return "map<" + f.KeyKind + ", " + protoScalar(f, protoPkg) + ">"
+		return "map<" + protoType(f.KeyKind, "", protoPkg) + ", " + protoScalar(f, protoPkg) + ">"
 	}
 	return protoScalar(f, protoPkg)
 }
 
+// protoScalar is the type of one value of a field: its kind's type, with
+// the name of the message or enum the model declares for it.
 func protoScalar(f *protoField, protoPkg string) string {
-	switch f.Kind {
-	case "message":
-		return "." + protoPkg + "." + f.Msg.Name
-	case "enum":
-		return "." + protoPkg + "." + f.Enum.Name
-	case "timestamp":
-		return ".google.protobuf.Timestamp"
-	case "duration":
-		return ".google.protobuf.Duration"
-	case "text":
-		return "string"
+	decl := ""
+	switch {
+	case f.Msg != nil:
+		decl = f.Msg.Name
+	case f.Enum != nil:
+		decl = f.Enum.Name
 	}
-	return f.Kind
+	return protoType(f.Kind, decl, protoPkg)
+}
+
+// protoType fills the .proto type of a kind's row with the package and
+// the declaration's name.
+func protoType(kind protoKind, decl, protoPkg string) string {
+	return expand(kind.info().proto, func(name string) string {
+		switch name {
+		case "pkg":
+			return protoPkg
+		case "decl":
+			return decl
+		}
+		panic("codegen: unknown placeholder $" + name + " in the .proto type of the protobuf kind " + string(kind))
+	})
 }
 
 func protoComment(text, indent string) string {
