@@ -9,21 +9,21 @@ export TYPEDKIT_CONSUL := $(CONSUL_BIN)
 
 # Every Go module of the repository, for deps. The library is the root
 # module and the nested modules of the backends and transports with
-# dependencies of their own (discovery/consul, mcpx, the example service's
-# command); go.work joins them with
+# dependencies of their own (discovery/consul, mcpx, the example service
+# with its command); go.work joins them with
 # the conformance suite for development. bench, internal/openapitest and the
 # tool modules stay out of go.work, so that their requirements never raise
 # the versions the library builds with: their commands run with GOWORK=off.
-MODULES := . discovery/consul mcpx examples/usersvc/cmd/usersvc bench internal/openapitest internal/conformance internal/tools internal/tools/consul
+MODULES := . discovery/consul mcpx examples/usersvc bench internal/openapitest internal/conformance internal/tools internal/tools/consul
 
 # The modules make build builds and vets, each on its own go.mod
 # (GOWORK=off), as a user of it builds it.
-BUILD_MODULES := . discovery/consul mcpx examples/usersvc/cmd/usersvc bench internal/openapitest internal/conformance
+BUILD_MODULES := . discovery/consul mcpx examples/usersvc bench internal/openapitest internal/conformance
 
 # The library's modules, which staticcheck checks, and their packages as
 # patterns from the root (./... stops where a nested module begins).
-KIT_MODULES := . discovery/consul mcpx examples/usersvc/cmd/usersvc
-KIT_PKGS    := ./... ./discovery/consul/... ./mcpx/... ./examples/usersvc/cmd/usersvc/...
+KIT_MODULES := . discovery/consul mcpx examples/usersvc
+KIT_PKGS    := ./... ./discovery/consul/... ./mcpx/... ./examples/usersvc/...
 
 # staticcheck, pinned in internal/tools (go refuses -modfile in workspace
 # mode); run it in the directory of the module to check.

@@ -20,8 +20,8 @@ const (
 	// schemes on one line are alternatives (any one of them serves);
 	// "//kit:security none" declares a public method even when the
 	// document's default (kitgen -security) is a scheme. The annotation
-	// describes the method; enforcing it is the server's middleware's
-	// work (auth.Middleware, for example).
+	// describes the method; enforcing it is the server's interceptors'
+	// work (auth.Bearer, for example).
 	SecurityAnnotation = "kit:security"
 	// IdempotentAnnotation marks a method that may be called more than
 	// once with the same effect as once, so that clients may retry it
@@ -40,10 +40,10 @@ var securitySchemes = map[string]map[string]any{
 
 // annotationNames lists the annotations the generator knows, for the
 // message about one it does not.
-var annotationNames = []string{HTTPAnnotation, SecurityAnnotation, IdempotentAnnotation}
+var annotationNames = []string{HTTPAnnotation, SecurityAnnotation, IdempotentAnnotation, MCPAnnotation}
 
 // parseAnnotations reads the //kit: annotations of a method's doc comment
-// other than //kit:http into m: Security and Idempotent. A //kit:
+// other than //kit:http into m: Security, Idempotent and MCP. A //kit:
 // annotation the generator does not know, a repeated one, or a malformed
 // one is an error at its line.
 func (m *Method) parseAnnotations(fset *token.FileSet, doc *ast.CommentGroup, where string) error {
@@ -75,6 +75,12 @@ func (m *Method) parseAnnotations(fset *token.FileSet, doc *ast.CommentGroup, wh
 				return fail(fmt.Sprintf("//%s takes no arguments, got %q", name, strings.Join(args, " ")), "")
 			}
 			m.Idempotent = true
+		case MCPAnnotation:
+			hints, err := parseMCP(args)
+			if err != nil {
+				return fail("malformed //"+name+": "+err.Error(), "")
+			}
+			m.MCP = hints
 		default:
 			return fail(fmt.Sprintf("unknown annotation //%s", name),
 				"the annotations are //"+strings.Join(annotationNames, ", //"))

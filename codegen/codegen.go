@@ -206,6 +206,8 @@ type Options struct {
 	// GRPC asks for the gRPC service, client and wire codecs, the .proto
 	// file and the lock file of field numbers.
 	GRPC bool
+	// MCP asks for one MCP tool per method (package mcpx).
+	MCP bool
 	// ProtoPackage is the package of the .proto file and of the gRPC
 	// service's full name; by default the Go package's name.
 	ProtoPackage string
@@ -214,6 +216,9 @@ type Options struct {
 	// <type>_http_gen.go, <type>_grpc_gen.go, <type>.proto and
 	// <type>.kit.lock, with the type's name in snake case.
 	EndpointsFile, HTTPFile, GRPCFile, ProtoFile, LockFile string
+	// MCPFile names the file of the MCP tools; by default
+	// <type>_mcp_gen.go.
+	MCPFile string
 	// OpenAPIFile names the OpenAPI document written with the HTTP
 	// transport; by default <type>.openapi.json.
 	OpenAPIFile string
@@ -240,6 +245,9 @@ func (o *Options) defaults() {
 	if o.GRPCFile == "" {
 		o.GRPCFile = base + "_grpc_gen.go"
 	}
+	if o.MCPFile == "" {
+		o.MCPFile = base + "_mcp_gen.go"
+	}
 	if o.ProtoFile == "" {
 		o.ProtoFile = base + ".proto"
 	}
@@ -255,7 +263,9 @@ func (o *Options) defaults() {
 }
 
 // files returns the names of every file the options may write.
-func (o *Options) files() []string { return []string{o.EndpointsFile, o.HTTPFile, o.GRPCFile} }
+func (o *Options) files() []string {
+	return []string{o.EndpointsFile, o.HTTPFile, o.GRPCFile, o.MCPFile}
+}
 
 // Generate returns the generated files for the options, by file name. It
 // writes nothing.

@@ -82,6 +82,9 @@ type Method struct {
 	// Idempotent reports a //kit:idempotent annotation: calling the
 	// method again has no effect beyond the first call's.
 	Idempotent bool
+	// MCP holds the argument of a //kit:mcp annotation (one of skip,
+	// readonly, destructive, nondestructive); nil without one.
+	MCP []string
 }
 
 // Var is a parameter or a result of a method.

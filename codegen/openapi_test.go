@@ -371,7 +371,7 @@ func TestAnnotations(t *testing.T) {
 
 	for _, tt := range []struct{ name, src, want string }{
 		{"unknown", "\t//kit:idempotant\n\tA(ctx context.Context) error",
-			"service.go:6:2: S.A: unknown annotation //kit:idempotant (hint: the annotations are //kit:http, //kit:security, //kit:idempotent)"},
+			"service.go:6:2: S.A: unknown annotation //kit:idempotant (hint: the annotations are //kit:http, //kit:security, //kit:idempotent, //kit:mcp)"},
 		{"twice", "\t//kit:idempotent\n\t//kit:idempotent\n\tA(ctx context.Context) error",
 			"service.go:7:2: S.A: //kit:idempotent appears twice (hint: keep one)"},
 		{"arguments", "\t//kit:idempotent yes\n\tA(ctx context.Context) error",

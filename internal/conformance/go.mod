@@ -5,15 +5,28 @@ go 1.26.7
 tool github.com/typedkit/kit/codegen/cmd/kitgen
 
 require (
+	github.com/golang-jwt/jwt/v5 v5.3.1
 	github.com/google/go-cmp v0.7.0
 	github.com/stretchr/testify v1.12.1
 	github.com/typedkit/kit v0.0.0
+	github.com/typedkit/kit/mcpx v0.0.0
 	go.uber.org/goleak v1.3.0
 	google.golang.org/grpc v1.85.0
 	google.golang.org/protobuf v1.36.12
 )
 
 require (
+	github.com/google/jsonschema-go v0.4.3 // indirect
+	github.com/modelcontextprotocol/go-sdk v1.8.0 // indirect
+	github.com/segmentio/asm v1.1.3 // indirect
+	github.com/segmentio/encoding v0.5.4 // indirect
+	github.com/yosida95/uritemplate/v3 v3.0.2 // indirect
+	golang.org/x/oauth2 v0.37.0 // indirect
+	golang.org/x/time v0.16.0 // indirect
+)
+
+require (
+	github.com/typedkit/kit/examples/usersvc v0.0.0
 	go.yaml.in/yaml/v3 v3.0.5 // indirect
 	golang.org/x/mod v0.42.0 // indirect
 	golang.org/x/net v0.61.0 // indirect
@@ -25,3 +38,9 @@ require (
 )
 
 replace github.com/typedkit/kit => ../..
+
+replace github.com/typedkit/kit/examples/usersvc => ../../examples/usersvc
+
+replace github.com/typedkit/kit/mcpx => ../../mcpx
+
+replace github.com/typedkit/kit/discovery/consul => ../../discovery/consul

@@ -212,6 +212,13 @@ func serveGRPC(t *testing.T, register func(*grpc.Server)) string {
 func runNodeClient(t *testing.T, node, addr, proto, service, suite string) []nodeResult {
 	t.Helper()
 	out, err := run(t, 2*time.Minute, node, "js/grpc_client.js", addr, proto, service, suite)
+	return reportNode(t, out, err)
+}
+
+// reportNode reports each case a Node client printed, one JSON line
+// {"case", "ok", "problems"} each, as a subtest, and its exit status.
+func reportNode(t *testing.T, out string, err error) []nodeResult {
+	t.Helper()
 	var results []nodeResult
 	var other []string
 	sc := bufio.NewScanner(strings.NewReader(out))

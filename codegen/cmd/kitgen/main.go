@@ -47,11 +47,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	typ := fs.String("type", "", "name of the service interface (required)")
 	dir := fs.String("dir", ".", "directory of the service's package")
-	transports := fs.String("transports", "http", "comma-separated transports to generate: http, grpc, or none")
+	transports := fs.String("transports", "http", "comma-separated transports to generate: http, grpc, mcp, or none")
 	protoPkg := fs.String("proto-package", "", "package of the .proto file and the gRPC service name (default the Go package's name)")
 	endpointsOut := fs.String("endpoints-out", "", "file for the endpoints (default <type>_endpoints_gen.go)")
 	httpOut := fs.String("http-out", "", "file for the HTTP handler and client (default <type>_http_gen.go)")
 	grpcOut := fs.String("grpc-out", "", "file for the gRPC service, client and wire codecs (default <type>_grpc_gen.go)")
+	mcpOut := fs.String("mcp-out", "", "file for the MCP tools (default <type>_mcp_gen.go)")
 	protoOut := fs.String("proto-out", "", "file for the .proto description (default <type>.proto)")
 	lockOut := fs.String("lock", "", "file of the locked protobuf field numbers; commit it (default <type>.kit.lock)")
 	openAPIOut := fs.String("openapi-out", "", "file for the OpenAPI 3.1 document of the HTTP routes (default <type>.openapi.json)")
@@ -67,14 +68,16 @@ typed glue into that package: request and response types, endpoints, an
 Endpoints type that implements the interface, and, for -transports http,
 an HTTP handler (NewHTTPHandler) and client (NewHTTPClient); for grpc, a
 .proto file, protobuf wire codecs, a service registration (RegisterGRPC)
-and a client (NewGRPCClient), with no protoc needed. It writes only files
-it wrote before.
+and a client (NewGRPCClient), with no protoc needed; for mcp, one MCP tool
+per method (RegisterMCP, NewMCPServer) on package mcpx. It writes only
+files it wrote before.
 
 Methods have the shape M(ctx context.Context, args...) (results..., error).
 Doc-comment lines annotate a method: "//kit:http GET /users/{id}" sets its
 route, "//kit:security bearer" the security scheme its OpenAPI operation
 declares ("//kit:security none": public), "//kit:idempotent" marks it safe
-to retry.
+to retry, "//kit:mcp skip|readonly|destructive|nondestructive" sets its
+MCP tool's hints or leaves it out.
 
 Flags:
 `)
@@ -91,7 +94,7 @@ Flags:
 		return 2
 	}
 	opts := codegen.Options{Dir: *dir, Type: *typ, ProtoPackage: *protoPkg,
-		EndpointsFile: *endpointsOut, HTTPFile: *httpOut, GRPCFile: *grpcOut, ProtoFile: *protoOut, LockFile: *lockOut,
+		EndpointsFile: *endpointsOut, HTTPFile: *httpOut, GRPCFile: *grpcOut, MCPFile: *mcpOut, ProtoFile: *protoOut, LockFile: *lockOut,
 		OpenAPIFile: *openAPIOut, OpenAPI: oa}
 	for _, t := range strings.Split(*transports, ",") {
 		switch strings.TrimSpace(t) {
@@ -99,9 +102,11 @@ Flags:
 			opts.HTTP = true
 		case "grpc":
 			opts.GRPC = true
+		case "mcp":
+			opts.MCP = true
 		case "", "none":
 		default:
-			fmt.Fprintf(stderr, "kitgen: unknown transport %q: want http or grpc\n", t)
+			fmt.Fprintf(stderr, "kitgen: unknown transport %q: want http, grpc or mcp\n", t)
 			return 2
 		}
 	}

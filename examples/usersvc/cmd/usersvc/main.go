@@ -1,5 +1,5 @@
-// Command usersvc serves the example user service over HTTP and gRPC with
-// production defaults: panic recovery, metrics of every request (also those
+// Command usersvc serves the example user service over HTTP and gRPC, and
+// its methods as MCP tools at /mcp, with production defaults: panic recovery, metrics of every request (also those
 // refused before an endpoint) and traces, a timeout, a rate limit and an
 // adaptive circuit breaker around every endpoint of each transport, bearer
 // tokens on the write methods checked before a request body is read,
@@ -19,6 +19,10 @@
 // without one. With -consul.addr it registers itself in
 // Consul with a health check on /readyz, and deregisters on SIGINT or
 // SIGTERM before it drains.
+//
+// With -mcp.stdio it serves only the MCP tools, on stdin and stdout, for a
+// local agent that starts it; it logs to stderr and exits when stdin
+// closes.
 package main
 
 import (
@@ -38,6 +42,7 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/hashicorp/consul/api"
+	"github.com/modelcontextprotocol/go-sdk/mcp"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	otelprom "go.opentelemetry.io/otel/exporters/prometheus"
@@ -55,6 +60,7 @@ import (
 	"github.com/typedkit/kit/health"
 	"github.com/typedkit/kit/httpx"
 	"github.com/typedkit/kit/limit"
+	"github.com/typedkit/kit/mcpx"
 	"github.com/typedkit/kit/observe"
 	"github.com/typedkit/kit/tlsx"
 )
@@ -72,7 +78,7 @@ type config struct {
 	rps                                  float64
 	burst                                int
 	authSecret                           string
-	printToken, dev                      bool
+	printToken, dev, mcpStdio            bool
 	logLevel                             slog.Level
 	tlsCert, tlsKey, tlsClientCA         string
 	tlsAllow                             []string
@@ -96,6 +102,7 @@ func parseFlags(args []string) (config, error) {
 	fs.IntVar(&c.burst, "burst", 200, "burst of calls allowed above the rate")
 	fs.StringVar(&c.authSecret, "auth.secret", "", "HS256 secret, at least 32 bytes, of the bearer tokens the write methods require (required unless -dev)")
 	fs.BoolVar(&c.printToken, "auth.print-token", false, "print a bearer token for -auth.secret, valid for an hour, and exit")
+	fs.BoolVar(&c.mcpStdio, "mcp.stdio", false, "serve only the MCP tools, on stdin and stdout, for a local agent (no listeners)")
 	fs.BoolVar(&c.dev, "dev", false, "development mode: writes open without -auth.secret, no shutdown delay, every call logged")
 	fs.StringVar(&c.tlsCert, "tls.cert", "", "PEM certificate (and intermediates) to serve TLS with on both ports, reloaded when it changes (needs -tls.key)")
 	fs.StringVar(&c.tlsKey, "tls.key", "", "PEM private key of -tls.cert")
@@ -168,6 +175,26 @@ func interceptors(logger *slog.Logger, c config, meters metric.MeterProvider) []
 	}
 }
 
+// version is the version of the service the MCP server reports.
+const version = "1.0.0"
+
+// publicMethod reports whether a method of the service is a read, which
+// needs no token.
+func publicMethod(method string) bool { return method == "GetUser" || method == "ListUsers" }
+
+// bearerOnWrites returns the interceptor that asks the write methods for a
+// bearer token that v verifies, for the MCP tools, which have no guards of
+// their own: the reads stay open, as over HTTP and gRPC.
+func bearerOnWrites(v *auth.Verifier[*jwt.RegisteredClaims]) kit.Interceptor {
+	bearer := auth.Bearer(v)
+	return func(call kit.Call, next kit.Invoker) kit.Invoker {
+		if publicMethod(call.Method) {
+			return next
+		}
+		return bearer(call, next)
+	}
+}
+
 // publicGRPC reports whether a gRPC method is a read, which needs no token.
 func publicGRPC(fullMethod string) bool {
 	return fullMethod == "/"+usersvc.GRPCServiceName+"/GetUser" || fullMethod == "/"+usersvc.GRPCServiceName+"/ListUsers"
@@ -234,6 +261,7 @@ func run(ctx context.Context, args []string, logOut *os.File) error {
 	// read: an unauthenticated write is answered 401 whatever it sent.
 	var httpGuards []httpx.GuardFunc
 	var grpcGuards []grpcx.GuardFunc
+	var mcpAuth []kit.Interceptor
 	if c.authSecret != "" {
 		verifier, err := auth.NewVerifier[jwt.RegisteredClaims]([]string{"HS256"}, auth.StaticKey([]byte(c.authSecret)),
 			auth.VerifierIssuer(tokenIssuer), auth.VerifierAudience(tokenAudience), auth.VerifierRealm("usersvc"), auth.VerifierMaxLifetime(tokenLifetime))
@@ -242,6 +270,7 @@ func run(ctx context.Context, args []string, logOut *os.File) error {
 		}
 		httpGuards = append(httpGuards, auth.HTTPGuard(verifier, publicHTTP))
 		grpcGuards = append(grpcGuards, auth.GRPCGuard(verifier, publicGRPC))
+		mcpAuth = append(mcpAuth, bearerOnWrites(verifier))
 	} else {
 		logger.Warn("-dev without -auth.secret: the write methods are open to anyone")
 	}
@@ -276,10 +305,28 @@ func run(ctx context.Context, args []string, logOut *os.File) error {
 	// gRPC health service; Serve marks it draining at shutdown.
 	svcHealth := new(health.Health)
 
+	endpoints := usersvc.NewEndpoints(store, usersvc.Middlewares{})
+	// The MCP tools go through the same stack, with the bearer token of
+	// the write methods checked inside recovery and logging, before the
+	// limiter spends any budget.
+	mcpInterceptors := interceptors(calls, c, meters)
+	mcpInterceptors = append(mcpInterceptors[:2:2], append(mcpAuth, mcpInterceptors[2:]...)...)
+	tools := usersvc.NewMCPServer(endpoints, version,
+		mcpx.ServerInterceptors(mcpInterceptors...),
+		mcpx.ServerErrorHandler(errorHandler),
+		mcpx.ServerBefore(mcpx.AuthorizationToContext()))
+	if c.mcpStdio {
+		logger.Info("serving MCP on stdin and stdout")
+		if err := tools.Run(ctx, &mcp.StdioTransport{}); err != nil && ctx.Err() == nil {
+			return err
+		}
+		return nil
+	}
+
 	mux := http.NewServeMux()
 	svcHealth.Register(mux)
+	mux.Handle("/mcp", mcpx.Handler(tools))
 	mux.Handle("GET /metrics", promhttp.HandlerFor(registry, promhttp.HandlerOpts{}))
-	endpoints := usersvc.NewEndpoints(store, usersvc.Middlewares{})
 	usersvc.RegisterHTTP(mux, endpoints,
 		httpx.ServerInterceptors(interceptors(calls, c, meters)...),
 		httpx.ServerErrorHandler(errorHandler),

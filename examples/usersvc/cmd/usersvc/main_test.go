@@ -54,18 +54,8 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// service is the built command running under a test.
-type service struct {
-	cmd     *exec.Cmd
-	logs    *syncBuffer
-	exited  chan struct{} // closed when the process has exited
-	exitErr error         // its exit status, once exited is closed
-	base    string
-}
-
-// startService builds the command once per test run, starts it with args
-// and -http.addr on a free port, and waits until /readyz answers 200.
-func startService(t *testing.T, args ...string) *service {
+// buildService builds the command once per test run, into binPath.
+func buildService(t *testing.T) {
 	t.Helper()
 	buildOnce.Do(func() {
 		dir, err := os.MkdirTemp("", "usersvc-test-")
@@ -80,6 +70,22 @@ func startService(t *testing.T, args ...string) *service {
 		}
 	})
 	require.NoError(t, buildErr)
+}
+
+// service is the built command running under a test.
+type service struct {
+	cmd     *exec.Cmd
+	logs    *syncBuffer
+	exited  chan struct{} // closed when the process has exited
+	exitErr error         // its exit status, once exited is closed
+	base    string
+}
+
+// startService builds the command once per test run, starts it with args
+// and -http.addr on a free port, and waits until /readyz answers 200.
+func startService(t *testing.T, args ...string) *service {
+	t.Helper()
+	buildService(t)
 	httpAddr := freePort(t)
 	s := &service{cmd: exec.Command(binPath, append([]string{"-http.addr", httpAddr}, args...)...),
 		logs: new(syncBuffer), exited: make(chan struct{}), base: "http://" + httpAddr}
