@@ -29,15 +29,29 @@ type codec struct {
 }
 
 var (
-	registerOnce sync.Once
-	baseOnce     sync.Once
-	base         encoding.CodecV2
+	baseOnce sync.Once
+	base     encoding.CodecV2
 )
+
+// init installs the codec under gRPC's "proto" name, where a gRPC server
+// looks a call's codec up when it was not given one. gRPC's registry of
+// codecs may only be written while a program initializes (a write while
+// calls are served races with their reads), so it is written here, once,
+// by the package every generated gRPC file imports, and never by a
+// registration at run time. It changes nothing for other messages: the
+// codec hands every value that is not a [WireMessage] to the "proto" codec
+// registered before it, so services of protoc-generated types in the same
+// process keep their encoding. grpcx.NewGRPCServer goes further and gives
+// its servers the codec itself, and grpcx clients name it on each call,
+// so a package that registers another "proto" codec later cannot take its
+// place for them.
+func init() { encoding.RegisterCodecV2(wireCodec()) }
 
 // Codec returns the gRPC codec of generated messages: [WireMessage] values
 // with their own methods, every other value through the "proto" codec that
 // was registered before this package's (grpc-go's own, unless another
-// package replaced it). grpcx clients of WireMessages name it on each call.
+// package replaced it). grpcx clients of WireMessages name it on each call,
+// and grpcx.NewGRPCServer's servers use it for every call.
 func Codec() encoding.CodecV2 { return wireCodec() }
 
 // wireCodec returns the codec over the "proto" codec that was registered
@@ -50,19 +64,6 @@ func wireCodec() codec {
 		}
 	})
 	return codec{fallback: base}
-}
-
-// RegisterCodec installs, once, a codec under gRPC's "proto" name that
-// marshals [WireMessage] values with their own methods and hands every
-// other value to the codec that was registered before, so services of
-// other types on the same server keep their encoding. gRPC servers find
-// codecs only by that name, so the generated RegisterGRPC calls it; calling
-// it again does nothing. Clients need no registration: a grpcx client of
-// WireMessages names [Codec] on each of its calls.
-func RegisterCodec() {
-	registerOnce.Do(func() {
-		encoding.RegisterCodecV2(wireCodec())
-	})
 }
 
 func (c codec) Name() string { return proto.Name }

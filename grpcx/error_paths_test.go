@@ -144,7 +144,6 @@ func serveWire(t *testing.T, s *grpcx.Server[*wireText, string, string, *wireTex
 // serveWireAt is serveWire returning the server's address.
 func serveWireAt(t *testing.T, s *grpcx.Server[*wireText, string, string, *wireText], opts ...grpc.ServerOption) string {
 	t.Helper()
-	genrt.RegisterCodec()
 	gs := grpc.NewServer(opts...)
 	gs.RegisterService(&grpc.ServiceDesc{
 		ServiceName: "typedkit.test.Wire",

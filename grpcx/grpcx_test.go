@@ -22,19 +22,12 @@ import (
 	"google.golang.org/grpc/test/bufconn"
 
 	"github.com/typedkit/kit"
-	"github.com/typedkit/kit/genrt"
 	"github.com/typedkit/kit/grpcx"
 	"github.com/typedkit/kit/health"
 	"github.com/typedkit/kit/internal/grpctest/testpb"
 )
 
-func TestMain(m *testing.M) {
-	// serveWire's servers need the codec of WireMessages registered. grpc's
-	// registry of codecs is no safe place to write while parallel tests' calls
-	// read it, so it is registered before any test runs.
-	genrt.RegisterCodec()
-	goleak.VerifyTestMain(m)
-}
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 type sumReq struct {
 	A int64

@@ -10,6 +10,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/keepalive"
 
+	"github.com/typedkit/kit/genrt"
 	"github.com/typedkit/kit/health"
 )
 
@@ -49,10 +50,12 @@ const (
 	DefaultMaxConcurrentStreams = 1000
 )
 
-// ServerOptions returns the grpc.ServerOptions of the defaults above.
-// [NewGRPCServer] applies them; pass them to grpc.NewServer yourself to
-// combine them with a server built elsewhere. Options given after them
-// override them.
+// ServerOptions returns the grpc.ServerOptions of the defaults above, and
+// the codec of generated messages for every call (it hands every other
+// message to the "proto" codec, so services of protoc-generated types on
+// the same server are unchanged). [NewGRPCServer] applies them; pass them
+// to grpc.NewServer yourself to combine them with a server built
+// elsewhere. Options given after them override them.
 func ServerOptions() []grpc.ServerOption {
 	return []grpc.ServerOption{
 		grpc.ConnectionTimeout(DefaultConnectionTimeout),
@@ -66,6 +69,7 @@ func ServerOptions() []grpc.ServerOption {
 			PermitWithoutStream: true,
 		}),
 		grpc.MaxConcurrentStreams(DefaultMaxConcurrentStreams),
+		grpc.ForceServerCodecV2(genrt.Codec()),
 	}
 }
 

@@ -21,19 +21,11 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/typedkit/kit"
-	"github.com/typedkit/kit/genrt"
 	"github.com/typedkit/kit/internal/grpctest"
 	"github.com/typedkit/kit/internal/interop/pb"
 )
 
-func TestMain(m *testing.M) {
-	// RegisterGRPC registers the codec of WireMessages in grpc's registry of
-	// codecs, which is no safe place to write while parallel tests' calls
-	// read it (the protoc servers' among them): register it before any test
-	// runs.
-	genrt.RegisterCodec()
-	goleak.VerifyTestMain(m)
-}
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 func ptr[T any](v T) *T { return &v }
 

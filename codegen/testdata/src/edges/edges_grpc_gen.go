@@ -24,9 +24,6 @@ const GRPCServiceName = ServiceName
 // are protobuf messages that any gRPC client can send and read. The
 // interceptors of grpcx.ServerInterceptors in opts wrap every method.
 func RegisterGRPC(s grpc.ServiceRegistrar, e Endpoints, opts ...grpcx.ServerOption) {
-	// The server reads and writes the generated messages through grpcx's
-	// codec, which passes every other message to the codec it wraps.
-	genrt.RegisterCodec()
 	// serve returns opts with the Call of one method.
 	serve := func(method string, idempotent bool) []grpcx.ServerOption {
 		return append(opts[:len(opts):len(opts)], grpcx.ServerCall(kit.Call{Service: ServiceName, Method: method, Idempotent: idempotent}))
