@@ -79,7 +79,7 @@ func TestBasicOverHTTP(t *testing.T) {
 
 	t.Run("typed client", func(t *testing.T) {
 		client := httpx.NewClient[sumReq, sumResp](http.MethodPost, mustURL(t, srv.URL), httpx.EncodeJSONRequest, httpx.DecodeJSONResponse,
-			httpx.SetClient(srv.Client()), httpx.ClientBefore(auth.ContextToHTTP())).Endpoint()
+			httpx.ClientHTTPClient(srv.Client()), httpx.ClientBefore(auth.ContextToHTTP())).Endpoint()
 		resp, err := client(auth.ContextWithAuthorization(context.Background(), auth.BasicAuthorization("ada", "correct horse")), sumReq{})
 		require.NoError(t, err)
 		assert.Equal(t, "ada", resp.C)

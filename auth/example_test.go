@@ -80,7 +80,7 @@ func ExampleBasic() {
 
 	u, _ := url.Parse(srv.URL)
 	client := httpx.NewClient[struct{}, Greeting](http.MethodPost, u, httpx.EncodeJSONRequest, httpx.DecodeJSONResponse,
-		httpx.SetClient(srv.Client()), httpx.ClientBefore(auth.ContextToHTTP())).Endpoint()
+		httpx.ClientHTTPClient(srv.Client()), httpx.ClientBefore(auth.ContextToHTTP())).Endpoint()
 
 	ctx := auth.ContextWithAuthorization(context.Background(), auth.BasicAuthorization("ada", "correct horse"))
 	g, err := client(ctx, struct{}{})

@@ -201,7 +201,7 @@ func TestBearerThroughTypedClients(t *testing.T) {
 	srv := serveHTTP(t, ep, &serverErrors{}, auth.Bearer(v))
 	clients := map[string]kit.Endpoint[sumReq, sumResp]{
 		"http": httpx.NewClient[sumReq, sumResp](http.MethodPost, mustURL(t, srv.URL), httpx.EncodeJSONRequest, httpx.DecodeJSONResponse,
-			httpx.SetClient(srv.Client()), httpx.ClientBefore(auth.ContextToHTTP())).Endpoint(),
+			httpx.ClientHTTPClient(srv.Client()), httpx.ClientBefore(auth.ContextToHTTP())).Endpoint(),
 		"grpc": serveGRPC(t, ep, auth.Bearer(v)),
 	}
 	for transport, client := range clients {

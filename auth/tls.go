@@ -190,7 +190,7 @@ func HTTPPeerGuard(a *PeerAuthorizer, public func(r *http.Request) bool) httpx.G
 // checks every call.
 func GRPCPeerGuard(a *PeerAuthorizer, public func(fullMethod string) bool) grpcx.GuardFunc {
 	return func(ctx context.Context, _ metadata.MD) (context.Context, error) {
-		p, ok := grpcx.PeerFromContext(ctx)
+		p, ok := grpcx.PeerFrom(ctx)
 		if ok {
 			if _, had := tlsx.PeerFrom(ctx); !had {
 				ctx = tlsx.ContextWithPeer(ctx, p)

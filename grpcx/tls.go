@@ -35,10 +35,10 @@ func DialTLS(cfg *tls.Config) grpc.DialOption {
 	return grpc.WithTransportCredentials(credentials.NewTLS(cfg))
 }
 
-// PeerFromContext returns the verified client certificate of the gRPC call
+// PeerFrom returns the verified client certificate of the gRPC call
 // whose (server) context is ctx, from the call's grpc peer or, failing
 // that, from what tlsx.ContextWithPeer put there.
-func PeerFromContext(ctx context.Context) (*tlsx.Peer, bool) {
+func PeerFrom(ctx context.Context) (*tlsx.Peer, bool) {
 	if p, ok := peer.FromContext(ctx); ok {
 		if info, ok := p.AuthInfo.(credentials.TLSInfo); ok {
 			return tlsx.PeerFromState(&info.State)
@@ -55,7 +55,7 @@ func TLSPeerToContext() ServerRequestFunc {
 		if _, ok := tlsx.PeerFrom(ctx); ok {
 			return ctx
 		}
-		if p, ok := PeerFromContext(ctx); ok {
+		if p, ok := PeerFrom(ctx); ok {
 			return tlsx.ContextWithPeer(ctx, p)
 		}
 		return ctx

@@ -229,9 +229,9 @@ func TestDialTLSServerName(t *testing.T) {
 	}
 }
 
-func TestPeerFromContextWithoutTLS(t *testing.T) {
+func TestPeerFromWithoutTLS(t *testing.T) {
 	t.Parallel()
-	_, ok := grpcx.PeerFromContext(context.Background())
+	_, ok := grpcx.PeerFrom(context.Background())
 	assert.False(t, ok)
 	ctx := grpcx.TLSPeerToContext()(context.Background(), nil)
 	_, ok = tlsx.PeerFrom(ctx)

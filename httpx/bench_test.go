@@ -133,7 +133,7 @@ func BenchmarkClient(b *testing.B) {
 		}
 	})
 	b.Run("httpx", func(b *testing.B) {
-		ep := httpx.NewClient[benchReq, benchResp](http.MethodPost, u, httpx.EncodeJSONRequest, httpx.DecodeJSONResponse, httpx.SetClient(hc)).Endpoint()
+		ep := httpx.NewClient[benchReq, benchResp](http.MethodPost, u, httpx.EncodeJSONRequest, httpx.DecodeJSONResponse, httpx.ClientHTTPClient(hc)).Endpoint()
 		ctx := context.Background()
 		b.ReportAllocs()
 		for b.Loop() {

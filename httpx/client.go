@@ -24,7 +24,7 @@ const DefaultMaxResponseBytes = 4 << 20
 // caller's context sets no earlier deadline: 30 seconds.
 const DefaultClientTimeout = 30 * time.Second
 
-// defaultHTTPClient is the HTTP client of a Client without [SetClient]:
+// defaultHTTPClient is the HTTP client of a Client without [ClientHTTPClient]:
 // http.DefaultTransport (so connections are shared with the process's
 // other clients) with a timeout.
 var defaultHTTPClient = &http.Client{Timeout: DefaultClientTimeout}
@@ -59,10 +59,10 @@ type clientConfig struct {
 // A ClientOption configures a Client. Options are not generic.
 type ClientOption func(*clientConfig)
 
-// SetClient sets the HTTP client that sends requests. The default is an
+// ClientHTTPClient sets the HTTP client that sends requests. The default is an
 // http.Client over http.DefaultTransport with a timeout of
 // DefaultClientTimeout.
-func SetClient(c HTTPClient) ClientOption {
+func ClientHTTPClient(c HTTPClient) ClientOption {
 	return func(cc *clientConfig) { cc.client = c }
 }
 

@@ -203,7 +203,7 @@ func TestClientHooksAndConnectionReuse(t *testing.T) {
 	transport := &http.Transport{}
 	t.Cleanup(transport.CloseIdleConnections)
 	client := httpx.NewClient[sumRequest, sumResponse](http.MethodPost, mustURL(t, srv.URL), httpx.EncodeJSONRequest, httpx.DecodeJSONResponse,
-		httpx.SetClient(&http.Client{Transport: transport}),
+		httpx.ClientHTTPClient(&http.Client{Transport: transport}),
 		httpx.ClientBefore(httpx.SetRequestHeader("X-Request-Id", "r1")),
 		httpx.ClientAfter(func(ctx context.Context, r *http.Response) context.Context {
 			if v := r.Header.Get("X-Served-By"); v != "" {

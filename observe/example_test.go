@@ -95,7 +95,7 @@ func ExampleHTTPToContext() {
 
 	u, _ := url.Parse(srv.URL)
 	client := httpx.NewClient[HelloRequest, HelloReply](http.MethodPost, u, httpx.EncodeJSONRequest, httpx.DecodeJSONResponse,
-		httpx.SetClient(srv.Client()), httpx.ClientBefore(observe.ContextToHTTP()),
+		httpx.ClientHTTPClient(srv.Client()), httpx.ClientBefore(observe.ContextToHTTP()),
 		httpx.ClientCall(method), httpx.ClientInterceptors(tracing)).Endpoint()
 
 	reply, err := client(ctx, HelloRequest{Name: "Ada"})

@@ -84,7 +84,7 @@ func serveHTTP(t *testing.T, ep kit.Endpoint[sumReq, sumResp], srvOpts []httpx.S
 	})
 	u, err := url.Parse(srv.URL)
 	require.NoError(t, err)
-	clientOpts = append([]httpx.ClientOption{httpx.SetClient(srv.Client())}, clientOpts...)
+	clientOpts = append([]httpx.ClientOption{httpx.ClientHTTPClient(srv.Client())}, clientOpts...)
 	return httpx.NewClient[sumReq, sumResp](http.MethodPost, u, httpx.EncodeJSONRequest, httpx.DecodeJSONResponse, clientOpts...).Endpoint()
 }
 

@@ -106,7 +106,7 @@ func httpFactory(failures *atomic.Int64) discovery.Factory[echoReq, echoResp] {
 		// Echo is idempotent, so a call that met the crash mid-flight may
 		// be sent again.
 		client := httpx.NewClient(http.MethodPost, u, httpx.EncodeJSONRequest[echoReq], httpx.DecodeJSONResponse[echoResp],
-			httpx.SetClient(&http.Client{Transport: tr}), httpx.ClientCall(kit.Call{Method: "Echo", Idempotent: true}))
+			httpx.ClientHTTPClient(&http.Client{Transport: tr}), httpx.ClientCall(kit.Call{Method: "Echo", Idempotent: true}))
 		ep := client.Endpoint()
 		counted := func(ctx context.Context, req echoReq) (echoResp, error) {
 			resp, err := ep(ctx, req)

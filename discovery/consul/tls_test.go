@@ -123,7 +123,7 @@ func TestTLSInstancesEndToEnd(t *testing.T) {
 		}
 		tr := httpx.TLSTransport(tlsx.WithServerName(cfg, tlsx.HostOf(instance)))
 		c := httpx.NewClient(http.MethodGet, u, func(context.Context, *http.Request, struct{}) error { return nil },
-			httpx.DecodeJSONResponse[string], httpx.SetClient(&http.Client{Transport: tr}))
+			httpx.DecodeJSONResponse[string], httpx.ClientHTTPClient(&http.Client{Transport: tr}))
 		return c.Endpoint(), closeIdle{tr}, nil
 	}
 	inst, err := consul.NewInstancer(client, "tls-e2e", consul.InstancerTags(consul.TagTLS))

@@ -25,7 +25,7 @@ func serve(t *testing.T) usersvc.UserService {
 	t.Cleanup(srv.Close)
 	transport := &http.Transport{}
 	t.Cleanup(transport.CloseIdleConnections)
-	client, err := usersvc.NewHTTPClient(srv.URL, httpx.SetClient(&http.Client{Transport: transport}))
+	client, err := usersvc.NewHTTPClient(srv.URL, httpx.ClientHTTPClient(&http.Client{Transport: transport}))
 	require.NoError(t, err)
 	return client
 }
