@@ -50,7 +50,7 @@ deps: consul protoc conformance-deps
 	@# dependencies too: scaffold one now so its modules are in the cache.
 	@tmp=$$(mktemp -d) && \
 		go run ./codegen/cmd/kitgen new -q -idl examples/usersvc/service.go -out $$tmp/svc -import example.com/usersvc \
-			-protocols http,grpc -service UserService -replace $(CURDIR) && \
+			-protocols http,grpc,mcp -service UserService -replace $(CURDIR) && \
 		(cd $$tmp/svc && GOFLAGS=-mod=mod go mod tidy >/dev/null 2>&1); status=$$?; rm -rf $$tmp; exit $$status
 
 ## build: build and vet every package and command of every module, each

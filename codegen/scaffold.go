@@ -33,11 +33,13 @@ type NewOptions struct {
 	Import string
 	// Service is the name of the interface in IDL.
 	Service string
-	// HTTP and GRPC say which transports the service serves.
-	HTTP, GRPC bool
+	// HTTP and GRPC say which transports the service serves; MCP adds its
+	// methods as MCP tools at /mcp of the HTTP listener.
+	HTTP, GRPC, MCP bool
 	// Replace, when set, points the module's typedkit requirements, the
-	// root module and the Consul backend's module (discovery/consul), at a
-	// local checkout of typedkit (replace directives).
+	// root module, the Consul backend's module (discovery/consul) and,
+	// with MCP, the MCP transport's (mcpx), at a local checkout of
+	// typedkit (replace directives).
 	Replace string
 	// Add writes into an existing Out the files that are not there yet,
 	// and never touches the others.
@@ -57,6 +59,13 @@ const kitModule = "github.com/typedkit/kit"
 const (
 	consulModule = kitModule + "/discovery/consul"
 	consulDir    = "discovery/consul"
+)
+
+// mcpModule is the module of typedkit's MCP transport, which a service
+// with MCP imports, and mcpDir its directory in a checkout.
+const (
+	mcpModule = kitModule + "/mcpx"
+	mcpDir    = "mcpx"
 )
 
 // New scaffolds a runnable service module from an interface file: go.mod,
@@ -93,7 +102,11 @@ func New(opts NewOptions) ([]string, error) {
 	files["go.mod"] = goMod(opts)
 	if opts.Replace != "" {
 		var sum []byte
-		for _, dir := range []string{opts.Replace, filepath.Join(opts.Replace, consulDir)} {
+		dirs := []string{opts.Replace, filepath.Join(opts.Replace, consulDir)}
+		if opts.MCP {
+			dirs = append(dirs, filepath.Join(opts.Replace, mcpDir))
+		}
+		for _, dir := range dirs {
 			if s, err := os.ReadFile(filepath.Join(dir, "go.sum")); err == nil {
 				sum = append(sum, s...)
 			}
@@ -118,7 +131,7 @@ func New(opts NewOptions) ([]string, error) {
 	}
 	files["README.md"] = scaffoldReadme(opts, pkgName, cmdName)
 
-	gen := Options{Type: opts.Service, HTTP: opts.HTTP, GRPC: opts.GRPC, Dir: filepath.Join(opts.Out, pkgName), OpenAPI: opts.OpenAPI}
+	gen := Options{Type: opts.Service, HTTP: opts.HTTP, GRPC: opts.GRPC, MCP: opts.MCP, Dir: filepath.Join(opts.Out, pkgName), OpenAPI: opts.OpenAPI}
 	generated, err := generate(svc, gen)
 	if err != nil {
 		return nil, err
@@ -140,8 +153,8 @@ func (o *NewOptions) check() error {
 		slices.Sort(missing)
 		return fmt.Errorf("missing %s", strings.Join(missing, ", "))
 	}
-	if !o.HTTP && !o.GRPC {
-		return errors.New("-protocols names no transport: want http, grpc or both")
+	if !o.HTTP && !o.GRPC && !o.MCP {
+		return errors.New("-protocols names no transport: want http, grpc, mcp or several")
 	}
 	if strings.ContainsAny(o.Import, " \t\\") || strings.HasPrefix(o.Import, "/") || strings.HasSuffix(o.Import, "/") {
 		return fmt.Errorf("-import %q is not a module path", o.Import)
@@ -247,8 +260,19 @@ func goMod(opts NewOptions) []byte {
 	var b bytes.Buffer
 	fmt.Fprintf(&b, "module %s\n\ngo 1.26.7\n\ntool %s\n", opts.Import, kitgenTool)
 	if opts.Replace != "" {
-		fmt.Fprintf(&b, "\nrequire (\n\t%s v0.0.0\n\t%s v0.0.0\n)\n\nreplace (\n\t%s => %s\n\t%s => %s\n)\n",
-			kitModule, consulModule, kitModule, opts.Replace, consulModule, filepath.Join(opts.Replace, consulDir))
+		mods := [][2]string{{kitModule, opts.Replace}, {consulModule, filepath.Join(opts.Replace, consulDir)}}
+		if opts.MCP {
+			mods = append(mods, [2]string{mcpModule, filepath.Join(opts.Replace, mcpDir)})
+		}
+		b.WriteString("\nrequire (\n")
+		for _, m := range mods {
+			fmt.Fprintf(&b, "\t%s v0.0.0\n", m[0])
+		}
+		b.WriteString(")\n\nreplace (\n")
+		for _, m := range mods {
+			fmt.Fprintf(&b, "\t%s => %s\n", m[0], m[1])
+		}
+		b.WriteString(")\n")
 	}
 	return b.Bytes()
 }
@@ -262,6 +286,9 @@ func generateArgs(opts NewOptions) []string {
 	}
 	if opts.GRPC {
 		transports = append(transports, "grpc")
+	}
+	if opts.MCP {
+		transports = append(transports, "mcp")
 	}
 	args := []string{"-type", opts.Service, "-transports", strings.Join(transports, ",")}
 	oa := opts.OpenAPI
@@ -514,6 +541,14 @@ func run() error {
 	}
 	{{ $svc }}.RegisterHTTP(mux, endpoints, httpOpts...)
 {{- end }}
+{{- if .MCP }}
+{{- $mcpx := imp "github.com/typedkit/kit/mcpx" }}
+	// The methods as MCP tools, through the same interceptors. Over
+	// stdio, for a local agent: tools.Run(ctx, &mcp.StdioTransport{}).
+	tools := {{ $svc }}.NewMCPServer(endpoints, "0.1.0", {{ $mcpx }}.ServerInterceptors(interceptors(calls, *timeout, *rps)...),
+		{{ $mcpx }}.ServerErrorHandler({{ $kit }}.LogServerFaults(calls)), {{ $mcpx }}.ServerBefore({{ $mcpx }}.AuthorizationToContext()))
+	mux.Handle("/mcp", {{ $mcpx }}.Handler(tools))
+{{- end }}
 	httpLis, err := {{ $net }}.Listen("tcp", *httpAddr)
 	if err != nil {
 		return err
@@ -649,7 +684,8 @@ func renderMain(svc *Service, opts NewOptions, pkgPath, implName string) ([]byte
 		PkgPath, Impl string
 		Cmd           string
 		HTTP, GRPC    bool
-	}{svc, pkgPath, implName, cmd, opts.HTTP, opts.GRPC}
+		MCP           bool
+	}{svc, pkgPath, implName, cmd, opts.HTTP, opts.GRPC, opts.MCP}
 	qualified := func(msg *Message) string {
 		if msg.Generated() {
 			return fi.name(pkgPath, svc.Pkg.Name()) + "." + msg.Name
@@ -669,8 +705,8 @@ func scaffoldReadme(opts NewOptions, pkgName, cmd string) []byte {
 	var b bytes.Buffer
 	data := struct {
 		Service, Pkg, Cmd, Kit string
-		HTTP, GRPC             bool
-	}{opts.Service, pkgName, cmd, kitModule, opts.HTTP, opts.GRPC}
+		HTTP, GRPC, MCP        bool
+	}{opts.Service, pkgName, cmd, kitModule, opts.HTTP, opts.GRPC, opts.MCP}
 	_ = template.Must(template.New("readme").Parse(readmeTemplate)).Execute(&b, data)
 	return b.Bytes()
 }
@@ -682,7 +718,7 @@ A service built with typedkit ({{ .Kit }}). Its interface is in
 
 ` + "```sh" + `
 go mod tidy
-go run ./cmd/{{ .Cmd }}      # HTTP on 127.0.0.1:8080{{ if .GRPC }}, gRPC on 127.0.0.1:8081{{ end }}
+go run ./cmd/{{ .Cmd }}      # HTTP on 127.0.0.1:8080{{ if .GRPC }}, gRPC on 127.0.0.1:8081{{ end }}{{ if .MCP }}, MCP tools at /mcp{{ end }}
 go generate ./...     # after changing the interface: go tool kitgen rewrites the *_gen.go files
 go mod tidy           # when the generated files import something new (another transport)
 ` + "```" + `

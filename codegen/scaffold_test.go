@@ -4,12 +4,14 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/json"
 	"io"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -239,11 +241,11 @@ func TestNewScaffoldServes(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds a module; run without -short")
 	}
-	for _, protocols := range []string{"http", "http,grpc"} {
+	for _, protocols := range []string{"http", "http,grpc", "http,mcp"} {
 		t.Run(protocols, func(t *testing.T) {
 			out := filepath.Join(t.TempDir(), "usersvc")
 			opts := NewOptions{IDL: writeIDL(t, seedIDL), Out: out, Import: "example.com/usersvc", Service: "UserService",
-				HTTP: true, GRPC: strings.Contains(protocols, "grpc"), Replace: repoRoot(t)}
+				HTTP: true, GRPC: strings.Contains(protocols, "grpc"), MCP: strings.Contains(protocols, "mcp"), Replace: repoRoot(t)}
 			_, err := New(opts)
 			require.NoError(t, err)
 			goCmd(t, out, "mod", "tidy")
@@ -262,6 +264,13 @@ func TestNewScaffoldServes(t *testing.T) {
 				code, body := httpStatus(t, c.method, base+c.path, c.body)
 				assert.Equal(t, http.StatusNotImplemented, code, "%s %s: %s", c.method, c.path, body)
 				assert.Contains(t, body, `"code":"unimplemented"`)
+			}
+			if opts.MCP {
+				for _, m := range []string{"CreateUser", "GetUser", "UpdateUser", "DeleteUser", "ListUsers"} {
+					text, isError := mcpCall(t, base+"/mcp", m)
+					assert.True(t, isError, "%s: %s", m, text)
+					assert.Contains(t, text, `"code":"unimplemented"`, m)
+				}
 			}
 			if opts.GRPC {
 				conn, err := grpc.NewClient(grpcAddr, grpc.WithTransportCredentials(insecure.NewCredentials()))
@@ -366,7 +375,7 @@ func TestNewMatchesGoGenerate(t *testing.T) {
 	}
 	out := filepath.Join(t.TempDir(), "usersvc")
 	opts := NewOptions{IDL: writeIDL(t, seedIDL), Out: out, Import: "example.com/usersvc", Service: "UserService",
-		HTTP: true, GRPC: true, Replace: repoRoot(t),
+		HTTP: true, GRPC: true, MCP: true, Replace: repoRoot(t),
 		OpenAPI: OpenAPIOptions{
 			Version: "2.1.0",
 			Servers: []OpenAPIServer{{URL: "https://api.example.org", Description: "production, \"eu\""}, {URL: "/v1"}},
@@ -376,7 +385,7 @@ func TestNewMatchesGoGenerate(t *testing.T) {
 	require.NoError(t, err)
 	scaffolded := readTree(t, out)
 	assert.Contains(t, scaffolded["usersvc/service.go"],
-		`//go:generate go tool kitgen -type UserService -transports http,grpc -openapi-version 2.1.0 -openapi-server "https://api.example.org production, \"eu\"" -openapi-server /v1 -openapi-license Apache-2.0 -openapi-contact "Ada Lovelace <ada@example.org>" -security bearer`)
+		`//go:generate go tool kitgen -type UserService -transports http,grpc,mcp -openapi-version 2.1.0 -openapi-server "https://api.example.org production, \"eu\"" -openapi-server /v1 -openapi-license Apache-2.0 -openapi-contact "Ada Lovelace <ada@example.org>" -security bearer`)
 	assert.Contains(t, scaffolded["go.mod"], "\ntool github.com/typedkit/kit/codegen/cmd/kitgen\n")
 	assert.Contains(t, scaffolded["usersvc/user_service.proto"], "Go package example.com/usersvc/usersvc\n")
 	assert.Contains(t, scaffolded["usersvc/user_service.openapi.json"], `"url": "https://api.example.org"`)
@@ -491,4 +500,41 @@ func (b *syncBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
+}
+
+// mcpCall calls an MCP tool with empty arguments as a client of the
+// streamable HTTP transport does, in JSON-RPC, and returns the text of the
+// result and whether it is a tool error.
+func mcpCall(t *testing.T, url, tool string) (string, bool) {
+	t.Helper()
+	body := `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":` + strconv.Quote(tool) + `,"arguments":{}}}`
+	req, err := http.NewRequest(http.MethodPost, url, strings.NewReader(body))
+	require.NoError(t, err)
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json, text/event-stream")
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, resp.StatusCode, string(raw))
+	msg := raw
+	if strings.HasPrefix(resp.Header.Get("Content-Type"), "text/event-stream") {
+		for _, line := range strings.Split(string(raw), "\n") {
+			if data, ok := strings.CutPrefix(line, "data: "); ok {
+				msg = []byte(data)
+			}
+		}
+	}
+	var rpc struct {
+		Result struct {
+			IsError bool `json:"isError"`
+			Content []struct {
+				Text string `json:"text"`
+			} `json:"content"`
+		} `json:"result"`
+	}
+	require.NoError(t, json.Unmarshal(msg, &rpc), string(raw))
+	require.NotEmpty(t, rpc.Result.Content, string(raw))
+	return rpc.Result.Content[0].Text, rpc.Result.IsError
 }

@@ -61,7 +61,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	quiet := fs.Bool("q", false, "print nothing on success")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, `usage: kitgen -type Name [flags]
-       kitgen new -idl file.go -out dir -import module/path -service Name [-protocols http,grpc]
+       kitgen new -idl file.go -out dir -import module/path -service Name [-protocols http,grpc,mcp]
 
 kitgen reads the Go interface Name in the package of -dir and writes its
 typed glue into that package: request and response types, endpoints, an
@@ -131,7 +131,7 @@ func runNew(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&opts.Out, "out", "", "directory of the new module; must not exist or be empty (required)")
 	fs.StringVar(&opts.Import, "import", "", "module path of the new module, such as example.com/usersvc (required)")
 	fs.StringVar(&opts.Service, "service", "", "name of the interface in the -idl file (required)")
-	protocols := fs.String("protocols", "http", "comma-separated transports to serve: http, grpc")
+	protocols := fs.String("protocols", "http", "comma-separated transports to serve: http, grpc, mcp")
 	fs.StringVar(&opts.Replace, "replace", "", "path of a local typedkit checkout for the new module's replace directive")
 	fs.BoolVar(&opts.Add, "add", false, "write into an existing -out only the files it lacks")
 	openAPIFlags(fs, &opts.OpenAPI)
@@ -172,9 +172,11 @@ Flags:
 			opts.HTTP = true
 		case "grpc":
 			opts.GRPC = true
+		case "mcp":
+			opts.MCP = true
 		case "":
 		default:
-			fmt.Fprintf(stderr, "kitgen new: unknown protocol %q: want http or grpc\n", p)
+			fmt.Fprintf(stderr, "kitgen new: unknown protocol %q: want http, grpc or mcp\n", p)
 			return 2
 		}
 	}
