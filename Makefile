@@ -134,6 +134,7 @@ fuzz:
 	go test -run '^$$' -fuzz '^FuzzOpenAPIOptions$$' -fuzztime $(FUZZTIME) ./codegen
 	go test -run '^$$' -fuzz '^FuzzGenerate$$' -fuzztime $(FUZZTIME) ./codegen
 	go test -run '^$$' -fuzz '^FuzzUnmarshal$$' -fuzztime $(FUZZTIME) ./internal/interop
+	go test -run '^$$' -fuzz '^FuzzToolArguments$$' -fuzztime $(FUZZTIME) ./mcpx
 
 ## bench-smoke: run every benchmark once, as CI does.
 bench-smoke:
