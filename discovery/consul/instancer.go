@@ -48,7 +48,9 @@ func InstancerWaitTime(d time.Duration) InstancerOption {
 // InstancerBackoff sets the delays between attempts while the agent cannot be
 // reached: the first is about initial, each next one twice as long up to
 // limit, each drawn at random between half and all of its nominal value.
-// The default is 100ms up to 10s.
+// The default is 100ms up to 1s, so that a watch sees an agent that comes
+// back within a second of its first answer, at the cost of one attempt a
+// second against an agent that stays away (the local agent, as a rule).
 func InstancerBackoff(initial, limit time.Duration) InstancerOption {
 	return func(i *Instancer) {
 		if initial > 0 {
@@ -108,7 +110,7 @@ func NewInstancer(client *api.Client, service string, opts ...InstancerOption) (
 		passingOnly: true,
 		wait:        time.Minute,
 		minBackoff:  100 * time.Millisecond,
-		maxBackoff:  10 * time.Second,
+		maxBackoff:  time.Second,
 		done:        make(chan struct{}),
 	}
 	for _, o := range opts {

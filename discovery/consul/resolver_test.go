@@ -1,0 +1,251 @@
+package consul_test
+
+import (
+	"context"
+	"net"
+	"net/url"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/resolver"
+
+	"github.com/typedkit/kit/discovery/consul"
+	"github.com/typedkit/kit/internal/consultest"
+	"github.com/typedkit/kit/internal/grpctest/testpb"
+)
+
+// sumServer answers with the address it serves on.
+type sumServer struct {
+	testpb.UnimplementedTestServer
+	addr string
+}
+
+func (s sumServer) Sum(context.Context, *testpb.SumRequest) (*testpb.SumReply, error) {
+	return &testpb.SumReply{C: s.addr}, nil
+}
+
+// serveTest starts a gRPC server of the Test service on a loopback port and
+// returns its port and a function that stops it.
+func serveTest(t *testing.T) (int, func()) {
+	t.Helper()
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	s := grpc.NewServer()
+	testpb.RegisterTestServer(s, sumServer{addr: lis.Addr().String()})
+	var wg sync.WaitGroup
+	wg.Go(func() { _ = s.Serve(lis) })
+	var once sync.Once
+	stop := func() { once.Do(func() { s.Stop(); wg.Wait() }) }
+	t.Cleanup(stop)
+	return lis.Addr().(*net.TCPAddr).Port, stop
+}
+
+// TestResolver points a plain grpc-go client at consul:///service with
+// round_robin: it calls every registered instance, stops calling one as
+// soon as it is deregistered, and calls a new one once registered.
+func TestResolver(t *testing.T) {
+	client := newClient(t, agent)
+	const service = "resolved"
+	var ports []int
+	for range 3 {
+		port, _ := serveTest(t)
+		ports = append(ports, port)
+	}
+	regs := make([]*consul.Registrar, 3)
+	for i, port := range ports {
+		regs[i] = registerTTL(t, client, service, port, "grpc")
+	}
+	registerTTL(t, client, service, 1, "http") // no grpc tag: never dialled
+
+	conn, err := grpc.NewClient("consul:///"+service+"?tag=grpc",
+		grpc.WithResolvers(consul.NewResolver(client)),
+		grpc.WithDefaultServiceConfig(`{"loadBalancingConfig": [{"round_robin":{}}]}`),
+		grpc.WithTransportCredentials(insecure.NewCredentials()))
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = conn.Close() })
+	tc := testpb.NewTestClient(conn)
+
+	// seen returns the addresses that answered n calls.
+	seen := func(n int) map[string]int {
+		got := map[string]int{}
+		for range n {
+			ctx, cancel := context.WithTimeout(context.Background(), deadline)
+			reply, err := tc.Sum(ctx, &testpb.SumRequest{}, grpc.WaitForReady(true))
+			cancel()
+			require.NoError(t, err)
+			got[reply.C]++
+		}
+		return got
+	}
+	want := func(ps ...int) map[string]bool {
+		m := map[string]bool{}
+		for _, p := range ps {
+			m[net.JoinHostPort("127.0.0.1", strconv.Itoa(p))] = true
+		}
+		return m
+	}
+	keys := func(m map[string]int) map[string]bool {
+		out := map[string]bool{}
+		for k := range m {
+			out[k] = true
+		}
+		return out
+	}
+
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		assert.Equal(c, want(ports...), keys(seen(30)), "round_robin reaches every instance")
+	}, deadline, 10*time.Millisecond)
+
+	start := time.Now()
+	require.NoError(t, regs[0].Deregister(context.Background()))
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		assert.Equal(c, want(ports[1:]...), keys(seen(30)), "a deregistered instance gets no calls")
+	}, deadline, 10*time.Millisecond)
+	t.Logf("a deregistered instance stopped getting calls within %v", time.Since(start))
+
+	port, _ := serveTest(t)
+	start = time.Now()
+	registerTTL(t, client, service, port, "grpc")
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		assert.Equal(c, want(ports[1], ports[2], port), keys(seen(30)), "a new instance gets calls")
+	}, deadline, 10*time.Millisecond)
+	t.Logf("a registered instance got calls within %v", time.Since(start))
+}
+
+func TestResolverRefusesBadTargets(t *testing.T) {
+	t.Parallel()
+	client := newClient(t, agent)
+	tests := []struct {
+		target, want string
+	}{
+		{"consul://127.0.0.1:8500/users", "names an agent"},
+		{"consul:///", "must be consul:///service"},
+		{"consul:///a/b", "must be consul:///service"},
+		{"consul:///users?healthy=maybe", `healthy="maybe" is not true or false`},
+		{"consul:///users?color=blue", `unknown parameter "color"`},
+		{"consul:///bad name", "service name"},
+	}
+	b := consul.NewResolver(client)
+	for _, tt := range tests {
+		t.Run(tt.target, func(t *testing.T) {
+			t.Parallel()
+			target, err := parseTarget(tt.target)
+			require.NoError(t, err)
+			_, err = b.Build(target, nopConn{}, resolver.BuildOptions{})
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tt.want)
+		})
+	}
+}
+
+// parseTarget parses a target the way grpc.NewClient does.
+func parseTarget(s string) (resolver.Target, error) {
+	u, err := parseURL(s)
+	return resolver.Target{URL: *u}, err
+}
+
+// nopConn is a resolver.ClientConn that is never reached: Build fails first.
+type nopConn struct{ resolver.ClientConn }
+
+func parseURL(s string) (*url.URL, error) { return url.Parse(s) }
+
+// TestResolverThroughFaults calls through the resolver while an instance
+// is killed and while the agent is away and back: with grpc-go's own
+// round_robin and a retry policy for UNAVAILABLE no call fails, the
+// addresses survive the agent's absence, and a deregistration after the
+// agent is back reaches the client.
+func TestResolverThroughFaults(t *testing.T) {
+	a := consultest.Start(t)
+	client := newClient(t, a)
+	const service = "faults"
+	var ports []int
+	var stops []func()
+	regs := make([]*consul.Registrar, 3)
+	for i := range 3 {
+		port, stop := serveTest(t)
+		ports, stops = append(ports, port), append(stops, stop)
+		regs[i] = registerTTL(t, client, service, port)
+	}
+	conn, err := grpc.NewClient("consul:///"+service,
+		grpc.WithResolvers(consul.NewResolver(client, consul.InstancerBackoff(20*time.Millisecond, 200*time.Millisecond))),
+		grpc.WithDefaultServiceConfig(`{
+			"loadBalancingConfig": [{"round_robin":{}}],
+			"methodConfig": [{"name": [{}], "retryPolicy": {"maxAttempts": 3, "initialBackoff": "0.01s", "maxBackoff": "0.1s",
+				"backoffMultiplier": 2, "retryableStatusCodes": ["UNAVAILABLE"]}}]}`),
+		grpc.WithTransportCredentials(insecure.NewCredentials()))
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = conn.Close() })
+	tc := testpb.NewTestClient(conn)
+
+	// load calls until stop is closed and returns the calls, the failures
+	// and the addresses that answered.
+	type result struct {
+		calls, failures int
+		by              map[string]int
+	}
+	load := func(stop <-chan struct{}) <-chan result {
+		out := make(chan result, 1)
+		go func() {
+			r := result{by: map[string]int{}}
+			for {
+				select {
+				case <-stop:
+					out <- r
+					return
+				default:
+				}
+				ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+				reply, err := tc.Sum(ctx, &testpb.SumRequest{}, grpc.WaitForReady(true))
+				cancel()
+				r.calls++
+				if err != nil {
+					r.failures++
+					continue
+				}
+				r.by[reply.C]++
+			}
+		}()
+		return out
+	}
+	phase := func(name string, during func()) result {
+		stop := make(chan struct{})
+		res := load(stop)
+		during()
+		close(stop)
+		r := <-res
+		t.Logf("%s: %d calls, %d failed", name, r.calls, r.failures)
+		return r
+	}
+
+	r := phase("warm up", func() { time.Sleep(200 * time.Millisecond) })
+	require.Len(t, r.by, 3)
+	r = phase("an instance killed", func() { stops[0](); time.Sleep(300 * time.Millisecond) })
+	assert.Zero(t, r.failures)
+	r = phase("the agent away", func() { require.NoError(t, a.Stop()); time.Sleep(time.Second) })
+	assert.Zero(t, r.failures, "the last addresses are kept")
+	assert.Positive(t, r.by[net.JoinHostPort("127.0.0.1", strconv.Itoa(ports[1]))])
+	r = phase("the agent back, an instance deregistered", func() {
+		require.NoError(t, a.Restart())
+		start := time.Now()
+		require.NoError(t, regs[1].Deregister(context.Background()))
+		gone := net.JoinHostPort("127.0.0.1", strconv.Itoa(ports[1]))
+		require.EventuallyWithT(t, func(c *assert.CollectT) {
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			defer cancel()
+			for range 10 {
+				reply, err := tc.Sum(ctx, &testpb.SumRequest{})
+				if assert.NoError(c, err) {
+					assert.NotEqual(c, gone, reply.C)
+				}
+			}
+		}, deadline, 10*time.Millisecond)
+		t.Logf("after the agent came back, a deregistration reached the client within %v", time.Since(start))
+	})
+	assert.Zero(t, r.failures)
+}
