@@ -181,6 +181,7 @@ func TestInvokerWithForeignCall(t *testing.T) {
 	assert.Equal(t, kit.Internal, kit.CodeOf(err))
 }
 
+// Not parallel: AllocsPerRun counts the allocations of the whole process.
 func TestInterceptAllocatesNothing(t *testing.T) {
 	pass := func(_ kit.Call, next kit.Invoker) kit.Invoker {
 		return func(ctx context.Context, c kit.Call) error { return next(ctx, c) }
@@ -233,6 +234,7 @@ func TestTimeout(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			ep := intercept(tt.ep, kit.Timeout(10*time.Millisecond))
 			_, err := ep(context.Background(), req{})
 			assert.Equal(t, tt.want, kit.CodeOf(err))
@@ -316,6 +318,7 @@ func TestLogging(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			var buf bytes.Buffer
 			logger := slog.New(slog.NewJSONHandler(&buf, nil))
 			ep := intercept(kit.Endpoint[secretReq, resp](func(context.Context, secretReq) (resp, error) {

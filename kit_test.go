@@ -23,6 +23,7 @@ type resp struct{ C string }
 func echo(_ context.Context, r req) (resp, error) { return resp{C: fmt.Sprint(r.A)}, nil }
 
 func TestCodeStringParse(t *testing.T) {
+	t.Parallel()
 	for _, c := range kit.Codes() {
 		name := c.String()
 		got, ok := kit.ParseCode(name)
@@ -37,6 +38,7 @@ func TestCodeStringParse(t *testing.T) {
 }
 
 func TestCodeOf(t *testing.T) {
+	t.Parallel()
 	nf := kit.NewError(kit.NotFound, "no user")
 	tests := []struct {
 		name string
@@ -56,6 +58,7 @@ func TestCodeOf(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			assert.Equal(t, tt.want, kit.CodeOf(tt.err))
 			assert.Equal(t, tt.want, kit.CodeOf(tt.err))
 			assert.Equal(t, tt.msg, kit.MessageOf(tt.err))
@@ -69,6 +72,7 @@ func (coderErr) Error() string     { return "coder" }
 func (coderErr) KitCode() kit.Code { return kit.Aborted }
 
 func TestErrorCauseStaysInternal(t *testing.T) {
+	t.Parallel()
 	cause := errors.New("password=hunter2")
 	err := kit.WrapError(kit.Internal, cause, "")
 	assert.Equal(t, "internal error", kit.MessageOf(err))
@@ -83,6 +87,7 @@ func TestErrorCauseStaysInternal(t *testing.T) {
 }
 
 func TestErrorIsByCode(t *testing.T) {
+	t.Parallel()
 	err := fmt.Errorf("x: %w", kit.NewError(kit.NotFound, "user 1"))
 	assert.ErrorIs(t, err, kit.NewError(kit.NotFound, ""))
 	assert.NotErrorIs(t, err, kit.NewError(kit.AlreadyExists, ""))
@@ -90,6 +95,7 @@ func TestErrorIsByCode(t *testing.T) {
 }
 
 func TestAsError(t *testing.T) {
+	t.Parallel()
 	assert.Nil(t, kit.AsError(nil))
 	nf := kit.NewError(kit.NotFound, "x")
 	assert.Same(t, nf, kit.AsError(nf))
@@ -100,6 +106,7 @@ func TestAsError(t *testing.T) {
 }
 
 func TestViolations(t *testing.T) {
+	t.Parallel()
 	err := kit.InvalidArgumentError("bad", kit.FieldViolation{Field: "a.b", Description: "required"})
 	assert.Equal(t, "invalid_argument: bad; a.b: required", err.Error())
 	assert.Equal(t, []kit.FieldViolation{{Field: "a.b", Description: "required"}}, kit.ViolationsOf(fmt.Errorf("w: %w", err)))
@@ -107,6 +114,7 @@ func TestViolations(t *testing.T) {
 }
 
 func TestChainOrder(t *testing.T) {
+	t.Parallel()
 	var trace []string
 	mw := func(name string) kit.Middleware[req, resp] {
 		return func(next kit.Endpoint[req, resp]) kit.Endpoint[req, resp] {
@@ -126,6 +134,7 @@ func TestChainOrder(t *testing.T) {
 		{"chain of three", kit.Chain(mw("a"), mw("b"), mw("c"))(echo), []string{"a>", "b>", "c>", "<c", "<b", "<a"}},
 		{"nop middleware", kit.Chain(func(next kit.Endpoint[req, resp]) kit.Endpoint[req, resp] { return next }, mw("a"))(echo), []string{"a>", "<a"}},
 	}
+	// The subtests share trace, so they run one after another.
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			trace = nil
@@ -138,6 +147,7 @@ func TestChainOrder(t *testing.T) {
 }
 
 func TestNop(t *testing.T) {
+	t.Parallel()
 	r, err := kit.Nop[req, *resp](context.Background(), req{})
 	assert.NoError(t, err)
 	assert.Nil(t, r)
@@ -152,6 +162,7 @@ type failingPtr struct{ err error }
 func (f *failingPtr) Failed() error { return f.err }
 
 func TestFailed(t *testing.T) {
+	t.Parallel()
 	boom := kit.NewError(kit.FailedPrecondition, "no")
 	assert.Equal(t, boom, kit.Failed(failing{boom}))
 	assert.NoError(t, kit.Failed(failing{}))
@@ -160,6 +171,7 @@ func TestFailed(t *testing.T) {
 }
 
 func TestWithViolations(t *testing.T) {
+	t.Parallel()
 	base := kit.NewError(kit.FailedPrecondition, "cannot ship")
 	v := base.WithViolations(kit.FieldViolation{Field: "address", Description: "missing"})
 	assert.Nil(t, base.Violations(), "the receiver is unchanged")
@@ -169,6 +181,7 @@ func TestWithViolations(t *testing.T) {
 }
 
 func TestLogServerFaults(t *testing.T) {
+	t.Parallel()
 	var buf bytes.Buffer
 	h := kit.LogServerFaults(slog.New(slog.NewTextHandler(&buf, nil)))
 	h.Handle(context.Background(), kit.NewError(kit.NotFound, "x"))

@@ -17,6 +17,7 @@ import (
 // call's retry safety and wait, which would tell this endpoint's caller
 // that its own work was not done.
 func TestServedHidesTheRetryMarksOfDownstreamCalls(t *testing.T) {
+	t.Parallel()
 	downstream := kit.WrapError(kit.Unavailable,
 		kit.WithRetrySafety(kit.WithRetryAfter(errors.New("breaker open"), time.Second), kit.RetryNotProcessed), "billing is down")
 	tests := []struct {
@@ -29,6 +30,7 @@ func TestServedHidesTheRetryMarksOfDownstreamCalls(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			assert.Equal(t, kit.RetryNotProcessed, kit.RetrySafetyOf(tt.err))
 			_, ok := kit.RetryAfterOf(tt.err)
 			assert.True(t, ok)

@@ -37,6 +37,7 @@ func (s signup) Validate() error {
 }
 
 func TestValidate(t *testing.T) {
+	t.Parallel()
 	called := 0
 	ep := kit.Validate(kit.Endpoint[signup, string](func(_ context.Context, s signup) (string, error) {
 		called++
@@ -55,6 +56,7 @@ func TestValidate(t *testing.T) {
 		{"plain error", signup{Email: "a@b", Age: 300}, kit.InvalidArgument, "invalid argument", nil},
 		{"own code", signup{Email: "a@b", Age: 13}, kit.PermissionDenied, "too young", nil},
 	}
+	// The subtests count calls in the shared called, so they run one after another.
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			before := called
@@ -73,6 +75,7 @@ func TestValidate(t *testing.T) {
 
 // Validate is itself a middleware, instantiated by the other arguments of Chain.
 func TestValidateInChain(t *testing.T) {
+	t.Parallel()
 	ep := kit.Apply(kit.Nop[signup, string], kit.Validate)
 	_, err := ep(context.Background(), signup{})
 	assert.Equal(t, kit.InvalidArgument, kit.CodeOf(err))
@@ -107,6 +110,7 @@ func (r *reservation) Validate() error {
 }
 
 func TestValidatePointer(t *testing.T) {
+	t.Parallel()
 	called := 0
 	ep := kit.ValidatePointer(kit.Endpoint[reservation, int](func(_ context.Context, r reservation) (int, error) {
 		called++
@@ -122,6 +126,7 @@ func TestValidatePointer(t *testing.T) {
 		{"violation", reservation{}, kit.InvalidArgument, "invalid reservation"},
 		{"plain error", reservation{Seats: 101}, kit.InvalidArgument, "invalid argument"},
 	}
+	// The subtests count calls in the shared called, so they run one after another.
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			before := called
@@ -140,6 +145,7 @@ func TestValidatePointer(t *testing.T) {
 
 // ValidatePointer is a middleware too.
 func TestValidatePointerInChain(t *testing.T) {
+	t.Parallel()
 	ep := kit.Apply(kit.Nop[reservation, int], kit.ValidatePointer)
 	_, err := ep(context.Background(), reservation{})
 	assert.Equal(t, kit.InvalidArgument, kit.CodeOf(err))
@@ -158,6 +164,7 @@ func BenchmarkValidatePointer(b *testing.B) {
 }
 
 func TestValidationError(t *testing.T) {
+	t.Parallel()
 	assert.NoError(t, kit.ValidationError(nil))
 	own := kit.NewError(kit.FailedPrecondition, "closed")
 	assert.Same(t, own, kit.ValidationError(own))

@@ -62,6 +62,8 @@ func TestBasicOverHTTP(t *testing.T) {
 		{"no colon", "Basic " + base64.StdEncoding.EncodeToString([]byte("ada-correct-horse")), http.StatusUnauthorized, basicChallenge, "invalid credentials", "correct-horse"},
 		{"authenticated but not allowed", auth.BasicAuthorization("grace", "battery staple"), http.StatusForbidden, "", "read only", "battery staple"},
 	}
+	// Not parallel: each checks the error the server logged last. The
+	// parallel subtests below run only after these.
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			got := post(t, srv, tt.authorization)
@@ -78,6 +80,7 @@ func TestBasicOverHTTP(t *testing.T) {
 	}
 
 	t.Run("typed client", func(t *testing.T) {
+		t.Parallel()
 		client := httpx.NewClient[sumReq, sumResp](http.MethodPost, mustURL(t, srv.URL), httpx.EncodeJSONRequest, httpx.DecodeJSONResponse,
 			httpx.ClientHTTPClient(srv.Client()), httpx.ClientBefore(auth.ContextToHTTP())).Endpoint()
 		resp, err := client(auth.ContextWithAuthorization(context.Background(), auth.BasicAuthorization("ada", "correct horse")), sumReq{})
@@ -143,6 +146,7 @@ func TestBasicUsers(t *testing.T) {
 func TestAuthorizationHooks(t *testing.T) {
 	t.Parallel()
 	t.Run("http", func(t *testing.T) {
+		t.Parallel()
 		out, err := http.NewRequest(http.MethodGet, "http://example.test", nil)
 		require.NoError(t, err)
 		auth.ContextToHTTP()(context.Background(), out)
@@ -157,6 +161,7 @@ func TestAuthorizationHooks(t *testing.T) {
 		assert.Equal(t, "Bearer t", got)
 	})
 	t.Run("grpc", func(t *testing.T) {
+		t.Parallel()
 		var out metadata.MD
 		auth.ContextToGRPC()(context.Background(), &out)
 		assert.Empty(t, out, "nothing to send")

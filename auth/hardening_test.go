@@ -39,6 +39,7 @@ func TestNewVerifierRefusesWeakHMACKeys(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.alg+"/"+string(rune('0'+len(tt.key)%10)), func(t *testing.T) {
+			t.Parallel()
 			v, err := auth.NewVerifier[jwt.RegisteredClaims]([]string{tt.alg}, auth.StaticKey(tt.key))
 			if tt.fail {
 				require.Error(t, err)
@@ -129,6 +130,7 @@ func TestHTTPGuardRefusesBeforeDecoding(t *testing.T) {
 		// Passes the guard and reaches whoami, which fails without claims.
 		{"public read without credentials", "GET", ``, "", "", 500},
 	}
+	// Not parallel: each compares the shared count of decoded requests.
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			before := decoded.Load()

@@ -21,6 +21,8 @@ var (
 // through Basic or Bearer allocates what reading the credentials, checking
 // them and putting the result in the context does, and nothing of the
 // interceptor's own.
+//
+// Not parallel: AllocsPerRun counts the allocations of the whole process.
 func TestInterceptorsAddNoAllocation(t *testing.T) {
 	call := kit.Call{Service: "s", Method: "M", Transport: kit.HTTP}
 	nop := kit.Endpoint[struct{}, struct{}](func(context.Context, struct{}) (struct{}, error) { return struct{}{}, nil })

@@ -103,6 +103,7 @@ func TestVerifierRejectsBadTokens(t *testing.T) {
 	v := newVerifier(t)
 	for _, tt := range badTokens(t) {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			claims, err := v.Verify(tt.token)
 			require.Error(t, err)
 			assert.Nil(t, claims)
@@ -127,10 +128,13 @@ func TestBearerOverHTTP(t *testing.T) {
 	srv := serveHTTP(t, whoami, errs, auth.Bearer(newVerifier(t)))
 
 	t.Run("valid", func(t *testing.T) {
+		t.Parallel()
 		got := post(t, srv, auth.BearerAuthorization(sign(t, jwt.SigningMethodRS256, validClaims(), serviceKey())))
 		assert.Equal(t, http.StatusOK, got.status)
 		assert.JSONEq(t, `{"c":"user-1"}`, got.body)
 	})
+	// Not parallel: each checks the error the server logged last. The
+	// parallel subtests run only after these.
 	for _, tt := range badTokens(t) {
 		t.Run(tt.name, func(t *testing.T) {
 			got := post(t, srv, "Bearer "+tt.token)
@@ -150,6 +154,7 @@ func TestBearerOverHTTP(t *testing.T) {
 	}
 	for _, tt := range missing {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			got := post(t, srv, tt.authorization)
 			assert.Equal(t, http.StatusUnauthorized, got.status)
 			assert.Equal(t, `Bearer realm="users"`, got.challenge)
@@ -158,6 +163,7 @@ func TestBearerOverHTTP(t *testing.T) {
 		})
 	}
 	t.Run("expired says so", func(t *testing.T) {
+		t.Parallel()
 		c := validClaims()
 		c.ExpiresAt = jwt.NewNumericDate(now.Add(-time.Second))
 		got := post(t, srv, auth.BearerAuthorization(sign(t, jwt.SigningMethodRS256, c, serviceKey())))
@@ -165,6 +171,7 @@ func TestBearerOverHTTP(t *testing.T) {
 		assert.Equal(t, `Bearer realm="users", error="invalid_token", error_description="token expired"`, got.challenge)
 	})
 	t.Run("scheme is case-insensitive", func(t *testing.T) {
+		t.Parallel()
 		got := post(t, srv, "bearer "+sign(t, jwt.SigningMethodRS256, validClaims(), serviceKey()))
 		assert.Equal(t, http.StatusOK, got.status)
 	})
@@ -207,6 +214,7 @@ func TestBearerThroughTypedClients(t *testing.T) {
 	for transport, client := range clients {
 		for _, tt := range tests {
 			t.Run(transport+"/"+tt.name, func(t *testing.T) {
+				t.Parallel()
 				ctx := context.Background()
 				if tt.authorization != "" {
 					ctx = auth.ContextWithAuthorization(ctx, tt.authorization)
@@ -240,6 +248,7 @@ func TestNewVerifierRefuses(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			v, err := auth.NewVerifier[jwt.RegisteredClaims](tt.algorithms, tt.keyFunc)
 			assert.Error(t, err)
 			assert.Nil(t, v)
@@ -298,6 +307,7 @@ func TestVerifierPassesKeyErrorsWithTheirCode(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			v, err := auth.NewVerifier[jwt.RegisteredClaims]([]string{"RS256"},
 				func(*jwt.Token) (any, error) { return nil, tt.err },
 				auth.VerifierClock(func() time.Time { return now }))
@@ -338,6 +348,7 @@ func TestErrorHeaders(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			assert.Equal(t, tt.want, tt.err.Headers())
 		})
 	}

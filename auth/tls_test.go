@@ -60,7 +60,10 @@ func TestPeerPolicy(t *testing.T) {
 		{"no names", peerOf(nil), false},
 		{"nil peer", nil, false},
 	} {
-		t.Run(tc.name, func(t *testing.T) { assert.Equal(t, tc.want, a.Allows(tc.peer)) })
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			assert.Equal(t, tc.want, a.Allows(tc.peer))
+		})
 	}
 }
 
@@ -79,6 +82,7 @@ func TestPeerPolicyErrors(t *testing.T) {
 		{"DNS with a port", auth.PeerPolicy{DNSNames: []string{"a.internal:443"}}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			_, err := auth.NewPeerAuthorizer(tc.p)
 			assert.Error(t, err)
 		})
@@ -131,7 +135,7 @@ func TestPeerGuardOverHTTP(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- httpx.Serve(ctx, &http.Server{Handler: mux}, lis, httpx.ServeTLS(srv)) }()
-	defer func() { cancel(); require.NoError(t, <-done) }()
+	t.Cleanup(func() { cancel(); require.NoError(t, <-done) }) // after the parallel subtests
 
 	for _, tc := range []struct {
 		name   string
@@ -145,6 +149,7 @@ func TestPeerGuardOverHTTP(t *testing.T) {
 		{"public without a certificate", tlstest.Files{}, "?public", http.StatusOK},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			cfg, err := tlsx.ClientFiles{CA: set.CA.File, Cert: tc.client.Cert, Key: tc.client.Key}.Config()
 			require.NoError(t, err)
 			tr := httpx.TLSTransport(cfg)
@@ -187,7 +192,7 @@ func TestPeerGuardOverGRPC(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- grpcx.Serve(ctx, s, lis) }()
-	defer func() { cancel(); require.NoError(t, <-done) }()
+	t.Cleanup(func() { cancel(); require.NoError(t, <-done) }) // after the parallel subtests
 
 	for _, tc := range []struct {
 		name   string
@@ -199,6 +204,7 @@ func TestPeerGuardOverGRPC(t *testing.T) {
 		{"no certificate", tlstest.Files{}, kit.Unauthenticated},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			cfg, err := tlsx.ClientFiles{CA: set.CA.File, Cert: tc.client.Cert, Key: tc.client.Key}.Config()
 			require.NoError(t, err)
 			conn, err := grpc.NewClient(lis.Addr().String(), grpcx.DialTLS(cfg))

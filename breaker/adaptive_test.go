@@ -338,6 +338,7 @@ func TestAdaptiveClassifier(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			var clock fakeClock
 			b := &backend{fail: func() error { return tt.err }}
 			opts := append([]breaker.AdaptiveOption{breaker.AdaptiveClock(clock.now)}, tt.opts...)
@@ -413,6 +414,7 @@ func TestAdaptiveInvalidOptions(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			assert.Panics(t, func() { breaker.Adaptive(tt.opt) }, "when the interceptor is made, before any method")
 		})
 	}
@@ -436,6 +438,7 @@ func TestAdaptiveConcurrent(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			ep := intercept(func(_ context.Context, i int) (int, error) { return i, tt.fail(i) }, breaker.Adaptive())
 			var rejected atomic.Int64
 			var wg sync.WaitGroup
@@ -510,6 +513,7 @@ func TestBreakersIgnoreTheCallersDeadline(t *testing.T) {
 		{"gobreaker", breaker.Gobreaker(gobreaker.Settings{})},
 		{"handy", breaker.Handy(func(kit.Call) breaker.Breaker { return &failOnceBreaker{} })},
 	}
+	// Not parallel: the subtests all advance the one clock of the adaptive breaker.
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			ep := intercept(slow, tt.ic)

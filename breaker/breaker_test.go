@@ -54,6 +54,7 @@ func TestIsFailure(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			assert.Equal(t, tt.want, breaker.IsFailure(tt.err))
 		})
 	}
@@ -78,6 +79,7 @@ func TestIsTransient(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			assert.Equal(t, tt.want, breaker.IsTransient(tt.err))
 		})
 	}
@@ -171,7 +173,8 @@ func TestBreakersOnePerMethod(t *testing.T) {
 }
 
 // A call that a breaker lets through and that succeeds allocates nothing,
-// and nor does a rejection.
+// and nor does a rejection. Not parallel: AllocsPerRun counts the
+// allocations of the whole process.
 func TestBreakersAllocateNothing(t *testing.T) {
 	tests := []struct {
 		name    string

@@ -44,6 +44,7 @@ func TestFallback(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			var gotErr error
 			fb := func(_ context.Context, id string, err error) (string, error) {
 				gotErr = err

@@ -27,6 +27,7 @@ var balancers = []struct {
 }
 
 func TestBalancerDistribution(t *testing.T) {
+	t.Parallel()
 	const instances, picks = 4, 40000
 	tests := []struct {
 		name      string
@@ -39,6 +40,7 @@ func TestBalancerDistribution(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			var log closeLog
 			e := discovery.NewEndpointer(discovery.FixedInstancer(instanceNames(instances)), nameFactory(&log))
 			t.Cleanup(func() { require.NoError(t, e.Close()) })
@@ -61,6 +63,7 @@ func TestBalancerDistribution(t *testing.T) {
 }
 
 func TestRoundRobinOrder(t *testing.T) {
+	t.Parallel()
 	var log closeLog
 	names := instanceNames(3)
 	e := discovery.NewEndpointer(discovery.FixedInstancer(names), nameFactory(&log))
@@ -97,6 +100,7 @@ func blockingFactory(entered chan<- struct{}, release <-chan struct{}) discovery
 }
 
 func TestPowerOfTwoChoicesPrefersLessLoaded(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name  string
 		loads []int // calls held in flight per instance, in instance order
@@ -109,6 +113,7 @@ func TestPowerOfTwoChoicesPrefersLessLoaded(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			entered, release := make(chan struct{}), make(chan struct{})
 			names := instanceNames(len(tt.loads))
 			e := discovery.NewEndpointer(discovery.FixedInstancer(names), blockingFactory(entered, release))
@@ -156,8 +161,10 @@ func sumValues(m map[string]int) int {
 }
 
 func TestBalancerNoEndpoints(t *testing.T) {
+	t.Parallel()
 	for _, bt := range balancers {
 		t.Run(bt.name, func(t *testing.T) {
+			t.Parallel()
 			src := &testInstancer{}
 			var log closeLog
 			e := discovery.NewEndpointer(src, nameFactory(&log))
@@ -181,6 +188,7 @@ func TestBalancerNoEndpoints(t *testing.T) {
 	}
 }
 
+// Not parallel: AllocsPerRun counts the allocations of the whole process.
 func TestBalancersDoNotAllocate(t *testing.T) {
 	var log closeLog
 	e := discovery.NewEndpointer(discovery.FixedInstancer(instanceNames(5)), nameFactory(&log))

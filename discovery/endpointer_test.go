@@ -26,6 +26,7 @@ func waitInstances[Req, Resp any](t *testing.T, e *discovery.Endpointer[Req, Res
 }
 
 func TestEndpointerFollowsInstancer(t *testing.T) {
+	t.Parallel()
 	type step struct {
 		set        []string
 		wantClosed []string // closed so far, sorted
@@ -56,6 +57,7 @@ func TestEndpointerFollowsInstancer(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			var log closeLog
 			src := &testInstancer{}
 			e := discovery.NewEndpointer(src, nameFactory(&log), quiet)
@@ -106,6 +108,7 @@ func wantSet(set []string) []string {
 }
 
 func TestEndpointerKeepsEndpointsThatStay(t *testing.T) {
+	t.Parallel()
 	var log closeLog
 	src := &testInstancer{}
 	src.Update(discovery.Event{Instances: []string{"a:1", "b:1"}})
@@ -128,6 +131,7 @@ func TestEndpointerKeepsEndpointsThatStay(t *testing.T) {
 }
 
 func TestEndpointerFactoryError(t *testing.T) {
+	t.Parallel()
 	var log closeLog
 	good := nameFactory(&log)
 	factory := func(instance string) (kit.Endpoint[echoReq, echoResp], io.Closer, error) {
@@ -146,6 +150,7 @@ func TestEndpointerFactoryError(t *testing.T) {
 }
 
 func TestEndpointerInvalidateOnError(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name     string
 		opts     []discovery.EndpointerOption
@@ -160,6 +165,7 @@ func TestEndpointerInvalidateOnError(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			var log closeLog
 			src := &testInstancer{}
 			set := []string{"a:1", "b:1"}
@@ -205,6 +211,7 @@ func TestEndpointerInvalidateOnError(t *testing.T) {
 }
 
 func TestEndpointerClose(t *testing.T) {
+	t.Parallel()
 	var log closeLog
 	src := &testInstancer{}
 	src.Update(discovery.Event{Instances: []string{"a:1", "b:1"}})
@@ -225,6 +232,7 @@ func TestEndpointerClose(t *testing.T) {
 }
 
 func TestEndpointerCloseErrors(t *testing.T) {
+	t.Parallel()
 	failing := func(instance string) (kit.Endpoint[echoReq, echoResp], io.Closer, error) {
 		return kit.Nop[echoReq, echoResp], closerFunc(func() error { return errors.New("close " + instance) }), nil
 	}
@@ -237,6 +245,7 @@ func TestEndpointerCloseErrors(t *testing.T) {
 }
 
 func TestEndpointerOverHTTP(t *testing.T) {
+	t.Parallel()
 	a, _ := echoServer{}.start(t)
 	b, _ := echoServer{}.start(t)
 	var log closeLog
@@ -254,6 +263,7 @@ func TestEndpointerOverHTTP(t *testing.T) {
 }
 
 func TestNewEndpointerRejectsNil(t *testing.T) {
+	t.Parallel()
 	var log closeLog
 	assert.PanicsWithValue(t, "discovery: NewEndpointer with a nil Instancer", func() {
 		discovery.NewEndpointer(nil, nameFactory(&log))

@@ -11,6 +11,7 @@ import (
 )
 
 func TestFixedInstancer(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name  string
 		fixed discovery.FixedInstancer
@@ -22,6 +23,7 @@ func TestFixedInstancer(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			ch := make(chan discovery.Event, 1)
 			tt.fixed.Register(ch)
 			ev := <-ch
@@ -35,6 +37,7 @@ func TestFixedInstancer(t *testing.T) {
 }
 
 func TestFixedInstancerDoesNotAlias(t *testing.T) {
+	t.Parallel()
 	fixed := discovery.FixedInstancer{"b:1", "a:1"}
 	ch := make(chan discovery.Event, 1)
 	fixed.Register(ch)
@@ -44,6 +47,7 @@ func TestFixedInstancerDoesNotAlias(t *testing.T) {
 }
 
 func TestBroadcaster(t *testing.T) {
+	t.Parallel()
 	errA, errA2, errB := errors.New("a"), errors.New("a"), errors.New("b")
 	tests := []struct {
 		name    string
@@ -88,6 +92,7 @@ func TestBroadcaster(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			var b discovery.Broadcaster
 			ch := make(chan discovery.Event, len(tt.updates))
 			b.Register(ch)
@@ -119,6 +124,7 @@ func TestBroadcaster(t *testing.T) {
 }
 
 func TestBroadcasterDeregisterStopsDelivery(t *testing.T) {
+	t.Parallel()
 	var b discovery.Broadcaster
 	kept, dropped := make(chan discovery.Event, 2), make(chan discovery.Event, 2)
 	b.Register(kept)

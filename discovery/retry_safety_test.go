@@ -26,6 +26,7 @@ import (
 // call is retried; a refused connection and a 503 with Retry-After are
 // retried whatever the method, since the call was provably not processed.
 func TestRetryNeverDuplicatesAWrite(t *testing.T) {
+	t.Parallel()
 	type behaviour int
 	const (
 		ok behaviour = iota
@@ -90,6 +91,7 @@ func TestRetryNeverDuplicatesAWrite(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			var first string
 			var firstRuns *atomic.Int32
 			if tt.refused {

@@ -42,6 +42,7 @@ func scripted(errs ...error) (discovery.Balancer[echoReq, echoResp], *int) {
 }
 
 func TestRetry(t *testing.T) {
+	t.Parallel()
 	unavailable := kit.WithRetrySafety(kit.NewError(kit.Unavailable, "overloaded"), kit.RetryNotProcessed)
 	invalid := kit.InvalidArgumentError("bad name", kit.FieldViolation{Field: "name", Description: "empty"})
 	refused := &net.OpError{Op: "dial", Net: "tcp", Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)}
@@ -71,6 +72,7 @@ func TestRetry(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			b, attempts := scripted(tt.errs...)
 			ep := discovery.Retry(b, tt.opts...)
 			resp, err := ep(context.Background(), echoReq{N: 1})
@@ -100,6 +102,7 @@ func TestRetry(t *testing.T) {
 }
 
 func TestRetryOverLoopback(t *testing.T) {
+	t.Parallel()
 	live, liveCalls := echoServer{}.start(t)
 	busy, busyCalls := echoServer{Fail: kit.Unavailable}.start(t)
 	dead := deadAddr(t)
@@ -117,6 +120,7 @@ func TestRetryOverLoopback(t *testing.T) {
 		{name: "all down", instances: []string{dead, busy}, wantErr: kit.Unavailable, wantCalls: map[string]int{busy: 1}, wantIs: []error{syscall.ECONNREFUSED}},
 		{name: "no instances", instances: nil, wantErr: kit.Unavailable, wantIs: []error{discovery.ErrNoEndpoints}},
 	}
+	// Not parallel: the subtests share the servers and their counts of calls.
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			before := map[string]int{live: liveCalls(), busy: busyCalls(), invalid: invalidCalls()}
@@ -166,6 +170,9 @@ func inOrder(t *testing.T, e *discovery.Endpointer[echoReq, echoResp], instances
 	})
 }
 
+// Not parallel: attempts of 20 and 50 ms must reach the servers in time,
+// which other tests' CPU can prevent; the subtests share the slow server's
+// count of calls.
 func TestRetryAttemptTimeout(t *testing.T) {
 	slow, slowCalls := echoServer{Block: true}.start(t)
 	live, _ := echoServer{}.start(t)
@@ -207,6 +214,7 @@ func TestRetryAttemptTimeout(t *testing.T) {
 }
 
 func TestRetryHonoursCallerContext(t *testing.T) {
+	t.Parallel()
 	slow, _ := echoServer{Block: true}.start(t)
 	var log closeLog
 	e := discovery.NewEndpointer(discovery.FixedInstancer{slow}, httpFactory(&log))
@@ -244,6 +252,7 @@ func TestRetryHonoursCallerContext(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			ctx, cancel := tt.ctx()
 			defer cancel()
 			_, err := discovery.Retry(discovery.RoundRobin(e), tt.opts...)(ctx, echoReq{})
@@ -257,6 +266,7 @@ func TestRetryHonoursCallerContext(t *testing.T) {
 }
 
 func TestRetryBudget(t *testing.T) {
+	t.Parallel()
 	unavailable := kit.WithRetrySafety(kit.NewError(kit.Unavailable, ""), kit.RetryNotProcessed)
 	const calls = 20 // each failing, so each wants two retries
 	tests := []struct {
@@ -272,6 +282,7 @@ func TestRetryBudget(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			b, attempts := scripted(unavailable)
 			ep := discovery.Retry(b, discovery.RetryBudget(tt.budget), discovery.RetryMaxAttempts(3))
 			exhausted := 0
@@ -298,6 +309,7 @@ func TestRetryBudget(t *testing.T) {
 }
 
 func TestRetryBudgetShared(t *testing.T) {
+	t.Parallel()
 	budget := discovery.NewBudget(0, 0)
 	a, attemptsA := scripted(kit.WithRetrySafety(kit.NewError(kit.Unavailable, ""), kit.RetryNotProcessed))
 	b, attemptsB := scripted(kit.WithRetrySafety(kit.NewError(kit.Unavailable, ""), kit.RetryNotProcessed))
@@ -311,6 +323,7 @@ func TestRetryBudgetShared(t *testing.T) {
 }
 
 func TestBudgetEarnsAndRefills(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name    string
 		ratio   float64
@@ -326,6 +339,7 @@ func TestBudgetEarnsAndRefills(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			b := discovery.NewBudget(tt.ratio, tt.perSec)
 			require.Equal(t, max(10*tt.perSec, 10), b.Available(), "a budget starts full")
 			// Spend the reserve with failing calls.
@@ -356,6 +370,7 @@ func TestBudgetEarnsAndRefills(t *testing.T) {
 }
 
 func TestNewBudgetRejectsBadInput(t *testing.T) {
+	t.Parallel()
 	for _, ratio := range []float64{-0.1, math.NaN(), math.Inf(1)} {
 		assert.Panics(t, func() { discovery.NewBudget(ratio, 1) }, "ratio %v", ratio)
 	}
@@ -364,6 +379,7 @@ func TestNewBudgetRejectsBadInput(t *testing.T) {
 }
 
 func TestRetryable(t *testing.T) {
+	t.Parallel()
 	refused := &net.OpError{Op: "dial", Net: "tcp", Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)}
 	tests := []struct {
 		name      string
@@ -391,6 +407,7 @@ func TestRetryable(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			assert.Equal(t, tt.transient, discovery.RetryUnsafeErrors(tt.err), "RetryUnsafeErrors")
 			assert.Equal(t, tt.unmarked, discovery.Retryable(tt.err), "unmarked")
 			for _, s := range []kit.RetrySafety{kit.RetryNotProcessed, kit.RetryIdempotent} {
@@ -402,6 +419,7 @@ func TestRetryable(t *testing.T) {
 }
 
 func TestRetryErrorUnwrap(t *testing.T) {
+	t.Parallel()
 	first := fmt.Errorf("dial: %w", syscall.ECONNREFUSED)
 	second := kit.WrapError(kit.Unavailable, discovery.ErrNoEndpoints, "")
 	b, _ := scripted(first, second)
@@ -417,6 +435,7 @@ func TestRetryErrorUnwrap(t *testing.T) {
 	assert.Equal(t, "discovery: 2 attempts failed: "+second.Error()+" (retried: not processed); attempt 1: "+first.Error()+"; attempt 2: "+second.Error(), err.Error())
 }
 
+// Not parallel: AllocsPerRun counts the allocations of the whole process.
 func TestRetryDoesNotAllocate(t *testing.T) {
 	var log closeLog
 	e := discovery.NewEndpointer(discovery.FixedInstancer(instanceNames(3)), nameFactory(&log))
@@ -427,6 +446,7 @@ func TestRetryDoesNotAllocate(t *testing.T) {
 }
 
 func TestRetryRejectsNil(t *testing.T) {
+	t.Parallel()
 	assert.PanicsWithValue(t, "discovery: Retry with a nil Balancer", func() {
 		discovery.Retry[echoReq, echoResp](nil)
 	})
@@ -436,6 +456,7 @@ func TestRetryRejectsNil(t *testing.T) {
 // however many calls run at once, so one dead instance out of three never
 // fails a call of three attempts.
 func TestRetrySpreadsAttemptsOverEndpoints(t *testing.T) {
+	t.Parallel()
 	e := discovery.NewEndpointer(discovery.FixedInstancer{"dead:1", "a:1", "b:1"}, func(instance string) (kit.Endpoint[int, string], io.Closer, error) {
 		return func(context.Context, int) (string, error) {
 			if instance == "dead:1" {

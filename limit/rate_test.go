@@ -327,6 +327,7 @@ func TestRateInvalid(t *testing.T) {
 
 // A call that a limit lets through allocates nothing of the interceptor's,
 // nor does a rejection by Erroring (Delaying's wraps the Waiter's error).
+// Not parallel: AllocsPerRun counts the allocations of the whole process.
 func TestLimitsAllocateNothing(t *testing.T) {
 	tests := []struct {
 		name     string

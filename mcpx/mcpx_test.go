@@ -105,6 +105,7 @@ func errorText(t *testing.T, res *mcp.CallToolResult) map[string]any {
 }
 
 func TestTools(t *testing.T) {
+	t.Parallel()
 	cs, calls := newServer(t, http.DefaultTransport)
 	ctx := t.Context()
 
@@ -143,6 +144,8 @@ func TestTools(t *testing.T) {
 		{name: "internal text concealed", tool: "GetUser", args: map[string]any{"id": 500}, wantCode: "unknown"},
 		{name: "panic", tool: "GetUser", args: map[string]any{"id": 666}, wantCode: "internal"},
 	}
+	// Not parallel: the checks of the recorded calls after the loop need
+	// every subtest done, the first of them GetUser's.
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: tt.tool, Arguments: tt.args})
@@ -173,6 +176,7 @@ func TestTools(t *testing.T) {
 }
 
 func TestAuthorization(t *testing.T) {
+	t.Parallel()
 	basic := auth.Basic("users", auth.BasicUsers(map[string]string{"ada": "secret"}))
 	tests := []struct {
 		name     string
@@ -185,6 +189,7 @@ func TestAuthorization(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			cs, _ := newServer(t, tt.rt, mcpx.ServerBefore(mcpx.AuthorizationToContext()), mcpx.ServerInterceptors(basic))
 			res, err := cs.CallTool(t.Context(), &mcp.CallToolParams{Name: "GetUser", Arguments: map[string]any{"id": 1}})
 			require.NoError(t, err)
@@ -198,12 +203,13 @@ func TestAuthorization(t *testing.T) {
 }
 
 func TestHostileRequests(t *testing.T) {
+	t.Parallel()
 	s := mcp.NewServer(&mcp.Implementation{Name: "users", Version: "1.0.0"}, nil)
 	mcpx.AddTool(s, mcpx.Tool{Name: "Echo"}, func(_ context.Context, r getReq) (getReq, error) { return r, nil })
 	srv := httptest.NewServer(mcpx.Handler(s, mcpx.HandlerMaxBodyBytes(1024)))
-	defer srv.Close()
+	t.Cleanup(srv.Close) // after the parallel subtests
 
-	post := func(host, body string) int {
+	post := func(t *testing.T, host, body string) int {
 		req, err := http.NewRequest(http.MethodPost, srv.URL, strings.NewReader(body))
 		require.NoError(t, err)
 		req.Header.Set("Content-Type", "application/json")
@@ -230,12 +236,14 @@ func TestHostileRequests(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			assert.Equal(t, tt.want, post(tt.host, tt.body))
+			t.Parallel()
+			assert.Equal(t, tt.want, post(t, tt.host, tt.body))
 		})
 	}
 }
 
 func TestAddToolRefusesAToolWithoutName(t *testing.T) {
+	t.Parallel()
 	s := mcp.NewServer(&mcp.Implementation{Name: "x", Version: "1"}, nil)
 	assert.PanicsWithValue(t, "mcpx: AddTool: the tool has no name", func() {
 		mcpx.AddTool(s, mcpx.Tool{}, func(context.Context, struct{}) (struct{}, error) { return struct{}{}, nil })

@@ -193,7 +193,8 @@ func TestStatusName(t *testing.T) {
 
 // A call measured with a no-op meter provider, or with the SDK, allocates
 // nothing of the interceptor's own: the attribute sets were built with the
-// chain.
+// chain. Not parallel: AllocsPerRun counts the allocations of the whole
+// process.
 func TestMetricsAllocations(t *testing.T) {
 	mp, _ := newMeter(t)
 	tests := []struct {

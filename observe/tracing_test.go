@@ -115,7 +115,8 @@ func TestTracingContext(t *testing.T) {
 }
 
 // With a no-op tracer provider the interceptor adds nothing to the chain,
-// so a call costs nothing.
+// so a call costs nothing. Not parallel: AllocsPerRun counts the
+// allocations of the whole process.
 func TestTracingNoop(t *testing.T) {
 	ep := intercept(echo, observe.Tracing(observe.TracerProvider(tracenoop.NewTracerProvider())))
 	ctx := context.Background()
@@ -140,6 +141,7 @@ func TestTracingAttributesFromTheCall(t *testing.T) {
 	}
 	tp, exp := newTracer(t)
 	ic := observe.Tracing(observe.TracerProvider(tp)) // one interceptor for every method
+	// Not parallel: the subtests share exp, which each resets.
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			exp.Reset()
@@ -163,7 +165,8 @@ func TestTracingAttributesFromTheCall(t *testing.T) {
 }
 
 // A call through Tracing allocates only what the SDK does for the span:
-// as much as starting and ending the same span by hand.
+// as much as starting and ending the same span by hand. Not parallel:
+// AllocsPerRun counts the allocations of the whole process.
 func TestTracingAddsNoAllocation(t *testing.T) {
 	tp, _ := newTracer(t)
 	ep := kit.Intercept(echo, kit.Call{Service: "Test", Method: "Sum", Transport: kit.GRPC}, observe.Tracing(observe.TracerProvider(tp)))
@@ -186,10 +189,11 @@ func TestHooksCarryTraceContext(t *testing.T) {
 	t.Parallel()
 	tp, _ := newTracer(t)
 	ctx, span := tp.Tracer("test").Start(context.Background(), "client")
-	defer span.End()
+	t.Cleanup(func() { span.End() }) // after the parallel subtests
 	sc := span.SpanContext()
 
 	t.Run("http", func(t *testing.T) {
+		t.Parallel()
 		r, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://example.test", nil)
 		require.NoError(t, err)
 		observe.ContextToHTTP()(ctx, r)
@@ -200,6 +204,7 @@ func TestHooksCarryTraceContext(t *testing.T) {
 		assert.True(t, got.IsRemote())
 	})
 	t.Run("grpc", func(t *testing.T) {
+		t.Parallel()
 		var md metadata.MD
 		observe.ContextToGRPC()(ctx, &md)
 		require.Len(t, md.Get("traceparent"), 1)
@@ -209,12 +214,14 @@ func TestHooksCarryTraceContext(t *testing.T) {
 		assert.True(t, got.IsRemote())
 	})
 	t.Run("another propagator", func(t *testing.T) {
+		t.Parallel()
 		r, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://example.test", nil)
 		require.NoError(t, err)
 		observe.ContextToHTTP(observe.Propagator(propagation.Baggage{}))(ctx, r)
 		assert.Empty(t, r.Header.Get("traceparent"))
 	})
 	t.Run("no trace context", func(t *testing.T) {
+		t.Parallel()
 		r, err := http.NewRequest(http.MethodGet, "http://example.test", nil)
 		require.NoError(t, err)
 		got := trace.SpanContextFromContext(observe.HTTPToContext()(context.Background(), r))

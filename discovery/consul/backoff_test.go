@@ -8,6 +8,7 @@ import (
 )
 
 func TestBackoff(t *testing.T) {
+	t.Parallel()
 	i := &Instancer{minBackoff: 100 * time.Millisecond, maxBackoff: time.Second}
 	tests := []struct {
 		failures int

@@ -131,6 +131,7 @@ func (c closeIdle) Close() error {
 // instance crashes mid-load and another shuts down gracefully; no caller
 // sees an error, and both instances leave the client's set.
 func TestEndToEnd(t *testing.T) {
+	t.Parallel()
 	client := newClient(t, agent)
 	const service = "e2e"
 	backends := []*backend{

@@ -51,6 +51,8 @@ func addrs(ports ...int) []string {
 	return out
 }
 
+// Not parallel: it asserts that each change arrives within a second,
+// which other tests' agents and load can delay.
 func TestInstancerFollowsHealth(t *testing.T) {
 	client := newClient(t, agent)
 	const service = "follow"
@@ -98,6 +100,7 @@ func TestInstancerFollowsHealth(t *testing.T) {
 }
 
 func TestInstancerOptions(t *testing.T) {
+	t.Parallel()
 	client := newClient(t, agent)
 	const service = "options"
 	registerTTL(t, client, service, 7101, "v1", "blue")
@@ -127,6 +130,7 @@ func TestInstancerOptions(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			opts := append([]consul.InstancerOption{consul.InstancerWaitTime(time.Second), consul.InstancerBackoff(10*time.Millisecond, 50*time.Millisecond)}, tt.opts...)
 			inst, err := consul.NewInstancer(client, service, opts...)
 			require.NoError(t, err)
@@ -144,6 +148,7 @@ func TestInstancerOptions(t *testing.T) {
 }
 
 func TestNewInstancerValidates(t *testing.T) {
+	t.Parallel()
 	client := newClient(t, agent)
 	tests := []struct {
 		name    string
@@ -157,6 +162,7 @@ func TestNewInstancerValidates(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			inst, err := consul.NewInstancer(tt.client, tt.service)
 			assert.ErrorContains(t, err, tt.wantErr)
 			assert.Nil(t, inst)
@@ -165,6 +171,7 @@ func TestNewInstancerValidates(t *testing.T) {
 }
 
 func TestInstancerStopEndsBlockingQuery(t *testing.T) {
+	t.Parallel()
 	client := newClient(t, agent)
 	registerTTL(t, client, "stop", 7201)
 	inst, err := consul.NewInstancer(client, "stop", consul.InstancerWaitTime(5*time.Minute))
@@ -187,7 +194,9 @@ func TestInstancerStopEndsBlockingQuery(t *testing.T) {
 
 // TestInstancerOutage stops the agent under a watching client and starts it
 // again: the client keeps its last set and reports the error while the agent
-// is away, and recovers without being rebuilt.
+// is away, and recovers without being rebuilt. Not parallel: while the agent
+// is stopped its ports are free, and a listener of a parallel test could
+// take one before Restart binds it again.
 func TestInstancerOutage(t *testing.T) {
 	a := consultest.Start(t)
 	client := newClient(t, a)
@@ -241,6 +250,7 @@ func TestInstancerOutage(t *testing.T) {
 
 // TestPropagation measures how long a registration and a deregistration take
 // to reach a subscribed client through the agent, and logs the medians.
+// Not parallel: other tests' load would distort what it measures.
 func TestPropagation(t *testing.T) {
 	client := newClient(t, agent)
 	const service, runs = "propagation", 9

@@ -16,7 +16,9 @@ import (
 // a watch with the default backoff has reached its longest delay, starts it
 // again and changes the service at once: the watch sees the change about
 // as soon as the agent answers (the default backoff stops growing at one
-// second), and the test logs how long it took.
+// second), and the test logs how long it took. Not parallel: while the
+// agent is stopped its ports are free, and a listener of a parallel test
+// could take one before Restart binds it again.
 func TestInstancerReconnectsAfterARestart(t *testing.T) {
 	a := consultest.Start(t)
 	client := newClient(t, a)

@@ -20,6 +20,7 @@ import (
 var quietRegistrar = consul.RegistrarLogger(slog.New(slog.DiscardHandler))
 
 func TestNewRegistrarValidates(t *testing.T) {
+	t.Parallel()
 	client := newClient(t, agent)
 	ok := consul.Service{Name: "users", Address: "127.0.0.1", Port: 8080}
 	with := func(f func(*consul.Service)) consul.Service {
@@ -61,6 +62,7 @@ func TestNewRegistrarValidates(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			r, err := consul.NewRegistrar(client, tt.service)
 			if tt.wantErr != "" {
 				require.Error(t, err)
@@ -77,6 +79,7 @@ func TestNewRegistrarValidates(t *testing.T) {
 }
 
 func TestRegistrarRegistersWithCheck(t *testing.T) {
+	t.Parallel()
 	client := newClient(t, agent)
 	health := newHealthServer(t)
 	port := health.port()
@@ -113,6 +116,7 @@ func TestRegistrarRegistersWithCheck(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			r, err := consul.NewRegistrar(client, consul.Service{
 				Name:    "reg-" + tt.name,
 				Tags:    []string{"v1", "blue"},
@@ -152,6 +156,7 @@ func TestRegistrarRegistersWithCheck(t *testing.T) {
 }
 
 func TestRegistrarRenewsTTL(t *testing.T) {
+	t.Parallel()
 	client := newClient(t, agent)
 	r, err := consul.NewRegistrar(client, consul.Service{
 		Name: "ttl-renew", Address: "127.0.0.1", Port: 9000,

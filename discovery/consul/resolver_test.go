@@ -50,6 +50,7 @@ func serveTest(t *testing.T) (int, func()) {
 // round_robin: it calls every registered instance, stops calling one as
 // soon as it is deregistered, and calls a new one once registered.
 func TestResolver(t *testing.T) {
+	t.Parallel()
 	client := newClient(t, agent)
 	const service = "resolved"
 	var ports []int
@@ -159,7 +160,9 @@ func parseURL(s string) (*url.URL, error) { return url.Parse(s) }
 // is killed and while the agent is away and back: with grpc-go's own
 // round_robin and a retry policy for UNAVAILABLE no call fails, the
 // addresses survive the agent's absence, and a deregistration after the
-// agent is back reaches the client.
+// agent is back reaches the client. Not parallel: while the agent is
+// stopped its ports are free, and a listener of a parallel test could take
+// one before Restart binds it again; and its phases count on timing.
 func TestResolverThroughFaults(t *testing.T) {
 	a := consultest.Start(t)
 	client := newClient(t, a)

@@ -25,6 +25,7 @@ import (
 )
 
 func TestRegistrarTLSValidates(t *testing.T) {
+	t.Parallel()
 	client := newClient(t, agent)
 	for _, tc := range []struct {
 		name string
@@ -38,6 +39,7 @@ func TestRegistrarTLSValidates(t *testing.T) {
 		{"TLS fields of a TTL check", consul.Service{Name: "s", Port: 1, Check: &consul.Check{TTL: time.Second, TLSSkipVerify: true}}, "TTL check has no TLS"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			_, err := consul.NewRegistrar(client, tc.svc, quietRegistrar)
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), tc.want)
@@ -50,6 +52,7 @@ func TestRegistrarTLSValidates(t *testing.T) {
 // discovery client that selects TLS instances by tag and dials each with
 // a client certificate.
 func TestTLSInstancesEndToEnd(t *testing.T) {
+	t.Parallel()
 	client := newClient(t, agent)
 	set := tlstest.NewSet(t)
 	srv, err := tlsx.NewServer(tlsx.ServerFiles{Cert: set.Server.Cert, Key: set.Server.Key, ClientCA: set.CA.File, ClientAuth: 3 /* VerifyClientCertIfGiven: the agent's check has no certificate */})

@@ -147,7 +147,9 @@ func (b *syncBuffer) String() string {
 // TestSIGTERMDrainsInFlightRequests builds the service, puts it under load,
 // sends it SIGTERM mid-load and counts the answers: every request the
 // service accepted is answered 200, the process exits cleanly, and the only
-// failures are connections refused once it has stopped listening.
+// failures are connections refused once it has stopped listening. Not
+// parallel: its own load and the drain it times would disturb, and be
+// disturbed by, the other services the parallel tests run.
 func TestSIGTERMDrainsInFlightRequests(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the service")
@@ -223,6 +225,7 @@ func TestSIGTERMDrainsInFlightRequests(t *testing.T) {
 // health model, so at SIGTERM a Watch of the service's gRPC health reports
 // NOT_SERVING and ends, while /readyz answers 503 for the shutdown delay.
 func TestSIGTERMgRPCHealth(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("builds and runs the service")
 	}
@@ -264,6 +267,7 @@ func keys(m *sync.Map) []string {
 }
 
 func TestFlags(t *testing.T) {
+	t.Parallel()
 	secret := strings.Repeat("k", 32)
 	c, err := parseFlags([]string{"-http.addr", "127.0.0.1:0", "-rate", "5", "-auth.secret", secret})
 	require.NoError(t, err)
@@ -292,6 +296,7 @@ func TestFlags(t *testing.T) {
 // Consul agent: it registers with a passing check on /readyz, and leaves
 // Consul when it gets SIGTERM.
 func TestConsulRegistration(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("builds and runs the service and a Consul agent")
 	}
@@ -329,6 +334,7 @@ func TestConsulRegistration(t *testing.T) {
 // methods need a token from -auth.print-token, reads do not, and /metrics
 // serves the calls' metrics in Prometheus's format.
 func TestMetricsAndBearerTokens(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("builds and runs the service")
 	}
@@ -389,7 +395,9 @@ func TestMetricsAndBearerTokens(t *testing.T) {
 // would (headers sent, then a byte of body a second), polls /readyz every
 // 5 ms, and sends SIGTERM: readiness answers 503 during the shutdown
 // delay, and the process exits 0 within the delay, the drain and a margin,
-// the slow client cut at the drain deadline.
+// the slow client cut at the drain deadline. Not parallel: it must see a
+// 503 within the one-second delay, which the other tests' processes can
+// starve on a loaded machine.
 func TestSIGTERMWithASlowClient(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the service")
@@ -460,6 +468,7 @@ func TestSIGTERMWithASlowClient(t *testing.T) {
 // what the defaults are for: a gzip body, a route that does not exist, a
 // method a route does not take, and calls past the rate limit.
 func TestProductionDefaultsWithCurl(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("builds and runs the service")
 	}

@@ -38,6 +38,7 @@ func toolCode(t *testing.T, res *mcp.CallToolResult) string {
 // HTTP and gRPC writes need, and a tool call is logged and measured as any
 // call is.
 func TestMCPTools(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("builds and runs the service")
 	}
@@ -94,6 +95,7 @@ func TestMCPTools(t *testing.T) {
 // TestMCPStdio starts the command as a local agent does, with -mcp.stdio,
 // and calls its tools over stdin and stdout.
 func TestMCPStdio(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("builds and runs the service")
 	}

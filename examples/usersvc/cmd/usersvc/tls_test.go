@@ -95,6 +95,7 @@ type buildError struct {
 func (e *buildError) Error() string { return e.err.Error() + "\n" + string(e.out) }
 
 func TestTLSFlags(t *testing.T) {
+	t.Parallel()
 	for _, args := range [][]string{
 		{"-dev", "-tls.cert", "c.pem"},
 		{"-dev", "-tls.key", "k.pem"},
@@ -115,6 +116,7 @@ func TestTLSFlags(t *testing.T) {
 // certificate is refused, health answers without one, and plaintext on
 // the port is answered 400.
 func TestTLSWithCurl(t *testing.T) {
+	t.Parallel()
 	curl := tool(t, "curl")
 	set := tlstest.NewSet(t)
 	addr, _, svc := startTLSService(t, set, "-tls.allow", tlstest.ClientAURI)
@@ -157,6 +159,7 @@ func TestTLSWithCurl(t *testing.T) {
 // TestTLSWithOpenSSL checks the handshake with openssl s_client: a
 // verified chain, h2 through ALPN, TLS 1.2 accepted and TLS 1.1 refused.
 func TestTLSWithOpenSSL(t *testing.T) {
+	t.Parallel()
 	openssl := tool(t, "openssl")
 	set := tlstest.NewSet(t)
 	addr, grpcAddr, svc := startTLSService(t, set)
@@ -191,6 +194,7 @@ func TestTLSWithOpenSSL(t *testing.T) {
 // generated client: a client certificate admits, none is
 // Unauthenticated, and the health service answers without one.
 func TestTLSOverGRPC(t *testing.T) {
+	t.Parallel()
 	set := tlstest.NewSet(t)
 	_, grpcAddr, svc := startTLSService(t, set)
 	dial := func(f tlstest.Files) *grpc.ClientConn {
