@@ -120,6 +120,18 @@
 // body of errors with the codes of each status. The generated handler
 // serves it at GET /openapi.json.
 //
+// # TypeScript
+//
+// With the TypeScript transport (kitgen -transports typescript) the
+// generator writes <type>.ts: the types of every request and response,
+// from the JSON Schemas of the OpenAPI document, and a class
+// <Type>Client with one async method per operation that calls the HTTP
+// routes with fetch and throws a KitError with the kit code, the public
+// message and the field violations of a failure. It needs nothing beyond
+// the platform (ES2022: Node and browsers). 64-bit integers are
+// number | bigint: the client reads those beyond 2^53 − 1 as bigints, so
+// none is rounded. See typescript.go for the type mapping.
+//
 // # Scaffolding
 //
 // kitgen new -idl file.go -out dir -import module/path -service Name
@@ -208,6 +220,10 @@ type Options struct {
 	GRPC bool
 	// MCP asks for one MCP tool per method (package mcpx).
 	MCP bool
+	// TypeScript asks for a TypeScript client of the HTTP routes: one
+	// .ts file with the types of every request and response and a class
+	// that calls them with fetch.
+	TypeScript bool
 	// ProtoPackage is the package of the .proto file and of the gRPC
 	// service's full name; by default the Go package's name.
 	ProtoPackage string
@@ -222,6 +238,9 @@ type Options struct {
 	// OpenAPIFile names the OpenAPI document written with the HTTP
 	// transport; by default <type>.openapi.json.
 	OpenAPIFile string
+	// TypeScriptFile names the file of the TypeScript client; by default
+	// <type>.ts.
+	TypeScriptFile string
 	// OpenAPIVersion is the document's info.version; by default "1.0.0".
 	OpenAPIVersion string
 	// Security is the security scheme the document declares for every
@@ -257,6 +276,9 @@ func (o *Options) defaults() {
 	if o.OpenAPIFile == "" {
 		o.OpenAPIFile = base + ".openapi.json"
 	}
+	if o.TypeScriptFile == "" {
+		o.TypeScriptFile = base + ".ts"
+	}
 	if o.OpenAPIVersion == "" {
 		o.OpenAPIVersion = "1.0.0"
 	}
@@ -276,7 +298,7 @@ func Generate(opts Options) (map[string][]byte, error) {
 			return nil, fmt.Errorf("output file %q must be a file name ending in _gen.go", name)
 		}
 	}
-	for _, name := range []string{opts.ProtoFile, opts.LockFile, opts.OpenAPIFile} {
+	for _, name := range []string{opts.ProtoFile, opts.LockFile, opts.OpenAPIFile, opts.TypeScriptFile} {
 		if strings.ContainsRune(name, filepath.Separator) {
 			return nil, fmt.Errorf("output file %q must be a file name", name)
 		}
@@ -337,7 +359,7 @@ func Write(opts Options) ([]string, error) {
 		return nil, err
 	}
 	var written []string
-	for _, name := range append(opts.files(), opts.ProtoFile, opts.LockFile, opts.OpenAPIFile) {
+	for _, name := range append(opts.files(), opts.ProtoFile, opts.LockFile, opts.OpenAPIFile, opts.TypeScriptFile) {
 		path := filepath.Join(opts.Dir, name)
 		data, ok := files[name]
 		old, readErr := os.ReadFile(path)

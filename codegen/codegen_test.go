@@ -18,20 +18,20 @@ var update = flag.Bool("update", false, "rewrite the golden files under testdata
 // The golden cases: each is a package under testdata/src whose committed
 // _gen.go files are the expected output.
 var goldenCases = []struct {
-	dir, typ  string
-	grpc, mcp bool
-	openapi   OpenAPIOptions // the -openapi-* flags of the package's go:generate line
+	dir, typ      string
+	grpc, mcp, ts bool
+	openapi       OpenAPIOptions // the -openapi-* flags of the package's go:generate line
 }{
-	{"testdata/src/shapes", "Shapes", false, false, OpenAPIOptions{}},
-	{"testdata/src/minimal", "Echo", true, false, OpenAPIOptions{}},
-	{"testdata/src/edges", "Edges", true, false, OpenAPIOptions{}},
-	{"../examples/usersvc", "UserService", true, true, OpenAPIOptions{Servers: []OpenAPIServer{{URL: "http://127.0.0.1:8080"}}, License: "MIT"}},
+	{"testdata/src/shapes", "Shapes", false, false, true, OpenAPIOptions{}},
+	{"testdata/src/minimal", "Echo", true, false, true, OpenAPIOptions{}},
+	{"testdata/src/edges", "Edges", true, false, true, OpenAPIOptions{}},
+	{"../examples/usersvc", "UserService", true, true, true, OpenAPIOptions{Servers: []OpenAPIServer{{URL: "http://127.0.0.1:8080"}}, License: "MIT"}},
 }
 
 func TestGolden(t *testing.T) {
 	for _, c := range goldenCases {
 		t.Run(c.typ, func(t *testing.T) {
-			files, err := Generate(Options{Dir: c.dir, Type: c.typ, HTTP: true, GRPC: c.grpc, MCP: c.mcp, OpenAPI: c.openapi})
+			files, err := Generate(Options{Dir: c.dir, Type: c.typ, HTTP: true, GRPC: c.grpc, MCP: c.mcp, TypeScript: c.ts, OpenAPI: c.openapi})
 			require.NoError(t, err)
 			for name, got := range files {
 				path := filepath.Join(c.dir, name)
@@ -52,7 +52,7 @@ func TestGolden(t *testing.T) {
 			}
 
 			// Generating again gives the same bytes.
-			again, err := Generate(Options{Dir: c.dir, Type: c.typ, HTTP: true, GRPC: c.grpc, MCP: c.mcp, OpenAPI: c.openapi})
+			again, err := Generate(Options{Dir: c.dir, Type: c.typ, HTTP: true, GRPC: c.grpc, MCP: c.mcp, TypeScript: c.ts, OpenAPI: c.openapi})
 			require.NoError(t, err)
 			assert.Equal(t, files, again)
 

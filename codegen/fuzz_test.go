@@ -28,7 +28,8 @@ import (
 // program, and checks that protoc compiles the emitted .proto and that a
 // random value marshals, through the generated codec, to the bytes
 // protobuf-go writes (in deterministic mode) for the same value of the
-// .proto's message, and reads back to the same bytes.
+// .proto's message, and reads back to the same bytes. The TypeScript
+// client is generated too, so that no shape crashes its emitter.
 //
 // Each input costs a build of a small program (a few seconds with a warm
 // build cache); the seeds, run by go test, cover every shape in a few
@@ -62,14 +63,20 @@ func FuzzGenerate(f *testing.F) {
 		value := g.value(g.msgs[0], 0)
 		write("main.go", g.mainSource(value))
 
-		files, err := Generate(Options{Dir: dir, Type: "S", HTTP: true, GRPC: true})
+		files, err := Generate(Options{Dir: dir, Type: "S", HTTP: true, GRPC: true, TypeScript: true})
 		if err != nil {
 			t.Fatalf("the generator refuses supported shapes: %v\n%s", err, service)
+		}
+		// The TypeScript client is written too (the conformance suite
+		// typechecks those of the golden services with tsc).
+		if ts := string(files["s.ts"]); !strings.HasPrefix(ts, generatedHeader) || !strings.Contains(ts, "export class SClient {") {
+			t.Fatalf("no TypeScript client for\n%s", service)
 		}
 		for name, content := range files {
 			write(name, string(content))
 		}
 		set := protoc(t, "s.proto", files["s.proto"])
+		typecheckTS(t, root, dir, "s.ts", service)
 
 		cmd := exec.Command("go", "build", "-o", "fz", ".")
 		cmd.Dir = dir
@@ -750,4 +757,24 @@ func (g *fuzzGen) element(parent protoreflect.Message, fd protoreflect.FieldDesc
 // take the same Go values.
 func (g *fuzzGen) single(fd protoreflect.FieldDescriptor, v *fzVal) protoreflect.Value {
 	return v.scalar
+}
+
+// typecheckTS runs tsc --strict on a generated TypeScript file in dir,
+// when the conformance suite's node_modules has it (npm ci in
+// internal/conformance); without it the conformance suite's
+// TestTypeScriptTypechecks still checks the golden services.
+func typecheckTS(t *testing.T, root, dir, name, service string) {
+	t.Helper()
+	tsc := filepath.Join(root, "internal", "conformance", "node_modules", ".bin", "tsc")
+	if _, err := os.Stat(tsc); err != nil {
+		return
+	}
+	if _, err := exec.LookPath("node"); err != nil {
+		return
+	}
+	cmd := exec.Command(tsc, "--strict", "--noEmit", "--target", "es2022", "--lib", "es2022,dom", name)
+	cmd.Dir = dir
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("tsc refuses the TypeScript client: %v\n%s\n%s", err, out, service)
+	}
 }

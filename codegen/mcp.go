@@ -115,8 +115,7 @@ func goString(s []byte) string {
 // structured result, which is {"result": response} when the response is
 // not an object (wrapped).
 func mcpSchemas(svc *Service, m *Method) (in, out []byte, wrapped bool, err error) {
-	g := &openAPIGen{svc: svc, schemas: map[string]any{}, names: map[string]string{}, keys: map[string]string{}, schemes: map[string]bool{},
-		responses: map[string]any{}}
+	g := newOpenAPIGen(svc)
 	input := g.messageSchema(m.Request, nil, "")
 	if alts, ok := input["anyOf"].([]any); ok && len(alts) == 2 {
 		input = alts[0].(map[string]any) // a nil request pointer is the zero request

@@ -199,6 +199,19 @@ type openAPIGen struct {
 	responses map[string]any
 }
 
+// newOpenAPIGen returns the schema builder of svc's documents. The
+// components every document declares, Problem and FieldViolation, are
+// reserved: a type of the service with one of those names is declared
+// under a name prefixed with its package's, as other clashes are.
+func newOpenAPIGen(svc *Service) *openAPIGen {
+	g := &openAPIGen{svc: svc, schemas: map[string]any{}, names: map[string]string{}, keys: map[string]string{}, schemes: map[string]bool{},
+		responses: map[string]any{}}
+	for _, n := range []string{"Problem", "FieldViolation"} {
+		g.names[n] = "\x00" + n // no type's key
+	}
+	return g
+}
+
 // renderOpenAPI returns the OpenAPI 3.1 document of the service's HTTP
 // routes, indented JSON with sorted keys: deterministic.
 //
@@ -213,8 +226,7 @@ type openAPIGen struct {
 // and keeps values it has no constant for, so the schema allows every
 // value of the underlying type and lists the named ones as examples.
 func renderOpenAPI(svc *Service, o OpenAPIOptions) ([]byte, error) {
-	g := &openAPIGen{svc: svc, schemas: map[string]any{}, names: map[string]string{}, keys: map[string]string{}, schemes: map[string]bool{},
-		responses: map[string]any{}}
+	g := newOpenAPIGen(svc)
 	switch o.Security {
 	case "", "none":
 	default:

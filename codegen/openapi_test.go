@@ -419,3 +419,20 @@ func FuzzOpenAPIOptions(f *testing.F) {
 		require.NoError(t, srv.check(), "a parsed server passes the document's check")
 	})
 }
+
+// A service type named like a component every document declares keeps its
+// own schema under another name, and the error responses keep theirs.
+func TestOpenAPIReservedComponentNames(t *testing.T) {
+	t.Parallel()
+	doc := openAPIOf(t, `
+type Problem struct{ Severity int }
+type FieldViolation struct{ Line int }
+type S interface {
+	Report(ctx context.Context, p Problem) (FieldViolation, error)
+}`, OpenAPIOptions{})
+	schemas := at(t, doc, "components", "schemas").(map[string]any)
+	assert.Contains(t, at(t, schemas, "Problem", "properties"), "code", "the error body keeps its schema")
+	assert.Contains(t, at(t, schemas, "BadProblem", "properties"), "Severity", "the type is named for its package")
+	assert.Contains(t, at(t, schemas, "FieldViolation", "properties"), "field")
+	assert.Contains(t, at(t, schemas, "BadFieldViolation", "properties"), "Line")
+}

@@ -19,7 +19,7 @@ type transport interface {
 
 // transports are the transports kitgen knows, in the order they are
 // generated.
-var transports = []transport{httpTransport{}, grpcTransport{}, mcpTransport{}}
+var transports = []transport{httpTransport{}, grpcTransport{}, mcpTransport{}, typeScriptTransport{}}
 
 // httpTransport emits the HTTP handler and client and the OpenAPI document
 // they serve.

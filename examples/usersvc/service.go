@@ -10,7 +10,7 @@ import (
 
 // UserService manages users.
 //
-//go:generate go run github.com/typedkit/kit/codegen/cmd/kitgen -type UserService -transports http,grpc,mcp -openapi-server http://127.0.0.1:8080 -openapi-license MIT
+//go:generate go run github.com/typedkit/kit/codegen/cmd/kitgen -type UserService -transports http,grpc,mcp,typescript -openapi-server http://127.0.0.1:8080 -openapi-license MIT
 type UserService interface {
 	// CreateUser adds a user and returns it with its ID.
 	//

@@ -1,7 +1,8 @@
 // Command kitgen generates the typed glue of a service from its Go
 // interface: endpoints, an Endpoints type that implements the interface,
-// HTTP handlers and clients with an OpenAPI document, and gRPC services
-// and clients with a .proto. Declare it as a tool of the service's module
+// HTTP handlers and clients with an OpenAPI document, gRPC services and
+// clients with a .proto, MCP tools, and a TypeScript client of the HTTP
+// routes. Declare it as a tool of the service's module
 // (Go 1.24 tool directives), so it runs at the version go.mod requires:
 //
 //	go get -tool github.com/typedkit/kit/codegen/cmd/kitgen
@@ -47,7 +48,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	typ := fs.String("type", "", "name of the service interface (required)")
 	dir := fs.String("dir", ".", "directory of the service's package")
-	transports := fs.String("transports", "http", "comma-separated transports to generate: http, grpc, mcp, or none")
+	transports := fs.String("transports", "http", "comma-separated transports to generate: http, grpc, mcp, typescript, or none")
 	protoPkg := fs.String("proto-package", "", "package of the .proto file and the gRPC service name (default the Go package's name)")
 	endpointsOut := fs.String("endpoints-out", "", "file for the endpoints (default <type>_endpoints_gen.go)")
 	httpOut := fs.String("http-out", "", "file for the HTTP handler and client (default <type>_http_gen.go)")
@@ -56,6 +57,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	protoOut := fs.String("proto-out", "", "file for the .proto description (default <type>.proto)")
 	lockOut := fs.String("lock", "", "file of the locked protobuf field numbers; commit it (default <type>.kit.lock)")
 	openAPIOut := fs.String("openapi-out", "", "file for the OpenAPI 3.1 document of the HTTP routes (default <type>.openapi.json)")
+	tsOut := fs.String("ts-out", "", "file for the TypeScript client of the HTTP routes (default <type>.ts)")
 	var oa codegen.OpenAPIOptions
 	openAPIFlags(fs, &oa)
 	quiet := fs.Bool("q", false, "print nothing on success")
@@ -69,8 +71,10 @@ Endpoints type that implements the interface, and, for -transports http,
 an HTTP handler (NewHTTPHandler) and client (NewHTTPClient); for grpc, a
 .proto file, protobuf wire codecs, a service registration (RegisterGRPC)
 and a client (NewGRPCClient), with no protoc needed; for mcp, one MCP tool
-per method (RegisterMCP, NewMCPServer) on package mcpx. It writes only
-files it wrote before.
+per method (RegisterMCP, NewMCPServer) on package mcpx; for typescript, a
+.ts file with the types of every request and response and a client class
+that calls the HTTP routes with fetch, with no dependencies. It writes
+only files it wrote before.
 
 Methods have the shape M(ctx context.Context, args...) (results..., error).
 Doc-comment lines annotate a method: "//kit:http GET /users/{id}" sets its
@@ -95,7 +99,7 @@ Flags:
 	}
 	opts := codegen.Options{Dir: *dir, Type: *typ, ProtoPackage: *protoPkg,
 		EndpointsFile: *endpointsOut, HTTPFile: *httpOut, GRPCFile: *grpcOut, MCPFile: *mcpOut, ProtoFile: *protoOut, LockFile: *lockOut,
-		OpenAPIFile: *openAPIOut, OpenAPI: oa}
+		OpenAPIFile: *openAPIOut, TypeScriptFile: *tsOut, OpenAPI: oa}
 	for _, t := range strings.Split(*transports, ",") {
 		switch strings.TrimSpace(t) {
 		case "http":
@@ -104,9 +108,11 @@ Flags:
 			opts.GRPC = true
 		case "mcp":
 			opts.MCP = true
+		case "typescript":
+			opts.TypeScript = true
 		case "", "none":
 		default:
-			fmt.Fprintf(stderr, "kitgen: unknown transport %q: want http, grpc or mcp\n", t)
+			fmt.Fprintf(stderr, "kitgen: unknown transport %q: want http, grpc, mcp or typescript\n", t)
 			return 2
 		}
 	}
