@@ -29,6 +29,7 @@ var goldenCases = []struct {
 }
 
 func TestGolden(t *testing.T) {
+	t.Parallel()
 	for _, c := range goldenCases {
 		t.Run(c.typ, func(t *testing.T) {
 			files, err := Generate(Options{Dir: c.dir, Type: c.typ, HTTP: true, GRPC: c.grpc, MCP: c.mcp, TypeScript: c.ts, OpenAPI: c.openapi})
@@ -76,6 +77,7 @@ func TestGolden(t *testing.T) {
 }
 
 func TestModel(t *testing.T) {
+	t.Parallel()
 	svc, err := Load("testdata/src/shapes", "Shapes")
 	require.NoError(t, err)
 	var names, patterns []string
@@ -111,6 +113,7 @@ func TestModel(t *testing.T) {
 // TestBadInput checks the exact errors for interfaces the generator
 // refuses. Each case is put into testdata/bad as service.go.
 func TestBadInput(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name string
 		src  string
@@ -206,6 +209,7 @@ type S interface{ M(ctx context.Context, a, b string) error }`, "S",
 }
 
 func TestParseHTTPAnnotation(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		in     string
 		want   Route
@@ -264,12 +268,14 @@ func FuzzParseHTTPAnnotation(f *testing.F) {
 }
 
 func TestSnake(t *testing.T) {
+	t.Parallel()
 	for in, want := range map[string]string{"UserService": "user_service", "HTTPServer": "http_server", "Echo": "echo", "APIv2": "ap_iv2"} {
 		assert.Equal(t, want, snake(in), in)
 	}
 }
 
 func TestWriteRefusesForeignFiles(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "echo_endpoints_gen.go"), []byte("package x\n"), 0o644))
 	_, err := Write(Options{Dir: dir, Type: "Echo", EndpointsFile: "echo_endpoints_gen.go"})
@@ -291,6 +297,7 @@ func TestArticle(t *testing.T) {
 // Code generated for another runtime contract does not compile, and the
 // line that fails says to regenerate.
 func TestGeneratedCodeNeedsItsRuntime(t *testing.T) {
+	t.Parallel()
 	dir, err := filepath.Abs("testdata/src/minimal")
 	require.NoError(t, err)
 	typeErrors := func(version int) []string {

@@ -106,6 +106,8 @@ func same(t *testing.T, what string, want, got any) {
 }
 
 func TestEveryShapeOverEveryTransport(t *testing.T) {
+	// Serial: it builds and runs a module, CPU-bound work that running
+	// beside the others would only slow down on a small machine.
 	ctx := context.Background()
 	for name, c := range clients(t) {
 		t.Run(name, func(t *testing.T) {
@@ -180,6 +182,8 @@ func TestEveryShapeOverEveryTransport(t *testing.T) {
 // maps, recursion, a pointer-receiver Validate) over HTTP and gRPC in a
 // new module, and calls every method through both generated clients.
 func TestEndToEndEdges(t *testing.T) {
+	// Serial: it builds and runs a module, CPU-bound work that running
+	// beside the others would only slow down on a small machine.
 	if testing.Short() {
 		t.Skip("builds a module; run without -short")
 	}

@@ -174,6 +174,8 @@ import (
 )
 
 func TestEveryMethodOverHTTP(t *testing.T) {
+	// Serial: it builds and runs a module, CPU-bound work that running
+	// beside the others would only slow down on a small machine.
 	srv := httptest.NewServer(NewHTTPHandler(NewEndpoints(NewStore(), Middlewares{})))
 	defer srv.Close()
 	c, err := NewHTTPClient(srv.URL)
@@ -245,6 +247,8 @@ func repoRoot(t testing.TB) string {
 // and runs that module's test, which serves the service on loopback and
 // calls every method through the generated client.
 func TestEndToEnd(t *testing.T) {
+	// Serial: it builds and runs a module, CPU-bound work that running
+	// beside the others would only slow down on a small machine.
 	if testing.Short() {
 		t.Skip("builds a module; run without -short")
 	}

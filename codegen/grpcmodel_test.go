@@ -39,6 +39,7 @@ func generateBad(t *testing.T, src string) (map[string][]byte, string) {
 // without loss is an error naming the method and the field, all of them in
 // one run.
 func TestGRPCRefusesLossyTypes(t *testing.T) {
+	t.Parallel()
 	const head = "package bad\n\nimport (\n\t\"context\"\n\t\"encoding/json\"\n\t\"net/netip\"\n)\n\nvar _ json.RawMessage\nvar _ netip.Addr\n\n"
 	tests := []struct {
 		name string
@@ -107,6 +108,7 @@ type S interface{ M(ctx context.Context, t T) error }`,
 // empty struct (nothing to lose), JSON names that protoc could not take as
 // they are, a type named like the service.
 func TestGRPCAcceptsLosslessShapes(t *testing.T) {
+	t.Parallel()
 	const src = `package bad
 
 import "context"
@@ -141,6 +143,7 @@ type S3 struct{ X int }
 // Moving fields into an embedded struct keeps their numbers: the lock file
 // knows them by their names, which encoding/json keeps.
 func TestEmbeddingKeepsLockedNumbers(t *testing.T) {
+	t.Parallel()
 	dir, err := filepath.Abs("testdata/bad")
 	require.NoError(t, err)
 	numbers := func(src string, lock *lockFile) map[string]int {

@@ -18,6 +18,7 @@ import (
 // loader accepts has a complete row in basicKinds, and that no other has
 // one.
 func TestBasicKindsAreTheLoadersKinds(t *testing.T) {
+	t.Parallel()
 	svc := &Service{Pkg: types.NewPackage("example.com/p", "p")}
 	for _, typ := range types.Typ {
 		if typ.Info()&types.IsUntyped != 0 {
@@ -67,6 +68,7 @@ func placeholders(tmpl string) []string {
 // the emitters need of a kind like it, and that its templates hold only
 // placeholders the emitters fill.
 func TestProtoKindsAreComplete(t *testing.T) {
+	t.Parallel()
 	fi := &fileImports{self: types.NewPackage("example.com/p", "p"), reserved: map[string]bool{}, byPath: map[string]string{}, taken: map[string]bool{}}
 	g := &grpcGen{fi: fi}
 	f := &protoField{Name: "f", Msg: &protoMessage{Name: "M"}, Elem: types.Typ[types.Int8]}
@@ -109,6 +111,7 @@ func TestProtoKindsAreComplete(t *testing.T) {
 // query parameter has a row that parses and formats it, with placeholders
 // the HTTP emitter fills.
 func TestParamKindsAreComplete(t *testing.T) {
+	t.Parallel()
 	fi := &fileImports{self: types.NewPackage("example.com/p", "p"), reserved: map[string]bool{}, byPath: map[string]string{}, taken: map[string]bool{}}
 	for _, kind := range slices.Sorted(maps.Keys(paramKinds)) {
 		t.Run(kind, func(t *testing.T) {
@@ -213,6 +216,7 @@ type H interface {
 // in protoKinds and every kind of it, and that the generator fills the
 // templates of every kind and every parameter kind.
 func TestTablesCoverTheModel(t *testing.T) {
+	t.Parallel()
 	dir, err := filepath.Abs("testdata/bad")
 	require.NoError(t, err)
 	src := kindsService()

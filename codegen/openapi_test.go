@@ -84,6 +84,7 @@ func js(t *testing.T, s string) any {
 }
 
 func TestOpenAPIFieldSchemas(t *testing.T) {
+	t.Parallel()
 	doc := openAPIOf(t, `
 // Color is an enum whose constants are declared out of value order.
 type Color int8
@@ -205,6 +206,7 @@ type S interface {
 }
 
 func TestOpenAPIBodies(t *testing.T) {
+	t.Parallel()
 	doc := openAPIOf(t, `
 type UpdateRequest struct {
 	ID    string `+"`json:\"id\"`"+`
@@ -245,6 +247,7 @@ type S interface {
 }
 
 func TestOpenAPISecurityAndInfo(t *testing.T) {
+	t.Parallel()
 	const decls = `
 type S interface {
 	// Read is public.
@@ -310,6 +313,7 @@ type S interface {
 }
 
 func TestOpenAPIOptionErrors(t *testing.T) {
+	t.Parallel()
 	const decls = `type S interface{ M(ctx context.Context) error }`
 	for _, c := range []struct {
 		o    OpenAPIOptions
@@ -335,6 +339,7 @@ func TestOpenAPIOptionErrors(t *testing.T) {
 }
 
 func TestParseOpenAPIServer(t *testing.T) {
+	t.Parallel()
 	s, err := ParseOpenAPIServer("  https://api.example.org  the production server ")
 	require.NoError(t, err)
 	assert.Equal(t, OpenAPIServer{URL: "https://api.example.org", Description: "the production server"}, s)
@@ -346,6 +351,7 @@ func TestParseOpenAPIServer(t *testing.T) {
 }
 
 func TestAnnotations(t *testing.T) {
+	t.Parallel()
 	dir, err := filepath.Abs("testdata/bad")
 	require.NoError(t, err)
 	loadS := func(t *testing.T, methods string) (*Service, error) {

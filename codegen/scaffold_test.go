@@ -104,6 +104,7 @@ func writeIDL(t *testing.T, src string) string {
 }
 
 func TestNewBadInput(t *testing.T) {
+	t.Parallel()
 	idl := writeIDL(t, seedIDL)
 	notEmpty := t.TempDir()
 	require.NoError(t, os.WriteFile(filepath.Join(notEmpty, "keep.txt"), []byte("mine"), 0o644))
@@ -238,6 +239,8 @@ func snapshot(t *testing.T, dir string) map[string]string {
 // method, regenerates, and checks that method answers while the user's
 // files are untouched by generation.
 func TestNewScaffoldServes(t *testing.T) {
+	// Serial: it builds and runs a module, CPU-bound work that running
+	// beside the others would only slow down on a small machine.
 	if testing.Short() {
 		t.Skip("builds a module; run without -short")
 	}
@@ -312,6 +315,8 @@ func TestNewScaffoldServes(t *testing.T) {
 // glue follows, and the build fails only because the implementation lacks
 // the new method.
 func TestNewThenAddMethod(t *testing.T) {
+	// Serial: it builds and runs a module, CPU-bound work that running
+	// beside the others would only slow down on a small machine.
 	if testing.Short() {
 		t.Skip("builds a module; run without -short")
 	}
@@ -370,6 +375,8 @@ func readTree(t *testing.T, dir string) map[string]string {
 // for byte what New wrote: a "generated files are up to date" check
 // passes on a fresh scaffold.
 func TestNewMatchesGoGenerate(t *testing.T) {
+	// Serial: it builds and runs a module, CPU-bound work that running
+	// beside the others would only slow down on a small machine.
 	if testing.Short() {
 		t.Skip("builds a module; run without -short")
 	}
@@ -417,6 +424,8 @@ func TestNewMatchesGoGenerate(t *testing.T) {
 // go mod tidy for what the generated files import. The module points at
 // this checkout with a replace directive.
 func TestGoToolKitgenInFreshModule(t *testing.T) {
+	// Serial: it builds and runs a module, CPU-bound work that running
+	// beside the others would only slow down on a small machine.
 	if testing.Short() {
 		t.Skip("builds a module; run without -short")
 	}
