@@ -1,6 +1,7 @@
 package discovery
 
 import (
+	"math"
 	"math/rand/v2"
 	"sync/atomic"
 
@@ -59,7 +60,9 @@ type attemptBalancer[Req, Resp any] interface {
 
 // Random returns a balancer that picks an endpoint of e uniformly at
 // random, from the runtime's per-thread generator: no lock and no
-// allocation.
+// allocation. Under [Retry], the attempts of one call go to distinct
+// endpoints as long as there are some: the first is drawn at random, the
+// next ones follow it in turn from a random one among the others.
 func Random[Req, Resp any](e *Endpointer[Req, Resp]) Balancer[Req, Resp] {
 	return &random[Req, Resp]{e: e}
 }
@@ -74,6 +77,26 @@ func (b *random[Req, Resp]) Endpoint() (kit.Endpoint[Req, Resp], error) {
 		return nil, s.err
 	}
 	return s.endpoints[rand.IntN(n)], nil
+}
+
+// startCall draws the order of one call's attempts.
+func (b *random[Req, Resp]) startCall() uint64 { return rand.Uint64() }
+
+// endpointFor returns the endpoint of a call's attempt: the low half of
+// turn picks the first endpoint, the high half where among the others the
+// next attempts begin, each after the previous one.
+func (b *random[Req, Resp]) endpointFor(turn uint64, attempt int) (kit.Endpoint[Req, Resp], error) {
+	s := b.e.snap.Load()
+	n := uint64(len(s.endpoints))
+	if n == 0 {
+		return nil, s.err
+	}
+	first := (turn & math.MaxUint32) % n
+	if attempt == 0 || n == 1 {
+		return s.endpoints[first], nil
+	}
+	next := ((turn >> 32) + uint64(attempt-1)) % (n - 1)
+	return s.endpoints[(first+1+next)%n], nil
 }
 
 // PowerOfTwoChoices returns a balancer that draws two different endpoints

@@ -37,6 +37,7 @@ type endpointerConfig struct {
 	invalidate bool
 	grace      time.Duration
 	logger     *slog.Logger
+	outlier    *outlierConfig // nil without outlier ejection
 }
 
 // EndpointerInvalidateOnError makes an [Endpointer] drop its endpoints when its
@@ -90,32 +91,33 @@ type Endpointer[Req, Resp any] struct {
 	closeErr  error
 }
 
-// A target is one instance's endpoint and its in-flight count.
+// A target is one instance's endpoint, its in-flight count and its
+// outlier-ejection state.
 type target[Req, Resp any] struct {
 	instance string
 	raw      kit.Endpoint[Req, Resp]
-	ep       kit.Endpoint[Req, Resp] // raw, counting calls in flight
+	ep       kit.Endpoint[Req, Resp] // raw, counting calls in flight (see newTarget)
 	closer   io.Closer
 	inflight atomic.Int64
-}
+	fails    atomic.Int32 // consecutive failures, with outlier ejection
 
-func newTarget[Req, Resp any](instance string, raw kit.Endpoint[Req, Resp], closer io.Closer) *target[Req, Resp] {
-	t := &target[Req, Resp]{instance: instance, raw: raw, closer: closer}
-	t.ep = func(ctx context.Context, req Req) (Resp, error) {
-		t.inflight.Add(1)
-		defer t.inflight.Add(-1)
-		return t.raw(ctx, req)
-	}
-	return t
+	// Guarded by the endpointer's mu; used with outlier ejection only.
+	ejected   bool
+	ejections int         // multiplier of the latest ejection's length
+	until     time.Time   // when the current ejection ends
+	admitted  time.Time   // when it was last re-admitted, or zero
+	gen       uint64      // bumped by every ejection and re-admission, so that a stale timer does nothing
+	timer     *time.Timer // re-admits the instance, or nil
 }
 
 // A snapshot is an immutable view of the endpointer's set.
 type snapshot[Req, Resp any] struct {
-	targets   []*target[Req, Resp] // sorted by instance
+	targets   []*target[Req, Resp] // the admitted ones, sorted by instance
 	endpoints []kit.Endpoint[Req, Resp]
-	instances []string
-	err       error // non-nil exactly when targets is empty
-	instErr   error // the instancer's latest error
+	instances []string // every instance, ejected ones included, sorted
+	ejected   []string // sorted
+	err       error    // non-nil exactly when targets is empty
+	instErr   error    // the instancer's latest error
 }
 
 // NewEndpointer returns an Endpointer over src that makes endpoints with f.
@@ -162,15 +164,18 @@ func (e *Endpointer[Req, Resp]) run() {
 }
 
 // Endpoints returns the current endpoints, one per instance in the order of
-// [Endpointer.Instances]. When there are none it returns an Unavailable
-// *kit.Error that wraps [ErrNoEndpoints] and, if there is one, the
-// instancer's error. The slice is shared: callers must not modify it.
+// [Endpointer.Instances], leaving out the instances that
+// [EndpointerOutlierEjection] has ejected ([Endpointer.Ejected]). When
+// there are none it returns an Unavailable *kit.Error that wraps
+// [ErrNoEndpoints] and, if there is one, the instancer's error. The slice
+// is shared: callers must not modify it.
 func (e *Endpointer[Req, Resp]) Endpoints() ([]kit.Endpoint[Req, Resp], error) {
 	s := e.snap.Load()
 	return s.endpoints, s.err
 }
 
-// Instances returns the instances that have an endpoint, sorted.
+// Instances returns the instances that have an endpoint, sorted, ejected
+// ones ([Endpointer.Ejected]) included.
 func (e *Endpointer[Req, Resp]) Instances() []string {
 	return slices.Clone(e.snap.Load().instances)
 }
@@ -255,10 +260,11 @@ func (e *Endpointer[Req, Resp]) apply(ev Event) {
 			}
 			continue
 		}
-		next[inst] = newTarget(inst, ep, closer)
+		next[inst] = e.newTarget(inst, ep, closer)
 	}
 	for inst, t := range e.targets {
 		if _, ok := next[inst]; !ok {
+			e.stopEjectionLocked(t)
 			gone = append(gone, t)
 		}
 	}
@@ -299,21 +305,24 @@ func (e *Endpointer[Req, Resp]) stopTimerLocked() {
 func (e *Endpointer[Req, Resp]) dropAllLocked() []*target[Req, Resp] {
 	gone := make([]*target[Req, Resp], 0, len(e.targets))
 	for _, t := range e.targets {
+		e.stopEjectionLocked(t)
 		gone = append(gone, t)
 	}
 	clear(e.targets)
 	return gone
 }
 
-// publishLocked stores a snapshot of the current targets.
+// publishLocked stores a snapshot of the current targets, leaving the
+// ejected ones out of those to pick.
 func (e *Endpointer[Req, Resp]) publishLocked() {
+	e.limitEjectedLocked()
 	s := &snapshot[Req, Resp]{instErr: e.lastErr}
 	if n := len(e.targets); n > 0 {
-		s.targets = make([]*target[Req, Resp], 0, n)
+		all := make([]*target[Req, Resp], 0, n)
 		for _, t := range e.targets {
-			s.targets = append(s.targets, t)
+			all = append(all, t)
 		}
-		slices.SortFunc(s.targets, func(a, b *target[Req, Resp]) int {
+		slices.SortFunc(all, func(a, b *target[Req, Resp]) int {
 			switch {
 			case a.instance < b.instance:
 				return -1
@@ -322,10 +331,25 @@ func (e *Endpointer[Req, Resp]) publishLocked() {
 			}
 			return 0
 		})
-		s.endpoints = make([]kit.Endpoint[Req, Resp], n)
 		s.instances = make([]string, n)
+		for i, t := range all {
+			s.instances[i] = t.instance
+			if t.ejected {
+				s.ejected = append(s.ejected, t.instance)
+			}
+		}
+		s.targets = all
+		if len(s.ejected) > 0 {
+			s.targets = make([]*target[Req, Resp], 0, n-len(s.ejected))
+			for _, t := range all {
+				if !t.ejected {
+					s.targets = append(s.targets, t)
+				}
+			}
+		}
+		s.endpoints = make([]kit.Endpoint[Req, Resp], len(s.targets))
 		for i, t := range s.targets {
-			s.endpoints[i], s.instances[i] = t.ep, t.instance
+			s.endpoints[i] = t.ep
 		}
 	} else {
 		s.err = noEndpoints(e.lastErr)

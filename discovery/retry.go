@@ -32,6 +32,7 @@ type retryConfig struct {
 	timeout    time.Duration
 	retryable  func(error) bool
 	budget     *Budget
+	hedge      hedgeConfig
 }
 
 // RetryMaxAttempts sets how many times a call is tried in all, the first
@@ -42,7 +43,9 @@ func RetryMaxAttempts(n int) RetryOption {
 
 // RetryAttemptTimeout gives each attempt its own deadline d, within the
 // caller's. An attempt cut short by it fails with an error that wraps
-// [ErrAttemptTimeout]. By default attempts have only the caller's deadline.
+// [ErrAttemptTimeout]; the attempt's context ends with that cause, which
+// [OutlierFailure] counts against the instance. By default attempts have
+// only the caller's deadline.
 func RetryAttemptTimeout(d time.Duration) RetryOption {
 	return func(c *retryConfig) { c.timeout = d }
 }
@@ -60,7 +63,8 @@ func RetryIf(retryable func(error) bool) RetryOption {
 // RetryIdempotentCalls says that every call through the Retry endpoint is
 // idempotent, whatever its client marked: a transient error is retried even
 // when the call may have reached the service. Use it for endpoints whose
-// clients do not mark their errors ([kit.WithRetrySafety]).
+// clients do not mark their errors ([kit.WithRetrySafety]). It is also what
+// lets [RetryHedgeAfter] and [RetryHedgeAtPercentile] hedge calls.
 func RetryIdempotentCalls() RetryOption {
 	return func(c *retryConfig) { c.idempotent = true }
 }
@@ -90,8 +94,14 @@ func RetryBudget(b *Budget) RetryOption {
 // whose transient error was not safe to resend, so that the error says
 // why it was not retried.
 //
+// With [RetryHedgeAfter] or [RetryHedgeAtPercentile], and
+// [RetryIdempotentCalls], an attempt that has not answered after a delay is
+// hedged: another attempt starts on another instance while the first goes
+// on, and the first answer wins (see [RetryHedgeAfter]).
+//
 // With the defaults, a call that succeeds at once costs no allocation
-// beyond the endpoint's own.
+// beyond the endpoint's own; so does one with hedging options but without
+// RetryIdempotentCalls, which does not hedge.
 func Retry[Req, Resp any](b Balancer[Req, Resp], opts ...RetryOption) kit.Endpoint[Req, Resp] {
 	if b == nil {
 		panic("discovery: Retry with a nil Balancer")
@@ -101,6 +111,9 @@ func Retry[Req, Resp any](b Balancer[Req, Resp], opts ...RetryOption) kit.Endpoi
 		o(&cfg)
 	}
 	ab, _ := b.(attemptBalancer[Req, Resp])
+	if cfg.idempotent && cfg.attempts > 1 && cfg.hedge.on() {
+		return hedged(b, ab, cfg)
+	}
 	return func(ctx context.Context, req Req) (Resp, error) {
 		var zero Resp
 		cfg.budget.deposit()
@@ -151,7 +164,8 @@ func attempt[Req, Resp any](ctx context.Context, pick func() (kit.Endpoint[Req, 
 	if timeout <= 0 {
 		return ep(ctx, req)
 	}
-	actx, cancel := context.WithTimeout(ctx, timeout)
+	// The cause tells OutlierFailure this deadline is the attempt's own.
+	actx, cancel := context.WithTimeoutCause(ctx, timeout, ErrAttemptTimeout)
 	defer cancel()
 	resp, err := ep(actx, req)
 	if err != nil && actx.Err() != nil && ctx.Err() == nil {
@@ -255,7 +269,10 @@ func isTransport(err error) bool {
 // attempt's error: errors.Is(err, discovery.ErrNoEndpoints) holds if any
 // attempt found no endpoint.
 type RetryError struct {
-	// Attempts holds the error of every attempt, in order.
+	// Attempts holds the error of every attempt, in the order they
+	// started: with hedging ([RetryHedgeAfter]) the hedged attempts too,
+	// an attempt cancelled because another answered first with an error
+	// that wraps [ErrAttemptSuperseded].
 	Attempts []error
 	// Final is the error that ended the call, as a *kit.Error: the last
 	// attempt's error when it was not worth retrying or the attempts ran
