@@ -846,6 +846,35 @@ func quotedSchema(t types.Type) map[string]any {
 	return map[string]any{"type": "string", "description": "A JSON string, as a string."}
 }
 
+// enumConstant is a constant of an enum type: its name and value.
+type enumConstant struct {
+	name string
+	v    constant.Value
+}
+
+// enumConstants returns the exported constants of the named type n
+// declared in its package, in value order (names break ties).
+func enumConstants(n *types.Named) []enumConstant {
+	scope := n.Obj().Pkg().Scope()
+	var values []enumConstant
+	for _, name := range scope.Names() {
+		c, ok := scope.Lookup(name).(*types.Const)
+		if ok && types.Identical(c.Type(), n) && c.Exported() {
+			values = append(values, enumConstant{name, c.Val()})
+		}
+	}
+	slices.SortStableFunc(values, func(a, b enumConstant) int {
+		switch {
+		case constant.Compare(a.v, token.LSS, b.v):
+			return -1
+		case constant.Compare(a.v, token.GTR, b.v):
+			return 1
+		}
+		return strings.Compare(a.name, b.name)
+	})
+	return values
+}
+
 // enum returns the schema of a named integer type with constants. Enums
 // are open: the server accepts every value of the underlying type (JSON
 // and protobuf alike keep values without a constant), so the schema is
@@ -856,31 +885,10 @@ func (g *openAPIGen) enum(n *types.Named) map[string]any {
 	if !ok || b.Info()&types.IsInteger == 0 || n.Obj().Pkg() == nil {
 		return nil
 	}
-	scope := n.Obj().Pkg().Scope()
-	type value struct {
-		name string
-		v    constant.Value
-	}
-	var values []value
-	for _, name := range scope.Names() {
-		c, ok := scope.Lookup(name).(*types.Const)
-		if !ok || !types.Identical(c.Type(), n) || !c.Exported() {
-			continue
-		}
-		values = append(values, value{name, c.Val()})
-	}
+	values := enumConstants(n)
 	if len(values) == 0 {
 		return nil
 	}
-	slices.SortStableFunc(values, func(a, b value) int {
-		switch {
-		case constant.Compare(a.v, token.LSS, b.v):
-			return -1
-		case constant.Compare(a.v, token.GTR, b.v):
-			return 1
-		}
-		return strings.Compare(a.name, b.name)
-	})
 	var examples []any
 	names := make([]string, len(values))
 	for i, v := range values {

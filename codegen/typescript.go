@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"go/constant"
-	"go/token"
 	"go/types"
 	"maps"
 	"math"
@@ -384,28 +383,7 @@ func (t *tsGen) addEnum(n *types.Named, s map[string]any) {
 		return
 	}
 	e := &tsEnum{named: n, schema: s}
-	scope := n.Obj().Pkg().Scope()
-	type value struct {
-		name string
-		v    constant.Value
-	}
-	var values []value
-	for _, name := range scope.Names() {
-		c, ok := scope.Lookup(name).(*types.Const)
-		if ok && types.Identical(c.Type(), n) && c.Exported() {
-			values = append(values, value{name, c.Val()})
-		}
-	}
-	slices.SortStableFunc(values, func(a, b value) int {
-		switch {
-		case constant.Compare(a.v, token.LSS, b.v):
-			return -1
-		case constant.Compare(a.v, token.GTR, b.v):
-			return 1
-		}
-		return strings.Compare(a.name, b.name)
-	})
-	for _, v := range values {
+	for _, v := range enumConstants(n) {
 		e.consts = append(e.consts, tsEnumConst{name: v.name, lit: tsIntLiteral(v.v)})
 	}
 	t.enums[key] = e

@@ -3,8 +3,6 @@ package discovery_test
 import (
 	"context"
 	"errors"
-	"net"
-	"sync"
 	"testing"
 	"time"
 
@@ -17,30 +15,9 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/typedkit/kit/discovery"
+	"github.com/typedkit/kit/internal/grpctest"
 	"github.com/typedkit/kit/internal/grpctest/testpb"
 )
-
-// addrServer answers with the address it serves on.
-type addrServer struct {
-	testpb.UnimplementedTestServer
-	addr string
-}
-
-func (s addrServer) Sum(context.Context, *testpb.SumRequest) (*testpb.SumReply, error) {
-	return &testpb.SumReply{C: s.addr}, nil
-}
-
-func serveAddr(t *testing.T) string {
-	t.Helper()
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	s := grpc.NewServer()
-	testpb.RegisterTestServer(s, addrServer{addr: lis.Addr().String()})
-	var wg sync.WaitGroup
-	wg.Go(func() { _ = s.Serve(lis) })
-	t.Cleanup(func() { s.Stop(); wg.Wait() })
-	return lis.Addr().String()
-}
 
 // broadcastInstancer is an instancer whose state the test sets.
 type broadcastInstancer struct {
@@ -52,7 +29,8 @@ func (b *broadcastInstancer) Stop() { close(b.stopped) }
 
 func TestResolverFollowsAnInstancer(t *testing.T) {
 	t.Parallel()
-	a, b := serveAddr(t), serveAddr(t)
+	a, _ := grpctest.ServeAddr(t)
+	b, _ := grpctest.ServeAddr(t)
 	inst := &broadcastInstancer{stopped: make(chan struct{})}
 	var targets []string
 	builder := discovery.NewResolver("test", func(target resolver.Target) (discovery.Instancer, error) {

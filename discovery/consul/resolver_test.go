@@ -5,7 +5,6 @@ import (
 	"net"
 	"net/url"
 	"strconv"
-	"sync"
 	"testing"
 	"time"
 
@@ -17,33 +16,20 @@ import (
 
 	"github.com/typedkit/kit/discovery/consul"
 	"github.com/typedkit/kit/internal/consultest"
+	"github.com/typedkit/kit/internal/grpctest"
 	"github.com/typedkit/kit/internal/grpctest/testpb"
 )
-
-// sumServer answers with the address it serves on.
-type sumServer struct {
-	testpb.UnimplementedTestServer
-	addr string
-}
-
-func (s sumServer) Sum(context.Context, *testpb.SumRequest) (*testpb.SumReply, error) {
-	return &testpb.SumReply{C: s.addr}, nil
-}
 
 // serveTest starts a gRPC server of the Test service on a loopback port and
 // returns its port and a function that stops it.
 func serveTest(t *testing.T) (int, func()) {
 	t.Helper()
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	addr, stop := grpctest.ServeAddr(t)
+	_, port, err := net.SplitHostPort(addr)
 	require.NoError(t, err)
-	s := grpc.NewServer()
-	testpb.RegisterTestServer(s, sumServer{addr: lis.Addr().String()})
-	var wg sync.WaitGroup
-	wg.Go(func() { _ = s.Serve(lis) })
-	var once sync.Once
-	stop := func() { once.Do(func() { s.Stop(); wg.Wait() }) }
-	t.Cleanup(stop)
-	return lis.Addr().(*net.TCPAddr).Port, stop
+	p, err := strconv.Atoi(port)
+	require.NoError(t, err)
+	return p, stop
 }
 
 // TestResolver points a plain grpc-go client at consul:///service with
