@@ -1,43 +1,47 @@
-# The Consul agent the integration tests run, built once per machine from the
-# pinned tool module and cached outside the repository.
+# The Consul agent and the etcd server the integration tests run, each built
+# once per machine from its pinned tool module and cached outside the
+# repository.
 CONSUL_VERSION := v1.20.6
+ETCD_VERSION   := v3.7.3
 CACHE_DIR      ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/typedkit
 CONSUL_BIN     := $(CACHE_DIR)/consul-$(CONSUL_VERSION)
+ETCD_BIN       := $(CACHE_DIR)/etcd-$(ETCD_VERSION)
 
 export GOTOOLCHAIN := local
 export TYPEDKIT_CONSUL := $(CONSUL_BIN)
+export TYPEDKIT_ETCD := $(ETCD_BIN)
 
 # Every Go module of the repository, for deps. The library is the root
 # module and the nested modules of the backends and transports with
-# dependencies of their own (discovery/consul, mcpx, the example service
-# with its command); go.work joins them with
+# dependencies of their own (discovery/consul, discovery/etcd, mcpx, the
+# example service with its command); go.work joins them with
 # the conformance suite for development. bench, internal/openapitest and the
 # tool modules stay out of go.work, so that their requirements never raise
 # the versions the library builds with: their commands run with GOWORK=off.
-MODULES := . discovery/consul mcpx examples/usersvc bench internal/openapitest internal/conformance internal/tools internal/tools/consul
+MODULES := . discovery/consul discovery/etcd mcpx examples/usersvc bench internal/openapitest internal/conformance internal/tools internal/tools/consul internal/tools/etcd
 
 # The modules make build builds and vets, each on its own go.mod
 # (GOWORK=off), as a user of it builds it.
-BUILD_MODULES := . discovery/consul mcpx examples/usersvc bench internal/openapitest internal/conformance
+BUILD_MODULES := . discovery/consul discovery/etcd mcpx examples/usersvc bench internal/openapitest internal/conformance
 
 # The library's modules, which staticcheck checks, and their packages as
 # patterns from the root (./... stops where a nested module begins).
-KIT_MODULES := . discovery/consul mcpx examples/usersvc
-KIT_PKGS    := ./... ./discovery/consul/... ./mcpx/... ./examples/usersvc/...
+KIT_MODULES := . discovery/consul discovery/etcd mcpx examples/usersvc
+KIT_PKGS    := ./... ./discovery/consul/... ./discovery/etcd/... ./mcpx/... ./examples/usersvc/...
 
 # staticcheck, pinned in internal/tools (go refuses -modfile in workspace
 # mode); run it in the directory of the module to check.
 STATICCHECK := GOWORK=off go tool -modfile=$(CURDIR)/internal/tools/go.mod staticcheck
 
-.PHONY: deps build test consul conformance-deps lint staticcheck generate check-generate fuzz bench-smoke bench load run demo protoc
+.PHONY: deps build test consul etcd conformance-deps lint staticcheck generate check-generate fuzz bench-smoke bench load run demo protoc
 
 ## deps: fetch and build ahead of time everything the build and the tests
 ## need, so that make test needs no network afterwards: the Go modules of
 ## every module, the pinned tools (staticcheck, protoc-gen-go,
-## protoc-gen-go-grpc), the Consul agent, protoc, curl and openssl (from Debian, when
+## protoc-gen-go-grpc), the Consul agent, the etcd server, protoc, curl and openssl (from Debian, when
 ## missing) and the conformance suite's Node packages. Each step is cached;
 ## a second run does nothing.
-deps: consul protoc conformance-deps
+deps: consul etcd protoc conformance-deps
 	@# Each module's own downloads hold every module the workspace builds
 	@# with; go mod download in workspace mode would also fetch modules no
 	@# build needs and list them in a go.work.sum.
@@ -64,12 +68,12 @@ build:
 	go build -o bin/kitgen ./codegen/cmd/kitgen
 	go build -o bin/usersvc ./examples/usersvc/cmd/usersvc
 
-## test: build the Consul agent if it is not cached, install protoc and the
-## conformance suite's Node packages if they are missing, then run every
-## test with the race detector: those of every module in go.work (the
-## library's modules and the conformance suite), then the OpenAPI
-## validator's on its own.
-test: consul protoc conformance-deps
+## test: build the Consul agent and the etcd server if they are not
+## cached, install protoc and the conformance suite's Node packages if they
+## are missing, then run every test with the race detector: those of every
+## module in go.work (the library's modules and the conformance suite), then
+## the OpenAPI validator's on its own.
+test: consul etcd protoc conformance-deps
 	go test -race -timeout 15m github.com/typedkit/kit/...
 	GOWORK=off go -C internal/openapitest test -race ./...
 
@@ -90,6 +94,15 @@ consul:
 		echo "building the Consul agent $(CONSUL_VERSION) (once per machine; a few minutes)" && \
 		GOWORK=off go -C internal/tools/consul build -o $(CONSUL_BIN).tmp github.com/hashicorp/consul && \
 		mv $(CONSUL_BIN).tmp $(CONSUL_BIN); }
+
+## etcd: build the pinned etcd server into the cache, once per machine (the
+## file name carries the version, so a new pin builds a new server).
+etcd:
+	@test -x $(ETCD_BIN) || { \
+		mkdir -p $(CACHE_DIR) && \
+		echo "building the etcd server $(ETCD_VERSION) (once per machine; about a minute)" && \
+		GOWORK=off go -C internal/tools/etcd build -o $(ETCD_BIN).tmp go.etcd.io/etcd/server/v3 && \
+		mv $(ETCD_BIN).tmp $(ETCD_BIN); }
 
 ## lint: gofmt, go vet of every module and staticcheck, as CI runs them.
 lint:

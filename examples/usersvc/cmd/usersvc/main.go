@@ -17,8 +17,9 @@
 // that CA (with -tls.allow, one naming an allowed DNS or URI SAN), while
 // /livez, /readyz, /metrics and the gRPC health service stay open to probes
 // without one. With -consul.addr it registers itself in
-// Consul with a health check on /readyz, and deregisters on SIGINT or
-// SIGTERM before it drains.
+// Consul with a health check on /readyz, and with -etcd.addr in etcd under
+// a lease it keeps alive; either way it deregisters on SIGINT or SIGTERM
+// before it drains.
 //
 // With -mcp.stdio it serves only the MCP tools, on stdin and stdout, for a
 // local agent that starts it; it logs to stderr and exits when stdin
@@ -45,16 +46,20 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	clientv3 "go.etcd.io/etcd/client/v3"
 	otelprom "go.opentelemetry.io/otel/exporters/prometheus"
 	"go.opentelemetry.io/otel/metric"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
+	"go.uber.org/zap"
 	"golang.org/x/time/rate"
 	"google.golang.org/grpc"
 
 	"github.com/typedkit/kit"
 	"github.com/typedkit/kit/auth"
 	"github.com/typedkit/kit/breaker"
+	"github.com/typedkit/kit/discovery"
 	"github.com/typedkit/kit/discovery/consul"
+	"github.com/typedkit/kit/discovery/etcd"
 	"github.com/typedkit/kit/examples/usersvc"
 	"github.com/typedkit/kit/grpcx"
 	"github.com/typedkit/kit/health"
@@ -74,6 +79,7 @@ func main() {
 
 type config struct {
 	httpAddr, grpcAddr, consulAddr, name string
+	etcdAddrs                            []string
 	timeout, drain, readyDelay           time.Duration
 	rps                                  float64
 	burst                                int
@@ -94,7 +100,8 @@ func parseFlags(args []string) (config, error) {
 	fs.StringVar(&c.httpAddr, "http.addr", "127.0.0.1:8080", "HTTP listen address")
 	fs.StringVar(&c.grpcAddr, "grpc.addr", "127.0.0.1:8081", "gRPC listen address (empty: no gRPC)")
 	fs.StringVar(&c.consulAddr, "consul.addr", "", "Consul agent address, such as 127.0.0.1:8500 (empty: no registration)")
-	fs.StringVar(&c.name, "service.name", "usersvc", "service name in Consul")
+	etcdAddr := fs.String("etcd.addr", "", "etcd endpoints, comma-separated, such as 127.0.0.1:2379 (empty: no registration; not with -consul.addr)")
+	fs.StringVar(&c.name, "service.name", "usersvc", "service name in Consul or etcd")
 	fs.DurationVar(&c.timeout, "timeout", 5*time.Second, "deadline of each call")
 	fs.DurationVar(&c.readyDelay, "shutdown.delay", 5*time.Second, "how long /readyz answers 503, while serving, before the listeners close at shutdown (0 with -dev)")
 	fs.DurationVar(&c.drain, "drain", 10*time.Second, "longest wait for in-flight calls at shutdown; connections still open then are closed")
@@ -142,6 +149,14 @@ func parseFlags(args []string) (config, error) {
 				c.tlsAllow = append(c.tlsAllow, a)
 			}
 		}
+	}
+	for _, a := range strings.Split(*etcdAddr, ",") {
+		if a = strings.TrimSpace(a); a != "" {
+			c.etcdAddrs = append(c.etcdAddrs, a)
+		}
+	}
+	if c.consulAddr != "" && len(c.etcdAddrs) > 0 {
+		return c, fmt.Errorf("-consul.addr and -etcd.addr: register in one registry, not both")
 	}
 	if c.authSecret != "" && len(c.authSecret) < minSecret {
 		return c, fmt.Errorf("-auth.secret has %d bytes; it needs at least %d (try: openssl rand -hex 32)", len(c.authSecret), minSecret)
@@ -373,28 +388,41 @@ func run(ctx context.Context, args []string, logOut *os.File) error {
 	}
 
 	deregistered := make(chan struct{})
-	if c.consulAddr == "" {
+	var (
+		reg     discovery.Registrar
+		regName string
+		release = func() {} // closes the registry's client once deregistered
+	)
+	switch {
+	case c.consulAddr != "":
+		regName = "Consul"
+		reg, err = register(ctx, c, httpLis.Addr().(*net.TCPAddr), certs != nil, logger)
+	case len(c.etcdAddrs) > 0:
+		regName = "etcd"
+		reg, release, err = registerEtcd(ctx, c, httpLis.Addr().(*net.TCPAddr), logger)
+	}
+	if err != nil {
+		stop()
+		for range servers {
+			<-errc
+		}
+		return err
+	}
+	if reg == nil {
 		close(deregistered)
 	} else {
-		reg, err := register(ctx, c, httpLis.Addr().(*net.TCPAddr), certs != nil, logger)
-		if err != nil {
-			stop()
-			for range servers {
-				<-errc
-			}
-			return err
-		}
-		// Leave Consul as soon as the shutdown begins, so clients stop
-		// picking this instance while it drains.
+		// Leave the registry as soon as the shutdown begins, so clients
+		// stop picking this instance while it drains.
 		go func() {
 			defer close(deregistered)
+			defer release()
 			<-ctx.Done()
 			dctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			defer cancel()
 			if err := reg.Deregister(dctx); err != nil {
-				logger.Warn("deregistering from Consul", "error", err)
+				logger.Warn("deregistering from "+regName, "error", err)
 			} else {
-				logger.Info("deregistered from Consul")
+				logger.Info("deregistered from " + regName)
 			}
 		}()
 	}
@@ -468,4 +496,35 @@ func register(ctx context.Context, c config, addr *net.TCPAddr, useTLS bool, log
 	}
 	logger.Info("registered in Consul", "consul", c.consulAddr, "id", reg.ID())
 	return reg, nil
+}
+
+// registerEtcd registers the HTTP listener in etcd, under a lease the
+// registrar keeps alive until it deregisters, and returns the function
+// that closes its client afterwards. etcd has no health checks: the
+// instance leaves when it deregisters, or when its lease expires after a
+// crash.
+func registerEtcd(ctx context.Context, c config, addr *net.TCPAddr, logger *slog.Logger) (*etcd.Registrar, func(), error) {
+	client, err := clientv3.New(clientv3.Config{
+		Endpoints:   c.etcdAddrs,
+		DialTimeout: 5 * time.Second,
+		// The registrar logs what the service's operator needs to know;
+		// the client's own logs would repeat it while etcd is away.
+		Logger: zap.NewNop(),
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	reg, err := etcd.NewRegistrar(client, etcd.Service{Name: c.name, Address: addr.IP.String(), Port: addr.Port},
+		etcd.RegistrarLogger(logger))
+	if err == nil {
+		rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		err = reg.Register(rctx)
+		cancel()
+	}
+	if err != nil {
+		_ = client.Close()
+		return nil, nil, fmt.Errorf("registering in etcd at %s: %w", strings.Join(c.etcdAddrs, ","), err)
+	}
+	logger.Info("registered in etcd", "etcd", strings.Join(c.etcdAddrs, ","), "key", reg.Key())
+	return reg, func() { _ = client.Close() }, nil
 }
