@@ -65,7 +65,7 @@ func TestInstancerFollowsHealth(t *testing.T) {
 	require.NoError(t, err)
 	t.Cleanup(inst.Stop)
 	w := watch(t, inst)
-	w.waitFor(t, 0, deadline, "three instances", hasInstances(addrs(7001, 7002, 7003)...))
+	w.WaitFor(t, 0, deadline, "three instances", hasInstances(addrs(7001, 7002, 7003)...))
 
 	steps := []struct {
 		name   string
@@ -89,11 +89,11 @@ func TestInstancerFollowsHealth(t *testing.T) {
 		}, addrs(7001, 7003)},
 	}
 	for _, s := range steps {
-		mark := w.mark()
+		mark := w.Mark()
 		start := time.Now()
 		require.NoError(t, s.change(), s.name)
-		ev := w.waitFor(t, mark, deadline, s.name, hasInstances(s.want...))
-		took := ev.at.Sub(start)
+		ev := w.WaitFor(t, mark, deadline, s.name, hasInstances(s.want...))
+		took := ev.At.Sub(start)
 		t.Logf("%s: reached the subscriber in %v", s.name, took)
 		assert.Less(t, took, propagation, "%s: the change must reach the client within a second", s.name)
 	}
@@ -137,12 +137,12 @@ func TestInstancerOptions(t *testing.T) {
 			defer inst.Stop()
 			w := watch(t, inst)
 			if tt.wantErr != "" {
-				ev := w.waitFor(t, 0, deadline, "an error", func(ev discovery.Event) bool { return ev.Err != nil })
+				ev := w.WaitFor(t, 0, deadline, "an error", func(ev discovery.Event) bool { return ev.Err != nil })
 				assert.ErrorContains(t, ev.Err, tt.wantErr)
 				assert.ErrorContains(t, ev.Err, `consul: watching "options"`)
 				return
 			}
-			w.waitFor(t, 0, deadline, fmt.Sprint(tt.want), hasInstances(tt.want...))
+			w.WaitFor(t, 0, deadline, fmt.Sprint(tt.want), hasInstances(tt.want...))
 		})
 	}
 }
@@ -177,7 +177,7 @@ func TestInstancerStopEndsBlockingQuery(t *testing.T) {
 	inst, err := consul.NewInstancer(client, "stop", consul.InstancerWaitTime(5*time.Minute))
 	require.NoError(t, err)
 	w := watch(t, inst)
-	w.waitFor(t, 0, deadline, "the instance", hasInstances(addrs(7201)...))
+	w.WaitFor(t, 0, deadline, "the instance", hasInstances(addrs(7201)...))
 	// The watch is now blocked in a query that would wait five minutes.
 	stopped := make(chan struct{})
 	go func() {
@@ -220,11 +220,11 @@ func TestInstancerOutage(t *testing.T) {
 		return func(context.Context, string) (string, error) { return instance, nil }, nil, nil
 	})
 	t.Cleanup(func() { require.NoError(t, endpointer.Close()) })
-	w.waitFor(t, 0, deadline, "three instances", hasInstances(want...))
+	w.WaitFor(t, 0, deadline, "three instances", hasInstances(want...))
 
-	mark := w.mark()
+	mark := w.Mark()
 	require.NoError(t, a.Stop())
-	ev := w.waitFor(t, mark, deadline, "an error", func(ev discovery.Event) bool { return ev.Err != nil })
+	ev := w.WaitFor(t, mark, deadline, "an error", func(ev discovery.Event) bool { return ev.Err != nil })
 	assert.Equal(t, want, ev.Instances, "the last good set is kept")
 	t.Logf("error while the agent is away: %v", ev.Err)
 
@@ -237,10 +237,10 @@ func TestInstancerOutage(t *testing.T) {
 	assert.Error(t, state.Err)
 	assert.Equal(t, want, state.Instances)
 
-	mark = w.mark()
+	mark = w.Mark()
 	start := time.Now()
 	require.NoError(t, a.Restart())
-	w.waitFor(t, mark, deadline, "recovery", hasInstances(want...))
+	w.WaitFor(t, mark, deadline, "recovery", hasInstances(want...))
 	t.Logf("recovered %v after the agent was started again", time.Since(start))
 	require.EventuallyWithT(t, func(c *assert.CollectT) {
 		assert.NoError(c, endpointer.Err())
@@ -258,19 +258,19 @@ func TestPropagation(t *testing.T) {
 	require.NoError(t, err)
 	t.Cleanup(inst.Stop)
 	w := watch(t, inst)
-	w.waitFor(t, 0, deadline, "the empty set", hasInstances())
+	w.WaitFor(t, 0, deadline, "the empty set", hasInstances())
 
 	r, err := consul.NewRegistrar(client, consul.Service{Name: service, Address: "127.0.0.1", Port: 7401})
 	require.NoError(t, err)
 	var up, down []time.Duration
 	for range runs {
-		mark, start := w.mark(), time.Now()
+		mark, start := w.Mark(), time.Now()
 		require.NoError(t, r.Register(context.Background()))
-		up = append(up, w.waitFor(t, mark, deadline, "the instance", hasInstances(addrs(7401)...)).at.Sub(start))
+		up = append(up, w.WaitFor(t, mark, deadline, "the instance", hasInstances(addrs(7401)...)).At.Sub(start))
 
-		mark, start = w.mark(), time.Now()
+		mark, start = w.Mark(), time.Now()
 		require.NoError(t, r.Deregister(context.Background()))
-		down = append(down, w.waitFor(t, mark, deadline, "no instance", hasInstances()).at.Sub(start))
+		down = append(down, w.WaitFor(t, mark, deadline, "no instance", hasInstances()).At.Sub(start))
 	}
 	t.Logf("registration reaches the client in %v (median of %d; all: %v)", median(up), runs, up)
 	t.Logf("deregistration reaches the client in %v (median of %d; all: %v)", median(down), runs, down)

@@ -28,19 +28,19 @@ func TestInstancerReconnectsAfterARestart(t *testing.T) {
 	require.NoError(t, err)
 	t.Cleanup(inst.Stop)
 	w := watch(t, inst)
-	w.waitFor(t, 0, deadline, "one instance", hasInstances(addrs(7501)...))
+	w.WaitFor(t, 0, deadline, "one instance", hasInstances(addrs(7501)...))
 
-	mark := w.mark()
+	mark := w.Mark()
 	require.NoError(t, a.Stop())
-	w.waitFor(t, mark, deadline, "an error", func(ev discovery.Event) bool { return ev.Err != nil })
+	w.WaitFor(t, mark, deadline, "an error", func(ev discovery.Event) bool { return ev.Err != nil })
 	time.Sleep(4 * time.Second) // well past the backoff's growth to its cap
 
 	require.NoError(t, a.Restart())
-	mark, start := w.mark(), time.Now()
+	mark, start := w.Mark(), time.Now()
 	r, err := consul.NewRegistrar(client, consul.Service{Name: service, Address: "127.0.0.1", Port: 7502, Check: &consul.Check{TTL: time.Minute}}, quietRegistrar)
 	require.NoError(t, err)
 	require.NoError(t, r.Register(context.Background()))
 	t.Cleanup(func() { _ = r.Deregister(context.Background()) })
-	ev := w.waitFor(t, mark, deadline, "the new instance", hasInstances(addrs(7501, 7502)...))
-	t.Logf("a change made as the agent came back reached the watch %v later", ev.at.Sub(start))
+	ev := w.WaitFor(t, mark, deadline, "the new instance", hasInstances(addrs(7501, 7502)...))
+	t.Logf("a change made as the agent came back reached the watch %v later", ev.At.Sub(start))
 }

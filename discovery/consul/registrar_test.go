@@ -171,7 +171,7 @@ func TestRegistrarRenewsTTL(t *testing.T) {
 	require.NoError(t, err)
 	t.Cleanup(inst.Stop)
 	w := watch(t, inst)
-	w.waitFor(t, 0, 5*time.Second, "the instance", hasInstances("127.0.0.1:9000"))
+	w.WaitFor(t, 0, 5*time.Second, "the instance", hasInstances("127.0.0.1:9000"))
 
 	// Outlive the TTL several times over: the heartbeat keeps it passing.
 	time.Sleep(1500 * time.Millisecond)
@@ -180,15 +180,15 @@ func TestRegistrarRenewsTTL(t *testing.T) {
 	assert.NoError(t, ev.Err)
 
 	// An agent that lost the registration gets it again from the heartbeat.
-	mark := w.mark()
+	mark := w.Mark()
 	require.NoError(t, client.Agent().ServiceDeregister(r.ID()))
-	w.waitFor(t, mark, 5*time.Second, "the instance gone", hasInstances())
-	w.waitFor(t, mark, 5*time.Second, "the instance registered again", hasInstances("127.0.0.1:9000"))
+	w.WaitFor(t, mark, 5*time.Second, "the instance gone", hasInstances())
+	w.WaitFor(t, mark, 5*time.Second, "the instance registered again", hasInstances("127.0.0.1:9000"))
 
 	// Deregister stops the heartbeat: the instance stays gone.
-	mark = w.mark()
+	mark = w.Mark()
 	require.NoError(t, r.Deregister(ctx))
-	w.waitFor(t, mark, 5*time.Second, "the instance gone", hasInstances())
+	w.WaitFor(t, mark, 5*time.Second, "the instance gone", hasInstances())
 	time.Sleep(500 * time.Millisecond)
 	ev, _ = inst.State()
 	assert.Empty(t, ev.Instances)

@@ -82,24 +82,24 @@ func TestInstancerFollowsKeys(t *testing.T) {
 			require.NoError(t, err)
 			t.Cleanup(inst.Stop)
 			w := watch(t, inst)
-			w.waitFor(t, 0, deadline, "the first instance", hasInstances(addrs(base+1)...))
+			w.WaitFor(t, 0, deadline, "the first instance", hasInstances(addrs(base+1)...))
 
-			mark := w.mark()
+			mark := w.Mark()
 			register(t, client, tt.service, base+2, ropts...)
-			w.waitFor(t, mark, deadline, "two instances", hasInstances(addrs(base+1, base+2)...))
+			w.WaitFor(t, mark, deadline, "two instances", hasInstances(addrs(base+1, base+2)...))
 
-			mark = w.mark()
+			mark = w.Mark()
 			_, err = client.Put(ctx, prefix+"/"+tt.service+"/bad-port", "127.0.0.1:http")
 			require.NoError(t, err)
 			t.Cleanup(func() { _, _ = client.Delete(context.Background(), prefix+"/"+tt.service+"/bad-port") })
 			require.NoError(t, a.Deregister(ctx))
-			w.waitFor(t, mark, deadline, "the first instance gone", hasInstances(addrs(base+2)...))
+			w.WaitFor(t, mark, deadline, "the first instance gone", hasInstances(addrs(base+2)...))
 
 			// A key whose value stops being an address leaves the set.
-			mark = w.mark()
+			mark = w.Mark()
 			_, err = client.Put(ctx, prefix+"/"+tt.service+"/127.0.0.1:"+itoa(base+2), "")
 			require.NoError(t, err)
-			w.waitFor(t, mark, deadline, "no instance", hasInstances())
+			w.WaitFor(t, mark, deadline, "no instance", hasInstances())
 			ev, ok := inst.State()
 			require.True(t, ok)
 			assert.NoError(t, ev.Err)
@@ -117,19 +117,19 @@ func TestPropagation(t *testing.T) {
 	require.NoError(t, err)
 	t.Cleanup(inst.Stop)
 	w := watch(t, inst)
-	w.waitFor(t, 0, deadline, "the empty set", hasInstances())
+	w.WaitFor(t, 0, deadline, "the empty set", hasInstances())
 
 	r, err := etcd.NewRegistrar(client, etcd.Service{Name: service, Address: "127.0.0.1", Port: 9801}, quietRegistrar)
 	require.NoError(t, err)
 	var up, down []time.Duration
 	for range runs {
-		mark, start := w.mark(), time.Now()
+		mark, start := w.Mark(), time.Now()
 		require.NoError(t, r.Register(context.Background()))
-		up = append(up, w.waitFor(t, mark, deadline, "the instance", hasInstances(addrs(9801)...)).at.Sub(start))
+		up = append(up, w.WaitFor(t, mark, deadline, "the instance", hasInstances(addrs(9801)...)).At.Sub(start))
 
-		mark, start = w.mark(), time.Now()
+		mark, start = w.Mark(), time.Now()
 		require.NoError(t, r.Deregister(context.Background()))
-		down = append(down, w.waitFor(t, mark, deadline, "no instance", hasInstances()).at.Sub(start))
+		down = append(down, w.WaitFor(t, mark, deadline, "no instance", hasInstances()).At.Sub(start))
 	}
 	t.Logf("registration reaches the Instancer in %v (median of %d, from before Register; all: %v)", median(up), runs, up)
 	t.Logf("deregistration reaches the Instancer in %v (median of %d, from before Deregister; all: %v)", median(down), runs, down)
@@ -188,17 +188,17 @@ func TestInstancerFaults(t *testing.T) {
 			require.NoError(t, err)
 			t.Cleanup(inst.Stop)
 			w := watch(t, inst)
-			w.waitFor(t, 0, deadline, "the empty set", hasInstances())
+			w.WaitFor(t, 0, deadline, "the empty set", hasInstances())
 			// Seen through the watch: the fault finds the Instancer
 			// watching.
 			register(t, admin, service, 9901, long)
-			w.waitFor(t, 0, deadline, "one instance", hasInstances(addrs(9901)...))
+			w.WaitFor(t, 0, deadline, "one instance", hasInstances(addrs(9901)...))
 
-			mark, faulted := w.mark(), time.Now()
+			mark, faulted := w.Mark(), time.Now()
 			require.NoError(t, tt.fault(s, p))
 			if !tt.noErrorEvent {
-				ev := w.waitFor(t, mark, deadline, "an error with the last good set", failingWith(addrs(9901)...))
-				t.Logf("the Instancer reported etcd away %v after the fault: %v", ev.at.Sub(faulted), ev.Err)
+				ev := w.WaitFor(t, mark, deadline, "an error with the last good set", failingWith(addrs(9901)...))
+				t.Logf("the Instancer reported etcd away %v after the fault: %v", ev.At.Sub(faulted), ev.Err)
 				time.Sleep(3 * time.Second) // a span for the backoff to reach its cap, not a wait for a condition
 				state, _ := inst.State()
 				assert.Equal(t, addrs(9901), state.Instances, "the last good set is kept while etcd is away")
@@ -212,7 +212,7 @@ func TestInstancerFaults(t *testing.T) {
 
 			require.NoError(t, tt.mend(s, p))
 			back := time.Now()
-			mark = w.mark()
+			mark = w.Mark()
 			var changed time.Time
 			if !tt.network {
 				// A client of its own, so that the change is not held up by
@@ -221,12 +221,12 @@ func TestInstancerFaults(t *testing.T) {
 				register(t, fresh, service, 9902, long)
 				changed = time.Now()
 			}
-			ev := w.waitFor(t, mark, deadline, "the change made as etcd came back", hasInstances(addrs(9901, 9902)...))
+			ev := w.WaitFor(t, mark, deadline, "the change made as etcd came back", hasInstances(addrs(9901, 9902)...))
 			if tt.network {
-				t.Logf("a change made while the network was cut reached the Instancer %v after it healed", ev.at.Sub(back))
+				t.Logf("a change made while the network was cut reached the Instancer %v after it healed", ev.At.Sub(back))
 			} else {
 				t.Logf("a change made as etcd came back (committed %v after etcd answered) reached the Instancer %v after etcd answered, %v after the commit",
-					changed.Sub(back), ev.at.Sub(back), ev.at.Sub(changed))
+					changed.Sub(back), ev.At.Sub(back), ev.At.Sub(changed))
 			}
 		})
 	}
@@ -282,9 +282,9 @@ func TestInstancerResyncsAfterCompaction(t *testing.T) {
 	require.NoError(t, err)
 	t.Cleanup(inst.Stop)
 	w := watch(t, inst)
-	w.waitFor(t, 0, deadline, "the empty set", hasInstances())
+	w.WaitFor(t, 0, deadline, "the empty set", hasInstances())
 	a := register(t, admin, service, 9951)
-	w.waitFor(t, 0, deadline, "one instance", hasInstances(addrs(9951)...))
+	w.WaitFor(t, 0, deadline, "one instance", hasInstances(addrs(9951)...))
 
 	p.refuse()
 	ctx := context.Background()
@@ -299,10 +299,10 @@ func TestInstancerResyncsAfterCompaction(t *testing.T) {
 	_, err = admin.Compact(ctx, resp.Header.Revision, clientv3.WithCompactPhysical())
 	require.NoError(t, err)
 
-	mark, healed := w.mark(), time.Now()
+	mark, healed := w.Mark(), time.Now()
 	p.heal()
-	ev := w.waitFor(t, mark, deadline, "the set after the compaction", hasInstances(addrs(9952)...))
-	t.Logf("the Instancer caught up %v after the network healed (probes off: at the pace of the client's own reconnection)", ev.at.Sub(healed))
+	ev := w.WaitFor(t, mark, deadline, "the set after the compaction", hasInstances(addrs(9952)...))
+	t.Logf("the Instancer caught up %v after the network healed (probes off: at the pace of the client's own reconnection)", ev.At.Sub(healed))
 	assert.Positive(t, tap.compacted.Load(), "the resumed watch met the compaction")
 }
 
@@ -316,7 +316,7 @@ func TestInstancerStopWhileEtcdHangs(t *testing.T) {
 	watching, err := etcd.NewInstancer(client, "hung", etcd.InstancerTimeout(time.Hour))
 	require.NoError(t, err)
 	w := watch(t, watching)
-	w.waitFor(t, 0, deadline, "the empty set", hasInstances())
+	w.WaitFor(t, 0, deadline, "the empty set", hasInstances())
 
 	require.NoError(t, s.Pause())
 	t.Cleanup(func() { _ = s.Resume() })
@@ -361,16 +361,16 @@ func TestFollowingANewCluster(t *testing.T) {
 	require.NoError(t, err)
 	t.Cleanup(inst.Stop)
 	w := watch(t, inst)
-	w.waitFor(t, 0, deadline, "the old cluster's instances", hasInstances(addrs(9981, 9983)...))
+	w.WaitFor(t, 0, deadline, "the old cluster's instances", hasInstances(addrs(9981, 9983)...))
 
-	mark, moved := w.mark(), time.Now()
+	mark, moved := w.Mark(), time.Now()
 	p.retarget(fresh.Addr)
 	p.refuse()
 	p.heal()
-	ev := w.waitFor(t, mark, deadline, "the new cluster's instance", func(ev discovery.Event) bool {
+	ev := w.WaitFor(t, mark, deadline, "the new cluster's instance", func(ev discovery.Event) bool {
 		return ev.Err == nil && slices.Contains(ev.Instances, addrs(9982)[0])
 	})
-	t.Logf("the Instancer followed the new cluster %v after the move", ev.at.Sub(moved))
-	ev = w.waitFor(t, mark, deadline, "the moving instance registered in the new cluster", hasInstances(addrs(9982, 9983)...))
-	t.Logf("the Registrar registered again in the new cluster %v after the move", ev.at.Sub(moved))
+	t.Logf("the Instancer followed the new cluster %v after the move", ev.At.Sub(moved))
+	ev = w.WaitFor(t, mark, deadline, "the moving instance registered in the new cluster", hasInstances(addrs(9982, 9983)...))
+	t.Logf("the Registrar registered again in the new cluster %v after the move", ev.At.Sub(moved))
 }

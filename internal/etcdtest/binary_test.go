@@ -6,6 +6,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/typedkit/kit/internal/toolbin"
 )
 
 // TestBuildWhenMissing builds the server into a path where none is, from
@@ -21,7 +23,7 @@ func TestBuildWhenMissing(t *testing.T) {
 	var wg sync.WaitGroup
 	errs := make([]error, 2)
 	for i := range errs {
-		wg.Go(func() { errs[i] = build(path) })
+		wg.Go(func() { errs[i] = tool.Build(path) })
 	}
 	wg.Wait()
 	for _, err := range errs {
@@ -29,7 +31,7 @@ func TestBuildWhenMissing(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if !isExecutable(path) {
+	if !toolbin.IsExecutable(path) {
 		t.Fatalf("%s is not an executable", path)
 	}
 	out, err := exec.Command(path, "--version").CombinedOutput()

@@ -1,6 +1,6 @@
 //go:build !unix
 
-package consultest
+package toolbin
 
 import (
 	"errors"
