@@ -7,10 +7,10 @@ import (
 	"net"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
-	clientv3 "go.etcd.io/etcd/client/v3"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/backoff"
 )
 
 // DefaultPrefix is the prefix of the keys instances are registered under,
@@ -46,40 +46,16 @@ func instanceAddr(value []byte) (string, bool) {
 	return string(value), true
 }
 
-// reconnect makes the client's connection try to connect again at once, if
-// it is waiting out gRPC's reconnection backoff. That backoff starts at a
-// second and grows to two minutes, so without it a client may see an etcd
-// that has come back minutes late.
-func reconnect(client *clientv3.Client) {
-	if conn := client.ActiveConnection(); conn != nil {
-		conn.ResetConnectBackoff()
-	}
-}
-
-// kicking calls reconnect(client), then runs f, calling reconnect again
-// after each delay() until f returns: a request that waits for the
-// connection then goes out within a delay of etcd's return, rather than
-// when gRPC next tries on its own.
-func kicking(client *clientv3.Client, delay func() time.Duration, f func()) {
-	reconnect(client)
-	done := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		t := time.NewTimer(delay())
-		defer t.Stop()
-		for {
-			select {
-			case <-done:
-				return
-			case <-t.C:
-				reconnect(client)
-				t.Reset(delay())
-			}
-		}
-	})
-	defer wg.Wait()
-	defer close(done)
-	f()
+// DialOptions returns the gRPC dial options of an etcd client that
+// reconnects within about a second of etcd's return: give them to
+// clientv3.Config.DialOptions. gRPC's default reconnection backoff grows
+// to two minutes, so without them an Instancer or a Registrar may see an
+// etcd that came back only minutes later.
+func DialOptions() []grpc.DialOption {
+	return []grpc.DialOption{grpc.WithConnectParams(grpc.ConnectParams{
+		Backoff:           backoff.Config{BaseDelay: 100 * time.Millisecond, Multiplier: 1.6, Jitter: 0.2, MaxDelay: time.Second},
+		MinConnectTimeout: 2 * time.Second,
+	})}
 }
 
 // jitter returns the delay after the given number of consecutive failures:

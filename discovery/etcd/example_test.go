@@ -18,7 +18,7 @@ import (
 // instances it finds there. It needs an etcd at 127.0.0.1:2379, so it is
 // compiled but not run.
 func Example() {
-	client, err := clientv3.New(clientv3.Config{Endpoints: []string{"127.0.0.1:2379"}, DialTimeout: 5 * time.Second})
+	client, err := clientv3.New(clientv3.Config{Endpoints: []string{"127.0.0.1:2379"}, DialTimeout: 5 * time.Second, DialOptions: etcd.DialOptions()})
 	if err != nil {
 		log.Fatal(err)
 	}

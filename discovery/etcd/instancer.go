@@ -181,15 +181,7 @@ func (i *Instancer) loop(ctx context.Context, keys string) {
 			at        *etcdserverpb.ResponseHeader
 			err       error
 		)
-		if failures == 0 {
-			instances, at, err = i.read(ctx, keys)
-		} else {
-			// etcd was away: keep the connection trying at the pace of the
-			// backoff while the read waits for it.
-			kicking(i.client, func() time.Duration { return i.backoff(failures) }, func() {
-				instances, at, err = i.read(ctx, keys)
-			})
-		}
+		instances, at, err = i.read(ctx, keys)
 		if ctx.Err() != nil {
 			return
 		}

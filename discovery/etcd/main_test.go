@@ -57,7 +57,7 @@ var quietRegistrar = etcd.RegistrarLogger(slog.New(slog.DiscardHandler))
 // address), closed when tb ends.
 func newClient(tb testing.TB, endpoints ...string) *clientv3.Client {
 	tb.Helper()
-	c, err := clientv3.New(clientv3.Config{Endpoints: endpoints, DialTimeout: 5 * time.Second, Logger: zap.NewNop()})
+	c, err := clientv3.New(clientv3.Config{Endpoints: endpoints, DialTimeout: 5 * time.Second, DialOptions: etcd.DialOptions(), Logger: zap.NewNop()})
 	require.NoError(tb, err)
 	tb.Cleanup(func() { _ = c.Close() })
 	return c

@@ -162,7 +162,7 @@ func (r *Registrar) Register(ctx context.Context) error {
 		alive <-chan *clientv3.LeaseKeepAliveResponse
 		err   error
 	)
-	kicking(r.client, steadyKicks, func() { id, alive, err = r.register(ctx, kctx) })
+	id, alive, err = r.register(ctx, kctx)
 	if err != nil {
 		cancel()
 		return fmt.Errorf("etcd: registering %s: %w", r.key, err)
@@ -234,11 +234,9 @@ func (r *Registrar) registerAgain(ctx context.Context) (<-chan *clientv3.LeaseKe
 			alive <-chan *clientv3.LeaseKeepAliveResponse
 			err   error
 		)
-		kicking(r.client, steadyKicks, func() {
-			actx, cancel := context.WithTimeout(ctx, DefaultTimeout)
-			defer cancel()
-			id, alive, err = r.register(actx, ctx)
-		})
+		actx, cancel := context.WithTimeout(ctx, DefaultTimeout)
+		id, alive, err = r.register(actx, ctx)
+		cancel()
 		if err == nil {
 			r.setLease(id)
 			r.logger.LogAttrs(ctx, slog.LevelInfo, "etcd: registered again",
@@ -284,9 +282,7 @@ func (r *Registrar) Deregister(ctx context.Context) error {
 		r.setLease(0)
 		return fmt.Errorf("etcd: deregistering %s: the client is closed (the key leaves when its lease expires): %w", r.key, err)
 	}
-	var err error
-	kicking(r.client, steadyKicks, func() { err = r.deregister(ctx) })
-	if err != nil {
+	if err := r.deregister(ctx); err != nil {
 		return fmt.Errorf("etcd: deregistering %s: %w", r.key, err)
 	}
 	r.registered = false
@@ -312,10 +308,6 @@ func (r *Registrar) deregister(ctx context.Context) error {
 	}
 	return nil
 }
-
-// steadyKicks is how often a Registrar's requests make the connection try
-// again while they wait for it: every half a second to a second.
-func steadyKicks() time.Duration { return jitter(time.Second, time.Second, 1) }
 
 // validate returns an error that names the first field of s that is not
 // valid.

@@ -507,6 +507,7 @@ func registerEtcd(ctx context.Context, c config, addr *net.TCPAddr, logger *slog
 	client, err := clientv3.New(clientv3.Config{
 		Endpoints:   c.etcdAddrs,
 		DialTimeout: 5 * time.Second,
+		DialOptions: etcd.DialOptions(),
 		// The registrar logs what the service's operator needs to know;
 		// the client's own logs would repeat it while etcd is away.
 		Logger: zap.NewNop(),
