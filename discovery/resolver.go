@@ -67,13 +67,12 @@ func (r *instancerResolver) run() {
 			return
 		case ev := <-r.ch:
 			switch {
+			case ev.Err != nil && known && len(ev.Instances) > 0:
+				// Keep the last good addresses.
 			case ev.Err == nil || len(ev.Instances) > 0:
 				addrs := make([]resolver.Address, len(ev.Instances))
 				for i, inst := range ev.Instances {
 					addrs[i] = resolver.Address{Addr: inst}
-				}
-				if ev.Err != nil && known {
-					continue // keep the last good addresses
 				}
 				// An error from UpdateState means the balancer refused
 				// the state (no address at all, for round_robin); the

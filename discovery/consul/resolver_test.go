@@ -133,14 +133,15 @@ func TestResolverRefusesBadTargets(t *testing.T) {
 
 // parseTarget parses a target the way grpc.NewClient does.
 func parseTarget(s string) (resolver.Target, error) {
-	u, err := parseURL(s)
-	return resolver.Target{URL: *u}, err
+	u, err := url.Parse(s)
+	if err != nil {
+		return resolver.Target{}, err
+	}
+	return resolver.Target{URL: *u}, nil
 }
 
 // nopConn is a resolver.ClientConn that is never reached: Build fails first.
 type nopConn struct{ resolver.ClientConn }
-
-func parseURL(s string) (*url.URL, error) { return url.Parse(s) }
 
 // TestResolverThroughFaults calls through the resolver while an instance
 // is killed and while the agent is away and back: with grpc-go's own
