@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"runtime/debug"
+	"sync/atomic"
 	"time"
 )
 
@@ -81,8 +82,9 @@ func IsServerFault(c Code) bool {
 // (slog.Default() when nil) with the service, the method, the transport and
 // side, the duration, the code and, for a failed call, the error with its
 // cause. The message is "call". The request and response are logged only
-// when [LogRequest] and [LogResponse] ask for them. Nothing is computed
-// when the logger is not enabled at the call's level.
+// when [LogRequest] and [LogResponse] ask for them. A stream call is one
+// record at its end, with the numbers of requests and responses it carried.
+// Nothing is computed when the logger is not enabled at the call's level.
 func Logging(logger *slog.Logger, opts ...LogOption) Interceptor {
 	cfg := logConfig{level: DefaultLogLevel}
 	for _, o := range opts {
@@ -101,6 +103,11 @@ func Logging(logger *slog.Logger, opts ...LogOption) Interceptor {
 				l = slog.Default()
 			}
 			start := time.Now()
+			var counts *messageCounts
+			if c.Stream != Unary {
+				counts = new(messageCounts)
+				c.OnMessage(counts.add)
+			}
 			err := next(ctx, c)
 			code := CodeOf(err)
 			level := cfg.level(code)
@@ -116,6 +123,9 @@ func Logging(logger *slog.Logger, opts ...LogOption) Interceptor {
 			if err != nil {
 				attrs = append(attrs, slog.String("error", err.Error()))
 			}
+			if counts != nil {
+				attrs = append(attrs, slog.Int64("requests", counts.requests.Load()), slog.Int64("responses", counts.responses.Load()))
+			}
 			if cfg.request {
 				attrs = append(attrs, slog.Any("request", c.Request()))
 			}
@@ -128,13 +138,33 @@ func Logging(logger *slog.Logger, opts ...LogOption) Interceptor {
 	}
 }
 
+// messageCounts counts the messages of a stream call for [Logging]. The
+// requests of a bidirectional stream are counted on another goroutine than
+// its responses.
+type messageCounts struct{ requests, responses atomic.Int64 }
+
+func (m *messageCounts) add(k MessageKind) {
+	if k == RequestMessage {
+		m.requests.Add(1)
+	} else {
+		m.responses.Add(1)
+	}
+}
+
 // Timeout returns an interceptor that gives each call a deadline d from
 // its start (or keeps the caller's, if sooner). A call that fails because
 // the deadline passed returns a DeadlineExceeded *Error wrapping the
 // endpoint's error. The endpoint must honour its context for the deadline
 // to cut it short; Timeout starts no goroutine.
+//
+// Stream calls get no deadline from Timeout, so that a long healthy stream
+// is not cut: their transports end a stalled stream (httpx and grpcx
+// ServerStreamIdleTimeout), and the caller's own deadline still applies.
 func Timeout(d time.Duration) Interceptor {
-	return func(_ Call, next Invoker) Invoker {
+	return func(call Call, next Invoker) Invoker {
+		if call.Stream != Unary {
+			return next
+		}
 		return func(ctx context.Context, c Call) error {
 			ctx, cancel := context.WithTimeout(ctx, d)
 			defer cancel()

@@ -190,7 +190,7 @@ func (s *Server[WireReq, Req, Resp, WireResp]) serve(ctx context.Context, wreq W
 // has no finalizers) with err, or with success when err is nil: it hands
 // err to the error handler, runs the finalizers with it, and returns the
 // status error sent for it.
-func (s *Server[WireReq, Req, Resp, WireResp]) finish(ctx context.Context, start time.Time, err error) error {
+func (s *serverConfig) finish(ctx context.Context, start time.Time, err error) error {
 	var st error
 	code := codes.OK
 	if err != nil {
@@ -212,7 +212,7 @@ func (s *Server[WireReq, Req, Resp, WireResp]) finish(ctx context.Context, start
 
 // safely runs f, a user hook that runs after the answer was chosen,
 // handing a panic in it to the error handler.
-func (s *Server[WireReq, Req, Resp, WireResp]) safely(ctx context.Context, f func()) {
+func (s *serverConfig) safely(ctx context.Context, f func()) {
 	hook.Safely(ctx, s.errorHandler, f)
 }
 

@@ -165,22 +165,8 @@ type ErrorEncoder func(ctx context.Context, err error, w http.ResponseWriter)
 // ([kit.RetryAfterOf], rounded up to whole seconds), and the Content-Type
 // application/problem+json.
 func DefaultErrorEncoder(_ context.Context, err error, w http.ResponseWriter) {
-	status := errorStatus(err)
-	code := kit.CodeOf(err)
-	msg := kit.MessageOf(err)
-	if status == http.StatusRequestEntityTooLarge && code == kit.Unknown {
-		code, msg = kit.ResourceExhausted, "request body too large"
-	}
-	p := Problem{
-		Title:      http.StatusText(status),
-		Status:     status,
-		Detail:     msg,
-		Code:       code.String(),
-		Violations: kit.ViolationsOf(err),
-	}
-	if p.Title == "" {
-		p.Title = code.String()
-	}
+	p := ProblemOf(err)
+	status := p.Status
 	h := w.Header()
 	var hd Headerer
 	if errors.As(err, &hd) {
@@ -200,6 +186,41 @@ func DefaultErrorEncoder(_ context.Context, err error, w http.ResponseWriter) {
 	h.Del("Content-Length")
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(p)
+}
+
+// ProblemOf returns the [Problem] document of err that
+// [DefaultErrorEncoder] writes: the status of its code (or of a
+// [StatusCoder] in its chain, 413 for an *http.MaxBytesError), its public
+// message and its field violations, never its internal cause.
+func ProblemOf(err error) Problem {
+	status := errorStatus(err)
+	code := kit.CodeOf(err)
+	msg := kit.MessageOf(err)
+	if status == http.StatusRequestEntityTooLarge && code == kit.Unknown {
+		code, msg = kit.ResourceExhausted, "request body too large"
+	}
+	p := Problem{
+		Title:      http.StatusText(status),
+		Status:     status,
+		Detail:     msg,
+		Code:       code.String(),
+		Violations: kit.ViolationsOf(err),
+	}
+	if p.Title == "" {
+		p.Title = code.String()
+	}
+	return p
+}
+
+// errorOfProblem is the error a client makes of a problem document: a
+// *kit.Error with its code, message and violations, or nil when it names
+// no failing code.
+func errorOfProblem(p Problem) error {
+	code, ok := kit.ParseCode(p.Code)
+	if !ok || code == kit.OK {
+		return nil
+	}
+	return kit.NewError(code, p.Detail).WithViolations(p.Violations...)
 }
 
 // maxErrorBody is how much of an error response the client reads.

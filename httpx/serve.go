@@ -130,7 +130,12 @@ func ServeLogger(l *slog.Logger) ServeOption {
 // DefaultIdleTimeout and MaxHeaderBytes DefaultMaxHeaderBytes; a field the
 // caller set is kept. Unless srv has a ReadTimeout or WriteTimeout of its
 // own, each request also gets a body read deadline ([ServeBodyReadTimeout])
-// and a write deadline ([ServeWriteTimeout]).
+// and a write deadline ([ServeWriteTimeout]); the stream handlers
+// ([ServerStreamHandler] and its kin) replace these by their idle timeout,
+// and end their streams with an Unavailable error when the drain begins,
+// so that their clients reconnect elsewhere. A cleartext server (no
+// [ServeTLS]) whose Protocols field is nil speaks HTTP/1.1 and HTTP/2
+// with prior knowledge (h2c).
 //
 // Serve returns nil once it has shut down, also when it had to close
 // requests still running at the drain timeout (it logs how long it
@@ -155,6 +160,23 @@ func Serve(ctx context.Context, srv *http.Server, lis net.Listener, opts ...Serv
 	}
 	var draining atomic.Bool
 	conns := harden(srv, &cfg, &draining)
+	// Stream handlers end their streams when the server drains.
+	drainCh := make(chan struct{})
+	base := srv.BaseContext
+	srv.BaseContext = func(l net.Listener) context.Context {
+		ctx := context.Background()
+		if base != nil {
+			ctx = base(l)
+		}
+		return context.WithValue(ctx, drainingKey{}, (<-chan struct{})(drainCh))
+	}
+	if cfg.tls == nil && srv.Protocols == nil {
+		// Cleartext HTTP/2 (h2c with prior knowledge) beside HTTP/1.1.
+		p := new(http.Protocols)
+		p.SetHTTP1(true)
+		p.SetUnencryptedHTTP2(true)
+		srv.Protocols = p
+	}
 
 	dl := &drainListener{Listener: lis}
 	served := make(chan error, 1)
@@ -197,6 +219,7 @@ func Serve(ctx context.Context, srv *http.Server, lis net.Listener, opts ...Serv
 	dl.stop()
 	listenerClosed := <-served
 	conns.waitNew(sctx, newConnGrace)
+	close(drainCh)
 	err := srv.Shutdown(sctx)
 	if err != nil {
 		_ = srv.Close()

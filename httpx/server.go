@@ -44,6 +44,9 @@ type serverConfig struct {
 	errorEncoder ErrorEncoder
 	errorHandler kit.ErrorHandler
 	maxBody      int64
+
+	streamIdle, heartbeat       time.Duration
+	streamIdleSet, heartbeatSet bool
 }
 
 // A ServerOption configures a Server. Options are not generic: the same
@@ -234,7 +237,7 @@ func (s *Server[Req, Resp]) serve(pctx *context.Context, w *interceptingWriter, 
 
 // safely runs f, a user hook that runs after the answer was chosen,
 // handing a panic in it to the error handler.
-func (s *Server[Req, Resp]) safely(ctx context.Context, f func()) {
+func (s *serverConfig) safely(ctx context.Context, f func()) {
 	hook.Safely(ctx, s.errorHandler, f)
 }
 
@@ -242,7 +245,7 @@ func (s *Server[Req, Resp]) safely(ctx context.Context, f func()) {
 // was already sent, to the error encoder. It reports whether the response
 // must be aborted instead: the status was sent, or the error encoder
 // panicked after it began to write.
-func (s *Server[Req, Resp]) fail(ctx context.Context, w *interceptingWriter, err error) (abort bool) {
+func (s *serverConfig) fail(ctx context.Context, w *interceptingWriter, err error) (abort bool) {
 	s.safely(ctx, func() { s.errorHandler.Handle(ctx, err) })
 	if w.status != 0 {
 		return true
