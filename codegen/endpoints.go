@@ -34,6 +34,34 @@ type {{ .Response.Name }} struct {
 {{- end }}
 }
 {{ end }}
+{{- if .Streams }}
+// Make{{ .Name }}Endpoint returns the endpoint that calls svc.{{ .Name }}, a
+// {{ streamDoc . }}.
+{{- if .Validates }}
+// {{ if .ClientStreams }}Each request is{{ else }}Requests are{{ end }} checked by {{ if .ClientStreams }}its{{ else }}their{{ end }} Validate method first.
+{{- end }}
+func Make{{ .Name }}Endpoint(svc {{ $.Name }}) {{ $kit }}.{{ .EndpointType }}[{{ reqType . }}, {{ respType . }}] {
+{{- if .ClientStreams }}
+	return func(ctx {{ $ctx }}.Context, reqs {{ imp "iter" }}.Seq2[{{ reqType . }}, error]) ({{ endpointResult . }}) {
+{{- if .ValidatePointer }}
+		reqs = {{ $kit }}.ValidateEachPointer(reqs)
+{{- else if .Validates }}
+		reqs = {{ $kit }}.ValidateEach(reqs)
+{{- end }}
+		{{ callService . }}
+	}
+{{- else }}
+	return func(ctx {{ $ctx }}.Context, req {{ reqType . }}) ({{ endpointResult . }}) {
+{{- if .Validates }}
+		if err := req.Validate(); err != nil {
+			return nil, {{ $kit }}.ValidationError(err)
+		}
+{{- end }}
+		{{ callService . }}
+	}
+{{- end }}
+}
+{{- else }}
 // Make{{ .Name }}Endpoint returns the endpoint that calls svc.{{ .Name }}.
 // Its errors keep no retry mark of the calls the method made (kit.Served).
 {{- if .ValidatePointer }}
@@ -60,6 +88,7 @@ func Make{{ .Name }}Endpoint(svc {{ $.Name }}) {{ $kit }}.Endpoint[{{ reqType . 
 	}))
 {{- end }}
 }
+{{- end }}
 {{ end }}
 // ServiceName is the name of {{ .Name }} in the [{{ $kit }}.Call] its
 // interceptors see, and its gRPC service name.
@@ -70,7 +99,7 @@ const ServiceName = {{ quote .FullName }}
 // are {{ article .Name }} {{ .Name }} client.
 type Endpoints struct {
 {{- range .Methods }}
-	{{ .Name }}Endpoint {{ $kit }}.Endpoint[{{ reqType . }}, {{ respType . }}]
+	{{ .Name }}Endpoint {{ $kit }}.{{ .EndpointType }}[{{ reqType . }}, {{ respType . }}]
 {{- end }}
 }
 
@@ -78,7 +107,11 @@ type Endpoints struct {
 // first of each list outermost.
 type Middlewares struct {
 {{- range .Methods }}
+{{- if .Streams }}
+	{{ .Name }} []func({{ $kit }}.{{ .EndpointType }}[{{ reqType . }}, {{ respType . }}]) {{ $kit }}.{{ .EndpointType }}[{{ reqType . }}, {{ respType . }}]
+{{- else }}
 	{{ .Name }} []{{ $kit }}.Middleware[{{ reqType . }}, {{ respType . }}]
+{{- end }}
 {{- end }}
 }
 
@@ -90,8 +123,13 @@ type Middlewares struct {
 func NewEndpoints(svc {{ .Name }}, mw Middlewares, interceptors ...{{ $kit }}.Interceptor) Endpoints {
 	return Endpoints{
 {{- range .Methods }}
+{{- if .Streams }}
+		{{ .Name }}Endpoint: {{ $kit }}.Intercept{{ .KitStream }}({{ $kit }}.Wrap(Make{{ .Name }}Endpoint(svc), mw.{{ .Name }}...),
+			{{ $kit }}.Call{Service: ServiceName, Method: {{ quote .Name }}{{ if .Retryable }}, Idempotent: true{{ end }}, Stream: {{ $kit }}.{{ .KitStream }}}, interceptors...),
+{{- else }}
 		{{ .Name }}Endpoint: {{ $kit }}.Intercept({{ $kit }}.Apply(Make{{ .Name }}Endpoint(svc), mw.{{ .Name }}...),
 			{{ $kit }}.Call{Service: ServiceName, Method: {{ quote .Name }}{{ if .Retryable }}, Idempotent: true{{ end }}}, interceptors...),
+{{- end }}
 {{- end }}
 	}
 }
@@ -109,7 +147,12 @@ func (e Endpoints) {{ .Name }}({{ signature . }}) {
 // constructors and the Endpoints type.
 func renderEndpoints(svc *Service) ([]byte, error) {
 	return render(svc, "endpoints", endpointsTemplate, svc, func(*fileImports) template.FuncMap {
-		return template.FuncMap{"contractVersion": func() int { return contractVersion }}
+		return template.FuncMap{
+			"contractVersion": func() int { return contractVersion },
+			"streamDoc": func(m *Method) string {
+				return [...]string{"", "server stream", "client stream", "bidirectional stream"}[m.Stream]
+			},
+		}
 	})
 }
 
@@ -124,7 +167,9 @@ var contractVersion = 1
 func callService(m *Method) string {
 	var args []string
 	args = append(args, "ctx")
-	if m.Request.Generated() {
+	if m.ClientStreams() {
+		args = append(args, "reqs")
+	} else if m.Request.Generated() {
 		for _, f := range m.Request.Fields {
 			args = append(args, "req."+f.Name)
 		}

@@ -32,19 +32,31 @@ func RegisterGRPC(s {{ $grpc }}.ServiceRegistrar, e Endpoints, opts ...{{ $grpcx
 		return append(opts[:len(opts):len(opts)], {{ $grpcx }}.ServerCall({{ $kit }}.Call{Service: ServiceName, Method: method, Idempotent: idempotent}))
 	}
 {{- range .Svc.Methods }}
+{{- if .Streams }}
+	{{ lowerFirst .Name }} := {{ $grpcx }}.{{ .KitStream }}Handler(e.{{ .Name }}Endpoint, {{ binder . "in" }}, {{ binder . "out" }},
+		serve({{ quote .Name }}, {{ .Retryable }})...)
+{{- else }}
 	{{ lowerFirst .Name }} := {{ $grpcx }}.NewServer(e.{{ .Name }}Endpoint,
 		func(_ {{ $ctx }}.Context, w *{{ wireIn . }}) ({{ reqType . }}, error) { return {{ fromWire . "in" "w" }}, nil },
 		func(_ {{ $ctx }}.Context, r {{ respType . }}) (*{{ wireOut . }}, error) { return {{ toWire . "out" "r" }}, nil },
 		serve({{ quote .Name }}, {{ .Retryable }})...)
 {{- end }}
+{{- end }}
 	s.RegisterService(&{{ $grpc }}.ServiceDesc{
 		ServiceName: GRPCServiceName,
 		HandlerType: (*any)(nil),
 		Methods: []{{ $grpc }}.MethodDesc{
-{{- range .Svc.Methods }}
+{{- range .Svc.Methods }}{{ if not .Streams }}
 			{MethodName: {{ quote .Name }}, Handler: {{ $grpcx }}.MethodHandler({{ lowerFirst .Name }}, {{ quote (fullMethod .) }})},
-{{- end }}
+{{- end }}{{ end }}
 		},
+{{- if .Streams }}
+		Streams: []{{ $grpc }}.StreamDesc{
+{{- range .Svc.Methods }}{{ if .Streams }}
+			{StreamName: {{ quote .Name }}, Handler: {{ lowerFirst .Name }}{{ if .ServerStreams }}, ServerStreams: true{{ end }}{{ if .ClientStreams }}, ClientStreams: true{{ end }}},
+{{- end }}{{ end }}
+		},
+{{- end }}
 		Metadata: {{ quote $.ProtoFile }},
 	}, struct{}{})
 }
@@ -65,13 +77,41 @@ func NewGRPCClientEndpoints(cc {{ $grpc }}.ClientConnInterface, opts ...{{ $grpc
 	}
 	return Endpoints{
 {{- range .Svc.Methods }}
+{{- if .Streams }}
+		{{ .Name }}Endpoint: {{ $grpcx }}.{{ .KitStream }}Client(cc, {{ quote (fullMethod .) }}, {{ binder . "in" }}, {{ binder . "out" }},
+			call({{ quote .Name }}, {{ .Retryable }})...),
+{{- else }}
 		{{ .Name }}Endpoint: {{ $grpcx }}.NewClient(cc, {{ quote (fullMethod .) }},
 			func(_ {{ $ctx }}.Context, r {{ reqType . }}) (*{{ wireIn . }}, error) { return {{ toWire . "in" "r" }}, nil },
 			func(_ {{ $ctx }}.Context, w *{{ wireOut . }}) ({{ respType . }}, error) { return {{ fromWire . "out" "w" }}, nil },
 			call({{ quote .Name }}, {{ .Retryable }})...).Endpoint(),
 {{- end }}
+{{- end }}
 	}
 }
+{{- range .Views }}
+
+// {{ .Name }} is the gRPC codec's view of one {{ .Dir }} of the stream of
+// {{ $.Svc.Name }}.{{ .Method.Name }}, bound to the stream's value.
+type {{ .Name }} struct{ v *{{ .GoType }} }
+
+func (w *{{ .Name }}) MarshalProtoWire(b []byte) ([]byte, error) {
+	return ({{ .Wrap }}).MarshalProtoWire(b)
+}
+
+func (w *{{ .Name }}) UnmarshalProtoWire(b []byte) error {
+{{- if .Direct }}
+	return ({{ .Wrap }}).UnmarshalProtoWire(b)
+{{- else }}
+	var m protoWire{{ .Wire }}
+	if err := m.UnmarshalProtoWire(b); err != nil {
+		return err
+	}
+	*w.v = {{ .From }}
+	return nil
+{{- end }}
+}
+{{- end }}
 {{ range .Wrappers }}
 // {{ .GoName }} carries the response of a method whose result is not a
 // struct, as the field "value" of a message.
@@ -192,6 +232,27 @@ type grpcData struct {
 	// of a wrapper.
 	values map[*protoMessage]valueOf
 	pm     *protoModel
+	// Views are the generated views of the streams' messages.
+	Views []*streamView
+}
+
+// Streams reports whether the service has a stream method.
+func (d *grpcData) Streams() bool {
+	for _, m := range d.Svc.Methods {
+		if m.Streams() {
+			return true
+		}
+	}
+	return false
+}
+
+// streamView is a generated view of one direction of a stream, which a
+// grpcx.Binder binds to the stream's value.
+type streamView struct {
+	Name, Dir, GoType, Wire, Wrap, From string
+	Method                              *Method
+	// Direct reports a view that reads into the bound value itself.
+	Direct bool
 }
 
 // valueOf is how an endpoint reads a wired message: its type and whether it
@@ -228,7 +289,33 @@ func renderGRPC(svc *Service, pm *protoModel, protoPkg, protoFile string) ([]byt
 	}
 	return render(svc, "grpc", grpcTemplate, d, func(fi *fileImports) template.FuncMap {
 		g := &grpcGen{fi: fi, pm: pm}
+		d.Views = nil
+		views := map[string]*streamView{}
+		for _, m := range svc.Methods {
+			if !m.Streams() {
+				continue
+			}
+			for _, dir := range []string{"in", "out"} {
+				msg, pmsg, what := m.Request, pm.In[m.Name], "request"
+				if dir == "out" {
+					msg, pmsg, what = m.Response, pm.Out[m.Name], "response"
+				}
+				v := &streamView{Name: "protoStream" + m.Name + exportName(dir), Dir: what, Method: m,
+					GoType: g.endpointType(msg), Wire: pmsg.Name,
+					Wrap: g.toWire(m, dir, "(*w.v)"), From: g.fromWire(m, dir, "m")}
+				v.Direct = !msg.Pointer && !(dir == "out" && pm.Wrapped[m.Name])
+				if v.Direct {
+					v.Wrap = "&protoWire" + pmsg.Name + "{v: w.v}"
+				}
+				views[m.Name+dir] = v
+				d.Views = append(d.Views, v)
+			}
+		}
 		return template.FuncMap{
+			"binder": func(m *Method, dir string) string {
+				v := views[m.Name+dir]
+				return "func(v *" + v.GoType + ") any { return &" + v.Name + "{v: v} }"
+			},
 			"lowerFirst": func(s string) string { return "grpc" + s },
 			"fullMethod": func(m *Method) string { return "/" + d.ServiceName + "/" + m.Name },
 			"wireIn":     func(m *Method) string { return "protoWire" + pm.In[m.Name].Name },

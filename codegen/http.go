@@ -39,8 +39,19 @@ func RegisterHTTP(mux *{{ $http }}.ServeMux, e Endpoints, opts ...{{ $httpx }}.S
 		return append(opts[:len(opts):len(opts)], {{ $httpx }}.ServerCall({{ $kit }}.Call{Service: ServiceName, Method: method, Idempotent: idempotent}))
 	}
 {{- range .Methods }}
+{{- if eq .KitStream "ServerStream" }}
+	mux.Handle({{ quote .Route.Pattern }}, {{ $httpx }}.ServerStreamHandler(e.{{ .Name }}Endpoint, decode{{ .Name }}HTTPRequest,
+		serve({{ quote .Name }}, {{ .Retryable }})...))
+{{- else if eq .KitStream "ClientStream" }}
+	mux.Handle({{ quote .Route.Pattern }}, {{ $httpx }}.ClientStreamHandler(e.{{ .Name }}Endpoint, {{ $httpx }}.EncodeJSONResponse[{{ respType . }}],
+		serve({{ quote .Name }}, {{ .Retryable }})...))
+{{- else if eq .KitStream "BidiStream" }}
+	mux.Handle({{ quote .Route.Pattern }}, {{ $httpx }}.BidiStreamHandler(e.{{ .Name }}Endpoint,
+		serve({{ quote .Name }}, {{ .Retryable }})...))
+{{- else }}
 	mux.Handle({{ quote .Route.Pattern }}, {{ $httpx }}.NewServer(e.{{ .Name }}Endpoint, decode{{ .Name }}HTTPRequest, {{ $httpx }}.EncodeJSONResponse[{{ respType . }}],
 		serve({{ quote .Name }}, {{ .Retryable }})...))
+{{- end }}
 {{- end }}
 }
 
@@ -75,12 +86,23 @@ func NewHTTPClientEndpoints(base string, opts ...{{ $httpx }}.ClientOption) (End
 	}
 	return Endpoints{
 {{- range .Methods }}
+{{- if eq .KitStream "ServerStream" }}
+		{{ .Name }}Endpoint: {{ $httpx }}.ServerStreamClient[{{ reqType . }}, {{ respType . }}]({{ $http }}.Method{{ methodName .Route.Method }}, u, encode{{ .Name }}HTTPRequest,
+			call({{ quote .Name }}, {{ .Idempotent }})...),
+{{- else if eq .KitStream "ClientStream" }}
+		{{ .Name }}Endpoint: {{ $httpx }}.ClientStreamClient[{{ reqType . }}]({{ $http }}.Method{{ methodName .Route.Method }}, u.JoinPath({{ quote .Route.Path }}), {{ $httpx }}.DecodeJSONResponse[{{ respType . }}],
+			call({{ quote .Name }}, {{ .Idempotent }})...),
+{{- else if eq .KitStream "BidiStream" }}
+		{{ .Name }}Endpoint: {{ $httpx }}.BidiStreamClient[{{ reqType . }}, {{ respType . }}]({{ $http }}.Method{{ methodName .Route.Method }}, u.JoinPath({{ quote .Route.Path }}),
+			call({{ quote .Name }}, {{ .Idempotent }})...),
+{{- else }}
 		{{ .Name }}Endpoint: {{ $httpx }}.NewClient({{ $http }}.Method{{ methodName .Route.Method }}, u, encode{{ .Name }}HTTPRequest, {{ $httpx }}.DecodeJSONResponse[{{ respType . }}],
 			call({{ quote .Name }}, {{ .Idempotent }})...).Endpoint(),
 {{- end }}
+{{- end }}
 	}, nil
 }
-{{ range .Methods }}
+{{ range .Methods }}{{ if not .ClientStreams }}
 // decode{{ .Name }}HTTPRequest reads the request of {{ .Route.Pattern }}.
 func decode{{ .Name }}HTTPRequest(ctx {{ $ctx }}.Context, r *{{ $http }}.Request) ({{ reqType . }}, error) {
 {{- if .Body }}
@@ -131,7 +153,7 @@ func encode{{ .Name }}HTTPRequest(ctx {{ $ctx }}.Context, r *{{ $http }}.Request
 	return nil
 {{- end }}
 }
-{{ end }}
+{{ end }}{{ end }}
 `
 
 // renderHTTP renders the HTTP handler, client and their codecs.

@@ -67,7 +67,8 @@ type mcpTool struct {
 	Idempotent    bool
 }
 
-// mcpTools returns the tools of the methods not annotated //kit:mcp skip.
+// mcpTools returns the tools of the unary methods not annotated //kit:mcp
+// skip.
 func mcpTools(svc *Service) ([]mcpTool, error) {
 	var tools []mcpTool
 	for _, m := range svc.Methods {
@@ -75,7 +76,9 @@ func mcpTools(svc *Service) ([]mcpTool, error) {
 		if len(m.MCP) > 0 {
 			hint = m.MCP[0]
 		}
-		if hint == "skip" {
+		if hint == "skip" || m.Streams() {
+			// A tool answers one call with one result: streams are
+			// not tools.
 			continue
 		}
 		t := mcpTool{Method: m, Description: cleanDoc(m.Doc), Idempotent: m.Retryable()}

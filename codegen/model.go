@@ -85,6 +85,66 @@ type Method struct {
 	// MCP holds the argument of a //kit:mcp annotation (one of skip,
 	// readonly, destructive, nondestructive); nil without one.
 	MCP []string
+	// Stream is the method's kind of stream. For a stream of requests,
+	// Request is the type of each request; for a stream of responses,
+	// Response is the type of each response.
+	Stream StreamKind
+}
+
+// A StreamKind says how many messages each way a method carries.
+type StreamKind uint8
+
+// The kinds of methods, as kit.StreamKind names them.
+const (
+	// Unary is M(ctx, args...) (results..., error).
+	Unary StreamKind = iota
+	// ServerStream is M(ctx, args...) (iter.Seq2[T, error], error).
+	ServerStream
+	// ClientStream is M(ctx, iter.Seq2[T, error]) (results..., error).
+	ClientStream
+	// BidiStream is M(ctx, iter.Seq2[T, error]) (iter.Seq2[U, error], error).
+	BidiStream
+)
+
+// Streams reports whether the method is not unary.
+func (m *Method) Streams() bool { return m.Stream != Unary }
+
+// ClientStreams reports whether the method reads a stream of requests.
+func (m *Method) ClientStreams() bool { return m.Stream == ClientStream || m.Stream == BidiStream }
+
+// ServerStreams reports whether the method answers with a stream of
+// responses.
+func (m *Method) ServerStreams() bool { return m.Stream == ServerStream || m.Stream == BidiStream }
+
+// EndpointType is the name of the method's endpoint type in package kit:
+// Endpoint, ServerStreamEndpoint, ClientStreamEndpoint or
+// BidiStreamEndpoint.
+func (m *Method) EndpointType() string {
+	return [...]string{"Endpoint", "ServerStreamEndpoint", "ClientStreamEndpoint", "BidiStreamEndpoint"}[m.Stream]
+}
+
+// KitStream is the name of the method's kit.StreamKind constant.
+func (m *Method) KitStream() string {
+	return [...]string{"Unary", "ServerStream", "ClientStream", "BidiStream"}[m.Stream]
+}
+
+// seqElem returns T for the type iter.Seq2[T, error].
+func seqElem(t types.Type) (types.Type, bool) {
+	n, ok := types.Unalias(t).(*types.Named)
+	if !ok || n.Obj().Pkg() == nil || n.Obj().Pkg().Path() != "iter" || n.Obj().Name() != "Seq2" {
+		return nil, false
+	}
+	args := n.TypeArgs()
+	if args.Len() != 2 || !isError(args.At(1)) {
+		return nil, false
+	}
+	return args.At(0), true
+}
+
+// isSeq reports a type of package iter: a sequence of any shape.
+func isSeq(t types.Type) bool {
+	n, ok := types.Unalias(t).(*types.Named)
+	return ok && n.Obj().Pkg() != nil && n.Obj().Pkg().Path() == "iter"
 }
 
 // Var is a parameter or a result of a method.
@@ -325,8 +385,76 @@ func (s *Service) method(pkg *packages.Package, f *types.Func, doc methodDoc) (*
 		}
 		return out
 	}
-	m.Params = vars(params, 1, params.Len(), "parameter")
-	m.Results = vars(results, 0, results.Len()-1, "result")
+	// Streams: iter.Seq2[T, error] as the only parameter after the context
+	// (a stream of requests), or as the only result before the error (a
+	// stream of responses).
+	const streamShape = "streams are M(ctx, args...) (iter.Seq2[T, error], error), M(ctx, in iter.Seq2[T, error]) (results..., error) or M(ctx, in iter.Seq2[T, error]) (iter.Seq2[U, error], error)"
+	var inElem, outElem types.Type
+	for i := 1; i < params.Len(); i++ {
+		t := params.At(i).Type()
+		if !isSeq(t) {
+			continue
+		}
+		elem, ok := seqElem(t)
+		switch {
+		case !ok:
+			fail(fmt.Sprintf("parameter %s is an iterator of another shape than iter.Seq2[T, error]", describe(params.At(i).Name(), i)), streamShape)
+		case params.Len() != 2:
+			fail("a stream of requests must be the only parameter after the context", "put what goes with the stream into its messages; "+streamShape)
+		default:
+			inElem = elem
+		}
+	}
+	for i := 0; i < results.Len()-1; i++ {
+		t := results.At(i).Type()
+		if !isSeq(t) {
+			continue
+		}
+		elem, ok := seqElem(t)
+		switch {
+		case !ok:
+			fail(fmt.Sprintf("result %s is an iterator of another shape than iter.Seq2[T, error]", describe(results.At(i).Name(), i)), streamShape)
+		case results.Len() != 2:
+			fail("a stream of responses must be the only result before the error", streamShape)
+		default:
+			outElem = elem
+		}
+	}
+	if err := errs.err(); err != nil {
+		return nil, err
+	}
+	switch {
+	case inElem != nil && outElem != nil:
+		m.Stream = BidiStream
+	case inElem != nil:
+		m.Stream = ClientStream
+	case outElem != nil:
+		m.Stream = ServerStream
+	}
+	checkElem := func(elem types.Type, what string) {
+		if err := s.checkType(elem, what); err != nil {
+			if _, ok := err.(*invalidTypeError); ok {
+				errs.add(err)
+			} else {
+				fail(err.Error(), "use a type that encodes to JSON and is exported or declared in this package")
+			}
+		}
+	}
+	if inElem != nil {
+		checkElem(inElem, "the stream of requests' element")
+		if objectStruct(inElem) == nil || !isNamedStruct(inElem) {
+			fail("the elements of a stream of requests must be a named struct type", "declare a struct for the messages the client sends")
+		}
+		m.Params = []*Var{{Name: params.At(1).Name(), Type: params.At(1).Type()}}
+	} else {
+		m.Params = vars(params, 1, params.Len(), "parameter")
+	}
+	if outElem != nil {
+		checkElem(outElem, "the stream of responses' element")
+		m.Results = []*Var{{Name: results.At(0).Name(), Type: results.At(0).Type()}}
+	} else {
+		m.Results = vars(results, 0, results.Len()-1, "result")
+	}
 	if err := errs.err(); err != nil {
 		return nil, err
 	}
@@ -335,7 +463,11 @@ func (s *Service) method(pkg *packages.Package, f *types.Func, doc methodDoc) (*
 	// of its fields serves as it is; anything else is a field of a
 	// generated request.
 	var err error
-	if len(m.Params) == 1 && objectStruct(m.Params[0].Type) != nil && isNamedStruct(m.Params[0].Type) {
+	if inElem != nil {
+		if m.Request, err = s.message("", inElem); err != nil {
+			fail(err.Error(), "")
+		}
+	} else if len(m.Params) == 1 && objectStruct(m.Params[0].Type) != nil && isNamedStruct(m.Params[0].Type) {
 		if m.Request, err = s.message("", m.Params[0].Type); err != nil {
 			fail(err.Error(), "")
 		}
@@ -368,7 +500,11 @@ func (s *Service) method(pkg *packages.Package, f *types.Func, doc methodDoc) (*
 	}
 
 	// The response.
-	if len(m.Results) == 1 {
+	if outElem != nil {
+		if m.Response, err = s.message("", outElem); err != nil {
+			fail(err.Error(), "")
+		}
+	} else if len(m.Results) == 1 {
 		if m.Response, err = s.message("", m.Results[0].Type); err != nil {
 			fail(err.Error(), "")
 		}
@@ -389,7 +525,7 @@ func (s *Service) method(pkg *packages.Package, f *types.Func, doc methodDoc) (*
 		}
 		m.Response = &Message{Name: m.Name + "Response", Fields: fields}
 	}
-	if m.Response != nil && !m.Response.Generated() {
+	if m.Response != nil && !m.Response.Generated() && !m.ServerStreams() {
 		m.Fails = implementsMethod(m.Response.Type, "Failed")
 	}
 
@@ -412,7 +548,18 @@ func (s *Service) method(pkg *packages.Package, f *types.Func, doc methodDoc) (*
 			Message: fmt.Sprintf("%d //%s annotations conflict", len(doc.directives), HTTPAnnotation), Hint: "keep one"})
 		routeOK = false
 	}
-	if routeOK && m.Request != nil {
+	switch {
+	case routeOK && m.ClientStreams():
+		// The body is the stream of requests: nothing else of a request
+		// can come from the route.
+		if m.Route.Method == "GET" || m.Route.Method == "DELETE" {
+			fail(fmt.Sprintf("route %s: a stream of requests is the body of a POST, PUT or PATCH", m.Route.Pattern()), "use POST")
+		}
+		if len(m.Route.Params) > 0 {
+			fail(fmt.Sprintf("route %s: a method that reads a stream of requests has no request to fill {%s} of", m.Route.Pattern(), m.Route.Params[0]), "put the value into the stream's messages")
+		}
+		m.Body = true
+	case routeOK && m.Request != nil:
 		for _, err := range m.bindRoute() {
 			fail(err.Error(), "")
 		}

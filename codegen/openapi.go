@@ -386,12 +386,18 @@ func (g *openAPIGen) operation(m *Method, defaultSecurity string) map[string]any
 			"required":    false,
 			"content":     map[string]any{"application/json": map[string]any{"schema": g.bodySchema(m, bound)}},
 		}
+		if m.ClientStreams() {
+			op["requestBody"] = g.streamRequestBody(m)
+		}
 	}
 	responses := map[string]any{
 		"200": map[string]any{
 			"description": "OK",
 			"content":     map[string]any{"application/json": map[string]any{"schema": g.messageSchema(m.Response, nil, "")}},
 		},
+	}
+	if m.ServerStreams() {
+		responses["200"] = g.streamResponse(m)
 	}
 	for _, pc := range problemCodes {
 		if pc.status == "415" && !m.Body {
@@ -409,6 +415,62 @@ func (g *openAPIGen) operation(m *Method, defaultSecurity string) map[string]any
 }
 
 func ref(name string) map[string]any { return map[string]any{"$ref": "#/components/schemas/" + name} }
+
+// The document is OpenAPI 3.1, which has no way to describe the items of a
+// streamed body: a stream's media types carry the schema of one item in
+// "x-itemSchema", the member OpenAPI 3.2 names itemSchema, beside a schema
+// of the whole body as a string, which 3.1 tools read.
+
+// streamRequestBody describes a body that is a stream of requests.
+func (g *openAPIGen) streamRequestBody(m *Method) map[string]any {
+	item := g.messageSchema(m.Request, nil, "")
+	media := func(what string) map[string]any {
+		return map[string]any{
+			"schema":       map[string]any{"type": "string", "description": what},
+			"x-itemSchema": item,
+		}
+	}
+	return map[string]any{
+		"description": "A stream of requests, one JSON object a line, read as it arrives.",
+		"required":    true,
+		"content": map[string]any{
+			"application/x-ndjson": media("Newline-delimited JSON: one request a line."),
+			"application/jsonl":    media("JSON Lines: one request a line."),
+		},
+	}
+}
+
+// streamResponse describes a response that is a stream of responses.
+func (g *openAPIGen) streamResponse(m *Method) map[string]any {
+	item := g.messageSchema(m.Response, nil, "")
+	line := map[string]any{
+		"type":          "object",
+		"description":   "One line of the stream: a result, or the error that ended the stream.",
+		"minProperties": 1,
+		"maxProperties": 1,
+		"properties": map[string]any{
+			"result": item,
+			"error":  ref("Problem"),
+		},
+	}
+	lines := func(what string) map[string]any {
+		return map[string]any{
+			"schema":       map[string]any{"type": "string", "description": what},
+			"x-itemSchema": line,
+		}
+	}
+	return map[string]any{
+		"description": "A stream of responses, in the format the Accept header asks for. Server-Sent Events (text/event-stream): an event for each response, with an id and the response's JSON as data; an \"error\" event whose data is a Problem when an error ends the stream; an \"end\" event when it ends without one; a comment now and then while there is nothing to send. Otherwise one JSON object a line, {\"result\": response} or, last, {\"error\": problem}.",
+		"content": map[string]any{
+			"text/event-stream": map[string]any{
+				"schema":       map[string]any{"type": "string", "description": "Server-Sent Events; each event's data is one response as JSON."},
+				"x-itemSchema": item,
+			},
+			"application/x-ndjson": lines("Newline-delimited JSON."),
+			"application/jsonl":    lines("JSON Lines."),
+		},
+	}
+}
 
 // bodySchema is the schema of a method's request body: the request's
 // schema without the fields the path sets.

@@ -28,7 +28,14 @@ func renderProto(svc *Service, pm *protoModel, protoPkg string) []byte {
 			b.WriteString("\n")
 		}
 		b.WriteString(protoComment(m.Doc, "  "))
-		fmt.Fprintf(&b, "  rpc %s(.%s.%s) returns (.%s.%s);\n", m.Name, protoPkg, pm.In[m.Name].Name, protoPkg, pm.Out[m.Name].Name)
+		in, out := "", ""
+		if m.ClientStreams() {
+			in = "stream "
+		}
+		if m.ServerStreams() {
+			out = "stream "
+		}
+		fmt.Fprintf(&b, "  rpc %s(%s.%s.%s) returns (%s.%s.%s);\n", m.Name, in, protoPkg, pm.In[m.Name].Name, out, protoPkg, pm.Out[m.Name].Name)
 	}
 	b.WriteString("}\n")
 

@@ -139,6 +139,17 @@ func renderFile(svc *Service, fi *fileImports, head, pkgName, name, text string,
 			}
 			return fi.typ(m.Response.Type)
 		},
+		// endpointResult is the result list of the method's endpoint.
+		"endpointResult": func(m *Method) string {
+			resp := fi.typ(m.Response.Type)
+			if m.Response.Generated() {
+				resp = m.Response.Name
+			}
+			if m.ServerStreams() {
+				return fi.name("iter", "iter") + ".Seq2[" + resp + ", error], error"
+			}
+			return resp + ", error"
+		},
 		"comment": comment,
 		"article": article,
 		"quote":   strconv.Quote,

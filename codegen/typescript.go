@@ -134,6 +134,21 @@ const tsMaxSafe = 1<<53 - 1
 
 // renderTypeScript returns the TypeScript client of the service.
 func renderTypeScript(svc *Service, opts *Options) ([]byte, error) {
+	// The client has the unary methods; streams are read with EventSource
+	// or fetch, as the OpenAPI document describes them.
+	var streams []*Method
+	if slices.ContainsFunc(svc.Methods, (*Method).Streams) {
+		unary := *svc
+		unary.Methods = nil
+		for _, m := range svc.Methods {
+			if m.Streams() {
+				streams = append(streams, m)
+			} else {
+				unary.Methods = append(unary.Methods, m)
+			}
+		}
+		svc = &unary
+	}
 	t := &tsGen{svc: svc, opts: opts, names: map[string]string{}, used: map[string]bool{}, enums: map[string]*tsEnum{},
 		shaped: map[string]bool{}, read: map[string]bool{}, docs: map[string]string{},
 		g: newOpenAPIGen(svc)}
@@ -221,6 +236,16 @@ func renderTypeScript(svc *Service, opts *Options) ([]byte, error) {
 
 	var b strings.Builder
 	t.header(&b)
+	if len(streams) > 0 {
+		b.WriteString("\n// Not in this client, as they stream: ")
+		for i, m := range streams {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString(m.Name + " (" + m.Route.Pattern() + ")")
+		}
+		b.WriteString(". Read a stream of responses with EventSource (text/event-stream)\n// or fetch (application/x-ndjson), as the OpenAPI document describes them.\n")
+	}
 	t.client(&b, methods)
 	// The service's types, sorted by name.
 	type decl struct{ name, text string }
