@@ -10,7 +10,7 @@
 // Streamer: its go:generate line runs kitgen -type Streamer with typescript
 // among its -transports.
 
-// Not in this client, as they stream: Watch (POST /streamer/watch), Upload (POST /streamer/upload), Chat (POST /streamer/chat). Read a stream of responses with EventSource (text/event-stream)
+// Not in this client, as they stream: Watch (GET /events), Pointers (POST /streamer/pointers), Words (POST /streamer/words), Upload (POST /uploads), Chat (POST /chat). Read a stream of responses with EventSource (text/event-stream)
 // or fetch (application/x-ndjson), as the OpenAPI document describes them.
 
 /**
@@ -40,7 +40,7 @@ export class StreamerClient {
   }
 
   /**
-   * Ping.
+   * Ping answers its argument.
    *
    * POST /streamer/ping.
    */
