@@ -33,7 +33,7 @@ KIT_PKGS    := ./... ./discovery/consul/... ./discovery/etcd/... ./mcpx/... ./ex
 # mode); run it in the directory of the module to check.
 STATICCHECK := GOWORK=off go tool -modfile=$(CURDIR)/internal/tools/go.mod staticcheck
 
-.PHONY: deps build test consul etcd conformance-deps lint staticcheck generate check-generate fuzz bench-smoke bench load run demo protoc
+.PHONY: deps build test consul etcd chromium conformance-deps lint staticcheck generate check-generate fuzz bench-smoke bench load run demo protoc
 
 ## deps: fetch and build ahead of time everything the build and the tests
 ## need, so that make test needs no network afterwards: the Go modules of
@@ -41,7 +41,7 @@ STATICCHECK := GOWORK=off go tool -modfile=$(CURDIR)/internal/tools/go.mod stati
 ## protoc-gen-go-grpc), the Consul agent, the etcd server, protoc, curl and openssl (from Debian, when
 ## missing) and the conformance suite's Node packages. Each step is cached;
 ## a second run does nothing.
-deps: consul etcd protoc conformance-deps
+deps: consul etcd protoc conformance-deps chromium
 	@# Each module's own downloads hold every module the workspace builds
 	@# with; go mod download in workspace mode would also fetch modules no
 	@# build needs and list them in a go.work.sum.
@@ -73,7 +73,7 @@ build:
 ## are missing, then run every test with the race detector: those of every
 ## module in go.work (the library's modules and the conformance suite), then
 ## the OpenAPI validator's on its own.
-test: consul etcd protoc conformance-deps
+test: consul etcd protoc conformance-deps chromium
 	go test -race -timeout 15m github.com/typedkit/kit/...
 	GOWORK=off go -C internal/openapitest test -race ./...
 
@@ -85,6 +85,12 @@ conformance-deps:
 		command -v npm >/dev/null 2>&1 || { echo "npm is missing: install Node.js 20 or later"; exit 1; }; \
 		echo "installing the conformance suite's Node packages (npm ci)"; \
 		npm --prefix internal/conformance ci --no-audit --no-fund --loglevel=error; }
+
+## chromium: install Debian's chromium if it is missing: the headless
+## browser of the example's live-page test (driven by playwright-core from
+## the conformance suite's Node packages).
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
 
 ## consul: build the pinned Consul agent into the cache, once per machine (the
 ## file name carries the version, so a new pin builds a new agent).

@@ -44,7 +44,7 @@ func (r sumResp) Failed() error { return r.err }
 type tenantKey struct{}
 
 // testEndpoint gives some values of B special behaviour.
-func testEndpoint(seen chan<- error) kit.Endpoint[sumReq, sumResp] {
+func testEndpoint(seen chan<- error, started chan<- struct{}) kit.Endpoint[sumReq, sumResp] {
 	return func(ctx context.Context, r sumReq) (sumResp, error) {
 		switch {
 		case strings.HasPrefix(r.B, "code:"):
@@ -68,6 +68,10 @@ func testEndpoint(seen chan<- error) kit.Endpoint[sumReq, sumResp] {
 			}
 			return sumResp{C: time.Until(d).Round(time.Second).String()}, nil
 		case r.B == "wait":
+			select {
+			case started <- struct{}{}:
+			default:
+			}
 			select {
 			case <-ctx.Done():
 				seen <- ctx.Err()
@@ -111,10 +115,11 @@ func (s *service) Sum(ctx context.Context, r *testpb.SumRequest) (*testpb.SumRep
 }
 
 type harness struct {
-	conn  *grpc.ClientConn
-	seen  chan error
-	finMu sync.Mutex
-	fin   []grpcx.FinalizerInfo
+	conn    *grpc.ClientConn
+	seen    chan error
+	started chan struct{}
+	finMu   sync.Mutex
+	fin     []grpcx.FinalizerInfo
 }
 
 func (h *harness) finals() []grpcx.FinalizerInfo {
@@ -127,8 +132,8 @@ func (h *harness) finals() []grpcx.FinalizerInfo {
 // bufconn and returns a connection to it.
 func start(t *testing.T, transport string) *harness {
 	t.Helper()
-	h := &harness{seen: make(chan error, 1)}
-	svc := &service{sum: grpcx.NewServer(testEndpoint(h.seen), decodeSum, encodeSum,
+	h := &harness{seen: make(chan error, 1), started: make(chan struct{}, 1)}
+	svc := &service{sum: grpcx.NewServer(testEndpoint(h.seen, h.started), decodeSum, encodeSum,
 		grpcx.ServerErrorHandler(kit.ErrorHandlerFunc(func(context.Context, error) {})),
 		grpcx.ServerBefore(func(ctx context.Context, md metadata.MD) context.Context {
 			if v := md.Get("x-tenant"); len(v) > 0 {
@@ -318,7 +323,11 @@ func TestCancellationReachesEndpoint(t *testing.T) {
 			h := start(t, tr)
 			client := sumClient(h.conn)
 			ctx, cancel := context.WithCancel(context.Background())
-			time.AfterFunc(50*time.Millisecond, cancel)
+			// Cancelled once the endpoint runs, however slow the machine.
+			go func() {
+				<-h.started
+				cancel()
+			}()
 			_, err := client(ctx, sumReq{B: "wait"})
 			assert.Equal(t, kit.Canceled, kit.CodeOf(err))
 			select {

@@ -61,7 +61,7 @@ func TestServerHookPanicsAndGuards(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			decoded.Store(0)
 			opts := append([]grpcx.ServerOption{grpcx.ServerErrorHandler(kit.ErrorHandlerFunc(func(context.Context, error) {}))}, tt.opts...)
-			svc := &service{sum: grpcx.NewServer(testEndpoint(make(chan error, 1)), decode, encodeSum, opts...)}
+			svc := &service{sum: grpcx.NewServer(testEndpoint(make(chan error, 1), make(chan struct{}, 1)), decode, encodeSum, opts...)}
 			conn := grpctest.Serve(t, "tcp", func(s *grpc.Server) { testpb.RegisterTestServer(s, svc) })
 			client := sumClient(conn)
 			for range 3 {
@@ -116,7 +116,7 @@ func TestToStatusOfRawStatuses(t *testing.T) {
 // unsafe to resend.
 func TestRejectionsAreNotProcessed(t *testing.T) {
 	t.Parallel()
-	limited := kit.Intercept(testEndpoint(make(chan error, 1)), kit.Call{Method: "Sum"}, limit.Erroring(rate.NewLimiter(0, 0)))
+	limited := kit.Intercept(testEndpoint(make(chan error, 1), make(chan struct{}, 1)), kit.Call{Method: "Sum"}, limit.Erroring(rate.NewLimiter(0, 0)))
 	down := kit.Endpoint[sumReq, sumResp](func(context.Context, sumReq) (sumResp, error) {
 		return sumResp{}, kit.NewError(kit.Unavailable, "down")
 	})

@@ -5,11 +5,13 @@ import (
 	"errors"
 	"log/slog"
 	"net"
+	"sync"
 	"time"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/keepalive"
 
+	"github.com/typedkit/kit"
 	"github.com/typedkit/kit/genrt"
 	"github.com/typedkit/kit/health"
 )
@@ -74,9 +76,77 @@ func ServerOptions() []grpc.ServerOption {
 }
 
 // NewGRPCServer returns a grpc.Server with the limits of [ServerOptions]
-// and then opts, which override them.
+// and then opts, which override them. [Serve] ends the streams open on it
+// with Unavailable when it begins to drain, so that their clients move to
+// another instance at once instead of holding the shutdown until the drain
+// timeout.
 func NewGRPCServer(opts ...grpc.ServerOption) *grpc.Server {
-	return grpc.NewServer(append(ServerOptions(), opts...)...)
+	d := &streamDrain{streams: map[*drainStream]struct{}{}}
+	s := grpc.NewServer(append(append(ServerOptions(), grpc.ChainStreamInterceptor(d.intercept)), opts...)...)
+	drains.Store(s, d)
+	return s
+}
+
+// drains holds the streamDrain of each server NewGRPCServer made, until
+// Serve stops it.
+var drains sync.Map
+
+// errDraining is the cause of a stream's context when its server drains.
+var errDraining = kit.NewError(kit.Unavailable, "the server is shutting down; reconnect")
+
+// streamDrain keeps the open streams of a server, to end them when it
+// drains.
+type streamDrain struct {
+	mu       sync.Mutex
+	draining bool
+	streams  map[*drainStream]struct{}
+}
+
+// drainStream is a stream whose context the drain can cancel.
+type drainStream struct {
+	grpc.ServerStream
+	ctx    context.Context
+	cancel context.CancelCauseFunc
+}
+
+func (s *drainStream) Context() context.Context { return s.ctx }
+
+func (d *streamDrain) intercept(srv any, ss grpc.ServerStream, _ *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
+	ctx, cancel := context.WithCancelCause(ss.Context())
+	ds := &drainStream{ServerStream: ss, ctx: ctx, cancel: cancel}
+	d.mu.Lock()
+	if d.draining {
+		cancel(errDraining)
+	} else {
+		d.streams[ds] = struct{}{}
+	}
+	d.mu.Unlock()
+	defer func() {
+		d.mu.Lock()
+		delete(d.streams, ds)
+		d.mu.Unlock()
+		cancel(nil)
+	}()
+	return handler(srv, ds)
+}
+
+// drain ends every open stream, and those that open later.
+func (d *streamDrain) drain() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.draining = true
+	for ds := range d.streams {
+		ds.cancel(errDraining)
+	}
+}
+
+// drained reports whether err, the end of a stream whose context is ctx,
+// is its server's drain, and returns the error the stream ends with.
+func drained(ctx context.Context, err error) error {
+	if err != nil && kit.CodeOf(err) == kit.Canceled && errors.Is(context.Cause(ctx), errDraining) {
+		return errDraining
+	}
+	return err
 }
 
 // A ServeOption configures [Serve].
@@ -129,9 +199,10 @@ func ServeReadinessDelay(d time.Duration) ServeOption {
 // Serve returns nil once it has stopped, also when it had to cancel calls
 // still running at the drain timeout (it logs that it did), and the error
 // of s.Serve if it fails first. Build s with [NewGRPCServer] for limits that a
-// client cannot hold open. Long-lived streams
-// hold a graceful stop until they end or the drain timeout passes; the
-// Watch streams of the health service of [RegisterHealth] end when its
+// client cannot hold open. On such a server, streams end with Unavailable
+// when the drain begins (after the readiness delay); on another, long-lived
+// streams hold a graceful stop until they end or the drain timeout passes.
+// The Watch streams of the health service of [RegisterHealth] end when its
 // model starts draining.
 func Serve(ctx context.Context, s *grpc.Server, lis net.Listener, opts ...ServeOption) error {
 	cfg := serveConfig{drainTimeout: DefaultDrainTimeout}
@@ -163,6 +234,9 @@ func Serve(ctx context.Context, s *grpc.Server, lis net.Listener, opts ...ServeO
 		}
 	}
 
+	if d, ok := drains.LoadAndDelete(s); ok {
+		d.(*streamDrain).drain()
+	}
 	stopped := make(chan struct{})
 	go func() {
 		s.GracefulStop()

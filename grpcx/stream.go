@@ -127,7 +127,7 @@ func (s *serverConfig) serveStream(ss grpc.ServerStream, run func(ctx context.Co
 		if v := recover(); v != nil {
 			err = kit.WrapError(kit.Internal, &kit.PanicError{Value: v, Stack: debug.Stack()}, "")
 		}
-		err = s.finish(ctx, start, err)
+		err = s.finish(ctx, start, drained(ss.Context(), err))
 	}()
 	if len(s.before) > 0 || len(s.guards) > 0 {
 		md, _ := metadata.FromIncomingContext(ctx)

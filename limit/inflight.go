@@ -41,3 +41,22 @@ func InFlight(n int) kit.Interceptor {
 		}
 	}
 }
+
+// Streams returns an interceptor that lets at most n stream calls of the
+// methods it wraps run at once, as [InFlight] does, and passes unary calls
+// through: the bound of long-lived calls (watches, uploads, conversations)
+// that a service can hold, beside the limits of its unary calls. A stream
+// holds its place from its open to its end. Streams panics if n is less
+// than 1.
+func Streams(n int) kit.Interceptor {
+	if n < 1 {
+		panic("limit: Streams needs a limit of at least 1")
+	}
+	inflight := InFlight(n)
+	return func(call kit.Call, next kit.Invoker) kit.Invoker {
+		if call.Stream == kit.Unary {
+			return next
+		}
+		return inflight(call, next)
+	}
+}

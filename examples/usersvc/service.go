@@ -5,6 +5,7 @@ package usersvc
 
 import (
 	"context"
+	"iter"
 	"time"
 )
 
@@ -40,6 +41,34 @@ type UserService interface {
 	//
 	//kit:http GET /users
 	ListUsers(ctx context.Context, pageSize int, pageToken string) (users []User, nextPageToken string, err error)
+
+	// WatchUsers streams the changes to users from the moment it opens:
+	// each user created, updated or deleted, as it happens.
+	//
+	//kit:http GET /users/watch
+	WatchUsers(ctx context.Context) (iter.Seq2[UserChange, error], error)
+
+	// ImportUsers creates a user for each request of the stream, as they
+	// arrive, and says how many it created. It stops at the first request
+	// that fails, keeping the users created before it.
+	//
+	//kit:http POST /users/import
+	//kit:security bearer
+	ImportUsers(ctx context.Context, users iter.Seq2[CreateUserRequest, error]) (ImportUsersResponse, error)
+}
+
+// UserChange is one change to the users that WatchUsers streams.
+type UserChange struct {
+	// Kind is "created", "updated" or "deleted".
+	Kind string `json:"kind"`
+	// User is the user after the change; for a deletion, as it was.
+	User User `json:"user"`
+}
+
+// ImportUsersResponse is the answer of ImportUsers.
+type ImportUsersResponse struct {
+	// Created is the number of users created.
+	Created int `json:"created"`
 }
 
 // User is a user of the service.

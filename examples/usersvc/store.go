@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"iter"
 	"slices"
 	"strings"
 	"sync"
@@ -14,17 +15,30 @@ import (
 
 // Store is an in-memory UserService. It is safe for concurrent use.
 type Store struct {
-	mu     sync.RWMutex
-	users  map[string]User
-	nextID int
-	now    func() time.Time
+	mu       sync.RWMutex
+	users    map[string]User
+	nextID   int
+	now      func() time.Time
+	watchers map[*watcher]struct{}
 }
+
+// watcher is one open WatchUsers: the changes not yet streamed, and a
+// channel closed when it fell behind.
+type watcher struct {
+	changes chan UserChange
+	behind  chan struct{}
+}
+
+// WatchBuffer is how many changes a watch may be behind before it is ended
+// with ResourceExhausted: a consumer that does not keep up holds this much
+// and no more.
+const WatchBuffer = 256
 
 var _ UserService = (*Store)(nil)
 
 // NewStore returns an empty Store.
 func NewStore() *Store {
-	return &Store{users: map[string]User{}, now: time.Now}
+	return &Store{users: map[string]User{}, now: time.Now, watchers: map[*watcher]struct{}{}}
 }
 
 // MaxPageSize is the most users ListUsers returns at once.
@@ -66,6 +80,7 @@ func (s *Store) CreateUser(_ context.Context, req CreateUserRequest) (User, erro
 	s.nextID++
 	u := User{ID: fmt.Sprintf("u%06d", s.nextID), Name: req.Name, Email: req.Email, CreatedAt: s.now().UTC()}
 	s.users[u.ID] = u
+	s.publish(UserChange{Kind: "created", User: u})
 	return u, nil
 }
 
@@ -93,6 +108,7 @@ func (s *Store) UpdateUser(_ context.Context, req UpdateUserRequest) (User, erro
 	}
 	u.Name, u.Email = req.Name, req.Email
 	s.users[u.ID] = u
+	s.publish(UserChange{Kind: "updated", User: u})
 	return u, nil
 }
 
@@ -100,10 +116,12 @@ func (s *Store) UpdateUser(_ context.Context, req UpdateUserRequest) (User, erro
 func (s *Store) DeleteUser(_ context.Context, id string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if _, ok := s.users[id]; !ok {
+	u, ok := s.users[id]
+	if !ok {
 		return kit.NewError(kit.NotFound, "user "+id+" not found")
 	}
 	delete(s.users, id)
+	s.publish(UserChange{Kind: "deleted", User: u})
 	return nil
 }
 
@@ -129,4 +147,63 @@ func (s *Store) ListUsers(_ context.Context, pageSize int, pageToken string) ([]
 	}
 	page := all[:pageSize]
 	return page, page[len(page)-1].ID, nil
+}
+
+// publish hands a change to every watcher; one whose buffer is full has
+// fallen behind and is dropped. s.mu is held.
+func (s *Store) publish(c UserChange) {
+	for w := range s.watchers {
+		select {
+		case w.changes <- c:
+		default:
+			close(w.behind)
+			delete(s.watchers, w)
+		}
+	}
+}
+
+// WatchUsers implements UserService. The watch begins when it is called:
+// changes made after that and before the sequence is ranged over are
+// streamed too.
+func (s *Store) WatchUsers(ctx context.Context) (iter.Seq2[UserChange, error], error) {
+	w := &watcher{changes: make(chan UserChange, WatchBuffer), behind: make(chan struct{})}
+	s.mu.Lock()
+	s.watchers[w] = struct{}{}
+	s.mu.Unlock()
+	return func(yield func(UserChange, error) bool) {
+		defer func() {
+			s.mu.Lock()
+			delete(s.watchers, w)
+			s.mu.Unlock()
+		}()
+		for {
+			select {
+			case c := <-w.changes:
+				if !yield(c, nil) {
+					return
+				}
+			case <-w.behind:
+				yield(UserChange{}, kit.NewError(kit.ResourceExhausted, "the watch fell behind the changes; watch again and list the users to catch up"))
+				return
+			case <-ctx.Done():
+				yield(UserChange{}, ctx.Err())
+				return
+			}
+		}
+	}, nil
+}
+
+// ImportUsers implements UserService.
+func (s *Store) ImportUsers(ctx context.Context, users iter.Seq2[CreateUserRequest, error]) (ImportUsersResponse, error) {
+	var resp ImportUsersResponse
+	for req, err := range users {
+		if err != nil {
+			return resp, err
+		}
+		if _, err := s.CreateUser(ctx, req); err != nil {
+			return resp, err
+		}
+		resp.Created++
+	}
+	return resp, nil
 }

@@ -10,6 +10,9 @@
 // UserService: its go:generate line runs kitgen -type UserService with
 // typescript among its -transports.
 
+// Not in this client, as they stream: WatchUsers (GET /users/watch), ImportUsers (POST /users/import). Read a stream of responses with EventSource (text/event-stream)
+// or fetch (application/x-ndjson), as the OpenAPI document describes them.
+
 /**
  * UserService manages users.
  *

@@ -4,6 +4,7 @@ package usersvc
 
 import (
 	"context"
+	"iter"
 
 	"github.com/typedkit/kit"
 	"github.com/typedkit/kit/genrt"
@@ -86,6 +87,28 @@ func MakeListUsersEndpoint(svc UserService) kit.Endpoint[ListUsersRequest, ListU
 	}))
 }
 
+// WatchUsersRequest is the request of UserService.WatchUsers.
+type WatchUsersRequest struct {
+}
+
+// MakeWatchUsersEndpoint returns the endpoint that calls svc.WatchUsers, a
+// server stream.
+func MakeWatchUsersEndpoint(svc UserService) kit.ServerStreamEndpoint[WatchUsersRequest, UserChange] {
+	return func(ctx context.Context, req WatchUsersRequest) (iter.Seq2[UserChange, error], error) {
+		return svc.WatchUsers(ctx)
+	}
+}
+
+// MakeImportUsersEndpoint returns the endpoint that calls svc.ImportUsers, a
+// client stream.
+// Each request is checked by its Validate method first.
+func MakeImportUsersEndpoint(svc UserService) kit.ClientStreamEndpoint[CreateUserRequest, ImportUsersResponse] {
+	return func(ctx context.Context, reqs iter.Seq2[CreateUserRequest, error]) (ImportUsersResponse, error) {
+		reqs = kit.ValidateEach(reqs)
+		return svc.ImportUsers(ctx, reqs)
+	}
+}
+
 // ServiceName is the name of UserService in the [kit.Call] its
 // interceptors see, and its gRPC service name.
 const ServiceName = "usersvc.UserService"
@@ -94,21 +117,25 @@ const ServiceName = "usersvc.UserService"
 // implements UserService itself, so endpoints that call a remote service
 // are a UserService client.
 type Endpoints struct {
-	CreateUserEndpoint kit.Endpoint[CreateUserRequest, User]
-	GetUserEndpoint    kit.Endpoint[GetUserRequest, User]
-	UpdateUserEndpoint kit.Endpoint[UpdateUserRequest, User]
-	DeleteUserEndpoint kit.Endpoint[DeleteUserRequest, DeleteUserResponse]
-	ListUsersEndpoint  kit.Endpoint[ListUsersRequest, ListUsersResponse]
+	CreateUserEndpoint  kit.Endpoint[CreateUserRequest, User]
+	GetUserEndpoint     kit.Endpoint[GetUserRequest, User]
+	UpdateUserEndpoint  kit.Endpoint[UpdateUserRequest, User]
+	DeleteUserEndpoint  kit.Endpoint[DeleteUserRequest, DeleteUserResponse]
+	ListUsersEndpoint   kit.Endpoint[ListUsersRequest, ListUsersResponse]
+	WatchUsersEndpoint  kit.ServerStreamEndpoint[WatchUsersRequest, UserChange]
+	ImportUsersEndpoint kit.ClientStreamEndpoint[CreateUserRequest, ImportUsersResponse]
 }
 
 // Middlewares holds typed middlewares for each endpoint of UserService, the
 // first of each list outermost.
 type Middlewares struct {
-	CreateUser []kit.Middleware[CreateUserRequest, User]
-	GetUser    []kit.Middleware[GetUserRequest, User]
-	UpdateUser []kit.Middleware[UpdateUserRequest, User]
-	DeleteUser []kit.Middleware[DeleteUserRequest, DeleteUserResponse]
-	ListUsers  []kit.Middleware[ListUsersRequest, ListUsersResponse]
+	CreateUser  []kit.Middleware[CreateUserRequest, User]
+	GetUser     []kit.Middleware[GetUserRequest, User]
+	UpdateUser  []kit.Middleware[UpdateUserRequest, User]
+	DeleteUser  []kit.Middleware[DeleteUserRequest, DeleteUserResponse]
+	ListUsers   []kit.Middleware[ListUsersRequest, ListUsersResponse]
+	WatchUsers  []func(kit.ServerStreamEndpoint[WatchUsersRequest, UserChange]) kit.ServerStreamEndpoint[WatchUsersRequest, UserChange]
+	ImportUsers []func(kit.ClientStreamEndpoint[CreateUserRequest, ImportUsersResponse]) kit.ClientStreamEndpoint[CreateUserRequest, ImportUsersResponse]
 }
 
 // NewEndpoints returns the endpoints of svc, each wrapped in interceptors
@@ -128,6 +155,10 @@ func NewEndpoints(svc UserService, mw Middlewares, interceptors ...kit.Intercept
 			kit.Call{Service: ServiceName, Method: "DeleteUser", Idempotent: true}, interceptors...),
 		ListUsersEndpoint: kit.Intercept(kit.Apply(MakeListUsersEndpoint(svc), mw.ListUsers...),
 			kit.Call{Service: ServiceName, Method: "ListUsers", Idempotent: true}, interceptors...),
+		WatchUsersEndpoint: kit.InterceptServerStream(kit.Wrap(MakeWatchUsersEndpoint(svc), mw.WatchUsers...),
+			kit.Call{Service: ServiceName, Method: "WatchUsers", Idempotent: true, Stream: kit.ServerStream}, interceptors...),
+		ImportUsersEndpoint: kit.InterceptClientStream(kit.Wrap(MakeImportUsersEndpoint(svc), mw.ImportUsers...),
+			kit.Call{Service: ServiceName, Method: "ImportUsers", Stream: kit.ClientStream}, interceptors...),
 	}
 }
 
@@ -158,4 +189,14 @@ func (e Endpoints) DeleteUser(ctx context.Context, id string) error {
 func (e Endpoints) ListUsers(ctx context.Context, pageSize int, pageToken string) ([]User, string, error) {
 	resp, err := e.ListUsersEndpoint(ctx, ListUsersRequest{PageSize: pageSize, PageToken: pageToken})
 	return resp.Users, resp.NextPageToken, err
+}
+
+// WatchUsers calls the WatchUsers endpoint.
+func (e Endpoints) WatchUsers(ctx context.Context) (iter.Seq2[UserChange, error], error) {
+	return e.WatchUsersEndpoint(ctx, WatchUsersRequest{})
+}
+
+// ImportUsers calls the ImportUsers endpoint.
+func (e Endpoints) ImportUsers(ctx context.Context, users iter.Seq2[CreateUserRequest, error]) (ImportUsersResponse, error) {
+	return e.ImportUsersEndpoint(ctx, users)
 }

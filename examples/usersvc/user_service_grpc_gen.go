@@ -54,6 +54,10 @@ func RegisterGRPC(s grpc.ServiceRegistrar, e Endpoints, opts ...grpcx.ServerOpti
 			return &protoWireListUsersResponse{v: &r}, nil
 		},
 		serve("ListUsers", true)...)
+	grpcWatchUsers := grpcx.ServerStreamHandler(e.WatchUsersEndpoint, func(v *WatchUsersRequest) any { return &protoStreamWatchUsersIn{v: v} }, func(v *UserChange) any { return &protoStreamWatchUsersOut{v: v} },
+		serve("WatchUsers", true)...)
+	grpcImportUsers := grpcx.ClientStreamHandler(e.ImportUsersEndpoint, func(v *CreateUserRequest) any { return &protoStreamImportUsersIn{v: v} }, func(v *ImportUsersResponse) any { return &protoStreamImportUsersOut{v: v} },
+		serve("ImportUsers", false)...)
 	s.RegisterService(&grpc.ServiceDesc{
 		ServiceName: GRPCServiceName,
 		HandlerType: (*any)(nil),
@@ -63,6 +67,10 @@ func RegisterGRPC(s grpc.ServiceRegistrar, e Endpoints, opts ...grpcx.ServerOpti
 			{MethodName: "UpdateUser", Handler: grpcx.MethodHandler(grpcUpdateUser, "/usersvc.UserService/UpdateUser")},
 			{MethodName: "DeleteUser", Handler: grpcx.MethodHandler(grpcDeleteUser, "/usersvc.UserService/DeleteUser")},
 			{MethodName: "ListUsers", Handler: grpcx.MethodHandler(grpcListUsers, "/usersvc.UserService/ListUsers")},
+		},
+		Streams: []grpc.StreamDesc{
+			{StreamName: "WatchUsers", Handler: grpcWatchUsers, ServerStreams: true},
+			{StreamName: "ImportUsers", Handler: grpcImportUsers, ClientStreams: true},
 		},
 		Metadata: "user_service.proto",
 	}, struct{}{})
@@ -117,7 +125,59 @@ func NewGRPCClientEndpoints(cc grpc.ClientConnInterface, opts ...grpcx.ClientOpt
 				return w.value(), nil
 			},
 			call("ListUsers", true)...).Endpoint(),
+		WatchUsersEndpoint: grpcx.ServerStreamClient(cc, "/usersvc.UserService/WatchUsers", func(v *WatchUsersRequest) any { return &protoStreamWatchUsersIn{v: v} }, func(v *UserChange) any { return &protoStreamWatchUsersOut{v: v} },
+			call("WatchUsers", true)...),
+		ImportUsersEndpoint: grpcx.ClientStreamClient(cc, "/usersvc.UserService/ImportUsers", func(v *CreateUserRequest) any { return &protoStreamImportUsersIn{v: v} }, func(v *ImportUsersResponse) any { return &protoStreamImportUsersOut{v: v} },
+			call("ImportUsers", false)...),
 	}
+}
+
+// protoStreamWatchUsersIn is the gRPC codec's view of one request of the stream of
+// UserService.WatchUsers, bound to the stream's value.
+type protoStreamWatchUsersIn struct{ v *WatchUsersRequest }
+
+func (w *protoStreamWatchUsersIn) MarshalProtoWire(b []byte) ([]byte, error) {
+	return (&protoWireWatchUsersRequest{v: w.v}).MarshalProtoWire(b)
+}
+
+func (w *protoStreamWatchUsersIn) UnmarshalProtoWire(b []byte) error {
+	return (&protoWireWatchUsersRequest{v: w.v}).UnmarshalProtoWire(b)
+}
+
+// protoStreamWatchUsersOut is the gRPC codec's view of one response of the stream of
+// UserService.WatchUsers, bound to the stream's value.
+type protoStreamWatchUsersOut struct{ v *UserChange }
+
+func (w *protoStreamWatchUsersOut) MarshalProtoWire(b []byte) ([]byte, error) {
+	return (&protoWireUserChange{v: w.v}).MarshalProtoWire(b)
+}
+
+func (w *protoStreamWatchUsersOut) UnmarshalProtoWire(b []byte) error {
+	return (&protoWireUserChange{v: w.v}).UnmarshalProtoWire(b)
+}
+
+// protoStreamImportUsersIn is the gRPC codec's view of one request of the stream of
+// UserService.ImportUsers, bound to the stream's value.
+type protoStreamImportUsersIn struct{ v *CreateUserRequest }
+
+func (w *protoStreamImportUsersIn) MarshalProtoWire(b []byte) ([]byte, error) {
+	return (&protoWireCreateUserRequest{v: w.v}).MarshalProtoWire(b)
+}
+
+func (w *protoStreamImportUsersIn) UnmarshalProtoWire(b []byte) error {
+	return (&protoWireCreateUserRequest{v: w.v}).UnmarshalProtoWire(b)
+}
+
+// protoStreamImportUsersOut is the gRPC codec's view of one response of the stream of
+// UserService.ImportUsers, bound to the stream's value.
+type protoStreamImportUsersOut struct{ v *ImportUsersResponse }
+
+func (w *protoStreamImportUsersOut) MarshalProtoWire(b []byte) ([]byte, error) {
+	return (&protoWireImportUsersResponse{v: w.v}).MarshalProtoWire(b)
+}
+
+func (w *protoStreamImportUsersOut) UnmarshalProtoWire(b []byte) error {
+	return (&protoWireImportUsersResponse{v: w.v}).UnmarshalProtoWire(b)
 }
 
 // protoWireCreateUserRequest is the gRPC codec's view of a CreateUserRequest message.
@@ -390,6 +450,108 @@ func (w *protoWireListUsersResponse) UnmarshalProtoWire(b []byte) error {
 		w.v = new(ListUsersResponse)
 	}
 	return protoConsumeListUsersResponse(b, w.v, genrt.RecursionLimit-1)
+}
+
+// protoWireWatchUsersRequest is the gRPC codec's view of a WatchUsersRequest message.
+type protoWireWatchUsersRequest struct{ v *WatchUsersRequest }
+
+// value returns the message's value: the zero WatchUsersRequest when there is
+// none.
+func (w *protoWireWatchUsersRequest) value() WatchUsersRequest {
+	if w.v == nil {
+		var zero WatchUsersRequest
+		return zero
+	}
+	return *w.v
+}
+
+// MarshalProtoWire implements genrt.WireMessage: the size first, then the
+// message written back to front into exactly that many bytes, so that
+// each nested message's length is known when it is written.
+func (w *protoWireWatchUsersRequest) MarshalProtoWire(b []byte) ([]byte, error) {
+	n := protoSizeWatchUsersRequest(w.v)
+	b, buf := genrt.Grow(b, n)
+	if protoWriteWatchUsersRequest(buf, n, w.v) != 0 {
+		return nil, genrt.ErrChanged
+	}
+	return b, nil
+}
+
+// UnmarshalProtoWire implements genrt.WireMessage. Messages nested deeper
+// than protobuf-go's limit are refused.
+func (w *protoWireWatchUsersRequest) UnmarshalProtoWire(b []byte) error {
+	if w.v == nil {
+		w.v = new(WatchUsersRequest)
+	}
+	return protoConsumeWatchUsersRequest(b, w.v, genrt.RecursionLimit-1)
+}
+
+// protoWireUserChange is the gRPC codec's view of a UserChange message.
+type protoWireUserChange struct{ v *UserChange }
+
+// value returns the message's value: the zero UserChange when there is
+// none.
+func (w *protoWireUserChange) value() UserChange {
+	if w.v == nil {
+		var zero UserChange
+		return zero
+	}
+	return *w.v
+}
+
+// MarshalProtoWire implements genrt.WireMessage: the size first, then the
+// message written back to front into exactly that many bytes, so that
+// each nested message's length is known when it is written.
+func (w *protoWireUserChange) MarshalProtoWire(b []byte) ([]byte, error) {
+	n := protoSizeUserChange(w.v)
+	b, buf := genrt.Grow(b, n)
+	if protoWriteUserChange(buf, n, w.v) != 0 {
+		return nil, genrt.ErrChanged
+	}
+	return b, nil
+}
+
+// UnmarshalProtoWire implements genrt.WireMessage. Messages nested deeper
+// than protobuf-go's limit are refused.
+func (w *protoWireUserChange) UnmarshalProtoWire(b []byte) error {
+	if w.v == nil {
+		w.v = new(UserChange)
+	}
+	return protoConsumeUserChange(b, w.v, genrt.RecursionLimit-1)
+}
+
+// protoWireImportUsersResponse is the gRPC codec's view of an ImportUsersResponse message.
+type protoWireImportUsersResponse struct{ v *ImportUsersResponse }
+
+// value returns the message's value: the zero ImportUsersResponse when there is
+// none.
+func (w *protoWireImportUsersResponse) value() ImportUsersResponse {
+	if w.v == nil {
+		var zero ImportUsersResponse
+		return zero
+	}
+	return *w.v
+}
+
+// MarshalProtoWire implements genrt.WireMessage: the size first, then the
+// message written back to front into exactly that many bytes, so that
+// each nested message's length is known when it is written.
+func (w *protoWireImportUsersResponse) MarshalProtoWire(b []byte) ([]byte, error) {
+	n := protoSizeImportUsersResponse(w.v)
+	b, buf := genrt.Grow(b, n)
+	if protoWriteImportUsersResponse(buf, n, w.v) != 0 {
+		return nil, genrt.ErrChanged
+	}
+	return b, nil
+}
+
+// UnmarshalProtoWire implements genrt.WireMessage. Messages nested deeper
+// than protobuf-go's limit are refused.
+func (w *protoWireImportUsersResponse) UnmarshalProtoWire(b []byte) error {
+	if w.v == nil {
+		w.v = new(ImportUsersResponse)
+	}
+	return protoConsumeImportUsersResponse(b, w.v, genrt.RecursionLimit-1)
 }
 
 // protoSizeCreateUserRequest returns the size of v as a CreateUserRequest message.
@@ -1023,6 +1185,192 @@ func protoConsumeListUsersResponse(b []byte, v *ListUsersResponse, depth int) er
 			}
 			b = b[n:]
 			v.NextPageToken = x
+			continue
+		}
+		n, err = genrt.Skip(num, typ, b)
+		if err != nil {
+			return err
+		}
+		b = b[n:]
+	}
+	return nil
+}
+
+// protoSizeWatchUsersRequest returns the size of v as a WatchUsersRequest message.
+func protoSizeWatchUsersRequest(v *WatchUsersRequest) int {
+	if v == nil {
+		return 0
+	}
+	n := 0
+	return n
+}
+
+// protoWriteWatchUsersRequest writes v as a WatchUsersRequest message into b, back to
+// front, ending at b[i-1], and returns where it begins. b[:i] holds
+// protoSizeWatchUsersRequest(v) bytes at least. Fields come out in number order
+// and map entries in key order, as protobuf-go's deterministic mode writes
+// them.
+func protoWriteWatchUsersRequest(b []byte, i int, v *WatchUsersRequest) int {
+	if v == nil {
+		return i
+	}
+	return i
+}
+
+// protoConsumeWatchUsersRequest reads a WatchUsersRequest message into v, merging it
+// with what v holds. Unknown fields are skipped; depth is how many levels
+// of messages may still nest below this one.
+func protoConsumeWatchUsersRequest(b []byte, v *WatchUsersRequest, depth int) error {
+	for len(b) > 0 {
+		num, typ, n, err := genrt.ConsumeTag(b)
+		if err != nil {
+			return err
+		}
+		b = b[n:]
+		n, err = genrt.Skip(num, typ, b)
+		if err != nil {
+			return err
+		}
+		b = b[n:]
+	}
+	return nil
+}
+
+// protoSizeUserChange returns the size of v as a UserChange message.
+func protoSizeUserChange(v *UserChange) int {
+	if v == nil {
+		return 0
+	}
+	n := 0
+	if len(v.Kind) > 0 {
+		n += 1 + protowire.SizeBytes(len(v.Kind))
+	}
+	n += 1 + protowire.SizeBytes(protoSizeUser(&v.User))
+	return n
+}
+
+// protoWriteUserChange writes v as a UserChange message into b, back to
+// front, ending at b[i-1], and returns where it begins. b[:i] holds
+// protoSizeUserChange(v) bytes at least. Fields come out in number order
+// and map entries in key order, as protobuf-go's deterministic mode writes
+// them.
+func protoWriteUserChange(b []byte, i int, v *UserChange) int {
+	if v == nil {
+		return i
+	}
+	{
+		end := i
+		i = protoWriteUser(b, i, &v.User)
+		i = genrt.PutVarint(b, i, uint64(end-i))
+		i--
+		b[i] = 0x12
+	}
+	if len(v.Kind) > 0 {
+		i = genrt.PutString(b, i, string(v.Kind))
+		i--
+		b[i] = 0x0a
+	}
+	return i
+}
+
+// protoConsumeUserChange reads a UserChange message into v, merging it
+// with what v holds. Unknown fields are skipped; depth is how many levels
+// of messages may still nest below this one.
+func protoConsumeUserChange(b []byte, v *UserChange, depth int) error {
+	for len(b) > 0 {
+		num, typ, n, err := genrt.ConsumeTag(b)
+		if err != nil {
+			return err
+		}
+		b = b[n:]
+		switch num {
+		case 1:
+			if typ != protowire.BytesType {
+				break
+			}
+			x, n, err := genrt.ConsumeString(b, "kind")
+			if err != nil {
+				return err
+			}
+			b = b[n:]
+			v.Kind = x
+			continue
+		case 2:
+			if typ != protowire.BytesType {
+				break
+			}
+			if depth == 0 {
+				return genrt.ErrDepth
+			}
+			x, n, err := genrt.ConsumeBytes(b)
+			if err != nil {
+				return err
+			}
+			b = b[n:]
+			if err := protoConsumeUser(x, &v.User, depth-1); err != nil {
+				return err
+			}
+			continue
+		}
+		n, err = genrt.Skip(num, typ, b)
+		if err != nil {
+			return err
+		}
+		b = b[n:]
+	}
+	return nil
+}
+
+// protoSizeImportUsersResponse returns the size of v as an ImportUsersResponse message.
+func protoSizeImportUsersResponse(v *ImportUsersResponse) int {
+	if v == nil {
+		return 0
+	}
+	n := 0
+	if v.Created != 0 {
+		n += 1 + protowire.SizeVarint(uint64(int64(v.Created)))
+	}
+	return n
+}
+
+// protoWriteImportUsersResponse writes v as an ImportUsersResponse message into b, back to
+// front, ending at b[i-1], and returns where it begins. b[:i] holds
+// protoSizeImportUsersResponse(v) bytes at least. Fields come out in number order
+// and map entries in key order, as protobuf-go's deterministic mode writes
+// them.
+func protoWriteImportUsersResponse(b []byte, i int, v *ImportUsersResponse) int {
+	if v == nil {
+		return i
+	}
+	if v.Created != 0 {
+		i = genrt.PutVarint(b, i, uint64(int64(v.Created)))
+		i--
+		b[i] = 0x08
+	}
+	return i
+}
+
+// protoConsumeImportUsersResponse reads an ImportUsersResponse message into v, merging it
+// with what v holds. Unknown fields are skipped; depth is how many levels
+// of messages may still nest below this one.
+func protoConsumeImportUsersResponse(b []byte, v *ImportUsersResponse, depth int) error {
+	for len(b) > 0 {
+		num, typ, n, err := genrt.ConsumeTag(b)
+		if err != nil {
+			return err
+		}
+		b = b[n:]
+		switch num {
+		case 1:
+			if typ != protowire.VarintType {
+				break
+			}
+			x, n, err := genrt.ConsumeVarint(b)
+			if err != nil {
+				return err
+			}
+			b = b[n:]
+			v.Created = int(int64(x))
 			continue
 		}
 		n, err = genrt.Skip(num, typ, b)

@@ -23,6 +23,8 @@ import (
 //	PUT /users/{id}
 //	DELETE /users/{id}
 //	GET /users
+//	GET /users/watch
+//	POST /users/import
 func NewHTTPHandler(e Endpoints, opts ...httpx.ServerOption) http.Handler {
 	mux := http.NewServeMux()
 	RegisterHTTP(mux, e, opts...)
@@ -51,6 +53,10 @@ func RegisterHTTP(mux *http.ServeMux, e Endpoints, opts ...httpx.ServerOption) {
 		serve("DeleteUser", true)...))
 	mux.Handle("GET /users", httpx.NewServer(e.ListUsersEndpoint, decodeListUsersHTTPRequest, httpx.EncodeJSONResponse[ListUsersResponse],
 		serve("ListUsers", true)...))
+	mux.Handle("GET /users/watch", httpx.ServerStreamHandler(e.WatchUsersEndpoint, decodeWatchUsersHTTPRequest,
+		serve("WatchUsers", true)...))
+	mux.Handle("POST /users/import", httpx.ClientStreamHandler(e.ImportUsersEndpoint, httpx.EncodeJSONResponse[ImportUsersResponse],
+		serve("ImportUsers", false)...))
 }
 
 // OpenAPIDocument is the OpenAPI 3.1 description of the HTTP routes of
@@ -92,6 +98,10 @@ func NewHTTPClientEndpoints(base string, opts ...httpx.ClientOption) (Endpoints,
 			call("DeleteUser", false)...).Endpoint(),
 		ListUsersEndpoint: httpx.NewClient(http.MethodGet, u, encodeListUsersHTTPRequest, httpx.DecodeJSONResponse[ListUsersResponse],
 			call("ListUsers", false)...).Endpoint(),
+		WatchUsersEndpoint: httpx.ServerStreamClient[WatchUsersRequest, UserChange](http.MethodGet, u, encodeWatchUsersHTTPRequest,
+			call("WatchUsers", false)...),
+		ImportUsersEndpoint: httpx.ClientStreamClient[CreateUserRequest](http.MethodPost, u.JoinPath("/users/import"), httpx.DecodeJSONResponse[ImportUsersResponse],
+			call("ImportUsers", false)...),
 	}, nil
 }
 
@@ -186,5 +196,17 @@ func encodeListUsersHTTPRequest(ctx context.Context, r *http.Request, req ListUs
 		q.Set("pageToken", req.PageToken)
 	}
 	r.URL.RawQuery = q.Encode()
+	return nil
+}
+
+// decodeWatchUsersHTTPRequest reads the request of GET /users/watch.
+func decodeWatchUsersHTTPRequest(ctx context.Context, r *http.Request) (WatchUsersRequest, error) {
+	var req WatchUsersRequest
+	return req, nil
+}
+
+// encodeWatchUsersHTTPRequest writes the request of GET /users/watch.
+func encodeWatchUsersHTTPRequest(ctx context.Context, r *http.Request, req WatchUsersRequest) error {
+	r.URL.Path, r.URL.RawPath = strings.TrimSuffix(r.URL.Path, "/")+"/users/watch", strings.TrimSuffix(r.URL.EscapedPath(), "/")+"/users/watch"
 	return nil
 }

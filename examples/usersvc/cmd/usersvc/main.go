@@ -82,7 +82,7 @@ type config struct {
 	etcdAddrs                            []string
 	timeout, drain, readyDelay           time.Duration
 	rps                                  float64
-	burst                                int
+	burst, streams                       int
 	authSecret                           string
 	printToken, dev, mcpStdio            bool
 	logLevel                             slog.Level
@@ -107,6 +107,7 @@ func parseFlags(args []string) (config, error) {
 	fs.DurationVar(&c.drain, "drain", 10*time.Second, "longest wait for in-flight calls at shutdown; connections still open then are closed")
 	fs.Float64Var(&c.rps, "rate", 1000, "calls per second allowed for each method on each transport")
 	fs.IntVar(&c.burst, "burst", 200, "burst of calls allowed above the rate")
+	fs.IntVar(&c.streams, "streams", 1000, "most streams (watches, imports) open at once on each transport")
 	fs.StringVar(&c.authSecret, "auth.secret", "", "HS256 secret, at least 32 bytes, of the bearer tokens the write methods require (required unless -dev)")
 	fs.BoolVar(&c.printToken, "auth.print-token", false, "print a bearer token for -auth.secret, valid for an hour, and exit")
 	fs.BoolVar(&c.mcpStdio, "mcp.stdio", false, "serve only the MCP tools, on stdin and stdout, for a local agent (no listeners)")
@@ -171,7 +172,9 @@ func parseFlags(args []string) (config, error) {
 // first: logging sees every outcome (at Info for successes, so -log.level
 // warn keeps only failures), recovery turns panics into Internal errors,
 // metrics and traces record every call, the limiter and the breaker reject
-// before any work, and the timeout bounds the work itself. Each method gets
+// before any work, and the timeout bounds the work itself (streams are
+// bounded by their number instead, and by the transports' idle timeouts,
+// so that a healthy long watch is never cut). Each method gets
 // a limiter and a breaker of its own, so a flood of one method or the
 // failures of another leave the rest alone; each call of interceptors makes
 // new ones, so each transport has its own budget.
@@ -185,6 +188,7 @@ func interceptors(logger *slog.Logger, c config, meters metric.MeterProvider) []
 		observe.Tracing(),
 		observe.Metrics(observe.MeterProvider(meters)),
 		perMethodLimit,
+		limit.Streams(c.streams),
 		breaker.Adaptive(),
 		kit.Timeout(c.timeout),
 	}
@@ -195,7 +199,9 @@ const version = "1.0.0"
 
 // publicMethod reports whether a method of the service is a read, which
 // needs no token.
-func publicMethod(method string) bool { return method == "GetUser" || method == "ListUsers" }
+func publicMethod(method string) bool {
+	return method == "GetUser" || method == "ListUsers" || method == "WatchUsers"
+}
 
 // bearerOnWrites returns the interceptor that asks the write methods for a
 // bearer token that v verifies, for the MCP tools, which have no guards of
@@ -212,7 +218,8 @@ func bearerOnWrites(v *auth.Verifier[*jwt.RegisteredClaims]) kit.Interceptor {
 
 // publicGRPC reports whether a gRPC method is a read, which needs no token.
 func publicGRPC(fullMethod string) bool {
-	return fullMethod == "/"+usersvc.GRPCServiceName+"/GetUser" || fullMethod == "/"+usersvc.GRPCServiceName+"/ListUsers"
+	service, method, ok := strings.Cut(strings.TrimPrefix(fullMethod, "/"), "/")
+	return ok && service == usersvc.GRPCServiceName && publicMethod(method)
 }
 
 // publicHTTP reports whether an HTTP request is a read, which needs no
@@ -342,6 +349,7 @@ func run(ctx context.Context, args []string, logOut *os.File) error {
 	svcHealth.Register(mux)
 	mux.Handle("/mcp", mcpx.Handler(tools))
 	mux.Handle("GET /metrics", promhttp.HandlerFor(registry, promhttp.HandlerOpts{}))
+	mux.HandleFunc("GET /{$}", usersvc.ServeLivePage)
 	usersvc.RegisterHTTP(mux, endpoints,
 		httpx.ServerInterceptors(interceptors(calls, c, meters)...),
 		httpx.ServerErrorHandler(errorHandler),
