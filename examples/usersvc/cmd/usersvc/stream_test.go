@@ -28,7 +28,7 @@ func TestWatchUsersWithCurl(t *testing.T) {
 	if _, err := exec.LookPath("curl"); err != nil {
 		t.Skip("curl is not installed (make deps installs it)")
 	}
-	s := startService(t, "-dev")
+	s := startService(t, "-dev", "-grpc.addr", "")
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "curl", "-sS", "-N", "-H", "Accept: text/event-stream", s.base+"/users/watch")
@@ -178,7 +178,7 @@ func TestLivePageInChromium(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(modules, "playwright-core")); err != nil {
 		unavailable(t, "playwright-core is not installed: run make conformance-deps")
 	}
-	s := startService(t, "-dev")
+	s := startService(t, "-dev", "-grpc.addr", "")
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, node, "testdata/live_page.mjs", s.base, chromium)
