@@ -25,7 +25,7 @@ var goldenCases = []struct {
 	{"testdata/src/shapes", "Shapes", false, false, true, OpenAPIOptions{}},
 	{"testdata/src/minimal", "Echo", true, false, true, OpenAPIOptions{}},
 	{"testdata/src/edges", "Edges", true, false, true, OpenAPIOptions{}},
-	{"../internal/streamtest", "Streamer", true, true, true, OpenAPIOptions{}},
+	{"../internal/streamtest", "Streamer", true, false, true, OpenAPIOptions{}},
 	{"../examples/usersvc", "UserService", true, true, true, OpenAPIOptions{Servers: []OpenAPIServer{{URL: "http://127.0.0.1:8080"}}, License: "MIT"}},
 }
 

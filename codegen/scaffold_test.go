@@ -27,10 +27,13 @@ import (
 )
 
 // seedIDL is an interface file shaped like the seed's user service: one
-// request struct and one response struct per method.
+// request struct and one response struct per method, and two streams.
 const seedIDL = `package usersvc
 
-import "context"
+import (
+	"context"
+	"iter"
+)
 
 // User is a user.
 type User struct {
@@ -93,6 +96,10 @@ type UserService interface {
 	DeleteUser(ctx context.Context, req DeleteUserRequest) (DeleteUserResponse, error)
 	//kit:http GET /users
 	ListUsers(ctx context.Context, req ListUsersRequest) (ListUsersResponse, error)
+	//kit:http GET /users/watch
+	WatchUsers(ctx context.Context, req ListUsersRequest) (iter.Seq2[User, error], error)
+	//kit:http POST /users/import
+	ImportUsers(ctx context.Context, users iter.Seq2[User, error]) (ListUsersResponse, error)
 }
 `
 
@@ -263,6 +270,7 @@ func TestNewScaffoldServes(t *testing.T) {
 			for _, c := range []struct{ method, path, body string }{
 				{"POST", "/users", `{"name":"a"}`}, {"GET", "/users/1", ""}, {"PUT", "/users/1", `{"name":"b"}`},
 				{"DELETE", "/users/1", ""}, {"GET", "/users", ""},
+				{"GET", "/users/watch", ""}, {"POST", "/users/import", `{"name":"a"}`},
 			} {
 				code, body := httpStatus(t, c.method, base+c.path, c.body)
 				assert.Equal(t, http.StatusNotImplemented, code, "%s %s: %s", c.method, c.path, body)

@@ -46,7 +46,7 @@ type WatchRequest struct {
 
 // Streamer streams every way.
 //
-//go:generate go run github.com/typedkit/kit/codegen/cmd/kitgen -type Streamer -transports http,grpc,mcp,typescript
+//go:generate go run github.com/typedkit/kit/codegen/cmd/kitgen -type Streamer -transports http,grpc,typescript
 type Streamer interface {
 	// Watch streams events.
 	//
