@@ -147,7 +147,8 @@ FUZZTIME ?= 10s
 ## fuzz: run every fuzz target for FUZZTIME.
 fuzz:
 	for f in FuzzDecodeJSONRequest FuzzDecodeXMLRequest FuzzDecodeJSONOrXMLRequest FuzzDecodeFormRequest \
-		FuzzDecodeMultipartRequest FuzzRawCodecDecodeRequest FuzzNegotiateContentType; do \
+		FuzzDecodeMultipartRequest FuzzRawCodecDecodeRequest FuzzNegotiateContentType \
+		FuzzClientStreamBody FuzzServerStreamResults; do \
 		go test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) ./httpx || exit 1; done
 	go test -run '^$$' -fuzz '^FuzzParseHTTPAnnotation$$' -fuzztime $(FUZZTIME) ./codegen
 	go test -run '^$$' -fuzz '^FuzzOpenAPIOptions$$' -fuzztime $(FUZZTIME) ./codegen
