@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
 
 	"github.com/typedkit/kit"
@@ -218,9 +219,17 @@ func recvError(err error) error {
 	return kit.Conceal(kit.InvalidArgument, err)
 }
 
-// sendError is the error of a message that could not be sent: the
-// stream's context ended, or the message could not be encoded.
+// sendError is the error of a message that could not be sent: the stream
+// ended under it (the client went away, the connection closed), which is
+// Canceled and no fault of the server's, or the message could not be
+// encoded or is over the limit, which keeps its code.
 func sendError(err error) error {
+	if st, ok := wrappedStatus(err); ok {
+		if st.Code() == codes.Unavailable || st.Code() == codes.Canceled {
+			return kit.WrapError(kit.Canceled, err, "the stream's client went away")
+		}
+		return FromStatus(err)
+	}
 	if hasCode(err) {
 		return err
 	}
