@@ -26,7 +26,9 @@ import (
 
 // plainStreamer is the Watch of internal/streamtest written for plain
 // grpc-go with protoc-generated messages: the same events on the wire.
-type plainStreamer struct{ streampb.UnimplementedStreamerServer }
+type plainStreamer struct {
+	streampb.UnimplementedStreamerServer
+}
 
 func (plainStreamer) Watch(req *streampb.WatchRequest, s grpc.ServerStreamingServer[streampb.Event]) error {
 	pad := strings.Repeat("x", int(req.GetSize()))
