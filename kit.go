@@ -30,6 +30,21 @@
 // mistake anywhere in this path is a compile error; no request or response
 // is boxed into an interface value.
 //
+// # Streams
+//
+// A method that streams has an iterator in its signature, and its
+// endpoint is a [ServerStreamEndpoint], a [ClientStreamEndpoint] or a
+// [BidiStreamEndpoint]:
+//
+//	Watch(ctx context.Context, req WatchRequest) (iter.Seq2[Event, error], error)
+//	Upload(ctx context.Context, chunks iter.Seq2[Chunk, error]) (Summary, error)
+//	Chat(ctx context.Context, in iter.Seq2[Message, error]) (iter.Seq2[Reply, error], error)
+//
+// The same interceptors wrap them ([InterceptServerStream] and its kin):
+// a stream is one call to them, from its open to its end, and
+// [Call.OnMessage] tells them of each message. Both transports serve and
+// call all three kinds.
+//
 // # Errors
 //
 // One error model serves every transport. An [*Error] carries a [Code]

@@ -38,6 +38,19 @@
 // receiver is checked before the endpoint runs; a failure answers
 // InvalidArgument (see kit.Validate).
 //
+// # Streams
+//
+// A result iter.Seq2[T, error], the only one before the error, makes a
+// server stream of T; a parameter iter.Seq2[T, error], the only one after
+// the context, a client stream of T, which must be a named struct; both
+// make a bidirectional stream. The arguments of a server stream follow the
+// rules above. Over gRPC the .proto says stream; over HTTP the route of a
+// client or bidirectional stream takes a POST, PUT or PATCH with no path
+// wildcards (the body is the stream), and a server stream's route may be a
+// GET for EventSource. The MCP tools and the TypeScript client have only
+// the unary methods, and the TypeScript file names the streams it leaves
+// out.
+//
 // # HTTP routes
 //
 // A doc-comment directive sets a method's route:

@@ -44,4 +44,13 @@
 // reply message type, without reflection. A status error from the server
 // becomes a *kit.Error with the same code, message and violations, so a
 // NotFound raised by a service is a NotFound at its caller.
+//
+// # Streams
+//
+// [ServerStreamHandler], [ClientStreamHandler] and [BidiStreamHandler]
+// are the handlers of grpc.StreamDescs that serve the stream endpoints of
+// package kit, and [ServerStreamClient], [ClientStreamClient] and
+// [BidiStreamClient] call such methods; a [Binder] ties each message to
+// one value for the whole stream, so moving a message allocates only what
+// the codec does. kitgen writes these registrations and clients.
 package grpcx

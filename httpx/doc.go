@@ -97,4 +97,14 @@
 // sent, so a NotFound raised by the service is a NotFound at the caller.
 // Connection failures are Unavailable errors. Response bodies are always
 // drained and closed, so connections are reused.
+//
+// # Streams
+//
+// [ServerStreamHandler], [ClientStreamHandler] and [BidiStreamHandler]
+// serve the stream endpoints of package kit: a server stream as
+// Server-Sent Events or NDJSON (by Accept), a client stream as an NDJSON
+// request body read as it arrives, a bidirectional one as both at once,
+// full duplex. [ServerStreamClient], [ClientStreamClient] and
+// [BidiStreamClient] call them. An error before a stream opened is an
+// ordinary error response; one after it is the stream's last message.
 package httpx
