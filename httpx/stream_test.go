@@ -150,7 +150,7 @@ data: {"title":"Conflict","status":409,"detail":"asked to fail with aborted","co
 
 `, body)
 
-	resp, body = get("text/event-stream", "count=1")
+	_, body = get("text/event-stream", "count=1")
 	assert.Equal(t, "id: 1\ndata: {\"id\":\"0\",\"kind\":\"tick\",\"seq\":0}\n\nevent: end\ndata: {}\n\n", body)
 
 	resp, body = get("", "count=2")
