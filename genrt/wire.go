@@ -15,7 +15,18 @@
 // of the message: its size, then its bytes from the last to the first, so
 // that a nested message is written before its length, which is then known
 // (the scheme of vtprotobuf's MarshalToSizedBuffer). The bytes are those
-// of protobuf-go's deterministic mode.
+// of protobuf-go's deterministic mode. A large message is written into a
+// buffer of grpc-go's pool ([Buffer]), which the transport frees once it
+// is sent.
+//
+// A generated message is read in one pass. Nothing read aliases the input,
+// which the transport reuses once the codec returns: strings are
+// substrings of copies shared by the fields of a message ([Strings] states
+// the rule), bytes fields are copied each (an UnmarshalText method is given
+// the field's bytes themselves and copies what it keeps, as
+// encoding.TextUnmarshaler requires), and a repeated field's slice is
+// sized from its first element ([MakeSlice]) rather than by a walk of the
+// rest of the message.
 package genrt
 
 import (
