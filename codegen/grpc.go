@@ -740,6 +740,10 @@ continue`, pw, g.wire(), g.fi.typ(f.KeyType), valDecl, g.wireType(f.KeyKind), re
 			// many like it follow as the rest of b holds, without
 			// walking b to count them.
 			grow := fmt.Sprintf("%sif %s == nil {\n%s = %s.MakeSlice[%s](len(b), n)\n}\n", alloc, v, v, g.wire(), elemType)
+			if f.Kind == kindString && !f.Pointer && types.Identical(f.Elem, types.Typ[types.String]) {
+				// Slices of strings share their room, as their strings do.
+				grow = fmt.Sprintf("%sif %s == nil {\n%s = strs.Slice(len(b), n)\n}\n", alloc, v, v)
+			}
 			return fmt.Sprintf("if typ != %s {\nbreak\n}\n%s\ncontinue", g.wireType(f.Kind),
 				g.decodeValue(f, f.Kind, f.Elem, "b", func(e string) string { return grow + appendTo(e) }))
 		}

@@ -33,7 +33,14 @@ type Strings struct {
 	msg []byte // the top message's bytes, as the transport gave them
 	s   string // a copy of msg[at : at+len(s)]
 	at  int
+	// slab is room for the slices of repeated string fields ([Strings.Slice]).
+	slab []string
 }
+
+// stringSlab is how many strings the room for the slices of repeated string
+// fields is made for at once: a slice kept after its message keeps at most
+// this many strings' room of others alive.
+const stringSlab = 64
 
 // NewStrings returns the Strings of the message whose bytes are msg.
 func NewStrings(msg []byte) Strings { return Strings{msg: msg} }
@@ -56,6 +63,25 @@ func (s *Strings) String(end int, x []byte) string {
 	n := min(max(len(x), StringChunk), len(s.msg)-start)
 	s.s, s.at = string(s.msg[start:start+n]), start
 	return s.s[:len(x)]
+}
+
+// Slice returns the empty slice to which a repeated string field's elements
+// are appended, with the capacity [MakeSlice] gives it, taken from room
+// shared by the string slices of the message (made for [stringSlab] strings
+// at a time) rather than allocated on its own. Its capacity ends where the
+// next slice's room begins, so an append past it allocates instead of
+// writing into another field.
+func (s *Strings) Slice(rest, n int) []string {
+	c := capacity(rest, n, unsafe.Sizeof(""))
+	if c > len(s.slab) {
+		if c > stringSlab/2 {
+			return make([]string, 0, c)
+		}
+		s.slab = make([]string, stringSlab)
+	}
+	out := s.slab[:0:c]
+	s.slab = s.slab[c:]
+	return out
 }
 
 // MakeSlice returns the empty slice to which a repeated field's elements

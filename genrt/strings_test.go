@@ -134,3 +134,21 @@ func TestBuffer(t *testing.T) {
 	assert.False(t, plain, "a large message's buffer comes from the pool")
 	data.Free()
 }
+
+// The slices of repeated string fields share room without sharing
+// elements: an append past one's capacity allocates rather than writing
+// into the next.
+func TestStringsSlice(t *testing.T) {
+	t.Parallel()
+	var s Strings
+	a := s.Slice(10, 4) // 1 + 10/5 = 3
+	b := s.Slice(10, 4)
+	assert.Equal(t, 3, cap(a))
+	a = append(a, "a1", "a2", "a3")
+	b = append(b, "b1")
+	a = append(a, "a4")
+	assert.Equal(t, []string{"a1", "a2", "a3", "a4"}, a)
+	assert.Equal(t, []string{"b1"}, b)
+	big := s.Slice(1000, 1)
+	assert.Equal(t, 501, cap(big), "a slice larger than half the room is made on its own")
+}

@@ -362,7 +362,7 @@ func protoConsumeUser(b []byte, v *User, depth int, strs *genrt.Strings, end int
 			}
 			b = b[n:]
 			if v.Tags == nil {
-				v.Tags = genrt.MakeSlice[string](len(b), n)
+				v.Tags = strs.Slice(len(b), n)
 			}
 			v.Tags = append(v.Tags, strs.String(end-len(b), x))
 			continue

@@ -1940,7 +1940,7 @@ func protoConsumeAll(b []byte, v *All, depth int, strs *genrt.Strings, end int) 
 			}
 			b = b[n:]
 			if v.Strs == nil {
-				v.Strs = genrt.MakeSlice[string](len(b), n)
+				v.Strs = strs.Slice(len(b), n)
 			}
 			v.Strs = append(v.Strs, strs.String(end-len(b), x))
 			continue
@@ -2568,7 +2568,7 @@ func protoConsumeCountRequest(b []byte, v *CountRequest, depth int, strs *genrt.
 			}
 			b = b[n:]
 			if v.Items == nil {
-				v.Items = genrt.MakeSlice[string](len(b), n)
+				v.Items = strs.Slice(len(b), n)
 			}
 			v.Items = append(v.Items, strs.String(end-len(b), x))
 			continue
@@ -2907,7 +2907,7 @@ func protoConsumeUser(b []byte, v *User, depth int, strs *genrt.Strings, end int
 			}
 			b = b[n:]
 			if v.Tags == nil {
-				v.Tags = genrt.MakeSlice[string](len(b), n)
+				v.Tags = strs.Slice(len(b), n)
 			}
 			v.Tags = append(v.Tags, strs.String(end-len(b), x))
 			continue
@@ -3421,7 +3421,7 @@ func protoConsumeExtra(b []byte, v *Extra, depth int, strs *genrt.Strings, end i
 			}
 			b = b[n:]
 			if v.Tags == nil {
-				v.Tags = genrt.MakeSlice[string](len(b), n)
+				v.Tags = strs.Slice(len(b), n)
 			}
 			v.Tags = append(v.Tags, strs.String(end-len(b), x))
 			continue

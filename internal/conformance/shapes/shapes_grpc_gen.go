@@ -2679,7 +2679,7 @@ func protoConsumeCollections(b []byte, v *Collections, depth int, strs *genrt.St
 			}
 			b = b[n:]
 			if v.Strs == nil {
-				v.Strs = genrt.MakeSlice[string](len(b), n)
+				v.Strs = strs.Slice(len(b), n)
 			}
 			v.Strs = append(v.Strs, strs.String(end-len(b), x))
 			continue
@@ -3558,7 +3558,7 @@ func protoConsumePageString(b []byte, v *Page[string], depth int, strs *genrt.St
 			}
 			b = b[n:]
 			if v.Items == nil {
-				v.Items = genrt.MakeSlice[string](len(b), n)
+				v.Items = strs.Slice(len(b), n)
 			}
 			v.Items = append(v.Items, strs.String(end-len(b), x))
 			continue
@@ -4196,7 +4196,7 @@ func protoConsumeSeveralRequest(b []byte, v *SeveralRequest, depth int, strs *ge
 			}
 			b = b[n:]
 			if v.C == nil {
-				v.C = genrt.MakeSlice[string](len(b), n)
+				v.C = strs.Slice(len(b), n)
 			}
 			v.C = append(v.C, strs.String(end-len(b), x))
 			continue

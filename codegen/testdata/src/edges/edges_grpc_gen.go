@@ -1827,7 +1827,7 @@ func protoConsumeFilter(b []byte, v *Filter, depth int, strs *genrt.Strings, end
 			}
 			b = b[n:]
 			if v.Tags == nil {
-				v.Tags = genrt.MakeSlice[string](len(b), n)
+				v.Tags = strs.Slice(len(b), n)
 			}
 			v.Tags = append(v.Tags, strs.String(end-len(b), x))
 			continue
@@ -2351,7 +2351,7 @@ func protoConsumeItem(b []byte, v *Item, depth int, strs *genrt.Strings, end int
 			}
 			b = b[n:]
 			if v.Tags == nil {
-				v.Tags = genrt.MakeSlice[string](len(b), n)
+				v.Tags = strs.Slice(len(b), n)
 			}
 			v.Tags = append(v.Tags, strs.String(end-len(b), x))
 			continue
@@ -2632,7 +2632,7 @@ func protoConsumeLabelRequest(b []byte, v *LabelRequest, depth int, strs *genrt.
 			}
 			b = b[n:]
 			if v.Tags == nil {
-				v.Tags = genrt.MakeSlice[string](len(b), n)
+				v.Tags = strs.Slice(len(b), n)
 			}
 			v.Tags = append(v.Tags, strs.String(end-len(b), x))
 			continue
