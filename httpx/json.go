@@ -40,8 +40,8 @@ func putBuffer(b *bytes.Buffer) {
 // response, pooled together so encoding a response allocates neither. A
 // body of up to [jsonStreamThreshold] bytes is kept in the buffer and
 // written at once when it is complete; a larger one goes to the response as
-// the encoder writes it, so the buffer never grows past the threshold and
-// stays in the pool.
+// the encoder writes it, so the buffer never holds more than the threshold
+// and stays in the pool.
 type jsonWriter struct {
 	buf bytes.Buffer
 	enc *json.Encoder
