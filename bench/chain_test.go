@@ -27,7 +27,7 @@ func gokitPass(next gokit.Endpoint) gokit.Endpoint {
 // service), and go-kit's.
 func BenchmarkChain(b *testing.B) {
 	ctx := context.Background()
-	for _, depth := range []int{0, 1, 5, 10} {
+	for _, depth := range []int{0, 1, 5, 10, 50} {
 		b.Run(fmt.Sprintf("depth=%d/typedkit", depth), func(b *testing.B) {
 			ep := kit.Endpoint[Req, Resp](work)
 			if depth > 0 {

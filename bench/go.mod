@@ -3,8 +3,10 @@ module github.com/typedkit/kit/bench
 go 1.26.7
 
 require (
+	connectrpc.com/connect v1.21.1
 	github.com/go-kit/kit v0.13.0
 	github.com/go-kit/log v0.2.0
+	github.com/planetscale/vtprotobuf v0.6.1-0.20240319094008-0393e58bdf10
 	github.com/sony/gobreaker v0.4.1
 	github.com/sony/gobreaker/v2 v2.4.0
 	github.com/typedkit/kit v0.0.0
@@ -22,6 +24,7 @@ require (
 	github.com/yosida95/uritemplate/v3 v3.0.2 // indirect
 	golang.org/x/oauth2 v0.37.0 // indirect
 	golang.org/x/sync v0.24.0 // indirect
+	google.golang.org/grpc/cmd/protoc-gen-go-grpc v1.6.2 // indirect
 )
 
 require (
@@ -43,3 +46,9 @@ replace github.com/typedkit/kit/examples/usersvc => ../examples/usersvc
 replace github.com/typedkit/kit/mcpx => ../mcpx
 
 replace github.com/typedkit/kit/discovery/consul => ../discovery/consul
+
+tool (
+	github.com/planetscale/vtprotobuf/cmd/protoc-gen-go-vtproto
+	google.golang.org/grpc/cmd/protoc-gen-go-grpc
+	google.golang.org/protobuf/cmd/protoc-gen-go
+)

@@ -147,13 +147,41 @@ func (w *protoWire{{ .Name }}) MarshalProtoWire(b []byte) ([]byte, error) {
 	return b, nil
 }
 
+// MarshalProtoWireBuffers implements genrt.BufferedWireMessage: the
+// message written as MarshalProtoWire writes it, into a buffer of gRPC's
+// pool when it is large.
+func (w *protoWire{{ .Name }}) MarshalProtoWireBuffers() ({{ $wire }}.Buffers, error) {
+{{- if .HasText }}
+	var t {{ $wire }}.Texts
+	n := protoSize{{ .Name }}(w.v, &t)
+	if err := t.Err(); err != nil {
+		return nil, err
+	}
+	buf, data := {{ $wire }}.Buffer(n)
+	if protoWrite{{ .Name }}(buf, n, w.v, &t) != 0 {
+		data.Free()
+		return nil, {{ $wire }}.ErrChanged
+	}
+{{- else }}
+	n := protoSize{{ .Name }}(w.v)
+	buf, data := {{ $wire }}.Buffer(n)
+	if protoWrite{{ .Name }}(buf, n, w.v) != 0 {
+		data.Free()
+		return nil, {{ $wire }}.ErrChanged
+	}
+{{- end }}
+	return data, nil
+}
+
 // UnmarshalProtoWire implements genrt.WireMessage. Messages nested deeper
-// than protobuf-go's limit are refused.
+// than protobuf-go's limit are refused. No value read aliases b: the
+// strings share copies made by a genrt.Strings.
 func (w *protoWire{{ .Name }}) UnmarshalProtoWire(b []byte) error {
 	if w.v == nil {
 		w.v = new({{ goType . }})
 	}
-	return protoConsume{{ .Name }}(b, w.v, {{ $wire }}.RecursionLimit-1)
+	strs := {{ $wire }}.NewStrings(b)
+	return protoConsume{{ .Name }}(b, w.v, {{ $wire }}.RecursionLimit-1, &strs, len(b))
 }
 {{ end }}
 {{- range .Messages }}
@@ -190,8 +218,9 @@ func protoWrite{{ .Name }}(b []byte, i int, v *{{ goType . }}{{ if .HasText }}, 
 
 // protoConsume{{ .Name }} reads {{ article .Name }} {{ .Name }} message into v, merging it
 // with what v holds. Unknown fields are skipped; depth is how many levels
-// of messages may still nest below this one.
-func protoConsume{{ .Name }}(b []byte, v *{{ goType . }}, depth int) error {
+// of messages may still nest below this one. Strings come from strs, and
+// b ends at the offset end of the bytes strs was made for.
+func protoConsume{{ .Name }}(b []byte, v *{{ goType . }}, depth int, strs *{{ $wire }}.Strings, end int) error {
 	for len(b) > 0 {
 		num, typ, n, err := {{ $wire }}.ConsumeTag(b)
 		if err != nil {
@@ -457,6 +486,12 @@ func (g *grpcGen) code(tmpl string, f *protoField, kind protoKind, x string, ele
 			return g.fi.typ(elem)
 		case "buf":
 			return buf
+		case "end":
+			// The offset in the top message's bytes at which buf ends.
+			if buf == "b" {
+				return "end"
+			}
+			return buf + "End"
 		case "name":
 			return strconv.Quote(f.Name)
 		case "msg":
@@ -706,13 +741,12 @@ func (g *grpcGen) consumeField(f *protoField) string {
 			pre = alloc
 		}
 		return func(expr string) string {
-			if strings.HasPrefix(expr, consumedMessage) {
-				buf := strings.TrimPrefix(expr, consumedMessage)
+			if buf, ok := consumed(expr); ok {
 				t := g.goType(f.Msg)
 				if ptr {
-					return fmt.Sprintf("%sif %s == nil {\n%s = new(%s)\n}\nif err := protoConsume%s(%s, %s, depth-1); err != nil {\nreturn err\n}", pre, target, target, t, f.Msg.Name, buf, target)
+					return fmt.Sprintf("%sif %s == nil {\n%s = new(%s)\n}\nif err := protoConsume%s(%s, %s, depth-1, strs, %s); err != nil {\nreturn err\n}", pre, target, target, t, f.Msg.Name, buf.buf, target, buf.end)
 				}
-				return fmt.Sprintf("%sif err := protoConsume%s(%s, &%s, depth-1); err != nil {\nreturn err\n}", pre, f.Msg.Name, buf, target)
+				return fmt.Sprintf("%sif err := protoConsume%s(%s, &%s, depth-1, strs, %s); err != nil {\nreturn err\n}", pre, f.Msg.Name, buf.buf, target, buf.end)
 			}
 			return pre + target + " = " + expr
 		}
@@ -730,6 +764,12 @@ func (g *grpcGen) consumeField(f *protoField) string {
 		}
 		readKey := g.decodeValue(key, f.KeyKind, f.KeyType, "entry", func(e string) string { return "k = " + e })
 		readVal := g.decodeValue(f, f.Kind, f.Elem, "entry", msgSet("val", f.Pointer, false))
+		entryEnd := ""
+		if usesIdent(readKey+readVal, "entryEnd") {
+			// The offset at which the entry ends, for its strings and its
+			// message.
+			entryEnd = "entryEnd := end - len(b)\n"
+		}
 		return fmt.Sprintf(`if typ != %[1]s.BytesType {
 break
 }
@@ -738,7 +778,7 @@ if err != nil {
 return err
 }
 b = b[n:]
-var k %[3]s
+%[12]svar k %[3]s
 %[4]s
 for len(entry) > 0 {
 num, typ, n, err := %[2]s.ConsumeTag(entry)
@@ -765,16 +805,16 @@ entry = entry[n:]
 }
 %[9]s[k] = val
 continue`, pw, g.wire(), g.fi.typ(f.KeyType), valDecl, g.wireType(f.KeyKind), readKey, g.wireType(f.Kind), readVal, v,
-			"map["+g.fi.typ(f.KeyType)+"]"+g.ptr(f)+valType, alloc)
+			"map["+g.fi.typ(f.KeyType)+"]"+g.ptr(f)+valType, alloc, entryEnd)
 	case f.Repeated:
 		appendTo := func(e string) string {
-			if strings.HasPrefix(e, consumedMessage) {
-				buf := strings.TrimPrefix(e, consumedMessage)
+			if buf, ok := consumed(e); ok {
 				t := g.goType(f.Msg)
 				if f.Pointer {
-					return fmt.Sprintf("e := new(%s)\nif err := protoConsume%s(%s, e, depth-1); err != nil {\nreturn err\n}\n%s = append(%s, e)", t, f.Msg.Name, buf, v, v)
+					return fmt.Sprintf("e := new(%s)\nif err := protoConsume%s(%s, e, depth-1, strs, %s); err != nil {\nreturn err\n}\n%s = append(%s, e)", t, f.Msg.Name, buf.buf, buf.end, v, v)
 				}
-				return fmt.Sprintf("var e %s\nif err := protoConsume%s(%s, &e, depth-1); err != nil {\nreturn err\n}\n%s = append(%s, e)", t, f.Msg.Name, buf, v, v)
+				// The element is read where it is kept, not copied there.
+				return fmt.Sprintf("%s = append(%s, %s{})\nif err := protoConsume%s(%s, &%s[len(%s)-1], depth-1, strs, %s); err != nil {\nreturn err\n}", v, v, t, f.Msg.Name, buf.buf, v, v, buf.end)
 			}
 			if f.Pointer {
 				return "e := " + e + "\n" + v + " = append(" + v + ", &e)"
@@ -783,8 +823,14 @@ continue`, pw, g.wire(), g.fi.typ(f.KeyType), valDecl, g.wireType(f.KeyKind), re
 		}
 		elemType := g.ptr(f) + g.goTypeOfElem(f)
 		if !f.Packed {
-			// Size the slice once, from the number of its fields left in b.
-			grow := fmt.Sprintf("%sif %s == nil {\n%s = make([]%s, 0, 1+%s.Count(b, num))\n}\n", alloc, v, v, elemType, g.wire())
+			// Size the slice from its first element, guessing that as
+			// many like it follow as the rest of b holds, without
+			// walking b to count them.
+			grow := fmt.Sprintf("%sif %s == nil {\n%s = %s.MakeSlice[%s](len(b), n)\n}\n", alloc, v, v, g.wire(), elemType)
+			if f.Kind == kindString && !f.Pointer && types.Identical(f.Elem, types.Typ[types.String]) {
+				// Slices of strings share their room, as their strings do.
+				grow = fmt.Sprintf("%sif %s == nil {\n%s = strs.Slice(len(b), n)\n}\n", alloc, v, v)
+			}
 			return fmt.Sprintf("if typ != %s {\nbreak\n}\n%s\ncontinue", g.wireType(f.Kind),
 				g.decodeValue(f, f.Kind, f.Elem, "b", func(e string) string { return grow + appendTo(e) }))
 		}

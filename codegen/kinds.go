@@ -3,6 +3,7 @@ package codegen
 import (
 	"go/types"
 	"math"
+	"strings"
 
 	"google.golang.org/protobuf/encoding/protowire"
 )
@@ -130,9 +131,23 @@ type protoKindInfo struct {
 }
 
 // consumedMessage starts the decode expression of a message: the bytes of
-// the message, which the emitter reads into its target with the message's
-// consume function.
+// the message and, after a NUL, the offset at which they end, which the
+// emitter reads into its target with the message's consume function.
 const consumedMessage = "\x00msg:"
+
+// consumedBytes is a message's bytes in a decode expression: the variable
+// that holds them and the expression of the offset at which they end.
+type consumedBytes struct{ buf, end string }
+
+// consumed splits a decode expression that starts with consumedMessage.
+func consumed(expr string) (consumedBytes, bool) {
+	rest, ok := strings.CutPrefix(expr, consumedMessage)
+	if !ok {
+		return consumedBytes{}, false
+	}
+	buf, end, _ := strings.Cut(rest, "\x00")
+	return consumedBytes{buf: buf, end: end}, true
+}
 
 // Templates shared by several kinds.
 const (
@@ -182,7 +197,7 @@ var protoKinds = map[protoKind]*protoKindInfo{
 		consume: "x, n, err := $rt.ConsumeFixed64($buf)", decode: "$T($math.Float64frombits(x))", count: "len(packed) / 8"},
 	kindString: {proto: "string", wire: protowire.BytesType, mapKey: true,
 		size: bytesSize, write: "i = $rt.PutString(b, i, string($x))", present: "len($x) > 0",
-		consume: "x, n, err := $rt.ConsumeString($buf, $name)", decode: "x", decodeAs: types.Typ[types.String]},
+		consume: "x, n, err := $rt.ConsumeText($buf, $name)", decode: "strs.String($end-len($buf), x)", decodeAs: types.Typ[types.String]},
 	kindBytes: {proto: "bytes", wire: protowire.BytesType,
 		size: bytesSize, write: "i = $rt.PutBytes(b, i, $x)", present: "len($x) > 0",
 		consume: bytesConsume, decode: "$rt.CopyBytes(x)", decodeAs: types.NewSlice(types.Typ[types.Byte])},
@@ -196,7 +211,7 @@ var protoKinds = map[protoKind]*protoKindInfo{
 		size:    "$pw.SizeBytes(protoSize$msg($addr$texts))",
 		write:   "end := i\ni = protoWrite$msg(b, i, $addr$texts)\ni = $rt.PutVarint(b, i, uint64(end-i))",
 		present: "true",
-		consume: bytesConsume, decode: consumedMessage + "x"},
+		consume: bytesConsume, decode: consumedMessage + "x\x00$end-len($buf)"},
 	kindTimestamp: {proto: ".google.protobuf.Timestamp", protoImport: "google/protobuf/timestamp.proto", wire: protowire.BytesType, message: true,
 		size:    "$pw.SizeBytes($rt.SizeTimestamp($x))",
 		write:   "end := i\ni = $rt.PutTimestamp(b, i, $x)\ni = $rt.PutVarint(b, i, uint64(end-i))",

@@ -21,6 +21,36 @@ type WireMessage interface {
 	UnmarshalProtoWire(b []byte) error
 }
 
+// Buffers is the gRPC codec's form of a marshalled message: buffers that
+// the transport frees when it has written them.
+type Buffers = mem.BufferSlice
+
+// A BufferedWireMessage is a [WireMessage] that also writes itself into
+// gRPC's pooled buffers, which kitgen generates beside MarshalProtoWire:
+// the codec uses it so that a large message is not written into a buffer
+// allocated for that call alone, as grpc-go's own codec does for
+// protobuf-go's messages.
+type BufferedWireMessage interface {
+	WireMessage
+	// MarshalProtoWireBuffers returns the message's wire form in buffers
+	// from [Buffer].
+	MarshalProtoWireBuffers() (Buffers, error)
+}
+
+// Buffer returns n bytes to write a message into and the [Buffers] that
+// hold them: from grpc-go's default pool of buffers when n is above its
+// threshold for pooling, a plain allocation below it. Free the Buffers when
+// the message cannot be written.
+func Buffer(n int) ([]byte, Buffers) {
+	if mem.IsBelowBufferPoolingThreshold(n) {
+		b := make([]byte, n)
+		return b, Buffers{mem.SliceBuffer(b)}
+	}
+	pool := mem.DefaultBufferPool()
+	p := pool.Get(n)
+	return *p, Buffers{mem.NewBuffer(p, pool)}
+}
+
 // codec is gRPC's "proto" codec with a fast path for WireMessages: every
 // other value goes to the codec it replaced, so services of protoc-generated
 // types in the same process keep working unchanged.
@@ -69,6 +99,9 @@ func wireCodec() codec {
 func (c codec) Name() string { return proto.Name }
 
 func (c codec) Marshal(v any) (mem.BufferSlice, error) {
+	if m, ok := v.(BufferedWireMessage); ok {
+		return m.MarshalProtoWireBuffers()
+	}
 	m, ok := v.(WireMessage)
 	if !ok {
 		return c.fallback.Marshal(v)

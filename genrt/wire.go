@@ -15,7 +15,18 @@
 // of the message: its size, then its bytes from the last to the first, so
 // that a nested message is written before its length, which is then known
 // (the scheme of vtprotobuf's MarshalToSizedBuffer). The bytes are those
-// of protobuf-go's deterministic mode.
+// of protobuf-go's deterministic mode. A large message is written into a
+// buffer of grpc-go's pool ([Buffer]), which the transport frees once it
+// is sent.
+//
+// A generated message is read in one pass. Nothing read aliases the input,
+// which the transport reuses once the codec returns: strings are
+// substrings of copies shared by the fields of a message ([Strings] states
+// the rule), bytes fields are copied each (an UnmarshalText method is given
+// the field's bytes themselves and copies what it keeps, as
+// encoding.TextUnmarshaler requires), and a repeated field's slice is
+// sized from its first element ([MakeSlice]) rather than by a walk of the
+// rest of the message.
 package genrt
 
 import (
@@ -156,7 +167,8 @@ func TextError(field string, err error) error {
 }
 
 // ConsumeText reads a string field as bytes, checking that it is valid
-// UTF-8, for an UnmarshalText method. The slice aliases b.
+// UTF-8 (as proto3 requires), for an UnmarshalText method or for
+// [Strings.String]. The slice aliases b.
 func ConsumeText(b []byte, field string) ([]byte, int, error) {
 	v, n, err := ConsumeBytes(b)
 	if err != nil {
@@ -243,7 +255,9 @@ func ConsumeBytes(b []byte) ([]byte, int, error) {
 }
 
 // ConsumeString reads a string and checks that it is valid UTF-8, as proto3
-// requires.
+// requires. It copies each string on its own: code generated now reads
+// strings with [ConsumeText] and [Strings.String] instead, and this stays
+// for code generated before.
 func ConsumeString(b []byte, field string) (string, int, error) {
 	v, n, err := ConsumeBytes(b)
 	if err != nil {
@@ -411,8 +425,9 @@ func ConsumeDuration(b []byte) (time.Duration, error) {
 }
 
 // Count returns how many fields numbered num b holds, b starting at a tag.
-// Generated decoders use it to size a repeated field once, before they
-// append to it. It stops at the first malformed field.
+// It stops at the first malformed field. Code generated before
+// [MakeSlice] sized repeated fields with it, walking the rest of the
+// message once per field; it stays for that code.
 func Count(b []byte, num protowire.Number) int {
 	count := 0
 	for len(b) > 0 {

@@ -36,24 +36,81 @@ func putBuffer(b *bytes.Buffer) {
 	}
 }
 
-// jsonWriter is a buffer with a json.Encoder that writes into it, pooled
-// together so encoding a response allocates neither.
+// jsonWriter is a buffer with a json.Encoder that writes through it into a
+// response, pooled together so encoding a response allocates neither. A
+// body of up to [jsonStreamThreshold] bytes is kept in the buffer and
+// written at once when it is complete; a larger one goes to the response as
+// the encoder writes it, so the buffer never holds more than the threshold
+// and stays in the pool.
 type jsonWriter struct {
 	buf bytes.Buffer
 	enc *json.Encoder
+	// w is the response being written, while the encoder runs.
+	w http.ResponseWriter
+	// streaming is set once the body was found too large to keep: its
+	// first bytes were written, and so was the status, 200.
+	streaming bool
 }
+
+// jsonStreamThreshold is the largest JSON response body that is kept whole
+// before it is written: a response that fails to encode up to that size
+// is answered with its error's status; past it, the body goes out as it is
+// encoded, and a failure then aborts the response.
+const jsonStreamThreshold = maxPooledBuffer
 
 var jsonWriterPool = sync.Pool{New: func() any {
 	jw := new(jsonWriter)
-	jw.enc = json.NewEncoder(&jw.buf)
+	jw.enc = json.NewEncoder(jw)
 	return jw
 }}
 
 func putJSONWriter(jw *jsonWriter) {
-	if jw.buf.Cap() <= maxPooledBuffer {
-		jw.buf.Reset()
-		jsonWriterPool.Put(jw)
+	jw.buf.Reset()
+	jw.w, jw.streaming = nil, false
+	jsonWriterPool.Put(jw)
+}
+
+// Write keeps p while the body fits under the threshold, and otherwise
+// writes what it kept and p to the response.
+func (jw *jsonWriter) Write(p []byte) (int, error) {
+	if !jw.streaming {
+		if jw.buf.Len()+len(p) <= jsonStreamThreshold {
+			return jw.buf.Write(p)
+		}
+		jw.streaming = true
+		jw.w.Header()["Content-Type"] = jsonHeader
+		if jw.buf.Len() > 0 {
+			if _, err := jw.w.Write(jw.buf.Bytes()); err != nil {
+				return 0, err
+			}
+			jw.buf.Reset()
+		}
 	}
+	return jw.w.Write(p)
+}
+
+// encodeJSONBody writes the body that encode produces into w through the pooled
+// writer: kept and written whole up to the threshold, streamed past it. It
+// returns encode's error or the response's, and with it the response is
+// either untouched (nothing was written, so the error can still be
+// answered with its status) or begun, and must be aborted.
+func encodeJSONBody(w http.ResponseWriter, encode func(*jsonWriter) error) error {
+	jw := jsonWriterPool.Get().(*jsonWriter)
+	jw.w = w
+	if err := encode(jw); err != nil {
+		// A json.Encoder keeps a writer's error and returns it from every
+		// later Encode: the pooled writer gets a new one.
+		jw.enc = json.NewEncoder(jw)
+		putJSONWriter(jw)
+		return err
+	}
+	var err error
+	if !jw.streaming {
+		w.Header()["Content-Type"] = jsonHeader
+		_, err = w.Write(jw.buf.Bytes())
+	}
+	putJSONWriter(jw)
+	return err
 }
 
 // DecodeJSONRequest decodes a JSON request body into a Req. Fields the Req
@@ -131,16 +188,14 @@ func unsupportedMediaType(got, want string) error {
 }
 
 // EncodeJSONResponse writes resp as JSON with the Content-Type
-// application/json and the status 200.
+// application/json and the status 200. A body of up to 64 KiB is encoded
+// whole before its first byte is written, so that a value that cannot be
+// encoded is answered with the error's status (500 unless the error has a
+// code); a larger body is written as it is encoded, without a copy of it
+// all, and a failure after its first byte makes the [Server] abort the
+// response, which the client sees as a broken one, never as a success.
 func EncodeJSONResponse[Resp any](_ context.Context, w http.ResponseWriter, resp Resp) error {
-	jw := jsonWriterPool.Get().(*jsonWriter)
-	defer putJSONWriter(jw)
-	if err := jw.enc.Encode(resp); err != nil {
-		return err
-	}
-	w.Header()["Content-Type"] = jsonHeader
-	_, err := w.Write(jw.buf.Bytes())
-	return err
+	return encodeJSONBody(w, func(jw *jsonWriter) error { return jw.enc.Encode(resp) })
 }
 
 // EncodeJSONRequest writes req as the JSON body of an outgoing request, with

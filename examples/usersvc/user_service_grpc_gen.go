@@ -205,13 +205,28 @@ func (w *protoWireCreateUserRequest) MarshalProtoWire(b []byte) ([]byte, error) 
 	return b, nil
 }
 
+// MarshalProtoWireBuffers implements genrt.BufferedWireMessage: the
+// message written as MarshalProtoWire writes it, into a buffer of gRPC's
+// pool when it is large.
+func (w *protoWireCreateUserRequest) MarshalProtoWireBuffers() (genrt.Buffers, error) {
+	n := protoSizeCreateUserRequest(w.v)
+	buf, data := genrt.Buffer(n)
+	if protoWriteCreateUserRequest(buf, n, w.v) != 0 {
+		data.Free()
+		return nil, genrt.ErrChanged
+	}
+	return data, nil
+}
+
 // UnmarshalProtoWire implements genrt.WireMessage. Messages nested deeper
-// than protobuf-go's limit are refused.
+// than protobuf-go's limit are refused. No value read aliases b: the
+// strings share copies made by a genrt.Strings.
 func (w *protoWireCreateUserRequest) UnmarshalProtoWire(b []byte) error {
 	if w.v == nil {
 		w.v = new(CreateUserRequest)
 	}
-	return protoConsumeCreateUserRequest(b, w.v, genrt.RecursionLimit-1)
+	strs := genrt.NewStrings(b)
+	return protoConsumeCreateUserRequest(b, w.v, genrt.RecursionLimit-1, &strs, len(b))
 }
 
 // protoWireUser is the gRPC codec's view of a User message.
@@ -239,13 +254,28 @@ func (w *protoWireUser) MarshalProtoWire(b []byte) ([]byte, error) {
 	return b, nil
 }
 
+// MarshalProtoWireBuffers implements genrt.BufferedWireMessage: the
+// message written as MarshalProtoWire writes it, into a buffer of gRPC's
+// pool when it is large.
+func (w *protoWireUser) MarshalProtoWireBuffers() (genrt.Buffers, error) {
+	n := protoSizeUser(w.v)
+	buf, data := genrt.Buffer(n)
+	if protoWriteUser(buf, n, w.v) != 0 {
+		data.Free()
+		return nil, genrt.ErrChanged
+	}
+	return data, nil
+}
+
 // UnmarshalProtoWire implements genrt.WireMessage. Messages nested deeper
-// than protobuf-go's limit are refused.
+// than protobuf-go's limit are refused. No value read aliases b: the
+// strings share copies made by a genrt.Strings.
 func (w *protoWireUser) UnmarshalProtoWire(b []byte) error {
 	if w.v == nil {
 		w.v = new(User)
 	}
-	return protoConsumeUser(b, w.v, genrt.RecursionLimit-1)
+	strs := genrt.NewStrings(b)
+	return protoConsumeUser(b, w.v, genrt.RecursionLimit-1, &strs, len(b))
 }
 
 // protoWireGetUserRequest is the gRPC codec's view of a GetUserRequest message.
@@ -273,13 +303,28 @@ func (w *protoWireGetUserRequest) MarshalProtoWire(b []byte) ([]byte, error) {
 	return b, nil
 }
 
+// MarshalProtoWireBuffers implements genrt.BufferedWireMessage: the
+// message written as MarshalProtoWire writes it, into a buffer of gRPC's
+// pool when it is large.
+func (w *protoWireGetUserRequest) MarshalProtoWireBuffers() (genrt.Buffers, error) {
+	n := protoSizeGetUserRequest(w.v)
+	buf, data := genrt.Buffer(n)
+	if protoWriteGetUserRequest(buf, n, w.v) != 0 {
+		data.Free()
+		return nil, genrt.ErrChanged
+	}
+	return data, nil
+}
+
 // UnmarshalProtoWire implements genrt.WireMessage. Messages nested deeper
-// than protobuf-go's limit are refused.
+// than protobuf-go's limit are refused. No value read aliases b: the
+// strings share copies made by a genrt.Strings.
 func (w *protoWireGetUserRequest) UnmarshalProtoWire(b []byte) error {
 	if w.v == nil {
 		w.v = new(GetUserRequest)
 	}
-	return protoConsumeGetUserRequest(b, w.v, genrt.RecursionLimit-1)
+	strs := genrt.NewStrings(b)
+	return protoConsumeGetUserRequest(b, w.v, genrt.RecursionLimit-1, &strs, len(b))
 }
 
 // protoWireUpdateUserRequest is the gRPC codec's view of an UpdateUserRequest message.
@@ -307,13 +352,28 @@ func (w *protoWireUpdateUserRequest) MarshalProtoWire(b []byte) ([]byte, error) 
 	return b, nil
 }
 
+// MarshalProtoWireBuffers implements genrt.BufferedWireMessage: the
+// message written as MarshalProtoWire writes it, into a buffer of gRPC's
+// pool when it is large.
+func (w *protoWireUpdateUserRequest) MarshalProtoWireBuffers() (genrt.Buffers, error) {
+	n := protoSizeUpdateUserRequest(w.v)
+	buf, data := genrt.Buffer(n)
+	if protoWriteUpdateUserRequest(buf, n, w.v) != 0 {
+		data.Free()
+		return nil, genrt.ErrChanged
+	}
+	return data, nil
+}
+
 // UnmarshalProtoWire implements genrt.WireMessage. Messages nested deeper
-// than protobuf-go's limit are refused.
+// than protobuf-go's limit are refused. No value read aliases b: the
+// strings share copies made by a genrt.Strings.
 func (w *protoWireUpdateUserRequest) UnmarshalProtoWire(b []byte) error {
 	if w.v == nil {
 		w.v = new(UpdateUserRequest)
 	}
-	return protoConsumeUpdateUserRequest(b, w.v, genrt.RecursionLimit-1)
+	strs := genrt.NewStrings(b)
+	return protoConsumeUpdateUserRequest(b, w.v, genrt.RecursionLimit-1, &strs, len(b))
 }
 
 // protoWireDeleteUserRequest is the gRPC codec's view of a DeleteUserRequest message.
@@ -341,13 +401,28 @@ func (w *protoWireDeleteUserRequest) MarshalProtoWire(b []byte) ([]byte, error) 
 	return b, nil
 }
 
+// MarshalProtoWireBuffers implements genrt.BufferedWireMessage: the
+// message written as MarshalProtoWire writes it, into a buffer of gRPC's
+// pool when it is large.
+func (w *protoWireDeleteUserRequest) MarshalProtoWireBuffers() (genrt.Buffers, error) {
+	n := protoSizeDeleteUserRequest(w.v)
+	buf, data := genrt.Buffer(n)
+	if protoWriteDeleteUserRequest(buf, n, w.v) != 0 {
+		data.Free()
+		return nil, genrt.ErrChanged
+	}
+	return data, nil
+}
+
 // UnmarshalProtoWire implements genrt.WireMessage. Messages nested deeper
-// than protobuf-go's limit are refused.
+// than protobuf-go's limit are refused. No value read aliases b: the
+// strings share copies made by a genrt.Strings.
 func (w *protoWireDeleteUserRequest) UnmarshalProtoWire(b []byte) error {
 	if w.v == nil {
 		w.v = new(DeleteUserRequest)
 	}
-	return protoConsumeDeleteUserRequest(b, w.v, genrt.RecursionLimit-1)
+	strs := genrt.NewStrings(b)
+	return protoConsumeDeleteUserRequest(b, w.v, genrt.RecursionLimit-1, &strs, len(b))
 }
 
 // protoWireDeleteUserResponse is the gRPC codec's view of a DeleteUserResponse message.
@@ -375,13 +450,28 @@ func (w *protoWireDeleteUserResponse) MarshalProtoWire(b []byte) ([]byte, error)
 	return b, nil
 }
 
+// MarshalProtoWireBuffers implements genrt.BufferedWireMessage: the
+// message written as MarshalProtoWire writes it, into a buffer of gRPC's
+// pool when it is large.
+func (w *protoWireDeleteUserResponse) MarshalProtoWireBuffers() (genrt.Buffers, error) {
+	n := protoSizeDeleteUserResponse(w.v)
+	buf, data := genrt.Buffer(n)
+	if protoWriteDeleteUserResponse(buf, n, w.v) != 0 {
+		data.Free()
+		return nil, genrt.ErrChanged
+	}
+	return data, nil
+}
+
 // UnmarshalProtoWire implements genrt.WireMessage. Messages nested deeper
-// than protobuf-go's limit are refused.
+// than protobuf-go's limit are refused. No value read aliases b: the
+// strings share copies made by a genrt.Strings.
 func (w *protoWireDeleteUserResponse) UnmarshalProtoWire(b []byte) error {
 	if w.v == nil {
 		w.v = new(DeleteUserResponse)
 	}
-	return protoConsumeDeleteUserResponse(b, w.v, genrt.RecursionLimit-1)
+	strs := genrt.NewStrings(b)
+	return protoConsumeDeleteUserResponse(b, w.v, genrt.RecursionLimit-1, &strs, len(b))
 }
 
 // protoWireListUsersRequest is the gRPC codec's view of a ListUsersRequest message.
@@ -409,13 +499,28 @@ func (w *protoWireListUsersRequest) MarshalProtoWire(b []byte) ([]byte, error) {
 	return b, nil
 }
 
+// MarshalProtoWireBuffers implements genrt.BufferedWireMessage: the
+// message written as MarshalProtoWire writes it, into a buffer of gRPC's
+// pool when it is large.
+func (w *protoWireListUsersRequest) MarshalProtoWireBuffers() (genrt.Buffers, error) {
+	n := protoSizeListUsersRequest(w.v)
+	buf, data := genrt.Buffer(n)
+	if protoWriteListUsersRequest(buf, n, w.v) != 0 {
+		data.Free()
+		return nil, genrt.ErrChanged
+	}
+	return data, nil
+}
+
 // UnmarshalProtoWire implements genrt.WireMessage. Messages nested deeper
-// than protobuf-go's limit are refused.
+// than protobuf-go's limit are refused. No value read aliases b: the
+// strings share copies made by a genrt.Strings.
 func (w *protoWireListUsersRequest) UnmarshalProtoWire(b []byte) error {
 	if w.v == nil {
 		w.v = new(ListUsersRequest)
 	}
-	return protoConsumeListUsersRequest(b, w.v, genrt.RecursionLimit-1)
+	strs := genrt.NewStrings(b)
+	return protoConsumeListUsersRequest(b, w.v, genrt.RecursionLimit-1, &strs, len(b))
 }
 
 // protoWireListUsersResponse is the gRPC codec's view of a ListUsersResponse message.
@@ -443,13 +548,28 @@ func (w *protoWireListUsersResponse) MarshalProtoWire(b []byte) ([]byte, error) 
 	return b, nil
 }
 
+// MarshalProtoWireBuffers implements genrt.BufferedWireMessage: the
+// message written as MarshalProtoWire writes it, into a buffer of gRPC's
+// pool when it is large.
+func (w *protoWireListUsersResponse) MarshalProtoWireBuffers() (genrt.Buffers, error) {
+	n := protoSizeListUsersResponse(w.v)
+	buf, data := genrt.Buffer(n)
+	if protoWriteListUsersResponse(buf, n, w.v) != 0 {
+		data.Free()
+		return nil, genrt.ErrChanged
+	}
+	return data, nil
+}
+
 // UnmarshalProtoWire implements genrt.WireMessage. Messages nested deeper
-// than protobuf-go's limit are refused.
+// than protobuf-go's limit are refused. No value read aliases b: the
+// strings share copies made by a genrt.Strings.
 func (w *protoWireListUsersResponse) UnmarshalProtoWire(b []byte) error {
 	if w.v == nil {
 		w.v = new(ListUsersResponse)
 	}
-	return protoConsumeListUsersResponse(b, w.v, genrt.RecursionLimit-1)
+	strs := genrt.NewStrings(b)
+	return protoConsumeListUsersResponse(b, w.v, genrt.RecursionLimit-1, &strs, len(b))
 }
 
 // protoWireWatchUsersRequest is the gRPC codec's view of a WatchUsersRequest message.
@@ -593,8 +713,9 @@ func protoWriteCreateUserRequest(b []byte, i int, v *CreateUserRequest) int {
 
 // protoConsumeCreateUserRequest reads a CreateUserRequest message into v, merging it
 // with what v holds. Unknown fields are skipped; depth is how many levels
-// of messages may still nest below this one.
-func protoConsumeCreateUserRequest(b []byte, v *CreateUserRequest, depth int) error {
+// of messages may still nest below this one. Strings come from strs, and
+// b ends at the offset end of the bytes strs was made for.
+func protoConsumeCreateUserRequest(b []byte, v *CreateUserRequest, depth int, strs *genrt.Strings, end int) error {
 	for len(b) > 0 {
 		num, typ, n, err := genrt.ConsumeTag(b)
 		if err != nil {
@@ -606,23 +727,23 @@ func protoConsumeCreateUserRequest(b []byte, v *CreateUserRequest, depth int) er
 			if typ != protowire.BytesType {
 				break
 			}
-			x, n, err := genrt.ConsumeString(b, "name")
+			x, n, err := genrt.ConsumeText(b, "name")
 			if err != nil {
 				return err
 			}
 			b = b[n:]
-			v.Name = x
+			v.Name = strs.String(end-len(b), x)
 			continue
 		case 2:
 			if typ != protowire.BytesType {
 				break
 			}
-			x, n, err := genrt.ConsumeString(b, "email")
+			x, n, err := genrt.ConsumeText(b, "email")
 			if err != nil {
 				return err
 			}
 			b = b[n:]
-			v.Email = x
+			v.Email = strs.String(end-len(b), x)
 			continue
 		}
 		n, err = genrt.Skip(num, typ, b)
@@ -691,8 +812,9 @@ func protoWriteUser(b []byte, i int, v *User) int {
 
 // protoConsumeUser reads a User message into v, merging it
 // with what v holds. Unknown fields are skipped; depth is how many levels
-// of messages may still nest below this one.
-func protoConsumeUser(b []byte, v *User, depth int) error {
+// of messages may still nest below this one. Strings come from strs, and
+// b ends at the offset end of the bytes strs was made for.
+func protoConsumeUser(b []byte, v *User, depth int, strs *genrt.Strings, end int) error {
 	for len(b) > 0 {
 		num, typ, n, err := genrt.ConsumeTag(b)
 		if err != nil {
@@ -704,34 +826,34 @@ func protoConsumeUser(b []byte, v *User, depth int) error {
 			if typ != protowire.BytesType {
 				break
 			}
-			x, n, err := genrt.ConsumeString(b, "id")
+			x, n, err := genrt.ConsumeText(b, "id")
 			if err != nil {
 				return err
 			}
 			b = b[n:]
-			v.ID = x
+			v.ID = strs.String(end-len(b), x)
 			continue
 		case 2:
 			if typ != protowire.BytesType {
 				break
 			}
-			x, n, err := genrt.ConsumeString(b, "name")
+			x, n, err := genrt.ConsumeText(b, "name")
 			if err != nil {
 				return err
 			}
 			b = b[n:]
-			v.Name = x
+			v.Name = strs.String(end-len(b), x)
 			continue
 		case 3:
 			if typ != protowire.BytesType {
 				break
 			}
-			x, n, err := genrt.ConsumeString(b, "email")
+			x, n, err := genrt.ConsumeText(b, "email")
 			if err != nil {
 				return err
 			}
 			b = b[n:]
-			v.Email = x
+			v.Email = strs.String(end-len(b), x)
 			continue
 		case 4:
 			if typ != protowire.BytesType {
@@ -792,8 +914,9 @@ func protoWriteGetUserRequest(b []byte, i int, v *GetUserRequest) int {
 
 // protoConsumeGetUserRequest reads a GetUserRequest message into v, merging it
 // with what v holds. Unknown fields are skipped; depth is how many levels
-// of messages may still nest below this one.
-func protoConsumeGetUserRequest(b []byte, v *GetUserRequest, depth int) error {
+// of messages may still nest below this one. Strings come from strs, and
+// b ends at the offset end of the bytes strs was made for.
+func protoConsumeGetUserRequest(b []byte, v *GetUserRequest, depth int, strs *genrt.Strings, end int) error {
 	for len(b) > 0 {
 		num, typ, n, err := genrt.ConsumeTag(b)
 		if err != nil {
@@ -805,12 +928,12 @@ func protoConsumeGetUserRequest(b []byte, v *GetUserRequest, depth int) error {
 			if typ != protowire.BytesType {
 				break
 			}
-			x, n, err := genrt.ConsumeString(b, "id")
+			x, n, err := genrt.ConsumeText(b, "id")
 			if err != nil {
 				return err
 			}
 			b = b[n:]
-			v.ID = x
+			v.ID = strs.String(end-len(b), x)
 			continue
 		}
 		n, err = genrt.Skip(num, typ, b)
@@ -869,8 +992,9 @@ func protoWriteUpdateUserRequest(b []byte, i int, v *UpdateUserRequest) int {
 
 // protoConsumeUpdateUserRequest reads an UpdateUserRequest message into v, merging it
 // with what v holds. Unknown fields are skipped; depth is how many levels
-// of messages may still nest below this one.
-func protoConsumeUpdateUserRequest(b []byte, v *UpdateUserRequest, depth int) error {
+// of messages may still nest below this one. Strings come from strs, and
+// b ends at the offset end of the bytes strs was made for.
+func protoConsumeUpdateUserRequest(b []byte, v *UpdateUserRequest, depth int, strs *genrt.Strings, end int) error {
 	for len(b) > 0 {
 		num, typ, n, err := genrt.ConsumeTag(b)
 		if err != nil {
@@ -882,34 +1006,34 @@ func protoConsumeUpdateUserRequest(b []byte, v *UpdateUserRequest, depth int) er
 			if typ != protowire.BytesType {
 				break
 			}
-			x, n, err := genrt.ConsumeString(b, "id")
+			x, n, err := genrt.ConsumeText(b, "id")
 			if err != nil {
 				return err
 			}
 			b = b[n:]
-			v.ID = x
+			v.ID = strs.String(end-len(b), x)
 			continue
 		case 2:
 			if typ != protowire.BytesType {
 				break
 			}
-			x, n, err := genrt.ConsumeString(b, "name")
+			x, n, err := genrt.ConsumeText(b, "name")
 			if err != nil {
 				return err
 			}
 			b = b[n:]
-			v.Name = x
+			v.Name = strs.String(end-len(b), x)
 			continue
 		case 3:
 			if typ != protowire.BytesType {
 				break
 			}
-			x, n, err := genrt.ConsumeString(b, "email")
+			x, n, err := genrt.ConsumeText(b, "email")
 			if err != nil {
 				return err
 			}
 			b = b[n:]
-			v.Email = x
+			v.Email = strs.String(end-len(b), x)
 			continue
 		}
 		n, err = genrt.Skip(num, typ, b)
@@ -952,8 +1076,9 @@ func protoWriteDeleteUserRequest(b []byte, i int, v *DeleteUserRequest) int {
 
 // protoConsumeDeleteUserRequest reads a DeleteUserRequest message into v, merging it
 // with what v holds. Unknown fields are skipped; depth is how many levels
-// of messages may still nest below this one.
-func protoConsumeDeleteUserRequest(b []byte, v *DeleteUserRequest, depth int) error {
+// of messages may still nest below this one. Strings come from strs, and
+// b ends at the offset end of the bytes strs was made for.
+func protoConsumeDeleteUserRequest(b []byte, v *DeleteUserRequest, depth int, strs *genrt.Strings, end int) error {
 	for len(b) > 0 {
 		num, typ, n, err := genrt.ConsumeTag(b)
 		if err != nil {
@@ -965,12 +1090,12 @@ func protoConsumeDeleteUserRequest(b []byte, v *DeleteUserRequest, depth int) er
 			if typ != protowire.BytesType {
 				break
 			}
-			x, n, err := genrt.ConsumeString(b, "id")
+			x, n, err := genrt.ConsumeText(b, "id")
 			if err != nil {
 				return err
 			}
 			b = b[n:]
-			v.ID = x
+			v.ID = strs.String(end-len(b), x)
 			continue
 		}
 		n, err = genrt.Skip(num, typ, b)
@@ -1005,8 +1130,9 @@ func protoWriteDeleteUserResponse(b []byte, i int, v *DeleteUserResponse) int {
 
 // protoConsumeDeleteUserResponse reads a DeleteUserResponse message into v, merging it
 // with what v holds. Unknown fields are skipped; depth is how many levels
-// of messages may still nest below this one.
-func protoConsumeDeleteUserResponse(b []byte, v *DeleteUserResponse, depth int) error {
+// of messages may still nest below this one. Strings come from strs, and
+// b ends at the offset end of the bytes strs was made for.
+func protoConsumeDeleteUserResponse(b []byte, v *DeleteUserResponse, depth int, strs *genrt.Strings, end int) error {
 	for len(b) > 0 {
 		num, typ, n, err := genrt.ConsumeTag(b)
 		if err != nil {
@@ -1061,8 +1187,9 @@ func protoWriteListUsersRequest(b []byte, i int, v *ListUsersRequest) int {
 
 // protoConsumeListUsersRequest reads a ListUsersRequest message into v, merging it
 // with what v holds. Unknown fields are skipped; depth is how many levels
-// of messages may still nest below this one.
-func protoConsumeListUsersRequest(b []byte, v *ListUsersRequest, depth int) error {
+// of messages may still nest below this one. Strings come from strs, and
+// b ends at the offset end of the bytes strs was made for.
+func protoConsumeListUsersRequest(b []byte, v *ListUsersRequest, depth int, strs *genrt.Strings, end int) error {
 	for len(b) > 0 {
 		num, typ, n, err := genrt.ConsumeTag(b)
 		if err != nil {
@@ -1085,12 +1212,12 @@ func protoConsumeListUsersRequest(b []byte, v *ListUsersRequest, depth int) erro
 			if typ != protowire.BytesType {
 				break
 			}
-			x, n, err := genrt.ConsumeString(b, "page_token")
+			x, n, err := genrt.ConsumeText(b, "page_token")
 			if err != nil {
 				return err
 			}
 			b = b[n:]
-			v.PageToken = x
+			v.PageToken = strs.String(end-len(b), x)
 			continue
 		}
 		n, err = genrt.Skip(num, typ, b)
@@ -1145,8 +1272,9 @@ func protoWriteListUsersResponse(b []byte, i int, v *ListUsersResponse) int {
 
 // protoConsumeListUsersResponse reads a ListUsersResponse message into v, merging it
 // with what v holds. Unknown fields are skipped; depth is how many levels
-// of messages may still nest below this one.
-func protoConsumeListUsersResponse(b []byte, v *ListUsersResponse, depth int) error {
+// of messages may still nest below this one. Strings come from strs, and
+// b ends at the offset end of the bytes strs was made for.
+func protoConsumeListUsersResponse(b []byte, v *ListUsersResponse, depth int, strs *genrt.Strings, end int) error {
 	for len(b) > 0 {
 		num, typ, n, err := genrt.ConsumeTag(b)
 		if err != nil {
@@ -1167,24 +1295,23 @@ func protoConsumeListUsersResponse(b []byte, v *ListUsersResponse, depth int) er
 			}
 			b = b[n:]
 			if v.Users == nil {
-				v.Users = make([]User, 0, 1+genrt.Count(b, num))
+				v.Users = genrt.MakeSlice[User](len(b), n)
 			}
-			var e User
-			if err := protoConsumeUser(x, &e, depth-1); err != nil {
+			v.Users = append(v.Users, User{})
+			if err := protoConsumeUser(x, &v.Users[len(v.Users)-1], depth-1, strs, end-len(b)); err != nil {
 				return err
 			}
-			v.Users = append(v.Users, e)
 			continue
 		case 2:
 			if typ != protowire.BytesType {
 				break
 			}
-			x, n, err := genrt.ConsumeString(b, "next_page_token")
+			x, n, err := genrt.ConsumeText(b, "next_page_token")
 			if err != nil {
 				return err
 			}
 			b = b[n:]
-			v.NextPageToken = x
+			v.NextPageToken = strs.String(end-len(b), x)
 			continue
 		}
 		n, err = genrt.Skip(num, typ, b)

@@ -232,13 +232,28 @@ func (w *protoWireAll) MarshalProtoWire(b []byte) ([]byte, error) {
 	return b, nil
 }
 
+// MarshalProtoWireBuffers implements genrt.BufferedWireMessage: the
+// message written as MarshalProtoWire writes it, into a buffer of gRPC's
+// pool when it is large.
+func (w *protoWireAll) MarshalProtoWireBuffers() (genrt.Buffers, error) {
+	n := protoSizeAll(w.v)
+	buf, data := genrt.Buffer(n)
+	if protoWriteAll(buf, n, w.v) != 0 {
+		data.Free()
+		return nil, genrt.ErrChanged
+	}
+	return data, nil
+}
+
 // UnmarshalProtoWire implements genrt.WireMessage. Messages nested deeper
-// than protobuf-go's limit are refused.
+// than protobuf-go's limit are refused. No value read aliases b: the
+// strings share copies made by a genrt.Strings.
 func (w *protoWireAll) UnmarshalProtoWire(b []byte) error {
 	if w.v == nil {
 		w.v = new(All)
 	}
-	return protoConsumeAll(b, w.v, genrt.RecursionLimit-1)
+	strs := genrt.NewStrings(b)
+	return protoConsumeAll(b, w.v, genrt.RecursionLimit-1, &strs, len(b))
 }
 
 // protoWireCountRequest is the gRPC codec's view of a CountRequest message.
@@ -266,13 +281,28 @@ func (w *protoWireCountRequest) MarshalProtoWire(b []byte) ([]byte, error) {
 	return b, nil
 }
 
+// MarshalProtoWireBuffers implements genrt.BufferedWireMessage: the
+// message written as MarshalProtoWire writes it, into a buffer of gRPC's
+// pool when it is large.
+func (w *protoWireCountRequest) MarshalProtoWireBuffers() (genrt.Buffers, error) {
+	n := protoSizeCountRequest(w.v)
+	buf, data := genrt.Buffer(n)
+	if protoWriteCountRequest(buf, n, w.v) != 0 {
+		data.Free()
+		return nil, genrt.ErrChanged
+	}
+	return data, nil
+}
+
 // UnmarshalProtoWire implements genrt.WireMessage. Messages nested deeper
-// than protobuf-go's limit are refused.
+// than protobuf-go's limit are refused. No value read aliases b: the
+// strings share copies made by a genrt.Strings.
 func (w *protoWireCountRequest) UnmarshalProtoWire(b []byte) error {
 	if w.v == nil {
 		w.v = new(CountRequest)
 	}
-	return protoConsumeCountRequest(b, w.v, genrt.RecursionLimit-1)
+	strs := genrt.NewStrings(b)
+	return protoConsumeCountRequest(b, w.v, genrt.RecursionLimit-1, &strs, len(b))
 }
 
 // protoWireCountResponse is the gRPC codec's view of a CountResponse message.
@@ -300,13 +330,28 @@ func (w *protoWireCountResponse) MarshalProtoWire(b []byte) ([]byte, error) {
 	return b, nil
 }
 
+// MarshalProtoWireBuffers implements genrt.BufferedWireMessage: the
+// message written as MarshalProtoWire writes it, into a buffer of gRPC's
+// pool when it is large.
+func (w *protoWireCountResponse) MarshalProtoWireBuffers() (genrt.Buffers, error) {
+	n := protoSizeCountResponse(w.v)
+	buf, data := genrt.Buffer(n)
+	if protoWriteCountResponse(buf, n, w.v) != 0 {
+		data.Free()
+		return nil, genrt.ErrChanged
+	}
+	return data, nil
+}
+
 // UnmarshalProtoWire implements genrt.WireMessage. Messages nested deeper
-// than protobuf-go's limit are refused.
+// than protobuf-go's limit are refused. No value read aliases b: the
+// strings share copies made by a genrt.Strings.
 func (w *protoWireCountResponse) UnmarshalProtoWire(b []byte) error {
 	if w.v == nil {
 		w.v = new(grpcCountResponse)
 	}
-	return protoConsumeCountResponse(b, w.v, genrt.RecursionLimit-1)
+	strs := genrt.NewStrings(b)
+	return protoConsumeCountResponse(b, w.v, genrt.RecursionLimit-1, &strs, len(b))
 }
 
 // protoWireUserList is the gRPC codec's view of a UserList message.
@@ -334,13 +379,28 @@ func (w *protoWireUserList) MarshalProtoWire(b []byte) ([]byte, error) {
 	return b, nil
 }
 
+// MarshalProtoWireBuffers implements genrt.BufferedWireMessage: the
+// message written as MarshalProtoWire writes it, into a buffer of gRPC's
+// pool when it is large.
+func (w *protoWireUserList) MarshalProtoWireBuffers() (genrt.Buffers, error) {
+	n := protoSizeUserList(w.v)
+	buf, data := genrt.Buffer(n)
+	if protoWriteUserList(buf, n, w.v) != 0 {
+		data.Free()
+		return nil, genrt.ErrChanged
+	}
+	return data, nil
+}
+
 // UnmarshalProtoWire implements genrt.WireMessage. Messages nested deeper
-// than protobuf-go's limit are refused.
+// than protobuf-go's limit are refused. No value read aliases b: the
+// strings share copies made by a genrt.Strings.
 func (w *protoWireUserList) UnmarshalProtoWire(b []byte) error {
 	if w.v == nil {
 		w.v = new(UserList)
 	}
-	return protoConsumeUserList(b, w.v, genrt.RecursionLimit-1)
+	strs := genrt.NewStrings(b)
+	return protoConsumeUserList(b, w.v, genrt.RecursionLimit-1, &strs, len(b))
 }
 
 // protoWireUser is the gRPC codec's view of a User message.
@@ -368,13 +428,28 @@ func (w *protoWireUser) MarshalProtoWire(b []byte) ([]byte, error) {
 	return b, nil
 }
 
+// MarshalProtoWireBuffers implements genrt.BufferedWireMessage: the
+// message written as MarshalProtoWire writes it, into a buffer of gRPC's
+// pool when it is large.
+func (w *protoWireUser) MarshalProtoWireBuffers() (genrt.Buffers, error) {
+	n := protoSizeUser(w.v)
+	buf, data := genrt.Buffer(n)
+	if protoWriteUser(buf, n, w.v) != 0 {
+		data.Free()
+		return nil, genrt.ErrChanged
+	}
+	return data, nil
+}
+
 // UnmarshalProtoWire implements genrt.WireMessage. Messages nested deeper
-// than protobuf-go's limit are refused.
+// than protobuf-go's limit are refused. No value read aliases b: the
+// strings share copies made by a genrt.Strings.
 func (w *protoWireUser) UnmarshalProtoWire(b []byte) error {
 	if w.v == nil {
 		w.v = new(User)
 	}
-	return protoConsumeUser(b, w.v, genrt.RecursionLimit-1)
+	strs := genrt.NewStrings(b)
+	return protoConsumeUser(b, w.v, genrt.RecursionLimit-1, &strs, len(b))
 }
 
 // protoWireNode is the gRPC codec's view of a Node message.
@@ -402,13 +477,28 @@ func (w *protoWireNode) MarshalProtoWire(b []byte) ([]byte, error) {
 	return b, nil
 }
 
+// MarshalProtoWireBuffers implements genrt.BufferedWireMessage: the
+// message written as MarshalProtoWire writes it, into a buffer of gRPC's
+// pool when it is large.
+func (w *protoWireNode) MarshalProtoWireBuffers() (genrt.Buffers, error) {
+	n := protoSizeNode(w.v)
+	buf, data := genrt.Buffer(n)
+	if protoWriteNode(buf, n, w.v) != 0 {
+		data.Free()
+		return nil, genrt.ErrChanged
+	}
+	return data, nil
+}
+
 // UnmarshalProtoWire implements genrt.WireMessage. Messages nested deeper
-// than protobuf-go's limit are refused.
+// than protobuf-go's limit are refused. No value read aliases b: the
+// strings share copies made by a genrt.Strings.
 func (w *protoWireNode) UnmarshalProtoWire(b []byte) error {
 	if w.v == nil {
 		w.v = new(Node)
 	}
-	return protoConsumeNode(b, w.v, genrt.RecursionLimit-1)
+	strs := genrt.NewStrings(b)
+	return protoConsumeNode(b, w.v, genrt.RecursionLimit-1, &strs, len(b))
 }
 
 // protoWireExtra is the gRPC codec's view of an Extra message.
@@ -440,13 +530,32 @@ func (w *protoWireExtra) MarshalProtoWire(b []byte) ([]byte, error) {
 	return b, nil
 }
 
+// MarshalProtoWireBuffers implements genrt.BufferedWireMessage: the
+// message written as MarshalProtoWire writes it, into a buffer of gRPC's
+// pool when it is large.
+func (w *protoWireExtra) MarshalProtoWireBuffers() (genrt.Buffers, error) {
+	var t genrt.Texts
+	n := protoSizeExtra(w.v, &t)
+	if err := t.Err(); err != nil {
+		return nil, err
+	}
+	buf, data := genrt.Buffer(n)
+	if protoWriteExtra(buf, n, w.v, &t) != 0 {
+		data.Free()
+		return nil, genrt.ErrChanged
+	}
+	return data, nil
+}
+
 // UnmarshalProtoWire implements genrt.WireMessage. Messages nested deeper
-// than protobuf-go's limit are refused.
+// than protobuf-go's limit are refused. No value read aliases b: the
+// strings share copies made by a genrt.Strings.
 func (w *protoWireExtra) UnmarshalProtoWire(b []byte) error {
 	if w.v == nil {
 		w.v = new(Extra)
 	}
-	return protoConsumeExtra(b, w.v, genrt.RecursionLimit-1)
+	strs := genrt.NewStrings(b)
+	return protoConsumeExtra(b, w.v, genrt.RecursionLimit-1, &strs, len(b))
 }
 
 // protoWireAtRequest is the gRPC codec's view of an AtRequest message.
@@ -474,13 +583,28 @@ func (w *protoWireAtRequest) MarshalProtoWire(b []byte) ([]byte, error) {
 	return b, nil
 }
 
+// MarshalProtoWireBuffers implements genrt.BufferedWireMessage: the
+// message written as MarshalProtoWire writes it, into a buffer of gRPC's
+// pool when it is large.
+func (w *protoWireAtRequest) MarshalProtoWireBuffers() (genrt.Buffers, error) {
+	n := protoSizeAtRequest(w.v)
+	buf, data := genrt.Buffer(n)
+	if protoWriteAtRequest(buf, n, w.v) != 0 {
+		data.Free()
+		return nil, genrt.ErrChanged
+	}
+	return data, nil
+}
+
 // UnmarshalProtoWire implements genrt.WireMessage. Messages nested deeper
-// than protobuf-go's limit are refused.
+// than protobuf-go's limit are refused. No value read aliases b: the
+// strings share copies made by a genrt.Strings.
 func (w *protoWireAtRequest) UnmarshalProtoWire(b []byte) error {
 	if w.v == nil {
 		w.v = new(AtRequest)
 	}
-	return protoConsumeAtRequest(b, w.v, genrt.RecursionLimit-1)
+	strs := genrt.NewStrings(b)
+	return protoConsumeAtRequest(b, w.v, genrt.RecursionLimit-1, &strs, len(b))
 }
 
 // protoWireAtResponse is the gRPC codec's view of an AtResponse message.
@@ -508,13 +632,28 @@ func (w *protoWireAtResponse) MarshalProtoWire(b []byte) ([]byte, error) {
 	return b, nil
 }
 
+// MarshalProtoWireBuffers implements genrt.BufferedWireMessage: the
+// message written as MarshalProtoWire writes it, into a buffer of gRPC's
+// pool when it is large.
+func (w *protoWireAtResponse) MarshalProtoWireBuffers() (genrt.Buffers, error) {
+	n := protoSizeAtResponse(w.v)
+	buf, data := genrt.Buffer(n)
+	if protoWriteAtResponse(buf, n, w.v) != 0 {
+		data.Free()
+		return nil, genrt.ErrChanged
+	}
+	return data, nil
+}
+
 // UnmarshalProtoWire implements genrt.WireMessage. Messages nested deeper
-// than protobuf-go's limit are refused.
+// than protobuf-go's limit are refused. No value read aliases b: the
+// strings share copies made by a genrt.Strings.
 func (w *protoWireAtResponse) UnmarshalProtoWire(b []byte) error {
 	if w.v == nil {
 		w.v = new(grpcAtResponse)
 	}
-	return protoConsumeAtResponse(b, w.v, genrt.RecursionLimit-1)
+	strs := genrt.NewStrings(b)
+	return protoConsumeAtResponse(b, w.v, genrt.RecursionLimit-1, &strs, len(b))
 }
 
 // protoWireLaterRequest is the gRPC codec's view of a LaterRequest message.
@@ -542,13 +681,28 @@ func (w *protoWireLaterRequest) MarshalProtoWire(b []byte) ([]byte, error) {
 	return b, nil
 }
 
+// MarshalProtoWireBuffers implements genrt.BufferedWireMessage: the
+// message written as MarshalProtoWire writes it, into a buffer of gRPC's
+// pool when it is large.
+func (w *protoWireLaterRequest) MarshalProtoWireBuffers() (genrt.Buffers, error) {
+	n := protoSizeLaterRequest(w.v)
+	buf, data := genrt.Buffer(n)
+	if protoWriteLaterRequest(buf, n, w.v) != 0 {
+		data.Free()
+		return nil, genrt.ErrChanged
+	}
+	return data, nil
+}
+
 // UnmarshalProtoWire implements genrt.WireMessage. Messages nested deeper
-// than protobuf-go's limit are refused.
+// than protobuf-go's limit are refused. No value read aliases b: the
+// strings share copies made by a genrt.Strings.
 func (w *protoWireLaterRequest) UnmarshalProtoWire(b []byte) error {
 	if w.v == nil {
 		w.v = new(LaterRequest)
 	}
-	return protoConsumeLaterRequest(b, w.v, genrt.RecursionLimit-1)
+	strs := genrt.NewStrings(b)
+	return protoConsumeLaterRequest(b, w.v, genrt.RecursionLimit-1, &strs, len(b))
 }
 
 // protoWireLaterResponse is the gRPC codec's view of a LaterResponse message.
@@ -576,13 +730,28 @@ func (w *protoWireLaterResponse) MarshalProtoWire(b []byte) ([]byte, error) {
 	return b, nil
 }
 
+// MarshalProtoWireBuffers implements genrt.BufferedWireMessage: the
+// message written as MarshalProtoWire writes it, into a buffer of gRPC's
+// pool when it is large.
+func (w *protoWireLaterResponse) MarshalProtoWireBuffers() (genrt.Buffers, error) {
+	n := protoSizeLaterResponse(w.v)
+	buf, data := genrt.Buffer(n)
+	if protoWriteLaterResponse(buf, n, w.v) != 0 {
+		data.Free()
+		return nil, genrt.ErrChanged
+	}
+	return data, nil
+}
+
 // UnmarshalProtoWire implements genrt.WireMessage. Messages nested deeper
-// than protobuf-go's limit are refused.
+// than protobuf-go's limit are refused. No value read aliases b: the
+// strings share copies made by a genrt.Strings.
 func (w *protoWireLaterResponse) UnmarshalProtoWire(b []byte) error {
 	if w.v == nil {
 		w.v = new(grpcLaterResponse)
 	}
-	return protoConsumeLaterResponse(b, w.v, genrt.RecursionLimit-1)
+	strs := genrt.NewStrings(b)
+	return protoConsumeLaterResponse(b, w.v, genrt.RecursionLimit-1, &strs, len(b))
 }
 
 // protoWireWaitRequest is the gRPC codec's view of a WaitRequest message.
@@ -610,13 +779,28 @@ func (w *protoWireWaitRequest) MarshalProtoWire(b []byte) ([]byte, error) {
 	return b, nil
 }
 
+// MarshalProtoWireBuffers implements genrt.BufferedWireMessage: the
+// message written as MarshalProtoWire writes it, into a buffer of gRPC's
+// pool when it is large.
+func (w *protoWireWaitRequest) MarshalProtoWireBuffers() (genrt.Buffers, error) {
+	n := protoSizeWaitRequest(w.v)
+	buf, data := genrt.Buffer(n)
+	if protoWriteWaitRequest(buf, n, w.v) != 0 {
+		data.Free()
+		return nil, genrt.ErrChanged
+	}
+	return data, nil
+}
+
 // UnmarshalProtoWire implements genrt.WireMessage. Messages nested deeper
-// than protobuf-go's limit are refused.
+// than protobuf-go's limit are refused. No value read aliases b: the
+// strings share copies made by a genrt.Strings.
 func (w *protoWireWaitRequest) UnmarshalProtoWire(b []byte) error {
 	if w.v == nil {
 		w.v = new(WaitRequest)
 	}
-	return protoConsumeWaitRequest(b, w.v, genrt.RecursionLimit-1)
+	strs := genrt.NewStrings(b)
+	return protoConsumeWaitRequest(b, w.v, genrt.RecursionLimit-1, &strs, len(b))
 }
 
 // protoWireWaitResponse is the gRPC codec's view of a WaitResponse message.
@@ -644,13 +828,28 @@ func (w *protoWireWaitResponse) MarshalProtoWire(b []byte) ([]byte, error) {
 	return b, nil
 }
 
+// MarshalProtoWireBuffers implements genrt.BufferedWireMessage: the
+// message written as MarshalProtoWire writes it, into a buffer of gRPC's
+// pool when it is large.
+func (w *protoWireWaitResponse) MarshalProtoWireBuffers() (genrt.Buffers, error) {
+	n := protoSizeWaitResponse(w.v)
+	buf, data := genrt.Buffer(n)
+	if protoWriteWaitResponse(buf, n, w.v) != 0 {
+		data.Free()
+		return nil, genrt.ErrChanged
+	}
+	return data, nil
+}
+
 // UnmarshalProtoWire implements genrt.WireMessage. Messages nested deeper
-// than protobuf-go's limit are refused.
+// than protobuf-go's limit are refused. No value read aliases b: the
+// strings share copies made by a genrt.Strings.
 func (w *protoWireWaitResponse) UnmarshalProtoWire(b []byte) error {
 	if w.v == nil {
 		w.v = new(grpcWaitResponse)
 	}
-	return protoConsumeWaitResponse(b, w.v, genrt.RecursionLimit-1)
+	strs := genrt.NewStrings(b)
+	return protoConsumeWaitResponse(b, w.v, genrt.RecursionLimit-1, &strs, len(b))
 }
 
 // protoWireLookupRequest is the gRPC codec's view of a LookupRequest message.
@@ -682,13 +881,32 @@ func (w *protoWireLookupRequest) MarshalProtoWire(b []byte) ([]byte, error) {
 	return b, nil
 }
 
+// MarshalProtoWireBuffers implements genrt.BufferedWireMessage: the
+// message written as MarshalProtoWire writes it, into a buffer of gRPC's
+// pool when it is large.
+func (w *protoWireLookupRequest) MarshalProtoWireBuffers() (genrt.Buffers, error) {
+	var t genrt.Texts
+	n := protoSizeLookupRequest(w.v, &t)
+	if err := t.Err(); err != nil {
+		return nil, err
+	}
+	buf, data := genrt.Buffer(n)
+	if protoWriteLookupRequest(buf, n, w.v, &t) != 0 {
+		data.Free()
+		return nil, genrt.ErrChanged
+	}
+	return data, nil
+}
+
 // UnmarshalProtoWire implements genrt.WireMessage. Messages nested deeper
-// than protobuf-go's limit are refused.
+// than protobuf-go's limit are refused. No value read aliases b: the
+// strings share copies made by a genrt.Strings.
 func (w *protoWireLookupRequest) UnmarshalProtoWire(b []byte) error {
 	if w.v == nil {
 		w.v = new(LookupRequest)
 	}
-	return protoConsumeLookupRequest(b, w.v, genrt.RecursionLimit-1)
+	strs := genrt.NewStrings(b)
+	return protoConsumeLookupRequest(b, w.v, genrt.RecursionLimit-1, &strs, len(b))
 }
 
 // protoWireLookupResponse is the gRPC codec's view of a LookupResponse message.
@@ -720,13 +938,32 @@ func (w *protoWireLookupResponse) MarshalProtoWire(b []byte) ([]byte, error) {
 	return b, nil
 }
 
+// MarshalProtoWireBuffers implements genrt.BufferedWireMessage: the
+// message written as MarshalProtoWire writes it, into a buffer of gRPC's
+// pool when it is large.
+func (w *protoWireLookupResponse) MarshalProtoWireBuffers() (genrt.Buffers, error) {
+	var t genrt.Texts
+	n := protoSizeLookupResponse(w.v, &t)
+	if err := t.Err(); err != nil {
+		return nil, err
+	}
+	buf, data := genrt.Buffer(n)
+	if protoWriteLookupResponse(buf, n, w.v, &t) != 0 {
+		data.Free()
+		return nil, genrt.ErrChanged
+	}
+	return data, nil
+}
+
 // UnmarshalProtoWire implements genrt.WireMessage. Messages nested deeper
-// than protobuf-go's limit are refused.
+// than protobuf-go's limit are refused. No value read aliases b: the
+// strings share copies made by a genrt.Strings.
 func (w *protoWireLookupResponse) UnmarshalProtoWire(b []byte) error {
 	if w.v == nil {
 		w.v = new(grpcLookupResponse)
 	}
-	return protoConsumeLookupResponse(b, w.v, genrt.RecursionLimit-1)
+	strs := genrt.NewStrings(b)
+	return protoConsumeLookupResponse(b, w.v, genrt.RecursionLimit-1, &strs, len(b))
 }
 
 // protoWireChargeRequest is the gRPC codec's view of a ChargeRequest message.
@@ -754,13 +991,28 @@ func (w *protoWireChargeRequest) MarshalProtoWire(b []byte) ([]byte, error) {
 	return b, nil
 }
 
+// MarshalProtoWireBuffers implements genrt.BufferedWireMessage: the
+// message written as MarshalProtoWire writes it, into a buffer of gRPC's
+// pool when it is large.
+func (w *protoWireChargeRequest) MarshalProtoWireBuffers() (genrt.Buffers, error) {
+	n := protoSizeChargeRequest(w.v)
+	buf, data := genrt.Buffer(n)
+	if protoWriteChargeRequest(buf, n, w.v) != 0 {
+		data.Free()
+		return nil, genrt.ErrChanged
+	}
+	return data, nil
+}
+
 // UnmarshalProtoWire implements genrt.WireMessage. Messages nested deeper
-// than protobuf-go's limit are refused.
+// than protobuf-go's limit are refused. No value read aliases b: the
+// strings share copies made by a genrt.Strings.
 func (w *protoWireChargeRequest) UnmarshalProtoWire(b []byte) error {
 	if w.v == nil {
 		w.v = new(ChargeRequest)
 	}
-	return protoConsumeChargeRequest(b, w.v, genrt.RecursionLimit-1)
+	strs := genrt.NewStrings(b)
+	return protoConsumeChargeRequest(b, w.v, genrt.RecursionLimit-1, &strs, len(b))
 }
 
 // protoWireCharge is the gRPC codec's view of a Charge message.
@@ -788,13 +1040,28 @@ func (w *protoWireCharge) MarshalProtoWire(b []byte) ([]byte, error) {
 	return b, nil
 }
 
+// MarshalProtoWireBuffers implements genrt.BufferedWireMessage: the
+// message written as MarshalProtoWire writes it, into a buffer of gRPC's
+// pool when it is large.
+func (w *protoWireCharge) MarshalProtoWireBuffers() (genrt.Buffers, error) {
+	n := protoSizeCharge(w.v)
+	buf, data := genrt.Buffer(n)
+	if protoWriteCharge(buf, n, w.v) != 0 {
+		data.Free()
+		return nil, genrt.ErrChanged
+	}
+	return data, nil
+}
+
 // UnmarshalProtoWire implements genrt.WireMessage. Messages nested deeper
-// than protobuf-go's limit are refused.
+// than protobuf-go's limit are refused. No value read aliases b: the
+// strings share copies made by a genrt.Strings.
 func (w *protoWireCharge) UnmarshalProtoWire(b []byte) error {
 	if w.v == nil {
 		w.v = new(Charge)
 	}
-	return protoConsumeCharge(b, w.v, genrt.RecursionLimit-1)
+	strs := genrt.NewStrings(b)
+	return protoConsumeCharge(b, w.v, genrt.RecursionLimit-1, &strs, len(b))
 }
 
 // protoSizeAll returns the size of v as an All message.
@@ -1342,8 +1609,9 @@ func protoWriteAll(b []byte, i int, v *All) int {
 
 // protoConsumeAll reads an All message into v, merging it
 // with what v holds. Unknown fields are skipped; depth is how many levels
-// of messages may still nest below this one.
-func protoConsumeAll(b []byte, v *All, depth int) error {
+// of messages may still nest below this one. Strings come from strs, and
+// b ends at the offset end of the bytes strs was made for.
+func protoConsumeAll(b []byte, v *All, depth int, strs *genrt.Strings, end int) error {
 	for len(b) > 0 {
 		num, typ, n, err := genrt.ConsumeTag(b)
 		if err != nil {
@@ -1510,12 +1778,12 @@ func protoConsumeAll(b []byte, v *All, depth int) error {
 			if typ != protowire.BytesType {
 				break
 			}
-			x, n, err := genrt.ConsumeString(b, "str")
+			x, n, err := genrt.ConsumeText(b, "str")
 			if err != nil {
 				return err
 			}
 			b = b[n:]
-			v.Str = x
+			v.Str = strs.String(end-len(b), x)
 			continue
 		case 15:
 			if typ != protowire.BytesType {
@@ -1540,7 +1808,7 @@ func protoConsumeAll(b []byte, v *All, depth int) error {
 				return err
 			}
 			b = b[n:]
-			if err := protoConsumeInner(x, &v.Inner, depth-1); err != nil {
+			if err := protoConsumeInner(x, &v.Inner, depth-1, strs, end-len(b)); err != nil {
 				return err
 			}
 			continue
@@ -1559,7 +1827,7 @@ func protoConsumeAll(b []byte, v *All, depth int) error {
 			if v.InnerPtr == nil {
 				v.InnerPtr = new(Inner)
 			}
-			if err := protoConsumeInner(x, v.InnerPtr, depth-1); err != nil {
+			if err := protoConsumeInner(x, v.InnerPtr, depth-1, strs, end-len(b)); err != nil {
 				return err
 			}
 			continue
@@ -1576,13 +1844,12 @@ func protoConsumeAll(b []byte, v *All, depth int) error {
 			}
 			b = b[n:]
 			if v.Inners == nil {
-				v.Inners = make([]Inner, 0, 1+genrt.Count(b, num))
+				v.Inners = genrt.MakeSlice[Inner](len(b), n)
 			}
-			var e Inner
-			if err := protoConsumeInner(x, &e, depth-1); err != nil {
+			v.Inners = append(v.Inners, Inner{})
+			if err := protoConsumeInner(x, &v.Inners[len(v.Inners)-1], depth-1, strs, end-len(b)); err != nil {
 				return err
 			}
-			v.Inners = append(v.Inners, e)
 			continue
 		case 19:
 			if typ != protowire.BytesType {
@@ -1597,10 +1864,10 @@ func protoConsumeAll(b []byte, v *All, depth int) error {
 			}
 			b = b[n:]
 			if v.InnerPtrs == nil {
-				v.InnerPtrs = make([]*Inner, 0, 1+genrt.Count(b, num))
+				v.InnerPtrs = genrt.MakeSlice[*Inner](len(b), n)
 			}
 			e := new(Inner)
-			if err := protoConsumeInner(x, e, depth-1); err != nil {
+			if err := protoConsumeInner(x, e, depth-1, strs, end-len(b)); err != nil {
 				return err
 			}
 			v.InnerPtrs = append(v.InnerPtrs, e)
@@ -1667,15 +1934,15 @@ func protoConsumeAll(b []byte, v *All, depth int) error {
 			if typ != protowire.BytesType {
 				break
 			}
-			x, n, err := genrt.ConsumeString(b, "strs")
+			x, n, err := genrt.ConsumeText(b, "strs")
 			if err != nil {
 				return err
 			}
 			b = b[n:]
 			if v.Strs == nil {
-				v.Strs = make([]string, 0, 1+genrt.Count(b, num))
+				v.Strs = strs.Slice(len(b), n)
 			}
-			v.Strs = append(v.Strs, x)
+			v.Strs = append(v.Strs, strs.String(end-len(b), x))
 			continue
 		case 23:
 			if typ == protowire.BytesType {
@@ -1716,7 +1983,7 @@ func protoConsumeAll(b []byte, v *All, depth int) error {
 			}
 			b = b[n:]
 			if v.Blobs == nil {
-				v.Blobs = make([][]byte, 0, 1+genrt.Count(b, num))
+				v.Blobs = genrt.MakeSlice[[]byte](len(b), n)
 			}
 			v.Blobs = append(v.Blobs, genrt.CopyBytes(x))
 			continue
@@ -1729,6 +1996,7 @@ func protoConsumeAll(b []byte, v *All, depth int) error {
 				return err
 			}
 			b = b[n:]
+			entryEnd := end - len(b)
 			var k string
 			var val string
 			for len(entry) > 0 {
@@ -1738,21 +2006,21 @@ func protoConsumeAll(b []byte, v *All, depth int) error {
 				}
 				entry = entry[n:]
 				if num == 1 && typ == protowire.BytesType {
-					x, n, err := genrt.ConsumeString(entry, "map_ss.key")
+					x, n, err := genrt.ConsumeText(entry, "map_ss.key")
 					if err != nil {
 						return err
 					}
 					entry = entry[n:]
-					k = x
+					k = strs.String(entryEnd-len(entry), x)
 					continue
 				}
 				if num == 2 && typ == protowire.BytesType {
-					x, n, err := genrt.ConsumeString(entry, "map_ss")
+					x, n, err := genrt.ConsumeText(entry, "map_ss")
 					if err != nil {
 						return err
 					}
 					entry = entry[n:]
-					val = x
+					val = strs.String(entryEnd-len(entry), x)
 					continue
 				}
 				n, err = genrt.Skip(num, typ, entry)
@@ -1775,6 +2043,7 @@ func protoConsumeAll(b []byte, v *All, depth int) error {
 				return err
 			}
 			b = b[n:]
+			entryEnd := end - len(b)
 			var k int32
 			var val string
 			for len(entry) > 0 {
@@ -1793,12 +2062,12 @@ func protoConsumeAll(b []byte, v *All, depth int) error {
 					continue
 				}
 				if num == 2 && typ == protowire.BytesType {
-					x, n, err := genrt.ConsumeString(entry, "map_is")
+					x, n, err := genrt.ConsumeText(entry, "map_is")
 					if err != nil {
 						return err
 					}
 					entry = entry[n:]
-					val = x
+					val = strs.String(entryEnd-len(entry), x)
 					continue
 				}
 				n, err = genrt.Skip(num, typ, entry)
@@ -1821,6 +2090,7 @@ func protoConsumeAll(b []byte, v *All, depth int) error {
 				return err
 			}
 			b = b[n:]
+			entryEnd := end - len(b)
 			var k string
 			var val Inner
 			for len(entry) > 0 {
@@ -1830,12 +2100,12 @@ func protoConsumeAll(b []byte, v *All, depth int) error {
 				}
 				entry = entry[n:]
 				if num == 1 && typ == protowire.BytesType {
-					x, n, err := genrt.ConsumeString(entry, "map_sm.key")
+					x, n, err := genrt.ConsumeText(entry, "map_sm.key")
 					if err != nil {
 						return err
 					}
 					entry = entry[n:]
-					k = x
+					k = strs.String(entryEnd-len(entry), x)
 					continue
 				}
 				if num == 2 && typ == protowire.BytesType {
@@ -1847,7 +2117,7 @@ func protoConsumeAll(b []byte, v *All, depth int) error {
 						return err
 					}
 					entry = entry[n:]
-					if err := protoConsumeInner(x, &val, depth-1); err != nil {
+					if err := protoConsumeInner(x, &val, depth-1, strs, entryEnd-len(entry)); err != nil {
 						return err
 					}
 					continue
@@ -1918,6 +2188,7 @@ func protoConsumeAll(b []byte, v *All, depth int) error {
 				return err
 			}
 			b = b[n:]
+			entryEnd := end - len(b)
 			var k uint64
 			var val *Inner
 			for len(entry) > 0 {
@@ -1947,7 +2218,7 @@ func protoConsumeAll(b []byte, v *All, depth int) error {
 					if val == nil {
 						val = new(Inner)
 					}
-					if err := protoConsumeInner(x, val, depth-1); err != nil {
+					if err := protoConsumeInner(x, val, depth-1, strs, entryEnd-len(entry)); err != nil {
 						return err
 					}
 					continue
@@ -2074,12 +2345,12 @@ func protoConsumeAll(b []byte, v *All, depth int) error {
 			if typ != protowire.BytesType {
 				break
 			}
-			x, n, err := genrt.ConsumeString(b, "opt_s")
+			x, n, err := genrt.ConsumeText(b, "opt_s")
 			if err != nil {
 				return err
 			}
 			b = b[n:]
-			o := x
+			o := strs.String(end-len(b), x)
 			v.OptS = &o
 			continue
 		case 37:
@@ -2194,8 +2465,9 @@ func protoWriteInner(b []byte, i int, v *Inner) int {
 
 // protoConsumeInner reads an Inner message into v, merging it
 // with what v holds. Unknown fields are skipped; depth is how many levels
-// of messages may still nest below this one.
-func protoConsumeInner(b []byte, v *Inner, depth int) error {
+// of messages may still nest below this one. Strings come from strs, and
+// b ends at the offset end of the bytes strs was made for.
+func protoConsumeInner(b []byte, v *Inner, depth int, strs *genrt.Strings, end int) error {
 	for len(b) > 0 {
 		num, typ, n, err := genrt.ConsumeTag(b)
 		if err != nil {
@@ -2207,12 +2479,12 @@ func protoConsumeInner(b []byte, v *Inner, depth int) error {
 			if typ != protowire.BytesType {
 				break
 			}
-			x, n, err := genrt.ConsumeString(b, "name")
+			x, n, err := genrt.ConsumeText(b, "name")
 			if err != nil {
 				return err
 			}
 			b = b[n:]
-			v.Name = x
+			v.Name = strs.String(end-len(b), x)
 			continue
 		case 2:
 			if typ != protowire.VarintType {
@@ -2276,8 +2548,9 @@ func protoWriteCountRequest(b []byte, i int, v *CountRequest) int {
 
 // protoConsumeCountRequest reads a CountRequest message into v, merging it
 // with what v holds. Unknown fields are skipped; depth is how many levels
-// of messages may still nest below this one.
-func protoConsumeCountRequest(b []byte, v *CountRequest, depth int) error {
+// of messages may still nest below this one. Strings come from strs, and
+// b ends at the offset end of the bytes strs was made for.
+func protoConsumeCountRequest(b []byte, v *CountRequest, depth int, strs *genrt.Strings, end int) error {
 	for len(b) > 0 {
 		num, typ, n, err := genrt.ConsumeTag(b)
 		if err != nil {
@@ -2289,26 +2562,26 @@ func protoConsumeCountRequest(b []byte, v *CountRequest, depth int) error {
 			if typ != protowire.BytesType {
 				break
 			}
-			x, n, err := genrt.ConsumeString(b, "items")
+			x, n, err := genrt.ConsumeText(b, "items")
 			if err != nil {
 				return err
 			}
 			b = b[n:]
 			if v.Items == nil {
-				v.Items = make([]string, 0, 1+genrt.Count(b, num))
+				v.Items = strs.Slice(len(b), n)
 			}
-			v.Items = append(v.Items, x)
+			v.Items = append(v.Items, strs.String(end-len(b), x))
 			continue
 		case 2:
 			if typ != protowire.BytesType {
 				break
 			}
-			x, n, err := genrt.ConsumeString(b, "prefix")
+			x, n, err := genrt.ConsumeText(b, "prefix")
 			if err != nil {
 				return err
 			}
 			b = b[n:]
-			v.Prefix = x
+			v.Prefix = strs.String(end-len(b), x)
 			continue
 		}
 		n, err = genrt.Skip(num, typ, b)
@@ -2351,8 +2624,9 @@ func protoWriteCountResponse(b []byte, i int, v *grpcCountResponse) int {
 
 // protoConsumeCountResponse reads a CountResponse message into v, merging it
 // with what v holds. Unknown fields are skipped; depth is how many levels
-// of messages may still nest below this one.
-func protoConsumeCountResponse(b []byte, v *grpcCountResponse, depth int) error {
+// of messages may still nest below this one. Strings come from strs, and
+// b ends at the offset end of the bytes strs was made for.
+func protoConsumeCountResponse(b []byte, v *grpcCountResponse, depth int, strs *genrt.Strings, end int) error {
 	for len(b) > 0 {
 		num, typ, n, err := genrt.ConsumeTag(b)
 		if err != nil {
@@ -2416,8 +2690,9 @@ func protoWriteUserList(b []byte, i int, v *UserList) int {
 
 // protoConsumeUserList reads a UserList message into v, merging it
 // with what v holds. Unknown fields are skipped; depth is how many levels
-// of messages may still nest below this one.
-func protoConsumeUserList(b []byte, v *UserList, depth int) error {
+// of messages may still nest below this one. Strings come from strs, and
+// b ends at the offset end of the bytes strs was made for.
+func protoConsumeUserList(b []byte, v *UserList, depth int, strs *genrt.Strings, end int) error {
 	for len(b) > 0 {
 		num, typ, n, err := genrt.ConsumeTag(b)
 		if err != nil {
@@ -2438,13 +2713,12 @@ func protoConsumeUserList(b []byte, v *UserList, depth int) error {
 			}
 			b = b[n:]
 			if v.Users == nil {
-				v.Users = make([]User, 0, 1+genrt.Count(b, num))
+				v.Users = genrt.MakeSlice[User](len(b), n)
 			}
-			var e User
-			if err := protoConsumeUser(x, &e, depth-1); err != nil {
+			v.Users = append(v.Users, User{})
+			if err := protoConsumeUser(x, &v.Users[len(v.Users)-1], depth-1, strs, end-len(b)); err != nil {
 				return err
 			}
-			v.Users = append(v.Users, e)
 			continue
 		}
 		n, err = genrt.Skip(num, typ, b)
@@ -2547,8 +2821,9 @@ func protoWriteUser(b []byte, i int, v *User) int {
 
 // protoConsumeUser reads a User message into v, merging it
 // with what v holds. Unknown fields are skipped; depth is how many levels
-// of messages may still nest below this one.
-func protoConsumeUser(b []byte, v *User, depth int) error {
+// of messages may still nest below this one. Strings come from strs, and
+// b ends at the offset end of the bytes strs was made for.
+func protoConsumeUser(b []byte, v *User, depth int, strs *genrt.Strings, end int) error {
 	for len(b) > 0 {
 		num, typ, n, err := genrt.ConsumeTag(b)
 		if err != nil {
@@ -2571,23 +2846,23 @@ func protoConsumeUser(b []byte, v *User, depth int) error {
 			if typ != protowire.BytesType {
 				break
 			}
-			x, n, err := genrt.ConsumeString(b, "name")
+			x, n, err := genrt.ConsumeText(b, "name")
 			if err != nil {
 				return err
 			}
 			b = b[n:]
-			v.Name = x
+			v.Name = strs.String(end-len(b), x)
 			continue
 		case 3:
 			if typ != protowire.BytesType {
 				break
 			}
-			x, n, err := genrt.ConsumeString(b, "email")
+			x, n, err := genrt.ConsumeText(b, "email")
 			if err != nil {
 				return err
 			}
 			b = b[n:]
-			v.Email = x
+			v.Email = strs.String(end-len(b), x)
 			continue
 		case 4:
 			if typ != protowire.VarintType {
@@ -2626,15 +2901,15 @@ func protoConsumeUser(b []byte, v *User, depth int) error {
 			if typ != protowire.BytesType {
 				break
 			}
-			x, n, err := genrt.ConsumeString(b, "tags")
+			x, n, err := genrt.ConsumeText(b, "tags")
 			if err != nil {
 				return err
 			}
 			b = b[n:]
 			if v.Tags == nil {
-				v.Tags = make([]string, 0, 1+genrt.Count(b, num))
+				v.Tags = strs.Slice(len(b), n)
 			}
-			v.Tags = append(v.Tags, x)
+			v.Tags = append(v.Tags, strs.String(end-len(b), x))
 			continue
 		case 8:
 			if typ != protowire.BytesType {
@@ -2719,8 +2994,9 @@ func protoWriteNode(b []byte, i int, v *Node) int {
 
 // protoConsumeNode reads a Node message into v, merging it
 // with what v holds. Unknown fields are skipped; depth is how many levels
-// of messages may still nest below this one.
-func protoConsumeNode(b []byte, v *Node, depth int) error {
+// of messages may still nest below this one. Strings come from strs, and
+// b ends at the offset end of the bytes strs was made for.
+func protoConsumeNode(b []byte, v *Node, depth int, strs *genrt.Strings, end int) error {
 	for len(b) > 0 {
 		num, typ, n, err := genrt.ConsumeTag(b)
 		if err != nil {
@@ -2754,7 +3030,7 @@ func protoConsumeNode(b []byte, v *Node, depth int) error {
 			if v.Next == nil {
 				v.Next = new(Node)
 			}
-			if err := protoConsumeNode(x, v.Next, depth-1); err != nil {
+			if err := protoConsumeNode(x, v.Next, depth-1, strs, end-len(b)); err != nil {
 				return err
 			}
 			continue
@@ -2771,13 +3047,12 @@ func protoConsumeNode(b []byte, v *Node, depth int) error {
 			}
 			b = b[n:]
 			if v.Children == nil {
-				v.Children = make([]Node, 0, 1+genrt.Count(b, num))
+				v.Children = genrt.MakeSlice[Node](len(b), n)
 			}
-			var e Node
-			if err := protoConsumeNode(x, &e, depth-1); err != nil {
+			v.Children = append(v.Children, Node{})
+			if err := protoConsumeNode(x, &v.Children[len(v.Children)-1], depth-1, strs, end-len(b)); err != nil {
 				return err
 			}
-			v.Children = append(v.Children, e)
 			continue
 		}
 		n, err = genrt.Skip(num, typ, b)
@@ -2968,8 +3243,9 @@ func protoWriteExtra(b []byte, i int, v *Extra, t *genrt.Texts) int {
 
 // protoConsumeExtra reads an Extra message into v, merging it
 // with what v holds. Unknown fields are skipped; depth is how many levels
-// of messages may still nest below this one.
-func protoConsumeExtra(b []byte, v *Extra, depth int) error {
+// of messages may still nest below this one. Strings come from strs, and
+// b ends at the offset end of the bytes strs was made for.
+func protoConsumeExtra(b []byte, v *Extra, depth int, strs *genrt.Strings, end int) error {
 	for len(b) > 0 {
 		num, typ, n, err := genrt.ConsumeTag(b)
 		if err != nil {
@@ -2981,12 +3257,12 @@ func protoConsumeExtra(b []byte, v *Extra, depth int) error {
 			if typ != protowire.BytesType {
 				break
 			}
-			x, n, err := genrt.ConsumeString(b, "id")
+			x, n, err := genrt.ConsumeText(b, "id")
 			if err != nil {
 				return err
 			}
 			b = b[n:]
-			v.Base.ID = x
+			v.Base.ID = strs.String(end-len(b), x)
 			continue
 		case 2:
 			if typ != protowire.BytesType {
@@ -3010,7 +3286,7 @@ func protoConsumeExtra(b []byte, v *Extra, depth int) error {
 			if typ != protowire.BytesType {
 				break
 			}
-			x, n, err := genrt.ConsumeString(b, "note")
+			x, n, err := genrt.ConsumeText(b, "note")
 			if err != nil {
 				return err
 			}
@@ -3018,7 +3294,7 @@ func protoConsumeExtra(b []byte, v *Extra, depth int) error {
 			if v.Meta == nil {
 				v.Meta = new(Meta)
 			}
-			v.Meta.Note = x
+			v.Meta.Note = strs.String(end-len(b), x)
 			continue
 		case 4:
 			if typ != protowire.BytesType {
@@ -3065,7 +3341,7 @@ func protoConsumeExtra(b []byte, v *Extra, depth int) error {
 				return genrt.TextError("addrs", err)
 			}
 			if v.Addrs == nil {
-				v.Addrs = make([]netip.Addr, 0, 1+genrt.Count(b, num))
+				v.Addrs = genrt.MakeSlice[netip.Addr](len(b), n)
 			}
 			v.Addrs = append(v.Addrs, tv)
 			continue
@@ -3078,6 +3354,7 @@ func protoConsumeExtra(b []byte, v *Extra, depth int) error {
 				return err
 			}
 			b = b[n:]
+			entryEnd := end - len(b)
 			var k string
 			var val netip.Addr
 			for len(entry) > 0 {
@@ -3087,12 +3364,12 @@ func protoConsumeExtra(b []byte, v *Extra, depth int) error {
 				}
 				entry = entry[n:]
 				if num == 1 && typ == protowire.BytesType {
-					x, n, err := genrt.ConsumeString(entry, "by_name.key")
+					x, n, err := genrt.ConsumeText(entry, "by_name.key")
 					if err != nil {
 						return err
 					}
 					entry = entry[n:]
-					k = x
+					k = strs.String(entryEnd-len(entry), x)
 					continue
 				}
 				if num == 2 && typ == protowire.BytesType {
@@ -3138,15 +3415,15 @@ func protoConsumeExtra(b []byte, v *Extra, depth int) error {
 			if typ != protowire.BytesType {
 				break
 			}
-			x, n, err := genrt.ConsumeString(b, "tags")
+			x, n, err := genrt.ConsumeText(b, "tags")
 			if err != nil {
 				return err
 			}
 			b = b[n:]
 			if v.Tags == nil {
-				v.Tags = make([]string, 0, 1+genrt.Count(b, num))
+				v.Tags = strs.Slice(len(b), n)
 			}
-			v.Tags = append(v.Tags, x)
+			v.Tags = append(v.Tags, strs.String(end-len(b), x))
 			continue
 		case 10:
 			if typ != protowire.BytesType {
@@ -3157,6 +3434,7 @@ func protoConsumeExtra(b []byte, v *Extra, depth int) error {
 				return err
 			}
 			b = b[n:]
+			entryEnd := end - len(b)
 			var k string
 			var val string
 			for len(entry) > 0 {
@@ -3166,21 +3444,21 @@ func protoConsumeExtra(b []byte, v *Extra, depth int) error {
 				}
 				entry = entry[n:]
 				if num == 1 && typ == protowire.BytesType {
-					x, n, err := genrt.ConsumeString(entry, "labels.key")
+					x, n, err := genrt.ConsumeText(entry, "labels.key")
 					if err != nil {
 						return err
 					}
 					entry = entry[n:]
-					k = x
+					k = strs.String(entryEnd-len(entry), x)
 					continue
 				}
 				if num == 2 && typ == protowire.BytesType {
-					x, n, err := genrt.ConsumeString(entry, "labels")
+					x, n, err := genrt.ConsumeText(entry, "labels")
 					if err != nil {
 						return err
 					}
 					entry = entry[n:]
-					val = x
+					val = strs.String(entryEnd-len(entry), x)
 					continue
 				}
 				n, err = genrt.Skip(num, typ, entry)
@@ -3248,8 +3526,9 @@ func protoWriteAtRequest(b []byte, i int, v *AtRequest) int {
 
 // protoConsumeAtRequest reads an AtRequest message into v, merging it
 // with what v holds. Unknown fields are skipped; depth is how many levels
-// of messages may still nest below this one.
-func protoConsumeAtRequest(b []byte, v *AtRequest, depth int) error {
+// of messages may still nest below this one. Strings come from strs, and
+// b ends at the offset end of the bytes strs was made for.
+func protoConsumeAtRequest(b []byte, v *AtRequest, depth int, strs *genrt.Strings, end int) error {
 	for len(b) > 0 {
 		num, typ, n, err := genrt.ConsumeTag(b)
 		if err != nil {
@@ -3318,8 +3597,9 @@ func protoWriteAtResponse(b []byte, i int, v *grpcAtResponse) int {
 
 // protoConsumeAtResponse reads an AtResponse message into v, merging it
 // with what v holds. Unknown fields are skipped; depth is how many levels
-// of messages may still nest below this one.
-func protoConsumeAtResponse(b []byte, v *grpcAtResponse, depth int) error {
+// of messages may still nest below this one. Strings come from strs, and
+// b ends at the offset end of the bytes strs was made for.
+func protoConsumeAtResponse(b []byte, v *grpcAtResponse, depth int, strs *genrt.Strings, end int) error {
 	for len(b) > 0 {
 		num, typ, n, err := genrt.ConsumeTag(b)
 		if err != nil {
@@ -3390,8 +3670,9 @@ func protoWriteLaterRequest(b []byte, i int, v *LaterRequest) int {
 
 // protoConsumeLaterRequest reads a LaterRequest message into v, merging it
 // with what v holds. Unknown fields are skipped; depth is how many levels
-// of messages may still nest below this one.
-func protoConsumeLaterRequest(b []byte, v *LaterRequest, depth int) error {
+// of messages may still nest below this one. Strings come from strs, and
+// b ends at the offset end of the bytes strs was made for.
+func protoConsumeLaterRequest(b []byte, v *LaterRequest, depth int, strs *genrt.Strings, end int) error {
 	for len(b) > 0 {
 		num, typ, n, err := genrt.ConsumeTag(b)
 		if err != nil {
@@ -3463,8 +3744,9 @@ func protoWriteLaterResponse(b []byte, i int, v *grpcLaterResponse) int {
 
 // protoConsumeLaterResponse reads a LaterResponse message into v, merging it
 // with what v holds. Unknown fields are skipped; depth is how many levels
-// of messages may still nest below this one.
-func protoConsumeLaterResponse(b []byte, v *grpcLaterResponse, depth int) error {
+// of messages may still nest below this one. Strings come from strs, and
+// b ends at the offset end of the bytes strs was made for.
+func protoConsumeLaterResponse(b []byte, v *grpcLaterResponse, depth int, strs *genrt.Strings, end int) error {
 	for len(b) > 0 {
 		num, typ, n, err := genrt.ConsumeTag(b)
 		if err != nil {
@@ -3534,8 +3816,9 @@ func protoWriteWaitRequest(b []byte, i int, v *WaitRequest) int {
 
 // protoConsumeWaitRequest reads a WaitRequest message into v, merging it
 // with what v holds. Unknown fields are skipped; depth is how many levels
-// of messages may still nest below this one.
-func protoConsumeWaitRequest(b []byte, v *WaitRequest, depth int) error {
+// of messages may still nest below this one. Strings come from strs, and
+// b ends at the offset end of the bytes strs was made for.
+func protoConsumeWaitRequest(b []byte, v *WaitRequest, depth int, strs *genrt.Strings, end int) error {
 	for len(b) > 0 {
 		num, typ, n, err := genrt.ConsumeTag(b)
 		if err != nil {
@@ -3604,8 +3887,9 @@ func protoWriteWaitResponse(b []byte, i int, v *grpcWaitResponse) int {
 
 // protoConsumeWaitResponse reads a WaitResponse message into v, merging it
 // with what v holds. Unknown fields are skipped; depth is how many levels
-// of messages may still nest below this one.
-func protoConsumeWaitResponse(b []byte, v *grpcWaitResponse, depth int) error {
+// of messages may still nest below this one. Strings come from strs, and
+// b ends at the offset end of the bytes strs was made for.
+func protoConsumeWaitResponse(b []byte, v *grpcWaitResponse, depth int, strs *genrt.Strings, end int) error {
 	for len(b) > 0 {
 		num, typ, n, err := genrt.ConsumeTag(b)
 		if err != nil {
@@ -3677,8 +3961,9 @@ func protoWriteLookupRequest(b []byte, i int, v *LookupRequest, t *genrt.Texts) 
 
 // protoConsumeLookupRequest reads a LookupRequest message into v, merging it
 // with what v holds. Unknown fields are skipped; depth is how many levels
-// of messages may still nest below this one.
-func protoConsumeLookupRequest(b []byte, v *LookupRequest, depth int) error {
+// of messages may still nest below this one. Strings come from strs, and
+// b ends at the offset end of the bytes strs was made for.
+func protoConsumeLookupRequest(b []byte, v *LookupRequest, depth int, strs *genrt.Strings, end int) error {
 	for len(b) > 0 {
 		num, typ, n, err := genrt.ConsumeTag(b)
 		if err != nil {
@@ -3747,8 +4032,9 @@ func protoWriteLookupResponse(b []byte, i int, v *grpcLookupResponse, t *genrt.T
 
 // protoConsumeLookupResponse reads a LookupResponse message into v, merging it
 // with what v holds. Unknown fields are skipped; depth is how many levels
-// of messages may still nest below this one.
-func protoConsumeLookupResponse(b []byte, v *grpcLookupResponse, depth int) error {
+// of messages may still nest below this one. Strings come from strs, and
+// b ends at the offset end of the bytes strs was made for.
+func protoConsumeLookupResponse(b []byte, v *grpcLookupResponse, depth int, strs *genrt.Strings, end int) error {
 	for len(b) > 0 {
 		num, typ, n, err := genrt.ConsumeTag(b)
 		if err != nil {
@@ -3812,8 +4098,9 @@ func protoWriteChargeRequest(b []byte, i int, v *ChargeRequest) int {
 
 // protoConsumeChargeRequest reads a ChargeRequest message into v, merging it
 // with what v holds. Unknown fields are skipped; depth is how many levels
-// of messages may still nest below this one.
-func protoConsumeChargeRequest(b []byte, v *ChargeRequest, depth int) error {
+// of messages may still nest below this one. Strings come from strs, and
+// b ends at the offset end of the bytes strs was made for.
+func protoConsumeChargeRequest(b []byte, v *ChargeRequest, depth int, strs *genrt.Strings, end int) error {
 	for len(b) > 0 {
 		num, typ, n, err := genrt.ConsumeTag(b)
 		if err != nil {
@@ -3881,8 +4168,9 @@ func protoWriteCharge(b []byte, i int, v *Charge) int {
 
 // protoConsumeCharge reads a Charge message into v, merging it
 // with what v holds. Unknown fields are skipped; depth is how many levels
-// of messages may still nest below this one.
-func protoConsumeCharge(b []byte, v *Charge, depth int) error {
+// of messages may still nest below this one. Strings come from strs, and
+// b ends at the offset end of the bytes strs was made for.
+func protoConsumeCharge(b []byte, v *Charge, depth int, strs *genrt.Strings, end int) error {
 	for len(b) > 0 {
 		num, typ, n, err := genrt.ConsumeTag(b)
 		if err != nil {
@@ -3894,12 +4182,12 @@ func protoConsumeCharge(b []byte, v *Charge, depth int) error {
 			if typ != protowire.BytesType {
 				break
 			}
-			x, n, err := genrt.ConsumeString(b, "id")
+			x, n, err := genrt.ConsumeText(b, "id")
 			if err != nil {
 				return err
 			}
 			b = b[n:]
-			v.ID = x
+			v.ID = strs.String(end-len(b), x)
 			continue
 		case 2:
 			if typ != protowire.VarintType {

@@ -19,6 +19,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -133,6 +134,24 @@ func parse(out []byte) *result {
 	return r
 }
 
+// memory returns the machine's memory from /proc/meminfo, or "memory
+// unknown".
+func memory() string {
+	data, err := os.ReadFile("/proc/meminfo")
+	if err != nil {
+		return "memory unknown"
+	}
+	for l := range strings.Lines(string(data)) {
+		if rest, ok := strings.CutPrefix(l, "MemTotal:"); ok {
+			kb, err := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 64)
+			if err == nil {
+				return fmt.Sprintf("%.1f GiB of memory", kb/(1<<20))
+			}
+		}
+	}
+	return "memory unknown"
+}
+
 func median(v []float64) float64 {
 	if len(v) == 0 {
 		return 0
@@ -166,12 +185,13 @@ func fmtNS(ns float64) string {
 func (r *result) markdown() string {
 	var b strings.Builder
 	b.WriteString("# Benchmarks\n\n")
-	b.WriteString("typedkit side by side with go-kit/kit v0.13.0, plain net/http and plain grpc-go, doing the same work\n")
-	b.WriteString("(`{\"a\":1,\"b\":\"x\"}` in, `{\"c\":\"x\"}` out, or its protobuf equivalent), all measured in one run of\n")
+	b.WriteString("typedkit side by side with go-kit/kit v0.13.0, plain net/http, plain grpc-go, connect-go and vtprotobuf, doing the same work\n")
+	b.WriteString("(`{\"a\":1,\"b\":\"x\"}` in, `{\"c\":\"x\"}` out, or its protobuf equivalent; lists of users of 100 B, 10 KB and 1 MB\n")
+	b.WriteString("for the size rows; 100 users for the message rows), all measured in one run of\n")
 	b.WriteString("`go run ./cmd/report` in `bench/`. Figures are medians over the runs; a ratio is typedkit's time\n")
 	b.WriteString("divided by the peer's (below 1.00: typedkit is faster). The raw output is in `bench/results.txt`\n(not committed; run benchstat on it).\n\n")
-	fmt.Fprintf(&b, "- Date: %s\n- Go: %s (%s/%s)\n- CPU: %s (2 cores, a shared VM: single runs vary by up to 2×, hence the medians)\n- Runs: %d rounds of every benchmark, -benchtime %s each\n\n",
-		time.Now().UTC().Format("2006-01-02 15:04 MST"), r.goVersion, r.goos, r.goarch, r.cpu, r.count, r.benchtime)
+	fmt.Fprintf(&b, "- Date: %s\n- Go: %s (%s/%s)\n- Machine: %s, %d logical CPUs, %s (a shared VM: single runs vary by up to 2×, hence the medians)\n- Runs: %d rounds of every benchmark, -benchtime %s each\n\n",
+		time.Now().UTC().Format("2006-01-02 15:04 MST"), r.goVersion, r.goos, r.goarch, r.cpu, runtime.NumCPU(), memory(), r.count, r.benchtime)
 
 	b.WriteString("## Goals\n\n")
 	for _, g := range r.goals() {
@@ -205,7 +225,7 @@ func (r *result) goals() []string {
 	}
 	// Chain: 0 allocs at every depth; at least 5× faster than go-kit at 5.
 	allZero := true
-	for _, d := range []string{"0", "1", "5", "10"} {
+	for _, d := range []string{"0", "1", "5", "10", "50"} {
 		if _, _, al, ok := r.get("BenchmarkChain/depth="+d, "typedkit"); ok && al != 0 {
 			allZero = false
 		}
@@ -230,6 +250,29 @@ func (r *result) goals() []string {
 		out = append(out, fmt.Sprintf("%s: ratio %.3f (goal ≤ %.2f), %.0f vs %.0f allocs, %.0f vs %.0f B: %s.",
 			label, t/p, max, ta, pa, tb, pb, verdict(t/p <= max && ta <= pa)))
 	}
+	// Large messages: time and bytes against the best peer.
+	sizeGoal := func(label, group, peer string, maxTime, maxBytes, maxAllocs float64) {
+		t, tb, ta, ok1 := r.get(group, "typedkit")
+		p, pb, pa, ok2 := r.get(group, peer)
+		if !ok1 || !ok2 || p == 0 || pb == 0 {
+			return
+		}
+		ok := t/p <= maxTime
+		goal := fmt.Sprintf("time ≤ %.2f×", maxTime)
+		if maxBytes > 0 {
+			ok = ok && tb/pb <= maxBytes
+			goal += fmt.Sprintf(", bytes ≤ %.2f×", maxBytes)
+		}
+		if maxAllocs > 0 {
+			ok = ok && ta <= maxAllocs
+			goal += fmt.Sprintf(", ≤ %.0f allocs", maxAllocs)
+		}
+		out = append(out, fmt.Sprintf("%s (%s): time %.3f× (%s vs %s), bytes %.2f× (%.0f vs %.0f B), %.0f vs %.0f allocs: %s.",
+			label, goal, t/p, fmtNS(t), fmtNS(p), tb/pb, tb, pb, ta, pa, verdict(ok)))
+	}
+	sizeGoal("1 MB JSON response over loopback vs net/http", "BenchmarkHTTPSize/size=1MB", "nethttp", 1.00, 1.20, 0)
+	sizeGoal("1 MB gRPC echo over loopback vs grpc-go with protobuf-go", "BenchmarkGRPCSize/size=1MB", "grpcgo", 0.70, 0, 0)
+	sizeGoal("Unmarshal of 100 users vs vtprotobuf", "BenchmarkMessage/list100/unmarshal", "vtprotobuf", 0.70, 0, 110)
 	ratioGoal("HTTP in process vs net/http", "BenchmarkHTTPInProcess/recorder", "nethttp", 1.00)
 	ratioGoal("HTTP loopback, sequential, vs net/http", "BenchmarkHTTPLoopback/sequential", "nethttp", 1.00)
 	ratioGoal("HTTP loopback, parallel, vs net/http", "BenchmarkHTTPLoopback/parallel", "nethttp", 1.00)

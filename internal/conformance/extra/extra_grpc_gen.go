@@ -189,13 +189,28 @@ func (w *protoWireEchoTimeRequest) MarshalProtoWire(b []byte) ([]byte, error) {
 	return b, nil
 }
 
+// MarshalProtoWireBuffers implements genrt.BufferedWireMessage: the
+// message written as MarshalProtoWire writes it, into a buffer of gRPC's
+// pool when it is large.
+func (w *protoWireEchoTimeRequest) MarshalProtoWireBuffers() (genrt.Buffers, error) {
+	n := protoSizeEchoTimeRequest(w.v)
+	buf, data := genrt.Buffer(n)
+	if protoWriteEchoTimeRequest(buf, n, w.v) != 0 {
+		data.Free()
+		return nil, genrt.ErrChanged
+	}
+	return data, nil
+}
+
 // UnmarshalProtoWire implements genrt.WireMessage. Messages nested deeper
-// than protobuf-go's limit are refused.
+// than protobuf-go's limit are refused. No value read aliases b: the
+// strings share copies made by a genrt.Strings.
 func (w *protoWireEchoTimeRequest) UnmarshalProtoWire(b []byte) error {
 	if w.v == nil {
 		w.v = new(EchoTimeRequest)
 	}
-	return protoConsumeEchoTimeRequest(b, w.v, genrt.RecursionLimit-1)
+	strs := genrt.NewStrings(b)
+	return protoConsumeEchoTimeRequest(b, w.v, genrt.RecursionLimit-1, &strs, len(b))
 }
 
 // protoWireEchoTimeResponse is the gRPC codec's view of an EchoTimeResponse message.
@@ -223,13 +238,28 @@ func (w *protoWireEchoTimeResponse) MarshalProtoWire(b []byte) ([]byte, error) {
 	return b, nil
 }
 
+// MarshalProtoWireBuffers implements genrt.BufferedWireMessage: the
+// message written as MarshalProtoWire writes it, into a buffer of gRPC's
+// pool when it is large.
+func (w *protoWireEchoTimeResponse) MarshalProtoWireBuffers() (genrt.Buffers, error) {
+	n := protoSizeEchoTimeResponse(w.v)
+	buf, data := genrt.Buffer(n)
+	if protoWriteEchoTimeResponse(buf, n, w.v) != 0 {
+		data.Free()
+		return nil, genrt.ErrChanged
+	}
+	return data, nil
+}
+
 // UnmarshalProtoWire implements genrt.WireMessage. Messages nested deeper
-// than protobuf-go's limit are refused.
+// than protobuf-go's limit are refused. No value read aliases b: the
+// strings share copies made by a genrt.Strings.
 func (w *protoWireEchoTimeResponse) UnmarshalProtoWire(b []byte) error {
 	if w.v == nil {
 		w.v = new(grpcEchoTimeResponse)
 	}
-	return protoConsumeEchoTimeResponse(b, w.v, genrt.RecursionLimit-1)
+	strs := genrt.NewStrings(b)
+	return protoConsumeEchoTimeResponse(b, w.v, genrt.RecursionLimit-1, &strs, len(b))
 }
 
 // protoWireEchoTimePtrRequest is the gRPC codec's view of an EchoTimePtrRequest message.
@@ -257,13 +287,28 @@ func (w *protoWireEchoTimePtrRequest) MarshalProtoWire(b []byte) ([]byte, error)
 	return b, nil
 }
 
+// MarshalProtoWireBuffers implements genrt.BufferedWireMessage: the
+// message written as MarshalProtoWire writes it, into a buffer of gRPC's
+// pool when it is large.
+func (w *protoWireEchoTimePtrRequest) MarshalProtoWireBuffers() (genrt.Buffers, error) {
+	n := protoSizeEchoTimePtrRequest(w.v)
+	buf, data := genrt.Buffer(n)
+	if protoWriteEchoTimePtrRequest(buf, n, w.v) != 0 {
+		data.Free()
+		return nil, genrt.ErrChanged
+	}
+	return data, nil
+}
+
 // UnmarshalProtoWire implements genrt.WireMessage. Messages nested deeper
-// than protobuf-go's limit are refused.
+// than protobuf-go's limit are refused. No value read aliases b: the
+// strings share copies made by a genrt.Strings.
 func (w *protoWireEchoTimePtrRequest) UnmarshalProtoWire(b []byte) error {
 	if w.v == nil {
 		w.v = new(EchoTimePtrRequest)
 	}
-	return protoConsumeEchoTimePtrRequest(b, w.v, genrt.RecursionLimit-1)
+	strs := genrt.NewStrings(b)
+	return protoConsumeEchoTimePtrRequest(b, w.v, genrt.RecursionLimit-1, &strs, len(b))
 }
 
 // protoWireEchoTimePtrResponse is the gRPC codec's view of an EchoTimePtrResponse message.
@@ -291,13 +336,28 @@ func (w *protoWireEchoTimePtrResponse) MarshalProtoWire(b []byte) ([]byte, error
 	return b, nil
 }
 
+// MarshalProtoWireBuffers implements genrt.BufferedWireMessage: the
+// message written as MarshalProtoWire writes it, into a buffer of gRPC's
+// pool when it is large.
+func (w *protoWireEchoTimePtrResponse) MarshalProtoWireBuffers() (genrt.Buffers, error) {
+	n := protoSizeEchoTimePtrResponse(w.v)
+	buf, data := genrt.Buffer(n)
+	if protoWriteEchoTimePtrResponse(buf, n, w.v) != 0 {
+		data.Free()
+		return nil, genrt.ErrChanged
+	}
+	return data, nil
+}
+
 // UnmarshalProtoWire implements genrt.WireMessage. Messages nested deeper
-// than protobuf-go's limit are refused.
+// than protobuf-go's limit are refused. No value read aliases b: the
+// strings share copies made by a genrt.Strings.
 func (w *protoWireEchoTimePtrResponse) UnmarshalProtoWire(b []byte) error {
 	if w.v == nil {
 		w.v = new(grpcEchoTimePtrResponse)
 	}
-	return protoConsumeEchoTimePtrResponse(b, w.v, genrt.RecursionLimit-1)
+	strs := genrt.NewStrings(b)
+	return protoConsumeEchoTimePtrResponse(b, w.v, genrt.RecursionLimit-1, &strs, len(b))
 }
 
 // protoWireEchoDurationRequest is the gRPC codec's view of an EchoDurationRequest message.
@@ -325,13 +385,28 @@ func (w *protoWireEchoDurationRequest) MarshalProtoWire(b []byte) ([]byte, error
 	return b, nil
 }
 
+// MarshalProtoWireBuffers implements genrt.BufferedWireMessage: the
+// message written as MarshalProtoWire writes it, into a buffer of gRPC's
+// pool when it is large.
+func (w *protoWireEchoDurationRequest) MarshalProtoWireBuffers() (genrt.Buffers, error) {
+	n := protoSizeEchoDurationRequest(w.v)
+	buf, data := genrt.Buffer(n)
+	if protoWriteEchoDurationRequest(buf, n, w.v) != 0 {
+		data.Free()
+		return nil, genrt.ErrChanged
+	}
+	return data, nil
+}
+
 // UnmarshalProtoWire implements genrt.WireMessage. Messages nested deeper
-// than protobuf-go's limit are refused.
+// than protobuf-go's limit are refused. No value read aliases b: the
+// strings share copies made by a genrt.Strings.
 func (w *protoWireEchoDurationRequest) UnmarshalProtoWire(b []byte) error {
 	if w.v == nil {
 		w.v = new(EchoDurationRequest)
 	}
-	return protoConsumeEchoDurationRequest(b, w.v, genrt.RecursionLimit-1)
+	strs := genrt.NewStrings(b)
+	return protoConsumeEchoDurationRequest(b, w.v, genrt.RecursionLimit-1, &strs, len(b))
 }
 
 // protoWireEchoDurationResponse is the gRPC codec's view of an EchoDurationResponse message.
@@ -359,13 +434,28 @@ func (w *protoWireEchoDurationResponse) MarshalProtoWire(b []byte) ([]byte, erro
 	return b, nil
 }
 
+// MarshalProtoWireBuffers implements genrt.BufferedWireMessage: the
+// message written as MarshalProtoWire writes it, into a buffer of gRPC's
+// pool when it is large.
+func (w *protoWireEchoDurationResponse) MarshalProtoWireBuffers() (genrt.Buffers, error) {
+	n := protoSizeEchoDurationResponse(w.v)
+	buf, data := genrt.Buffer(n)
+	if protoWriteEchoDurationResponse(buf, n, w.v) != 0 {
+		data.Free()
+		return nil, genrt.ErrChanged
+	}
+	return data, nil
+}
+
 // UnmarshalProtoWire implements genrt.WireMessage. Messages nested deeper
-// than protobuf-go's limit are refused.
+// than protobuf-go's limit are refused. No value read aliases b: the
+// strings share copies made by a genrt.Strings.
 func (w *protoWireEchoDurationResponse) UnmarshalProtoWire(b []byte) error {
 	if w.v == nil {
 		w.v = new(grpcEchoDurationResponse)
 	}
-	return protoConsumeEchoDurationResponse(b, w.v, genrt.RecursionLimit-1)
+	strs := genrt.NewStrings(b)
+	return protoConsumeEchoDurationResponse(b, w.v, genrt.RecursionLimit-1, &strs, len(b))
 }
 
 // protoWireNet is the gRPC codec's view of a Net message.
@@ -397,13 +487,32 @@ func (w *protoWireNet) MarshalProtoWire(b []byte) ([]byte, error) {
 	return b, nil
 }
 
+// MarshalProtoWireBuffers implements genrt.BufferedWireMessage: the
+// message written as MarshalProtoWire writes it, into a buffer of gRPC's
+// pool when it is large.
+func (w *protoWireNet) MarshalProtoWireBuffers() (genrt.Buffers, error) {
+	var t genrt.Texts
+	n := protoSizeNet(w.v, &t)
+	if err := t.Err(); err != nil {
+		return nil, err
+	}
+	buf, data := genrt.Buffer(n)
+	if protoWriteNet(buf, n, w.v, &t) != 0 {
+		data.Free()
+		return nil, genrt.ErrChanged
+	}
+	return data, nil
+}
+
 // UnmarshalProtoWire implements genrt.WireMessage. Messages nested deeper
-// than protobuf-go's limit are refused.
+// than protobuf-go's limit are refused. No value read aliases b: the
+// strings share copies made by a genrt.Strings.
 func (w *protoWireNet) UnmarshalProtoWire(b []byte) error {
 	if w.v == nil {
 		w.v = new(Net)
 	}
-	return protoConsumeNet(b, w.v, genrt.RecursionLimit-1)
+	strs := genrt.NewStrings(b)
+	return protoConsumeNet(b, w.v, genrt.RecursionLimit-1, &strs, len(b))
 }
 
 // protoWireLookupRequest is the gRPC codec's view of a LookupRequest message.
@@ -435,13 +544,32 @@ func (w *protoWireLookupRequest) MarshalProtoWire(b []byte) ([]byte, error) {
 	return b, nil
 }
 
+// MarshalProtoWireBuffers implements genrt.BufferedWireMessage: the
+// message written as MarshalProtoWire writes it, into a buffer of gRPC's
+// pool when it is large.
+func (w *protoWireLookupRequest) MarshalProtoWireBuffers() (genrt.Buffers, error) {
+	var t genrt.Texts
+	n := protoSizeLookupRequest(w.v, &t)
+	if err := t.Err(); err != nil {
+		return nil, err
+	}
+	buf, data := genrt.Buffer(n)
+	if protoWriteLookupRequest(buf, n, w.v, &t) != 0 {
+		data.Free()
+		return nil, genrt.ErrChanged
+	}
+	return data, nil
+}
+
 // UnmarshalProtoWire implements genrt.WireMessage. Messages nested deeper
-// than protobuf-go's limit are refused.
+// than protobuf-go's limit are refused. No value read aliases b: the
+// strings share copies made by a genrt.Strings.
 func (w *protoWireLookupRequest) UnmarshalProtoWire(b []byte) error {
 	if w.v == nil {
 		w.v = new(LookupRequest)
 	}
-	return protoConsumeLookupRequest(b, w.v, genrt.RecursionLimit-1)
+	strs := genrt.NewStrings(b)
+	return protoConsumeLookupRequest(b, w.v, genrt.RecursionLimit-1, &strs, len(b))
 }
 
 // protoWireLookupResponse is the gRPC codec's view of a LookupResponse message.
@@ -473,13 +601,32 @@ func (w *protoWireLookupResponse) MarshalProtoWire(b []byte) ([]byte, error) {
 	return b, nil
 }
 
+// MarshalProtoWireBuffers implements genrt.BufferedWireMessage: the
+// message written as MarshalProtoWire writes it, into a buffer of gRPC's
+// pool when it is large.
+func (w *protoWireLookupResponse) MarshalProtoWireBuffers() (genrt.Buffers, error) {
+	var t genrt.Texts
+	n := protoSizeLookupResponse(w.v, &t)
+	if err := t.Err(); err != nil {
+		return nil, err
+	}
+	buf, data := genrt.Buffer(n)
+	if protoWriteLookupResponse(buf, n, w.v, &t) != 0 {
+		data.Free()
+		return nil, genrt.ErrChanged
+	}
+	return data, nil
+}
+
 // UnmarshalProtoWire implements genrt.WireMessage. Messages nested deeper
-// than protobuf-go's limit are refused.
+// than protobuf-go's limit are refused. No value read aliases b: the
+// strings share copies made by a genrt.Strings.
 func (w *protoWireLookupResponse) UnmarshalProtoWire(b []byte) error {
 	if w.v == nil {
 		w.v = new(grpcLookupResponse)
 	}
-	return protoConsumeLookupResponse(b, w.v, genrt.RecursionLimit-1)
+	strs := genrt.NewStrings(b)
+	return protoConsumeLookupResponse(b, w.v, genrt.RecursionLimit-1, &strs, len(b))
 }
 
 // protoWireDerived is the gRPC codec's view of a Derived message.
@@ -507,13 +654,28 @@ func (w *protoWireDerived) MarshalProtoWire(b []byte) ([]byte, error) {
 	return b, nil
 }
 
+// MarshalProtoWireBuffers implements genrt.BufferedWireMessage: the
+// message written as MarshalProtoWire writes it, into a buffer of gRPC's
+// pool when it is large.
+func (w *protoWireDerived) MarshalProtoWireBuffers() (genrt.Buffers, error) {
+	n := protoSizeDerived(w.v)
+	buf, data := genrt.Buffer(n)
+	if protoWriteDerived(buf, n, w.v) != 0 {
+		data.Free()
+		return nil, genrt.ErrChanged
+	}
+	return data, nil
+}
+
 // UnmarshalProtoWire implements genrt.WireMessage. Messages nested deeper
-// than protobuf-go's limit are refused.
+// than protobuf-go's limit are refused. No value read aliases b: the
+// strings share copies made by a genrt.Strings.
 func (w *protoWireDerived) UnmarshalProtoWire(b []byte) error {
 	if w.v == nil {
 		w.v = new(Derived)
 	}
-	return protoConsumeDerived(b, w.v, genrt.RecursionLimit-1)
+	strs := genrt.NewStrings(b)
+	return protoConsumeDerived(b, w.v, genrt.RecursionLimit-1, &strs, len(b))
 }
 
 // protoWireChargeRequest is the gRPC codec's view of a ChargeRequest message.
@@ -541,13 +703,28 @@ func (w *protoWireChargeRequest) MarshalProtoWire(b []byte) ([]byte, error) {
 	return b, nil
 }
 
+// MarshalProtoWireBuffers implements genrt.BufferedWireMessage: the
+// message written as MarshalProtoWire writes it, into a buffer of gRPC's
+// pool when it is large.
+func (w *protoWireChargeRequest) MarshalProtoWireBuffers() (genrt.Buffers, error) {
+	n := protoSizeChargeRequest(w.v)
+	buf, data := genrt.Buffer(n)
+	if protoWriteChargeRequest(buf, n, w.v) != 0 {
+		data.Free()
+		return nil, genrt.ErrChanged
+	}
+	return data, nil
+}
+
 // UnmarshalProtoWire implements genrt.WireMessage. Messages nested deeper
-// than protobuf-go's limit are refused.
+// than protobuf-go's limit are refused. No value read aliases b: the
+// strings share copies made by a genrt.Strings.
 func (w *protoWireChargeRequest) UnmarshalProtoWire(b []byte) error {
 	if w.v == nil {
 		w.v = new(ChargeRequest)
 	}
-	return protoConsumeChargeRequest(b, w.v, genrt.RecursionLimit-1)
+	strs := genrt.NewStrings(b)
+	return protoConsumeChargeRequest(b, w.v, genrt.RecursionLimit-1, &strs, len(b))
 }
 
 // protoWireCharge is the gRPC codec's view of a Charge message.
@@ -575,13 +752,28 @@ func (w *protoWireCharge) MarshalProtoWire(b []byte) ([]byte, error) {
 	return b, nil
 }
 
+// MarshalProtoWireBuffers implements genrt.BufferedWireMessage: the
+// message written as MarshalProtoWire writes it, into a buffer of gRPC's
+// pool when it is large.
+func (w *protoWireCharge) MarshalProtoWireBuffers() (genrt.Buffers, error) {
+	n := protoSizeCharge(w.v)
+	buf, data := genrt.Buffer(n)
+	if protoWriteCharge(buf, n, w.v) != 0 {
+		data.Free()
+		return nil, genrt.ErrChanged
+	}
+	return data, nil
+}
+
 // UnmarshalProtoWire implements genrt.WireMessage. Messages nested deeper
-// than protobuf-go's limit are refused.
+// than protobuf-go's limit are refused. No value read aliases b: the
+// strings share copies made by a genrt.Strings.
 func (w *protoWireCharge) UnmarshalProtoWire(b []byte) error {
 	if w.v == nil {
 		w.v = new(Charge)
 	}
-	return protoConsumeCharge(b, w.v, genrt.RecursionLimit-1)
+	strs := genrt.NewStrings(b)
+	return protoConsumeCharge(b, w.v, genrt.RecursionLimit-1, &strs, len(b))
 }
 
 // protoSizeEchoTimeRequest returns the size of v as an EchoTimeRequest message.
@@ -617,8 +809,9 @@ func protoWriteEchoTimeRequest(b []byte, i int, v *EchoTimeRequest) int {
 
 // protoConsumeEchoTimeRequest reads an EchoTimeRequest message into v, merging it
 // with what v holds. Unknown fields are skipped; depth is how many levels
-// of messages may still nest below this one.
-func protoConsumeEchoTimeRequest(b []byte, v *EchoTimeRequest, depth int) error {
+// of messages may still nest below this one. Strings come from strs, and
+// b ends at the offset end of the bytes strs was made for.
+func protoConsumeEchoTimeRequest(b []byte, v *EchoTimeRequest, depth int, strs *genrt.Strings, end int) error {
 	for len(b) > 0 {
 		num, typ, n, err := genrt.ConsumeTag(b)
 		if err != nil {
@@ -687,8 +880,9 @@ func protoWriteEchoTimeResponse(b []byte, i int, v *grpcEchoTimeResponse) int {
 
 // protoConsumeEchoTimeResponse reads an EchoTimeResponse message into v, merging it
 // with what v holds. Unknown fields are skipped; depth is how many levels
-// of messages may still nest below this one.
-func protoConsumeEchoTimeResponse(b []byte, v *grpcEchoTimeResponse, depth int) error {
+// of messages may still nest below this one. Strings come from strs, and
+// b ends at the offset end of the bytes strs was made for.
+func protoConsumeEchoTimeResponse(b []byte, v *grpcEchoTimeResponse, depth int, strs *genrt.Strings, end int) error {
 	for len(b) > 0 {
 		num, typ, n, err := genrt.ConsumeTag(b)
 		if err != nil {
@@ -759,8 +953,9 @@ func protoWriteEchoTimePtrRequest(b []byte, i int, v *EchoTimePtrRequest) int {
 
 // protoConsumeEchoTimePtrRequest reads an EchoTimePtrRequest message into v, merging it
 // with what v holds. Unknown fields are skipped; depth is how many levels
-// of messages may still nest below this one.
-func protoConsumeEchoTimePtrRequest(b []byte, v *EchoTimePtrRequest, depth int) error {
+// of messages may still nest below this one. Strings come from strs, and
+// b ends at the offset end of the bytes strs was made for.
+func protoConsumeEchoTimePtrRequest(b []byte, v *EchoTimePtrRequest, depth int, strs *genrt.Strings, end int) error {
 	for len(b) > 0 {
 		num, typ, n, err := genrt.ConsumeTag(b)
 		if err != nil {
@@ -832,8 +1027,9 @@ func protoWriteEchoTimePtrResponse(b []byte, i int, v *grpcEchoTimePtrResponse) 
 
 // protoConsumeEchoTimePtrResponse reads an EchoTimePtrResponse message into v, merging it
 // with what v holds. Unknown fields are skipped; depth is how many levels
-// of messages may still nest below this one.
-func protoConsumeEchoTimePtrResponse(b []byte, v *grpcEchoTimePtrResponse, depth int) error {
+// of messages may still nest below this one. Strings come from strs, and
+// b ends at the offset end of the bytes strs was made for.
+func protoConsumeEchoTimePtrResponse(b []byte, v *grpcEchoTimePtrResponse, depth int, strs *genrt.Strings, end int) error {
 	for len(b) > 0 {
 		num, typ, n, err := genrt.ConsumeTag(b)
 		if err != nil {
@@ -903,8 +1099,9 @@ func protoWriteEchoDurationRequest(b []byte, i int, v *EchoDurationRequest) int 
 
 // protoConsumeEchoDurationRequest reads an EchoDurationRequest message into v, merging it
 // with what v holds. Unknown fields are skipped; depth is how many levels
-// of messages may still nest below this one.
-func protoConsumeEchoDurationRequest(b []byte, v *EchoDurationRequest, depth int) error {
+// of messages may still nest below this one. Strings come from strs, and
+// b ends at the offset end of the bytes strs was made for.
+func protoConsumeEchoDurationRequest(b []byte, v *EchoDurationRequest, depth int, strs *genrt.Strings, end int) error {
 	for len(b) > 0 {
 		num, typ, n, err := genrt.ConsumeTag(b)
 		if err != nil {
@@ -973,8 +1170,9 @@ func protoWriteEchoDurationResponse(b []byte, i int, v *grpcEchoDurationResponse
 
 // protoConsumeEchoDurationResponse reads an EchoDurationResponse message into v, merging it
 // with what v holds. Unknown fields are skipped; depth is how many levels
-// of messages may still nest below this one.
-func protoConsumeEchoDurationResponse(b []byte, v *grpcEchoDurationResponse, depth int) error {
+// of messages may still nest below this one. Strings come from strs, and
+// b ends at the offset end of the bytes strs was made for.
+func protoConsumeEchoDurationResponse(b []byte, v *grpcEchoDurationResponse, depth int, strs *genrt.Strings, end int) error {
 	for len(b) > 0 {
 		num, typ, n, err := genrt.ConsumeTag(b)
 		if err != nil {
@@ -1079,8 +1277,9 @@ func protoWriteNet(b []byte, i int, v *Net, t *genrt.Texts) int {
 
 // protoConsumeNet reads a Net message into v, merging it
 // with what v holds. Unknown fields are skipped; depth is how many levels
-// of messages may still nest below this one.
-func protoConsumeNet(b []byte, v *Net, depth int) error {
+// of messages may still nest below this one. Strings come from strs, and
+// b ends at the offset end of the bytes strs was made for.
+func protoConsumeNet(b []byte, v *Net, depth int, strs *genrt.Strings, end int) error {
 	for len(b) > 0 {
 		num, typ, n, err := genrt.ConsumeTag(b)
 		if err != nil {
@@ -1132,7 +1331,7 @@ func protoConsumeNet(b []byte, v *Net, depth int) error {
 				return genrt.TextError("addrs", err)
 			}
 			if v.Addrs == nil {
-				v.Addrs = make([]netip.Addr, 0, 1+genrt.Count(b, num))
+				v.Addrs = genrt.MakeSlice[netip.Addr](len(b), n)
 			}
 			v.Addrs = append(v.Addrs, tv)
 			continue
@@ -1198,8 +1397,9 @@ func protoWriteLookupRequest(b []byte, i int, v *LookupRequest, t *genrt.Texts) 
 
 // protoConsumeLookupRequest reads a LookupRequest message into v, merging it
 // with what v holds. Unknown fields are skipped; depth is how many levels
-// of messages may still nest below this one.
-func protoConsumeLookupRequest(b []byte, v *LookupRequest, depth int) error {
+// of messages may still nest below this one. Strings come from strs, and
+// b ends at the offset end of the bytes strs was made for.
+func protoConsumeLookupRequest(b []byte, v *LookupRequest, depth int, strs *genrt.Strings, end int) error {
 	for len(b) > 0 {
 		num, typ, n, err := genrt.ConsumeTag(b)
 		if err != nil {
@@ -1268,8 +1468,9 @@ func protoWriteLookupResponse(b []byte, i int, v *grpcLookupResponse, t *genrt.T
 
 // protoConsumeLookupResponse reads a LookupResponse message into v, merging it
 // with what v holds. Unknown fields are skipped; depth is how many levels
-// of messages may still nest below this one.
-func protoConsumeLookupResponse(b []byte, v *grpcLookupResponse, depth int) error {
+// of messages may still nest below this one. Strings come from strs, and
+// b ends at the offset end of the bytes strs was made for.
+func protoConsumeLookupResponse(b []byte, v *grpcLookupResponse, depth int, strs *genrt.Strings, end int) error {
 	for len(b) > 0 {
 		num, typ, n, err := genrt.ConsumeTag(b)
 		if err != nil {
@@ -1349,8 +1550,9 @@ func protoWriteDerived(b []byte, i int, v *Derived) int {
 
 // protoConsumeDerived reads a Derived message into v, merging it
 // with what v holds. Unknown fields are skipped; depth is how many levels
-// of messages may still nest below this one.
-func protoConsumeDerived(b []byte, v *Derived, depth int) error {
+// of messages may still nest below this one. Strings come from strs, and
+// b ends at the offset end of the bytes strs was made for.
+func protoConsumeDerived(b []byte, v *Derived, depth int, strs *genrt.Strings, end int) error {
 	for len(b) > 0 {
 		num, typ, n, err := genrt.ConsumeTag(b)
 		if err != nil {
@@ -1362,12 +1564,12 @@ func protoConsumeDerived(b []byte, v *Derived, depth int) error {
 			if typ != protowire.BytesType {
 				break
 			}
-			x, n, err := genrt.ConsumeString(b, "id")
+			x, n, err := genrt.ConsumeText(b, "id")
 			if err != nil {
 				return err
 			}
 			b = b[n:]
-			v.Base.ID = x
+			v.Base.ID = strs.String(end-len(b), x)
 			continue
 		case 2:
 			if typ != protowire.VarintType {
@@ -1384,12 +1586,12 @@ func protoConsumeDerived(b []byte, v *Derived, depth int) error {
 			if typ != protowire.BytesType {
 				break
 			}
-			x, n, err := genrt.ConsumeString(b, "extra")
+			x, n, err := genrt.ConsumeText(b, "extra")
 			if err != nil {
 				return err
 			}
 			b = b[n:]
-			v.Extra = x
+			v.Extra = strs.String(end-len(b), x)
 			continue
 		}
 		n, err = genrt.Skip(num, typ, b)
@@ -1432,8 +1634,9 @@ func protoWriteChargeRequest(b []byte, i int, v *ChargeRequest) int {
 
 // protoConsumeChargeRequest reads a ChargeRequest message into v, merging it
 // with what v holds. Unknown fields are skipped; depth is how many levels
-// of messages may still nest below this one.
-func protoConsumeChargeRequest(b []byte, v *ChargeRequest, depth int) error {
+// of messages may still nest below this one. Strings come from strs, and
+// b ends at the offset end of the bytes strs was made for.
+func protoConsumeChargeRequest(b []byte, v *ChargeRequest, depth int, strs *genrt.Strings, end int) error {
 	for len(b) > 0 {
 		num, typ, n, err := genrt.ConsumeTag(b)
 		if err != nil {
@@ -1445,12 +1648,12 @@ func protoConsumeChargeRequest(b []byte, v *ChargeRequest, depth int) error {
 			if typ != protowire.BytesType {
 				break
 			}
-			x, n, err := genrt.ConsumeString(b, "card")
+			x, n, err := genrt.ConsumeText(b, "card")
 			if err != nil {
 				return err
 			}
 			b = b[n:]
-			v.Card = x
+			v.Card = strs.String(end-len(b), x)
 			continue
 		}
 		n, err = genrt.Skip(num, typ, b)
@@ -1493,8 +1696,9 @@ func protoWriteCharge(b []byte, i int, v *Charge) int {
 
 // protoConsumeCharge reads a Charge message into v, merging it
 // with what v holds. Unknown fields are skipped; depth is how many levels
-// of messages may still nest below this one.
-func protoConsumeCharge(b []byte, v *Charge, depth int) error {
+// of messages may still nest below this one. Strings come from strs, and
+// b ends at the offset end of the bytes strs was made for.
+func protoConsumeCharge(b []byte, v *Charge, depth int, strs *genrt.Strings, end int) error {
 	for len(b) > 0 {
 		num, typ, n, err := genrt.ConsumeTag(b)
 		if err != nil {

@@ -265,13 +265,28 @@ func (w *protoWireScalars) MarshalProtoWire(b []byte) ([]byte, error) {
 	return b, nil
 }
 
+// MarshalProtoWireBuffers implements genrt.BufferedWireMessage: the
+// message written as MarshalProtoWire writes it, into a buffer of gRPC's
+// pool when it is large.
+func (w *protoWireScalars) MarshalProtoWireBuffers() (genrt.Buffers, error) {
+	n := protoSizeScalars(w.v)
+	buf, data := genrt.Buffer(n)
+	if protoWriteScalars(buf, n, w.v) != 0 {
+		data.Free()
+		return nil, genrt.ErrChanged
+	}
+	return data, nil
+}
+
 // UnmarshalProtoWire implements genrt.WireMessage. Messages nested deeper
-// than protobuf-go's limit are refused.
+// than protobuf-go's limit are refused. No value read aliases b: the
+// strings share copies made by a genrt.Strings.
 func (w *protoWireScalars) UnmarshalProtoWire(b []byte) error {
 	if w.v == nil {
 		w.v = new(Scalars)
 	}
-	return protoConsumeScalars(b, w.v, genrt.RecursionLimit-1)
+	strs := genrt.NewStrings(b)
+	return protoConsumeScalars(b, w.v, genrt.RecursionLimit-1, &strs, len(b))
 }
 
 // protoWireOptional is the gRPC codec's view of an Optional message.
@@ -299,13 +314,28 @@ func (w *protoWireOptional) MarshalProtoWire(b []byte) ([]byte, error) {
 	return b, nil
 }
 
+// MarshalProtoWireBuffers implements genrt.BufferedWireMessage: the
+// message written as MarshalProtoWire writes it, into a buffer of gRPC's
+// pool when it is large.
+func (w *protoWireOptional) MarshalProtoWireBuffers() (genrt.Buffers, error) {
+	n := protoSizeOptional(w.v)
+	buf, data := genrt.Buffer(n)
+	if protoWriteOptional(buf, n, w.v) != 0 {
+		data.Free()
+		return nil, genrt.ErrChanged
+	}
+	return data, nil
+}
+
 // UnmarshalProtoWire implements genrt.WireMessage. Messages nested deeper
-// than protobuf-go's limit are refused.
+// than protobuf-go's limit are refused. No value read aliases b: the
+// strings share copies made by a genrt.Strings.
 func (w *protoWireOptional) UnmarshalProtoWire(b []byte) error {
 	if w.v == nil {
 		w.v = new(Optional)
 	}
-	return protoConsumeOptional(b, w.v, genrt.RecursionLimit-1)
+	strs := genrt.NewStrings(b)
+	return protoConsumeOptional(b, w.v, genrt.RecursionLimit-1, &strs, len(b))
 }
 
 // protoWireEnums is the gRPC codec's view of an Enums message.
@@ -333,13 +363,28 @@ func (w *protoWireEnums) MarshalProtoWire(b []byte) ([]byte, error) {
 	return b, nil
 }
 
+// MarshalProtoWireBuffers implements genrt.BufferedWireMessage: the
+// message written as MarshalProtoWire writes it, into a buffer of gRPC's
+// pool when it is large.
+func (w *protoWireEnums) MarshalProtoWireBuffers() (genrt.Buffers, error) {
+	n := protoSizeEnums(w.v)
+	buf, data := genrt.Buffer(n)
+	if protoWriteEnums(buf, n, w.v) != 0 {
+		data.Free()
+		return nil, genrt.ErrChanged
+	}
+	return data, nil
+}
+
 // UnmarshalProtoWire implements genrt.WireMessage. Messages nested deeper
-// than protobuf-go's limit are refused.
+// than protobuf-go's limit are refused. No value read aliases b: the
+// strings share copies made by a genrt.Strings.
 func (w *protoWireEnums) UnmarshalProtoWire(b []byte) error {
 	if w.v == nil {
 		w.v = new(Enums)
 	}
-	return protoConsumeEnums(b, w.v, genrt.RecursionLimit-1)
+	strs := genrt.NewStrings(b)
+	return protoConsumeEnums(b, w.v, genrt.RecursionLimit-1, &strs, len(b))
 }
 
 // protoWireNode is the gRPC codec's view of a Node message.
@@ -367,13 +412,28 @@ func (w *protoWireNode) MarshalProtoWire(b []byte) ([]byte, error) {
 	return b, nil
 }
 
+// MarshalProtoWireBuffers implements genrt.BufferedWireMessage: the
+// message written as MarshalProtoWire writes it, into a buffer of gRPC's
+// pool when it is large.
+func (w *protoWireNode) MarshalProtoWireBuffers() (genrt.Buffers, error) {
+	n := protoSizeNode(w.v)
+	buf, data := genrt.Buffer(n)
+	if protoWriteNode(buf, n, w.v) != 0 {
+		data.Free()
+		return nil, genrt.ErrChanged
+	}
+	return data, nil
+}
+
 // UnmarshalProtoWire implements genrt.WireMessage. Messages nested deeper
-// than protobuf-go's limit are refused.
+// than protobuf-go's limit are refused. No value read aliases b: the
+// strings share copies made by a genrt.Strings.
 func (w *protoWireNode) UnmarshalProtoWire(b []byte) error {
 	if w.v == nil {
 		w.v = new(Node)
 	}
-	return protoConsumeNode(b, w.v, genrt.RecursionLimit-1)
+	strs := genrt.NewStrings(b)
+	return protoConsumeNode(b, w.v, genrt.RecursionLimit-1, &strs, len(b))
 }
 
 // protoWireCollections is the gRPC codec's view of a Collections message.
@@ -401,13 +461,28 @@ func (w *protoWireCollections) MarshalProtoWire(b []byte) ([]byte, error) {
 	return b, nil
 }
 
+// MarshalProtoWireBuffers implements genrt.BufferedWireMessage: the
+// message written as MarshalProtoWire writes it, into a buffer of gRPC's
+// pool when it is large.
+func (w *protoWireCollections) MarshalProtoWireBuffers() (genrt.Buffers, error) {
+	n := protoSizeCollections(w.v)
+	buf, data := genrt.Buffer(n)
+	if protoWriteCollections(buf, n, w.v) != 0 {
+		data.Free()
+		return nil, genrt.ErrChanged
+	}
+	return data, nil
+}
+
 // UnmarshalProtoWire implements genrt.WireMessage. Messages nested deeper
-// than protobuf-go's limit are refused.
+// than protobuf-go's limit are refused. No value read aliases b: the
+// strings share copies made by a genrt.Strings.
 func (w *protoWireCollections) UnmarshalProtoWire(b []byte) error {
 	if w.v == nil {
 		w.v = new(Collections)
 	}
-	return protoConsumeCollections(b, w.v, genrt.RecursionLimit-1)
+	strs := genrt.NewStrings(b)
+	return protoConsumeCollections(b, w.v, genrt.RecursionLimit-1, &strs, len(b))
 }
 
 // protoWireTimes is the gRPC codec's view of a Times message.
@@ -435,13 +510,28 @@ func (w *protoWireTimes) MarshalProtoWire(b []byte) ([]byte, error) {
 	return b, nil
 }
 
+// MarshalProtoWireBuffers implements genrt.BufferedWireMessage: the
+// message written as MarshalProtoWire writes it, into a buffer of gRPC's
+// pool when it is large.
+func (w *protoWireTimes) MarshalProtoWireBuffers() (genrt.Buffers, error) {
+	n := protoSizeTimes(w.v)
+	buf, data := genrt.Buffer(n)
+	if protoWriteTimes(buf, n, w.v) != 0 {
+		data.Free()
+		return nil, genrt.ErrChanged
+	}
+	return data, nil
+}
+
 // UnmarshalProtoWire implements genrt.WireMessage. Messages nested deeper
-// than protobuf-go's limit are refused.
+// than protobuf-go's limit are refused. No value read aliases b: the
+// strings share copies made by a genrt.Strings.
 func (w *protoWireTimes) UnmarshalProtoWire(b []byte) error {
 	if w.v == nil {
 		w.v = new(Times)
 	}
-	return protoConsumeTimes(b, w.v, genrt.RecursionLimit-1)
+	strs := genrt.NewStrings(b)
+	return protoConsumeTimes(b, w.v, genrt.RecursionLimit-1, &strs, len(b))
 }
 
 // protoWirePageInner is the gRPC codec's view of a PageInner message.
@@ -469,13 +559,28 @@ func (w *protoWirePageInner) MarshalProtoWire(b []byte) ([]byte, error) {
 	return b, nil
 }
 
+// MarshalProtoWireBuffers implements genrt.BufferedWireMessage: the
+// message written as MarshalProtoWire writes it, into a buffer of gRPC's
+// pool when it is large.
+func (w *protoWirePageInner) MarshalProtoWireBuffers() (genrt.Buffers, error) {
+	n := protoSizePageInner(w.v)
+	buf, data := genrt.Buffer(n)
+	if protoWritePageInner(buf, n, w.v) != 0 {
+		data.Free()
+		return nil, genrt.ErrChanged
+	}
+	return data, nil
+}
+
 // UnmarshalProtoWire implements genrt.WireMessage. Messages nested deeper
-// than protobuf-go's limit are refused.
+// than protobuf-go's limit are refused. No value read aliases b: the
+// strings share copies made by a genrt.Strings.
 func (w *protoWirePageInner) UnmarshalProtoWire(b []byte) error {
 	if w.v == nil {
 		w.v = new(Page[Inner])
 	}
-	return protoConsumePageInner(b, w.v, genrt.RecursionLimit-1)
+	strs := genrt.NewStrings(b)
+	return protoConsumePageInner(b, w.v, genrt.RecursionLimit-1, &strs, len(b))
 }
 
 // protoWirePageString is the gRPC codec's view of a PageString message.
@@ -503,13 +608,28 @@ func (w *protoWirePageString) MarshalProtoWire(b []byte) ([]byte, error) {
 	return b, nil
 }
 
+// MarshalProtoWireBuffers implements genrt.BufferedWireMessage: the
+// message written as MarshalProtoWire writes it, into a buffer of gRPC's
+// pool when it is large.
+func (w *protoWirePageString) MarshalProtoWireBuffers() (genrt.Buffers, error) {
+	n := protoSizePageString(w.v)
+	buf, data := genrt.Buffer(n)
+	if protoWritePageString(buf, n, w.v) != 0 {
+		data.Free()
+		return nil, genrt.ErrChanged
+	}
+	return data, nil
+}
+
 // UnmarshalProtoWire implements genrt.WireMessage. Messages nested deeper
-// than protobuf-go's limit are refused.
+// than protobuf-go's limit are refused. No value read aliases b: the
+// strings share copies made by a genrt.Strings.
 func (w *protoWirePageString) UnmarshalProtoWire(b []byte) error {
 	if w.v == nil {
 		w.v = new(Page[string])
 	}
-	return protoConsumePageString(b, w.v, genrt.RecursionLimit-1)
+	strs := genrt.NewStrings(b)
+	return protoConsumePageString(b, w.v, genrt.RecursionLimit-1, &strs, len(b))
 }
 
 // protoWireLengthRequest is the gRPC codec's view of a LengthRequest message.
@@ -537,13 +657,28 @@ func (w *protoWireLengthRequest) MarshalProtoWire(b []byte) ([]byte, error) {
 	return b, nil
 }
 
+// MarshalProtoWireBuffers implements genrt.BufferedWireMessage: the
+// message written as MarshalProtoWire writes it, into a buffer of gRPC's
+// pool when it is large.
+func (w *protoWireLengthRequest) MarshalProtoWireBuffers() (genrt.Buffers, error) {
+	n := protoSizeLengthRequest(w.v)
+	buf, data := genrt.Buffer(n)
+	if protoWriteLengthRequest(buf, n, w.v) != 0 {
+		data.Free()
+		return nil, genrt.ErrChanged
+	}
+	return data, nil
+}
+
 // UnmarshalProtoWire implements genrt.WireMessage. Messages nested deeper
-// than protobuf-go's limit are refused.
+// than protobuf-go's limit are refused. No value read aliases b: the
+// strings share copies made by a genrt.Strings.
 func (w *protoWireLengthRequest) UnmarshalProtoWire(b []byte) error {
 	if w.v == nil {
 		w.v = new(LengthRequest)
 	}
-	return protoConsumeLengthRequest(b, w.v, genrt.RecursionLimit-1)
+	strs := genrt.NewStrings(b)
+	return protoConsumeLengthRequest(b, w.v, genrt.RecursionLimit-1, &strs, len(b))
 }
 
 // protoWireLengthResponse is the gRPC codec's view of a LengthResponse message.
@@ -571,13 +706,28 @@ func (w *protoWireLengthResponse) MarshalProtoWire(b []byte) ([]byte, error) {
 	return b, nil
 }
 
+// MarshalProtoWireBuffers implements genrt.BufferedWireMessage: the
+// message written as MarshalProtoWire writes it, into a buffer of gRPC's
+// pool when it is large.
+func (w *protoWireLengthResponse) MarshalProtoWireBuffers() (genrt.Buffers, error) {
+	n := protoSizeLengthResponse(w.v)
+	buf, data := genrt.Buffer(n)
+	if protoWriteLengthResponse(buf, n, w.v) != 0 {
+		data.Free()
+		return nil, genrt.ErrChanged
+	}
+	return data, nil
+}
+
 // UnmarshalProtoWire implements genrt.WireMessage. Messages nested deeper
-// than protobuf-go's limit are refused.
+// than protobuf-go's limit are refused. No value read aliases b: the
+// strings share copies made by a genrt.Strings.
 func (w *protoWireLengthResponse) UnmarshalProtoWire(b []byte) error {
 	if w.v == nil {
 		w.v = new(grpcLengthResponse)
 	}
-	return protoConsumeLengthResponse(b, w.v, genrt.RecursionLimit-1)
+	strs := genrt.NewStrings(b)
+	return protoConsumeLengthResponse(b, w.v, genrt.RecursionLimit-1, &strs, len(b))
 }
 
 // protoWireBlobRequest is the gRPC codec's view of a BlobRequest message.
@@ -605,13 +755,28 @@ func (w *protoWireBlobRequest) MarshalProtoWire(b []byte) ([]byte, error) {
 	return b, nil
 }
 
+// MarshalProtoWireBuffers implements genrt.BufferedWireMessage: the
+// message written as MarshalProtoWire writes it, into a buffer of gRPC's
+// pool when it is large.
+func (w *protoWireBlobRequest) MarshalProtoWireBuffers() (genrt.Buffers, error) {
+	n := protoSizeBlobRequest(w.v)
+	buf, data := genrt.Buffer(n)
+	if protoWriteBlobRequest(buf, n, w.v) != 0 {
+		data.Free()
+		return nil, genrt.ErrChanged
+	}
+	return data, nil
+}
+
 // UnmarshalProtoWire implements genrt.WireMessage. Messages nested deeper
-// than protobuf-go's limit are refused.
+// than protobuf-go's limit are refused. No value read aliases b: the
+// strings share copies made by a genrt.Strings.
 func (w *protoWireBlobRequest) UnmarshalProtoWire(b []byte) error {
 	if w.v == nil {
 		w.v = new(BlobRequest)
 	}
-	return protoConsumeBlobRequest(b, w.v, genrt.RecursionLimit-1)
+	strs := genrt.NewStrings(b)
+	return protoConsumeBlobRequest(b, w.v, genrt.RecursionLimit-1, &strs, len(b))
 }
 
 // protoWireBlobResponse is the gRPC codec's view of a BlobResponse message.
@@ -639,13 +804,28 @@ func (w *protoWireBlobResponse) MarshalProtoWire(b []byte) ([]byte, error) {
 	return b, nil
 }
 
+// MarshalProtoWireBuffers implements genrt.BufferedWireMessage: the
+// message written as MarshalProtoWire writes it, into a buffer of gRPC's
+// pool when it is large.
+func (w *protoWireBlobResponse) MarshalProtoWireBuffers() (genrt.Buffers, error) {
+	n := protoSizeBlobResponse(w.v)
+	buf, data := genrt.Buffer(n)
+	if protoWriteBlobResponse(buf, n, w.v) != 0 {
+		data.Free()
+		return nil, genrt.ErrChanged
+	}
+	return data, nil
+}
+
 // UnmarshalProtoWire implements genrt.WireMessage. Messages nested deeper
-// than protobuf-go's limit are refused.
+// than protobuf-go's limit are refused. No value read aliases b: the
+// strings share copies made by a genrt.Strings.
 func (w *protoWireBlobResponse) UnmarshalProtoWire(b []byte) error {
 	if w.v == nil {
 		w.v = new(grpcBlobResponse)
 	}
-	return protoConsumeBlobResponse(b, w.v, genrt.RecursionLimit-1)
+	strs := genrt.NewStrings(b)
+	return protoConsumeBlobResponse(b, w.v, genrt.RecursionLimit-1, &strs, len(b))
 }
 
 // protoWireShadeRequest is the gRPC codec's view of a ShadeRequest message.
@@ -673,13 +853,28 @@ func (w *protoWireShadeRequest) MarshalProtoWire(b []byte) ([]byte, error) {
 	return b, nil
 }
 
+// MarshalProtoWireBuffers implements genrt.BufferedWireMessage: the
+// message written as MarshalProtoWire writes it, into a buffer of gRPC's
+// pool when it is large.
+func (w *protoWireShadeRequest) MarshalProtoWireBuffers() (genrt.Buffers, error) {
+	n := protoSizeShadeRequest(w.v)
+	buf, data := genrt.Buffer(n)
+	if protoWriteShadeRequest(buf, n, w.v) != 0 {
+		data.Free()
+		return nil, genrt.ErrChanged
+	}
+	return data, nil
+}
+
 // UnmarshalProtoWire implements genrt.WireMessage. Messages nested deeper
-// than protobuf-go's limit are refused.
+// than protobuf-go's limit are refused. No value read aliases b: the
+// strings share copies made by a genrt.Strings.
 func (w *protoWireShadeRequest) UnmarshalProtoWire(b []byte) error {
 	if w.v == nil {
 		w.v = new(ShadeRequest)
 	}
-	return protoConsumeShadeRequest(b, w.v, genrt.RecursionLimit-1)
+	strs := genrt.NewStrings(b)
+	return protoConsumeShadeRequest(b, w.v, genrt.RecursionLimit-1, &strs, len(b))
 }
 
 // protoWireShadeResponse is the gRPC codec's view of a ShadeResponse message.
@@ -707,13 +902,28 @@ func (w *protoWireShadeResponse) MarshalProtoWire(b []byte) ([]byte, error) {
 	return b, nil
 }
 
+// MarshalProtoWireBuffers implements genrt.BufferedWireMessage: the
+// message written as MarshalProtoWire writes it, into a buffer of gRPC's
+// pool when it is large.
+func (w *protoWireShadeResponse) MarshalProtoWireBuffers() (genrt.Buffers, error) {
+	n := protoSizeShadeResponse(w.v)
+	buf, data := genrt.Buffer(n)
+	if protoWriteShadeResponse(buf, n, w.v) != 0 {
+		data.Free()
+		return nil, genrt.ErrChanged
+	}
+	return data, nil
+}
+
 // UnmarshalProtoWire implements genrt.WireMessage. Messages nested deeper
-// than protobuf-go's limit are refused.
+// than protobuf-go's limit are refused. No value read aliases b: the
+// strings share copies made by a genrt.Strings.
 func (w *protoWireShadeResponse) UnmarshalProtoWire(b []byte) error {
 	if w.v == nil {
 		w.v = new(grpcShadeResponse)
 	}
-	return protoConsumeShadeResponse(b, w.v, genrt.RecursionLimit-1)
+	strs := genrt.NewStrings(b)
+	return protoConsumeShadeResponse(b, w.v, genrt.RecursionLimit-1, &strs, len(b))
 }
 
 // protoWireListRequest is the gRPC codec's view of a ListRequest message.
@@ -741,13 +951,28 @@ func (w *protoWireListRequest) MarshalProtoWire(b []byte) ([]byte, error) {
 	return b, nil
 }
 
+// MarshalProtoWireBuffers implements genrt.BufferedWireMessage: the
+// message written as MarshalProtoWire writes it, into a buffer of gRPC's
+// pool when it is large.
+func (w *protoWireListRequest) MarshalProtoWireBuffers() (genrt.Buffers, error) {
+	n := protoSizeListRequest(w.v)
+	buf, data := genrt.Buffer(n)
+	if protoWriteListRequest(buf, n, w.v) != 0 {
+		data.Free()
+		return nil, genrt.ErrChanged
+	}
+	return data, nil
+}
+
 // UnmarshalProtoWire implements genrt.WireMessage. Messages nested deeper
-// than protobuf-go's limit are refused.
+// than protobuf-go's limit are refused. No value read aliases b: the
+// strings share copies made by a genrt.Strings.
 func (w *protoWireListRequest) UnmarshalProtoWire(b []byte) error {
 	if w.v == nil {
 		w.v = new(ListRequest)
 	}
-	return protoConsumeListRequest(b, w.v, genrt.RecursionLimit-1)
+	strs := genrt.NewStrings(b)
+	return protoConsumeListRequest(b, w.v, genrt.RecursionLimit-1, &strs, len(b))
 }
 
 // protoWireListResponse is the gRPC codec's view of a ListResponse message.
@@ -775,13 +1000,28 @@ func (w *protoWireListResponse) MarshalProtoWire(b []byte) ([]byte, error) {
 	return b, nil
 }
 
+// MarshalProtoWireBuffers implements genrt.BufferedWireMessage: the
+// message written as MarshalProtoWire writes it, into a buffer of gRPC's
+// pool when it is large.
+func (w *protoWireListResponse) MarshalProtoWireBuffers() (genrt.Buffers, error) {
+	n := protoSizeListResponse(w.v)
+	buf, data := genrt.Buffer(n)
+	if protoWriteListResponse(buf, n, w.v) != 0 {
+		data.Free()
+		return nil, genrt.ErrChanged
+	}
+	return data, nil
+}
+
 // UnmarshalProtoWire implements genrt.WireMessage. Messages nested deeper
-// than protobuf-go's limit are refused.
+// than protobuf-go's limit are refused. No value read aliases b: the
+// strings share copies made by a genrt.Strings.
 func (w *protoWireListResponse) UnmarshalProtoWire(b []byte) error {
 	if w.v == nil {
 		w.v = new(grpcListResponse)
 	}
-	return protoConsumeListResponse(b, w.v, genrt.RecursionLimit-1)
+	strs := genrt.NewStrings(b)
+	return protoConsumeListResponse(b, w.v, genrt.RecursionLimit-1, &strs, len(b))
 }
 
 // protoWireSeveralRequest is the gRPC codec's view of a SeveralRequest message.
@@ -809,13 +1049,28 @@ func (w *protoWireSeveralRequest) MarshalProtoWire(b []byte) ([]byte, error) {
 	return b, nil
 }
 
+// MarshalProtoWireBuffers implements genrt.BufferedWireMessage: the
+// message written as MarshalProtoWire writes it, into a buffer of gRPC's
+// pool when it is large.
+func (w *protoWireSeveralRequest) MarshalProtoWireBuffers() (genrt.Buffers, error) {
+	n := protoSizeSeveralRequest(w.v)
+	buf, data := genrt.Buffer(n)
+	if protoWriteSeveralRequest(buf, n, w.v) != 0 {
+		data.Free()
+		return nil, genrt.ErrChanged
+	}
+	return data, nil
+}
+
 // UnmarshalProtoWire implements genrt.WireMessage. Messages nested deeper
-// than protobuf-go's limit are refused.
+// than protobuf-go's limit are refused. No value read aliases b: the
+// strings share copies made by a genrt.Strings.
 func (w *protoWireSeveralRequest) UnmarshalProtoWire(b []byte) error {
 	if w.v == nil {
 		w.v = new(SeveralRequest)
 	}
-	return protoConsumeSeveralRequest(b, w.v, genrt.RecursionLimit-1)
+	strs := genrt.NewStrings(b)
+	return protoConsumeSeveralRequest(b, w.v, genrt.RecursionLimit-1, &strs, len(b))
 }
 
 // protoWireSeveralResponse is the gRPC codec's view of a SeveralResponse message.
@@ -843,13 +1098,28 @@ func (w *protoWireSeveralResponse) MarshalProtoWire(b []byte) ([]byte, error) {
 	return b, nil
 }
 
+// MarshalProtoWireBuffers implements genrt.BufferedWireMessage: the
+// message written as MarshalProtoWire writes it, into a buffer of gRPC's
+// pool when it is large.
+func (w *protoWireSeveralResponse) MarshalProtoWireBuffers() (genrt.Buffers, error) {
+	n := protoSizeSeveralResponse(w.v)
+	buf, data := genrt.Buffer(n)
+	if protoWriteSeveralResponse(buf, n, w.v) != 0 {
+		data.Free()
+		return nil, genrt.ErrChanged
+	}
+	return data, nil
+}
+
 // UnmarshalProtoWire implements genrt.WireMessage. Messages nested deeper
-// than protobuf-go's limit are refused.
+// than protobuf-go's limit are refused. No value read aliases b: the
+// strings share copies made by a genrt.Strings.
 func (w *protoWireSeveralResponse) UnmarshalProtoWire(b []byte) error {
 	if w.v == nil {
 		w.v = new(SeveralResponse)
 	}
-	return protoConsumeSeveralResponse(b, w.v, genrt.RecursionLimit-1)
+	strs := genrt.NewStrings(b)
+	return protoConsumeSeveralResponse(b, w.v, genrt.RecursionLimit-1, &strs, len(b))
 }
 
 // protoWirePingRequest is the gRPC codec's view of a PingRequest message.
@@ -877,13 +1147,28 @@ func (w *protoWirePingRequest) MarshalProtoWire(b []byte) ([]byte, error) {
 	return b, nil
 }
 
+// MarshalProtoWireBuffers implements genrt.BufferedWireMessage: the
+// message written as MarshalProtoWire writes it, into a buffer of gRPC's
+// pool when it is large.
+func (w *protoWirePingRequest) MarshalProtoWireBuffers() (genrt.Buffers, error) {
+	n := protoSizePingRequest(w.v)
+	buf, data := genrt.Buffer(n)
+	if protoWritePingRequest(buf, n, w.v) != 0 {
+		data.Free()
+		return nil, genrt.ErrChanged
+	}
+	return data, nil
+}
+
 // UnmarshalProtoWire implements genrt.WireMessage. Messages nested deeper
-// than protobuf-go's limit are refused.
+// than protobuf-go's limit are refused. No value read aliases b: the
+// strings share copies made by a genrt.Strings.
 func (w *protoWirePingRequest) UnmarshalProtoWire(b []byte) error {
 	if w.v == nil {
 		w.v = new(PingRequest)
 	}
-	return protoConsumePingRequest(b, w.v, genrt.RecursionLimit-1)
+	strs := genrt.NewStrings(b)
+	return protoConsumePingRequest(b, w.v, genrt.RecursionLimit-1, &strs, len(b))
 }
 
 // protoWirePingResponse is the gRPC codec's view of a PingResponse message.
@@ -911,13 +1196,28 @@ func (w *protoWirePingResponse) MarshalProtoWire(b []byte) ([]byte, error) {
 	return b, nil
 }
 
+// MarshalProtoWireBuffers implements genrt.BufferedWireMessage: the
+// message written as MarshalProtoWire writes it, into a buffer of gRPC's
+// pool when it is large.
+func (w *protoWirePingResponse) MarshalProtoWireBuffers() (genrt.Buffers, error) {
+	n := protoSizePingResponse(w.v)
+	buf, data := genrt.Buffer(n)
+	if protoWritePingResponse(buf, n, w.v) != 0 {
+		data.Free()
+		return nil, genrt.ErrChanged
+	}
+	return data, nil
+}
+
 // UnmarshalProtoWire implements genrt.WireMessage. Messages nested deeper
-// than protobuf-go's limit are refused.
+// than protobuf-go's limit are refused. No value read aliases b: the
+// strings share copies made by a genrt.Strings.
 func (w *protoWirePingResponse) UnmarshalProtoWire(b []byte) error {
 	if w.v == nil {
 		w.v = new(PingResponse)
 	}
-	return protoConsumePingResponse(b, w.v, genrt.RecursionLimit-1)
+	strs := genrt.NewStrings(b)
+	return protoConsumePingResponse(b, w.v, genrt.RecursionLimit-1, &strs, len(b))
 }
 
 // protoWireFailRequest is the gRPC codec's view of a FailRequest message.
@@ -945,13 +1245,28 @@ func (w *protoWireFailRequest) MarshalProtoWire(b []byte) ([]byte, error) {
 	return b, nil
 }
 
+// MarshalProtoWireBuffers implements genrt.BufferedWireMessage: the
+// message written as MarshalProtoWire writes it, into a buffer of gRPC's
+// pool when it is large.
+func (w *protoWireFailRequest) MarshalProtoWireBuffers() (genrt.Buffers, error) {
+	n := protoSizeFailRequest(w.v)
+	buf, data := genrt.Buffer(n)
+	if protoWriteFailRequest(buf, n, w.v) != 0 {
+		data.Free()
+		return nil, genrt.ErrChanged
+	}
+	return data, nil
+}
+
 // UnmarshalProtoWire implements genrt.WireMessage. Messages nested deeper
-// than protobuf-go's limit are refused.
+// than protobuf-go's limit are refused. No value read aliases b: the
+// strings share copies made by a genrt.Strings.
 func (w *protoWireFailRequest) UnmarshalProtoWire(b []byte) error {
 	if w.v == nil {
 		w.v = new(FailRequest)
 	}
-	return protoConsumeFailRequest(b, w.v, genrt.RecursionLimit-1)
+	strs := genrt.NewStrings(b)
+	return protoConsumeFailRequest(b, w.v, genrt.RecursionLimit-1, &strs, len(b))
 }
 
 // protoWireFailResponse is the gRPC codec's view of a FailResponse message.
@@ -979,13 +1294,28 @@ func (w *protoWireFailResponse) MarshalProtoWire(b []byte) ([]byte, error) {
 	return b, nil
 }
 
+// MarshalProtoWireBuffers implements genrt.BufferedWireMessage: the
+// message written as MarshalProtoWire writes it, into a buffer of gRPC's
+// pool when it is large.
+func (w *protoWireFailResponse) MarshalProtoWireBuffers() (genrt.Buffers, error) {
+	n := protoSizeFailResponse(w.v)
+	buf, data := genrt.Buffer(n)
+	if protoWriteFailResponse(buf, n, w.v) != 0 {
+		data.Free()
+		return nil, genrt.ErrChanged
+	}
+	return data, nil
+}
+
 // UnmarshalProtoWire implements genrt.WireMessage. Messages nested deeper
-// than protobuf-go's limit are refused.
+// than protobuf-go's limit are refused. No value read aliases b: the
+// strings share copies made by a genrt.Strings.
 func (w *protoWireFailResponse) UnmarshalProtoWire(b []byte) error {
 	if w.v == nil {
 		w.v = new(FailResponse)
 	}
-	return protoConsumeFailResponse(b, w.v, genrt.RecursionLimit-1)
+	strs := genrt.NewStrings(b)
+	return protoConsumeFailResponse(b, w.v, genrt.RecursionLimit-1, &strs, len(b))
 }
 
 // protoSizeScalars returns the size of v as a Scalars message.
@@ -1149,8 +1479,9 @@ func protoWriteScalars(b []byte, i int, v *Scalars) int {
 
 // protoConsumeScalars reads a Scalars message into v, merging it
 // with what v holds. Unknown fields are skipped; depth is how many levels
-// of messages may still nest below this one.
-func protoConsumeScalars(b []byte, v *Scalars, depth int) error {
+// of messages may still nest below this one. Strings come from strs, and
+// b ends at the offset end of the bytes strs was made for.
+func protoConsumeScalars(b []byte, v *Scalars, depth int, strs *genrt.Strings, end int) error {
 	for len(b) > 0 {
 		num, typ, n, err := genrt.ConsumeTag(b)
 		if err != nil {
@@ -1317,12 +1648,12 @@ func protoConsumeScalars(b []byte, v *Scalars, depth int) error {
 			if typ != protowire.BytesType {
 				break
 			}
-			x, n, err := genrt.ConsumeString(b, "str")
+			x, n, err := genrt.ConsumeText(b, "str")
 			if err != nil {
 				return err
 			}
 			b = b[n:]
-			v.Str = x
+			v.Str = strs.String(end-len(b), x)
 			continue
 		case 15:
 			if typ != protowire.BytesType {
@@ -1474,8 +1805,9 @@ func protoWriteOptional(b []byte, i int, v *Optional) int {
 
 // protoConsumeOptional reads an Optional message into v, merging it
 // with what v holds. Unknown fields are skipped; depth is how many levels
-// of messages may still nest below this one.
-func protoConsumeOptional(b []byte, v *Optional, depth int) error {
+// of messages may still nest below this one. Strings come from strs, and
+// b ends at the offset end of the bytes strs was made for.
+func protoConsumeOptional(b []byte, v *Optional, depth int, strs *genrt.Strings, end int) error {
 	for len(b) > 0 {
 		num, typ, n, err := genrt.ConsumeTag(b)
 		if err != nil {
@@ -1511,12 +1843,12 @@ func protoConsumeOptional(b []byte, v *Optional, depth int) error {
 			if typ != protowire.BytesType {
 				break
 			}
-			x, n, err := genrt.ConsumeString(b, "s")
+			x, n, err := genrt.ConsumeText(b, "s")
 			if err != nil {
 				return err
 			}
 			b = b[n:]
-			o := x
+			o := strs.String(end-len(b), x)
 			v.S = &o
 			continue
 		case 4:
@@ -1570,7 +1902,7 @@ func protoConsumeOptional(b []byte, v *Optional, depth int) error {
 			if v.Inner == nil {
 				v.Inner = new(Inner)
 			}
-			if err := protoConsumeInner(x, v.Inner, depth-1); err != nil {
+			if err := protoConsumeInner(x, v.Inner, depth-1, strs, end-len(b)); err != nil {
 				return err
 			}
 			continue
@@ -1642,8 +1974,9 @@ func protoWriteInner(b []byte, i int, v *Inner) int {
 
 // protoConsumeInner reads an Inner message into v, merging it
 // with what v holds. Unknown fields are skipped; depth is how many levels
-// of messages may still nest below this one.
-func protoConsumeInner(b []byte, v *Inner, depth int) error {
+// of messages may still nest below this one. Strings come from strs, and
+// b ends at the offset end of the bytes strs was made for.
+func protoConsumeInner(b []byte, v *Inner, depth int, strs *genrt.Strings, end int) error {
 	for len(b) > 0 {
 		num, typ, n, err := genrt.ConsumeTag(b)
 		if err != nil {
@@ -1655,12 +1988,12 @@ func protoConsumeInner(b []byte, v *Inner, depth int) error {
 			if typ != protowire.BytesType {
 				break
 			}
-			x, n, err := genrt.ConsumeString(b, "name")
+			x, n, err := genrt.ConsumeText(b, "name")
 			if err != nil {
 				return err
 			}
 			b = b[n:]
-			v.Name = x
+			v.Name = strs.String(end-len(b), x)
 			continue
 		case 2:
 			if typ != protowire.VarintType {
@@ -1757,8 +2090,9 @@ func protoWriteEnums(b []byte, i int, v *Enums) int {
 
 // protoConsumeEnums reads an Enums message into v, merging it
 // with what v holds. Unknown fields are skipped; depth is how many levels
-// of messages may still nest below this one.
-func protoConsumeEnums(b []byte, v *Enums, depth int) error {
+// of messages may still nest below this one. Strings come from strs, and
+// b ends at the offset end of the bytes strs was made for.
+func protoConsumeEnums(b []byte, v *Enums, depth int, strs *genrt.Strings, end int) error {
 	for len(b) > 0 {
 		num, typ, n, err := genrt.ConsumeTag(b)
 		if err != nil {
@@ -1815,6 +2149,7 @@ func protoConsumeEnums(b []byte, v *Enums, depth int) error {
 				return err
 			}
 			b = b[n:]
+			entryEnd := end - len(b)
 			var k string
 			var val Color
 			for len(entry) > 0 {
@@ -1824,12 +2159,12 @@ func protoConsumeEnums(b []byte, v *Enums, depth int) error {
 				}
 				entry = entry[n:]
 				if num == 1 && typ == protowire.BytesType {
-					x, n, err := genrt.ConsumeString(entry, "by_name.key")
+					x, n, err := genrt.ConsumeText(entry, "by_name.key")
 					if err != nil {
 						return err
 					}
 					entry = entry[n:]
-					k = x
+					k = strs.String(entryEnd-len(entry), x)
 					continue
 				}
 				if num == 2 && typ == protowire.VarintType {
@@ -1917,8 +2252,9 @@ func protoWriteNode(b []byte, i int, v *Node) int {
 
 // protoConsumeNode reads a Node message into v, merging it
 // with what v holds. Unknown fields are skipped; depth is how many levels
-// of messages may still nest below this one.
-func protoConsumeNode(b []byte, v *Node, depth int) error {
+// of messages may still nest below this one. Strings come from strs, and
+// b ends at the offset end of the bytes strs was made for.
+func protoConsumeNode(b []byte, v *Node, depth int, strs *genrt.Strings, end int) error {
 	for len(b) > 0 {
 		num, typ, n, err := genrt.ConsumeTag(b)
 		if err != nil {
@@ -1930,12 +2266,12 @@ func protoConsumeNode(b []byte, v *Node, depth int) error {
 			if typ != protowire.BytesType {
 				break
 			}
-			x, n, err := genrt.ConsumeString(b, "name")
+			x, n, err := genrt.ConsumeText(b, "name")
 			if err != nil {
 				return err
 			}
 			b = b[n:]
-			v.Name = x
+			v.Name = strs.String(end-len(b), x)
 			continue
 		case 2:
 			if typ != protowire.BytesType {
@@ -1950,10 +2286,10 @@ func protoConsumeNode(b []byte, v *Node, depth int) error {
 			}
 			b = b[n:]
 			if v.Children == nil {
-				v.Children = make([]*Node, 0, 1+genrt.Count(b, num))
+				v.Children = genrt.MakeSlice[*Node](len(b), n)
 			}
 			e := new(Node)
-			if err := protoConsumeNode(x, e, depth-1); err != nil {
+			if err := protoConsumeNode(x, e, depth-1, strs, end-len(b)); err != nil {
 				return err
 			}
 			v.Children = append(v.Children, e)
@@ -1973,7 +2309,7 @@ func protoConsumeNode(b []byte, v *Node, depth int) error {
 			if v.Next == nil {
 				v.Next = new(Node)
 			}
-			if err := protoConsumeNode(x, v.Next, depth-1); err != nil {
+			if err := protoConsumeNode(x, v.Next, depth-1, strs, end-len(b)); err != nil {
 				return err
 			}
 			continue
@@ -2323,8 +2659,9 @@ func protoWriteCollections(b []byte, i int, v *Collections) int {
 
 // protoConsumeCollections reads a Collections message into v, merging it
 // with what v holds. Unknown fields are skipped; depth is how many levels
-// of messages may still nest below this one.
-func protoConsumeCollections(b []byte, v *Collections, depth int) error {
+// of messages may still nest below this one. Strings come from strs, and
+// b ends at the offset end of the bytes strs was made for.
+func protoConsumeCollections(b []byte, v *Collections, depth int, strs *genrt.Strings, end int) error {
 	for len(b) > 0 {
 		num, typ, n, err := genrt.ConsumeTag(b)
 		if err != nil {
@@ -2336,15 +2673,15 @@ func protoConsumeCollections(b []byte, v *Collections, depth int) error {
 			if typ != protowire.BytesType {
 				break
 			}
-			x, n, err := genrt.ConsumeString(b, "strs")
+			x, n, err := genrt.ConsumeText(b, "strs")
 			if err != nil {
 				return err
 			}
 			b = b[n:]
 			if v.Strs == nil {
-				v.Strs = make([]string, 0, 1+genrt.Count(b, num))
+				v.Strs = strs.Slice(len(b), n)
 			}
-			v.Strs = append(v.Strs, x)
+			v.Strs = append(v.Strs, strs.String(end-len(b), x))
 			continue
 		case 2:
 			if typ == protowire.BytesType {
@@ -2501,7 +2838,7 @@ func protoConsumeCollections(b []byte, v *Collections, depth int) error {
 			}
 			b = b[n:]
 			if v.Blobs == nil {
-				v.Blobs = make([][]byte, 0, 1+genrt.Count(b, num))
+				v.Blobs = genrt.MakeSlice[[]byte](len(b), n)
 			}
 			v.Blobs = append(v.Blobs, genrt.CopyBytes(x))
 			continue
@@ -2518,13 +2855,12 @@ func protoConsumeCollections(b []byte, v *Collections, depth int) error {
 			}
 			b = b[n:]
 			if v.Inners == nil {
-				v.Inners = make([]Inner, 0, 1+genrt.Count(b, num))
+				v.Inners = genrt.MakeSlice[Inner](len(b), n)
 			}
-			var e Inner
-			if err := protoConsumeInner(x, &e, depth-1); err != nil {
+			v.Inners = append(v.Inners, Inner{})
+			if err := protoConsumeInner(x, &v.Inners[len(v.Inners)-1], depth-1, strs, end-len(b)); err != nil {
 				return err
 			}
-			v.Inners = append(v.Inners, e)
 			continue
 		case 9:
 			if typ != protowire.BytesType {
@@ -2539,10 +2875,10 @@ func protoConsumeCollections(b []byte, v *Collections, depth int) error {
 			}
 			b = b[n:]
 			if v.InnerPtrs == nil {
-				v.InnerPtrs = make([]*Inner, 0, 1+genrt.Count(b, num))
+				v.InnerPtrs = genrt.MakeSlice[*Inner](len(b), n)
 			}
 			e := new(Inner)
-			if err := protoConsumeInner(x, e, depth-1); err != nil {
+			if err := protoConsumeInner(x, e, depth-1, strs, end-len(b)); err != nil {
 				return err
 			}
 			v.InnerPtrs = append(v.InnerPtrs, e)
@@ -2556,6 +2892,7 @@ func protoConsumeCollections(b []byte, v *Collections, depth int) error {
 				return err
 			}
 			b = b[n:]
+			entryEnd := end - len(b)
 			var k string
 			var val string
 			for len(entry) > 0 {
@@ -2565,21 +2902,21 @@ func protoConsumeCollections(b []byte, v *Collections, depth int) error {
 				}
 				entry = entry[n:]
 				if num == 1 && typ == protowire.BytesType {
-					x, n, err := genrt.ConsumeString(entry, "map_ss.key")
+					x, n, err := genrt.ConsumeText(entry, "map_ss.key")
 					if err != nil {
 						return err
 					}
 					entry = entry[n:]
-					k = x
+					k = strs.String(entryEnd-len(entry), x)
 					continue
 				}
 				if num == 2 && typ == protowire.BytesType {
-					x, n, err := genrt.ConsumeString(entry, "map_ss")
+					x, n, err := genrt.ConsumeText(entry, "map_ss")
 					if err != nil {
 						return err
 					}
 					entry = entry[n:]
-					val = x
+					val = strs.String(entryEnd-len(entry), x)
 					continue
 				}
 				n, err = genrt.Skip(num, typ, entry)
@@ -2602,6 +2939,7 @@ func protoConsumeCollections(b []byte, v *Collections, depth int) error {
 				return err
 			}
 			b = b[n:]
+			entryEnd := end - len(b)
 			var k int32
 			var val string
 			for len(entry) > 0 {
@@ -2620,12 +2958,12 @@ func protoConsumeCollections(b []byte, v *Collections, depth int) error {
 					continue
 				}
 				if num == 2 && typ == protowire.BytesType {
-					x, n, err := genrt.ConsumeString(entry, "map_is")
+					x, n, err := genrt.ConsumeText(entry, "map_is")
 					if err != nil {
 						return err
 					}
 					entry = entry[n:]
-					val = x
+					val = strs.String(entryEnd-len(entry), x)
 					continue
 				}
 				n, err = genrt.Skip(num, typ, entry)
@@ -2740,6 +3078,7 @@ func protoConsumeCollections(b []byte, v *Collections, depth int) error {
 				return err
 			}
 			b = b[n:]
+			entryEnd := end - len(b)
 			var k string
 			var val Inner
 			for len(entry) > 0 {
@@ -2749,12 +3088,12 @@ func protoConsumeCollections(b []byte, v *Collections, depth int) error {
 				}
 				entry = entry[n:]
 				if num == 1 && typ == protowire.BytesType {
-					x, n, err := genrt.ConsumeString(entry, "map_sm.key")
+					x, n, err := genrt.ConsumeText(entry, "map_sm.key")
 					if err != nil {
 						return err
 					}
 					entry = entry[n:]
-					k = x
+					k = strs.String(entryEnd-len(entry), x)
 					continue
 				}
 				if num == 2 && typ == protowire.BytesType {
@@ -2766,7 +3105,7 @@ func protoConsumeCollections(b []byte, v *Collections, depth int) error {
 						return err
 					}
 					entry = entry[n:]
-					if err := protoConsumeInner(x, &val, depth-1); err != nil {
+					if err := protoConsumeInner(x, &val, depth-1, strs, entryEnd-len(entry)); err != nil {
 						return err
 					}
 					continue
@@ -2791,6 +3130,7 @@ func protoConsumeCollections(b []byte, v *Collections, depth int) error {
 				return err
 			}
 			b = b[n:]
+			entryEnd := end - len(b)
 			var k string
 			var val []byte
 			for len(entry) > 0 {
@@ -2800,12 +3140,12 @@ func protoConsumeCollections(b []byte, v *Collections, depth int) error {
 				}
 				entry = entry[n:]
 				if num == 1 && typ == protowire.BytesType {
-					x, n, err := genrt.ConsumeString(entry, "map_sb.key")
+					x, n, err := genrt.ConsumeText(entry, "map_sb.key")
 					if err != nil {
 						return err
 					}
 					entry = entry[n:]
-					k = x
+					k = strs.String(entryEnd-len(entry), x)
 					continue
 				}
 				if num == 2 && typ == protowire.BytesType {
@@ -2946,8 +3286,9 @@ func protoWriteTimes(b []byte, i int, v *Times) int {
 
 // protoConsumeTimes reads a Times message into v, merging it
 // with what v holds. Unknown fields are skipped; depth is how many levels
-// of messages may still nest below this one.
-func protoConsumeTimes(b []byte, v *Times, depth int) error {
+// of messages may still nest below this one. Strings come from strs, and
+// b ends at the offset end of the bytes strs was made for.
+func protoConsumeTimes(b []byte, v *Times, depth int, strs *genrt.Strings, end int) error {
 	for len(b) > 0 {
 		num, typ, n, err := genrt.ConsumeTag(b)
 		if err != nil {
@@ -3027,7 +3368,7 @@ func protoConsumeTimes(b []byte, v *Times, depth int) error {
 				return err
 			}
 			if v.Whens == nil {
-				v.Whens = make([]time.Time, 0, 1+genrt.Count(b, num))
+				v.Whens = genrt.MakeSlice[time.Time](len(b), n)
 			}
 			v.Whens = append(v.Whens, t)
 			continue
@@ -3048,7 +3389,7 @@ func protoConsumeTimes(b []byte, v *Times, depth int) error {
 				return err
 			}
 			if v.Durs == nil {
-				v.Durs = make([]time.Duration, 0, 1+genrt.Count(b, num))
+				v.Durs = genrt.MakeSlice[time.Duration](len(b), n)
 			}
 			v.Durs = append(v.Durs, time.Duration(d))
 			continue
@@ -3105,8 +3446,9 @@ func protoWritePageInner(b []byte, i int, v *Page[Inner]) int {
 
 // protoConsumePageInner reads a PageInner message into v, merging it
 // with what v holds. Unknown fields are skipped; depth is how many levels
-// of messages may still nest below this one.
-func protoConsumePageInner(b []byte, v *Page[Inner], depth int) error {
+// of messages may still nest below this one. Strings come from strs, and
+// b ends at the offset end of the bytes strs was made for.
+func protoConsumePageInner(b []byte, v *Page[Inner], depth int, strs *genrt.Strings, end int) error {
 	for len(b) > 0 {
 		num, typ, n, err := genrt.ConsumeTag(b)
 		if err != nil {
@@ -3127,24 +3469,23 @@ func protoConsumePageInner(b []byte, v *Page[Inner], depth int) error {
 			}
 			b = b[n:]
 			if v.Items == nil {
-				v.Items = make([]Inner, 0, 1+genrt.Count(b, num))
+				v.Items = genrt.MakeSlice[Inner](len(b), n)
 			}
-			var e Inner
-			if err := protoConsumeInner(x, &e, depth-1); err != nil {
+			v.Items = append(v.Items, Inner{})
+			if err := protoConsumeInner(x, &v.Items[len(v.Items)-1], depth-1, strs, end-len(b)); err != nil {
 				return err
 			}
-			v.Items = append(v.Items, e)
 			continue
 		case 2:
 			if typ != protowire.BytesType {
 				break
 			}
-			x, n, err := genrt.ConsumeString(b, "next")
+			x, n, err := genrt.ConsumeText(b, "next")
 			if err != nil {
 				return err
 			}
 			b = b[n:]
-			v.Next = x
+			v.Next = strs.String(end-len(b), x)
 			continue
 		}
 		n, err = genrt.Skip(num, typ, b)
@@ -3197,8 +3538,9 @@ func protoWritePageString(b []byte, i int, v *Page[string]) int {
 
 // protoConsumePageString reads a PageString message into v, merging it
 // with what v holds. Unknown fields are skipped; depth is how many levels
-// of messages may still nest below this one.
-func protoConsumePageString(b []byte, v *Page[string], depth int) error {
+// of messages may still nest below this one. Strings come from strs, and
+// b ends at the offset end of the bytes strs was made for.
+func protoConsumePageString(b []byte, v *Page[string], depth int, strs *genrt.Strings, end int) error {
 	for len(b) > 0 {
 		num, typ, n, err := genrt.ConsumeTag(b)
 		if err != nil {
@@ -3210,26 +3552,26 @@ func protoConsumePageString(b []byte, v *Page[string], depth int) error {
 			if typ != protowire.BytesType {
 				break
 			}
-			x, n, err := genrt.ConsumeString(b, "items")
+			x, n, err := genrt.ConsumeText(b, "items")
 			if err != nil {
 				return err
 			}
 			b = b[n:]
 			if v.Items == nil {
-				v.Items = make([]string, 0, 1+genrt.Count(b, num))
+				v.Items = strs.Slice(len(b), n)
 			}
-			v.Items = append(v.Items, x)
+			v.Items = append(v.Items, strs.String(end-len(b), x))
 			continue
 		case 2:
 			if typ != protowire.BytesType {
 				break
 			}
-			x, n, err := genrt.ConsumeString(b, "next")
+			x, n, err := genrt.ConsumeText(b, "next")
 			if err != nil {
 				return err
 			}
 			b = b[n:]
-			v.Next = x
+			v.Next = strs.String(end-len(b), x)
 			continue
 		}
 		n, err = genrt.Skip(num, typ, b)
@@ -3272,8 +3614,9 @@ func protoWriteLengthRequest(b []byte, i int, v *LengthRequest) int {
 
 // protoConsumeLengthRequest reads a LengthRequest message into v, merging it
 // with what v holds. Unknown fields are skipped; depth is how many levels
-// of messages may still nest below this one.
-func protoConsumeLengthRequest(b []byte, v *LengthRequest, depth int) error {
+// of messages may still nest below this one. Strings come from strs, and
+// b ends at the offset end of the bytes strs was made for.
+func protoConsumeLengthRequest(b []byte, v *LengthRequest, depth int, strs *genrt.Strings, end int) error {
 	for len(b) > 0 {
 		num, typ, n, err := genrt.ConsumeTag(b)
 		if err != nil {
@@ -3285,12 +3628,12 @@ func protoConsumeLengthRequest(b []byte, v *LengthRequest, depth int) error {
 			if typ != protowire.BytesType {
 				break
 			}
-			x, n, err := genrt.ConsumeString(b, "s")
+			x, n, err := genrt.ConsumeText(b, "s")
 			if err != nil {
 				return err
 			}
 			b = b[n:]
-			v.S = x
+			v.S = strs.String(end-len(b), x)
 			continue
 		}
 		n, err = genrt.Skip(num, typ, b)
@@ -3333,8 +3676,9 @@ func protoWriteLengthResponse(b []byte, i int, v *grpcLengthResponse) int {
 
 // protoConsumeLengthResponse reads a LengthResponse message into v, merging it
 // with what v holds. Unknown fields are skipped; depth is how many levels
-// of messages may still nest below this one.
-func protoConsumeLengthResponse(b []byte, v *grpcLengthResponse, depth int) error {
+// of messages may still nest below this one. Strings come from strs, and
+// b ends at the offset end of the bytes strs was made for.
+func protoConsumeLengthResponse(b []byte, v *grpcLengthResponse, depth int, strs *genrt.Strings, end int) error {
 	for len(b) > 0 {
 		num, typ, n, err := genrt.ConsumeTag(b)
 		if err != nil {
@@ -3394,8 +3738,9 @@ func protoWriteBlobRequest(b []byte, i int, v *BlobRequest) int {
 
 // protoConsumeBlobRequest reads a BlobRequest message into v, merging it
 // with what v holds. Unknown fields are skipped; depth is how many levels
-// of messages may still nest below this one.
-func protoConsumeBlobRequest(b []byte, v *BlobRequest, depth int) error {
+// of messages may still nest below this one. Strings come from strs, and
+// b ends at the offset end of the bytes strs was made for.
+func protoConsumeBlobRequest(b []byte, v *BlobRequest, depth int, strs *genrt.Strings, end int) error {
 	for len(b) > 0 {
 		num, typ, n, err := genrt.ConsumeTag(b)
 		if err != nil {
@@ -3455,8 +3800,9 @@ func protoWriteBlobResponse(b []byte, i int, v *grpcBlobResponse) int {
 
 // protoConsumeBlobResponse reads a BlobResponse message into v, merging it
 // with what v holds. Unknown fields are skipped; depth is how many levels
-// of messages may still nest below this one.
-func protoConsumeBlobResponse(b []byte, v *grpcBlobResponse, depth int) error {
+// of messages may still nest below this one. Strings come from strs, and
+// b ends at the offset end of the bytes strs was made for.
+func protoConsumeBlobResponse(b []byte, v *grpcBlobResponse, depth int, strs *genrt.Strings, end int) error {
 	for len(b) > 0 {
 		num, typ, n, err := genrt.ConsumeTag(b)
 		if err != nil {
@@ -3516,8 +3862,9 @@ func protoWriteShadeRequest(b []byte, i int, v *ShadeRequest) int {
 
 // protoConsumeShadeRequest reads a ShadeRequest message into v, merging it
 // with what v holds. Unknown fields are skipped; depth is how many levels
-// of messages may still nest below this one.
-func protoConsumeShadeRequest(b []byte, v *ShadeRequest, depth int) error {
+// of messages may still nest below this one. Strings come from strs, and
+// b ends at the offset end of the bytes strs was made for.
+func protoConsumeShadeRequest(b []byte, v *ShadeRequest, depth int, strs *genrt.Strings, end int) error {
 	for len(b) > 0 {
 		num, typ, n, err := genrt.ConsumeTag(b)
 		if err != nil {
@@ -3577,8 +3924,9 @@ func protoWriteShadeResponse(b []byte, i int, v *grpcShadeResponse) int {
 
 // protoConsumeShadeResponse reads a ShadeResponse message into v, merging it
 // with what v holds. Unknown fields are skipped; depth is how many levels
-// of messages may still nest below this one.
-func protoConsumeShadeResponse(b []byte, v *grpcShadeResponse, depth int) error {
+// of messages may still nest below this one. Strings come from strs, and
+// b ends at the offset end of the bytes strs was made for.
+func protoConsumeShadeResponse(b []byte, v *grpcShadeResponse, depth int, strs *genrt.Strings, end int) error {
 	for len(b) > 0 {
 		num, typ, n, err := genrt.ConsumeTag(b)
 		if err != nil {
@@ -3642,8 +3990,9 @@ func protoWriteListRequest(b []byte, i int, v *ListRequest) int {
 
 // protoConsumeListRequest reads a ListRequest message into v, merging it
 // with what v holds. Unknown fields are skipped; depth is how many levels
-// of messages may still nest below this one.
-func protoConsumeListRequest(b []byte, v *ListRequest, depth int) error {
+// of messages may still nest below this one. Strings come from strs, and
+// b ends at the offset end of the bytes strs was made for.
+func protoConsumeListRequest(b []byte, v *ListRequest, depth int, strs *genrt.Strings, end int) error {
 	for len(b) > 0 {
 		num, typ, n, err := genrt.ConsumeTag(b)
 		if err != nil {
@@ -3664,13 +4013,12 @@ func protoConsumeListRequest(b []byte, v *ListRequest, depth int) error {
 			}
 			b = b[n:]
 			if v.Items == nil {
-				v.Items = make([]Inner, 0, 1+genrt.Count(b, num))
+				v.Items = genrt.MakeSlice[Inner](len(b), n)
 			}
-			var e Inner
-			if err := protoConsumeInner(x, &e, depth-1); err != nil {
+			v.Items = append(v.Items, Inner{})
+			if err := protoConsumeInner(x, &v.Items[len(v.Items)-1], depth-1, strs, end-len(b)); err != nil {
 				return err
 			}
-			v.Items = append(v.Items, e)
 			continue
 		}
 		n, err = genrt.Skip(num, typ, b)
@@ -3717,8 +4065,9 @@ func protoWriteListResponse(b []byte, i int, v *grpcListResponse) int {
 
 // protoConsumeListResponse reads a ListResponse message into v, merging it
 // with what v holds. Unknown fields are skipped; depth is how many levels
-// of messages may still nest below this one.
-func protoConsumeListResponse(b []byte, v *grpcListResponse, depth int) error {
+// of messages may still nest below this one. Strings come from strs, and
+// b ends at the offset end of the bytes strs was made for.
+func protoConsumeListResponse(b []byte, v *grpcListResponse, depth int, strs *genrt.Strings, end int) error {
 	for len(b) > 0 {
 		num, typ, n, err := genrt.ConsumeTag(b)
 		if err != nil {
@@ -3739,13 +4088,12 @@ func protoConsumeListResponse(b []byte, v *grpcListResponse, depth int) error {
 			}
 			b = b[n:]
 			if v.Value == nil {
-				v.Value = make([]Inner, 0, 1+genrt.Count(b, num))
+				v.Value = genrt.MakeSlice[Inner](len(b), n)
 			}
-			var e Inner
-			if err := protoConsumeInner(x, &e, depth-1); err != nil {
+			v.Value = append(v.Value, Inner{})
+			if err := protoConsumeInner(x, &v.Value[len(v.Value)-1], depth-1, strs, end-len(b)); err != nil {
 				return err
 			}
-			v.Value = append(v.Value, e)
 			continue
 		}
 		n, err = genrt.Skip(num, typ, b)
@@ -3806,8 +4154,9 @@ func protoWriteSeveralRequest(b []byte, i int, v *SeveralRequest) int {
 
 // protoConsumeSeveralRequest reads a SeveralRequest message into v, merging it
 // with what v holds. Unknown fields are skipped; depth is how many levels
-// of messages may still nest below this one.
-func protoConsumeSeveralRequest(b []byte, v *SeveralRequest, depth int) error {
+// of messages may still nest below this one. Strings come from strs, and
+// b ends at the offset end of the bytes strs was made for.
+func protoConsumeSeveralRequest(b []byte, v *SeveralRequest, depth int, strs *genrt.Strings, end int) error {
 	for len(b) > 0 {
 		num, typ, n, err := genrt.ConsumeTag(b)
 		if err != nil {
@@ -3819,12 +4168,12 @@ func protoConsumeSeveralRequest(b []byte, v *SeveralRequest, depth int) error {
 			if typ != protowire.BytesType {
 				break
 			}
-			x, n, err := genrt.ConsumeString(b, "a")
+			x, n, err := genrt.ConsumeText(b, "a")
 			if err != nil {
 				return err
 			}
 			b = b[n:]
-			v.A = x
+			v.A = strs.String(end-len(b), x)
 			continue
 		case 2:
 			if typ != protowire.VarintType {
@@ -3841,15 +4190,15 @@ func protoConsumeSeveralRequest(b []byte, v *SeveralRequest, depth int) error {
 			if typ != protowire.BytesType {
 				break
 			}
-			x, n, err := genrt.ConsumeString(b, "c")
+			x, n, err := genrt.ConsumeText(b, "c")
 			if err != nil {
 				return err
 			}
 			b = b[n:]
 			if v.C == nil {
-				v.C = make([]string, 0, 1+genrt.Count(b, num))
+				v.C = strs.Slice(len(b), n)
 			}
-			v.C = append(v.C, x)
+			v.C = append(v.C, strs.String(end-len(b), x))
 			continue
 		}
 		n, err = genrt.Skip(num, typ, b)
@@ -3900,8 +4249,9 @@ func protoWriteSeveralResponse(b []byte, i int, v *SeveralResponse) int {
 
 // protoConsumeSeveralResponse reads a SeveralResponse message into v, merging it
 // with what v holds. Unknown fields are skipped; depth is how many levels
-// of messages may still nest below this one.
-func protoConsumeSeveralResponse(b []byte, v *SeveralResponse, depth int) error {
+// of messages may still nest below this one. Strings come from strs, and
+// b ends at the offset end of the bytes strs was made for.
+func protoConsumeSeveralResponse(b []byte, v *SeveralResponse, depth int, strs *genrt.Strings, end int) error {
 	for len(b) > 0 {
 		num, typ, n, err := genrt.ConsumeTag(b)
 		if err != nil {
@@ -3964,8 +4314,9 @@ func protoWritePingRequest(b []byte, i int, v *PingRequest) int {
 
 // protoConsumePingRequest reads a PingRequest message into v, merging it
 // with what v holds. Unknown fields are skipped; depth is how many levels
-// of messages may still nest below this one.
-func protoConsumePingRequest(b []byte, v *PingRequest, depth int) error {
+// of messages may still nest below this one. Strings come from strs, and
+// b ends at the offset end of the bytes strs was made for.
+func protoConsumePingRequest(b []byte, v *PingRequest, depth int, strs *genrt.Strings, end int) error {
 	for len(b) > 0 {
 		num, typ, n, err := genrt.ConsumeTag(b)
 		if err != nil {
@@ -4004,8 +4355,9 @@ func protoWritePingResponse(b []byte, i int, v *PingResponse) int {
 
 // protoConsumePingResponse reads a PingResponse message into v, merging it
 // with what v holds. Unknown fields are skipped; depth is how many levels
-// of messages may still nest below this one.
-func protoConsumePingResponse(b []byte, v *PingResponse, depth int) error {
+// of messages may still nest below this one. Strings come from strs, and
+// b ends at the offset end of the bytes strs was made for.
+func protoConsumePingResponse(b []byte, v *PingResponse, depth int, strs *genrt.Strings, end int) error {
 	for len(b) > 0 {
 		num, typ, n, err := genrt.ConsumeTag(b)
 		if err != nil {
@@ -4060,8 +4412,9 @@ func protoWriteFailRequest(b []byte, i int, v *FailRequest) int {
 
 // protoConsumeFailRequest reads a FailRequest message into v, merging it
 // with what v holds. Unknown fields are skipped; depth is how many levels
-// of messages may still nest below this one.
-func protoConsumeFailRequest(b []byte, v *FailRequest, depth int) error {
+// of messages may still nest below this one. Strings come from strs, and
+// b ends at the offset end of the bytes strs was made for.
+func protoConsumeFailRequest(b []byte, v *FailRequest, depth int, strs *genrt.Strings, end int) error {
 	for len(b) > 0 {
 		num, typ, n, err := genrt.ConsumeTag(b)
 		if err != nil {
@@ -4073,12 +4426,12 @@ func protoConsumeFailRequest(b []byte, v *FailRequest, depth int) error {
 			if typ != protowire.BytesType {
 				break
 			}
-			x, n, err := genrt.ConsumeString(b, "code")
+			x, n, err := genrt.ConsumeText(b, "code")
 			if err != nil {
 				return err
 			}
 			b = b[n:]
-			v.Code = x
+			v.Code = strs.String(end-len(b), x)
 			continue
 		case 2:
 			if typ != protowire.VarintType {
@@ -4124,8 +4477,9 @@ func protoWriteFailResponse(b []byte, i int, v *FailResponse) int {
 
 // protoConsumeFailResponse reads a FailResponse message into v, merging it
 // with what v holds. Unknown fields are skipped; depth is how many levels
-// of messages may still nest below this one.
-func protoConsumeFailResponse(b []byte, v *FailResponse, depth int) error {
+// of messages may still nest below this one. Strings come from strs, and
+// b ends at the offset end of the bytes strs was made for.
+func protoConsumeFailResponse(b []byte, v *FailResponse, depth int, strs *genrt.Strings, end int) error {
 	for len(b) > 0 {
 		num, typ, n, err := genrt.ConsumeTag(b)
 		if err != nil {

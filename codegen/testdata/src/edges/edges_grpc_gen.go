@@ -240,13 +240,28 @@ func (w *protoWireNowRequest) MarshalProtoWire(b []byte) ([]byte, error) {
 	return b, nil
 }
 
+// MarshalProtoWireBuffers implements genrt.BufferedWireMessage: the
+// message written as MarshalProtoWire writes it, into a buffer of gRPC's
+// pool when it is large.
+func (w *protoWireNowRequest) MarshalProtoWireBuffers() (genrt.Buffers, error) {
+	n := protoSizeNowRequest(w.v)
+	buf, data := genrt.Buffer(n)
+	if protoWriteNowRequest(buf, n, w.v) != 0 {
+		data.Free()
+		return nil, genrt.ErrChanged
+	}
+	return data, nil
+}
+
 // UnmarshalProtoWire implements genrt.WireMessage. Messages nested deeper
-// than protobuf-go's limit are refused.
+// than protobuf-go's limit are refused. No value read aliases b: the
+// strings share copies made by a genrt.Strings.
 func (w *protoWireNowRequest) UnmarshalProtoWire(b []byte) error {
 	if w.v == nil {
 		w.v = new(NowRequest)
 	}
-	return protoConsumeNowRequest(b, w.v, genrt.RecursionLimit-1)
+	strs := genrt.NewStrings(b)
+	return protoConsumeNowRequest(b, w.v, genrt.RecursionLimit-1, &strs, len(b))
 }
 
 // protoWireNowResponse is the gRPC codec's view of a NowResponse message.
@@ -274,13 +289,28 @@ func (w *protoWireNowResponse) MarshalProtoWire(b []byte) ([]byte, error) {
 	return b, nil
 }
 
+// MarshalProtoWireBuffers implements genrt.BufferedWireMessage: the
+// message written as MarshalProtoWire writes it, into a buffer of gRPC's
+// pool when it is large.
+func (w *protoWireNowResponse) MarshalProtoWireBuffers() (genrt.Buffers, error) {
+	n := protoSizeNowResponse(w.v)
+	buf, data := genrt.Buffer(n)
+	if protoWriteNowResponse(buf, n, w.v) != 0 {
+		data.Free()
+		return nil, genrt.ErrChanged
+	}
+	return data, nil
+}
+
 // UnmarshalProtoWire implements genrt.WireMessage. Messages nested deeper
-// than protobuf-go's limit are refused.
+// than protobuf-go's limit are refused. No value read aliases b: the
+// strings share copies made by a genrt.Strings.
 func (w *protoWireNowResponse) UnmarshalProtoWire(b []byte) error {
 	if w.v == nil {
 		w.v = new(grpcNowResponse)
 	}
-	return protoConsumeNowResponse(b, w.v, genrt.RecursionLimit-1)
+	strs := genrt.NewStrings(b)
+	return protoConsumeNowResponse(b, w.v, genrt.RecursionLimit-1, &strs, len(b))
 }
 
 // protoWireAtRequest is the gRPC codec's view of an AtRequest message.
@@ -308,13 +338,28 @@ func (w *protoWireAtRequest) MarshalProtoWire(b []byte) ([]byte, error) {
 	return b, nil
 }
 
+// MarshalProtoWireBuffers implements genrt.BufferedWireMessage: the
+// message written as MarshalProtoWire writes it, into a buffer of gRPC's
+// pool when it is large.
+func (w *protoWireAtRequest) MarshalProtoWireBuffers() (genrt.Buffers, error) {
+	n := protoSizeAtRequest(w.v)
+	buf, data := genrt.Buffer(n)
+	if protoWriteAtRequest(buf, n, w.v) != 0 {
+		data.Free()
+		return nil, genrt.ErrChanged
+	}
+	return data, nil
+}
+
 // UnmarshalProtoWire implements genrt.WireMessage. Messages nested deeper
-// than protobuf-go's limit are refused.
+// than protobuf-go's limit are refused. No value read aliases b: the
+// strings share copies made by a genrt.Strings.
 func (w *protoWireAtRequest) UnmarshalProtoWire(b []byte) error {
 	if w.v == nil {
 		w.v = new(AtRequest)
 	}
-	return protoConsumeAtRequest(b, w.v, genrt.RecursionLimit-1)
+	strs := genrt.NewStrings(b)
+	return protoConsumeAtRequest(b, w.v, genrt.RecursionLimit-1, &strs, len(b))
 }
 
 // protoWireAtResponse is the gRPC codec's view of an AtResponse message.
@@ -342,13 +387,28 @@ func (w *protoWireAtResponse) MarshalProtoWire(b []byte) ([]byte, error) {
 	return b, nil
 }
 
+// MarshalProtoWireBuffers implements genrt.BufferedWireMessage: the
+// message written as MarshalProtoWire writes it, into a buffer of gRPC's
+// pool when it is large.
+func (w *protoWireAtResponse) MarshalProtoWireBuffers() (genrt.Buffers, error) {
+	n := protoSizeAtResponse(w.v)
+	buf, data := genrt.Buffer(n)
+	if protoWriteAtResponse(buf, n, w.v) != 0 {
+		data.Free()
+		return nil, genrt.ErrChanged
+	}
+	return data, nil
+}
+
 // UnmarshalProtoWire implements genrt.WireMessage. Messages nested deeper
-// than protobuf-go's limit are refused.
+// than protobuf-go's limit are refused. No value read aliases b: the
+// strings share copies made by a genrt.Strings.
 func (w *protoWireAtResponse) UnmarshalProtoWire(b []byte) error {
 	if w.v == nil {
 		w.v = new(grpcAtResponse)
 	}
-	return protoConsumeAtResponse(b, w.v, genrt.RecursionLimit-1)
+	strs := genrt.NewStrings(b)
+	return protoConsumeAtResponse(b, w.v, genrt.RecursionLimit-1, &strs, len(b))
 }
 
 // protoWireSleepRequest is the gRPC codec's view of a SleepRequest message.
@@ -376,13 +436,28 @@ func (w *protoWireSleepRequest) MarshalProtoWire(b []byte) ([]byte, error) {
 	return b, nil
 }
 
+// MarshalProtoWireBuffers implements genrt.BufferedWireMessage: the
+// message written as MarshalProtoWire writes it, into a buffer of gRPC's
+// pool when it is large.
+func (w *protoWireSleepRequest) MarshalProtoWireBuffers() (genrt.Buffers, error) {
+	n := protoSizeSleepRequest(w.v)
+	buf, data := genrt.Buffer(n)
+	if protoWriteSleepRequest(buf, n, w.v) != 0 {
+		data.Free()
+		return nil, genrt.ErrChanged
+	}
+	return data, nil
+}
+
 // UnmarshalProtoWire implements genrt.WireMessage. Messages nested deeper
-// than protobuf-go's limit are refused.
+// than protobuf-go's limit are refused. No value read aliases b: the
+// strings share copies made by a genrt.Strings.
 func (w *protoWireSleepRequest) UnmarshalProtoWire(b []byte) error {
 	if w.v == nil {
 		w.v = new(SleepRequest)
 	}
-	return protoConsumeSleepRequest(b, w.v, genrt.RecursionLimit-1)
+	strs := genrt.NewStrings(b)
+	return protoConsumeSleepRequest(b, w.v, genrt.RecursionLimit-1, &strs, len(b))
 }
 
 // protoWireSleepResponse is the gRPC codec's view of a SleepResponse message.
@@ -410,13 +485,28 @@ func (w *protoWireSleepResponse) MarshalProtoWire(b []byte) ([]byte, error) {
 	return b, nil
 }
 
+// MarshalProtoWireBuffers implements genrt.BufferedWireMessage: the
+// message written as MarshalProtoWire writes it, into a buffer of gRPC's
+// pool when it is large.
+func (w *protoWireSleepResponse) MarshalProtoWireBuffers() (genrt.Buffers, error) {
+	n := protoSizeSleepResponse(w.v)
+	buf, data := genrt.Buffer(n)
+	if protoWriteSleepResponse(buf, n, w.v) != 0 {
+		data.Free()
+		return nil, genrt.ErrChanged
+	}
+	return data, nil
+}
+
 // UnmarshalProtoWire implements genrt.WireMessage. Messages nested deeper
-// than protobuf-go's limit are refused.
+// than protobuf-go's limit are refused. No value read aliases b: the
+// strings share copies made by a genrt.Strings.
 func (w *protoWireSleepResponse) UnmarshalProtoWire(b []byte) error {
 	if w.v == nil {
 		w.v = new(grpcSleepResponse)
 	}
-	return protoConsumeSleepResponse(b, w.v, genrt.RecursionLimit-1)
+	strs := genrt.NewStrings(b)
+	return protoConsumeSleepResponse(b, w.v, genrt.RecursionLimit-1, &strs, len(b))
 }
 
 // protoWireResolveRequest is the gRPC codec's view of a ResolveRequest message.
@@ -448,13 +538,32 @@ func (w *protoWireResolveRequest) MarshalProtoWire(b []byte) ([]byte, error) {
 	return b, nil
 }
 
+// MarshalProtoWireBuffers implements genrt.BufferedWireMessage: the
+// message written as MarshalProtoWire writes it, into a buffer of gRPC's
+// pool when it is large.
+func (w *protoWireResolveRequest) MarshalProtoWireBuffers() (genrt.Buffers, error) {
+	var t genrt.Texts
+	n := protoSizeResolveRequest(w.v, &t)
+	if err := t.Err(); err != nil {
+		return nil, err
+	}
+	buf, data := genrt.Buffer(n)
+	if protoWriteResolveRequest(buf, n, w.v, &t) != 0 {
+		data.Free()
+		return nil, genrt.ErrChanged
+	}
+	return data, nil
+}
+
 // UnmarshalProtoWire implements genrt.WireMessage. Messages nested deeper
-// than protobuf-go's limit are refused.
+// than protobuf-go's limit are refused. No value read aliases b: the
+// strings share copies made by a genrt.Strings.
 func (w *protoWireResolveRequest) UnmarshalProtoWire(b []byte) error {
 	if w.v == nil {
 		w.v = new(ResolveRequest)
 	}
-	return protoConsumeResolveRequest(b, w.v, genrt.RecursionLimit-1)
+	strs := genrt.NewStrings(b)
+	return protoConsumeResolveRequest(b, w.v, genrt.RecursionLimit-1, &strs, len(b))
 }
 
 // protoWireResolveResponse is the gRPC codec's view of a ResolveResponse message.
@@ -486,13 +595,32 @@ func (w *protoWireResolveResponse) MarshalProtoWire(b []byte) ([]byte, error) {
 	return b, nil
 }
 
+// MarshalProtoWireBuffers implements genrt.BufferedWireMessage: the
+// message written as MarshalProtoWire writes it, into a buffer of gRPC's
+// pool when it is large.
+func (w *protoWireResolveResponse) MarshalProtoWireBuffers() (genrt.Buffers, error) {
+	var t genrt.Texts
+	n := protoSizeResolveResponse(w.v, &t)
+	if err := t.Err(); err != nil {
+		return nil, err
+	}
+	buf, data := genrt.Buffer(n)
+	if protoWriteResolveResponse(buf, n, w.v, &t) != 0 {
+		data.Free()
+		return nil, genrt.ErrChanged
+	}
+	return data, nil
+}
+
 // UnmarshalProtoWire implements genrt.WireMessage. Messages nested deeper
-// than protobuf-go's limit are refused.
+// than protobuf-go's limit are refused. No value read aliases b: the
+// strings share copies made by a genrt.Strings.
 func (w *protoWireResolveResponse) UnmarshalProtoWire(b []byte) error {
 	if w.v == nil {
 		w.v = new(grpcResolveResponse)
 	}
-	return protoConsumeResolveResponse(b, w.v, genrt.RecursionLimit-1)
+	strs := genrt.NewStrings(b)
+	return protoConsumeResolveResponse(b, w.v, genrt.RecursionLimit-1, &strs, len(b))
 }
 
 // protoWireFilter is the gRPC codec's view of a Filter message.
@@ -524,13 +652,32 @@ func (w *protoWireFilter) MarshalProtoWire(b []byte) ([]byte, error) {
 	return b, nil
 }
 
+// MarshalProtoWireBuffers implements genrt.BufferedWireMessage: the
+// message written as MarshalProtoWire writes it, into a buffer of gRPC's
+// pool when it is large.
+func (w *protoWireFilter) MarshalProtoWireBuffers() (genrt.Buffers, error) {
+	var t genrt.Texts
+	n := protoSizeFilter(w.v, &t)
+	if err := t.Err(); err != nil {
+		return nil, err
+	}
+	buf, data := genrt.Buffer(n)
+	if protoWriteFilter(buf, n, w.v, &t) != 0 {
+		data.Free()
+		return nil, genrt.ErrChanged
+	}
+	return data, nil
+}
+
 // UnmarshalProtoWire implements genrt.WireMessage. Messages nested deeper
-// than protobuf-go's limit are refused.
+// than protobuf-go's limit are refused. No value read aliases b: the
+// strings share copies made by a genrt.Strings.
 func (w *protoWireFilter) UnmarshalProtoWire(b []byte) error {
 	if w.v == nil {
 		w.v = new(Filter)
 	}
-	return protoConsumeFilter(b, w.v, genrt.RecursionLimit-1)
+	strs := genrt.NewStrings(b)
+	return protoConsumeFilter(b, w.v, genrt.RecursionLimit-1, &strs, len(b))
 }
 
 // protoWireFindResponse is the gRPC codec's view of a FindResponse message.
@@ -562,13 +709,32 @@ func (w *protoWireFindResponse) MarshalProtoWire(b []byte) ([]byte, error) {
 	return b, nil
 }
 
+// MarshalProtoWireBuffers implements genrt.BufferedWireMessage: the
+// message written as MarshalProtoWire writes it, into a buffer of gRPC's
+// pool when it is large.
+func (w *protoWireFindResponse) MarshalProtoWireBuffers() (genrt.Buffers, error) {
+	var t genrt.Texts
+	n := protoSizeFindResponse(w.v, &t)
+	if err := t.Err(); err != nil {
+		return nil, err
+	}
+	buf, data := genrt.Buffer(n)
+	if protoWriteFindResponse(buf, n, w.v, &t) != 0 {
+		data.Free()
+		return nil, genrt.ErrChanged
+	}
+	return data, nil
+}
+
 // UnmarshalProtoWire implements genrt.WireMessage. Messages nested deeper
-// than protobuf-go's limit are refused.
+// than protobuf-go's limit are refused. No value read aliases b: the
+// strings share copies made by a genrt.Strings.
 func (w *protoWireFindResponse) UnmarshalProtoWire(b []byte) error {
 	if w.v == nil {
 		w.v = new(grpcFindResponse)
 	}
-	return protoConsumeFindResponse(b, w.v, genrt.RecursionLimit-1)
+	strs := genrt.NewStrings(b)
+	return protoConsumeFindResponse(b, w.v, genrt.RecursionLimit-1, &strs, len(b))
 }
 
 // protoWireItem is the gRPC codec's view of an Item message.
@@ -600,13 +766,32 @@ func (w *protoWireItem) MarshalProtoWire(b []byte) ([]byte, error) {
 	return b, nil
 }
 
+// MarshalProtoWireBuffers implements genrt.BufferedWireMessage: the
+// message written as MarshalProtoWire writes it, into a buffer of gRPC's
+// pool when it is large.
+func (w *protoWireItem) MarshalProtoWireBuffers() (genrt.Buffers, error) {
+	var t genrt.Texts
+	n := protoSizeItem(w.v, &t)
+	if err := t.Err(); err != nil {
+		return nil, err
+	}
+	buf, data := genrt.Buffer(n)
+	if protoWriteItem(buf, n, w.v, &t) != 0 {
+		data.Free()
+		return nil, genrt.ErrChanged
+	}
+	return data, nil
+}
+
 // UnmarshalProtoWire implements genrt.WireMessage. Messages nested deeper
-// than protobuf-go's limit are refused.
+// than protobuf-go's limit are refused. No value read aliases b: the
+// strings share copies made by a genrt.Strings.
 func (w *protoWireItem) UnmarshalProtoWire(b []byte) error {
 	if w.v == nil {
 		w.v = new(Item)
 	}
-	return protoConsumeItem(b, w.v, genrt.RecursionLimit-1)
+	strs := genrt.NewStrings(b)
+	return protoConsumeItem(b, w.v, genrt.RecursionLimit-1, &strs, len(b))
 }
 
 // protoWireLabelRequest is the gRPC codec's view of a LabelRequest message.
@@ -638,13 +823,32 @@ func (w *protoWireLabelRequest) MarshalProtoWire(b []byte) ([]byte, error) {
 	return b, nil
 }
 
+// MarshalProtoWireBuffers implements genrt.BufferedWireMessage: the
+// message written as MarshalProtoWire writes it, into a buffer of gRPC's
+// pool when it is large.
+func (w *protoWireLabelRequest) MarshalProtoWireBuffers() (genrt.Buffers, error) {
+	var t genrt.Texts
+	n := protoSizeLabelRequest(w.v, &t)
+	if err := t.Err(); err != nil {
+		return nil, err
+	}
+	buf, data := genrt.Buffer(n)
+	if protoWriteLabelRequest(buf, n, w.v, &t) != 0 {
+		data.Free()
+		return nil, genrt.ErrChanged
+	}
+	return data, nil
+}
+
 // UnmarshalProtoWire implements genrt.WireMessage. Messages nested deeper
-// than protobuf-go's limit are refused.
+// than protobuf-go's limit are refused. No value read aliases b: the
+// strings share copies made by a genrt.Strings.
 func (w *protoWireLabelRequest) UnmarshalProtoWire(b []byte) error {
 	if w.v == nil {
 		w.v = new(LabelRequest)
 	}
-	return protoConsumeLabelRequest(b, w.v, genrt.RecursionLimit-1)
+	strs := genrt.NewStrings(b)
+	return protoConsumeLabelRequest(b, w.v, genrt.RecursionLimit-1, &strs, len(b))
 }
 
 // protoWireLabelResponse is the gRPC codec's view of a LabelResponse message.
@@ -672,13 +876,28 @@ func (w *protoWireLabelResponse) MarshalProtoWire(b []byte) ([]byte, error) {
 	return b, nil
 }
 
+// MarshalProtoWireBuffers implements genrt.BufferedWireMessage: the
+// message written as MarshalProtoWire writes it, into a buffer of gRPC's
+// pool when it is large.
+func (w *protoWireLabelResponse) MarshalProtoWireBuffers() (genrt.Buffers, error) {
+	n := protoSizeLabelResponse(w.v)
+	buf, data := genrt.Buffer(n)
+	if protoWriteLabelResponse(buf, n, w.v) != 0 {
+		data.Free()
+		return nil, genrt.ErrChanged
+	}
+	return data, nil
+}
+
 // UnmarshalProtoWire implements genrt.WireMessage. Messages nested deeper
-// than protobuf-go's limit are refused.
+// than protobuf-go's limit are refused. No value read aliases b: the
+// strings share copies made by a genrt.Strings.
 func (w *protoWireLabelResponse) UnmarshalProtoWire(b []byte) error {
 	if w.v == nil {
 		w.v = new(grpcLabelResponse)
 	}
-	return protoConsumeLabelResponse(b, w.v, genrt.RecursionLimit-1)
+	strs := genrt.NewStrings(b)
+	return protoConsumeLabelResponse(b, w.v, genrt.RecursionLimit-1, &strs, len(b))
 }
 
 // protoWireTree is the gRPC codec's view of a Tree message.
@@ -706,13 +925,28 @@ func (w *protoWireTree) MarshalProtoWire(b []byte) ([]byte, error) {
 	return b, nil
 }
 
+// MarshalProtoWireBuffers implements genrt.BufferedWireMessage: the
+// message written as MarshalProtoWire writes it, into a buffer of gRPC's
+// pool when it is large.
+func (w *protoWireTree) MarshalProtoWireBuffers() (genrt.Buffers, error) {
+	n := protoSizeTree(w.v)
+	buf, data := genrt.Buffer(n)
+	if protoWriteTree(buf, n, w.v) != 0 {
+		data.Free()
+		return nil, genrt.ErrChanged
+	}
+	return data, nil
+}
+
 // UnmarshalProtoWire implements genrt.WireMessage. Messages nested deeper
-// than protobuf-go's limit are refused.
+// than protobuf-go's limit are refused. No value read aliases b: the
+// strings share copies made by a genrt.Strings.
 func (w *protoWireTree) UnmarshalProtoWire(b []byte) error {
 	if w.v == nil {
 		w.v = new(Tree)
 	}
-	return protoConsumeTree(b, w.v, genrt.RecursionLimit-1)
+	strs := genrt.NewStrings(b)
+	return protoConsumeTree(b, w.v, genrt.RecursionLimit-1, &strs, len(b))
 }
 
 // protoWireChargeRequest is the gRPC codec's view of a ChargeRequest message.
@@ -740,13 +974,28 @@ func (w *protoWireChargeRequest) MarshalProtoWire(b []byte) ([]byte, error) {
 	return b, nil
 }
 
+// MarshalProtoWireBuffers implements genrt.BufferedWireMessage: the
+// message written as MarshalProtoWire writes it, into a buffer of gRPC's
+// pool when it is large.
+func (w *protoWireChargeRequest) MarshalProtoWireBuffers() (genrt.Buffers, error) {
+	n := protoSizeChargeRequest(w.v)
+	buf, data := genrt.Buffer(n)
+	if protoWriteChargeRequest(buf, n, w.v) != 0 {
+		data.Free()
+		return nil, genrt.ErrChanged
+	}
+	return data, nil
+}
+
 // UnmarshalProtoWire implements genrt.WireMessage. Messages nested deeper
-// than protobuf-go's limit are refused.
+// than protobuf-go's limit are refused. No value read aliases b: the
+// strings share copies made by a genrt.Strings.
 func (w *protoWireChargeRequest) UnmarshalProtoWire(b []byte) error {
 	if w.v == nil {
 		w.v = new(ChargeRequest)
 	}
-	return protoConsumeChargeRequest(b, w.v, genrt.RecursionLimit-1)
+	strs := genrt.NewStrings(b)
+	return protoConsumeChargeRequest(b, w.v, genrt.RecursionLimit-1, &strs, len(b))
 }
 
 // protoWireCharge is the gRPC codec's view of a Charge message.
@@ -774,13 +1023,28 @@ func (w *protoWireCharge) MarshalProtoWire(b []byte) ([]byte, error) {
 	return b, nil
 }
 
+// MarshalProtoWireBuffers implements genrt.BufferedWireMessage: the
+// message written as MarshalProtoWire writes it, into a buffer of gRPC's
+// pool when it is large.
+func (w *protoWireCharge) MarshalProtoWireBuffers() (genrt.Buffers, error) {
+	n := protoSizeCharge(w.v)
+	buf, data := genrt.Buffer(n)
+	if protoWriteCharge(buf, n, w.v) != 0 {
+		data.Free()
+		return nil, genrt.ErrChanged
+	}
+	return data, nil
+}
+
 // UnmarshalProtoWire implements genrt.WireMessage. Messages nested deeper
-// than protobuf-go's limit are refused.
+// than protobuf-go's limit are refused. No value read aliases b: the
+// strings share copies made by a genrt.Strings.
 func (w *protoWireCharge) UnmarshalProtoWire(b []byte) error {
 	if w.v == nil {
 		w.v = new(Charge)
 	}
-	return protoConsumeCharge(b, w.v, genrt.RecursionLimit-1)
+	strs := genrt.NewStrings(b)
+	return protoConsumeCharge(b, w.v, genrt.RecursionLimit-1, &strs, len(b))
 }
 
 // protoWireReserveRequest is the gRPC codec's view of a ReserveRequest message.
@@ -808,13 +1072,28 @@ func (w *protoWireReserveRequest) MarshalProtoWire(b []byte) ([]byte, error) {
 	return b, nil
 }
 
+// MarshalProtoWireBuffers implements genrt.BufferedWireMessage: the
+// message written as MarshalProtoWire writes it, into a buffer of gRPC's
+// pool when it is large.
+func (w *protoWireReserveRequest) MarshalProtoWireBuffers() (genrt.Buffers, error) {
+	n := protoSizeReserveRequest(w.v)
+	buf, data := genrt.Buffer(n)
+	if protoWriteReserveRequest(buf, n, w.v) != 0 {
+		data.Free()
+		return nil, genrt.ErrChanged
+	}
+	return data, nil
+}
+
 // UnmarshalProtoWire implements genrt.WireMessage. Messages nested deeper
-// than protobuf-go's limit are refused.
+// than protobuf-go's limit are refused. No value read aliases b: the
+// strings share copies made by a genrt.Strings.
 func (w *protoWireReserveRequest) UnmarshalProtoWire(b []byte) error {
 	if w.v == nil {
 		w.v = new(ReserveRequest)
 	}
-	return protoConsumeReserveRequest(b, w.v, genrt.RecursionLimit-1)
+	strs := genrt.NewStrings(b)
+	return protoConsumeReserveRequest(b, w.v, genrt.RecursionLimit-1, &strs, len(b))
 }
 
 // protoWireReserveResponse is the gRPC codec's view of a ReserveResponse message.
@@ -842,13 +1121,28 @@ func (w *protoWireReserveResponse) MarshalProtoWire(b []byte) ([]byte, error) {
 	return b, nil
 }
 
+// MarshalProtoWireBuffers implements genrt.BufferedWireMessage: the
+// message written as MarshalProtoWire writes it, into a buffer of gRPC's
+// pool when it is large.
+func (w *protoWireReserveResponse) MarshalProtoWireBuffers() (genrt.Buffers, error) {
+	n := protoSizeReserveResponse(w.v)
+	buf, data := genrt.Buffer(n)
+	if protoWriteReserveResponse(buf, n, w.v) != 0 {
+		data.Free()
+		return nil, genrt.ErrChanged
+	}
+	return data, nil
+}
+
 // UnmarshalProtoWire implements genrt.WireMessage. Messages nested deeper
-// than protobuf-go's limit are refused.
+// than protobuf-go's limit are refused. No value read aliases b: the
+// strings share copies made by a genrt.Strings.
 func (w *protoWireReserveResponse) UnmarshalProtoWire(b []byte) error {
 	if w.v == nil {
 		w.v = new(grpcReserveResponse)
 	}
-	return protoConsumeReserveResponse(b, w.v, genrt.RecursionLimit-1)
+	strs := genrt.NewStrings(b)
+	return protoConsumeReserveResponse(b, w.v, genrt.RecursionLimit-1, &strs, len(b))
 }
 
 // protoSizeNowRequest returns the size of v as a NowRequest message.
@@ -874,8 +1168,9 @@ func protoWriteNowRequest(b []byte, i int, v *NowRequest) int {
 
 // protoConsumeNowRequest reads a NowRequest message into v, merging it
 // with what v holds. Unknown fields are skipped; depth is how many levels
-// of messages may still nest below this one.
-func protoConsumeNowRequest(b []byte, v *NowRequest, depth int) error {
+// of messages may still nest below this one. Strings come from strs, and
+// b ends at the offset end of the bytes strs was made for.
+func protoConsumeNowRequest(b []byte, v *NowRequest, depth int, strs *genrt.Strings, end int) error {
 	for len(b) > 0 {
 		num, typ, n, err := genrt.ConsumeTag(b)
 		if err != nil {
@@ -924,8 +1219,9 @@ func protoWriteNowResponse(b []byte, i int, v *grpcNowResponse) int {
 
 // protoConsumeNowResponse reads a NowResponse message into v, merging it
 // with what v holds. Unknown fields are skipped; depth is how many levels
-// of messages may still nest below this one.
-func protoConsumeNowResponse(b []byte, v *grpcNowResponse, depth int) error {
+// of messages may still nest below this one. Strings come from strs, and
+// b ends at the offset end of the bytes strs was made for.
+func protoConsumeNowResponse(b []byte, v *grpcNowResponse, depth int, strs *genrt.Strings, end int) error {
 	for len(b) > 0 {
 		num, typ, n, err := genrt.ConsumeTag(b)
 		if err != nil {
@@ -994,8 +1290,9 @@ func protoWriteAtRequest(b []byte, i int, v *AtRequest) int {
 
 // protoConsumeAtRequest reads an AtRequest message into v, merging it
 // with what v holds. Unknown fields are skipped; depth is how many levels
-// of messages may still nest below this one.
-func protoConsumeAtRequest(b []byte, v *AtRequest, depth int) error {
+// of messages may still nest below this one. Strings come from strs, and
+// b ends at the offset end of the bytes strs was made for.
+func protoConsumeAtRequest(b []byte, v *AtRequest, depth int, strs *genrt.Strings, end int) error {
 	for len(b) > 0 {
 		num, typ, n, err := genrt.ConsumeTag(b)
 		if err != nil {
@@ -1066,8 +1363,9 @@ func protoWriteAtResponse(b []byte, i int, v *grpcAtResponse) int {
 
 // protoConsumeAtResponse reads an AtResponse message into v, merging it
 // with what v holds. Unknown fields are skipped; depth is how many levels
-// of messages may still nest below this one.
-func protoConsumeAtResponse(b []byte, v *grpcAtResponse, depth int) error {
+// of messages may still nest below this one. Strings come from strs, and
+// b ends at the offset end of the bytes strs was made for.
+func protoConsumeAtResponse(b []byte, v *grpcAtResponse, depth int, strs *genrt.Strings, end int) error {
 	for len(b) > 0 {
 		num, typ, n, err := genrt.ConsumeTag(b)
 		if err != nil {
@@ -1137,8 +1435,9 @@ func protoWriteSleepRequest(b []byte, i int, v *SleepRequest) int {
 
 // protoConsumeSleepRequest reads a SleepRequest message into v, merging it
 // with what v holds. Unknown fields are skipped; depth is how many levels
-// of messages may still nest below this one.
-func protoConsumeSleepRequest(b []byte, v *SleepRequest, depth int) error {
+// of messages may still nest below this one. Strings come from strs, and
+// b ends at the offset end of the bytes strs was made for.
+func protoConsumeSleepRequest(b []byte, v *SleepRequest, depth int, strs *genrt.Strings, end int) error {
 	for len(b) > 0 {
 		num, typ, n, err := genrt.ConsumeTag(b)
 		if err != nil {
@@ -1207,8 +1506,9 @@ func protoWriteSleepResponse(b []byte, i int, v *grpcSleepResponse) int {
 
 // protoConsumeSleepResponse reads a SleepResponse message into v, merging it
 // with what v holds. Unknown fields are skipped; depth is how many levels
-// of messages may still nest below this one.
-func protoConsumeSleepResponse(b []byte, v *grpcSleepResponse, depth int) error {
+// of messages may still nest below this one. Strings come from strs, and
+// b ends at the offset end of the bytes strs was made for.
+func protoConsumeSleepResponse(b []byte, v *grpcSleepResponse, depth int, strs *genrt.Strings, end int) error {
 	for len(b) > 0 {
 		num, typ, n, err := genrt.ConsumeTag(b)
 		if err != nil {
@@ -1280,8 +1580,9 @@ func protoWriteResolveRequest(b []byte, i int, v *ResolveRequest, t *genrt.Texts
 
 // protoConsumeResolveRequest reads a ResolveRequest message into v, merging it
 // with what v holds. Unknown fields are skipped; depth is how many levels
-// of messages may still nest below this one.
-func protoConsumeResolveRequest(b []byte, v *ResolveRequest, depth int) error {
+// of messages may still nest below this one. Strings come from strs, and
+// b ends at the offset end of the bytes strs was made for.
+func protoConsumeResolveRequest(b []byte, v *ResolveRequest, depth int, strs *genrt.Strings, end int) error {
 	for len(b) > 0 {
 		num, typ, n, err := genrt.ConsumeTag(b)
 		if err != nil {
@@ -1350,8 +1651,9 @@ func protoWriteResolveResponse(b []byte, i int, v *grpcResolveResponse, t *genrt
 
 // protoConsumeResolveResponse reads a ResolveResponse message into v, merging it
 // with what v holds. Unknown fields are skipped; depth is how many levels
-// of messages may still nest below this one.
-func protoConsumeResolveResponse(b []byte, v *grpcResolveResponse, depth int) error {
+// of messages may still nest below this one. Strings come from strs, and
+// b ends at the offset end of the bytes strs was made for.
+func protoConsumeResolveResponse(b []byte, v *grpcResolveResponse, depth int, strs *genrt.Strings, end int) error {
 	for len(b) > 0 {
 		num, typ, n, err := genrt.ConsumeTag(b)
 		if err != nil {
@@ -1477,8 +1779,9 @@ func protoWriteFilter(b []byte, i int, v *Filter, t *genrt.Texts) int {
 
 // protoConsumeFilter reads a Filter message into v, merging it
 // with what v holds. Unknown fields are skipped; depth is how many levels
-// of messages may still nest below this one.
-func protoConsumeFilter(b []byte, v *Filter, depth int) error {
+// of messages may still nest below this one. Strings come from strs, and
+// b ends at the offset end of the bytes strs was made for.
+func protoConsumeFilter(b []byte, v *Filter, depth int, strs *genrt.Strings, end int) error {
 	for len(b) > 0 {
 		num, typ, n, err := genrt.ConsumeTag(b)
 		if err != nil {
@@ -1490,7 +1793,7 @@ func protoConsumeFilter(b []byte, v *Filter, depth int) error {
 			if typ != protowire.BytesType {
 				break
 			}
-			x, n, err := genrt.ConsumeString(b, "by")
+			x, n, err := genrt.ConsumeText(b, "by")
 			if err != nil {
 				return err
 			}
@@ -1498,13 +1801,13 @@ func protoConsumeFilter(b []byte, v *Filter, depth int) error {
 			if v.Audit == nil {
 				v.Audit = new(Audit)
 			}
-			v.Audit.By = x
+			v.Audit.By = strs.String(end-len(b), x)
 			continue
 		case 2:
 			if typ != protowire.BytesType {
 				break
 			}
-			x, n, err := genrt.ConsumeString(b, "note")
+			x, n, err := genrt.ConsumeText(b, "note")
 			if err != nil {
 				return err
 			}
@@ -1512,21 +1815,21 @@ func protoConsumeFilter(b []byte, v *Filter, depth int) error {
 			if v.Audit == nil {
 				v.Audit = new(Audit)
 			}
-			v.Audit.Note = x
+			v.Audit.Note = strs.String(end-len(b), x)
 			continue
 		case 3:
 			if typ != protowire.BytesType {
 				break
 			}
-			x, n, err := genrt.ConsumeString(b, "tags")
+			x, n, err := genrt.ConsumeText(b, "tags")
 			if err != nil {
 				return err
 			}
 			b = b[n:]
 			if v.Tags == nil {
-				v.Tags = make([]string, 0, 1+genrt.Count(b, num))
+				v.Tags = strs.Slice(len(b), n)
 			}
-			v.Tags = append(v.Tags, x)
+			v.Tags = append(v.Tags, strs.String(end-len(b), x))
 			continue
 		case 4:
 			if typ != protowire.BytesType {
@@ -1542,7 +1845,7 @@ func protoConsumeFilter(b []byte, v *Filter, depth int) error {
 				return genrt.TextError("codes", err)
 			}
 			if v.Codes == nil {
-				v.Codes = make([]Code, 0, 1+genrt.Count(b, num))
+				v.Codes = genrt.MakeSlice[Code](len(b), n)
 			}
 			v.Codes = append(v.Codes, tv)
 			continue
@@ -1627,8 +1930,9 @@ func protoWriteFindResponse(b []byte, i int, v *grpcFindResponse, t *genrt.Texts
 
 // protoConsumeFindResponse reads a FindResponse message into v, merging it
 // with what v holds. Unknown fields are skipped; depth is how many levels
-// of messages may still nest below this one.
-func protoConsumeFindResponse(b []byte, v *grpcFindResponse, depth int) error {
+// of messages may still nest below this one. Strings come from strs, and
+// b ends at the offset end of the bytes strs was made for.
+func protoConsumeFindResponse(b []byte, v *grpcFindResponse, depth int, strs *genrt.Strings, end int) error {
 	for len(b) > 0 {
 		num, typ, n, err := genrt.ConsumeTag(b)
 		if err != nil {
@@ -1649,13 +1953,12 @@ func protoConsumeFindResponse(b []byte, v *grpcFindResponse, depth int) error {
 			}
 			b = b[n:]
 			if v.Value == nil {
-				v.Value = make([]Item, 0, 1+genrt.Count(b, num))
+				v.Value = genrt.MakeSlice[Item](len(b), n)
 			}
-			var e Item
-			if err := protoConsumeItem(x, &e, depth-1); err != nil {
+			v.Value = append(v.Value, Item{})
+			if err := protoConsumeItem(x, &v.Value[len(v.Value)-1], depth-1, strs, end-len(b)); err != nil {
 				return err
 			}
-			v.Value = append(v.Value, e)
 			continue
 		}
 		n, err = genrt.Skip(num, typ, b)
@@ -1878,8 +2181,9 @@ func protoWriteItem(b []byte, i int, v *Item, t *genrt.Texts) int {
 
 // protoConsumeItem reads an Item message into v, merging it
 // with what v holds. Unknown fields are skipped; depth is how many levels
-// of messages may still nest below this one.
-func protoConsumeItem(b []byte, v *Item, depth int) error {
+// of messages may still nest below this one. Strings come from strs, and
+// b ends at the offset end of the bytes strs was made for.
+func protoConsumeItem(b []byte, v *Item, depth int, strs *genrt.Strings, end int) error {
 	for len(b) > 0 {
 		num, typ, n, err := genrt.ConsumeTag(b)
 		if err != nil {
@@ -1891,12 +2195,12 @@ func protoConsumeItem(b []byte, v *Item, depth int) error {
 			if typ != protowire.BytesType {
 				break
 			}
-			x, n, err := genrt.ConsumeString(b, "id")
+			x, n, err := genrt.ConsumeText(b, "id")
 			if err != nil {
 				return err
 			}
 			b = b[n:]
-			v.Base.ID = x
+			v.Base.ID = strs.String(end-len(b), x)
 			continue
 		case 2:
 			if typ != protowire.BytesType {
@@ -1920,7 +2224,7 @@ func protoConsumeItem(b []byte, v *Item, depth int) error {
 			if typ != protowire.BytesType {
 				break
 			}
-			x, n, err := genrt.ConsumeString(b, "by")
+			x, n, err := genrt.ConsumeText(b, "by")
 			if err != nil {
 				return err
 			}
@@ -1928,18 +2232,18 @@ func protoConsumeItem(b []byte, v *Item, depth int) error {
 			if v.Audit == nil {
 				v.Audit = new(Audit)
 			}
-			v.Audit.By = x
+			v.Audit.By = strs.String(end-len(b), x)
 			continue
 		case 4:
 			if typ != protowire.BytesType {
 				break
 			}
-			x, n, err := genrt.ConsumeString(b, "note")
+			x, n, err := genrt.ConsumeText(b, "note")
 			if err != nil {
 				return err
 			}
 			b = b[n:]
-			v.Note = x
+			v.Note = strs.String(end-len(b), x)
 			continue
 		case 5:
 			if typ != protowire.BytesType {
@@ -1970,7 +2274,7 @@ func protoConsumeItem(b []byte, v *Item, depth int) error {
 				return genrt.TextError("codes", err)
 			}
 			if v.Codes == nil {
-				v.Codes = make([]Code, 0, 1+genrt.Count(b, num))
+				v.Codes = genrt.MakeSlice[Code](len(b), n)
 			}
 			v.Codes = append(v.Codes, tv)
 			continue
@@ -1999,6 +2303,7 @@ func protoConsumeItem(b []byte, v *Item, depth int) error {
 				return err
 			}
 			b = b[n:]
+			entryEnd := end - len(b)
 			var k string
 			var val string
 			for len(entry) > 0 {
@@ -2008,21 +2313,21 @@ func protoConsumeItem(b []byte, v *Item, depth int) error {
 				}
 				entry = entry[n:]
 				if num == 1 && typ == protowire.BytesType {
-					x, n, err := genrt.ConsumeString(entry, "labels.key")
+					x, n, err := genrt.ConsumeText(entry, "labels.key")
 					if err != nil {
 						return err
 					}
 					entry = entry[n:]
-					k = x
+					k = strs.String(entryEnd-len(entry), x)
 					continue
 				}
 				if num == 2 && typ == protowire.BytesType {
-					x, n, err := genrt.ConsumeString(entry, "labels")
+					x, n, err := genrt.ConsumeText(entry, "labels")
 					if err != nil {
 						return err
 					}
 					entry = entry[n:]
-					val = x
+					val = strs.String(entryEnd-len(entry), x)
 					continue
 				}
 				n, err = genrt.Skip(num, typ, entry)
@@ -2040,15 +2345,15 @@ func protoConsumeItem(b []byte, v *Item, depth int) error {
 			if typ != protowire.BytesType {
 				break
 			}
-			x, n, err := genrt.ConsumeString(b, "tags")
+			x, n, err := genrt.ConsumeText(b, "tags")
 			if err != nil {
 				return err
 			}
 			b = b[n:]
 			if v.Tags == nil {
-				v.Tags = make([]string, 0, 1+genrt.Count(b, num))
+				v.Tags = strs.Slice(len(b), n)
 			}
-			v.Tags = append(v.Tags, x)
+			v.Tags = append(v.Tags, strs.String(end-len(b), x))
 			continue
 		case 10:
 			if typ != protowire.BytesType {
@@ -2070,6 +2375,7 @@ func protoConsumeItem(b []byte, v *Item, depth int) error {
 				return err
 			}
 			b = b[n:]
+			entryEnd := end - len(b)
 			var k string
 			var val Code
 			for len(entry) > 0 {
@@ -2079,12 +2385,12 @@ func protoConsumeItem(b []byte, v *Item, depth int) error {
 				}
 				entry = entry[n:]
 				if num == 1 && typ == protowire.BytesType {
-					x, n, err := genrt.ConsumeString(entry, "by_code.key")
+					x, n, err := genrt.ConsumeText(entry, "by_code.key")
 					if err != nil {
 						return err
 					}
 					entry = entry[n:]
-					k = x
+					k = strs.String(entryEnd-len(entry), x)
 					continue
 				}
 				if num == 2 && typ == protowire.BytesType {
@@ -2244,8 +2550,9 @@ func protoWriteLabelRequest(b []byte, i int, v *LabelRequest, t *genrt.Texts) in
 
 // protoConsumeLabelRequest reads a LabelRequest message into v, merging it
 // with what v holds. Unknown fields are skipped; depth is how many levels
-// of messages may still nest below this one.
-func protoConsumeLabelRequest(b []byte, v *LabelRequest, depth int) error {
+// of messages may still nest below this one. Strings come from strs, and
+// b ends at the offset end of the bytes strs was made for.
+func protoConsumeLabelRequest(b []byte, v *LabelRequest, depth int, strs *genrt.Strings, end int) error {
 	for len(b) > 0 {
 		num, typ, n, err := genrt.ConsumeTag(b)
 		if err != nil {
@@ -2277,6 +2584,7 @@ func protoConsumeLabelRequest(b []byte, v *LabelRequest, depth int) error {
 				return err
 			}
 			b = b[n:]
+			entryEnd := end - len(b)
 			var k string
 			var val string
 			for len(entry) > 0 {
@@ -2286,21 +2594,21 @@ func protoConsumeLabelRequest(b []byte, v *LabelRequest, depth int) error {
 				}
 				entry = entry[n:]
 				if num == 1 && typ == protowire.BytesType {
-					x, n, err := genrt.ConsumeString(entry, "labels.key")
+					x, n, err := genrt.ConsumeText(entry, "labels.key")
 					if err != nil {
 						return err
 					}
 					entry = entry[n:]
-					k = x
+					k = strs.String(entryEnd-len(entry), x)
 					continue
 				}
 				if num == 2 && typ == protowire.BytesType {
-					x, n, err := genrt.ConsumeString(entry, "labels")
+					x, n, err := genrt.ConsumeText(entry, "labels")
 					if err != nil {
 						return err
 					}
 					entry = entry[n:]
-					val = x
+					val = strs.String(entryEnd-len(entry), x)
 					continue
 				}
 				n, err = genrt.Skip(num, typ, entry)
@@ -2318,15 +2626,15 @@ func protoConsumeLabelRequest(b []byte, v *LabelRequest, depth int) error {
 			if typ != protowire.BytesType {
 				break
 			}
-			x, n, err := genrt.ConsumeString(b, "tags")
+			x, n, err := genrt.ConsumeText(b, "tags")
 			if err != nil {
 				return err
 			}
 			b = b[n:]
 			if v.Tags == nil {
-				v.Tags = make([]string, 0, 1+genrt.Count(b, num))
+				v.Tags = strs.Slice(len(b), n)
 			}
-			v.Tags = append(v.Tags, x)
+			v.Tags = append(v.Tags, strs.String(end-len(b), x))
 			continue
 		}
 		n, err = genrt.Skip(num, typ, b)
@@ -2388,8 +2696,9 @@ func protoWriteLabelResponse(b []byte, i int, v *grpcLabelResponse) int {
 
 // protoConsumeLabelResponse reads a LabelResponse message into v, merging it
 // with what v holds. Unknown fields are skipped; depth is how many levels
-// of messages may still nest below this one.
-func protoConsumeLabelResponse(b []byte, v *grpcLabelResponse, depth int) error {
+// of messages may still nest below this one. Strings come from strs, and
+// b ends at the offset end of the bytes strs was made for.
+func protoConsumeLabelResponse(b []byte, v *grpcLabelResponse, depth int, strs *genrt.Strings, end int) error {
 	for len(b) > 0 {
 		num, typ, n, err := genrt.ConsumeTag(b)
 		if err != nil {
@@ -2406,6 +2715,7 @@ func protoConsumeLabelResponse(b []byte, v *grpcLabelResponse, depth int) error 
 				return err
 			}
 			b = b[n:]
+			entryEnd := end - len(b)
 			var k string
 			var val string
 			for len(entry) > 0 {
@@ -2415,21 +2725,21 @@ func protoConsumeLabelResponse(b []byte, v *grpcLabelResponse, depth int) error 
 				}
 				entry = entry[n:]
 				if num == 1 && typ == protowire.BytesType {
-					x, n, err := genrt.ConsumeString(entry, "value.key")
+					x, n, err := genrt.ConsumeText(entry, "value.key")
 					if err != nil {
 						return err
 					}
 					entry = entry[n:]
-					k = x
+					k = strs.String(entryEnd-len(entry), x)
 					continue
 				}
 				if num == 2 && typ == protowire.BytesType {
-					x, n, err := genrt.ConsumeString(entry, "value")
+					x, n, err := genrt.ConsumeText(entry, "value")
 					if err != nil {
 						return err
 					}
 					entry = entry[n:]
-					val = x
+					val = strs.String(entryEnd-len(entry), x)
 					continue
 				}
 				n, err = genrt.Skip(num, typ, entry)
@@ -2508,8 +2818,9 @@ func protoWriteTree(b []byte, i int, v *Tree) int {
 
 // protoConsumeTree reads a Tree message into v, merging it
 // with what v holds. Unknown fields are skipped; depth is how many levels
-// of messages may still nest below this one.
-func protoConsumeTree(b []byte, v *Tree, depth int) error {
+// of messages may still nest below this one. Strings come from strs, and
+// b ends at the offset end of the bytes strs was made for.
+func protoConsumeTree(b []byte, v *Tree, depth int, strs *genrt.Strings, end int) error {
 	for len(b) > 0 {
 		num, typ, n, err := genrt.ConsumeTag(b)
 		if err != nil {
@@ -2521,12 +2832,12 @@ func protoConsumeTree(b []byte, v *Tree, depth int) error {
 			if typ != protowire.BytesType {
 				break
 			}
-			x, n, err := genrt.ConsumeString(b, "name")
+			x, n, err := genrt.ConsumeText(b, "name")
 			if err != nil {
 				return err
 			}
 			b = b[n:]
-			v.Name = x
+			v.Name = strs.String(end-len(b), x)
 			continue
 		case 2:
 			if typ != protowire.BytesType {
@@ -2541,13 +2852,12 @@ func protoConsumeTree(b []byte, v *Tree, depth int) error {
 			}
 			b = b[n:]
 			if v.Children == nil {
-				v.Children = make([]Tree, 0, 1+genrt.Count(b, num))
+				v.Children = genrt.MakeSlice[Tree](len(b), n)
 			}
-			var e Tree
-			if err := protoConsumeTree(x, &e, depth-1); err != nil {
+			v.Children = append(v.Children, Tree{})
+			if err := protoConsumeTree(x, &v.Children[len(v.Children)-1], depth-1, strs, end-len(b)); err != nil {
 				return err
 			}
-			v.Children = append(v.Children, e)
 			continue
 		case 3:
 			if typ != protowire.BytesType {
@@ -2564,7 +2874,7 @@ func protoConsumeTree(b []byte, v *Tree, depth int) error {
 			if v.Parent == nil {
 				v.Parent = new(Tree)
 			}
-			if err := protoConsumeTree(x, v.Parent, depth-1); err != nil {
+			if err := protoConsumeTree(x, v.Parent, depth-1, strs, end-len(b)); err != nil {
 				return err
 			}
 			continue
@@ -2609,8 +2919,9 @@ func protoWriteChargeRequest(b []byte, i int, v *ChargeRequest) int {
 
 // protoConsumeChargeRequest reads a ChargeRequest message into v, merging it
 // with what v holds. Unknown fields are skipped; depth is how many levels
-// of messages may still nest below this one.
-func protoConsumeChargeRequest(b []byte, v *ChargeRequest, depth int) error {
+// of messages may still nest below this one. Strings come from strs, and
+// b ends at the offset end of the bytes strs was made for.
+func protoConsumeChargeRequest(b []byte, v *ChargeRequest, depth int, strs *genrt.Strings, end int) error {
 	for len(b) > 0 {
 		num, typ, n, err := genrt.ConsumeTag(b)
 		if err != nil {
@@ -2670,8 +2981,9 @@ func protoWriteCharge(b []byte, i int, v *Charge) int {
 
 // protoConsumeCharge reads a Charge message into v, merging it
 // with what v holds. Unknown fields are skipped; depth is how many levels
-// of messages may still nest below this one.
-func protoConsumeCharge(b []byte, v *Charge, depth int) error {
+// of messages may still nest below this one. Strings come from strs, and
+// b ends at the offset end of the bytes strs was made for.
+func protoConsumeCharge(b []byte, v *Charge, depth int, strs *genrt.Strings, end int) error {
 	for len(b) > 0 {
 		num, typ, n, err := genrt.ConsumeTag(b)
 		if err != nil {
@@ -2683,12 +2995,12 @@ func protoConsumeCharge(b []byte, v *Charge, depth int) error {
 			if typ != protowire.BytesType {
 				break
 			}
-			x, n, err := genrt.ConsumeString(b, "id")
+			x, n, err := genrt.ConsumeText(b, "id")
 			if err != nil {
 				return err
 			}
 			b = b[n:]
-			v.ID = x
+			v.ID = strs.String(end-len(b), x)
 			continue
 		}
 		n, err = genrt.Skip(num, typ, b)
@@ -2731,8 +3043,9 @@ func protoWriteReserveRequest(b []byte, i int, v *ReserveRequest) int {
 
 // protoConsumeReserveRequest reads a ReserveRequest message into v, merging it
 // with what v holds. Unknown fields are skipped; depth is how many levels
-// of messages may still nest below this one.
-func protoConsumeReserveRequest(b []byte, v *ReserveRequest, depth int) error {
+// of messages may still nest below this one. Strings come from strs, and
+// b ends at the offset end of the bytes strs was made for.
+func protoConsumeReserveRequest(b []byte, v *ReserveRequest, depth int, strs *genrt.Strings, end int) error {
 	for len(b) > 0 {
 		num, typ, n, err := genrt.ConsumeTag(b)
 		if err != nil {
@@ -2792,8 +3105,9 @@ func protoWriteReserveResponse(b []byte, i int, v *grpcReserveResponse) int {
 
 // protoConsumeReserveResponse reads a ReserveResponse message into v, merging it
 // with what v holds. Unknown fields are skipped; depth is how many levels
-// of messages may still nest below this one.
-func protoConsumeReserveResponse(b []byte, v *grpcReserveResponse, depth int) error {
+// of messages may still nest below this one. Strings come from strs, and
+// b ends at the offset end of the bytes strs was made for.
+func protoConsumeReserveResponse(b []byte, v *grpcReserveResponse, depth int, strs *genrt.Strings, end int) error {
 	for len(b) > 0 {
 		num, typ, n, err := genrt.ConsumeTag(b)
 		if err != nil {

@@ -95,13 +95,28 @@ func (w *protoWireEchoRequest) MarshalProtoWire(b []byte) ([]byte, error) {
 	return b, nil
 }
 
+// MarshalProtoWireBuffers implements genrt.BufferedWireMessage: the
+// message written as MarshalProtoWire writes it, into a buffer of gRPC's
+// pool when it is large.
+func (w *protoWireEchoRequest) MarshalProtoWireBuffers() (genrt.Buffers, error) {
+	n := protoSizeEchoRequest(w.v)
+	buf, data := genrt.Buffer(n)
+	if protoWriteEchoRequest(buf, n, w.v) != 0 {
+		data.Free()
+		return nil, genrt.ErrChanged
+	}
+	return data, nil
+}
+
 // UnmarshalProtoWire implements genrt.WireMessage. Messages nested deeper
-// than protobuf-go's limit are refused.
+// than protobuf-go's limit are refused. No value read aliases b: the
+// strings share copies made by a genrt.Strings.
 func (w *protoWireEchoRequest) UnmarshalProtoWire(b []byte) error {
 	if w.v == nil {
 		w.v = new(EchoRequest)
 	}
-	return protoConsumeEchoRequest(b, w.v, genrt.RecursionLimit-1)
+	strs := genrt.NewStrings(b)
+	return protoConsumeEchoRequest(b, w.v, genrt.RecursionLimit-1, &strs, len(b))
 }
 
 // protoWireEchoResponse is the gRPC codec's view of an EchoResponse message.
@@ -129,13 +144,28 @@ func (w *protoWireEchoResponse) MarshalProtoWire(b []byte) ([]byte, error) {
 	return b, nil
 }
 
+// MarshalProtoWireBuffers implements genrt.BufferedWireMessage: the
+// message written as MarshalProtoWire writes it, into a buffer of gRPC's
+// pool when it is large.
+func (w *protoWireEchoResponse) MarshalProtoWireBuffers() (genrt.Buffers, error) {
+	n := protoSizeEchoResponse(w.v)
+	buf, data := genrt.Buffer(n)
+	if protoWriteEchoResponse(buf, n, w.v) != 0 {
+		data.Free()
+		return nil, genrt.ErrChanged
+	}
+	return data, nil
+}
+
 // UnmarshalProtoWire implements genrt.WireMessage. Messages nested deeper
-// than protobuf-go's limit are refused.
+// than protobuf-go's limit are refused. No value read aliases b: the
+// strings share copies made by a genrt.Strings.
 func (w *protoWireEchoResponse) UnmarshalProtoWire(b []byte) error {
 	if w.v == nil {
 		w.v = new(grpcEchoResponse)
 	}
-	return protoConsumeEchoResponse(b, w.v, genrt.RecursionLimit-1)
+	strs := genrt.NewStrings(b)
+	return protoConsumeEchoResponse(b, w.v, genrt.RecursionLimit-1, &strs, len(b))
 }
 
 // protoSizeEchoRequest returns the size of v as an EchoRequest message.
@@ -169,8 +199,9 @@ func protoWriteEchoRequest(b []byte, i int, v *EchoRequest) int {
 
 // protoConsumeEchoRequest reads an EchoRequest message into v, merging it
 // with what v holds. Unknown fields are skipped; depth is how many levels
-// of messages may still nest below this one.
-func protoConsumeEchoRequest(b []byte, v *EchoRequest, depth int) error {
+// of messages may still nest below this one. Strings come from strs, and
+// b ends at the offset end of the bytes strs was made for.
+func protoConsumeEchoRequest(b []byte, v *EchoRequest, depth int, strs *genrt.Strings, end int) error {
 	for len(b) > 0 {
 		num, typ, n, err := genrt.ConsumeTag(b)
 		if err != nil {
@@ -182,12 +213,12 @@ func protoConsumeEchoRequest(b []byte, v *EchoRequest, depth int) error {
 			if typ != protowire.BytesType {
 				break
 			}
-			x, n, err := genrt.ConsumeString(b, "text")
+			x, n, err := genrt.ConsumeText(b, "text")
 			if err != nil {
 				return err
 			}
 			b = b[n:]
-			v.Text = x
+			v.Text = strs.String(end-len(b), x)
 			continue
 		}
 		n, err = genrt.Skip(num, typ, b)
@@ -230,8 +261,9 @@ func protoWriteEchoResponse(b []byte, i int, v *grpcEchoResponse) int {
 
 // protoConsumeEchoResponse reads an EchoResponse message into v, merging it
 // with what v holds. Unknown fields are skipped; depth is how many levels
-// of messages may still nest below this one.
-func protoConsumeEchoResponse(b []byte, v *grpcEchoResponse, depth int) error {
+// of messages may still nest below this one. Strings come from strs, and
+// b ends at the offset end of the bytes strs was made for.
+func protoConsumeEchoResponse(b []byte, v *grpcEchoResponse, depth int, strs *genrt.Strings, end int) error {
 	for len(b) > 0 {
 		num, typ, n, err := genrt.ConsumeTag(b)
 		if err != nil {
@@ -243,12 +275,12 @@ func protoConsumeEchoResponse(b []byte, v *grpcEchoResponse, depth int) error {
 			if typ != protowire.BytesType {
 				break
 			}
-			x, n, err := genrt.ConsumeString(b, "value")
+			x, n, err := genrt.ConsumeText(b, "value")
 			if err != nil {
 				return err
 			}
 			b = b[n:]
-			v.Value = x
+			v.Value = strs.String(end-len(b), x)
 			continue
 		}
 		n, err = genrt.Skip(num, typ, b)
