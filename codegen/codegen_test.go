@@ -329,6 +329,6 @@ func TestGeneratedCodeNeedsItsRuntime(t *testing.T) {
 	errs := typeErrors(contractVersion + 1)
 	require.NotEmpty(t, errs)
 	for _, e := range errs {
-		assert.Contains(t, e, "undefined: genrt.SupportPackageIsVersion2", "the only error")
+		assert.Contains(t, e, "undefined: genrt.SupportPackageIsVersion"+itoa(contractVersion+1), "the only error")
 	}
 }

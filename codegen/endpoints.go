@@ -161,7 +161,7 @@ func renderEndpoints(svc *Service) ([]byte, error) {
 // Raise it, and rename the constant in kit, when generated code changes in
 // a way older runtimes cannot build, or the runtime stops supporting what
 // older generated code calls.
-var contractVersion = 1
+var contractVersion = 2
 
 // callService is the body of a Make<M>Endpoint endpoint.
 func callService(m *Method) string {

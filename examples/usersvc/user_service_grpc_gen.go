@@ -597,13 +597,28 @@ func (w *protoWireWatchUsersRequest) MarshalProtoWire(b []byte) ([]byte, error) 
 	return b, nil
 }
 
+// MarshalProtoWireBuffers implements genrt.BufferedWireMessage: the
+// message written as MarshalProtoWire writes it, into a buffer of gRPC's
+// pool when it is large.
+func (w *protoWireWatchUsersRequest) MarshalProtoWireBuffers() (genrt.Buffers, error) {
+	n := protoSizeWatchUsersRequest(w.v)
+	buf, data := genrt.Buffer(n)
+	if protoWriteWatchUsersRequest(buf, n, w.v) != 0 {
+		data.Free()
+		return nil, genrt.ErrChanged
+	}
+	return data, nil
+}
+
 // UnmarshalProtoWire implements genrt.WireMessage. Messages nested deeper
-// than protobuf-go's limit are refused.
+// than protobuf-go's limit are refused. No value read aliases b: the
+// strings share copies made by a genrt.Strings.
 func (w *protoWireWatchUsersRequest) UnmarshalProtoWire(b []byte) error {
 	if w.v == nil {
 		w.v = new(WatchUsersRequest)
 	}
-	return protoConsumeWatchUsersRequest(b, w.v, genrt.RecursionLimit-1)
+	strs := genrt.NewStrings(b)
+	return protoConsumeWatchUsersRequest(b, w.v, genrt.RecursionLimit-1, &strs, len(b))
 }
 
 // protoWireUserChange is the gRPC codec's view of a UserChange message.
@@ -631,13 +646,28 @@ func (w *protoWireUserChange) MarshalProtoWire(b []byte) ([]byte, error) {
 	return b, nil
 }
 
+// MarshalProtoWireBuffers implements genrt.BufferedWireMessage: the
+// message written as MarshalProtoWire writes it, into a buffer of gRPC's
+// pool when it is large.
+func (w *protoWireUserChange) MarshalProtoWireBuffers() (genrt.Buffers, error) {
+	n := protoSizeUserChange(w.v)
+	buf, data := genrt.Buffer(n)
+	if protoWriteUserChange(buf, n, w.v) != 0 {
+		data.Free()
+		return nil, genrt.ErrChanged
+	}
+	return data, nil
+}
+
 // UnmarshalProtoWire implements genrt.WireMessage. Messages nested deeper
-// than protobuf-go's limit are refused.
+// than protobuf-go's limit are refused. No value read aliases b: the
+// strings share copies made by a genrt.Strings.
 func (w *protoWireUserChange) UnmarshalProtoWire(b []byte) error {
 	if w.v == nil {
 		w.v = new(UserChange)
 	}
-	return protoConsumeUserChange(b, w.v, genrt.RecursionLimit-1)
+	strs := genrt.NewStrings(b)
+	return protoConsumeUserChange(b, w.v, genrt.RecursionLimit-1, &strs, len(b))
 }
 
 // protoWireImportUsersResponse is the gRPC codec's view of an ImportUsersResponse message.
@@ -665,13 +695,28 @@ func (w *protoWireImportUsersResponse) MarshalProtoWire(b []byte) ([]byte, error
 	return b, nil
 }
 
+// MarshalProtoWireBuffers implements genrt.BufferedWireMessage: the
+// message written as MarshalProtoWire writes it, into a buffer of gRPC's
+// pool when it is large.
+func (w *protoWireImportUsersResponse) MarshalProtoWireBuffers() (genrt.Buffers, error) {
+	n := protoSizeImportUsersResponse(w.v)
+	buf, data := genrt.Buffer(n)
+	if protoWriteImportUsersResponse(buf, n, w.v) != 0 {
+		data.Free()
+		return nil, genrt.ErrChanged
+	}
+	return data, nil
+}
+
 // UnmarshalProtoWire implements genrt.WireMessage. Messages nested deeper
-// than protobuf-go's limit are refused.
+// than protobuf-go's limit are refused. No value read aliases b: the
+// strings share copies made by a genrt.Strings.
 func (w *protoWireImportUsersResponse) UnmarshalProtoWire(b []byte) error {
 	if w.v == nil {
 		w.v = new(ImportUsersResponse)
 	}
-	return protoConsumeImportUsersResponse(b, w.v, genrt.RecursionLimit-1)
+	strs := genrt.NewStrings(b)
+	return protoConsumeImportUsersResponse(b, w.v, genrt.RecursionLimit-1, &strs, len(b))
 }
 
 // protoSizeCreateUserRequest returns the size of v as a CreateUserRequest message.
@@ -1346,8 +1391,9 @@ func protoWriteWatchUsersRequest(b []byte, i int, v *WatchUsersRequest) int {
 
 // protoConsumeWatchUsersRequest reads a WatchUsersRequest message into v, merging it
 // with what v holds. Unknown fields are skipped; depth is how many levels
-// of messages may still nest below this one.
-func protoConsumeWatchUsersRequest(b []byte, v *WatchUsersRequest, depth int) error {
+// of messages may still nest below this one. Strings come from strs, and
+// b ends at the offset end of the bytes strs was made for.
+func protoConsumeWatchUsersRequest(b []byte, v *WatchUsersRequest, depth int, strs *genrt.Strings, end int) error {
 	for len(b) > 0 {
 		num, typ, n, err := genrt.ConsumeTag(b)
 		if err != nil {
@@ -1402,8 +1448,9 @@ func protoWriteUserChange(b []byte, i int, v *UserChange) int {
 
 // protoConsumeUserChange reads a UserChange message into v, merging it
 // with what v holds. Unknown fields are skipped; depth is how many levels
-// of messages may still nest below this one.
-func protoConsumeUserChange(b []byte, v *UserChange, depth int) error {
+// of messages may still nest below this one. Strings come from strs, and
+// b ends at the offset end of the bytes strs was made for.
+func protoConsumeUserChange(b []byte, v *UserChange, depth int, strs *genrt.Strings, end int) error {
 	for len(b) > 0 {
 		num, typ, n, err := genrt.ConsumeTag(b)
 		if err != nil {
@@ -1415,12 +1462,12 @@ func protoConsumeUserChange(b []byte, v *UserChange, depth int) error {
 			if typ != protowire.BytesType {
 				break
 			}
-			x, n, err := genrt.ConsumeString(b, "kind")
+			x, n, err := genrt.ConsumeText(b, "kind")
 			if err != nil {
 				return err
 			}
 			b = b[n:]
-			v.Kind = x
+			v.Kind = strs.String(end-len(b), x)
 			continue
 		case 2:
 			if typ != protowire.BytesType {
@@ -1434,7 +1481,7 @@ func protoConsumeUserChange(b []byte, v *UserChange, depth int) error {
 				return err
 			}
 			b = b[n:]
-			if err := protoConsumeUser(x, &v.User, depth-1); err != nil {
+			if err := protoConsumeUser(x, &v.User, depth-1, strs, end-len(b)); err != nil {
 				return err
 			}
 			continue
@@ -1479,8 +1526,9 @@ func protoWriteImportUsersResponse(b []byte, i int, v *ImportUsersResponse) int 
 
 // protoConsumeImportUsersResponse reads an ImportUsersResponse message into v, merging it
 // with what v holds. Unknown fields are skipped; depth is how many levels
-// of messages may still nest below this one.
-func protoConsumeImportUsersResponse(b []byte, v *ImportUsersResponse, depth int) error {
+// of messages may still nest below this one. Strings come from strs, and
+// b ends at the offset end of the bytes strs was made for.
+func protoConsumeImportUsersResponse(b []byte, v *ImportUsersResponse, depth int, strs *genrt.Strings, end int) error {
 	for len(b) > 0 {
 		num, typ, n, err := genrt.ConsumeTag(b)
 		if err != nil {

@@ -258,13 +258,28 @@ func (w *protoWireWatchRequest) MarshalProtoWire(b []byte) ([]byte, error) {
 	return b, nil
 }
 
+// MarshalProtoWireBuffers implements genrt.BufferedWireMessage: the
+// message written as MarshalProtoWire writes it, into a buffer of gRPC's
+// pool when it is large.
+func (w *protoWireWatchRequest) MarshalProtoWireBuffers() (genrt.Buffers, error) {
+	n := protoSizeWatchRequest(w.v)
+	buf, data := genrt.Buffer(n)
+	if protoWriteWatchRequest(buf, n, w.v) != 0 {
+		data.Free()
+		return nil, genrt.ErrChanged
+	}
+	return data, nil
+}
+
 // UnmarshalProtoWire implements genrt.WireMessage. Messages nested deeper
-// than protobuf-go's limit are refused.
+// than protobuf-go's limit are refused. No value read aliases b: the
+// strings share copies made by a genrt.Strings.
 func (w *protoWireWatchRequest) UnmarshalProtoWire(b []byte) error {
 	if w.v == nil {
 		w.v = new(WatchRequest)
 	}
-	return protoConsumeWatchRequest(b, w.v, genrt.RecursionLimit-1)
+	strs := genrt.NewStrings(b)
+	return protoConsumeWatchRequest(b, w.v, genrt.RecursionLimit-1, &strs, len(b))
 }
 
 // protoWireEvent is the gRPC codec's view of an Event message.
@@ -292,13 +307,28 @@ func (w *protoWireEvent) MarshalProtoWire(b []byte) ([]byte, error) {
 	return b, nil
 }
 
+// MarshalProtoWireBuffers implements genrt.BufferedWireMessage: the
+// message written as MarshalProtoWire writes it, into a buffer of gRPC's
+// pool when it is large.
+func (w *protoWireEvent) MarshalProtoWireBuffers() (genrt.Buffers, error) {
+	n := protoSizeEvent(w.v)
+	buf, data := genrt.Buffer(n)
+	if protoWriteEvent(buf, n, w.v) != 0 {
+		data.Free()
+		return nil, genrt.ErrChanged
+	}
+	return data, nil
+}
+
 // UnmarshalProtoWire implements genrt.WireMessage. Messages nested deeper
-// than protobuf-go's limit are refused.
+// than protobuf-go's limit are refused. No value read aliases b: the
+// strings share copies made by a genrt.Strings.
 func (w *protoWireEvent) UnmarshalProtoWire(b []byte) error {
 	if w.v == nil {
 		w.v = new(Event)
 	}
-	return protoConsumeEvent(b, w.v, genrt.RecursionLimit-1)
+	strs := genrt.NewStrings(b)
+	return protoConsumeEvent(b, w.v, genrt.RecursionLimit-1, &strs, len(b))
 }
 
 // protoWireWordsRequest is the gRPC codec's view of a WordsRequest message.
@@ -326,13 +356,28 @@ func (w *protoWireWordsRequest) MarshalProtoWire(b []byte) ([]byte, error) {
 	return b, nil
 }
 
+// MarshalProtoWireBuffers implements genrt.BufferedWireMessage: the
+// message written as MarshalProtoWire writes it, into a buffer of gRPC's
+// pool when it is large.
+func (w *protoWireWordsRequest) MarshalProtoWireBuffers() (genrt.Buffers, error) {
+	n := protoSizeWordsRequest(w.v)
+	buf, data := genrt.Buffer(n)
+	if protoWriteWordsRequest(buf, n, w.v) != 0 {
+		data.Free()
+		return nil, genrt.ErrChanged
+	}
+	return data, nil
+}
+
 // UnmarshalProtoWire implements genrt.WireMessage. Messages nested deeper
-// than protobuf-go's limit are refused.
+// than protobuf-go's limit are refused. No value read aliases b: the
+// strings share copies made by a genrt.Strings.
 func (w *protoWireWordsRequest) UnmarshalProtoWire(b []byte) error {
 	if w.v == nil {
 		w.v = new(WordsRequest)
 	}
-	return protoConsumeWordsRequest(b, w.v, genrt.RecursionLimit-1)
+	strs := genrt.NewStrings(b)
+	return protoConsumeWordsRequest(b, w.v, genrt.RecursionLimit-1, &strs, len(b))
 }
 
 // protoWireWordsResponse is the gRPC codec's view of a WordsResponse message.
@@ -360,13 +405,28 @@ func (w *protoWireWordsResponse) MarshalProtoWire(b []byte) ([]byte, error) {
 	return b, nil
 }
 
+// MarshalProtoWireBuffers implements genrt.BufferedWireMessage: the
+// message written as MarshalProtoWire writes it, into a buffer of gRPC's
+// pool when it is large.
+func (w *protoWireWordsResponse) MarshalProtoWireBuffers() (genrt.Buffers, error) {
+	n := protoSizeWordsResponse(w.v)
+	buf, data := genrt.Buffer(n)
+	if protoWriteWordsResponse(buf, n, w.v) != 0 {
+		data.Free()
+		return nil, genrt.ErrChanged
+	}
+	return data, nil
+}
+
 // UnmarshalProtoWire implements genrt.WireMessage. Messages nested deeper
-// than protobuf-go's limit are refused.
+// than protobuf-go's limit are refused. No value read aliases b: the
+// strings share copies made by a genrt.Strings.
 func (w *protoWireWordsResponse) UnmarshalProtoWire(b []byte) error {
 	if w.v == nil {
 		w.v = new(grpcWordsResponse)
 	}
-	return protoConsumeWordsResponse(b, w.v, genrt.RecursionLimit-1)
+	strs := genrt.NewStrings(b)
+	return protoConsumeWordsResponse(b, w.v, genrt.RecursionLimit-1, &strs, len(b))
 }
 
 // protoWireChunk is the gRPC codec's view of a Chunk message.
@@ -394,13 +454,28 @@ func (w *protoWireChunk) MarshalProtoWire(b []byte) ([]byte, error) {
 	return b, nil
 }
 
+// MarshalProtoWireBuffers implements genrt.BufferedWireMessage: the
+// message written as MarshalProtoWire writes it, into a buffer of gRPC's
+// pool when it is large.
+func (w *protoWireChunk) MarshalProtoWireBuffers() (genrt.Buffers, error) {
+	n := protoSizeChunk(w.v)
+	buf, data := genrt.Buffer(n)
+	if protoWriteChunk(buf, n, w.v) != 0 {
+		data.Free()
+		return nil, genrt.ErrChanged
+	}
+	return data, nil
+}
+
 // UnmarshalProtoWire implements genrt.WireMessage. Messages nested deeper
-// than protobuf-go's limit are refused.
+// than protobuf-go's limit are refused. No value read aliases b: the
+// strings share copies made by a genrt.Strings.
 func (w *protoWireChunk) UnmarshalProtoWire(b []byte) error {
 	if w.v == nil {
 		w.v = new(Chunk)
 	}
-	return protoConsumeChunk(b, w.v, genrt.RecursionLimit-1)
+	strs := genrt.NewStrings(b)
+	return protoConsumeChunk(b, w.v, genrt.RecursionLimit-1, &strs, len(b))
 }
 
 // protoWireSummary is the gRPC codec's view of a Summary message.
@@ -428,13 +503,28 @@ func (w *protoWireSummary) MarshalProtoWire(b []byte) ([]byte, error) {
 	return b, nil
 }
 
+// MarshalProtoWireBuffers implements genrt.BufferedWireMessage: the
+// message written as MarshalProtoWire writes it, into a buffer of gRPC's
+// pool when it is large.
+func (w *protoWireSummary) MarshalProtoWireBuffers() (genrt.Buffers, error) {
+	n := protoSizeSummary(w.v)
+	buf, data := genrt.Buffer(n)
+	if protoWriteSummary(buf, n, w.v) != 0 {
+		data.Free()
+		return nil, genrt.ErrChanged
+	}
+	return data, nil
+}
+
 // UnmarshalProtoWire implements genrt.WireMessage. Messages nested deeper
-// than protobuf-go's limit are refused.
+// than protobuf-go's limit are refused. No value read aliases b: the
+// strings share copies made by a genrt.Strings.
 func (w *protoWireSummary) UnmarshalProtoWire(b []byte) error {
 	if w.v == nil {
 		w.v = new(Summary)
 	}
-	return protoConsumeSummary(b, w.v, genrt.RecursionLimit-1)
+	strs := genrt.NewStrings(b)
+	return protoConsumeSummary(b, w.v, genrt.RecursionLimit-1, &strs, len(b))
 }
 
 // protoWirePingRequest is the gRPC codec's view of a PingRequest message.
@@ -462,13 +552,28 @@ func (w *protoWirePingRequest) MarshalProtoWire(b []byte) ([]byte, error) {
 	return b, nil
 }
 
+// MarshalProtoWireBuffers implements genrt.BufferedWireMessage: the
+// message written as MarshalProtoWire writes it, into a buffer of gRPC's
+// pool when it is large.
+func (w *protoWirePingRequest) MarshalProtoWireBuffers() (genrt.Buffers, error) {
+	n := protoSizePingRequest(w.v)
+	buf, data := genrt.Buffer(n)
+	if protoWritePingRequest(buf, n, w.v) != 0 {
+		data.Free()
+		return nil, genrt.ErrChanged
+	}
+	return data, nil
+}
+
 // UnmarshalProtoWire implements genrt.WireMessage. Messages nested deeper
-// than protobuf-go's limit are refused.
+// than protobuf-go's limit are refused. No value read aliases b: the
+// strings share copies made by a genrt.Strings.
 func (w *protoWirePingRequest) UnmarshalProtoWire(b []byte) error {
 	if w.v == nil {
 		w.v = new(PingRequest)
 	}
-	return protoConsumePingRequest(b, w.v, genrt.RecursionLimit-1)
+	strs := genrt.NewStrings(b)
+	return protoConsumePingRequest(b, w.v, genrt.RecursionLimit-1, &strs, len(b))
 }
 
 // protoWirePingResponse is the gRPC codec's view of a PingResponse message.
@@ -496,13 +601,28 @@ func (w *protoWirePingResponse) MarshalProtoWire(b []byte) ([]byte, error) {
 	return b, nil
 }
 
+// MarshalProtoWireBuffers implements genrt.BufferedWireMessage: the
+// message written as MarshalProtoWire writes it, into a buffer of gRPC's
+// pool when it is large.
+func (w *protoWirePingResponse) MarshalProtoWireBuffers() (genrt.Buffers, error) {
+	n := protoSizePingResponse(w.v)
+	buf, data := genrt.Buffer(n)
+	if protoWritePingResponse(buf, n, w.v) != 0 {
+		data.Free()
+		return nil, genrt.ErrChanged
+	}
+	return data, nil
+}
+
 // UnmarshalProtoWire implements genrt.WireMessage. Messages nested deeper
-// than protobuf-go's limit are refused.
+// than protobuf-go's limit are refused. No value read aliases b: the
+// strings share copies made by a genrt.Strings.
 func (w *protoWirePingResponse) UnmarshalProtoWire(b []byte) error {
 	if w.v == nil {
 		w.v = new(grpcPingResponse)
 	}
-	return protoConsumePingResponse(b, w.v, genrt.RecursionLimit-1)
+	strs := genrt.NewStrings(b)
+	return protoConsumePingResponse(b, w.v, genrt.RecursionLimit-1, &strs, len(b))
 }
 
 // protoSizeWatchRequest returns the size of v as a WatchRequest message.
@@ -576,8 +696,9 @@ func protoWriteWatchRequest(b []byte, i int, v *WatchRequest) int {
 
 // protoConsumeWatchRequest reads a WatchRequest message into v, merging it
 // with what v holds. Unknown fields are skipped; depth is how many levels
-// of messages may still nest below this one.
-func protoConsumeWatchRequest(b []byte, v *WatchRequest, depth int) error {
+// of messages may still nest below this one. Strings come from strs, and
+// b ends at the offset end of the bytes strs was made for.
+func protoConsumeWatchRequest(b []byte, v *WatchRequest, depth int, strs *genrt.Strings, end int) error {
 	for len(b) > 0 {
 		num, typ, n, err := genrt.ConsumeTag(b)
 		if err != nil {
@@ -589,12 +710,12 @@ func protoConsumeWatchRequest(b []byte, v *WatchRequest, depth int) error {
 			if typ != protowire.BytesType {
 				break
 			}
-			x, n, err := genrt.ConsumeString(b, "prefix")
+			x, n, err := genrt.ConsumeText(b, "prefix")
 			if err != nil {
 				return err
 			}
 			b = b[n:]
-			v.Prefix = x
+			v.Prefix = strs.String(end-len(b), x)
 			continue
 		case 2:
 			if typ != protowire.VarintType {
@@ -622,12 +743,12 @@ func protoConsumeWatchRequest(b []byte, v *WatchRequest, depth int) error {
 			if typ != protowire.BytesType {
 				break
 			}
-			x, n, err := genrt.ConsumeString(b, "fail")
+			x, n, err := genrt.ConsumeText(b, "fail")
 			if err != nil {
 				return err
 			}
 			b = b[n:]
-			v.Fail = x
+			v.Fail = strs.String(end-len(b), x)
 			continue
 		case 5:
 			if typ != protowire.VarintType {
@@ -708,8 +829,9 @@ func protoWriteEvent(b []byte, i int, v *Event) int {
 
 // protoConsumeEvent reads an Event message into v, merging it
 // with what v holds. Unknown fields are skipped; depth is how many levels
-// of messages may still nest below this one.
-func protoConsumeEvent(b []byte, v *Event, depth int) error {
+// of messages may still nest below this one. Strings come from strs, and
+// b ends at the offset end of the bytes strs was made for.
+func protoConsumeEvent(b []byte, v *Event, depth int, strs *genrt.Strings, end int) error {
 	for len(b) > 0 {
 		num, typ, n, err := genrt.ConsumeTag(b)
 		if err != nil {
@@ -721,23 +843,23 @@ func protoConsumeEvent(b []byte, v *Event, depth int) error {
 			if typ != protowire.BytesType {
 				break
 			}
-			x, n, err := genrt.ConsumeString(b, "id")
+			x, n, err := genrt.ConsumeText(b, "id")
 			if err != nil {
 				return err
 			}
 			b = b[n:]
-			v.ID = x
+			v.ID = strs.String(end-len(b), x)
 			continue
 		case 2:
 			if typ != protowire.BytesType {
 				break
 			}
-			x, n, err := genrt.ConsumeString(b, "kind")
+			x, n, err := genrt.ConsumeText(b, "kind")
 			if err != nil {
 				return err
 			}
 			b = b[n:]
-			v.Kind = x
+			v.Kind = strs.String(end-len(b), x)
 			continue
 		case 3:
 			if typ != protowire.VarintType {
@@ -791,8 +913,9 @@ func protoWriteWordsRequest(b []byte, i int, v *WordsRequest) int {
 
 // protoConsumeWordsRequest reads a WordsRequest message into v, merging it
 // with what v holds. Unknown fields are skipped; depth is how many levels
-// of messages may still nest below this one.
-func protoConsumeWordsRequest(b []byte, v *WordsRequest, depth int) error {
+// of messages may still nest below this one. Strings come from strs, and
+// b ends at the offset end of the bytes strs was made for.
+func protoConsumeWordsRequest(b []byte, v *WordsRequest, depth int, strs *genrt.Strings, end int) error {
 	for len(b) > 0 {
 		num, typ, n, err := genrt.ConsumeTag(b)
 		if err != nil {
@@ -804,12 +927,12 @@ func protoConsumeWordsRequest(b []byte, v *WordsRequest, depth int) error {
 			if typ != protowire.BytesType {
 				break
 			}
-			x, n, err := genrt.ConsumeString(b, "text")
+			x, n, err := genrt.ConsumeText(b, "text")
 			if err != nil {
 				return err
 			}
 			b = b[n:]
-			v.Text = x
+			v.Text = strs.String(end-len(b), x)
 			continue
 		}
 		n, err = genrt.Skip(num, typ, b)
@@ -852,8 +975,9 @@ func protoWriteWordsResponse(b []byte, i int, v *grpcWordsResponse) int {
 
 // protoConsumeWordsResponse reads a WordsResponse message into v, merging it
 // with what v holds. Unknown fields are skipped; depth is how many levels
-// of messages may still nest below this one.
-func protoConsumeWordsResponse(b []byte, v *grpcWordsResponse, depth int) error {
+// of messages may still nest below this one. Strings come from strs, and
+// b ends at the offset end of the bytes strs was made for.
+func protoConsumeWordsResponse(b []byte, v *grpcWordsResponse, depth int, strs *genrt.Strings, end int) error {
 	for len(b) > 0 {
 		num, typ, n, err := genrt.ConsumeTag(b)
 		if err != nil {
@@ -865,12 +989,12 @@ func protoConsumeWordsResponse(b []byte, v *grpcWordsResponse, depth int) error 
 			if typ != protowire.BytesType {
 				break
 			}
-			x, n, err := genrt.ConsumeString(b, "value")
+			x, n, err := genrt.ConsumeText(b, "value")
 			if err != nil {
 				return err
 			}
 			b = b[n:]
-			v.Value = x
+			v.Value = strs.String(end-len(b), x)
 			continue
 		}
 		n, err = genrt.Skip(num, typ, b)
@@ -921,8 +1045,9 @@ func protoWriteChunk(b []byte, i int, v *Chunk) int {
 
 // protoConsumeChunk reads a Chunk message into v, merging it
 // with what v holds. Unknown fields are skipped; depth is how many levels
-// of messages may still nest below this one.
-func protoConsumeChunk(b []byte, v *Chunk, depth int) error {
+// of messages may still nest below this one. Strings come from strs, and
+// b ends at the offset end of the bytes strs was made for.
+func protoConsumeChunk(b []byte, v *Chunk, depth int, strs *genrt.Strings, end int) error {
 	for len(b) > 0 {
 		num, typ, n, err := genrt.ConsumeTag(b)
 		if err != nil {
@@ -1001,8 +1126,9 @@ func protoWriteSummary(b []byte, i int, v *Summary) int {
 
 // protoConsumeSummary reads a Summary message into v, merging it
 // with what v holds. Unknown fields are skipped; depth is how many levels
-// of messages may still nest below this one.
-func protoConsumeSummary(b []byte, v *Summary, depth int) error {
+// of messages may still nest below this one. Strings come from strs, and
+// b ends at the offset end of the bytes strs was made for.
+func protoConsumeSummary(b []byte, v *Summary, depth int, strs *genrt.Strings, end int) error {
 	for len(b) > 0 {
 		num, typ, n, err := genrt.ConsumeTag(b)
 		if err != nil {
@@ -1073,8 +1199,9 @@ func protoWritePingRequest(b []byte, i int, v *PingRequest) int {
 
 // protoConsumePingRequest reads a PingRequest message into v, merging it
 // with what v holds. Unknown fields are skipped; depth is how many levels
-// of messages may still nest below this one.
-func protoConsumePingRequest(b []byte, v *PingRequest, depth int) error {
+// of messages may still nest below this one. Strings come from strs, and
+// b ends at the offset end of the bytes strs was made for.
+func protoConsumePingRequest(b []byte, v *PingRequest, depth int, strs *genrt.Strings, end int) error {
 	for len(b) > 0 {
 		num, typ, n, err := genrt.ConsumeTag(b)
 		if err != nil {
@@ -1086,12 +1213,12 @@ func protoConsumePingRequest(b []byte, v *PingRequest, depth int) error {
 			if typ != protowire.BytesType {
 				break
 			}
-			x, n, err := genrt.ConsumeString(b, "id")
+			x, n, err := genrt.ConsumeText(b, "id")
 			if err != nil {
 				return err
 			}
 			b = b[n:]
-			v.ID = x
+			v.ID = strs.String(end-len(b), x)
 			continue
 		}
 		n, err = genrt.Skip(num, typ, b)
@@ -1134,8 +1261,9 @@ func protoWritePingResponse(b []byte, i int, v *grpcPingResponse) int {
 
 // protoConsumePingResponse reads a PingResponse message into v, merging it
 // with what v holds. Unknown fields are skipped; depth is how many levels
-// of messages may still nest below this one.
-func protoConsumePingResponse(b []byte, v *grpcPingResponse, depth int) error {
+// of messages may still nest below this one. Strings come from strs, and
+// b ends at the offset end of the bytes strs was made for.
+func protoConsumePingResponse(b []byte, v *grpcPingResponse, depth int, strs *genrt.Strings, end int) error {
 	for len(b) > 0 {
 		num, typ, n, err := genrt.ConsumeTag(b)
 		if err != nil {
@@ -1147,12 +1275,12 @@ func protoConsumePingResponse(b []byte, v *grpcPingResponse, depth int) error {
 			if typ != protowire.BytesType {
 				break
 			}
-			x, n, err := genrt.ConsumeString(b, "value")
+			x, n, err := genrt.ConsumeText(b, "value")
 			if err != nil {
 				return err
 			}
 			b = b[n:]
-			v.Value = x
+			v.Value = strs.String(end-len(b), x)
 			continue
 		}
 		n, err = genrt.Skip(num, typ, b)
