@@ -305,7 +305,9 @@ func ClientStreamClient[Req, Resp any](cc grpc.ClientConnInterface, method strin
 // BidiStreamClient returns an endpoint that calls a bidirectional method
 // over cc: the requests' sequence is sent on a goroutine of its own, which
 // closes the client's side when it ends, while the responses are returned
-// as a sequence once the server opened the stream. The call ends when the
+// as a sequence, at once: an error of the server's before its first
+// answer (one that refused the call) is the sequence's first element, since
+// a server may send nothing before it reads requests. The call ends when the
 // responses end or the caller breaks out of them; the sending goroutine
 // returns at the requests' next element after that.
 // Options are as for [ServerStreamClient].
@@ -344,10 +346,19 @@ func BidiStreamClient[Req, Resp any](cc grpc.ClientConnInterface, method string,
 			}
 			return err
 		}
-		if err := c.header(ctx, cs); err != nil {
-			return nil, stop(err)
-		}
-		return replies(cs, resp, c, stop), nil
+		// The header is not waited for here: many servers (those of
+		// protoc-gen-go-grpc, grpc-js) send none before their first
+		// answer, which may wait for requests the caller sends only once
+		// this returns. A failure to open is the sequence's first element.
+		answers := replies(cs, resp, c, stop)
+		return func(yield func(Resp, error) bool) {
+			if err := c.header(ctx, cs); err != nil {
+				var zero Resp
+				yield(zero, stop(err))
+				return
+			}
+			answers(yield)
+		}, nil
 	})
 	return kit.InterceptBidiStream(ep, call, c.interceptors...)
 }
