@@ -312,6 +312,8 @@ func (echo) Charge(_ context.Context, r ChargeRequest) (Charge, error) {
 // pbServer is a server built from the protoc output.
 type pbServer struct {
 	pb.UnimplementedWireServer
+	// tailEnded, if not nil, hears why a Tail ended early.
+	tailEnded chan<- error
 }
 
 func (pbServer) Echo(_ context.Context, a *pb.All) (*pb.All, error)            { return a, nil }

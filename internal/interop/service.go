@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"iter"
 	"net/netip"
 	"strconv"
 	"strings"
@@ -186,6 +187,15 @@ type Charge struct {
 	Amount int64  `json:"amount"`
 }
 
+// TailRequest is the request of Tail.
+type TailRequest struct {
+	// Count is the number of users streamed.
+	Count int32 `json:"count"`
+	// Fail, when set, ends the stream after the users with a
+	// FailedPrecondition error of this message.
+	Fail string `json:"fail"`
+}
+
 // Wire echoes messages.
 type Wire interface {
 	// Echo returns its argument.
@@ -211,4 +221,11 @@ type Wire interface {
 	Lookup(ctx context.Context, addr netip.Addr) (netip.Addr, error)
 	// Charge charges: an rpc named like its result message.
 	Charge(ctx context.Context, req ChargeRequest) (Charge, error)
+	// Tail streams the users a TailRequest asks for: a server stream.
+	Tail(ctx context.Context, req TailRequest) (iter.Seq2[User, error], error)
+	// Collect gathers the users it is sent into a list: a client stream.
+	Collect(ctx context.Context, users iter.Seq2[User, error]) (UserList, error)
+	// Relay answers each message with itself: a bidirectional stream of
+	// messages with a field of every kind.
+	Relay(ctx context.Context, in iter.Seq2[All, error]) (iter.Seq2[All, error], error)
 }

@@ -4,6 +4,7 @@ package interop
 
 import (
 	"context"
+	"iter"
 	"net/netip"
 	"time"
 
@@ -132,6 +133,30 @@ func MakeChargeEndpoint(svc Wire) kit.Endpoint[ChargeRequest, Charge] {
 	}))
 }
 
+// MakeTailEndpoint returns the endpoint that calls svc.Tail, a
+// server stream.
+func MakeTailEndpoint(svc Wire) kit.ServerStreamEndpoint[TailRequest, User] {
+	return func(ctx context.Context, req TailRequest) (iter.Seq2[User, error], error) {
+		return svc.Tail(ctx, req)
+	}
+}
+
+// MakeCollectEndpoint returns the endpoint that calls svc.Collect, a
+// client stream.
+func MakeCollectEndpoint(svc Wire) kit.ClientStreamEndpoint[User, UserList] {
+	return func(ctx context.Context, reqs iter.Seq2[User, error]) (UserList, error) {
+		return svc.Collect(ctx, reqs)
+	}
+}
+
+// MakeRelayEndpoint returns the endpoint that calls svc.Relay, a
+// bidirectional stream.
+func MakeRelayEndpoint(svc Wire) kit.BidiStreamEndpoint[All, All] {
+	return func(ctx context.Context, reqs iter.Seq2[All, error]) (iter.Seq2[All, error], error) {
+		return svc.Relay(ctx, reqs)
+	}
+}
+
 // ServiceName is the name of Wire in the [kit.Call] its
 // interceptors see, and its gRPC service name.
 const ServiceName = "interop.Wire"
@@ -151,6 +176,9 @@ type Endpoints struct {
 	WaitEndpoint    kit.Endpoint[WaitRequest, time.Duration]
 	LookupEndpoint  kit.Endpoint[LookupRequest, netip.Addr]
 	ChargeEndpoint  kit.Endpoint[ChargeRequest, Charge]
+	TailEndpoint    kit.ServerStreamEndpoint[TailRequest, User]
+	CollectEndpoint kit.ClientStreamEndpoint[User, UserList]
+	RelayEndpoint   kit.BidiStreamEndpoint[All, All]
 }
 
 // Middlewares holds typed middlewares for each endpoint of Wire, the
@@ -167,6 +195,9 @@ type Middlewares struct {
 	Wait    []kit.Middleware[WaitRequest, time.Duration]
 	Lookup  []kit.Middleware[LookupRequest, netip.Addr]
 	Charge  []kit.Middleware[ChargeRequest, Charge]
+	Tail    []func(kit.ServerStreamEndpoint[TailRequest, User]) kit.ServerStreamEndpoint[TailRequest, User]
+	Collect []func(kit.ClientStreamEndpoint[User, UserList]) kit.ClientStreamEndpoint[User, UserList]
+	Relay   []func(kit.BidiStreamEndpoint[All, All]) kit.BidiStreamEndpoint[All, All]
 }
 
 // NewEndpoints returns the endpoints of svc, each wrapped in interceptors
@@ -198,6 +229,12 @@ func NewEndpoints(svc Wire, mw Middlewares, interceptors ...kit.Interceptor) End
 			kit.Call{Service: ServiceName, Method: "Lookup"}, interceptors...),
 		ChargeEndpoint: kit.Intercept(kit.Apply(MakeChargeEndpoint(svc), mw.Charge...),
 			kit.Call{Service: ServiceName, Method: "Charge"}, interceptors...),
+		TailEndpoint: kit.InterceptServerStream(kit.Wrap(MakeTailEndpoint(svc), mw.Tail...),
+			kit.Call{Service: ServiceName, Method: "Tail", Stream: kit.ServerStream}, interceptors...),
+		CollectEndpoint: kit.InterceptClientStream(kit.Wrap(MakeCollectEndpoint(svc), mw.Collect...),
+			kit.Call{Service: ServiceName, Method: "Collect", Stream: kit.ClientStream}, interceptors...),
+		RelayEndpoint: kit.InterceptBidiStream(kit.Wrap(MakeRelayEndpoint(svc), mw.Relay...),
+			kit.Call{Service: ServiceName, Method: "Relay", Stream: kit.BidiStream}, interceptors...),
 	}
 }
 
@@ -256,4 +293,19 @@ func (e Endpoints) Lookup(ctx context.Context, addr netip.Addr) (netip.Addr, err
 // Charge calls the Charge endpoint.
 func (e Endpoints) Charge(ctx context.Context, req ChargeRequest) (Charge, error) {
 	return e.ChargeEndpoint(ctx, req)
+}
+
+// Tail calls the Tail endpoint.
+func (e Endpoints) Tail(ctx context.Context, req TailRequest) (iter.Seq2[User, error], error) {
+	return e.TailEndpoint(ctx, req)
+}
+
+// Collect calls the Collect endpoint.
+func (e Endpoints) Collect(ctx context.Context, users iter.Seq2[User, error]) (UserList, error) {
+	return e.CollectEndpoint(ctx, users)
+}
+
+// Relay calls the Relay endpoint.
+func (e Endpoints) Relay(ctx context.Context, in iter.Seq2[All, error]) (iter.Seq2[All, error], error) {
+	return e.RelayEndpoint(ctx, in)
 }

@@ -83,6 +83,12 @@ func RegisterGRPC(s grpc.ServiceRegistrar, e Endpoints, opts ...grpcx.ServerOpti
 		func(_ context.Context, w *protoWireChargeRequest) (ChargeRequest, error) { return w.value(), nil },
 		func(_ context.Context, r Charge) (*protoWireCharge, error) { return &protoWireCharge{v: &r}, nil },
 		serve("Charge", false)...)
+	grpcTail := grpcx.ServerStreamHandler(e.TailEndpoint, func(v *TailRequest) any { return &protoStreamTailIn{v: v} }, func(v *User) any { return &protoStreamTailOut{v: v} },
+		serve("Tail", false)...)
+	grpcCollect := grpcx.ClientStreamHandler(e.CollectEndpoint, func(v *User) any { return &protoStreamCollectIn{v: v} }, func(v *UserList) any { return &protoStreamCollectOut{v: v} },
+		serve("Collect", false)...)
+	grpcRelay := grpcx.BidiStreamHandler(e.RelayEndpoint, func(v *All) any { return &protoStreamRelayIn{v: v} }, func(v *All) any { return &protoStreamRelayOut{v: v} },
+		serve("Relay", false)...)
 	s.RegisterService(&grpc.ServiceDesc{
 		ServiceName: GRPCServiceName,
 		HandlerType: (*any)(nil),
@@ -98,6 +104,11 @@ func RegisterGRPC(s grpc.ServiceRegistrar, e Endpoints, opts ...grpcx.ServerOpti
 			{MethodName: "Wait", Handler: grpcx.MethodHandler(grpcWait, "/interop.Wire/Wait")},
 			{MethodName: "Lookup", Handler: grpcx.MethodHandler(grpcLookup, "/interop.Wire/Lookup")},
 			{MethodName: "Charge", Handler: grpcx.MethodHandler(grpcCharge, "/interop.Wire/Charge")},
+		},
+		Streams: []grpc.StreamDesc{
+			{StreamName: "Tail", Handler: grpcTail, ServerStreams: true},
+			{StreamName: "Collect", Handler: grpcCollect, ClientStreams: true},
+			{StreamName: "Relay", Handler: grpcRelay, ServerStreams: true, ClientStreams: true},
 		},
 		Metadata: "wire.proto",
 	}, struct{}{})
@@ -174,7 +185,85 @@ func NewGRPCClientEndpoints(cc grpc.ClientConnInterface, opts ...grpcx.ClientOpt
 			},
 			func(_ context.Context, w *protoWireCharge) (Charge, error) { return w.value(), nil },
 			call("Charge", false)...).Endpoint(),
+		TailEndpoint: grpcx.ServerStreamClient(cc, "/interop.Wire/Tail", func(v *TailRequest) any { return &protoStreamTailIn{v: v} }, func(v *User) any { return &protoStreamTailOut{v: v} },
+			call("Tail", false)...),
+		CollectEndpoint: grpcx.ClientStreamClient(cc, "/interop.Wire/Collect", func(v *User) any { return &protoStreamCollectIn{v: v} }, func(v *UserList) any { return &protoStreamCollectOut{v: v} },
+			call("Collect", false)...),
+		RelayEndpoint: grpcx.BidiStreamClient(cc, "/interop.Wire/Relay", func(v *All) any { return &protoStreamRelayIn{v: v} }, func(v *All) any { return &protoStreamRelayOut{v: v} },
+			call("Relay", false)...),
 	}
+}
+
+// protoStreamTailIn is the gRPC codec's view of one request of the stream of
+// Wire.Tail, bound to the stream's value.
+type protoStreamTailIn struct{ v *TailRequest }
+
+func (w *protoStreamTailIn) MarshalProtoWire(b []byte) ([]byte, error) {
+	return (&protoWireTailRequest{v: w.v}).MarshalProtoWire(b)
+}
+
+func (w *protoStreamTailIn) UnmarshalProtoWire(b []byte) error {
+	return (&protoWireTailRequest{v: w.v}).UnmarshalProtoWire(b)
+}
+
+// protoStreamTailOut is the gRPC codec's view of one response of the stream of
+// Wire.Tail, bound to the stream's value.
+type protoStreamTailOut struct{ v *User }
+
+func (w *protoStreamTailOut) MarshalProtoWire(b []byte) ([]byte, error) {
+	return (&protoWireUser{v: w.v}).MarshalProtoWire(b)
+}
+
+func (w *protoStreamTailOut) UnmarshalProtoWire(b []byte) error {
+	return (&protoWireUser{v: w.v}).UnmarshalProtoWire(b)
+}
+
+// protoStreamCollectIn is the gRPC codec's view of one request of the stream of
+// Wire.Collect, bound to the stream's value.
+type protoStreamCollectIn struct{ v *User }
+
+func (w *protoStreamCollectIn) MarshalProtoWire(b []byte) ([]byte, error) {
+	return (&protoWireUser{v: w.v}).MarshalProtoWire(b)
+}
+
+func (w *protoStreamCollectIn) UnmarshalProtoWire(b []byte) error {
+	return (&protoWireUser{v: w.v}).UnmarshalProtoWire(b)
+}
+
+// protoStreamCollectOut is the gRPC codec's view of one response of the stream of
+// Wire.Collect, bound to the stream's value.
+type protoStreamCollectOut struct{ v *UserList }
+
+func (w *protoStreamCollectOut) MarshalProtoWire(b []byte) ([]byte, error) {
+	return (&protoWireUserList{v: w.v}).MarshalProtoWire(b)
+}
+
+func (w *protoStreamCollectOut) UnmarshalProtoWire(b []byte) error {
+	return (&protoWireUserList{v: w.v}).UnmarshalProtoWire(b)
+}
+
+// protoStreamRelayIn is the gRPC codec's view of one request of the stream of
+// Wire.Relay, bound to the stream's value.
+type protoStreamRelayIn struct{ v *All }
+
+func (w *protoStreamRelayIn) MarshalProtoWire(b []byte) ([]byte, error) {
+	return (&protoWireAll{v: w.v}).MarshalProtoWire(b)
+}
+
+func (w *protoStreamRelayIn) UnmarshalProtoWire(b []byte) error {
+	return (&protoWireAll{v: w.v}).UnmarshalProtoWire(b)
+}
+
+// protoStreamRelayOut is the gRPC codec's view of one response of the stream of
+// Wire.Relay, bound to the stream's value.
+type protoStreamRelayOut struct{ v *All }
+
+func (w *protoStreamRelayOut) MarshalProtoWire(b []byte) ([]byte, error) {
+	return (&protoWireAll{v: w.v}).MarshalProtoWire(b)
+}
+
+func (w *protoStreamRelayOut) UnmarshalProtoWire(b []byte) error {
+	return (&protoWireAll{v: w.v}).UnmarshalProtoWire(b)
 }
 
 // grpcCountResponse carries the response of a method whose result is not a
@@ -1062,6 +1151,40 @@ func (w *protoWireCharge) UnmarshalProtoWire(b []byte) error {
 	}
 	strs := genrt.NewStrings(b)
 	return protoConsumeCharge(b, w.v, genrt.RecursionLimit-1, &strs, len(b))
+}
+
+// protoWireTailRequest is the gRPC codec's view of a TailRequest message.
+type protoWireTailRequest struct{ v *TailRequest }
+
+// value returns the message's value: the zero TailRequest when there is
+// none.
+func (w *protoWireTailRequest) value() TailRequest {
+	if w.v == nil {
+		var zero TailRequest
+		return zero
+	}
+	return *w.v
+}
+
+// MarshalProtoWire implements genrt.WireMessage: the size first, then the
+// message written back to front into exactly that many bytes, so that
+// each nested message's length is known when it is written.
+func (w *protoWireTailRequest) MarshalProtoWire(b []byte) ([]byte, error) {
+	n := protoSizeTailRequest(w.v)
+	b, buf := genrt.Grow(b, n)
+	if protoWriteTailRequest(buf, n, w.v) != 0 {
+		return nil, genrt.ErrChanged
+	}
+	return b, nil
+}
+
+// UnmarshalProtoWire implements genrt.WireMessage. Messages nested deeper
+// than protobuf-go's limit are refused.
+func (w *protoWireTailRequest) UnmarshalProtoWire(b []byte) error {
+	if w.v == nil {
+		w.v = new(TailRequest)
+	}
+	return protoConsumeTailRequest(b, w.v, genrt.RecursionLimit-1)
 }
 
 // protoSizeAll returns the size of v as an All message.
@@ -4199,6 +4322,86 @@ func protoConsumeCharge(b []byte, v *Charge, depth int, strs *genrt.Strings, end
 			}
 			b = b[n:]
 			v.Amount = int64(int64(x))
+			continue
+		}
+		n, err = genrt.Skip(num, typ, b)
+		if err != nil {
+			return err
+		}
+		b = b[n:]
+	}
+	return nil
+}
+
+// protoSizeTailRequest returns the size of v as a TailRequest message.
+func protoSizeTailRequest(v *TailRequest) int {
+	if v == nil {
+		return 0
+	}
+	n := 0
+	if v.Count != 0 {
+		n += 1 + protowire.SizeVarint(uint64(int64(v.Count)))
+	}
+	if len(v.Fail) > 0 {
+		n += 1 + protowire.SizeBytes(len(v.Fail))
+	}
+	return n
+}
+
+// protoWriteTailRequest writes v as a TailRequest message into b, back to
+// front, ending at b[i-1], and returns where it begins. b[:i] holds
+// protoSizeTailRequest(v) bytes at least. Fields come out in number order
+// and map entries in key order, as protobuf-go's deterministic mode writes
+// them.
+func protoWriteTailRequest(b []byte, i int, v *TailRequest) int {
+	if v == nil {
+		return i
+	}
+	if len(v.Fail) > 0 {
+		i = genrt.PutString(b, i, string(v.Fail))
+		i--
+		b[i] = 0x12
+	}
+	if v.Count != 0 {
+		i = genrt.PutVarint(b, i, uint64(int64(v.Count)))
+		i--
+		b[i] = 0x08
+	}
+	return i
+}
+
+// protoConsumeTailRequest reads a TailRequest message into v, merging it
+// with what v holds. Unknown fields are skipped; depth is how many levels
+// of messages may still nest below this one.
+func protoConsumeTailRequest(b []byte, v *TailRequest, depth int) error {
+	for len(b) > 0 {
+		num, typ, n, err := genrt.ConsumeTag(b)
+		if err != nil {
+			return err
+		}
+		b = b[n:]
+		switch num {
+		case 1:
+			if typ != protowire.VarintType {
+				break
+			}
+			x, n, err := genrt.ConsumeVarint(b)
+			if err != nil {
+				return err
+			}
+			b = b[n:]
+			v.Count = int32(int32(x))
+			continue
+		case 2:
+			if typ != protowire.BytesType {
+				break
+			}
+			x, n, err := genrt.ConsumeString(b, "fail")
+			if err != nil {
+				return err
+			}
+			b = b[n:]
+			v.Fail = x
 			continue
 		}
 		n, err = genrt.Skip(num, typ, b)

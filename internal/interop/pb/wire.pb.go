@@ -1375,6 +1375,59 @@ func (x *Charge) GetAmount() int64 {
 	return 0
 }
 
+// TailRequest is the request of Tail.
+type TailRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Count         int32                  `protobuf:"varint,1,opt,name=count,proto3" json:"count,omitempty"`
+	Fail          string                 `protobuf:"bytes,2,opt,name=fail,proto3" json:"fail,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TailRequest) Reset() {
+	*x = TailRequest{}
+	mi := &file_wire_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TailRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TailRequest) ProtoMessage() {}
+
+func (x *TailRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_wire_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TailRequest.ProtoReflect.Descriptor instead.
+func (*TailRequest) Descriptor() ([]byte, []int) {
+	return file_wire_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *TailRequest) GetCount() int32 {
+	if x != nil {
+		return x.Count
+	}
+	return 0
+}
+
+func (x *TailRequest) GetFail() string {
+	if x != nil {
+		return x.Fail
+	}
+	return ""
+}
+
 var File_wire_proto protoreflect.FileDescriptor
 
 const file_wire_proto_rawDesc = "" +
@@ -1511,12 +1564,15 @@ const file_wire_proto_rawDesc = "" +
 	"\x06amount\x18\x01 \x01(\x03R\x06amount\"0\n" +
 	"\x06Charge\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x16\n" +
-	"\x06amount\x18\x02 \x01(\x03R\x06amount*=\n" +
+	"\x06amount\x18\x02 \x01(\x03R\x06amount\"7\n" +
+	"\vTailRequest\x12\x14\n" +
+	"\x05count\x18\x01 \x01(\x05R\x05count\x12\x12\n" +
+	"\x04fail\x18\x02 \x01(\tR\x04fail*=\n" +
 	"\x05Level\x12\x15\n" +
 	"\x11LEVEL_UNSPECIFIED\x10\x00\x12\r\n" +
 	"\tLEVEL_LOW\x10\x01\x12\x0e\n" +
 	"\n" +
-	"LEVEL_HIGH\x10\x022\x95\x04\n" +
+	"LEVEL_HIGH\x10\x022\x9c\x05\n" +
 	"\x04Wire\x12\"\n" +
 	"\x04Echo\x12\f.interop.All\x1a\f.interop.All\x126\n" +
 	"\x05Count\x12\x15.interop.CountRequest\x1a\x16.interop.CountResponse\x12-\n" +
@@ -1528,7 +1584,10 @@ const file_wire_proto_rawDesc = "" +
 	"\x05Later\x12\x15.interop.LaterRequest\x1a\x16.interop.LaterResponse\x123\n" +
 	"\x04Wait\x12\x14.interop.WaitRequest\x1a\x15.interop.WaitResponse\x129\n" +
 	"\x06Lookup\x12\x16.interop.LookupRequest\x1a\x17.interop.LookupResponse\x121\n" +
-	"\x06Charge\x12\x16.interop.ChargeRequest\x1a\x0f.interop.Chargeb\x06proto3"
+	"\x06Charge\x12\x16.interop.ChargeRequest\x1a\x0f.interop.Charge\x12-\n" +
+	"\x04Tail\x12\x14.interop.TailRequest\x1a\r.interop.User0\x01\x12-\n" +
+	"\aCollect\x12\r.interop.User\x1a\x11.interop.UserList(\x01\x12'\n" +
+	"\x05Relay\x12\f.interop.All\x1a\f.interop.All(\x010\x01b\x06proto3"
 
 var (
 	file_wire_proto_rawDescOnce sync.Once
@@ -1543,7 +1602,7 @@ func file_wire_proto_rawDescGZIP() []byte {
 }
 
 var file_wire_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_wire_proto_msgTypes = make([]protoimpl.MessageInfo, 25)
+var file_wire_proto_msgTypes = make([]protoimpl.MessageInfo, 26)
 var file_wire_proto_goTypes = []any{
 	(Level)(0),                    // 0: interop.Level
 	(*All)(nil),                   // 1: interop.All
@@ -1564,44 +1623,45 @@ var file_wire_proto_goTypes = []any{
 	(*LookupResponse)(nil),        // 16: interop.LookupResponse
 	(*ChargeRequest)(nil),         // 17: interop.ChargeRequest
 	(*Charge)(nil),                // 18: interop.Charge
-	nil,                           // 19: interop.All.MapSsEntry
-	nil,                           // 20: interop.All.MapIsEntry
-	nil,                           // 21: interop.All.MapSmEntry
-	nil,                           // 22: interop.All.MapBiEntry
-	nil,                           // 23: interop.All.MapUpEntry
-	nil,                           // 24: interop.Extra.ByNameEntry
-	nil,                           // 25: interop.Extra.LabelsEntry
-	(*timestamppb.Timestamp)(nil), // 26: google.protobuf.Timestamp
-	(*durationpb.Duration)(nil),   // 27: google.protobuf.Duration
+	(*TailRequest)(nil),           // 19: interop.TailRequest
+	nil,                           // 20: interop.All.MapSsEntry
+	nil,                           // 21: interop.All.MapIsEntry
+	nil,                           // 22: interop.All.MapSmEntry
+	nil,                           // 23: interop.All.MapBiEntry
+	nil,                           // 24: interop.All.MapUpEntry
+	nil,                           // 25: interop.Extra.ByNameEntry
+	nil,                           // 26: interop.Extra.LabelsEntry
+	(*timestamppb.Timestamp)(nil), // 27: google.protobuf.Timestamp
+	(*durationpb.Duration)(nil),   // 28: google.protobuf.Duration
 }
 var file_wire_proto_depIdxs = []int32{
 	2,  // 0: interop.All.inner:type_name -> interop.Inner
 	2,  // 1: interop.All.inner_ptr:type_name -> interop.Inner
 	2,  // 2: interop.All.inners:type_name -> interop.Inner
 	2,  // 3: interop.All.inner_ptrs:type_name -> interop.Inner
-	19, // 4: interop.All.map_ss:type_name -> interop.All.MapSsEntry
-	20, // 5: interop.All.map_is:type_name -> interop.All.MapIsEntry
-	21, // 6: interop.All.map_sm:type_name -> interop.All.MapSmEntry
-	22, // 7: interop.All.map_bi:type_name -> interop.All.MapBiEntry
-	23, // 8: interop.All.map_up:type_name -> interop.All.MapUpEntry
-	26, // 9: interop.All.when:type_name -> google.protobuf.Timestamp
-	26, // 10: interop.All.when_ptr:type_name -> google.protobuf.Timestamp
-	27, // 11: interop.All.dur:type_name -> google.protobuf.Duration
+	20, // 4: interop.All.map_ss:type_name -> interop.All.MapSsEntry
+	21, // 5: interop.All.map_is:type_name -> interop.All.MapIsEntry
+	22, // 6: interop.All.map_sm:type_name -> interop.All.MapSmEntry
+	23, // 7: interop.All.map_bi:type_name -> interop.All.MapBiEntry
+	24, // 8: interop.All.map_up:type_name -> interop.All.MapUpEntry
+	27, // 9: interop.All.when:type_name -> google.protobuf.Timestamp
+	27, // 10: interop.All.when_ptr:type_name -> google.protobuf.Timestamp
+	28, // 11: interop.All.dur:type_name -> google.protobuf.Duration
 	0,  // 12: interop.All.level:type_name -> interop.Level
 	0,  // 13: interop.All.levels:type_name -> interop.Level
 	6,  // 14: interop.UserList.users:type_name -> interop.User
-	26, // 15: interop.User.created:type_name -> google.protobuf.Timestamp
+	27, // 15: interop.User.created:type_name -> google.protobuf.Timestamp
 	7,  // 16: interop.Node.next:type_name -> interop.Node
 	7,  // 17: interop.Node.children:type_name -> interop.Node
-	26, // 18: interop.Extra.created:type_name -> google.protobuf.Timestamp
-	24, // 19: interop.Extra.by_name:type_name -> interop.Extra.ByNameEntry
-	25, // 20: interop.Extra.labels:type_name -> interop.Extra.LabelsEntry
-	26, // 21: interop.AtRequest.t:type_name -> google.protobuf.Timestamp
-	26, // 22: interop.AtResponse.value:type_name -> google.protobuf.Timestamp
-	26, // 23: interop.LaterRequest.t:type_name -> google.protobuf.Timestamp
-	26, // 24: interop.LaterResponse.value:type_name -> google.protobuf.Timestamp
-	27, // 25: interop.WaitRequest.d:type_name -> google.protobuf.Duration
-	27, // 26: interop.WaitResponse.value:type_name -> google.protobuf.Duration
+	27, // 18: interop.Extra.created:type_name -> google.protobuf.Timestamp
+	25, // 19: interop.Extra.by_name:type_name -> interop.Extra.ByNameEntry
+	26, // 20: interop.Extra.labels:type_name -> interop.Extra.LabelsEntry
+	27, // 21: interop.AtRequest.t:type_name -> google.protobuf.Timestamp
+	27, // 22: interop.AtResponse.value:type_name -> google.protobuf.Timestamp
+	27, // 23: interop.LaterRequest.t:type_name -> google.protobuf.Timestamp
+	27, // 24: interop.LaterResponse.value:type_name -> google.protobuf.Timestamp
+	28, // 25: interop.WaitRequest.d:type_name -> google.protobuf.Duration
+	28, // 26: interop.WaitResponse.value:type_name -> google.protobuf.Duration
 	2,  // 27: interop.All.MapSmEntry.value:type_name -> interop.Inner
 	2,  // 28: interop.All.MapUpEntry.value:type_name -> interop.Inner
 	1,  // 29: interop.Wire.Echo:input_type -> interop.All
@@ -1615,19 +1675,25 @@ var file_wire_proto_depIdxs = []int32{
 	13, // 37: interop.Wire.Wait:input_type -> interop.WaitRequest
 	15, // 38: interop.Wire.Lookup:input_type -> interop.LookupRequest
 	17, // 39: interop.Wire.Charge:input_type -> interop.ChargeRequest
-	1,  // 40: interop.Wire.Echo:output_type -> interop.All
-	4,  // 41: interop.Wire.Count:output_type -> interop.CountResponse
-	5,  // 42: interop.Wire.Users:output_type -> interop.UserList
-	6,  // 43: interop.Wire.OneUser:output_type -> interop.User
-	7,  // 44: interop.Wire.Chain:output_type -> interop.Node
-	8,  // 45: interop.Wire.Extras:output_type -> interop.Extra
-	10, // 46: interop.Wire.At:output_type -> interop.AtResponse
-	12, // 47: interop.Wire.Later:output_type -> interop.LaterResponse
-	14, // 48: interop.Wire.Wait:output_type -> interop.WaitResponse
-	16, // 49: interop.Wire.Lookup:output_type -> interop.LookupResponse
-	18, // 50: interop.Wire.Charge:output_type -> interop.Charge
-	40, // [40:51] is the sub-list for method output_type
-	29, // [29:40] is the sub-list for method input_type
+	19, // 40: interop.Wire.Tail:input_type -> interop.TailRequest
+	6,  // 41: interop.Wire.Collect:input_type -> interop.User
+	1,  // 42: interop.Wire.Relay:input_type -> interop.All
+	1,  // 43: interop.Wire.Echo:output_type -> interop.All
+	4,  // 44: interop.Wire.Count:output_type -> interop.CountResponse
+	5,  // 45: interop.Wire.Users:output_type -> interop.UserList
+	6,  // 46: interop.Wire.OneUser:output_type -> interop.User
+	7,  // 47: interop.Wire.Chain:output_type -> interop.Node
+	8,  // 48: interop.Wire.Extras:output_type -> interop.Extra
+	10, // 49: interop.Wire.At:output_type -> interop.AtResponse
+	12, // 50: interop.Wire.Later:output_type -> interop.LaterResponse
+	14, // 51: interop.Wire.Wait:output_type -> interop.WaitResponse
+	16, // 52: interop.Wire.Lookup:output_type -> interop.LookupResponse
+	18, // 53: interop.Wire.Charge:output_type -> interop.Charge
+	6,  // 54: interop.Wire.Tail:output_type -> interop.User
+	5,  // 55: interop.Wire.Collect:output_type -> interop.UserList
+	1,  // 56: interop.Wire.Relay:output_type -> interop.All
+	43, // [43:57] is the sub-list for method output_type
+	29, // [29:43] is the sub-list for method input_type
 	29, // [29:29] is the sub-list for extension type_name
 	29, // [29:29] is the sub-list for extension extendee
 	0,  // [0:29] is the sub-list for field type_name
@@ -1646,7 +1712,7 @@ func file_wire_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_wire_proto_rawDesc), len(file_wire_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   25,
+			NumMessages:   26,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -33,6 +33,9 @@ const (
 	Wire_Wait_FullMethodName    = "/interop.Wire/Wait"
 	Wire_Lookup_FullMethodName  = "/interop.Wire/Lookup"
 	Wire_Charge_FullMethodName  = "/interop.Wire/Charge"
+	Wire_Tail_FullMethodName    = "/interop.Wire/Tail"
+	Wire_Collect_FullMethodName = "/interop.Wire/Collect"
+	Wire_Relay_FullMethodName   = "/interop.Wire/Relay"
 )
 
 // WireClient is the client API for Wire service.
@@ -64,6 +67,13 @@ type WireClient interface {
 	Lookup(ctx context.Context, in *LookupRequest, opts ...grpc.CallOption) (*LookupResponse, error)
 	// Charge charges: an rpc named like its result message.
 	Charge(ctx context.Context, in *ChargeRequest, opts ...grpc.CallOption) (*Charge, error)
+	// Tail streams the users a TailRequest asks for: a server stream.
+	Tail(ctx context.Context, in *TailRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[User], error)
+	// Collect gathers the users it is sent into a list: a client stream.
+	Collect(ctx context.Context, opts ...grpc.CallOption) (grpc.ClientStreamingClient[User, UserList], error)
+	// Relay answers each message with itself: a bidirectional stream of
+	// messages with a field of every kind.
+	Relay(ctx context.Context, opts ...grpc.CallOption) (grpc.BidiStreamingClient[All, All], error)
 }
 
 type wireClient struct {
@@ -184,6 +194,51 @@ func (c *wireClient) Charge(ctx context.Context, in *ChargeRequest, opts ...grpc
 	return out, nil
 }
 
+func (c *wireClient) Tail(ctx context.Context, in *TailRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[User], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &Wire_ServiceDesc.Streams[0], Wire_Tail_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[TailRequest, User]{ClientStream: stream}
+	if err := x.ClientStream.SendMsg(in); err != nil {
+		return nil, err
+	}
+	if err := x.ClientStream.CloseSend(); err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type Wire_TailClient = grpc.ServerStreamingClient[User]
+
+func (c *wireClient) Collect(ctx context.Context, opts ...grpc.CallOption) (grpc.ClientStreamingClient[User, UserList], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &Wire_ServiceDesc.Streams[1], Wire_Collect_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[User, UserList]{ClientStream: stream}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type Wire_CollectClient = grpc.ClientStreamingClient[User, UserList]
+
+func (c *wireClient) Relay(ctx context.Context, opts ...grpc.CallOption) (grpc.BidiStreamingClient[All, All], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &Wire_ServiceDesc.Streams[2], Wire_Relay_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[All, All]{ClientStream: stream}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type Wire_RelayClient = grpc.BidiStreamingClient[All, All]
+
 // WireServer is the server API for Wire service.
 // All implementations must embed UnimplementedWireServer
 // for forward compatibility.
@@ -213,6 +268,13 @@ type WireServer interface {
 	Lookup(context.Context, *LookupRequest) (*LookupResponse, error)
 	// Charge charges: an rpc named like its result message.
 	Charge(context.Context, *ChargeRequest) (*Charge, error)
+	// Tail streams the users a TailRequest asks for: a server stream.
+	Tail(*TailRequest, grpc.ServerStreamingServer[User]) error
+	// Collect gathers the users it is sent into a list: a client stream.
+	Collect(grpc.ClientStreamingServer[User, UserList]) error
+	// Relay answers each message with itself: a bidirectional stream of
+	// messages with a field of every kind.
+	Relay(grpc.BidiStreamingServer[All, All]) error
 	mustEmbedUnimplementedWireServer()
 }
 
@@ -255,6 +317,15 @@ func (UnimplementedWireServer) Lookup(context.Context, *LookupRequest) (*LookupR
 }
 func (UnimplementedWireServer) Charge(context.Context, *ChargeRequest) (*Charge, error) {
 	return nil, status.Error(codes.Unimplemented, "method Charge not implemented")
+}
+func (UnimplementedWireServer) Tail(*TailRequest, grpc.ServerStreamingServer[User]) error {
+	return status.Error(codes.Unimplemented, "method Tail not implemented")
+}
+func (UnimplementedWireServer) Collect(grpc.ClientStreamingServer[User, UserList]) error {
+	return status.Error(codes.Unimplemented, "method Collect not implemented")
+}
+func (UnimplementedWireServer) Relay(grpc.BidiStreamingServer[All, All]) error {
+	return status.Error(codes.Unimplemented, "method Relay not implemented")
 }
 func (UnimplementedWireServer) mustEmbedUnimplementedWireServer() {}
 func (UnimplementedWireServer) testEmbeddedByValue()              {}
@@ -475,6 +546,31 @@ func _Wire_Charge_Handler(srv interface{}, ctx context.Context, dec func(interfa
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Wire_Tail_Handler(srv interface{}, stream grpc.ServerStream) error {
+	m := new(TailRequest)
+	if err := stream.RecvMsg(m); err != nil {
+		return err
+	}
+	return srv.(WireServer).Tail(m, &grpc.GenericServerStream[TailRequest, User]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type Wire_TailServer = grpc.ServerStreamingServer[User]
+
+func _Wire_Collect_Handler(srv interface{}, stream grpc.ServerStream) error {
+	return srv.(WireServer).Collect(&grpc.GenericServerStream[User, UserList]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type Wire_CollectServer = grpc.ClientStreamingServer[User, UserList]
+
+func _Wire_Relay_Handler(srv interface{}, stream grpc.ServerStream) error {
+	return srv.(WireServer).Relay(&grpc.GenericServerStream[All, All]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type Wire_RelayServer = grpc.BidiStreamingServer[All, All]
+
 // Wire_ServiceDesc is the grpc.ServiceDesc for Wire service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -527,6 +623,23 @@ var Wire_ServiceDesc = grpc.ServiceDesc{
 			Handler:    _Wire_Charge_Handler,
 		},
 	},
-	Streams:  []grpc.StreamDesc{},
+	Streams: []grpc.StreamDesc{
+		{
+			StreamName:    "Tail",
+			Handler:       _Wire_Tail_Handler,
+			ServerStreams: true,
+		},
+		{
+			StreamName:    "Collect",
+			Handler:       _Wire_Collect_Handler,
+			ClientStreams: true,
+		},
+		{
+			StreamName:    "Relay",
+			Handler:       _Wire_Relay_Handler,
+			ServerStreams: true,
+			ClientStreams: true,
+		},
+	},
 	Metadata: "wire.proto",
 }
