@@ -39,7 +39,7 @@ func RegisterHTTP(mux *{{ $http }}.ServeMux, e Endpoints, opts ...{{ $httpx }}.S
 		return append(opts[:len(opts):len(opts)], {{ $httpx }}.ServerCall({{ $kit }}.Call{Service: ServiceName, Method: method, Idempotent: idempotent}))
 	}
 {{- range .Methods }}
-	mux.Handle({{ quote .Route.Pattern }}, {{ $httpx }}.NewServer(e.{{ .Name }}Endpoint, decode{{ .Name }}HTTPRequest, {{ $httpx }}.EncodeJSONResponse[{{ respType . }}],
+	mux.Handle({{ quote .Route.Pattern }}, {{ $httpx }}.NewServer(e.{{ .Name }}Endpoint, decode{{ .Name }}HTTPRequest, {{ jsonResponseEncoder . }},
 		serve({{ quote .Name }}, {{ .Retryable }})...))
 {{- end }}
 }
@@ -75,7 +75,7 @@ func NewHTTPClientEndpoints(base string, opts ...{{ $httpx }}.ClientOption) (End
 	}
 	return Endpoints{
 {{- range .Methods }}
-		{{ .Name }}Endpoint: {{ $httpx }}.NewClient({{ $http }}.Method{{ methodName .Route.Method }}, u, encode{{ .Name }}HTTPRequest, {{ $httpx }}.DecodeJSONResponse[{{ respType . }}],
+		{{ .Name }}Endpoint: {{ $httpx }}.NewClient({{ $http }}.Method{{ methodName .Route.Method }}, u, encode{{ .Name }}HTTPRequest, {{ jsonResponseDecoder . }},
 			call({{ quote .Name }}, {{ .Idempotent }})...).Endpoint(),
 {{- end }}
 	}, nil
@@ -84,7 +84,7 @@ func NewHTTPClientEndpoints(base string, opts ...{{ $httpx }}.ClientOption) (End
 // decode{{ .Name }}HTTPRequest reads the request of {{ .Route.Pattern }}.
 func decode{{ .Name }}HTTPRequest(ctx {{ $ctx }}.Context, r *{{ $http }}.Request) ({{ reqType . }}, error) {
 {{- if .Body }}
-	req, err := {{ $httpx }}.DecodeJSONRequest[{{ reqType . }}](ctx, r)
+	req, err := {{ jsonDecodeRequest . }}
 	if err != nil {
 		return req, err
 	}
@@ -126,18 +126,34 @@ func encode{{ .Name }}HTTPRequest(ctx {{ $ctx }}.Context, r *{{ $http }}.Request
 	r.URL.RawQuery = q.Encode()
 {{- end }}
 {{- if .Body }}
-	return {{ $httpx }}.EncodeJSONRequest(ctx, r, req)
+	return {{ jsonEncodeRequest . }}
 {{- else }}
 	return nil
 {{- end }}
 }
 {{ end }}
+{{- jsonCodecs }}
 `
 
 // renderHTTP renders the HTTP handler, client and their codecs.
 func renderHTTP(svc *Service, openAPIFile string) ([]byte, error) {
 	return render(svc, "http", httpTemplate, svc, func(fi *fileImports) template.FuncMap {
+		js := newJSONEmitter(svc, fi)
 		return template.FuncMap{
+			// The JSON bodies go through the codecs of json.go.
+			"jsonDecodeRequest": func(m *Method) string {
+				return fi.name(genrtPath, "genrt") + ".DecodeJSONRequest(ctx, r, " + js.messageReader(m.Request) + ")"
+			},
+			"jsonEncodeRequest": func(m *Method) string {
+				return fi.name(genrtPath, "genrt") + ".EncodeJSONRequest(ctx, r, req, " + js.messageWriter(m.Request) + ")"
+			},
+			"jsonResponseEncoder": func(m *Method) string {
+				return fi.name(genrtPath, "genrt") + ".JSONResponseEncoder(" + js.messageWriter(m.Response) + ")"
+			},
+			"jsonResponseDecoder": func(m *Method) string {
+				return fi.name(genrtPath, "genrt") + ".JSONResponseDecoder(" + js.messageReader(m.Response) + ")"
+			},
+			"jsonCodecs": func() string { return js.out.String() },
 			"openAPIFile": func() string { return strconv.Quote(openAPIFile) },
 			"methodName":  func(m string) string { return m[:1] + strings.ToLower(m[1:]) },
 			"elemType": func(m *Method) string {
