@@ -153,7 +153,7 @@ func renderHTTP(svc *Service, openAPIFile string) ([]byte, error) {
 			"jsonResponseDecoder": func(m *Method) string {
 				return fi.name(genrtPath, "genrt") + ".JSONResponseDecoder(" + js.messageReader(m.Response) + ")"
 			},
-			"jsonCodecs": func() string { return js.out.String() },
+			"jsonCodecs":  func() string { return js.out.String() },
 			"openAPIFile": func() string { return strconv.Quote(openAPIFile) },
 			"methodName":  func(m string) string { return m[:1] + strings.ToLower(m[1:]) },
 			"elemType": func(m *Method) string {

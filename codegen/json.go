@@ -30,6 +30,15 @@ import (
 // structs, named pointer types, and structs with a field that the
 // ",string" option or omitzero make the emitter's own rules not cover.
 //
+// The generated glue hands a call to httpx's encoding/json functions
+// instead when its context says so (httpx.ContextWithStandardJSON, which
+// httpx.ServerStandardJSON sets for every request of a server): the switch
+// to fall back on, at run time and per service or per call, with no
+// regeneration. Errors are encoding/json's own (*json.SyntaxError,
+// *json.UnmarshalTypeError, a method's error), which httpx's problem
+// bodies describe as they describe encoding/json's; nesting is limited to
+// encoding/json's 10,000 levels, and bodies by the server's body limit.
+//
 // Where encoding/json calls a method of a pointer receiver only on an
 // addressable value (a MarshalJSON of *T on a field of a struct passed by
 // value, say), the writers come in two variants, for addressable values
@@ -288,8 +297,6 @@ func (e *jsonEmitter) fill(tmpl, x, p string) string {
 			return "start"
 		case "rt":
 			return e.fi.name(genrtPath, "genrt")
-		case "math":
-			return e.fi.name("math", "math")
 		}
 		panic("codegen: unknown placeholder $" + name + " in a JSON template")
 	})
@@ -581,7 +588,7 @@ func (e *jsonEmitter) structWriter(b *strings.Builder, fields []jsonStructField,
 		if f.quoted {
 			b.WriteString(e.quotedWrite(f, field))
 		} else {
-			b.WriteString(e.write(f.Type, field, "&"+field, addr || len(f.Via) > 0 && e.viaAddressable(f)))
+			b.WriteString(e.write(f.Type, field, "&"+field, addr || len(f.Via) > 0 /* through an embedded pointer */))
 		}
 		b.WriteString("\n")
 		if len(conds) > 0 {
@@ -594,10 +601,6 @@ func (e *jsonEmitter) structWriter(b *strings.Builder, fields []jsonStructField,
 		b.WriteString("w.Byte('}')\n")
 	}
 }
-
-// viaAddressable reports a promoted field reached through an embedded
-// pointer, which makes it addressable whatever its struct is.
-func (e *jsonEmitter) viaAddressable(f jsonStructField) bool { return len(f.Via) > 0 }
 
 // quotedWrite returns the statements that write a field with the
 // ",string" option.

@@ -211,10 +211,6 @@ func jsonShapesSeeds() [][]byte {
 		`{"int": 01}`, `{"int": -}`, `{"int": 1.}`, `{"int": .5}`, `{"str": "\x01"}`, `{"str": "\u12"}`, `{"str": "\q"}`,
 		`{"str": "unterminated}`, `{"a": 1,}`, `{"a" 1}`, `{,}`, `{"a": tru}`, `{"a": nul}`, `{} x`, `{}}`, `{"a": [1 2]}`,
 		"{\"str\": \"\xff\xfe invalid \xc3\"}", "{\"str\xff\": 1}", `{"a": 1} `, "\ufeff{}",
-		strings.Repeat(`{"deep":`, 5000) + `{}` + strings.Repeat(`}`, 5000),
-		`{"any": ` + strings.Repeat(`[`, 9999) + strings.Repeat(`]`, 9999) + `}`,
-		`{"any": ` + strings.Repeat(`[`, 10000) + strings.Repeat(`]`, 10000) + `}`,
-		`{"unknown": ` + strings.Repeat(`[`, 10000) + strings.Repeat(`]`, 10000) + `}`,
 		`{"name": "p", "tags": ["a", null, "b"], "Name": "q"}`,
 	}
 	out := make([][]byte, len(seeds))
@@ -256,6 +252,28 @@ func FuzzJSONCodecs(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		checkJSONShapes(t, p, data)
 	})
+}
+
+// TestJSONCodecsDepth runs the differential check on values nested up to
+// encoding/json's limit of 10,000 levels and past it: in the generated
+// readers of recursive structs, in skipped fields and in values left to
+// encoding/json. (Too slow for the fuzzer's seeds.)
+func TestJSONCodecsDepth(t *testing.T) {
+	p := newShapesPair()
+	nest := func(open, close string, n int) string { return strings.Repeat(open, n) + strings.Repeat(close, n) }
+	for _, body := range []string{
+		`{"inner": ` + nest(`{"deep":`, `}`, 9998)[:9998*8] + `{}` + strings.Repeat(`}`, 9999),
+		`{"inner": ` + nest(`{"deep":`, `}`, 9999)[:9999*8] + `{}` + strings.Repeat(`}`, 10000),
+		`{"any": ` + nest(`[`, `]`, 9999) + `}`,
+		`{"any": ` + nest(`[`, `]`, 10000) + `}`,
+		`{"unknown": ` + nest(`[`, `]`, 9999) + `}`,
+		`{"unknown": ` + nest(`{"a":`, `}`, 10000)[:10000*5] + `1` + strings.Repeat(`}`, 10000) + `}`,
+		`{"matrix": [` + nest(`[`, `]`, 9998) + `]}`,
+	} {
+		checkJSONShapes(t, p, []byte(body))
+	}
+	status, _ := call(p.generated, "/echo", []byte(`{"any": `+nest(`[`, `]`, 10000)+`}`))
+	assert.Equal(t, http.StatusBadRequest, status, "past the limit")
 }
 
 // TestJSONCodecsClient checks the generated client's codecs against the
@@ -304,8 +322,7 @@ func TestJSONCodecsErrors(t *testing.T) {
 			var problem, stdProblem map[string]any
 			require.NoError(t, json.Unmarshal(got, &problem), "%s", got)
 			require.NoError(t, json.Unmarshal(want, &stdProblem), "%s", want)
-			assert.Equal(t, stdProblem["code"], problem["code"])
-			assert.NotEmpty(t, problem["detail"])
+			assert.Equal(t, stdProblem, problem)
 			assert.NotContains(t, string(got), "genrt")
 			fmt.Fprintln(testWriter{t}, string(got))
 		})
@@ -314,4 +331,7 @@ func TestJSONCodecsErrors(t *testing.T) {
 
 type testWriter struct{ t *testing.T }
 
-func (w testWriter) Write(p []byte) (int, error) { w.t.Log(strings.TrimSpace(string(p))); return len(p), nil }
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimSpace(string(p)))
+	return len(p), nil
+}

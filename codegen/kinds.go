@@ -11,10 +11,12 @@ import (
 // tables that every emitter reads:
 //
 //   - basicKinds: each Go basic type the loader accepts, with its protobuf
-//     kind (plain and with kit:"N,zigzag"), its JSON Schema, and how a
-//     path segment or query parameter of it is parsed and formatted;
+//     kind (plain and with kit:"N,zigzag"), its JSON Schema, how a path
+//     segment or query parameter of it is parsed and formatted, and how
+//     the generated JSON codecs read and write it (its jsonKind);
 //   - wellKnownTypes: the named types of other packages that travel in a
-//     form of their own (time.Time, time.Duration, json.RawMessage);
+//     form of their own (time.Time, time.Duration, json.RawMessage), with
+//     their jsonKinds;
 //   - protoKinds: each protobuf kind, with its .proto spelling, its wire
 //     type and the code that sizes, writes, tests and reads one value;
 //   - paramKinds: each scalar kind of a path or query parameter, with the
@@ -300,7 +302,7 @@ var basicKinds = map[types.BasicKind]*basicKindInfo{
 //	$x     the value
 //	$p     a pointer to the value
 //	$s     the text of a ",string" field, and $start where it begins
-//	$rt $math  the packages genrt and math
+//	$rt    the package genrt
 //
 // and run where d is the *genrt.JSONDecoder and w the *genrt.JSONWriter.
 type jsonKind struct {
@@ -312,7 +314,8 @@ type jsonKind struct {
 	// where the option changes nothing).
 	write, quotedWrite string
 	// present is the condition under which omitempty (and omitzero)
-	// keep the value: encoding/json's test of an empty value.
+	// keep the value: encoding/json's test of an empty value (reflect's
+	// IsZero for numbers, so -0.0 is empty and NaN is not).
 	present string
 }
 

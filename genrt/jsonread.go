@@ -95,7 +95,7 @@ func (d *JSONDecoder) typeError(t reflect.Type) {
 		return
 	}
 	start := d.pos
-	what := "number"
+	what := "number" // the value of a number of the wrong kind is not named
 	if d.pos < len(d.data) {
 		switch d.data[d.pos] {
 		case '{':
@@ -106,12 +106,8 @@ func (d *JSONDecoder) typeError(t reflect.Type) {
 			what = "string"
 		case 't', 'f':
 			what = "bool"
-		default:
-			d.skip()
-			if d.err != nil {
-				return
-			}
-			what = "number " + string(d.data[start:d.pos])
+		case 'n':
+			what = "null"
 		}
 	}
 	// A syntax error later in the input is what encoding/json reports.
