@@ -406,15 +406,22 @@ func (e *jsonEmitter) reader(t types.Type) string {
 		fmt.Fprintf(&b, "if d.Null() {\n*v = nil\nreturn\n}\nif !d.BeginObject(%s.TypeOf[%s]) {\nreturn\n}\nif *v == nil {\n*v = %s{}\n}\n", rt, T, T)
 		fmt.Fprintf(&b, "for first := true; d.More(first, '}'); first = false {\n")
 		K := e.fi.typ(u.Key())
-		switch jsonMapKey(u.Key()) {
-		case "string":
+		// The key is read before the value and, for integers, parsed
+		// after it, as encoding/json does.
+		kind := jsonMapKey(u.Key())
+		if kind == "string" {
 			fmt.Fprintf(&b, "k := %s(d.Key())\n", K)
-		case "int":
-			fmt.Fprintf(&b, "var k %s\n%s.JSONIntKey(d, &k)\n", K, rt)
-		case "uint":
-			fmt.Fprintf(&b, "var k %s\n%s.JSONUintKey(d, &k)\n", K, rt)
+		} else {
+			b.WriteString("text := string(d.Key())\n")
 		}
-		fmt.Fprintf(&b, "var x %s\n%s\nif d.Failed() {\nreturn\n}\n(*v)[k] = x\n}\n", e.fi.typ(u.Elem()), e.read(u.Elem(), "&x"))
+		fmt.Fprintf(&b, "var x %s\n%s\nif d.Failed() {\nreturn\n}\n", e.fi.typ(u.Elem()), e.read(u.Elem(), "&x"))
+		switch kind {
+		case "int":
+			fmt.Fprintf(&b, "var k %s\n%s.JSONIntKey(d, &k, text)\nif d.Failed() {\nreturn\n}\n", K, rt)
+		case "uint":
+			fmt.Fprintf(&b, "var k %s\n%s.JSONUintKey(d, &k, text)\nif d.Failed() {\nreturn\n}\n", K, rt)
+		}
+		b.WriteString("(*v)[k] = x\n}\n")
 	case *types.Struct:
 		fields, _ := e.structFields(t)
 		e.structReader(&b, T, fields)
@@ -474,7 +481,13 @@ func (e *jsonEmitter) structReader(b *strings.Builder, T string, fields []jsonSt
 		} else {
 			b.WriteString(e.read(f.Type, "&"+field))
 		}
-		fmt.Fprintf(b, "\nif d.Failed() {\nd.InField(%s)\nreturn\n}\n", strconv.Quote(f.JSON))
+		// A type error names the field as encoding/json does: the Go names
+		// of the embedded structs on the way, then its JSON name.
+		path := f.JSON
+		if i := strings.LastIndexByte(f.Selector, '.'); i >= 0 {
+			path = f.Selector[:i+1] + f.JSON
+		}
+		fmt.Fprintf(b, "\nif d.Failed() {\nd.InField(%s)\nreturn\n}\n", strconv.Quote(path))
 	}
 	b.WriteString("default:\nd.Skip()\n}\n}\n")
 }

@@ -889,29 +889,23 @@ func unquoteBytes(s []byte) ([]byte, bool) {
 	return b, true
 }
 
-// JSONIntKey reads an object's key into the signed integer key k of a map,
-// and the colon after it.
-func JSONIntKey[K ~int | ~int8 | ~int16 | ~int32 | ~int64](d *JSONDecoder, k *K) {
-	start := d.pos
-	if key := d.Key(); d.err == nil {
-		n, err := strconv.ParseInt(string(key), 10, 64)
-		if err != nil || int64(K(n)) != n {
-			d.numberError(reflect.TypeFor[K](), key, start)
-			return
-		}
-		*k = K(n)
+// JSONIntKey sets the signed integer key k of a map from the text of an
+// object's key, which encoding/json parses after it reads the value.
+func JSONIntKey[K ~int | ~int8 | ~int16 | ~int32 | ~int64](d *JSONDecoder, k *K, key string) {
+	n, err := strconv.ParseInt(key, 10, 64)
+	if err != nil || int64(K(n)) != n {
+		d.numberError(reflect.TypeFor[K](), []byte(key), d.pos)
+		return
 	}
+	*k = K(n)
 }
 
 // JSONUintKey is JSONIntKey for unsigned integer keys.
-func JSONUintKey[K ~uint | ~uint8 | ~uint16 | ~uint32 | ~uint64 | ~uintptr](d *JSONDecoder, k *K) {
-	start := d.pos
-	if key := d.Key(); d.err == nil {
-		n, err := strconv.ParseUint(string(key), 10, 64)
-		if err != nil || uint64(K(n)) != n {
-			d.numberError(reflect.TypeFor[K](), key, start)
-			return
-		}
-		*k = K(n)
+func JSONUintKey[K ~uint | ~uint8 | ~uint16 | ~uint32 | ~uint64 | ~uintptr](d *JSONDecoder, k *K, key string) {
+	n, err := strconv.ParseUint(key, 10, 64)
+	if err != nil || uint64(K(n)) != n {
+		d.numberError(reflect.TypeFor[K](), []byte(key), d.pos)
+		return
 	}
+	*k = K(n)
 }

@@ -381,13 +381,13 @@ func jsonReadDerived(d *genrt.JSONDecoder, v *Derived) {
 		case 1:
 			genrt.JSONString(d, &v.Base.ID)
 			if d.Failed() {
-				d.InField("id")
+				d.InField("Base.id")
 				return
 			}
 		case 2:
 			genrt.JSONInt(d, &v.Base.Seq)
 			if d.Failed() {
-				d.InField("seq")
+				d.InField("Base.seq")
 				return
 			}
 		case 3:

@@ -1993,10 +1993,14 @@ func jsonReadInt32StringMap(d *genrt.JSONDecoder, v *map[int32]string) {
 		*v = map[int32]string{}
 	}
 	for first := true; d.More(first, '}'); first = false {
-		var k int32
-		genrt.JSONIntKey(d, &k)
+		text := string(d.Key())
 		var x string
 		genrt.JSONString(d, &x)
+		if d.Failed() {
+			return
+		}
+		var k int32
+		genrt.JSONIntKey(d, &k, text)
 		if d.Failed() {
 			return
 		}
@@ -2017,10 +2021,14 @@ func jsonReadUint64Int64Map(d *genrt.JSONDecoder, v *map[uint64]int64) {
 		*v = map[uint64]int64{}
 	}
 	for first := true; d.More(first, '}'); first = false {
-		var k uint64
-		genrt.JSONUintKey(d, &k)
+		text := string(d.Key())
 		var x int64
 		genrt.JSONInt(d, &x)
+		if d.Failed() {
+			return
+		}
+		var k uint64
+		genrt.JSONUintKey(d, &k, text)
 		if d.Failed() {
 			return
 		}

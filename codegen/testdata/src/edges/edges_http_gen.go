@@ -707,13 +707,13 @@ func jsonReadItem(d *genrt.JSONDecoder, v *Item) {
 		case 1:
 			genrt.JSONString(d, &v.Base.ID)
 			if d.Failed() {
-				d.InField("id")
+				d.InField("Base.id")
 				return
 			}
 		case 2:
 			genrt.JSONTime(d, &v.Base.Created)
 			if d.Failed() {
-				d.InField("created")
+				d.InField("Base.created")
 				return
 			}
 		case 3:
@@ -722,7 +722,7 @@ func jsonReadItem(d *genrt.JSONDecoder, v *Item) {
 			}
 			genrt.JSONString(d, &v.Audit.By)
 			if d.Failed() {
-				d.InField("by")
+				d.InField("Audit.by")
 				return
 			}
 		case 4:

@@ -1,7 +1,7 @@
 // Package jsonshapes declares a service whose request and response hold
 // every shape the generated JSON codecs handle, and the shapes they leave
 // to encoding/json, for the differential test of the codecs against
-// encoding/json (codegen's FuzzJSONCodecs).
+// encoding/json (FuzzJSONCodecs of genrt/internal/jsondiff).
 package jsonshapes
 
 import (

@@ -1460,10 +1460,14 @@ func jsonReadIntStringMap(d *genrt.JSONDecoder, v *map[int]string) {
 		*v = map[int]string{}
 	}
 	for first := true; d.More(first, '}'); first = false {
-		var k int
-		genrt.JSONIntKey(d, &k)
+		text := string(d.Key())
 		var x string
 		genrt.JSONString(d, &x)
+		if d.Failed() {
+			return
+		}
+		var k int
+		genrt.JSONIntKey(d, &k, text)
 		if d.Failed() {
 			return
 		}
@@ -1484,10 +1488,14 @@ func jsonReadInt8BoolMap(d *genrt.JSONDecoder, v *map[int8]bool) {
 		*v = map[int8]bool{}
 	}
 	for first := true; d.More(first, '}'); first = false {
-		var k int8
-		genrt.JSONIntKey(d, &k)
+		text := string(d.Key())
 		var x bool
 		genrt.JSONBool(d, &x)
+		if d.Failed() {
+			return
+		}
+		var k int8
+		genrt.JSONIntKey(d, &k, text)
 		if d.Failed() {
 			return
 		}
@@ -1508,10 +1516,14 @@ func jsonReadUint16StringMap(d *genrt.JSONDecoder, v *map[uint16]string) {
 		*v = map[uint16]string{}
 	}
 	for first := true; d.More(first, '}'); first = false {
-		var k uint16
-		genrt.JSONUintKey(d, &k)
+		text := string(d.Key())
 		var x string
 		genrt.JSONString(d, &x)
+		if d.Failed() {
+			return
+		}
+		var k uint16
+		genrt.JSONUintKey(d, &k, text)
 		if d.Failed() {
 			return
 		}
@@ -1941,7 +1953,7 @@ func jsonReadAll(d *genrt.JSONDecoder, v *All) {
 		case 1:
 			genrt.JSONString(d, &v.Base.ID)
 			if d.Failed() {
-				d.InField("id")
+				d.InField("Base.id")
 				return
 			}
 		case 2:
@@ -1950,7 +1962,7 @@ func jsonReadAll(d *genrt.JSONDecoder, v *All) {
 			}
 			genrt.JSONString(d, &v.Extra.Note)
 			if d.Failed() {
-				d.InField("note")
+				d.InField("Extra.note")
 				return
 			}
 		case 3:
@@ -1959,13 +1971,13 @@ func jsonReadAll(d *genrt.JSONDecoder, v *All) {
 			}
 			genrt.JSONInt(d, &v.Nested.Deeper.Depth)
 			if d.Failed() {
-				d.InField("depth")
+				d.InField("Nested.Deeper.depth")
 				return
 			}
 		case 4:
 			genrt.JSONString(d, &v.Nested.Level2)
 			if d.Failed() {
-				d.InField("level2")
+				d.InField("Nested.level2")
 				return
 			}
 		case 5:

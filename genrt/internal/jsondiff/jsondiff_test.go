@@ -1,4 +1,4 @@
-package codegen
+package jsondiff
 
 import (
 	"bytes"
@@ -313,7 +313,7 @@ func TestJSONCodecsClient(t *testing.T) {
 // says what and where, and no more.
 func TestJSONCodecsErrors(t *testing.T) {
 	p := newShapesPair()
-	for _, body := range []string{`{"int": "x"}`, `{"str": 1}`, `{"inner": {"a": true}}`, `{"a": 1,}`, `{"int": 1e2}`, `{"time": 5}`} {
+	for _, body := range []string{`{"int": "x"}`, `{"str": 1}`, `{"inner": {"a": true}}`, `{"a": 1,}`, `{"int": 1e2}`, `{"time": 5}`, `{"depth": "x"}`, `{"id": 1}`, `{"mapint": {"x": 1}}`, `{"mapint": {"x": "y"}}`, `{"mapi8": {"1": 2}}`, `{"inners": [{"a": "x"}]}`} {
 		t.Run(body, func(t *testing.T) {
 			status, got := call(p.generated, "/echo", []byte(body))
 			stdStatus, want := call(p.std, "/echo", []byte(body))
