@@ -154,6 +154,8 @@ fuzz:
 	go test -run '^$$' -fuzz '^FuzzParseHTTPAnnotation$$' -fuzztime $(FUZZTIME) ./codegen
 	go test -run '^$$' -fuzz '^FuzzOpenAPIOptions$$' -fuzztime $(FUZZTIME) ./codegen
 	go test -run '^$$' -fuzz '^FuzzGenerate$$' -fuzztime $(FUZZTIME) ./codegen
+	go test -run '^$$' -fuzz '^FuzzJSONCodecs$$' -fuzztime $(FUZZTIME) ./genrt/internal/jsondiff
+	go test -run '^$$' -fuzz '^FuzzJSONDecoder$$' -fuzztime $(FUZZTIME) ./genrt
 	go test -run '^$$' -fuzz '^FuzzUnmarshal$$' -fuzztime $(FUZZTIME) ./internal/interop
 	go test -run '^$$' -fuzz '^FuzzToolArguments$$' -fuzztime $(FUZZTIME) ./mcpx
 

@@ -43,13 +43,13 @@ func RegisterHTTP(mux *{{ $http }}.ServeMux, e Endpoints, opts ...{{ $httpx }}.S
 	mux.Handle({{ quote .Route.Pattern }}, {{ $httpx }}.ServerStreamHandler(e.{{ .Name }}Endpoint, decode{{ .Name }}HTTPRequest,
 		serve({{ quote .Name }}, {{ .Retryable }})...))
 {{- else if eq .KitStream "ClientStream" }}
-	mux.Handle({{ quote .Route.Pattern }}, {{ $httpx }}.ClientStreamHandler(e.{{ .Name }}Endpoint, {{ $httpx }}.EncodeJSONResponse[{{ respType . }}],
+	mux.Handle({{ quote .Route.Pattern }}, {{ $httpx }}.ClientStreamHandler(e.{{ .Name }}Endpoint, {{ jsonResponseEncoder . }},
 		serve({{ quote .Name }}, {{ .Retryable }})...))
 {{- else if eq .KitStream "BidiStream" }}
 	mux.Handle({{ quote .Route.Pattern }}, {{ $httpx }}.BidiStreamHandler(e.{{ .Name }}Endpoint,
 		serve({{ quote .Name }}, {{ .Retryable }})...))
 {{- else }}
-	mux.Handle({{ quote .Route.Pattern }}, {{ $httpx }}.NewServer(e.{{ .Name }}Endpoint, decode{{ .Name }}HTTPRequest, {{ $httpx }}.EncodeJSONResponse[{{ respType . }}],
+	mux.Handle({{ quote .Route.Pattern }}, {{ $httpx }}.NewServer(e.{{ .Name }}Endpoint, decode{{ .Name }}HTTPRequest, {{ jsonResponseEncoder . }},
 		serve({{ quote .Name }}, {{ .Retryable }})...))
 {{- end }}
 {{- end }}
@@ -90,13 +90,13 @@ func NewHTTPClientEndpoints(base string, opts ...{{ $httpx }}.ClientOption) (End
 		{{ .Name }}Endpoint: {{ $httpx }}.ServerStreamClient[{{ reqType . }}, {{ respType . }}]({{ $http }}.Method{{ methodName .Route.Method }}, u, encode{{ .Name }}HTTPRequest,
 			call({{ quote .Name }}, {{ .Idempotent }})...),
 {{- else if eq .KitStream "ClientStream" }}
-		{{ .Name }}Endpoint: {{ $httpx }}.ClientStreamClient[{{ reqType . }}]({{ $http }}.Method{{ methodName .Route.Method }}, u.JoinPath({{ quote .Route.Path }}), {{ $httpx }}.DecodeJSONResponse[{{ respType . }}],
+		{{ .Name }}Endpoint: {{ $httpx }}.ClientStreamClient[{{ reqType . }}]({{ $http }}.Method{{ methodName .Route.Method }}, u.JoinPath({{ quote .Route.Path }}), {{ jsonResponseDecoder . }},
 			call({{ quote .Name }}, {{ .Idempotent }})...),
 {{- else if eq .KitStream "BidiStream" }}
 		{{ .Name }}Endpoint: {{ $httpx }}.BidiStreamClient[{{ reqType . }}, {{ respType . }}]({{ $http }}.Method{{ methodName .Route.Method }}, u.JoinPath({{ quote .Route.Path }}),
 			call({{ quote .Name }}, {{ .Idempotent }})...),
 {{- else }}
-		{{ .Name }}Endpoint: {{ $httpx }}.NewClient({{ $http }}.Method{{ methodName .Route.Method }}, u, encode{{ .Name }}HTTPRequest, {{ $httpx }}.DecodeJSONResponse[{{ respType . }}],
+		{{ .Name }}Endpoint: {{ $httpx }}.NewClient({{ $http }}.Method{{ methodName .Route.Method }}, u, encode{{ .Name }}HTTPRequest, {{ jsonResponseDecoder . }},
 			call({{ quote .Name }}, {{ .Idempotent }})...).Endpoint(),
 {{- end }}
 {{- end }}
@@ -106,7 +106,7 @@ func NewHTTPClientEndpoints(base string, opts ...{{ $httpx }}.ClientOption) (End
 // decode{{ .Name }}HTTPRequest reads the request of {{ .Route.Pattern }}.
 func decode{{ .Name }}HTTPRequest(ctx {{ $ctx }}.Context, r *{{ $http }}.Request) ({{ reqType . }}, error) {
 {{- if .Body }}
-	req, err := {{ $httpx }}.DecodeJSONRequest[{{ reqType . }}](ctx, r)
+	req, err := {{ jsonDecodeRequest . }}
 	if err != nil {
 		return req, err
 	}
@@ -148,18 +148,34 @@ func encode{{ .Name }}HTTPRequest(ctx {{ $ctx }}.Context, r *{{ $http }}.Request
 	r.URL.RawQuery = q.Encode()
 {{- end }}
 {{- if .Body }}
-	return {{ $httpx }}.EncodeJSONRequest(ctx, r, req)
+	return {{ jsonEncodeRequest . }}
 {{- else }}
 	return nil
 {{- end }}
 }
 {{ end }}{{ end }}
+{{- jsonCodecs }}
 `
 
 // renderHTTP renders the HTTP handler, client and their codecs.
 func renderHTTP(svc *Service, openAPIFile string) ([]byte, error) {
 	return render(svc, "http", httpTemplate, svc, func(fi *fileImports) template.FuncMap {
+		js := newJSONEmitter(svc, fi)
 		return template.FuncMap{
+			// The JSON bodies go through the codecs of json.go.
+			"jsonDecodeRequest": func(m *Method) string {
+				return fi.name(genrtPath, "genrt") + ".DecodeJSONRequest(ctx, r, " + js.messageReader(m.Request) + ")"
+			},
+			"jsonEncodeRequest": func(m *Method) string {
+				return fi.name(genrtPath, "genrt") + ".EncodeJSONRequest(ctx, r, req, " + js.messageWriter(m.Request) + ")"
+			},
+			"jsonResponseEncoder": func(m *Method) string {
+				return fi.name(genrtPath, "genrt") + ".JSONResponseEncoder(" + js.messageWriter(m.Response) + ")"
+			},
+			"jsonResponseDecoder": func(m *Method) string {
+				return fi.name(genrtPath, "genrt") + ".JSONResponseDecoder(" + js.messageReader(m.Response) + ")"
+			},
+			"jsonCodecs":  func() string { return js.out.String() },
 			"openAPIFile": func() string { return strconv.Quote(openAPIFile) },
 			"methodName":  func(m string) string { return m[:1] + strings.ToLower(m[1:]) },
 			"elemType": func(m *Method) string {

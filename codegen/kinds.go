@@ -12,10 +12,12 @@ import (
 // tables that every emitter reads:
 //
 //   - basicKinds: each Go basic type the loader accepts, with its protobuf
-//     kind (plain and with kit:"N,zigzag"), its JSON Schema, and how a
-//     path segment or query parameter of it is parsed and formatted;
+//     kind (plain and with kit:"N,zigzag"), its JSON Schema, how a path
+//     segment or query parameter of it is parsed and formatted, and how
+//     the generated JSON codecs read and write it (its jsonKind);
 //   - wellKnownTypes: the named types of other packages that travel in a
-//     form of their own (time.Time, time.Duration, json.RawMessage);
+//     form of their own (time.Time, time.Duration, json.RawMessage), with
+//     their jsonKinds;
 //   - protoKinds: each protobuf kind, with its .proto spelling, its wire
 //     type and the code that sizes, writes, tests and reads one value;
 //   - paramKinds: each scalar kind of a path or query parameter, with the
@@ -262,6 +264,8 @@ type basicKindInfo struct {
 	// param is how a path segment or a query parameter holds the value:
 	// the parser and formatter of its paramKinds row, and their bit size.
 	param Scalar
+	// json is how the generated JSON codecs read and write the value.
+	json *jsonKind
 }
 
 // protoKind returns the type's protobuf kind, with or without zigzag.
@@ -276,36 +280,77 @@ func (b *basicKindInfo) protoKind(zigzag bool) protoKind {
 // types.Uint8 and types.Rune types.Int32).
 var basicKinds = map[types.BasicKind]*basicKindInfo{
 	types.Bool: {proto: kindBool, zigzag: kindBool, jsonType: "boolean",
-		param: Scalar{Kind: "bool"}},
+		param: Scalar{Kind: "bool"}, json: jsonBool},
 	types.Int: {proto: kindInt64, zigzag: kindSint64, jsonType: "integer", format: "int64",
-		minimum: int64(math.MinInt64), maximum: int64(math.MaxInt64), param: Scalar{Kind: "int", Bits: 64}},
+		minimum: int64(math.MinInt64), maximum: int64(math.MaxInt64), param: Scalar{Kind: "int", Bits: 64}, json: jsonInt},
 	types.Int8: {proto: kindInt32, zigzag: kindSint32, narrow: true, jsonType: "integer",
-		minimum: math.MinInt8, maximum: math.MaxInt8, param: Scalar{Kind: "int", Bits: 8}},
+		minimum: math.MinInt8, maximum: math.MaxInt8, param: Scalar{Kind: "int", Bits: 8}, json: jsonInt},
 	types.Int16: {proto: kindInt32, zigzag: kindSint32, narrow: true, jsonType: "integer",
-		minimum: math.MinInt16, maximum: math.MaxInt16, param: Scalar{Kind: "int", Bits: 16}},
+		minimum: math.MinInt16, maximum: math.MaxInt16, param: Scalar{Kind: "int", Bits: 16}, json: jsonInt},
 	types.Int32: {proto: kindInt32, zigzag: kindSint32, jsonType: "integer", format: "int32",
-		minimum: math.MinInt32, maximum: math.MaxInt32, param: Scalar{Kind: "int", Bits: 32}},
+		minimum: math.MinInt32, maximum: math.MaxInt32, param: Scalar{Kind: "int", Bits: 32}, json: jsonInt},
 	types.Int64: {proto: kindInt64, zigzag: kindSint64, jsonType: "integer", format: "int64",
-		minimum: int64(math.MinInt64), maximum: int64(math.MaxInt64), param: Scalar{Kind: "int", Bits: 64}},
+		minimum: int64(math.MinInt64), maximum: int64(math.MaxInt64), param: Scalar{Kind: "int", Bits: 64}, json: jsonInt},
 	types.Uint: {proto: kindUint64, zigzag: kindUint64, jsonType: "integer",
-		minimum: 0, maximum: uint64(math.MaxUint64), param: Scalar{Kind: "uint", Bits: 64}},
+		minimum: 0, maximum: uint64(math.MaxUint64), param: Scalar{Kind: "uint", Bits: 64}, json: jsonUint},
 	types.Uint8: {proto: kindUint32, zigzag: kindUint32, narrow: true, jsonType: "integer",
-		minimum: 0, maximum: math.MaxUint8, param: Scalar{Kind: "uint", Bits: 8}},
+		minimum: 0, maximum: math.MaxUint8, param: Scalar{Kind: "uint", Bits: 8}, json: jsonUint},
 	types.Uint16: {proto: kindUint32, zigzag: kindUint32, narrow: true, jsonType: "integer",
-		minimum: 0, maximum: math.MaxUint16, param: Scalar{Kind: "uint", Bits: 16}},
+		minimum: 0, maximum: math.MaxUint16, param: Scalar{Kind: "uint", Bits: 16}, json: jsonUint},
 	types.Uint32: {proto: kindUint32, zigzag: kindUint32, jsonType: "integer",
-		minimum: 0, maximum: uint32(math.MaxUint32), param: Scalar{Kind: "uint", Bits: 32}},
+		minimum: 0, maximum: uint32(math.MaxUint32), param: Scalar{Kind: "uint", Bits: 32}, json: jsonUint},
 	types.Uint64: {proto: kindUint64, zigzag: kindUint64, jsonType: "integer",
-		minimum: 0, maximum: uint64(math.MaxUint64), param: Scalar{Kind: "uint", Bits: 64}},
+		minimum: 0, maximum: uint64(math.MaxUint64), param: Scalar{Kind: "uint", Bits: 64}, json: jsonUint},
 	types.Uintptr: {jsonType: "integer", // not over gRPC
-		minimum: 0, maximum: uint64(math.MaxUint64), param: Scalar{Kind: "uint", Bits: 64}},
+		minimum: 0, maximum: uint64(math.MaxUint64), param: Scalar{Kind: "uint", Bits: 64}, json: jsonUint},
 	types.Float32: {proto: kindFloat, zigzag: kindFloat, jsonType: "number", format: "float",
-		minimum: -math.MaxFloat32, maximum: math.MaxFloat32, param: Scalar{Kind: "float", Bits: 32}},
+		minimum: -math.MaxFloat32, maximum: math.MaxFloat32, param: Scalar{Kind: "float", Bits: 32}, json: jsonFloat32},
 	types.Float64: {proto: kindDouble, zigzag: kindDouble, jsonType: "number", format: "double",
-		param: Scalar{Kind: "float", Bits: 64}},
+		param: Scalar{Kind: "float", Bits: 64}, json: jsonFloat64},
 	types.String: {proto: kindString, zigzag: kindString, jsonType: "string",
-		param: Scalar{Kind: "string"}},
+		param: Scalar{Kind: "string"}, json: jsonString},
 }
+
+// jsonKind is how the generated JSON codecs (json.go) read and write a
+// value of a kind. Its templates are filled with
+//
+//	$x     the value
+//	$p     a pointer to the value
+//	$s     the text of a ",string" field, and $start where it begins
+//	$rt    the package genrt
+//
+// and run where d is the *genrt.JSONDecoder and w the *genrt.JSONWriter.
+type jsonKind struct {
+	// read is the statement that reads a value into $p; quotedRead the
+	// statement that sets $p from the text $s of a ",string" field.
+	read, quotedRead string
+	// write is the statement that writes $x; quotedWrite the statements
+	// that write it inside a string, for the ",string" option (empty
+	// where the option changes nothing).
+	write, quotedWrite string
+	// present is the condition under which omitempty (and omitzero)
+	// keep the value: encoding/json's test of an empty value (reflect's
+	// IsZero for numbers, so -0.0 is empty and NaN is not).
+	present string
+}
+
+// The JSON kinds of the basic types.
+var (
+	jsonBool = &jsonKind{read: "$rt.JSONBool(d, $p)", quotedRead: "$rt.QuotedBool(d, $p, $s)",
+		write: "w.Bool(bool($x))", quotedWrite: "w.Byte('\"')\nw.Bool(bool($x))\nw.Byte('\"')", present: "bool($x)"}
+	jsonInt = &jsonKind{read: "$rt.JSONInt(d, $p)", quotedRead: "$rt.QuotedInt(d, $p, $s, $start)",
+		write: "w.Int(int64($x))", quotedWrite: "w.Byte('\"')\nw.Int(int64($x))\nw.Byte('\"')", present: "$x != 0"}
+	jsonUint = &jsonKind{read: "$rt.JSONUint(d, $p)", quotedRead: "$rt.QuotedUint(d, $p, $s, $start)",
+		write: "w.Uint(uint64($x))", quotedWrite: "w.Byte('\"')\nw.Uint(uint64($x))\nw.Byte('\"')", present: "$x != 0"}
+	jsonFloat32 = &jsonKind{read: "$rt.JSONFloat(d, $p)", quotedRead: "$rt.QuotedFloat(d, $p, $s, $start)",
+		write: "w.Float(float64($x), 32)", quotedWrite: "w.Byte('\"')\nw.Float(float64($x), 32)\nw.Byte('\"')",
+		present: "$x != 0"}
+	jsonFloat64 = &jsonKind{read: "$rt.JSONFloat(d, $p)", quotedRead: "$rt.QuotedFloat(d, $p, $s, $start)",
+		write: "w.Float(float64($x), 64)", quotedWrite: "w.Byte('\"')\nw.Float(float64($x), 64)\nw.Byte('\"')",
+		present: "$x != 0"}
+	jsonString = &jsonKind{read: "$rt.JSONString(d, $p)", quotedRead: "$rt.QuotedString(d, $p, $s)",
+		write: "w.String(string($x))", quotedWrite: "w.QuotedString(string($x))", present: "len($x) != 0"}
+)
 
 // basicOf returns the row of t's underlying type, or nil when that is not
 // a basic type of the table.
@@ -346,20 +391,25 @@ type wellKnownType struct {
 	// as its text (MarshalText and UnmarshalText); otherwise one holds it
 	// as its underlying type, if at all.
 	text bool
+	// json is how the generated JSON codecs read and write it, as its
+	// own methods do.
+	json *jsonKind
 }
 
 // wellKnownTypes is every well-known type. These are neither message
 // structs nor text types (see isText): each has its own row.
 var wellKnownTypes = []*wellKnownType{
 	{path: "time", name: "Time", kind: kindTimestamp, text: true, // RFC 3339, as in JSON
-		schema: func() map[string]any { return map[string]any{"type": "string", "format": "date-time"} }},
+		schema: func() map[string]any { return map[string]any{"type": "string", "format": "date-time"} },
+		json:   &jsonKind{read: "$rt.JSONTime(d, $p)", write: "w.Time($x)"}},
 	{path: "time", name: "Duration", kind: kindDuration,
 		schema: func() map[string]any {
 			s := basicSchema(basicKinds[types.Int64])
 			s["description"] = "A duration in nanoseconds."
 			return s
-		}},
-	{path: "encoding/json", name: "RawMessage", kind: kindBytes}, // the JSON text itself
+		}, json: jsonInt},
+	{path: "encoding/json", name: "RawMessage", kind: kindBytes, // the JSON text itself
+		json: &jsonKind{read: "$rt.JSONRawMessage(d, $p)", write: "w.RawMessage($x)", present: "len($x) != 0"}},
 }
 
 // wellKnownOf returns the row of a well-known type, or nil for other types.

@@ -7,6 +7,7 @@ import (
 	_ "embed"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -43,19 +44,19 @@ func RegisterHTTP(mux *http.ServeMux, e Endpoints, opts ...httpx.ServerOption) {
 	serve := func(method string, idempotent bool) []httpx.ServerOption {
 		return append(opts[:len(opts):len(opts)], httpx.ServerCall(kit.Call{Service: ServiceName, Method: method, Idempotent: idempotent}))
 	}
-	mux.Handle("POST /users", httpx.NewServer(e.CreateUserEndpoint, decodeCreateUserHTTPRequest, httpx.EncodeJSONResponse[User],
+	mux.Handle("POST /users", httpx.NewServer(e.CreateUserEndpoint, decodeCreateUserHTTPRequest, genrt.JSONResponseEncoder(jsonWriteUser),
 		serve("CreateUser", false)...))
-	mux.Handle("GET /users/{id}", httpx.NewServer(e.GetUserEndpoint, decodeGetUserHTTPRequest, httpx.EncodeJSONResponse[User],
+	mux.Handle("GET /users/{id}", httpx.NewServer(e.GetUserEndpoint, decodeGetUserHTTPRequest, genrt.JSONResponseEncoder(jsonWriteUser),
 		serve("GetUser", true)...))
-	mux.Handle("PUT /users/{id}", httpx.NewServer(e.UpdateUserEndpoint, decodeUpdateUserHTTPRequest, httpx.EncodeJSONResponse[User],
+	mux.Handle("PUT /users/{id}", httpx.NewServer(e.UpdateUserEndpoint, decodeUpdateUserHTTPRequest, genrt.JSONResponseEncoder(jsonWriteUser),
 		serve("UpdateUser", true)...))
-	mux.Handle("DELETE /users/{id}", httpx.NewServer(e.DeleteUserEndpoint, decodeDeleteUserHTTPRequest, httpx.EncodeJSONResponse[DeleteUserResponse],
+	mux.Handle("DELETE /users/{id}", httpx.NewServer(e.DeleteUserEndpoint, decodeDeleteUserHTTPRequest, genrt.JSONResponseEncoder(jsonWriteDeleteUserResponse),
 		serve("DeleteUser", true)...))
-	mux.Handle("GET /users", httpx.NewServer(e.ListUsersEndpoint, decodeListUsersHTTPRequest, httpx.EncodeJSONResponse[ListUsersResponse],
+	mux.Handle("GET /users", httpx.NewServer(e.ListUsersEndpoint, decodeListUsersHTTPRequest, genrt.JSONResponseEncoder(jsonWriteListUsersResponse),
 		serve("ListUsers", true)...))
 	mux.Handle("GET /users/watch", httpx.ServerStreamHandler(e.WatchUsersEndpoint, decodeWatchUsersHTTPRequest,
 		serve("WatchUsers", true)...))
-	mux.Handle("POST /users/import", httpx.ClientStreamHandler(e.ImportUsersEndpoint, httpx.EncodeJSONResponse[ImportUsersResponse],
+	mux.Handle("POST /users/import", httpx.ClientStreamHandler(e.ImportUsersEndpoint, genrt.JSONResponseEncoder(jsonWriteImportUsersResponse),
 		serve("ImportUsers", false)...))
 }
 
@@ -88,26 +89,26 @@ func NewHTTPClientEndpoints(base string, opts ...httpx.ClientOption) (Endpoints,
 		return append(opts[:len(opts):len(opts)], httpx.ClientCall(kit.Call{Service: ServiceName, Method: method, Idempotent: idempotent}))
 	}
 	return Endpoints{
-		CreateUserEndpoint: httpx.NewClient(http.MethodPost, u, encodeCreateUserHTTPRequest, httpx.DecodeJSONResponse[User],
+		CreateUserEndpoint: httpx.NewClient(http.MethodPost, u, encodeCreateUserHTTPRequest, genrt.JSONResponseDecoder(jsonReadUser),
 			call("CreateUser", false)...).Endpoint(),
-		GetUserEndpoint: httpx.NewClient(http.MethodGet, u, encodeGetUserHTTPRequest, httpx.DecodeJSONResponse[User],
+		GetUserEndpoint: httpx.NewClient(http.MethodGet, u, encodeGetUserHTTPRequest, genrt.JSONResponseDecoder(jsonReadUser),
 			call("GetUser", false)...).Endpoint(),
-		UpdateUserEndpoint: httpx.NewClient(http.MethodPut, u, encodeUpdateUserHTTPRequest, httpx.DecodeJSONResponse[User],
+		UpdateUserEndpoint: httpx.NewClient(http.MethodPut, u, encodeUpdateUserHTTPRequest, genrt.JSONResponseDecoder(jsonReadUser),
 			call("UpdateUser", false)...).Endpoint(),
-		DeleteUserEndpoint: httpx.NewClient(http.MethodDelete, u, encodeDeleteUserHTTPRequest, httpx.DecodeJSONResponse[DeleteUserResponse],
+		DeleteUserEndpoint: httpx.NewClient(http.MethodDelete, u, encodeDeleteUserHTTPRequest, genrt.JSONResponseDecoder(jsonReadDeleteUserResponse),
 			call("DeleteUser", false)...).Endpoint(),
-		ListUsersEndpoint: httpx.NewClient(http.MethodGet, u, encodeListUsersHTTPRequest, httpx.DecodeJSONResponse[ListUsersResponse],
+		ListUsersEndpoint: httpx.NewClient(http.MethodGet, u, encodeListUsersHTTPRequest, genrt.JSONResponseDecoder(jsonReadListUsersResponse),
 			call("ListUsers", false)...).Endpoint(),
 		WatchUsersEndpoint: httpx.ServerStreamClient[WatchUsersRequest, UserChange](http.MethodGet, u, encodeWatchUsersHTTPRequest,
 			call("WatchUsers", false)...),
-		ImportUsersEndpoint: httpx.ClientStreamClient[CreateUserRequest](http.MethodPost, u.JoinPath("/users/import"), httpx.DecodeJSONResponse[ImportUsersResponse],
+		ImportUsersEndpoint: httpx.ClientStreamClient[CreateUserRequest](http.MethodPost, u.JoinPath("/users/import"), genrt.JSONResponseDecoder(jsonReadImportUsersResponse),
 			call("ImportUsers", false)...),
 	}, nil
 }
 
 // decodeCreateUserHTTPRequest reads the request of POST /users.
 func decodeCreateUserHTTPRequest(ctx context.Context, r *http.Request) (CreateUserRequest, error) {
-	req, err := httpx.DecodeJSONRequest[CreateUserRequest](ctx, r)
+	req, err := genrt.DecodeJSONRequest(ctx, r, jsonReadCreateUserRequest)
 	if err != nil {
 		return req, err
 	}
@@ -117,7 +118,7 @@ func decodeCreateUserHTTPRequest(ctx context.Context, r *http.Request) (CreateUs
 // encodeCreateUserHTTPRequest writes the request of POST /users.
 func encodeCreateUserHTTPRequest(ctx context.Context, r *http.Request, req CreateUserRequest) error {
 	r.URL.Path, r.URL.RawPath = strings.TrimSuffix(r.URL.Path, "/")+"/users", strings.TrimSuffix(r.URL.EscapedPath(), "/")+"/users"
-	return httpx.EncodeJSONRequest(ctx, r, req)
+	return genrt.EncodeJSONRequest(ctx, r, req, jsonWriteCreateUserRequest)
 }
 
 // decodeGetUserHTTPRequest reads the request of GET /users/{id}.
@@ -137,7 +138,7 @@ func encodeGetUserHTTPRequest(ctx context.Context, r *http.Request, req GetUserR
 
 // decodeUpdateUserHTTPRequest reads the request of PUT /users/{id}.
 func decodeUpdateUserHTTPRequest(ctx context.Context, r *http.Request) (UpdateUserRequest, error) {
-	req, err := httpx.DecodeJSONRequest[UpdateUserRequest](ctx, r)
+	req, err := genrt.DecodeJSONRequest(ctx, r, jsonReadUpdateUserRequest)
 	if err != nil {
 		return req, err
 	}
@@ -150,7 +151,7 @@ func decodeUpdateUserHTTPRequest(ctx context.Context, r *http.Request) (UpdateUs
 // encodeUpdateUserHTTPRequest writes the request of PUT /users/{id}.
 func encodeUpdateUserHTTPRequest(ctx context.Context, r *http.Request, req UpdateUserRequest) error {
 	r.URL.Path, r.URL.RawPath = strings.TrimSuffix(r.URL.Path, "/")+"/users/"+req.ID, strings.TrimSuffix(r.URL.EscapedPath(), "/")+"/users/"+url.PathEscape(req.ID)
-	return httpx.EncodeJSONRequest(ctx, r, req)
+	return genrt.EncodeJSONRequest(ctx, r, req, jsonWriteUpdateUserRequest)
 }
 
 // decodeDeleteUserHTTPRequest reads the request of DELETE /users/{id}.
@@ -209,4 +210,334 @@ func decodeWatchUsersHTTPRequest(ctx context.Context, r *http.Request) (WatchUse
 func encodeWatchUsersHTTPRequest(ctx context.Context, r *http.Request, req WatchUsersRequest) error {
 	r.URL.Path, r.URL.RawPath = strings.TrimSuffix(r.URL.Path, "/")+"/users/watch", strings.TrimSuffix(r.URL.EscapedPath(), "/")+"/users/watch"
 	return nil
+}
+
+// jsonWriteUser writes a User as json.Marshal does.
+func jsonWriteUser(w *genrt.JSONWriter, v *User) {
+	w.Raw("{\"id\":")
+	w.String(string(v.ID))
+	w.Raw(",\"name\":")
+	w.String(string(v.Name))
+	w.Raw(",\"email\":")
+	w.String(string(v.Email))
+	w.Raw(",\"created_at\":")
+	w.Time(v.CreatedAt)
+	w.Byte('}')
+}
+
+// jsonWriteDeleteUserResponse writes a DeleteUserResponse as json.Marshal does.
+func jsonWriteDeleteUserResponse(w *genrt.JSONWriter, v *DeleteUserResponse) {
+	w.Raw("{}")
+}
+
+// jsonWriteUserList writes a []User as json.Marshal does.
+func jsonWriteUserList(w *genrt.JSONWriter, v *[]User) {
+	if *v == nil {
+		w.Raw("null")
+		return
+	}
+	w.Byte('[')
+	for i := range *v {
+		if i > 0 {
+			w.Byte(',')
+		}
+		jsonWriteUser(w, &(*v)[i])
+	}
+	w.Byte(']')
+}
+
+// jsonWriteListUsersResponse writes a ListUsersResponse as json.Marshal does.
+func jsonWriteListUsersResponse(w *genrt.JSONWriter, v *ListUsersResponse) {
+	w.Raw("{\"users\":")
+	jsonWriteUserList(w, &v.Users)
+	w.Raw(",\"nextPageToken\":")
+	w.String(string(v.NextPageToken))
+	w.Byte('}')
+}
+
+// jsonWriteImportUsersResponse writes an ImportUsersResponse as json.Marshal does.
+func jsonWriteImportUsersResponse(w *genrt.JSONWriter, v *ImportUsersResponse) {
+	w.Raw("{\"created\":")
+	w.Int(int64(v.Created))
+	w.Byte('}')
+}
+
+// jsonReadUser reads a User as json.Unmarshal does.
+func jsonReadUser(d *genrt.JSONDecoder, v *User) {
+	if !d.BeginObject(genrt.TypeOf[User]) {
+		return
+	}
+	for first := true; d.More(first, '}'); first = false {
+		f := 0
+		switch string(d.Key()) {
+		case "id":
+			f = 1
+		case "name":
+			f = 2
+		case "email":
+			f = 3
+		case "created_at":
+			f = 4
+		default:
+			switch string(d.FoldedKey()) {
+			case "ID":
+				f = 1
+			case "NAME":
+				f = 2
+			case "EMAIL":
+				f = 3
+			case "CREATED_AT":
+				f = 4
+			}
+		}
+		switch f {
+		case 1:
+			genrt.JSONString(d, &v.ID)
+			if d.Failed() {
+				d.InField("id")
+				return
+			}
+		case 2:
+			genrt.JSONString(d, &v.Name)
+			if d.Failed() {
+				d.InField("name")
+				return
+			}
+		case 3:
+			genrt.JSONString(d, &v.Email)
+			if d.Failed() {
+				d.InField("email")
+				return
+			}
+		case 4:
+			genrt.JSONTime(d, &v.CreatedAt)
+			if d.Failed() {
+				d.InField("created_at")
+				return
+			}
+		default:
+			d.Skip()
+		}
+	}
+}
+
+// jsonReadDeleteUserResponse reads a DeleteUserResponse as json.Unmarshal does.
+func jsonReadDeleteUserResponse(d *genrt.JSONDecoder, v *DeleteUserResponse) {
+	if !d.BeginObject(genrt.TypeOf[DeleteUserResponse]) {
+		return
+	}
+	for first := true; d.More(first, '}'); first = false {
+		d.Key()
+		d.Skip()
+	}
+}
+
+// jsonReadUserList reads a []User as json.Unmarshal does.
+func jsonReadUserList(d *genrt.JSONDecoder, v *[]User) {
+	if d.Null() {
+		*v = nil
+		return
+	}
+	if !d.BeginArray(genrt.TypeOf[[]User]) {
+		return
+	}
+	s := *v
+	i := 0
+	for first := true; d.More(first, ']'); first = false {
+		if i >= cap(s) {
+			s = slices.Grow(s, 1)
+		}
+		if i >= len(s) {
+			s = s[:i+1]
+		}
+		jsonReadUser(d, &s[i])
+		i++
+		if d.Failed() {
+			*v = s
+			return
+		}
+	}
+	if i < len(s) {
+		s = s[:i]
+	}
+	if i == 0 {
+		s = []User{}
+	}
+	*v = s
+}
+
+// jsonReadListUsersResponse reads a ListUsersResponse as json.Unmarshal does.
+func jsonReadListUsersResponse(d *genrt.JSONDecoder, v *ListUsersResponse) {
+	if !d.BeginObject(genrt.TypeOf[ListUsersResponse]) {
+		return
+	}
+	for first := true; d.More(first, '}'); first = false {
+		f := 0
+		switch string(d.Key()) {
+		case "users":
+			f = 1
+		case "nextPageToken":
+			f = 2
+		default:
+			switch string(d.FoldedKey()) {
+			case "USERS":
+				f = 1
+			case "NEXTPAGETOKEN":
+				f = 2
+			}
+		}
+		switch f {
+		case 1:
+			jsonReadUserList(d, &v.Users)
+			if d.Failed() {
+				d.InField("users")
+				return
+			}
+		case 2:
+			genrt.JSONString(d, &v.NextPageToken)
+			if d.Failed() {
+				d.InField("nextPageToken")
+				return
+			}
+		default:
+			d.Skip()
+		}
+	}
+}
+
+// jsonReadImportUsersResponse reads an ImportUsersResponse as json.Unmarshal does.
+func jsonReadImportUsersResponse(d *genrt.JSONDecoder, v *ImportUsersResponse) {
+	if !d.BeginObject(genrt.TypeOf[ImportUsersResponse]) {
+		return
+	}
+	for first := true; d.More(first, '}'); first = false {
+		f := 0
+		switch string(d.Key()) {
+		case "created":
+			f = 1
+		default:
+			switch string(d.FoldedKey()) {
+			case "CREATED":
+				f = 1
+			}
+		}
+		switch f {
+		case 1:
+			genrt.JSONInt(d, &v.Created)
+			if d.Failed() {
+				d.InField("created")
+				return
+			}
+		default:
+			d.Skip()
+		}
+	}
+}
+
+// jsonReadCreateUserRequest reads a CreateUserRequest as json.Unmarshal does.
+func jsonReadCreateUserRequest(d *genrt.JSONDecoder, v *CreateUserRequest) {
+	if !d.BeginObject(genrt.TypeOf[CreateUserRequest]) {
+		return
+	}
+	for first := true; d.More(first, '}'); first = false {
+		f := 0
+		switch string(d.Key()) {
+		case "name":
+			f = 1
+		case "email":
+			f = 2
+		default:
+			switch string(d.FoldedKey()) {
+			case "NAME":
+				f = 1
+			case "EMAIL":
+				f = 2
+			}
+		}
+		switch f {
+		case 1:
+			genrt.JSONString(d, &v.Name)
+			if d.Failed() {
+				d.InField("name")
+				return
+			}
+		case 2:
+			genrt.JSONString(d, &v.Email)
+			if d.Failed() {
+				d.InField("email")
+				return
+			}
+		default:
+			d.Skip()
+		}
+	}
+}
+
+// jsonWriteCreateUserRequest writes a CreateUserRequest as json.Marshal does.
+func jsonWriteCreateUserRequest(w *genrt.JSONWriter, v *CreateUserRequest) {
+	w.Raw("{\"name\":")
+	w.String(string(v.Name))
+	w.Raw(",\"email\":")
+	w.String(string(v.Email))
+	w.Byte('}')
+}
+
+// jsonReadUpdateUserRequest reads an UpdateUserRequest as json.Unmarshal does.
+func jsonReadUpdateUserRequest(d *genrt.JSONDecoder, v *UpdateUserRequest) {
+	if !d.BeginObject(genrt.TypeOf[UpdateUserRequest]) {
+		return
+	}
+	for first := true; d.More(first, '}'); first = false {
+		f := 0
+		switch string(d.Key()) {
+		case "id":
+			f = 1
+		case "name":
+			f = 2
+		case "email":
+			f = 3
+		default:
+			switch string(d.FoldedKey()) {
+			case "ID":
+				f = 1
+			case "NAME":
+				f = 2
+			case "EMAIL":
+				f = 3
+			}
+		}
+		switch f {
+		case 1:
+			genrt.JSONString(d, &v.ID)
+			if d.Failed() {
+				d.InField("id")
+				return
+			}
+		case 2:
+			genrt.JSONString(d, &v.Name)
+			if d.Failed() {
+				d.InField("name")
+				return
+			}
+		case 3:
+			genrt.JSONString(d, &v.Email)
+			if d.Failed() {
+				d.InField("email")
+				return
+			}
+		default:
+			d.Skip()
+		}
+	}
+}
+
+// jsonWriteUpdateUserRequest writes an UpdateUserRequest as json.Marshal does.
+func jsonWriteUpdateUserRequest(w *genrt.JSONWriter, v *UpdateUserRequest) {
+	w.Raw("{\"id\":")
+	w.String(string(v.ID))
+	w.Raw(",\"name\":")
+	w.String(string(v.Name))
+	w.Raw(",\"email\":")
+	w.String(string(v.Email))
+	w.Byte('}')
 }

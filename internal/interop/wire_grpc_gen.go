@@ -1178,13 +1178,28 @@ func (w *protoWireTailRequest) MarshalProtoWire(b []byte) ([]byte, error) {
 	return b, nil
 }
 
+// MarshalProtoWireBuffers implements genrt.BufferedWireMessage: the
+// message written as MarshalProtoWire writes it, into a buffer of gRPC's
+// pool when it is large.
+func (w *protoWireTailRequest) MarshalProtoWireBuffers() (genrt.Buffers, error) {
+	n := protoSizeTailRequest(w.v)
+	buf, data := genrt.Buffer(n)
+	if protoWriteTailRequest(buf, n, w.v) != 0 {
+		data.Free()
+		return nil, genrt.ErrChanged
+	}
+	return data, nil
+}
+
 // UnmarshalProtoWire implements genrt.WireMessage. Messages nested deeper
-// than protobuf-go's limit are refused.
+// than protobuf-go's limit are refused. No value read aliases b: the
+// strings share copies made by a genrt.Strings.
 func (w *protoWireTailRequest) UnmarshalProtoWire(b []byte) error {
 	if w.v == nil {
 		w.v = new(TailRequest)
 	}
-	return protoConsumeTailRequest(b, w.v, genrt.RecursionLimit-1)
+	strs := genrt.NewStrings(b)
+	return protoConsumeTailRequest(b, w.v, genrt.RecursionLimit-1, &strs, len(b))
 }
 
 // protoSizeAll returns the size of v as an All message.
@@ -4372,8 +4387,9 @@ func protoWriteTailRequest(b []byte, i int, v *TailRequest) int {
 
 // protoConsumeTailRequest reads a TailRequest message into v, merging it
 // with what v holds. Unknown fields are skipped; depth is how many levels
-// of messages may still nest below this one.
-func protoConsumeTailRequest(b []byte, v *TailRequest, depth int) error {
+// of messages may still nest below this one. Strings come from strs, and
+// b ends at the offset end of the bytes strs was made for.
+func protoConsumeTailRequest(b []byte, v *TailRequest, depth int, strs *genrt.Strings, end int) error {
 	for len(b) > 0 {
 		num, typ, n, err := genrt.ConsumeTag(b)
 		if err != nil {
@@ -4396,12 +4412,12 @@ func protoConsumeTailRequest(b []byte, v *TailRequest, depth int) error {
 			if typ != protowire.BytesType {
 				break
 			}
-			x, n, err := genrt.ConsumeString(b, "fail")
+			x, n, err := genrt.ConsumeText(b, "fail")
 			if err != nil {
 				return err
 			}
 			b = b[n:]
-			v.Fail = x
+			v.Fail = strs.String(end-len(b), x)
 			continue
 		}
 		n, err = genrt.Skip(num, typ, b)

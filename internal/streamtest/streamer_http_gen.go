@@ -48,11 +48,11 @@ func RegisterHTTP(mux *http.ServeMux, e Endpoints, opts ...httpx.ServerOption) {
 		serve("Pointers", false)...))
 	mux.Handle("POST /streamer/words", httpx.ServerStreamHandler(e.WordsEndpoint, decodeWordsHTTPRequest,
 		serve("Words", false)...))
-	mux.Handle("POST /uploads", httpx.ClientStreamHandler(e.UploadEndpoint, httpx.EncodeJSONResponse[Summary],
+	mux.Handle("POST /uploads", httpx.ClientStreamHandler(e.UploadEndpoint, genrt.JSONResponseEncoder(jsonWriteSummary),
 		serve("Upload", false)...))
 	mux.Handle("POST /chat", httpx.BidiStreamHandler(e.ChatEndpoint,
 		serve("Chat", false)...))
-	mux.Handle("POST /streamer/ping", httpx.NewServer(e.PingEndpoint, decodePingHTTPRequest, httpx.EncodeJSONResponse[string],
+	mux.Handle("POST /streamer/ping", httpx.NewServer(e.PingEndpoint, decodePingHTTPRequest, genrt.JSONResponseEncoder(jsonWriteString),
 		serve("Ping", false)...))
 }
 
@@ -91,11 +91,11 @@ func NewHTTPClientEndpoints(base string, opts ...httpx.ClientOption) (Endpoints,
 			call("Pointers", false)...),
 		WordsEndpoint: httpx.ServerStreamClient[WordsRequest, string](http.MethodPost, u, encodeWordsHTTPRequest,
 			call("Words", false)...),
-		UploadEndpoint: httpx.ClientStreamClient[Chunk](http.MethodPost, u.JoinPath("/uploads"), httpx.DecodeJSONResponse[Summary],
+		UploadEndpoint: httpx.ClientStreamClient[Chunk](http.MethodPost, u.JoinPath("/uploads"), genrt.JSONResponseDecoder(jsonReadSummary),
 			call("Upload", false)...),
 		ChatEndpoint: httpx.BidiStreamClient[Event, Event](http.MethodPost, u.JoinPath("/chat"),
 			call("Chat", false)...),
-		PingEndpoint: httpx.NewClient(http.MethodPost, u, encodePingHTTPRequest, httpx.DecodeJSONResponse[string],
+		PingEndpoint: httpx.NewClient(http.MethodPost, u, encodePingHTTPRequest, genrt.JSONResponseDecoder(jsonReadString),
 			call("Ping", false)...).Endpoint(),
 	}, nil
 }
@@ -169,7 +169,7 @@ func encodeWatchHTTPRequest(ctx context.Context, r *http.Request, req WatchReque
 
 // decodePointersHTTPRequest reads the request of POST /streamer/pointers.
 func decodePointersHTTPRequest(ctx context.Context, r *http.Request) (WatchRequest, error) {
-	req, err := httpx.DecodeJSONRequest[WatchRequest](ctx, r)
+	req, err := genrt.DecodeJSONRequest(ctx, r, jsonReadWatchRequest)
 	if err != nil {
 		return req, err
 	}
@@ -179,12 +179,12 @@ func decodePointersHTTPRequest(ctx context.Context, r *http.Request) (WatchReque
 // encodePointersHTTPRequest writes the request of POST /streamer/pointers.
 func encodePointersHTTPRequest(ctx context.Context, r *http.Request, req WatchRequest) error {
 	r.URL.Path, r.URL.RawPath = strings.TrimSuffix(r.URL.Path, "/")+"/streamer/pointers", strings.TrimSuffix(r.URL.EscapedPath(), "/")+"/streamer/pointers"
-	return httpx.EncodeJSONRequest(ctx, r, req)
+	return genrt.EncodeJSONRequest(ctx, r, req, jsonWriteWatchRequest)
 }
 
 // decodeWordsHTTPRequest reads the request of POST /streamer/words.
 func decodeWordsHTTPRequest(ctx context.Context, r *http.Request) (WordsRequest, error) {
-	req, err := httpx.DecodeJSONRequest[WordsRequest](ctx, r)
+	req, err := genrt.DecodeJSONRequest(ctx, r, jsonReadWordsRequest)
 	if err != nil {
 		return req, err
 	}
@@ -194,12 +194,12 @@ func decodeWordsHTTPRequest(ctx context.Context, r *http.Request) (WordsRequest,
 // encodeWordsHTTPRequest writes the request of POST /streamer/words.
 func encodeWordsHTTPRequest(ctx context.Context, r *http.Request, req WordsRequest) error {
 	r.URL.Path, r.URL.RawPath = strings.TrimSuffix(r.URL.Path, "/")+"/streamer/words", strings.TrimSuffix(r.URL.EscapedPath(), "/")+"/streamer/words"
-	return httpx.EncodeJSONRequest(ctx, r, req)
+	return genrt.EncodeJSONRequest(ctx, r, req, jsonWriteWordsRequest)
 }
 
 // decodePingHTTPRequest reads the request of POST /streamer/ping.
 func decodePingHTTPRequest(ctx context.Context, r *http.Request) (PingRequest, error) {
-	req, err := httpx.DecodeJSONRequest[PingRequest](ctx, r)
+	req, err := genrt.DecodeJSONRequest(ctx, r, jsonReadPingRequest)
 	if err != nil {
 		return req, err
 	}
@@ -209,5 +209,231 @@ func decodePingHTTPRequest(ctx context.Context, r *http.Request) (PingRequest, e
 // encodePingHTTPRequest writes the request of POST /streamer/ping.
 func encodePingHTTPRequest(ctx context.Context, r *http.Request, req PingRequest) error {
 	r.URL.Path, r.URL.RawPath = strings.TrimSuffix(r.URL.Path, "/")+"/streamer/ping", strings.TrimSuffix(r.URL.EscapedPath(), "/")+"/streamer/ping"
-	return httpx.EncodeJSONRequest(ctx, r, req)
+	return genrt.EncodeJSONRequest(ctx, r, req, jsonWritePingRequest)
+}
+
+// jsonWriteSummary writes a Summary as json.Marshal does.
+func jsonWriteSummary(w *genrt.JSONWriter, v *Summary) {
+	w.Raw("{\"bytes\":")
+	w.Int(int64(v.Bytes))
+	w.Raw(",\"count\":")
+	w.Int(int64(v.Count))
+	w.Byte('}')
+}
+
+// jsonWriteString writes a string as json.Marshal does.
+func jsonWriteString(w *genrt.JSONWriter, v *string) {
+	w.String(string(*v))
+}
+
+// jsonReadSummary reads a Summary as json.Unmarshal does.
+func jsonReadSummary(d *genrt.JSONDecoder, v *Summary) {
+	if !d.BeginObject(genrt.TypeOf[Summary]) {
+		return
+	}
+	for first := true; d.More(first, '}'); first = false {
+		f := 0
+		switch string(d.Key()) {
+		case "bytes":
+			f = 1
+		case "count":
+			f = 2
+		default:
+			switch string(d.FoldedKey()) {
+			case "BYTES":
+				f = 1
+			case "COUNT":
+				f = 2
+			}
+		}
+		switch f {
+		case 1:
+			genrt.JSONInt(d, &v.Bytes)
+			if d.Failed() {
+				d.InField("bytes")
+				return
+			}
+		case 2:
+			genrt.JSONInt(d, &v.Count)
+			if d.Failed() {
+				d.InField("count")
+				return
+			}
+		default:
+			d.Skip()
+		}
+	}
+}
+
+// jsonReadString reads a string as json.Unmarshal does.
+func jsonReadString(d *genrt.JSONDecoder, v *string) {
+	genrt.JSONString(d, v)
+}
+
+// jsonReadWatchRequest reads a WatchRequest as json.Unmarshal does.
+func jsonReadWatchRequest(d *genrt.JSONDecoder, v *WatchRequest) {
+	if !d.BeginObject(genrt.TypeOf[WatchRequest]) {
+		return
+	}
+	for first := true; d.More(first, '}'); first = false {
+		f := 0
+		switch string(d.Key()) {
+		case "prefix":
+			f = 1
+		case "count":
+			f = 2
+		case "everyMillis":
+			f = 3
+		case "fail":
+			f = 4
+		case "openFail":
+			f = 5
+		case "size":
+			f = 6
+		default:
+			switch string(d.FoldedKey()) {
+			case "PREFIX":
+				f = 1
+			case "COUNT":
+				f = 2
+			case "EVERYMILLIS":
+				f = 3
+			case "FAIL":
+				f = 4
+			case "OPENFAIL":
+				f = 5
+			case "SIZE":
+				f = 6
+			}
+		}
+		switch f {
+		case 1:
+			genrt.JSONString(d, &v.Prefix)
+			if d.Failed() {
+				d.InField("prefix")
+				return
+			}
+		case 2:
+			genrt.JSONInt(d, &v.Count)
+			if d.Failed() {
+				d.InField("count")
+				return
+			}
+		case 3:
+			genrt.JSONInt(d, &v.EveryMillis)
+			if d.Failed() {
+				d.InField("everyMillis")
+				return
+			}
+		case 4:
+			genrt.JSONString(d, &v.Fail)
+			if d.Failed() {
+				d.InField("fail")
+				return
+			}
+		case 5:
+			genrt.JSONBool(d, &v.OpenFail)
+			if d.Failed() {
+				d.InField("openFail")
+				return
+			}
+		case 6:
+			genrt.JSONInt(d, &v.Size)
+			if d.Failed() {
+				d.InField("size")
+				return
+			}
+		default:
+			d.Skip()
+		}
+	}
+}
+
+// jsonWriteWatchRequest writes a WatchRequest as json.Marshal does.
+func jsonWriteWatchRequest(w *genrt.JSONWriter, v *WatchRequest) {
+	w.Raw("{\"prefix\":")
+	w.String(string(v.Prefix))
+	w.Raw(",\"count\":")
+	w.Int(int64(v.Count))
+	w.Raw(",\"everyMillis\":")
+	w.Int(int64(v.EveryMillis))
+	w.Raw(",\"fail\":")
+	w.String(string(v.Fail))
+	w.Raw(",\"openFail\":")
+	w.Bool(bool(v.OpenFail))
+	w.Raw(",\"size\":")
+	w.Int(int64(v.Size))
+	w.Byte('}')
+}
+
+// jsonReadWordsRequest reads a WordsRequest as json.Unmarshal does.
+func jsonReadWordsRequest(d *genrt.JSONDecoder, v *WordsRequest) {
+	if !d.BeginObject(genrt.TypeOf[WordsRequest]) {
+		return
+	}
+	for first := true; d.More(first, '}'); first = false {
+		f := 0
+		switch string(d.Key()) {
+		case "text":
+			f = 1
+		default:
+			switch string(d.FoldedKey()) {
+			case "TEXT":
+				f = 1
+			}
+		}
+		switch f {
+		case 1:
+			genrt.JSONString(d, &v.Text)
+			if d.Failed() {
+				d.InField("text")
+				return
+			}
+		default:
+			d.Skip()
+		}
+	}
+}
+
+// jsonWriteWordsRequest writes a WordsRequest as json.Marshal does.
+func jsonWriteWordsRequest(w *genrt.JSONWriter, v *WordsRequest) {
+	w.Raw("{\"text\":")
+	w.String(string(v.Text))
+	w.Byte('}')
+}
+
+// jsonReadPingRequest reads a PingRequest as json.Unmarshal does.
+func jsonReadPingRequest(d *genrt.JSONDecoder, v *PingRequest) {
+	if !d.BeginObject(genrt.TypeOf[PingRequest]) {
+		return
+	}
+	for first := true; d.More(first, '}'); first = false {
+		f := 0
+		switch string(d.Key()) {
+		case "id":
+			f = 1
+		default:
+			switch string(d.FoldedKey()) {
+			case "ID":
+				f = 1
+			}
+		}
+		switch f {
+		case 1:
+			genrt.JSONString(d, &v.ID)
+			if d.Failed() {
+				d.InField("id")
+				return
+			}
+		default:
+			d.Skip()
+		}
+	}
+}
+
+// jsonWritePingRequest writes a PingRequest as json.Marshal does.
+func jsonWritePingRequest(w *genrt.JSONWriter, v *PingRequest) {
+	w.Raw("{\"id\":")
+	w.String(string(v.ID))
+	w.Byte('}')
 }

@@ -274,6 +274,19 @@ func (r *result) goals() []string {
 	sizeGoal("1 MB gRPC echo over loopback vs grpc-go with protobuf-go", "BenchmarkGRPCSize/size=1MB", "grpcgo", 0.70, 0, 0)
 	sizeGoal("Unmarshal of 100 users vs vtprotobuf", "BenchmarkMessage/list100/unmarshal", "vtprotobuf", 0.70, 0, 110)
 	ratioGoal("HTTP in process vs net/http", "BenchmarkHTTPInProcess/recorder", "nethttp", 1.00)
+	// The generated JSON codecs: examples/usersvc's CreateUser types.
+	speedGoal := func(label, group string, min float64) {
+		t, tb, ta, ok1 := r.get(group, "typedkit")
+		p, pb, pa, ok2 := r.get(group, "encodingjson")
+		if !ok1 || !ok2 || t == 0 {
+			return
+		}
+		out = append(out, fmt.Sprintf("%s: %.1f× as fast as encoding/json (goal ≥ %.0f× with fewer allocations), %.0f vs %.0f allocs, %.0f vs %.0f B: %s.",
+			label, p/t, min, ta, pa, tb, pb, verdict(p/t >= min && ta < pa)))
+	}
+	speedGoal("Generated JSON decode of usersvc's CreateUserRequest", "BenchmarkJSONDecode/CreateUserRequest", 3)
+	speedGoal("Generated JSON encode of usersvc's User", "BenchmarkJSONEncode/User", 3)
+	ratioGoal("Generated HTTP route (usersvc's CreateUser) in process vs net/http + encoding/json", "BenchmarkHTTPGenerated/recorder", "nethttp", 0.70)
 	ratioGoal("HTTP loopback, sequential, vs net/http", "BenchmarkHTTPLoopback/sequential", "nethttp", 1.00)
 	ratioGoal("HTTP loopback, parallel, vs net/http", "BenchmarkHTTPLoopback/parallel", "nethttp", 1.00)
 	for _, tr := range []string{"bufconn", "loopback"} {

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/typedkit/kit"
+	"github.com/typedkit/kit/genrt"
 	"github.com/typedkit/kit/httpx"
 )
 
@@ -44,19 +45,19 @@ func RegisterHTTP(mux *http.ServeMux, e Endpoints, opts ...httpx.ServerOption) {
 	serve := func(method string, idempotent bool) []httpx.ServerOption {
 		return append(opts[:len(opts):len(opts)], httpx.ServerCall(kit.Call{Service: ServiceName, Method: method, Idempotent: idempotent}))
 	}
-	mux.Handle("POST /extra/echotime", httpx.NewServer(e.EchoTimeEndpoint, decodeEchoTimeHTTPRequest, httpx.EncodeJSONResponse[time.Time],
+	mux.Handle("POST /extra/echotime", httpx.NewServer(e.EchoTimeEndpoint, decodeEchoTimeHTTPRequest, genrt.JSONResponseEncoder(jsonWriteTime),
 		serve("EchoTime", false)...))
-	mux.Handle("POST /extra/echotimeptr", httpx.NewServer(e.EchoTimePtrEndpoint, decodeEchoTimePtrHTTPRequest, httpx.EncodeJSONResponse[*time.Time],
+	mux.Handle("POST /extra/echotimeptr", httpx.NewServer(e.EchoTimePtrEndpoint, decodeEchoTimePtrHTTPRequest, genrt.JSONResponseEncoder(jsonWritePtrTime),
 		serve("EchoTimePtr", false)...))
-	mux.Handle("POST /extra/echoduration", httpx.NewServer(e.EchoDurationEndpoint, decodeEchoDurationHTTPRequest, httpx.EncodeJSONResponse[time.Duration],
+	mux.Handle("POST /extra/echoduration", httpx.NewServer(e.EchoDurationEndpoint, decodeEchoDurationHTTPRequest, genrt.JSONResponseEncoder(jsonWriteDuration),
 		serve("EchoDuration", false)...))
-	mux.Handle("POST /extra/addrs", httpx.NewServer(e.AddrsEndpoint, decodeAddrsHTTPRequest, httpx.EncodeJSONResponse[Net],
+	mux.Handle("POST /extra/addrs", httpx.NewServer(e.AddrsEndpoint, decodeAddrsHTTPRequest, genrt.JSONResponseEncoder(jsonWriteNet),
 		serve("Addrs", false)...))
-	mux.Handle("POST /extra/lookup", httpx.NewServer(e.LookupEndpoint, decodeLookupHTTPRequest, httpx.EncodeJSONResponse[netip.Addr],
+	mux.Handle("POST /extra/lookup", httpx.NewServer(e.LookupEndpoint, decodeLookupHTTPRequest, genrt.JSONResponseEncoder(jsonWriteAddr),
 		serve("Lookup", false)...))
-	mux.Handle("POST /extra/embedded", httpx.NewServer(e.EmbeddedEndpoint, decodeEmbeddedHTTPRequest, httpx.EncodeJSONResponse[Derived],
+	mux.Handle("POST /extra/embedded", httpx.NewServer(e.EmbeddedEndpoint, decodeEmbeddedHTTPRequest, genrt.JSONResponseEncoder(jsonWriteDerived),
 		serve("Embedded", false)...))
-	mux.Handle("POST /extra/charge", httpx.NewServer(e.ChargeEndpoint, decodeChargeHTTPRequest, httpx.EncodeJSONResponse[Charge],
+	mux.Handle("POST /extra/charge", httpx.NewServer(e.ChargeEndpoint, decodeChargeHTTPRequest, genrt.JSONResponseEncoder(jsonWriteCharge),
 		serve("Charge", false)...))
 }
 
@@ -89,26 +90,26 @@ func NewHTTPClientEndpoints(base string, opts ...httpx.ClientOption) (Endpoints,
 		return append(opts[:len(opts):len(opts)], httpx.ClientCall(kit.Call{Service: ServiceName, Method: method, Idempotent: idempotent}))
 	}
 	return Endpoints{
-		EchoTimeEndpoint: httpx.NewClient(http.MethodPost, u, encodeEchoTimeHTTPRequest, httpx.DecodeJSONResponse[time.Time],
+		EchoTimeEndpoint: httpx.NewClient(http.MethodPost, u, encodeEchoTimeHTTPRequest, genrt.JSONResponseDecoder(jsonReadTime),
 			call("EchoTime", false)...).Endpoint(),
-		EchoTimePtrEndpoint: httpx.NewClient(http.MethodPost, u, encodeEchoTimePtrHTTPRequest, httpx.DecodeJSONResponse[*time.Time],
+		EchoTimePtrEndpoint: httpx.NewClient(http.MethodPost, u, encodeEchoTimePtrHTTPRequest, genrt.JSONResponseDecoder(jsonReadPtrTime),
 			call("EchoTimePtr", false)...).Endpoint(),
-		EchoDurationEndpoint: httpx.NewClient(http.MethodPost, u, encodeEchoDurationHTTPRequest, httpx.DecodeJSONResponse[time.Duration],
+		EchoDurationEndpoint: httpx.NewClient(http.MethodPost, u, encodeEchoDurationHTTPRequest, genrt.JSONResponseDecoder(jsonReadDuration),
 			call("EchoDuration", false)...).Endpoint(),
-		AddrsEndpoint: httpx.NewClient(http.MethodPost, u, encodeAddrsHTTPRequest, httpx.DecodeJSONResponse[Net],
+		AddrsEndpoint: httpx.NewClient(http.MethodPost, u, encodeAddrsHTTPRequest, genrt.JSONResponseDecoder(jsonReadNet),
 			call("Addrs", false)...).Endpoint(),
-		LookupEndpoint: httpx.NewClient(http.MethodPost, u, encodeLookupHTTPRequest, httpx.DecodeJSONResponse[netip.Addr],
+		LookupEndpoint: httpx.NewClient(http.MethodPost, u, encodeLookupHTTPRequest, genrt.JSONResponseDecoder(jsonReadAddr),
 			call("Lookup", false)...).Endpoint(),
-		EmbeddedEndpoint: httpx.NewClient(http.MethodPost, u, encodeEmbeddedHTTPRequest, httpx.DecodeJSONResponse[Derived],
+		EmbeddedEndpoint: httpx.NewClient(http.MethodPost, u, encodeEmbeddedHTTPRequest, genrt.JSONResponseDecoder(jsonReadDerived),
 			call("Embedded", false)...).Endpoint(),
-		ChargeEndpoint: httpx.NewClient(http.MethodPost, u, encodeChargeHTTPRequest, httpx.DecodeJSONResponse[Charge],
+		ChargeEndpoint: httpx.NewClient(http.MethodPost, u, encodeChargeHTTPRequest, genrt.JSONResponseDecoder(jsonReadCharge),
 			call("Charge", false)...).Endpoint(),
 	}, nil
 }
 
 // decodeEchoTimeHTTPRequest reads the request of POST /extra/echotime.
 func decodeEchoTimeHTTPRequest(ctx context.Context, r *http.Request) (EchoTimeRequest, error) {
-	req, err := httpx.DecodeJSONRequest[EchoTimeRequest](ctx, r)
+	req, err := genrt.DecodeJSONRequest(ctx, r, jsonReadEchoTimeRequest)
 	if err != nil {
 		return req, err
 	}
@@ -118,12 +119,12 @@ func decodeEchoTimeHTTPRequest(ctx context.Context, r *http.Request) (EchoTimeRe
 // encodeEchoTimeHTTPRequest writes the request of POST /extra/echotime.
 func encodeEchoTimeHTTPRequest(ctx context.Context, r *http.Request, req EchoTimeRequest) error {
 	r.URL.Path, r.URL.RawPath = strings.TrimSuffix(r.URL.Path, "/")+"/extra/echotime", strings.TrimSuffix(r.URL.EscapedPath(), "/")+"/extra/echotime"
-	return httpx.EncodeJSONRequest(ctx, r, req)
+	return genrt.EncodeJSONRequest(ctx, r, req, jsonWriteEchoTimeRequest)
 }
 
 // decodeEchoTimePtrHTTPRequest reads the request of POST /extra/echotimeptr.
 func decodeEchoTimePtrHTTPRequest(ctx context.Context, r *http.Request) (EchoTimePtrRequest, error) {
-	req, err := httpx.DecodeJSONRequest[EchoTimePtrRequest](ctx, r)
+	req, err := genrt.DecodeJSONRequest(ctx, r, jsonReadEchoTimePtrRequest)
 	if err != nil {
 		return req, err
 	}
@@ -133,12 +134,12 @@ func decodeEchoTimePtrHTTPRequest(ctx context.Context, r *http.Request) (EchoTim
 // encodeEchoTimePtrHTTPRequest writes the request of POST /extra/echotimeptr.
 func encodeEchoTimePtrHTTPRequest(ctx context.Context, r *http.Request, req EchoTimePtrRequest) error {
 	r.URL.Path, r.URL.RawPath = strings.TrimSuffix(r.URL.Path, "/")+"/extra/echotimeptr", strings.TrimSuffix(r.URL.EscapedPath(), "/")+"/extra/echotimeptr"
-	return httpx.EncodeJSONRequest(ctx, r, req)
+	return genrt.EncodeJSONRequest(ctx, r, req, jsonWriteEchoTimePtrRequest)
 }
 
 // decodeEchoDurationHTTPRequest reads the request of POST /extra/echoduration.
 func decodeEchoDurationHTTPRequest(ctx context.Context, r *http.Request) (EchoDurationRequest, error) {
-	req, err := httpx.DecodeJSONRequest[EchoDurationRequest](ctx, r)
+	req, err := genrt.DecodeJSONRequest(ctx, r, jsonReadEchoDurationRequest)
 	if err != nil {
 		return req, err
 	}
@@ -148,12 +149,12 @@ func decodeEchoDurationHTTPRequest(ctx context.Context, r *http.Request) (EchoDu
 // encodeEchoDurationHTTPRequest writes the request of POST /extra/echoduration.
 func encodeEchoDurationHTTPRequest(ctx context.Context, r *http.Request, req EchoDurationRequest) error {
 	r.URL.Path, r.URL.RawPath = strings.TrimSuffix(r.URL.Path, "/")+"/extra/echoduration", strings.TrimSuffix(r.URL.EscapedPath(), "/")+"/extra/echoduration"
-	return httpx.EncodeJSONRequest(ctx, r, req)
+	return genrt.EncodeJSONRequest(ctx, r, req, jsonWriteEchoDurationRequest)
 }
 
 // decodeAddrsHTTPRequest reads the request of POST /extra/addrs.
 func decodeAddrsHTTPRequest(ctx context.Context, r *http.Request) (Net, error) {
-	req, err := httpx.DecodeJSONRequest[Net](ctx, r)
+	req, err := genrt.DecodeJSONRequest(ctx, r, jsonReadNet)
 	if err != nil {
 		return req, err
 	}
@@ -163,12 +164,12 @@ func decodeAddrsHTTPRequest(ctx context.Context, r *http.Request) (Net, error) {
 // encodeAddrsHTTPRequest writes the request of POST /extra/addrs.
 func encodeAddrsHTTPRequest(ctx context.Context, r *http.Request, req Net) error {
 	r.URL.Path, r.URL.RawPath = strings.TrimSuffix(r.URL.Path, "/")+"/extra/addrs", strings.TrimSuffix(r.URL.EscapedPath(), "/")+"/extra/addrs"
-	return httpx.EncodeJSONRequest(ctx, r, req)
+	return genrt.EncodeJSONRequest(ctx, r, req, jsonWriteNet)
 }
 
 // decodeLookupHTTPRequest reads the request of POST /extra/lookup.
 func decodeLookupHTTPRequest(ctx context.Context, r *http.Request) (LookupRequest, error) {
-	req, err := httpx.DecodeJSONRequest[LookupRequest](ctx, r)
+	req, err := genrt.DecodeJSONRequest(ctx, r, jsonReadLookupRequest)
 	if err != nil {
 		return req, err
 	}
@@ -178,12 +179,12 @@ func decodeLookupHTTPRequest(ctx context.Context, r *http.Request) (LookupReques
 // encodeLookupHTTPRequest writes the request of POST /extra/lookup.
 func encodeLookupHTTPRequest(ctx context.Context, r *http.Request, req LookupRequest) error {
 	r.URL.Path, r.URL.RawPath = strings.TrimSuffix(r.URL.Path, "/")+"/extra/lookup", strings.TrimSuffix(r.URL.EscapedPath(), "/")+"/extra/lookup"
-	return httpx.EncodeJSONRequest(ctx, r, req)
+	return genrt.EncodeJSONRequest(ctx, r, req, jsonWriteLookupRequest)
 }
 
 // decodeEmbeddedHTTPRequest reads the request of POST /extra/embedded.
 func decodeEmbeddedHTTPRequest(ctx context.Context, r *http.Request) (Derived, error) {
-	req, err := httpx.DecodeJSONRequest[Derived](ctx, r)
+	req, err := genrt.DecodeJSONRequest(ctx, r, jsonReadDerived)
 	if err != nil {
 		return req, err
 	}
@@ -193,12 +194,12 @@ func decodeEmbeddedHTTPRequest(ctx context.Context, r *http.Request) (Derived, e
 // encodeEmbeddedHTTPRequest writes the request of POST /extra/embedded.
 func encodeEmbeddedHTTPRequest(ctx context.Context, r *http.Request, req Derived) error {
 	r.URL.Path, r.URL.RawPath = strings.TrimSuffix(r.URL.Path, "/")+"/extra/embedded", strings.TrimSuffix(r.URL.EscapedPath(), "/")+"/extra/embedded"
-	return httpx.EncodeJSONRequest(ctx, r, req)
+	return genrt.EncodeJSONRequest(ctx, r, req, jsonWriteDerived)
 }
 
 // decodeChargeHTTPRequest reads the request of POST /extra/charge.
 func decodeChargeHTTPRequest(ctx context.Context, r *http.Request) (ChargeRequest, error) {
-	req, err := httpx.DecodeJSONRequest[ChargeRequest](ctx, r)
+	req, err := genrt.DecodeJSONRequest(ctx, r, jsonReadChargeRequest)
 	if err != nil {
 		return req, err
 	}
@@ -208,5 +209,404 @@ func decodeChargeHTTPRequest(ctx context.Context, r *http.Request) (ChargeReques
 // encodeChargeHTTPRequest writes the request of POST /extra/charge.
 func encodeChargeHTTPRequest(ctx context.Context, r *http.Request, req ChargeRequest) error {
 	r.URL.Path, r.URL.RawPath = strings.TrimSuffix(r.URL.Path, "/")+"/extra/charge", strings.TrimSuffix(r.URL.EscapedPath(), "/")+"/extra/charge"
-	return httpx.EncodeJSONRequest(ctx, r, req)
+	return genrt.EncodeJSONRequest(ctx, r, req, jsonWriteChargeRequest)
+}
+
+// jsonWriteTime writes a time.Time as json.Marshal does.
+func jsonWriteTime(w *genrt.JSONWriter, v *time.Time) {
+	w.Time(*v)
+}
+
+// jsonWritePtrTime writes a *time.Time as json.Marshal does.
+func jsonWritePtrTime(w *genrt.JSONWriter, v **time.Time) {
+	if *v == nil {
+		w.Raw("null")
+		return
+	}
+	w.Time(**v)
+}
+
+// jsonWriteDuration writes a time.Duration as json.Marshal does.
+func jsonWriteDuration(w *genrt.JSONWriter, v *time.Duration) {
+	w.Int(int64(*v))
+}
+
+// jsonWriteNet writes a Net as json.Marshal does.
+func jsonWriteNet(w *genrt.JSONWriter, v *Net) {
+	w.Raw("{\"addr\":")
+	w.Value(&v.Addr)
+	w.Raw(",\"prefix\":")
+	w.Value(&v.Prefix)
+	w.Raw(",\"addrs\":")
+	w.Value(&v.Addrs)
+	w.Raw(",\"opt\":")
+	w.Value(&v.Opt)
+	w.Byte('}')
+}
+
+// jsonWriteAddr writes a netip.Addr as json.Marshal does.
+func jsonWriteAddr(w *genrt.JSONWriter, v *netip.Addr) {
+	w.Value(v)
+}
+
+// jsonWriteDerived writes a Derived as json.Marshal does.
+func jsonWriteDerived(w *genrt.JSONWriter, v *Derived) {
+	w.Raw("{\"id\":")
+	w.String(string(v.Base.ID))
+	w.Raw(",\"seq\":")
+	w.Int(int64(v.Base.Seq))
+	w.Raw(",\"extra\":")
+	w.String(string(v.Extra))
+	w.Byte('}')
+}
+
+// jsonWriteCharge writes a Charge as json.Marshal does.
+func jsonWriteCharge(w *genrt.JSONWriter, v *Charge) {
+	w.Raw("{\"amount\":")
+	w.Int(int64(v.Amount))
+	w.Byte('}')
+}
+
+// jsonReadTime reads a time.Time as json.Unmarshal does.
+func jsonReadTime(d *genrt.JSONDecoder, v *time.Time) {
+	genrt.JSONTime(d, v)
+}
+
+// jsonReadPtrTime reads a *time.Time as json.Unmarshal does.
+func jsonReadPtrTime(d *genrt.JSONDecoder, v **time.Time) {
+	if d.Null() {
+		*v = nil
+		return
+	}
+	if *v == nil {
+		*v = new(time.Time)
+	}
+	genrt.JSONTime(d, *v)
+}
+
+// jsonReadDuration reads a time.Duration as json.Unmarshal does.
+func jsonReadDuration(d *genrt.JSONDecoder, v *time.Duration) {
+	genrt.JSONInt(d, v)
+}
+
+// jsonReadNet reads a Net as json.Unmarshal does.
+func jsonReadNet(d *genrt.JSONDecoder, v *Net) {
+	if !d.BeginObject(genrt.TypeOf[Net]) {
+		return
+	}
+	for first := true; d.More(first, '}'); first = false {
+		f := 0
+		switch string(d.Key()) {
+		case "addr":
+			f = 1
+		case "prefix":
+			f = 2
+		case "addrs":
+			f = 3
+		case "opt":
+			f = 4
+		default:
+			switch string(d.FoldedKey()) {
+			case "ADDR":
+				f = 1
+			case "PREFIX":
+				f = 2
+			case "ADDRS":
+				f = 3
+			case "OPT":
+				f = 4
+			}
+		}
+		switch f {
+		case 1:
+			genrt.JSONValue(d, &v.Addr)
+			if d.Failed() {
+				d.InField("addr")
+				return
+			}
+		case 2:
+			genrt.JSONValue(d, &v.Prefix)
+			if d.Failed() {
+				d.InField("prefix")
+				return
+			}
+		case 3:
+			genrt.JSONValue(d, &v.Addrs)
+			if d.Failed() {
+				d.InField("addrs")
+				return
+			}
+		case 4:
+			genrt.JSONValue(d, &v.Opt)
+			if d.Failed() {
+				d.InField("opt")
+				return
+			}
+		default:
+			d.Skip()
+		}
+	}
+}
+
+// jsonReadAddr reads a netip.Addr as json.Unmarshal does.
+func jsonReadAddr(d *genrt.JSONDecoder, v *netip.Addr) {
+	genrt.JSONValue(d, v)
+}
+
+// jsonReadDerived reads a Derived as json.Unmarshal does.
+func jsonReadDerived(d *genrt.JSONDecoder, v *Derived) {
+	if !d.BeginObject(genrt.TypeOf[Derived]) {
+		return
+	}
+	for first := true; d.More(first, '}'); first = false {
+		f := 0
+		switch string(d.Key()) {
+		case "id":
+			f = 1
+		case "seq":
+			f = 2
+		case "extra":
+			f = 3
+		default:
+			switch string(d.FoldedKey()) {
+			case "ID":
+				f = 1
+			case "SEQ":
+				f = 2
+			case "EXTRA":
+				f = 3
+			}
+		}
+		switch f {
+		case 1:
+			genrt.JSONString(d, &v.Base.ID)
+			if d.Failed() {
+				d.InField("Base.id")
+				return
+			}
+		case 2:
+			genrt.JSONInt(d, &v.Base.Seq)
+			if d.Failed() {
+				d.InField("Base.seq")
+				return
+			}
+		case 3:
+			genrt.JSONString(d, &v.Extra)
+			if d.Failed() {
+				d.InField("extra")
+				return
+			}
+		default:
+			d.Skip()
+		}
+	}
+}
+
+// jsonReadCharge reads a Charge as json.Unmarshal does.
+func jsonReadCharge(d *genrt.JSONDecoder, v *Charge) {
+	if !d.BeginObject(genrt.TypeOf[Charge]) {
+		return
+	}
+	for first := true; d.More(first, '}'); first = false {
+		f := 0
+		switch string(d.Key()) {
+		case "amount":
+			f = 1
+		default:
+			switch string(d.FoldedKey()) {
+			case "AMOUNT":
+				f = 1
+			}
+		}
+		switch f {
+		case 1:
+			genrt.JSONInt(d, &v.Amount)
+			if d.Failed() {
+				d.InField("amount")
+				return
+			}
+		default:
+			d.Skip()
+		}
+	}
+}
+
+// jsonReadEchoTimeRequest reads an EchoTimeRequest as json.Unmarshal does.
+func jsonReadEchoTimeRequest(d *genrt.JSONDecoder, v *EchoTimeRequest) {
+	if !d.BeginObject(genrt.TypeOf[EchoTimeRequest]) {
+		return
+	}
+	for first := true; d.More(first, '}'); first = false {
+		f := 0
+		switch string(d.Key()) {
+		case "t":
+			f = 1
+		default:
+			switch string(d.FoldedKey()) {
+			case "T":
+				f = 1
+			}
+		}
+		switch f {
+		case 1:
+			genrt.JSONTime(d, &v.T)
+			if d.Failed() {
+				d.InField("t")
+				return
+			}
+		default:
+			d.Skip()
+		}
+	}
+}
+
+// jsonWriteEchoTimeRequest writes an EchoTimeRequest as json.Marshal does.
+func jsonWriteEchoTimeRequest(w *genrt.JSONWriter, v *EchoTimeRequest) {
+	w.Raw("{\"t\":")
+	w.Time(v.T)
+	w.Byte('}')
+}
+
+// jsonReadEchoTimePtrRequest reads an EchoTimePtrRequest as json.Unmarshal does.
+func jsonReadEchoTimePtrRequest(d *genrt.JSONDecoder, v *EchoTimePtrRequest) {
+	if !d.BeginObject(genrt.TypeOf[EchoTimePtrRequest]) {
+		return
+	}
+	for first := true; d.More(first, '}'); first = false {
+		f := 0
+		switch string(d.Key()) {
+		case "t":
+			f = 1
+		default:
+			switch string(d.FoldedKey()) {
+			case "T":
+				f = 1
+			}
+		}
+		switch f {
+		case 1:
+			jsonReadPtrTime(d, &v.T)
+			if d.Failed() {
+				d.InField("t")
+				return
+			}
+		default:
+			d.Skip()
+		}
+	}
+}
+
+// jsonWriteEchoTimePtrRequest writes an EchoTimePtrRequest as json.Marshal does.
+func jsonWriteEchoTimePtrRequest(w *genrt.JSONWriter, v *EchoTimePtrRequest) {
+	w.Raw("{\"t\":")
+	jsonWritePtrTime(w, &v.T)
+	w.Byte('}')
+}
+
+// jsonReadEchoDurationRequest reads an EchoDurationRequest as json.Unmarshal does.
+func jsonReadEchoDurationRequest(d *genrt.JSONDecoder, v *EchoDurationRequest) {
+	if !d.BeginObject(genrt.TypeOf[EchoDurationRequest]) {
+		return
+	}
+	for first := true; d.More(first, '}'); first = false {
+		f := 0
+		switch string(d.Key()) {
+		case "d":
+			f = 1
+		default:
+			switch string(d.FoldedKey()) {
+			case "D":
+				f = 1
+			}
+		}
+		switch f {
+		case 1:
+			genrt.JSONInt(d, &v.D)
+			if d.Failed() {
+				d.InField("d")
+				return
+			}
+		default:
+			d.Skip()
+		}
+	}
+}
+
+// jsonWriteEchoDurationRequest writes an EchoDurationRequest as json.Marshal does.
+func jsonWriteEchoDurationRequest(w *genrt.JSONWriter, v *EchoDurationRequest) {
+	w.Raw("{\"d\":")
+	w.Int(int64(v.D))
+	w.Byte('}')
+}
+
+// jsonReadLookupRequest reads a LookupRequest as json.Unmarshal does.
+func jsonReadLookupRequest(d *genrt.JSONDecoder, v *LookupRequest) {
+	if !d.BeginObject(genrt.TypeOf[LookupRequest]) {
+		return
+	}
+	for first := true; d.More(first, '}'); first = false {
+		f := 0
+		switch string(d.Key()) {
+		case "addr":
+			f = 1
+		default:
+			switch string(d.FoldedKey()) {
+			case "ADDR":
+				f = 1
+			}
+		}
+		switch f {
+		case 1:
+			genrt.JSONValue(d, &v.Addr)
+			if d.Failed() {
+				d.InField("addr")
+				return
+			}
+		default:
+			d.Skip()
+		}
+	}
+}
+
+// jsonWriteLookupRequest writes a LookupRequest as json.Marshal does.
+func jsonWriteLookupRequest(w *genrt.JSONWriter, v *LookupRequest) {
+	w.Raw("{\"addr\":")
+	w.Value(&v.Addr)
+	w.Byte('}')
+}
+
+// jsonReadChargeRequest reads a ChargeRequest as json.Unmarshal does.
+func jsonReadChargeRequest(d *genrt.JSONDecoder, v *ChargeRequest) {
+	if !d.BeginObject(genrt.TypeOf[ChargeRequest]) {
+		return
+	}
+	for first := true; d.More(first, '}'); first = false {
+		f := 0
+		switch string(d.Key()) {
+		case "card":
+			f = 1
+		default:
+			switch string(d.FoldedKey()) {
+			case "CARD":
+				f = 1
+			}
+		}
+		switch f {
+		case 1:
+			genrt.JSONString(d, &v.Card)
+			if d.Failed() {
+				d.InField("card")
+				return
+			}
+		default:
+			d.Skip()
+		}
+	}
+}
+
+// jsonWriteChargeRequest writes a ChargeRequest as json.Marshal does.
+func jsonWriteChargeRequest(w *genrt.JSONWriter, v *ChargeRequest) {
+	w.Raw("{\"card\":")
+	w.String(string(v.Card))
+	w.Byte('}')
 }

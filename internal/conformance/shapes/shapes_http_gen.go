@@ -7,10 +7,13 @@ import (
 	_ "embed"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/typedkit/kit"
+	"github.com/typedkit/kit/genrt"
 	"github.com/typedkit/kit/httpx"
 )
 
@@ -49,33 +52,33 @@ func RegisterHTTP(mux *http.ServeMux, e Endpoints, opts ...httpx.ServerOption) {
 	serve := func(method string, idempotent bool) []httpx.ServerOption {
 		return append(opts[:len(opts):len(opts)], httpx.ServerCall(kit.Call{Service: ServiceName, Method: method, Idempotent: idempotent}))
 	}
-	mux.Handle("POST /shapes/scalars", httpx.NewServer(e.ScalarsEndpoint, decodeScalarsHTTPRequest, httpx.EncodeJSONResponse[Scalars],
+	mux.Handle("POST /shapes/scalars", httpx.NewServer(e.ScalarsEndpoint, decodeScalarsHTTPRequest, genrt.JSONResponseEncoder(jsonWriteScalars),
 		serve("Scalars", false)...))
-	mux.Handle("POST /shapes/optional", httpx.NewServer(e.OptionalEndpoint, decodeOptionalHTTPRequest, httpx.EncodeJSONResponse[Optional],
+	mux.Handle("POST /shapes/optional", httpx.NewServer(e.OptionalEndpoint, decodeOptionalHTTPRequest, genrt.JSONResponseEncoder(jsonWriteOptional),
 		serve("Optional", false)...))
-	mux.Handle("POST /shapes/enums", httpx.NewServer(e.EnumsEndpoint, decodeEnumsHTTPRequest, httpx.EncodeJSONResponse[Enums],
+	mux.Handle("POST /shapes/enums", httpx.NewServer(e.EnumsEndpoint, decodeEnumsHTTPRequest, genrt.JSONResponseEncoder(jsonWriteEnums),
 		serve("Enums", false)...))
-	mux.Handle("POST /shapes/tree", httpx.NewServer(e.TreeEndpoint, decodeTreeHTTPRequest, httpx.EncodeJSONResponse[Node],
+	mux.Handle("POST /shapes/tree", httpx.NewServer(e.TreeEndpoint, decodeTreeHTTPRequest, genrt.JSONResponseEncoder(jsonWriteNode),
 		serve("Tree", false)...))
-	mux.Handle("POST /shapes/collections", httpx.NewServer(e.CollectionsEndpoint, decodeCollectionsHTTPRequest, httpx.EncodeJSONResponse[Collections],
+	mux.Handle("POST /shapes/collections", httpx.NewServer(e.CollectionsEndpoint, decodeCollectionsHTTPRequest, genrt.JSONResponseEncoder(jsonWriteCollections),
 		serve("Collections", false)...))
-	mux.Handle("POST /shapes/times", httpx.NewServer(e.TimesEndpoint, decodeTimesHTTPRequest, httpx.EncodeJSONResponse[Times],
+	mux.Handle("POST /shapes/times", httpx.NewServer(e.TimesEndpoint, decodeTimesHTTPRequest, genrt.JSONResponseEncoder(jsonWriteTimes),
 		serve("Times", false)...))
-	mux.Handle("POST /shapes/generic", httpx.NewServer(e.GenericEndpoint, decodeGenericHTTPRequest, httpx.EncodeJSONResponse[Page[string]],
+	mux.Handle("POST /shapes/generic", httpx.NewServer(e.GenericEndpoint, decodeGenericHTTPRequest, genrt.JSONResponseEncoder(jsonWritePageString),
 		serve("Generic", false)...))
-	mux.Handle("POST /shapes/length", httpx.NewServer(e.LengthEndpoint, decodeLengthHTTPRequest, httpx.EncodeJSONResponse[int64],
+	mux.Handle("POST /shapes/length", httpx.NewServer(e.LengthEndpoint, decodeLengthHTTPRequest, genrt.JSONResponseEncoder(jsonWriteInt64),
 		serve("Length", false)...))
-	mux.Handle("POST /shapes/blob", httpx.NewServer(e.BlobEndpoint, decodeBlobHTTPRequest, httpx.EncodeJSONResponse[[]byte],
+	mux.Handle("POST /shapes/blob", httpx.NewServer(e.BlobEndpoint, decodeBlobHTTPRequest, genrt.JSONResponseEncoder(jsonWriteByteList),
 		serve("Blob", false)...))
-	mux.Handle("POST /shapes/shade", httpx.NewServer(e.ShadeEndpoint, decodeShadeHTTPRequest, httpx.EncodeJSONResponse[Color],
+	mux.Handle("POST /shapes/shade", httpx.NewServer(e.ShadeEndpoint, decodeShadeHTTPRequest, genrt.JSONResponseEncoder(jsonWriteColor),
 		serve("Shade", false)...))
-	mux.Handle("POST /shapes/list", httpx.NewServer(e.ListEndpoint, decodeListHTTPRequest, httpx.EncodeJSONResponse[[]Inner],
+	mux.Handle("POST /shapes/list", httpx.NewServer(e.ListEndpoint, decodeListHTTPRequest, genrt.JSONResponseEncoder(jsonWriteInnerList),
 		serve("List", false)...))
-	mux.Handle("POST /shapes/several", httpx.NewServer(e.SeveralEndpoint, decodeSeveralHTTPRequest, httpx.EncodeJSONResponse[SeveralResponse],
+	mux.Handle("POST /shapes/several", httpx.NewServer(e.SeveralEndpoint, decodeSeveralHTTPRequest, genrt.JSONResponseEncoder(jsonWriteSeveralResponse),
 		serve("Several", false)...))
-	mux.Handle("POST /shapes/ping", httpx.NewServer(e.PingEndpoint, decodePingHTTPRequest, httpx.EncodeJSONResponse[PingResponse],
+	mux.Handle("POST /shapes/ping", httpx.NewServer(e.PingEndpoint, decodePingHTTPRequest, genrt.JSONResponseEncoder(jsonWritePingResponse),
 		serve("Ping", false)...))
-	mux.Handle("POST /shapes/fail", httpx.NewServer(e.FailEndpoint, decodeFailHTTPRequest, httpx.EncodeJSONResponse[FailResponse],
+	mux.Handle("POST /shapes/fail", httpx.NewServer(e.FailEndpoint, decodeFailHTTPRequest, genrt.JSONResponseEncoder(jsonWriteFailResponse),
 		serve("Fail", false)...))
 }
 
@@ -108,40 +111,40 @@ func NewHTTPClientEndpoints(base string, opts ...httpx.ClientOption) (Endpoints,
 		return append(opts[:len(opts):len(opts)], httpx.ClientCall(kit.Call{Service: ServiceName, Method: method, Idempotent: idempotent}))
 	}
 	return Endpoints{
-		ScalarsEndpoint: httpx.NewClient(http.MethodPost, u, encodeScalarsHTTPRequest, httpx.DecodeJSONResponse[Scalars],
+		ScalarsEndpoint: httpx.NewClient(http.MethodPost, u, encodeScalarsHTTPRequest, genrt.JSONResponseDecoder(jsonReadScalars),
 			call("Scalars", false)...).Endpoint(),
-		OptionalEndpoint: httpx.NewClient(http.MethodPost, u, encodeOptionalHTTPRequest, httpx.DecodeJSONResponse[Optional],
+		OptionalEndpoint: httpx.NewClient(http.MethodPost, u, encodeOptionalHTTPRequest, genrt.JSONResponseDecoder(jsonReadOptional),
 			call("Optional", false)...).Endpoint(),
-		EnumsEndpoint: httpx.NewClient(http.MethodPost, u, encodeEnumsHTTPRequest, httpx.DecodeJSONResponse[Enums],
+		EnumsEndpoint: httpx.NewClient(http.MethodPost, u, encodeEnumsHTTPRequest, genrt.JSONResponseDecoder(jsonReadEnums),
 			call("Enums", false)...).Endpoint(),
-		TreeEndpoint: httpx.NewClient(http.MethodPost, u, encodeTreeHTTPRequest, httpx.DecodeJSONResponse[Node],
+		TreeEndpoint: httpx.NewClient(http.MethodPost, u, encodeTreeHTTPRequest, genrt.JSONResponseDecoder(jsonReadNode),
 			call("Tree", false)...).Endpoint(),
-		CollectionsEndpoint: httpx.NewClient(http.MethodPost, u, encodeCollectionsHTTPRequest, httpx.DecodeJSONResponse[Collections],
+		CollectionsEndpoint: httpx.NewClient(http.MethodPost, u, encodeCollectionsHTTPRequest, genrt.JSONResponseDecoder(jsonReadCollections),
 			call("Collections", false)...).Endpoint(),
-		TimesEndpoint: httpx.NewClient(http.MethodPost, u, encodeTimesHTTPRequest, httpx.DecodeJSONResponse[Times],
+		TimesEndpoint: httpx.NewClient(http.MethodPost, u, encodeTimesHTTPRequest, genrt.JSONResponseDecoder(jsonReadTimes),
 			call("Times", false)...).Endpoint(),
-		GenericEndpoint: httpx.NewClient(http.MethodPost, u, encodeGenericHTTPRequest, httpx.DecodeJSONResponse[Page[string]],
+		GenericEndpoint: httpx.NewClient(http.MethodPost, u, encodeGenericHTTPRequest, genrt.JSONResponseDecoder(jsonReadPageString),
 			call("Generic", false)...).Endpoint(),
-		LengthEndpoint: httpx.NewClient(http.MethodPost, u, encodeLengthHTTPRequest, httpx.DecodeJSONResponse[int64],
+		LengthEndpoint: httpx.NewClient(http.MethodPost, u, encodeLengthHTTPRequest, genrt.JSONResponseDecoder(jsonReadInt64),
 			call("Length", false)...).Endpoint(),
-		BlobEndpoint: httpx.NewClient(http.MethodPost, u, encodeBlobHTTPRequest, httpx.DecodeJSONResponse[[]byte],
+		BlobEndpoint: httpx.NewClient(http.MethodPost, u, encodeBlobHTTPRequest, genrt.JSONResponseDecoder(jsonReadByteList),
 			call("Blob", false)...).Endpoint(),
-		ShadeEndpoint: httpx.NewClient(http.MethodPost, u, encodeShadeHTTPRequest, httpx.DecodeJSONResponse[Color],
+		ShadeEndpoint: httpx.NewClient(http.MethodPost, u, encodeShadeHTTPRequest, genrt.JSONResponseDecoder(jsonReadColor),
 			call("Shade", false)...).Endpoint(),
-		ListEndpoint: httpx.NewClient(http.MethodPost, u, encodeListHTTPRequest, httpx.DecodeJSONResponse[[]Inner],
+		ListEndpoint: httpx.NewClient(http.MethodPost, u, encodeListHTTPRequest, genrt.JSONResponseDecoder(jsonReadInnerList),
 			call("List", false)...).Endpoint(),
-		SeveralEndpoint: httpx.NewClient(http.MethodPost, u, encodeSeveralHTTPRequest, httpx.DecodeJSONResponse[SeveralResponse],
+		SeveralEndpoint: httpx.NewClient(http.MethodPost, u, encodeSeveralHTTPRequest, genrt.JSONResponseDecoder(jsonReadSeveralResponse),
 			call("Several", false)...).Endpoint(),
-		PingEndpoint: httpx.NewClient(http.MethodPost, u, encodePingHTTPRequest, httpx.DecodeJSONResponse[PingResponse],
+		PingEndpoint: httpx.NewClient(http.MethodPost, u, encodePingHTTPRequest, genrt.JSONResponseDecoder(jsonReadPingResponse),
 			call("Ping", false)...).Endpoint(),
-		FailEndpoint: httpx.NewClient(http.MethodPost, u, encodeFailHTTPRequest, httpx.DecodeJSONResponse[FailResponse],
+		FailEndpoint: httpx.NewClient(http.MethodPost, u, encodeFailHTTPRequest, genrt.JSONResponseDecoder(jsonReadFailResponse),
 			call("Fail", false)...).Endpoint(),
 	}, nil
 }
 
 // decodeScalarsHTTPRequest reads the request of POST /shapes/scalars.
 func decodeScalarsHTTPRequest(ctx context.Context, r *http.Request) (Scalars, error) {
-	req, err := httpx.DecodeJSONRequest[Scalars](ctx, r)
+	req, err := genrt.DecodeJSONRequest(ctx, r, jsonReadScalars)
 	if err != nil {
 		return req, err
 	}
@@ -151,12 +154,12 @@ func decodeScalarsHTTPRequest(ctx context.Context, r *http.Request) (Scalars, er
 // encodeScalarsHTTPRequest writes the request of POST /shapes/scalars.
 func encodeScalarsHTTPRequest(ctx context.Context, r *http.Request, req Scalars) error {
 	r.URL.Path, r.URL.RawPath = strings.TrimSuffix(r.URL.Path, "/")+"/shapes/scalars", strings.TrimSuffix(r.URL.EscapedPath(), "/")+"/shapes/scalars"
-	return httpx.EncodeJSONRequest(ctx, r, req)
+	return genrt.EncodeJSONRequest(ctx, r, req, jsonWriteScalars)
 }
 
 // decodeOptionalHTTPRequest reads the request of POST /shapes/optional.
 func decodeOptionalHTTPRequest(ctx context.Context, r *http.Request) (Optional, error) {
-	req, err := httpx.DecodeJSONRequest[Optional](ctx, r)
+	req, err := genrt.DecodeJSONRequest(ctx, r, jsonReadOptional)
 	if err != nil {
 		return req, err
 	}
@@ -166,12 +169,12 @@ func decodeOptionalHTTPRequest(ctx context.Context, r *http.Request) (Optional, 
 // encodeOptionalHTTPRequest writes the request of POST /shapes/optional.
 func encodeOptionalHTTPRequest(ctx context.Context, r *http.Request, req Optional) error {
 	r.URL.Path, r.URL.RawPath = strings.TrimSuffix(r.URL.Path, "/")+"/shapes/optional", strings.TrimSuffix(r.URL.EscapedPath(), "/")+"/shapes/optional"
-	return httpx.EncodeJSONRequest(ctx, r, req)
+	return genrt.EncodeJSONRequest(ctx, r, req, jsonWriteOptional)
 }
 
 // decodeEnumsHTTPRequest reads the request of POST /shapes/enums.
 func decodeEnumsHTTPRequest(ctx context.Context, r *http.Request) (Enums, error) {
-	req, err := httpx.DecodeJSONRequest[Enums](ctx, r)
+	req, err := genrt.DecodeJSONRequest(ctx, r, jsonReadEnums)
 	if err != nil {
 		return req, err
 	}
@@ -181,12 +184,12 @@ func decodeEnumsHTTPRequest(ctx context.Context, r *http.Request) (Enums, error)
 // encodeEnumsHTTPRequest writes the request of POST /shapes/enums.
 func encodeEnumsHTTPRequest(ctx context.Context, r *http.Request, req Enums) error {
 	r.URL.Path, r.URL.RawPath = strings.TrimSuffix(r.URL.Path, "/")+"/shapes/enums", strings.TrimSuffix(r.URL.EscapedPath(), "/")+"/shapes/enums"
-	return httpx.EncodeJSONRequest(ctx, r, req)
+	return genrt.EncodeJSONRequest(ctx, r, req, jsonWriteEnums)
 }
 
 // decodeTreeHTTPRequest reads the request of POST /shapes/tree.
 func decodeTreeHTTPRequest(ctx context.Context, r *http.Request) (Node, error) {
-	req, err := httpx.DecodeJSONRequest[Node](ctx, r)
+	req, err := genrt.DecodeJSONRequest(ctx, r, jsonReadNode)
 	if err != nil {
 		return req, err
 	}
@@ -196,12 +199,12 @@ func decodeTreeHTTPRequest(ctx context.Context, r *http.Request) (Node, error) {
 // encodeTreeHTTPRequest writes the request of POST /shapes/tree.
 func encodeTreeHTTPRequest(ctx context.Context, r *http.Request, req Node) error {
 	r.URL.Path, r.URL.RawPath = strings.TrimSuffix(r.URL.Path, "/")+"/shapes/tree", strings.TrimSuffix(r.URL.EscapedPath(), "/")+"/shapes/tree"
-	return httpx.EncodeJSONRequest(ctx, r, req)
+	return genrt.EncodeJSONRequest(ctx, r, req, jsonWriteNode)
 }
 
 // decodeCollectionsHTTPRequest reads the request of POST /shapes/collections.
 func decodeCollectionsHTTPRequest(ctx context.Context, r *http.Request) (Collections, error) {
-	req, err := httpx.DecodeJSONRequest[Collections](ctx, r)
+	req, err := genrt.DecodeJSONRequest(ctx, r, jsonReadCollections)
 	if err != nil {
 		return req, err
 	}
@@ -211,12 +214,12 @@ func decodeCollectionsHTTPRequest(ctx context.Context, r *http.Request) (Collect
 // encodeCollectionsHTTPRequest writes the request of POST /shapes/collections.
 func encodeCollectionsHTTPRequest(ctx context.Context, r *http.Request, req Collections) error {
 	r.URL.Path, r.URL.RawPath = strings.TrimSuffix(r.URL.Path, "/")+"/shapes/collections", strings.TrimSuffix(r.URL.EscapedPath(), "/")+"/shapes/collections"
-	return httpx.EncodeJSONRequest(ctx, r, req)
+	return genrt.EncodeJSONRequest(ctx, r, req, jsonWriteCollections)
 }
 
 // decodeTimesHTTPRequest reads the request of POST /shapes/times.
 func decodeTimesHTTPRequest(ctx context.Context, r *http.Request) (Times, error) {
-	req, err := httpx.DecodeJSONRequest[Times](ctx, r)
+	req, err := genrt.DecodeJSONRequest(ctx, r, jsonReadTimes)
 	if err != nil {
 		return req, err
 	}
@@ -226,12 +229,12 @@ func decodeTimesHTTPRequest(ctx context.Context, r *http.Request) (Times, error)
 // encodeTimesHTTPRequest writes the request of POST /shapes/times.
 func encodeTimesHTTPRequest(ctx context.Context, r *http.Request, req Times) error {
 	r.URL.Path, r.URL.RawPath = strings.TrimSuffix(r.URL.Path, "/")+"/shapes/times", strings.TrimSuffix(r.URL.EscapedPath(), "/")+"/shapes/times"
-	return httpx.EncodeJSONRequest(ctx, r, req)
+	return genrt.EncodeJSONRequest(ctx, r, req, jsonWriteTimes)
 }
 
 // decodeGenericHTTPRequest reads the request of POST /shapes/generic.
 func decodeGenericHTTPRequest(ctx context.Context, r *http.Request) (Page[Inner], error) {
-	req, err := httpx.DecodeJSONRequest[Page[Inner]](ctx, r)
+	req, err := genrt.DecodeJSONRequest(ctx, r, jsonReadPageInner)
 	if err != nil {
 		return req, err
 	}
@@ -241,12 +244,12 @@ func decodeGenericHTTPRequest(ctx context.Context, r *http.Request) (Page[Inner]
 // encodeGenericHTTPRequest writes the request of POST /shapes/generic.
 func encodeGenericHTTPRequest(ctx context.Context, r *http.Request, req Page[Inner]) error {
 	r.URL.Path, r.URL.RawPath = strings.TrimSuffix(r.URL.Path, "/")+"/shapes/generic", strings.TrimSuffix(r.URL.EscapedPath(), "/")+"/shapes/generic"
-	return httpx.EncodeJSONRequest(ctx, r, req)
+	return genrt.EncodeJSONRequest(ctx, r, req, jsonWritePageInner)
 }
 
 // decodeLengthHTTPRequest reads the request of POST /shapes/length.
 func decodeLengthHTTPRequest(ctx context.Context, r *http.Request) (LengthRequest, error) {
-	req, err := httpx.DecodeJSONRequest[LengthRequest](ctx, r)
+	req, err := genrt.DecodeJSONRequest(ctx, r, jsonReadLengthRequest)
 	if err != nil {
 		return req, err
 	}
@@ -256,12 +259,12 @@ func decodeLengthHTTPRequest(ctx context.Context, r *http.Request) (LengthReques
 // encodeLengthHTTPRequest writes the request of POST /shapes/length.
 func encodeLengthHTTPRequest(ctx context.Context, r *http.Request, req LengthRequest) error {
 	r.URL.Path, r.URL.RawPath = strings.TrimSuffix(r.URL.Path, "/")+"/shapes/length", strings.TrimSuffix(r.URL.EscapedPath(), "/")+"/shapes/length"
-	return httpx.EncodeJSONRequest(ctx, r, req)
+	return genrt.EncodeJSONRequest(ctx, r, req, jsonWriteLengthRequest)
 }
 
 // decodeBlobHTTPRequest reads the request of POST /shapes/blob.
 func decodeBlobHTTPRequest(ctx context.Context, r *http.Request) (BlobRequest, error) {
-	req, err := httpx.DecodeJSONRequest[BlobRequest](ctx, r)
+	req, err := genrt.DecodeJSONRequest(ctx, r, jsonReadBlobRequest)
 	if err != nil {
 		return req, err
 	}
@@ -271,12 +274,12 @@ func decodeBlobHTTPRequest(ctx context.Context, r *http.Request) (BlobRequest, e
 // encodeBlobHTTPRequest writes the request of POST /shapes/blob.
 func encodeBlobHTTPRequest(ctx context.Context, r *http.Request, req BlobRequest) error {
 	r.URL.Path, r.URL.RawPath = strings.TrimSuffix(r.URL.Path, "/")+"/shapes/blob", strings.TrimSuffix(r.URL.EscapedPath(), "/")+"/shapes/blob"
-	return httpx.EncodeJSONRequest(ctx, r, req)
+	return genrt.EncodeJSONRequest(ctx, r, req, jsonWriteBlobRequest)
 }
 
 // decodeShadeHTTPRequest reads the request of POST /shapes/shade.
 func decodeShadeHTTPRequest(ctx context.Context, r *http.Request) (ShadeRequest, error) {
-	req, err := httpx.DecodeJSONRequest[ShadeRequest](ctx, r)
+	req, err := genrt.DecodeJSONRequest(ctx, r, jsonReadShadeRequest)
 	if err != nil {
 		return req, err
 	}
@@ -286,12 +289,12 @@ func decodeShadeHTTPRequest(ctx context.Context, r *http.Request) (ShadeRequest,
 // encodeShadeHTTPRequest writes the request of POST /shapes/shade.
 func encodeShadeHTTPRequest(ctx context.Context, r *http.Request, req ShadeRequest) error {
 	r.URL.Path, r.URL.RawPath = strings.TrimSuffix(r.URL.Path, "/")+"/shapes/shade", strings.TrimSuffix(r.URL.EscapedPath(), "/")+"/shapes/shade"
-	return httpx.EncodeJSONRequest(ctx, r, req)
+	return genrt.EncodeJSONRequest(ctx, r, req, jsonWriteShadeRequest)
 }
 
 // decodeListHTTPRequest reads the request of POST /shapes/list.
 func decodeListHTTPRequest(ctx context.Context, r *http.Request) (ListRequest, error) {
-	req, err := httpx.DecodeJSONRequest[ListRequest](ctx, r)
+	req, err := genrt.DecodeJSONRequest(ctx, r, jsonReadListRequest)
 	if err != nil {
 		return req, err
 	}
@@ -301,12 +304,12 @@ func decodeListHTTPRequest(ctx context.Context, r *http.Request) (ListRequest, e
 // encodeListHTTPRequest writes the request of POST /shapes/list.
 func encodeListHTTPRequest(ctx context.Context, r *http.Request, req ListRequest) error {
 	r.URL.Path, r.URL.RawPath = strings.TrimSuffix(r.URL.Path, "/")+"/shapes/list", strings.TrimSuffix(r.URL.EscapedPath(), "/")+"/shapes/list"
-	return httpx.EncodeJSONRequest(ctx, r, req)
+	return genrt.EncodeJSONRequest(ctx, r, req, jsonWriteListRequest)
 }
 
 // decodeSeveralHTTPRequest reads the request of POST /shapes/several.
 func decodeSeveralHTTPRequest(ctx context.Context, r *http.Request) (SeveralRequest, error) {
-	req, err := httpx.DecodeJSONRequest[SeveralRequest](ctx, r)
+	req, err := genrt.DecodeJSONRequest(ctx, r, jsonReadSeveralRequest)
 	if err != nil {
 		return req, err
 	}
@@ -316,12 +319,12 @@ func decodeSeveralHTTPRequest(ctx context.Context, r *http.Request) (SeveralRequ
 // encodeSeveralHTTPRequest writes the request of POST /shapes/several.
 func encodeSeveralHTTPRequest(ctx context.Context, r *http.Request, req SeveralRequest) error {
 	r.URL.Path, r.URL.RawPath = strings.TrimSuffix(r.URL.Path, "/")+"/shapes/several", strings.TrimSuffix(r.URL.EscapedPath(), "/")+"/shapes/several"
-	return httpx.EncodeJSONRequest(ctx, r, req)
+	return genrt.EncodeJSONRequest(ctx, r, req, jsonWriteSeveralRequest)
 }
 
 // decodePingHTTPRequest reads the request of POST /shapes/ping.
 func decodePingHTTPRequest(ctx context.Context, r *http.Request) (PingRequest, error) {
-	req, err := httpx.DecodeJSONRequest[PingRequest](ctx, r)
+	req, err := genrt.DecodeJSONRequest(ctx, r, jsonReadPingRequest)
 	if err != nil {
 		return req, err
 	}
@@ -331,12 +334,12 @@ func decodePingHTTPRequest(ctx context.Context, r *http.Request) (PingRequest, e
 // encodePingHTTPRequest writes the request of POST /shapes/ping.
 func encodePingHTTPRequest(ctx context.Context, r *http.Request, req PingRequest) error {
 	r.URL.Path, r.URL.RawPath = strings.TrimSuffix(r.URL.Path, "/")+"/shapes/ping", strings.TrimSuffix(r.URL.EscapedPath(), "/")+"/shapes/ping"
-	return httpx.EncodeJSONRequest(ctx, r, req)
+	return genrt.EncodeJSONRequest(ctx, r, req, jsonWritePingRequest)
 }
 
 // decodeFailHTTPRequest reads the request of POST /shapes/fail.
 func decodeFailHTTPRequest(ctx context.Context, r *http.Request) (FailRequest, error) {
-	req, err := httpx.DecodeJSONRequest[FailRequest](ctx, r)
+	req, err := genrt.DecodeJSONRequest(ctx, r, jsonReadFailRequest)
 	if err != nil {
 		return req, err
 	}
@@ -346,5 +349,2477 @@ func decodeFailHTTPRequest(ctx context.Context, r *http.Request) (FailRequest, e
 // encodeFailHTTPRequest writes the request of POST /shapes/fail.
 func encodeFailHTTPRequest(ctx context.Context, r *http.Request, req FailRequest) error {
 	r.URL.Path, r.URL.RawPath = strings.TrimSuffix(r.URL.Path, "/")+"/shapes/fail", strings.TrimSuffix(r.URL.EscapedPath(), "/")+"/shapes/fail"
-	return httpx.EncodeJSONRequest(ctx, r, req)
+	return genrt.EncodeJSONRequest(ctx, r, req, jsonWriteFailRequest)
+}
+
+// jsonWriteScalars writes a Scalars as json.Marshal does.
+func jsonWriteScalars(w *genrt.JSONWriter, v *Scalars) {
+	w.Raw("{\"b\":")
+	w.Bool(bool(v.B))
+	w.Raw(",\"i\":")
+	w.Int(int64(v.I))
+	w.Raw(",\"i8\":")
+	w.Int(int64(v.I8))
+	w.Raw(",\"i16\":")
+	w.Int(int64(v.I16))
+	w.Raw(",\"i32\":")
+	w.Int(int64(v.I32))
+	w.Raw(",\"i64\":")
+	w.Int(int64(v.I64))
+	w.Raw(",\"u\":")
+	w.Uint(uint64(v.U))
+	w.Raw(",\"u8\":")
+	w.Uint(uint64(v.U8))
+	w.Raw(",\"u16\":")
+	w.Uint(uint64(v.U16))
+	w.Raw(",\"u32\":")
+	w.Uint(uint64(v.U32))
+	w.Raw(",\"u64\":")
+	w.Uint(uint64(v.U64))
+	w.Raw(",\"s32\":")
+	w.Int(int64(v.S32))
+	w.Raw(",\"s64\":")
+	w.Int(int64(v.S64))
+	w.Raw(",\"f32\":")
+	w.Float(float64(v.F32), 32)
+	w.Raw(",\"f64\":")
+	w.Float(float64(v.F64), 64)
+	w.Raw(",\"str\":")
+	w.String(string(v.Str))
+	w.Raw(",\"bytes\":")
+	w.Bytes([]byte(v.Bytes))
+	w.Byte('}')
+}
+
+// jsonWritePtrInt64 writes a *int64 as json.Marshal does.
+func jsonWritePtrInt64(w *genrt.JSONWriter, v **int64) {
+	if *v == nil {
+		w.Raw("null")
+		return
+	}
+	w.Int(int64(**v))
+}
+
+// jsonWritePtrUint32 writes a *uint32 as json.Marshal does.
+func jsonWritePtrUint32(w *genrt.JSONWriter, v **uint32) {
+	if *v == nil {
+		w.Raw("null")
+		return
+	}
+	w.Uint(uint64(**v))
+}
+
+// jsonWritePtrString writes a *string as json.Marshal does.
+func jsonWritePtrString(w *genrt.JSONWriter, v **string) {
+	if *v == nil {
+		w.Raw("null")
+		return
+	}
+	w.String(string(**v))
+}
+
+// jsonWritePtrBool writes a *bool as json.Marshal does.
+func jsonWritePtrBool(w *genrt.JSONWriter, v **bool) {
+	if *v == nil {
+		w.Raw("null")
+		return
+	}
+	w.Bool(bool(**v))
+}
+
+// jsonWritePtrFloat64 writes a *float64 as json.Marshal does.
+func jsonWritePtrFloat64(w *genrt.JSONWriter, v **float64) {
+	if *v == nil {
+		w.Raw("null")
+		return
+	}
+	w.Float(float64(**v), 64)
+}
+
+// jsonWritePtrColor writes a *Color as json.Marshal does.
+func jsonWritePtrColor(w *genrt.JSONWriter, v **Color) {
+	if *v == nil {
+		w.Raw("null")
+		return
+	}
+	w.Int(int64(**v))
+}
+
+// jsonWriteInner writes an Inner as json.Marshal does.
+func jsonWriteInner(w *genrt.JSONWriter, v *Inner) {
+	w.Raw("{\"name\":")
+	w.String(string(v.Name))
+	w.Raw(",\"n\":")
+	w.Int(int64(v.N))
+	w.Byte('}')
+}
+
+// jsonWritePtrInner writes a *Inner as json.Marshal does.
+func jsonWritePtrInner(w *genrt.JSONWriter, v **Inner) {
+	if *v == nil {
+		w.Raw("null")
+		return
+	}
+	jsonWriteInner(w, *v)
+}
+
+// jsonWritePtrTime writes a *time.Time as json.Marshal does.
+func jsonWritePtrTime(w *genrt.JSONWriter, v **time.Time) {
+	if *v == nil {
+		w.Raw("null")
+		return
+	}
+	w.Time(**v)
+}
+
+// jsonWriteOptional writes an Optional as json.Marshal does.
+func jsonWriteOptional(w *genrt.JSONWriter, v *Optional) {
+	w.Raw("{\"i\":")
+	jsonWritePtrInt64(w, &v.I)
+	w.Raw(",\"u\":")
+	jsonWritePtrUint32(w, &v.U)
+	w.Raw(",\"s\":")
+	jsonWritePtrString(w, &v.S)
+	w.Raw(",\"b\":")
+	jsonWritePtrBool(w, &v.B)
+	w.Raw(",\"f\":")
+	jsonWritePtrFloat64(w, &v.F)
+	w.Raw(",\"color\":")
+	jsonWritePtrColor(w, &v.Color)
+	w.Raw(",\"inner\":")
+	jsonWritePtrInner(w, &v.Inner)
+	w.Raw(",\"when\":")
+	jsonWritePtrTime(w, &v.When)
+	w.Byte('}')
+}
+
+// jsonWriteColorList writes a []Color as json.Marshal does.
+func jsonWriteColorList(w *genrt.JSONWriter, v *[]Color) {
+	if *v == nil {
+		w.Raw("null")
+		return
+	}
+	w.Byte('[')
+	for i := range *v {
+		if i > 0 {
+			w.Byte(',')
+		}
+		w.Int(int64((*v)[i]))
+	}
+	w.Byte(']')
+}
+
+// jsonWriteStringColorMap writes a map[string]Color as json.Marshal does.
+func jsonWriteStringColorMap(w *genrt.JSONWriter, v *map[string]Color) {
+	if *v == nil {
+		w.Raw("null")
+		return
+	}
+	w.Byte('{')
+	for i, k := range genrt.SortedKeys(*v) {
+		if i > 0 {
+			w.Byte(',')
+		}
+		w.String(string(k))
+		w.Byte(':')
+		x := (*v)[k]
+		w.Int(int64(x))
+	}
+	w.Byte('}')
+}
+
+// jsonWriteEnums writes an Enums as json.Marshal does.
+func jsonWriteEnums(w *genrt.JSONWriter, v *Enums) {
+	w.Raw("{\"color\":")
+	w.Int(int64(v.Color))
+	w.Raw(",\"colors\":")
+	jsonWriteColorList(w, &v.Colors)
+	w.Raw(",\"by_name\":")
+	jsonWriteStringColorMap(w, &v.ByName)
+	w.Byte('}')
+}
+
+// jsonWritePtrNode writes a *Node as json.Marshal does.
+func jsonWritePtrNode(w *genrt.JSONWriter, v **Node) {
+	if *v == nil {
+		w.Raw("null")
+		return
+	}
+	jsonWriteNode(w, *v)
+}
+
+// jsonWritePtrNodeList writes a []*Node as json.Marshal does.
+func jsonWritePtrNodeList(w *genrt.JSONWriter, v *[]*Node) {
+	if *v == nil {
+		w.Raw("null")
+		return
+	}
+	w.Byte('[')
+	for i := range *v {
+		if i > 0 {
+			w.Byte(',')
+		}
+		jsonWritePtrNode(w, &(*v)[i])
+	}
+	w.Byte(']')
+}
+
+// jsonWriteNode writes a Node as json.Marshal does.
+func jsonWriteNode(w *genrt.JSONWriter, v *Node) {
+	w.Raw("{\"name\":")
+	w.String(string(v.Name))
+	w.Raw(",\"children\":")
+	jsonWritePtrNodeList(w, &v.Children)
+	w.Raw(",\"next\":")
+	jsonWritePtrNode(w, &v.Next)
+	w.Byte('}')
+}
+
+// jsonWriteStringList writes a []string as json.Marshal does.
+func jsonWriteStringList(w *genrt.JSONWriter, v *[]string) {
+	if *v == nil {
+		w.Raw("null")
+		return
+	}
+	w.Byte('[')
+	for i := range *v {
+		if i > 0 {
+			w.Byte(',')
+		}
+		w.String(string((*v)[i]))
+	}
+	w.Byte(']')
+}
+
+// jsonWriteInt64List writes a []int64 as json.Marshal does.
+func jsonWriteInt64List(w *genrt.JSONWriter, v *[]int64) {
+	if *v == nil {
+		w.Raw("null")
+		return
+	}
+	w.Byte('[')
+	for i := range *v {
+		if i > 0 {
+			w.Byte(',')
+		}
+		w.Int(int64((*v)[i]))
+	}
+	w.Byte(']')
+}
+
+// jsonWriteInt32List writes a []int32 as json.Marshal does.
+func jsonWriteInt32List(w *genrt.JSONWriter, v *[]int32) {
+	if *v == nil {
+		w.Raw("null")
+		return
+	}
+	w.Byte('[')
+	for i := range *v {
+		if i > 0 {
+			w.Byte(',')
+		}
+		w.Int(int64((*v)[i]))
+	}
+	w.Byte(']')
+}
+
+// jsonWriteUint32List writes a []uint32 as json.Marshal does.
+func jsonWriteUint32List(w *genrt.JSONWriter, v *[]uint32) {
+	if *v == nil {
+		w.Raw("null")
+		return
+	}
+	w.Byte('[')
+	for i := range *v {
+		if i > 0 {
+			w.Byte(',')
+		}
+		w.Uint(uint64((*v)[i]))
+	}
+	w.Byte(']')
+}
+
+// jsonWriteFloat64List writes a []float64 as json.Marshal does.
+func jsonWriteFloat64List(w *genrt.JSONWriter, v *[]float64) {
+	if *v == nil {
+		w.Raw("null")
+		return
+	}
+	w.Byte('[')
+	for i := range *v {
+		if i > 0 {
+			w.Byte(',')
+		}
+		w.Float(float64((*v)[i]), 64)
+	}
+	w.Byte(']')
+}
+
+// jsonWriteFloat32List writes a []float32 as json.Marshal does.
+func jsonWriteFloat32List(w *genrt.JSONWriter, v *[]float32) {
+	if *v == nil {
+		w.Raw("null")
+		return
+	}
+	w.Byte('[')
+	for i := range *v {
+		if i > 0 {
+			w.Byte(',')
+		}
+		w.Float(float64((*v)[i]), 32)
+	}
+	w.Byte(']')
+}
+
+// jsonWriteBoolList writes a []bool as json.Marshal does.
+func jsonWriteBoolList(w *genrt.JSONWriter, v *[]bool) {
+	if *v == nil {
+		w.Raw("null")
+		return
+	}
+	w.Byte('[')
+	for i := range *v {
+		if i > 0 {
+			w.Byte(',')
+		}
+		w.Bool(bool((*v)[i]))
+	}
+	w.Byte(']')
+}
+
+// jsonWriteByteListList writes a [][]byte as json.Marshal does.
+func jsonWriteByteListList(w *genrt.JSONWriter, v *[][]byte) {
+	if *v == nil {
+		w.Raw("null")
+		return
+	}
+	w.Byte('[')
+	for i := range *v {
+		if i > 0 {
+			w.Byte(',')
+		}
+		w.Bytes([]byte((*v)[i]))
+	}
+	w.Byte(']')
+}
+
+// jsonWriteInnerList writes a []Inner as json.Marshal does.
+func jsonWriteInnerList(w *genrt.JSONWriter, v *[]Inner) {
+	if *v == nil {
+		w.Raw("null")
+		return
+	}
+	w.Byte('[')
+	for i := range *v {
+		if i > 0 {
+			w.Byte(',')
+		}
+		jsonWriteInner(w, &(*v)[i])
+	}
+	w.Byte(']')
+}
+
+// jsonWritePtrInnerList writes a []*Inner as json.Marshal does.
+func jsonWritePtrInnerList(w *genrt.JSONWriter, v *[]*Inner) {
+	if *v == nil {
+		w.Raw("null")
+		return
+	}
+	w.Byte('[')
+	for i := range *v {
+		if i > 0 {
+			w.Byte(',')
+		}
+		jsonWritePtrInner(w, &(*v)[i])
+	}
+	w.Byte(']')
+}
+
+// jsonWriteStringStringMap writes a map[string]string as json.Marshal does.
+func jsonWriteStringStringMap(w *genrt.JSONWriter, v *map[string]string) {
+	if *v == nil {
+		w.Raw("null")
+		return
+	}
+	w.Byte('{')
+	for i, k := range genrt.SortedKeys(*v) {
+		if i > 0 {
+			w.Byte(',')
+		}
+		w.String(string(k))
+		w.Byte(':')
+		x := (*v)[k]
+		w.String(string(x))
+	}
+	w.Byte('}')
+}
+
+// jsonWriteInt32StringMap writes a map[int32]string as json.Marshal does.
+func jsonWriteInt32StringMap(w *genrt.JSONWriter, v *map[int32]string) {
+	if *v == nil {
+		w.Raw("null")
+		return
+	}
+	w.Byte('{')
+	for i, kt := range genrt.SortedIntKeys(*v) {
+		if i > 0 {
+			w.Byte(',')
+		}
+		k := kt.Key
+		w.String(kt.Text)
+		w.Byte(':')
+		x := (*v)[k]
+		w.String(string(x))
+	}
+	w.Byte('}')
+}
+
+// jsonWriteUint64Int64Map writes a map[uint64]int64 as json.Marshal does.
+func jsonWriteUint64Int64Map(w *genrt.JSONWriter, v *map[uint64]int64) {
+	if *v == nil {
+		w.Raw("null")
+		return
+	}
+	w.Byte('{')
+	for i, kt := range genrt.SortedUintKeys(*v) {
+		if i > 0 {
+			w.Byte(',')
+		}
+		k := kt.Key
+		w.String(kt.Text)
+		w.Byte(':')
+		x := (*v)[k]
+		w.Int(int64(x))
+	}
+	w.Byte('}')
+}
+
+// jsonWriteStringInnerMap writes a map[string]Inner as json.Marshal does.
+func jsonWriteStringInnerMap(w *genrt.JSONWriter, v *map[string]Inner) {
+	if *v == nil {
+		w.Raw("null")
+		return
+	}
+	w.Byte('{')
+	for i, k := range genrt.SortedKeys(*v) {
+		if i > 0 {
+			w.Byte(',')
+		}
+		w.String(string(k))
+		w.Byte(':')
+		x := (*v)[k]
+		jsonWriteInner(w, &x)
+	}
+	w.Byte('}')
+}
+
+// jsonWriteStringByteListMap writes a map[string][]byte as json.Marshal does.
+func jsonWriteStringByteListMap(w *genrt.JSONWriter, v *map[string][]byte) {
+	if *v == nil {
+		w.Raw("null")
+		return
+	}
+	w.Byte('{')
+	for i, k := range genrt.SortedKeys(*v) {
+		if i > 0 {
+			w.Byte(',')
+		}
+		w.String(string(k))
+		w.Byte(':')
+		x := (*v)[k]
+		w.Bytes([]byte(x))
+	}
+	w.Byte('}')
+}
+
+// jsonWriteCollections writes a Collections as json.Marshal does.
+func jsonWriteCollections(w *genrt.JSONWriter, v *Collections) {
+	w.Raw("{\"strs\":")
+	jsonWriteStringList(w, &v.Strs)
+	w.Raw(",\"ints\":")
+	jsonWriteInt64List(w, &v.Ints)
+	w.Raw(",\"sints\":")
+	jsonWriteInt32List(w, &v.Sints)
+	w.Raw(",\"u32s\":")
+	jsonWriteUint32List(w, &v.U32s)
+	w.Raw(",\"floats\":")
+	jsonWriteFloat64List(w, &v.Floats)
+	w.Raw(",\"f32s\":")
+	jsonWriteFloat32List(w, &v.F32s)
+	w.Raw(",\"bools\":")
+	jsonWriteBoolList(w, &v.Bools)
+	w.Raw(",\"blobs\":")
+	jsonWriteByteListList(w, &v.Blobs)
+	w.Raw(",\"inners\":")
+	jsonWriteInnerList(w, &v.Inners)
+	w.Raw(",\"inner_ptrs\":")
+	jsonWritePtrInnerList(w, &v.InnerPtrs)
+	w.Raw(",\"map_ss\":")
+	jsonWriteStringStringMap(w, &v.MapSS)
+	w.Raw(",\"map_is\":")
+	jsonWriteInt32StringMap(w, &v.MapIS)
+	w.Raw(",\"map_ui\":")
+	jsonWriteUint64Int64Map(w, &v.MapUI)
+	w.Raw(",\"map_bi\":")
+	w.Value(&v.MapBI)
+	w.Raw(",\"map_sm\":")
+	jsonWriteStringInnerMap(w, &v.MapSM)
+	w.Raw(",\"map_sb\":")
+	jsonWriteStringByteListMap(w, &v.MapSB)
+	w.Byte('}')
+}
+
+// jsonWriteTimeList writes a []time.Time as json.Marshal does.
+func jsonWriteTimeList(w *genrt.JSONWriter, v *[]time.Time) {
+	if *v == nil {
+		w.Raw("null")
+		return
+	}
+	w.Byte('[')
+	for i := range *v {
+		if i > 0 {
+			w.Byte(',')
+		}
+		w.Time((*v)[i])
+	}
+	w.Byte(']')
+}
+
+// jsonWriteDurationList writes a []time.Duration as json.Marshal does.
+func jsonWriteDurationList(w *genrt.JSONWriter, v *[]time.Duration) {
+	if *v == nil {
+		w.Raw("null")
+		return
+	}
+	w.Byte('[')
+	for i := range *v {
+		if i > 0 {
+			w.Byte(',')
+		}
+		w.Int(int64((*v)[i]))
+	}
+	w.Byte(']')
+}
+
+// jsonWriteTimes writes a Times as json.Marshal does.
+func jsonWriteTimes(w *genrt.JSONWriter, v *Times) {
+	w.Raw("{\"when\":")
+	w.Time(v.When)
+	w.Raw(",\"when_ptr\":")
+	jsonWritePtrTime(w, &v.WhenPtr)
+	w.Raw(",\"dur\":")
+	w.Int(int64(v.Dur))
+	w.Raw(",\"whens\":")
+	jsonWriteTimeList(w, &v.Whens)
+	w.Raw(",\"durs\":")
+	jsonWriteDurationList(w, &v.Durs)
+	w.Byte('}')
+}
+
+// jsonWritePageString writes a Page[string] as json.Marshal does.
+func jsonWritePageString(w *genrt.JSONWriter, v *Page[string]) {
+	w.Raw("{\"items\":")
+	jsonWriteStringList(w, &v.Items)
+	w.Raw(",\"next\":")
+	w.String(string(v.Next))
+	w.Byte('}')
+}
+
+// jsonWriteInt64 writes an int64 as json.Marshal does.
+func jsonWriteInt64(w *genrt.JSONWriter, v *int64) {
+	w.Int(int64(*v))
+}
+
+// jsonWriteByteList writes a []byte as json.Marshal does.
+func jsonWriteByteList(w *genrt.JSONWriter, v *[]byte) {
+	w.Bytes([]byte(*v))
+}
+
+// jsonWriteColor writes a Color as json.Marshal does.
+func jsonWriteColor(w *genrt.JSONWriter, v *Color) {
+	w.Int(int64(*v))
+}
+
+// jsonWriteSeveralResponse writes a SeveralResponse as json.Marshal does.
+func jsonWriteSeveralResponse(w *genrt.JSONWriter, v *SeveralResponse) {
+	w.Raw("{\"x\":")
+	w.Bool(bool(v.X))
+	w.Raw(",\"y\":")
+	w.Float(float64(v.Y), 64)
+	w.Byte('}')
+}
+
+// jsonWritePingResponse writes a PingResponse as json.Marshal does.
+func jsonWritePingResponse(w *genrt.JSONWriter, v *PingResponse) {
+	w.Raw("{}")
+}
+
+// jsonWriteFailResponse writes a FailResponse as json.Marshal does.
+func jsonWriteFailResponse(w *genrt.JSONWriter, v *FailResponse) {
+	w.Raw("{}")
+}
+
+// jsonReadByteList reads a []byte as json.Unmarshal does.
+func jsonReadByteList(d *genrt.JSONDecoder, v *[]byte) {
+	if !d.IsArray() {
+		genrt.JSONBytes(d, v)
+		return
+	}
+	if !d.BeginArray(genrt.TypeOf[[]byte]) {
+		return
+	}
+	s := *v
+	i := 0
+	for first := true; d.More(first, ']'); first = false {
+		if i >= cap(s) {
+			s = slices.Grow(s, 1)
+		}
+		if i >= len(s) {
+			s = s[:i+1]
+		}
+		genrt.JSONUint(d, &s[i])
+		i++
+		if d.Failed() {
+			*v = s
+			return
+		}
+	}
+	if i < len(s) {
+		s = s[:i]
+	}
+	if i == 0 {
+		s = []byte{}
+	}
+	*v = s
+}
+
+// jsonReadScalars reads a Scalars as json.Unmarshal does.
+func jsonReadScalars(d *genrt.JSONDecoder, v *Scalars) {
+	if !d.BeginObject(genrt.TypeOf[Scalars]) {
+		return
+	}
+	for first := true; d.More(first, '}'); first = false {
+		f := 0
+		switch string(d.Key()) {
+		case "b":
+			f = 1
+		case "i":
+			f = 2
+		case "i8":
+			f = 3
+		case "i16":
+			f = 4
+		case "i32":
+			f = 5
+		case "i64":
+			f = 6
+		case "u":
+			f = 7
+		case "u8":
+			f = 8
+		case "u16":
+			f = 9
+		case "u32":
+			f = 10
+		case "u64":
+			f = 11
+		case "s32":
+			f = 12
+		case "s64":
+			f = 13
+		case "f32":
+			f = 14
+		case "f64":
+			f = 15
+		case "str":
+			f = 16
+		case "bytes":
+			f = 17
+		default:
+			switch string(d.FoldedKey()) {
+			case "B":
+				f = 1
+			case "I":
+				f = 2
+			case "I8":
+				f = 3
+			case "I16":
+				f = 4
+			case "I32":
+				f = 5
+			case "I64":
+				f = 6
+			case "U":
+				f = 7
+			case "U8":
+				f = 8
+			case "U16":
+				f = 9
+			case "U32":
+				f = 10
+			case "U64":
+				f = 11
+			case "S32":
+				f = 12
+			case "S64":
+				f = 13
+			case "F32":
+				f = 14
+			case "F64":
+				f = 15
+			case "STR":
+				f = 16
+			case "BYTES":
+				f = 17
+			}
+		}
+		switch f {
+		case 1:
+			genrt.JSONBool(d, &v.B)
+			if d.Failed() {
+				d.InField("b")
+				return
+			}
+		case 2:
+			genrt.JSONInt(d, &v.I)
+			if d.Failed() {
+				d.InField("i")
+				return
+			}
+		case 3:
+			genrt.JSONInt(d, &v.I8)
+			if d.Failed() {
+				d.InField("i8")
+				return
+			}
+		case 4:
+			genrt.JSONInt(d, &v.I16)
+			if d.Failed() {
+				d.InField("i16")
+				return
+			}
+		case 5:
+			genrt.JSONInt(d, &v.I32)
+			if d.Failed() {
+				d.InField("i32")
+				return
+			}
+		case 6:
+			genrt.JSONInt(d, &v.I64)
+			if d.Failed() {
+				d.InField("i64")
+				return
+			}
+		case 7:
+			genrt.JSONUint(d, &v.U)
+			if d.Failed() {
+				d.InField("u")
+				return
+			}
+		case 8:
+			genrt.JSONUint(d, &v.U8)
+			if d.Failed() {
+				d.InField("u8")
+				return
+			}
+		case 9:
+			genrt.JSONUint(d, &v.U16)
+			if d.Failed() {
+				d.InField("u16")
+				return
+			}
+		case 10:
+			genrt.JSONUint(d, &v.U32)
+			if d.Failed() {
+				d.InField("u32")
+				return
+			}
+		case 11:
+			genrt.JSONUint(d, &v.U64)
+			if d.Failed() {
+				d.InField("u64")
+				return
+			}
+		case 12:
+			genrt.JSONInt(d, &v.S32)
+			if d.Failed() {
+				d.InField("s32")
+				return
+			}
+		case 13:
+			genrt.JSONInt(d, &v.S64)
+			if d.Failed() {
+				d.InField("s64")
+				return
+			}
+		case 14:
+			genrt.JSONFloat(d, &v.F32)
+			if d.Failed() {
+				d.InField("f32")
+				return
+			}
+		case 15:
+			genrt.JSONFloat(d, &v.F64)
+			if d.Failed() {
+				d.InField("f64")
+				return
+			}
+		case 16:
+			genrt.JSONString(d, &v.Str)
+			if d.Failed() {
+				d.InField("str")
+				return
+			}
+		case 17:
+			jsonReadByteList(d, &v.Bytes)
+			if d.Failed() {
+				d.InField("bytes")
+				return
+			}
+		default:
+			d.Skip()
+		}
+	}
+}
+
+// jsonReadPtrInt64 reads a *int64 as json.Unmarshal does.
+func jsonReadPtrInt64(d *genrt.JSONDecoder, v **int64) {
+	if d.Null() {
+		*v = nil
+		return
+	}
+	if *v == nil {
+		*v = new(int64)
+	}
+	genrt.JSONInt(d, *v)
+}
+
+// jsonReadPtrUint32 reads a *uint32 as json.Unmarshal does.
+func jsonReadPtrUint32(d *genrt.JSONDecoder, v **uint32) {
+	if d.Null() {
+		*v = nil
+		return
+	}
+	if *v == nil {
+		*v = new(uint32)
+	}
+	genrt.JSONUint(d, *v)
+}
+
+// jsonReadPtrString reads a *string as json.Unmarshal does.
+func jsonReadPtrString(d *genrt.JSONDecoder, v **string) {
+	if d.Null() {
+		*v = nil
+		return
+	}
+	if *v == nil {
+		*v = new(string)
+	}
+	genrt.JSONString(d, *v)
+}
+
+// jsonReadPtrBool reads a *bool as json.Unmarshal does.
+func jsonReadPtrBool(d *genrt.JSONDecoder, v **bool) {
+	if d.Null() {
+		*v = nil
+		return
+	}
+	if *v == nil {
+		*v = new(bool)
+	}
+	genrt.JSONBool(d, *v)
+}
+
+// jsonReadPtrFloat64 reads a *float64 as json.Unmarshal does.
+func jsonReadPtrFloat64(d *genrt.JSONDecoder, v **float64) {
+	if d.Null() {
+		*v = nil
+		return
+	}
+	if *v == nil {
+		*v = new(float64)
+	}
+	genrt.JSONFloat(d, *v)
+}
+
+// jsonReadPtrColor reads a *Color as json.Unmarshal does.
+func jsonReadPtrColor(d *genrt.JSONDecoder, v **Color) {
+	if d.Null() {
+		*v = nil
+		return
+	}
+	if *v == nil {
+		*v = new(Color)
+	}
+	genrt.JSONInt(d, *v)
+}
+
+// jsonReadInner reads an Inner as json.Unmarshal does.
+func jsonReadInner(d *genrt.JSONDecoder, v *Inner) {
+	if !d.BeginObject(genrt.TypeOf[Inner]) {
+		return
+	}
+	for first := true; d.More(first, '}'); first = false {
+		f := 0
+		switch string(d.Key()) {
+		case "name":
+			f = 1
+		case "n":
+			f = 2
+		default:
+			switch string(d.FoldedKey()) {
+			case "NAME":
+				f = 1
+			case "N":
+				f = 2
+			}
+		}
+		switch f {
+		case 1:
+			genrt.JSONString(d, &v.Name)
+			if d.Failed() {
+				d.InField("name")
+				return
+			}
+		case 2:
+			genrt.JSONInt(d, &v.N)
+			if d.Failed() {
+				d.InField("n")
+				return
+			}
+		default:
+			d.Skip()
+		}
+	}
+}
+
+// jsonReadPtrInner reads a *Inner as json.Unmarshal does.
+func jsonReadPtrInner(d *genrt.JSONDecoder, v **Inner) {
+	if d.Null() {
+		*v = nil
+		return
+	}
+	if *v == nil {
+		*v = new(Inner)
+	}
+	jsonReadInner(d, *v)
+}
+
+// jsonReadPtrTime reads a *time.Time as json.Unmarshal does.
+func jsonReadPtrTime(d *genrt.JSONDecoder, v **time.Time) {
+	if d.Null() {
+		*v = nil
+		return
+	}
+	if *v == nil {
+		*v = new(time.Time)
+	}
+	genrt.JSONTime(d, *v)
+}
+
+// jsonReadOptional reads an Optional as json.Unmarshal does.
+func jsonReadOptional(d *genrt.JSONDecoder, v *Optional) {
+	if !d.BeginObject(genrt.TypeOf[Optional]) {
+		return
+	}
+	for first := true; d.More(first, '}'); first = false {
+		f := 0
+		switch string(d.Key()) {
+		case "i":
+			f = 1
+		case "u":
+			f = 2
+		case "s":
+			f = 3
+		case "b":
+			f = 4
+		case "f":
+			f = 5
+		case "color":
+			f = 6
+		case "inner":
+			f = 7
+		case "when":
+			f = 8
+		default:
+			switch string(d.FoldedKey()) {
+			case "I":
+				f = 1
+			case "U":
+				f = 2
+			case "S":
+				f = 3
+			case "B":
+				f = 4
+			case "F":
+				f = 5
+			case "COLOR":
+				f = 6
+			case "INNER":
+				f = 7
+			case "WHEN":
+				f = 8
+			}
+		}
+		switch f {
+		case 1:
+			jsonReadPtrInt64(d, &v.I)
+			if d.Failed() {
+				d.InField("i")
+				return
+			}
+		case 2:
+			jsonReadPtrUint32(d, &v.U)
+			if d.Failed() {
+				d.InField("u")
+				return
+			}
+		case 3:
+			jsonReadPtrString(d, &v.S)
+			if d.Failed() {
+				d.InField("s")
+				return
+			}
+		case 4:
+			jsonReadPtrBool(d, &v.B)
+			if d.Failed() {
+				d.InField("b")
+				return
+			}
+		case 5:
+			jsonReadPtrFloat64(d, &v.F)
+			if d.Failed() {
+				d.InField("f")
+				return
+			}
+		case 6:
+			jsonReadPtrColor(d, &v.Color)
+			if d.Failed() {
+				d.InField("color")
+				return
+			}
+		case 7:
+			jsonReadPtrInner(d, &v.Inner)
+			if d.Failed() {
+				d.InField("inner")
+				return
+			}
+		case 8:
+			jsonReadPtrTime(d, &v.When)
+			if d.Failed() {
+				d.InField("when")
+				return
+			}
+		default:
+			d.Skip()
+		}
+	}
+}
+
+// jsonReadColorList reads a []Color as json.Unmarshal does.
+func jsonReadColorList(d *genrt.JSONDecoder, v *[]Color) {
+	if d.Null() {
+		*v = nil
+		return
+	}
+	if !d.BeginArray(genrt.TypeOf[[]Color]) {
+		return
+	}
+	s := *v
+	i := 0
+	for first := true; d.More(first, ']'); first = false {
+		if i >= cap(s) {
+			s = slices.Grow(s, 1)
+		}
+		if i >= len(s) {
+			s = s[:i+1]
+		}
+		genrt.JSONInt(d, &s[i])
+		i++
+		if d.Failed() {
+			*v = s
+			return
+		}
+	}
+	if i < len(s) {
+		s = s[:i]
+	}
+	if i == 0 {
+		s = []Color{}
+	}
+	*v = s
+}
+
+// jsonReadStringColorMap reads a map[string]Color as json.Unmarshal does.
+func jsonReadStringColorMap(d *genrt.JSONDecoder, v *map[string]Color) {
+	if d.Null() {
+		*v = nil
+		return
+	}
+	if !d.BeginObject(genrt.TypeOf[map[string]Color]) {
+		return
+	}
+	if *v == nil {
+		*v = map[string]Color{}
+	}
+	for first := true; d.More(first, '}'); first = false {
+		k := string(d.Key())
+		var x Color
+		genrt.JSONInt(d, &x)
+		if d.Failed() {
+			return
+		}
+		(*v)[k] = x
+	}
+}
+
+// jsonReadEnums reads an Enums as json.Unmarshal does.
+func jsonReadEnums(d *genrt.JSONDecoder, v *Enums) {
+	if !d.BeginObject(genrt.TypeOf[Enums]) {
+		return
+	}
+	for first := true; d.More(first, '}'); first = false {
+		f := 0
+		switch string(d.Key()) {
+		case "color":
+			f = 1
+		case "colors":
+			f = 2
+		case "by_name":
+			f = 3
+		default:
+			switch string(d.FoldedKey()) {
+			case "COLOR":
+				f = 1
+			case "COLORS":
+				f = 2
+			case "BY_NAME":
+				f = 3
+			}
+		}
+		switch f {
+		case 1:
+			genrt.JSONInt(d, &v.Color)
+			if d.Failed() {
+				d.InField("color")
+				return
+			}
+		case 2:
+			jsonReadColorList(d, &v.Colors)
+			if d.Failed() {
+				d.InField("colors")
+				return
+			}
+		case 3:
+			jsonReadStringColorMap(d, &v.ByName)
+			if d.Failed() {
+				d.InField("by_name")
+				return
+			}
+		default:
+			d.Skip()
+		}
+	}
+}
+
+// jsonReadPtrNode reads a *Node as json.Unmarshal does.
+func jsonReadPtrNode(d *genrt.JSONDecoder, v **Node) {
+	if d.Null() {
+		*v = nil
+		return
+	}
+	if *v == nil {
+		*v = new(Node)
+	}
+	jsonReadNode(d, *v)
+}
+
+// jsonReadPtrNodeList reads a []*Node as json.Unmarshal does.
+func jsonReadPtrNodeList(d *genrt.JSONDecoder, v *[]*Node) {
+	if d.Null() {
+		*v = nil
+		return
+	}
+	if !d.BeginArray(genrt.TypeOf[[]*Node]) {
+		return
+	}
+	s := *v
+	i := 0
+	for first := true; d.More(first, ']'); first = false {
+		if i >= cap(s) {
+			s = slices.Grow(s, 1)
+		}
+		if i >= len(s) {
+			s = s[:i+1]
+		}
+		jsonReadPtrNode(d, &s[i])
+		i++
+		if d.Failed() {
+			*v = s
+			return
+		}
+	}
+	if i < len(s) {
+		s = s[:i]
+	}
+	if i == 0 {
+		s = []*Node{}
+	}
+	*v = s
+}
+
+// jsonReadNode reads a Node as json.Unmarshal does.
+func jsonReadNode(d *genrt.JSONDecoder, v *Node) {
+	if !d.BeginObject(genrt.TypeOf[Node]) {
+		return
+	}
+	for first := true; d.More(first, '}'); first = false {
+		f := 0
+		switch string(d.Key()) {
+		case "name":
+			f = 1
+		case "children":
+			f = 2
+		case "next":
+			f = 3
+		default:
+			switch string(d.FoldedKey()) {
+			case "NAME":
+				f = 1
+			case "CHILDREN":
+				f = 2
+			case "NEXT":
+				f = 3
+			}
+		}
+		switch f {
+		case 1:
+			genrt.JSONString(d, &v.Name)
+			if d.Failed() {
+				d.InField("name")
+				return
+			}
+		case 2:
+			jsonReadPtrNodeList(d, &v.Children)
+			if d.Failed() {
+				d.InField("children")
+				return
+			}
+		case 3:
+			jsonReadPtrNode(d, &v.Next)
+			if d.Failed() {
+				d.InField("next")
+				return
+			}
+		default:
+			d.Skip()
+		}
+	}
+}
+
+// jsonReadStringList reads a []string as json.Unmarshal does.
+func jsonReadStringList(d *genrt.JSONDecoder, v *[]string) {
+	if d.Null() {
+		*v = nil
+		return
+	}
+	if !d.BeginArray(genrt.TypeOf[[]string]) {
+		return
+	}
+	s := *v
+	i := 0
+	for first := true; d.More(first, ']'); first = false {
+		if i >= cap(s) {
+			s = slices.Grow(s, 1)
+		}
+		if i >= len(s) {
+			s = s[:i+1]
+		}
+		genrt.JSONString(d, &s[i])
+		i++
+		if d.Failed() {
+			*v = s
+			return
+		}
+	}
+	if i < len(s) {
+		s = s[:i]
+	}
+	if i == 0 {
+		s = []string{}
+	}
+	*v = s
+}
+
+// jsonReadInt64List reads a []int64 as json.Unmarshal does.
+func jsonReadInt64List(d *genrt.JSONDecoder, v *[]int64) {
+	if d.Null() {
+		*v = nil
+		return
+	}
+	if !d.BeginArray(genrt.TypeOf[[]int64]) {
+		return
+	}
+	s := *v
+	i := 0
+	for first := true; d.More(first, ']'); first = false {
+		if i >= cap(s) {
+			s = slices.Grow(s, 1)
+		}
+		if i >= len(s) {
+			s = s[:i+1]
+		}
+		genrt.JSONInt(d, &s[i])
+		i++
+		if d.Failed() {
+			*v = s
+			return
+		}
+	}
+	if i < len(s) {
+		s = s[:i]
+	}
+	if i == 0 {
+		s = []int64{}
+	}
+	*v = s
+}
+
+// jsonReadInt32List reads a []int32 as json.Unmarshal does.
+func jsonReadInt32List(d *genrt.JSONDecoder, v *[]int32) {
+	if d.Null() {
+		*v = nil
+		return
+	}
+	if !d.BeginArray(genrt.TypeOf[[]int32]) {
+		return
+	}
+	s := *v
+	i := 0
+	for first := true; d.More(first, ']'); first = false {
+		if i >= cap(s) {
+			s = slices.Grow(s, 1)
+		}
+		if i >= len(s) {
+			s = s[:i+1]
+		}
+		genrt.JSONInt(d, &s[i])
+		i++
+		if d.Failed() {
+			*v = s
+			return
+		}
+	}
+	if i < len(s) {
+		s = s[:i]
+	}
+	if i == 0 {
+		s = []int32{}
+	}
+	*v = s
+}
+
+// jsonReadUint32List reads a []uint32 as json.Unmarshal does.
+func jsonReadUint32List(d *genrt.JSONDecoder, v *[]uint32) {
+	if d.Null() {
+		*v = nil
+		return
+	}
+	if !d.BeginArray(genrt.TypeOf[[]uint32]) {
+		return
+	}
+	s := *v
+	i := 0
+	for first := true; d.More(first, ']'); first = false {
+		if i >= cap(s) {
+			s = slices.Grow(s, 1)
+		}
+		if i >= len(s) {
+			s = s[:i+1]
+		}
+		genrt.JSONUint(d, &s[i])
+		i++
+		if d.Failed() {
+			*v = s
+			return
+		}
+	}
+	if i < len(s) {
+		s = s[:i]
+	}
+	if i == 0 {
+		s = []uint32{}
+	}
+	*v = s
+}
+
+// jsonReadFloat64List reads a []float64 as json.Unmarshal does.
+func jsonReadFloat64List(d *genrt.JSONDecoder, v *[]float64) {
+	if d.Null() {
+		*v = nil
+		return
+	}
+	if !d.BeginArray(genrt.TypeOf[[]float64]) {
+		return
+	}
+	s := *v
+	i := 0
+	for first := true; d.More(first, ']'); first = false {
+		if i >= cap(s) {
+			s = slices.Grow(s, 1)
+		}
+		if i >= len(s) {
+			s = s[:i+1]
+		}
+		genrt.JSONFloat(d, &s[i])
+		i++
+		if d.Failed() {
+			*v = s
+			return
+		}
+	}
+	if i < len(s) {
+		s = s[:i]
+	}
+	if i == 0 {
+		s = []float64{}
+	}
+	*v = s
+}
+
+// jsonReadFloat32List reads a []float32 as json.Unmarshal does.
+func jsonReadFloat32List(d *genrt.JSONDecoder, v *[]float32) {
+	if d.Null() {
+		*v = nil
+		return
+	}
+	if !d.BeginArray(genrt.TypeOf[[]float32]) {
+		return
+	}
+	s := *v
+	i := 0
+	for first := true; d.More(first, ']'); first = false {
+		if i >= cap(s) {
+			s = slices.Grow(s, 1)
+		}
+		if i >= len(s) {
+			s = s[:i+1]
+		}
+		genrt.JSONFloat(d, &s[i])
+		i++
+		if d.Failed() {
+			*v = s
+			return
+		}
+	}
+	if i < len(s) {
+		s = s[:i]
+	}
+	if i == 0 {
+		s = []float32{}
+	}
+	*v = s
+}
+
+// jsonReadBoolList reads a []bool as json.Unmarshal does.
+func jsonReadBoolList(d *genrt.JSONDecoder, v *[]bool) {
+	if d.Null() {
+		*v = nil
+		return
+	}
+	if !d.BeginArray(genrt.TypeOf[[]bool]) {
+		return
+	}
+	s := *v
+	i := 0
+	for first := true; d.More(first, ']'); first = false {
+		if i >= cap(s) {
+			s = slices.Grow(s, 1)
+		}
+		if i >= len(s) {
+			s = s[:i+1]
+		}
+		genrt.JSONBool(d, &s[i])
+		i++
+		if d.Failed() {
+			*v = s
+			return
+		}
+	}
+	if i < len(s) {
+		s = s[:i]
+	}
+	if i == 0 {
+		s = []bool{}
+	}
+	*v = s
+}
+
+// jsonReadByteListList reads a [][]byte as json.Unmarshal does.
+func jsonReadByteListList(d *genrt.JSONDecoder, v *[][]byte) {
+	if d.Null() {
+		*v = nil
+		return
+	}
+	if !d.BeginArray(genrt.TypeOf[[][]byte]) {
+		return
+	}
+	s := *v
+	i := 0
+	for first := true; d.More(first, ']'); first = false {
+		if i >= cap(s) {
+			s = slices.Grow(s, 1)
+		}
+		if i >= len(s) {
+			s = s[:i+1]
+		}
+		jsonReadByteList(d, &s[i])
+		i++
+		if d.Failed() {
+			*v = s
+			return
+		}
+	}
+	if i < len(s) {
+		s = s[:i]
+	}
+	if i == 0 {
+		s = [][]byte{}
+	}
+	*v = s
+}
+
+// jsonReadInnerList reads a []Inner as json.Unmarshal does.
+func jsonReadInnerList(d *genrt.JSONDecoder, v *[]Inner) {
+	if d.Null() {
+		*v = nil
+		return
+	}
+	if !d.BeginArray(genrt.TypeOf[[]Inner]) {
+		return
+	}
+	s := *v
+	i := 0
+	for first := true; d.More(first, ']'); first = false {
+		if i >= cap(s) {
+			s = slices.Grow(s, 1)
+		}
+		if i >= len(s) {
+			s = s[:i+1]
+		}
+		jsonReadInner(d, &s[i])
+		i++
+		if d.Failed() {
+			*v = s
+			return
+		}
+	}
+	if i < len(s) {
+		s = s[:i]
+	}
+	if i == 0 {
+		s = []Inner{}
+	}
+	*v = s
+}
+
+// jsonReadPtrInnerList reads a []*Inner as json.Unmarshal does.
+func jsonReadPtrInnerList(d *genrt.JSONDecoder, v *[]*Inner) {
+	if d.Null() {
+		*v = nil
+		return
+	}
+	if !d.BeginArray(genrt.TypeOf[[]*Inner]) {
+		return
+	}
+	s := *v
+	i := 0
+	for first := true; d.More(first, ']'); first = false {
+		if i >= cap(s) {
+			s = slices.Grow(s, 1)
+		}
+		if i >= len(s) {
+			s = s[:i+1]
+		}
+		jsonReadPtrInner(d, &s[i])
+		i++
+		if d.Failed() {
+			*v = s
+			return
+		}
+	}
+	if i < len(s) {
+		s = s[:i]
+	}
+	if i == 0 {
+		s = []*Inner{}
+	}
+	*v = s
+}
+
+// jsonReadStringStringMap reads a map[string]string as json.Unmarshal does.
+func jsonReadStringStringMap(d *genrt.JSONDecoder, v *map[string]string) {
+	if d.Null() {
+		*v = nil
+		return
+	}
+	if !d.BeginObject(genrt.TypeOf[map[string]string]) {
+		return
+	}
+	if *v == nil {
+		*v = map[string]string{}
+	}
+	for first := true; d.More(first, '}'); first = false {
+		k := string(d.Key())
+		var x string
+		genrt.JSONString(d, &x)
+		if d.Failed() {
+			return
+		}
+		(*v)[k] = x
+	}
+}
+
+// jsonReadInt32StringMap reads a map[int32]string as json.Unmarshal does.
+func jsonReadInt32StringMap(d *genrt.JSONDecoder, v *map[int32]string) {
+	if d.Null() {
+		*v = nil
+		return
+	}
+	if !d.BeginObject(genrt.TypeOf[map[int32]string]) {
+		return
+	}
+	if *v == nil {
+		*v = map[int32]string{}
+	}
+	for first := true; d.More(first, '}'); first = false {
+		text := string(d.Key())
+		var x string
+		genrt.JSONString(d, &x)
+		if d.Failed() {
+			return
+		}
+		var k int32
+		genrt.JSONIntKey(d, &k, text)
+		if d.Failed() {
+			return
+		}
+		(*v)[k] = x
+	}
+}
+
+// jsonReadUint64Int64Map reads a map[uint64]int64 as json.Unmarshal does.
+func jsonReadUint64Int64Map(d *genrt.JSONDecoder, v *map[uint64]int64) {
+	if d.Null() {
+		*v = nil
+		return
+	}
+	if !d.BeginObject(genrt.TypeOf[map[uint64]int64]) {
+		return
+	}
+	if *v == nil {
+		*v = map[uint64]int64{}
+	}
+	for first := true; d.More(first, '}'); first = false {
+		text := string(d.Key())
+		var x int64
+		genrt.JSONInt(d, &x)
+		if d.Failed() {
+			return
+		}
+		var k uint64
+		genrt.JSONUintKey(d, &k, text)
+		if d.Failed() {
+			return
+		}
+		(*v)[k] = x
+	}
+}
+
+// jsonReadStringInnerMap reads a map[string]Inner as json.Unmarshal does.
+func jsonReadStringInnerMap(d *genrt.JSONDecoder, v *map[string]Inner) {
+	if d.Null() {
+		*v = nil
+		return
+	}
+	if !d.BeginObject(genrt.TypeOf[map[string]Inner]) {
+		return
+	}
+	if *v == nil {
+		*v = map[string]Inner{}
+	}
+	for first := true; d.More(first, '}'); first = false {
+		k := string(d.Key())
+		var x Inner
+		jsonReadInner(d, &x)
+		if d.Failed() {
+			return
+		}
+		(*v)[k] = x
+	}
+}
+
+// jsonReadStringByteListMap reads a map[string][]byte as json.Unmarshal does.
+func jsonReadStringByteListMap(d *genrt.JSONDecoder, v *map[string][]byte) {
+	if d.Null() {
+		*v = nil
+		return
+	}
+	if !d.BeginObject(genrt.TypeOf[map[string][]byte]) {
+		return
+	}
+	if *v == nil {
+		*v = map[string][]byte{}
+	}
+	for first := true; d.More(first, '}'); first = false {
+		k := string(d.Key())
+		var x []byte
+		jsonReadByteList(d, &x)
+		if d.Failed() {
+			return
+		}
+		(*v)[k] = x
+	}
+}
+
+// jsonReadCollections reads a Collections as json.Unmarshal does.
+func jsonReadCollections(d *genrt.JSONDecoder, v *Collections) {
+	if !d.BeginObject(genrt.TypeOf[Collections]) {
+		return
+	}
+	for first := true; d.More(first, '}'); first = false {
+		f := 0
+		switch string(d.Key()) {
+		case "strs":
+			f = 1
+		case "ints":
+			f = 2
+		case "sints":
+			f = 3
+		case "u32s":
+			f = 4
+		case "floats":
+			f = 5
+		case "f32s":
+			f = 6
+		case "bools":
+			f = 7
+		case "blobs":
+			f = 8
+		case "inners":
+			f = 9
+		case "inner_ptrs":
+			f = 10
+		case "map_ss":
+			f = 11
+		case "map_is":
+			f = 12
+		case "map_ui":
+			f = 13
+		case "map_bi":
+			f = 14
+		case "map_sm":
+			f = 15
+		case "map_sb":
+			f = 16
+		default:
+			switch string(d.FoldedKey()) {
+			case "STRS":
+				f = 1
+			case "INTS":
+				f = 2
+			case "SINTS":
+				f = 3
+			case "U32S":
+				f = 4
+			case "FLOATS":
+				f = 5
+			case "F32S":
+				f = 6
+			case "BOOLS":
+				f = 7
+			case "BLOBS":
+				f = 8
+			case "INNERS":
+				f = 9
+			case "INNER_PTRS":
+				f = 10
+			case "MAP_SS":
+				f = 11
+			case "MAP_IS":
+				f = 12
+			case "MAP_UI":
+				f = 13
+			case "MAP_BI":
+				f = 14
+			case "MAP_SM":
+				f = 15
+			case "MAP_SB":
+				f = 16
+			}
+		}
+		switch f {
+		case 1:
+			jsonReadStringList(d, &v.Strs)
+			if d.Failed() {
+				d.InField("strs")
+				return
+			}
+		case 2:
+			jsonReadInt64List(d, &v.Ints)
+			if d.Failed() {
+				d.InField("ints")
+				return
+			}
+		case 3:
+			jsonReadInt32List(d, &v.Sints)
+			if d.Failed() {
+				d.InField("sints")
+				return
+			}
+		case 4:
+			jsonReadUint32List(d, &v.U32s)
+			if d.Failed() {
+				d.InField("u32s")
+				return
+			}
+		case 5:
+			jsonReadFloat64List(d, &v.Floats)
+			if d.Failed() {
+				d.InField("floats")
+				return
+			}
+		case 6:
+			jsonReadFloat32List(d, &v.F32s)
+			if d.Failed() {
+				d.InField("f32s")
+				return
+			}
+		case 7:
+			jsonReadBoolList(d, &v.Bools)
+			if d.Failed() {
+				d.InField("bools")
+				return
+			}
+		case 8:
+			jsonReadByteListList(d, &v.Blobs)
+			if d.Failed() {
+				d.InField("blobs")
+				return
+			}
+		case 9:
+			jsonReadInnerList(d, &v.Inners)
+			if d.Failed() {
+				d.InField("inners")
+				return
+			}
+		case 10:
+			jsonReadPtrInnerList(d, &v.InnerPtrs)
+			if d.Failed() {
+				d.InField("inner_ptrs")
+				return
+			}
+		case 11:
+			jsonReadStringStringMap(d, &v.MapSS)
+			if d.Failed() {
+				d.InField("map_ss")
+				return
+			}
+		case 12:
+			jsonReadInt32StringMap(d, &v.MapIS)
+			if d.Failed() {
+				d.InField("map_is")
+				return
+			}
+		case 13:
+			jsonReadUint64Int64Map(d, &v.MapUI)
+			if d.Failed() {
+				d.InField("map_ui")
+				return
+			}
+		case 14:
+			genrt.JSONValue(d, &v.MapBI)
+			if d.Failed() {
+				d.InField("map_bi")
+				return
+			}
+		case 15:
+			jsonReadStringInnerMap(d, &v.MapSM)
+			if d.Failed() {
+				d.InField("map_sm")
+				return
+			}
+		case 16:
+			jsonReadStringByteListMap(d, &v.MapSB)
+			if d.Failed() {
+				d.InField("map_sb")
+				return
+			}
+		default:
+			d.Skip()
+		}
+	}
+}
+
+// jsonReadTimeList reads a []time.Time as json.Unmarshal does.
+func jsonReadTimeList(d *genrt.JSONDecoder, v *[]time.Time) {
+	if d.Null() {
+		*v = nil
+		return
+	}
+	if !d.BeginArray(genrt.TypeOf[[]time.Time]) {
+		return
+	}
+	s := *v
+	i := 0
+	for first := true; d.More(first, ']'); first = false {
+		if i >= cap(s) {
+			s = slices.Grow(s, 1)
+		}
+		if i >= len(s) {
+			s = s[:i+1]
+		}
+		genrt.JSONTime(d, &s[i])
+		i++
+		if d.Failed() {
+			*v = s
+			return
+		}
+	}
+	if i < len(s) {
+		s = s[:i]
+	}
+	if i == 0 {
+		s = []time.Time{}
+	}
+	*v = s
+}
+
+// jsonReadDurationList reads a []time.Duration as json.Unmarshal does.
+func jsonReadDurationList(d *genrt.JSONDecoder, v *[]time.Duration) {
+	if d.Null() {
+		*v = nil
+		return
+	}
+	if !d.BeginArray(genrt.TypeOf[[]time.Duration]) {
+		return
+	}
+	s := *v
+	i := 0
+	for first := true; d.More(first, ']'); first = false {
+		if i >= cap(s) {
+			s = slices.Grow(s, 1)
+		}
+		if i >= len(s) {
+			s = s[:i+1]
+		}
+		genrt.JSONInt(d, &s[i])
+		i++
+		if d.Failed() {
+			*v = s
+			return
+		}
+	}
+	if i < len(s) {
+		s = s[:i]
+	}
+	if i == 0 {
+		s = []time.Duration{}
+	}
+	*v = s
+}
+
+// jsonReadTimes reads a Times as json.Unmarshal does.
+func jsonReadTimes(d *genrt.JSONDecoder, v *Times) {
+	if !d.BeginObject(genrt.TypeOf[Times]) {
+		return
+	}
+	for first := true; d.More(first, '}'); first = false {
+		f := 0
+		switch string(d.Key()) {
+		case "when":
+			f = 1
+		case "when_ptr":
+			f = 2
+		case "dur":
+			f = 3
+		case "whens":
+			f = 4
+		case "durs":
+			f = 5
+		default:
+			switch string(d.FoldedKey()) {
+			case "WHEN":
+				f = 1
+			case "WHEN_PTR":
+				f = 2
+			case "DUR":
+				f = 3
+			case "WHENS":
+				f = 4
+			case "DURS":
+				f = 5
+			}
+		}
+		switch f {
+		case 1:
+			genrt.JSONTime(d, &v.When)
+			if d.Failed() {
+				d.InField("when")
+				return
+			}
+		case 2:
+			jsonReadPtrTime(d, &v.WhenPtr)
+			if d.Failed() {
+				d.InField("when_ptr")
+				return
+			}
+		case 3:
+			genrt.JSONInt(d, &v.Dur)
+			if d.Failed() {
+				d.InField("dur")
+				return
+			}
+		case 4:
+			jsonReadTimeList(d, &v.Whens)
+			if d.Failed() {
+				d.InField("whens")
+				return
+			}
+		case 5:
+			jsonReadDurationList(d, &v.Durs)
+			if d.Failed() {
+				d.InField("durs")
+				return
+			}
+		default:
+			d.Skip()
+		}
+	}
+}
+
+// jsonReadPageString reads a Page[string] as json.Unmarshal does.
+func jsonReadPageString(d *genrt.JSONDecoder, v *Page[string]) {
+	if !d.BeginObject(genrt.TypeOf[Page[string]]) {
+		return
+	}
+	for first := true; d.More(first, '}'); first = false {
+		f := 0
+		switch string(d.Key()) {
+		case "items":
+			f = 1
+		case "next":
+			f = 2
+		default:
+			switch string(d.FoldedKey()) {
+			case "ITEMS":
+				f = 1
+			case "NEXT":
+				f = 2
+			}
+		}
+		switch f {
+		case 1:
+			jsonReadStringList(d, &v.Items)
+			if d.Failed() {
+				d.InField("items")
+				return
+			}
+		case 2:
+			genrt.JSONString(d, &v.Next)
+			if d.Failed() {
+				d.InField("next")
+				return
+			}
+		default:
+			d.Skip()
+		}
+	}
+}
+
+// jsonReadInt64 reads an int64 as json.Unmarshal does.
+func jsonReadInt64(d *genrt.JSONDecoder, v *int64) {
+	genrt.JSONInt(d, v)
+}
+
+// jsonReadColor reads a Color as json.Unmarshal does.
+func jsonReadColor(d *genrt.JSONDecoder, v *Color) {
+	genrt.JSONInt(d, v)
+}
+
+// jsonReadSeveralResponse reads a SeveralResponse as json.Unmarshal does.
+func jsonReadSeveralResponse(d *genrt.JSONDecoder, v *SeveralResponse) {
+	if !d.BeginObject(genrt.TypeOf[SeveralResponse]) {
+		return
+	}
+	for first := true; d.More(first, '}'); first = false {
+		f := 0
+		switch string(d.Key()) {
+		case "x":
+			f = 1
+		case "y":
+			f = 2
+		default:
+			switch string(d.FoldedKey()) {
+			case "X":
+				f = 1
+			case "Y":
+				f = 2
+			}
+		}
+		switch f {
+		case 1:
+			genrt.JSONBool(d, &v.X)
+			if d.Failed() {
+				d.InField("x")
+				return
+			}
+		case 2:
+			genrt.JSONFloat(d, &v.Y)
+			if d.Failed() {
+				d.InField("y")
+				return
+			}
+		default:
+			d.Skip()
+		}
+	}
+}
+
+// jsonReadPingResponse reads a PingResponse as json.Unmarshal does.
+func jsonReadPingResponse(d *genrt.JSONDecoder, v *PingResponse) {
+	if !d.BeginObject(genrt.TypeOf[PingResponse]) {
+		return
+	}
+	for first := true; d.More(first, '}'); first = false {
+		d.Key()
+		d.Skip()
+	}
+}
+
+// jsonReadFailResponse reads a FailResponse as json.Unmarshal does.
+func jsonReadFailResponse(d *genrt.JSONDecoder, v *FailResponse) {
+	if !d.BeginObject(genrt.TypeOf[FailResponse]) {
+		return
+	}
+	for first := true; d.More(first, '}'); first = false {
+		d.Key()
+		d.Skip()
+	}
+}
+
+// jsonReadPageInner reads a Page[Inner] as json.Unmarshal does.
+func jsonReadPageInner(d *genrt.JSONDecoder, v *Page[Inner]) {
+	if !d.BeginObject(genrt.TypeOf[Page[Inner]]) {
+		return
+	}
+	for first := true; d.More(first, '}'); first = false {
+		f := 0
+		switch string(d.Key()) {
+		case "items":
+			f = 1
+		case "next":
+			f = 2
+		default:
+			switch string(d.FoldedKey()) {
+			case "ITEMS":
+				f = 1
+			case "NEXT":
+				f = 2
+			}
+		}
+		switch f {
+		case 1:
+			jsonReadInnerList(d, &v.Items)
+			if d.Failed() {
+				d.InField("items")
+				return
+			}
+		case 2:
+			genrt.JSONString(d, &v.Next)
+			if d.Failed() {
+				d.InField("next")
+				return
+			}
+		default:
+			d.Skip()
+		}
+	}
+}
+
+// jsonWritePageInner writes a Page[Inner] as json.Marshal does.
+func jsonWritePageInner(w *genrt.JSONWriter, v *Page[Inner]) {
+	w.Raw("{\"items\":")
+	jsonWriteInnerList(w, &v.Items)
+	w.Raw(",\"next\":")
+	w.String(string(v.Next))
+	w.Byte('}')
+}
+
+// jsonReadLengthRequest reads a LengthRequest as json.Unmarshal does.
+func jsonReadLengthRequest(d *genrt.JSONDecoder, v *LengthRequest) {
+	if !d.BeginObject(genrt.TypeOf[LengthRequest]) {
+		return
+	}
+	for first := true; d.More(first, '}'); first = false {
+		f := 0
+		switch string(d.Key()) {
+		case "s":
+			f = 1
+		default:
+			switch string(d.FoldedKey()) {
+			case "S":
+				f = 1
+			}
+		}
+		switch f {
+		case 1:
+			genrt.JSONString(d, &v.S)
+			if d.Failed() {
+				d.InField("s")
+				return
+			}
+		default:
+			d.Skip()
+		}
+	}
+}
+
+// jsonWriteLengthRequest writes a LengthRequest as json.Marshal does.
+func jsonWriteLengthRequest(w *genrt.JSONWriter, v *LengthRequest) {
+	w.Raw("{\"s\":")
+	w.String(string(v.S))
+	w.Byte('}')
+}
+
+// jsonReadBlobRequest reads a BlobRequest as json.Unmarshal does.
+func jsonReadBlobRequest(d *genrt.JSONDecoder, v *BlobRequest) {
+	if !d.BeginObject(genrt.TypeOf[BlobRequest]) {
+		return
+	}
+	for first := true; d.More(first, '}'); first = false {
+		f := 0
+		switch string(d.Key()) {
+		case "b":
+			f = 1
+		default:
+			switch string(d.FoldedKey()) {
+			case "B":
+				f = 1
+			}
+		}
+		switch f {
+		case 1:
+			jsonReadByteList(d, &v.B)
+			if d.Failed() {
+				d.InField("b")
+				return
+			}
+		default:
+			d.Skip()
+		}
+	}
+}
+
+// jsonWriteBlobRequest writes a BlobRequest as json.Marshal does.
+func jsonWriteBlobRequest(w *genrt.JSONWriter, v *BlobRequest) {
+	w.Raw("{\"b\":")
+	w.Bytes([]byte(v.B))
+	w.Byte('}')
+}
+
+// jsonReadShadeRequest reads a ShadeRequest as json.Unmarshal does.
+func jsonReadShadeRequest(d *genrt.JSONDecoder, v *ShadeRequest) {
+	if !d.BeginObject(genrt.TypeOf[ShadeRequest]) {
+		return
+	}
+	for first := true; d.More(first, '}'); first = false {
+		f := 0
+		switch string(d.Key()) {
+		case "c":
+			f = 1
+		default:
+			switch string(d.FoldedKey()) {
+			case "C":
+				f = 1
+			}
+		}
+		switch f {
+		case 1:
+			genrt.JSONInt(d, &v.C)
+			if d.Failed() {
+				d.InField("c")
+				return
+			}
+		default:
+			d.Skip()
+		}
+	}
+}
+
+// jsonWriteShadeRequest writes a ShadeRequest as json.Marshal does.
+func jsonWriteShadeRequest(w *genrt.JSONWriter, v *ShadeRequest) {
+	w.Raw("{\"c\":")
+	w.Int(int64(v.C))
+	w.Byte('}')
+}
+
+// jsonReadListRequest reads a ListRequest as json.Unmarshal does.
+func jsonReadListRequest(d *genrt.JSONDecoder, v *ListRequest) {
+	if !d.BeginObject(genrt.TypeOf[ListRequest]) {
+		return
+	}
+	for first := true; d.More(first, '}'); first = false {
+		f := 0
+		switch string(d.Key()) {
+		case "items":
+			f = 1
+		default:
+			switch string(d.FoldedKey()) {
+			case "ITEMS":
+				f = 1
+			}
+		}
+		switch f {
+		case 1:
+			jsonReadInnerList(d, &v.Items)
+			if d.Failed() {
+				d.InField("items")
+				return
+			}
+		default:
+			d.Skip()
+		}
+	}
+}
+
+// jsonWriteListRequest writes a ListRequest as json.Marshal does.
+func jsonWriteListRequest(w *genrt.JSONWriter, v *ListRequest) {
+	w.Raw("{\"items\":")
+	jsonWriteInnerList(w, &v.Items)
+	w.Byte('}')
+}
+
+// jsonReadSeveralRequest reads a SeveralRequest as json.Unmarshal does.
+func jsonReadSeveralRequest(d *genrt.JSONDecoder, v *SeveralRequest) {
+	if !d.BeginObject(genrt.TypeOf[SeveralRequest]) {
+		return
+	}
+	for first := true; d.More(first, '}'); first = false {
+		f := 0
+		switch string(d.Key()) {
+		case "a":
+			f = 1
+		case "b":
+			f = 2
+		case "c":
+			f = 3
+		default:
+			switch string(d.FoldedKey()) {
+			case "A":
+				f = 1
+			case "B":
+				f = 2
+			case "C":
+				f = 3
+			}
+		}
+		switch f {
+		case 1:
+			genrt.JSONString(d, &v.A)
+			if d.Failed() {
+				d.InField("a")
+				return
+			}
+		case 2:
+			genrt.JSONInt(d, &v.B)
+			if d.Failed() {
+				d.InField("b")
+				return
+			}
+		case 3:
+			jsonReadStringList(d, &v.C)
+			if d.Failed() {
+				d.InField("c")
+				return
+			}
+		default:
+			d.Skip()
+		}
+	}
+}
+
+// jsonWriteSeveralRequest writes a SeveralRequest as json.Marshal does.
+func jsonWriteSeveralRequest(w *genrt.JSONWriter, v *SeveralRequest) {
+	w.Raw("{\"a\":")
+	w.String(string(v.A))
+	w.Raw(",\"b\":")
+	w.Int(int64(v.B))
+	w.Raw(",\"c\":")
+	jsonWriteStringList(w, &v.C)
+	w.Byte('}')
+}
+
+// jsonReadPingRequest reads a PingRequest as json.Unmarshal does.
+func jsonReadPingRequest(d *genrt.JSONDecoder, v *PingRequest) {
+	if !d.BeginObject(genrt.TypeOf[PingRequest]) {
+		return
+	}
+	for first := true; d.More(first, '}'); first = false {
+		d.Key()
+		d.Skip()
+	}
+}
+
+// jsonWritePingRequest writes a PingRequest as json.Marshal does.
+func jsonWritePingRequest(w *genrt.JSONWriter, v *PingRequest) {
+	w.Raw("{}")
+}
+
+// jsonReadFailRequest reads a FailRequest as json.Unmarshal does.
+func jsonReadFailRequest(d *genrt.JSONDecoder, v *FailRequest) {
+	if !d.BeginObject(genrt.TypeOf[FailRequest]) {
+		return
+	}
+	for first := true; d.More(first, '}'); first = false {
+		f := 0
+		switch string(d.Key()) {
+		case "code":
+			f = 1
+		case "violations":
+			f = 2
+		default:
+			switch string(d.FoldedKey()) {
+			case "CODE":
+				f = 1
+			case "VIOLATIONS":
+				f = 2
+			}
+		}
+		switch f {
+		case 1:
+			genrt.JSONString(d, &v.Code)
+			if d.Failed() {
+				d.InField("code")
+				return
+			}
+		case 2:
+			genrt.JSONInt(d, &v.Violations)
+			if d.Failed() {
+				d.InField("violations")
+				return
+			}
+		default:
+			d.Skip()
+		}
+	}
+}
+
+// jsonWriteFailRequest writes a FailRequest as json.Marshal does.
+func jsonWriteFailRequest(w *genrt.JSONWriter, v *FailRequest) {
+	w.Raw("{\"code\":")
+	w.String(string(v.Code))
+	w.Raw(",\"violations\":")
+	w.Int(int64(v.Violations))
+	w.Byte('}')
 }

@@ -8,11 +8,13 @@ import (
 	"net/http"
 	"net/netip"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/typedkit/kit"
+	"github.com/typedkit/kit/genrt"
 	"github.com/typedkit/kit/httpx"
 )
 
@@ -47,25 +49,25 @@ func RegisterHTTP(mux *http.ServeMux, e Endpoints, opts ...httpx.ServerOption) {
 	serve := func(method string, idempotent bool) []httpx.ServerOption {
 		return append(opts[:len(opts):len(opts)], httpx.ServerCall(kit.Call{Service: ServiceName, Method: method, Idempotent: idempotent}))
 	}
-	mux.Handle("POST /edges/now", httpx.NewServer(e.NowEndpoint, decodeNowHTTPRequest, httpx.EncodeJSONResponse[time.Time],
+	mux.Handle("POST /edges/now", httpx.NewServer(e.NowEndpoint, decodeNowHTTPRequest, genrt.JSONResponseEncoder(jsonWriteTime),
 		serve("Now", false)...))
-	mux.Handle("POST /edges/at", httpx.NewServer(e.AtEndpoint, decodeAtHTTPRequest, httpx.EncodeJSONResponse[*time.Time],
+	mux.Handle("POST /edges/at", httpx.NewServer(e.AtEndpoint, decodeAtHTTPRequest, genrt.JSONResponseEncoder(jsonWritePtrTime),
 		serve("At", false)...))
-	mux.Handle("POST /edges/sleep", httpx.NewServer(e.SleepEndpoint, decodeSleepHTTPRequest, httpx.EncodeJSONResponse[time.Duration],
+	mux.Handle("POST /edges/sleep", httpx.NewServer(e.SleepEndpoint, decodeSleepHTTPRequest, genrt.JSONResponseEncoder(jsonWriteDuration),
 		serve("Sleep", false)...))
-	mux.Handle("GET /hosts/{addr}", httpx.NewServer(e.ResolveEndpoint, decodeResolveHTTPRequest, httpx.EncodeJSONResponse[netip.Prefix],
+	mux.Handle("GET /hosts/{addr}", httpx.NewServer(e.ResolveEndpoint, decodeResolveHTTPRequest, genrt.JSONResponseEncoder(jsonWritePrefix),
 		serve("Resolve", true)...))
-	mux.Handle("GET /items", httpx.NewServer(e.FindEndpoint, decodeFindHTTPRequest, httpx.EncodeJSONResponse[[]Item],
+	mux.Handle("GET /items", httpx.NewServer(e.FindEndpoint, decodeFindHTTPRequest, genrt.JSONResponseEncoder(jsonWriteItemList),
 		serve("Find", true)...))
-	mux.Handle("PUT /items/{id}", httpx.NewServer(e.PutEndpoint, decodePutHTTPRequest, httpx.EncodeJSONResponse[Item],
+	mux.Handle("PUT /items/{id}", httpx.NewServer(e.PutEndpoint, decodePutHTTPRequest, genrt.JSONResponseEncoder(jsonWriteItem),
 		serve("Put", true)...))
-	mux.Handle("PUT /codes/{code}/labels", httpx.NewServer(e.LabelEndpoint, decodeLabelHTTPRequest, httpx.EncodeJSONResponse[Labels],
+	mux.Handle("PUT /codes/{code}/labels", httpx.NewServer(e.LabelEndpoint, decodeLabelHTTPRequest, genrt.JSONResponseEncoder(jsonWriteLabels),
 		serve("Label", true)...))
-	mux.Handle("POST /edges/grow", httpx.NewServer(e.GrowEndpoint, decodeGrowHTTPRequest, httpx.EncodeJSONResponse[Tree],
+	mux.Handle("POST /edges/grow", httpx.NewServer(e.GrowEndpoint, decodeGrowHTTPRequest, genrt.JSONResponseEncoder(jsonWriteTree),
 		serve("Grow", false)...))
-	mux.Handle("POST /edges/charge", httpx.NewServer(e.ChargeEndpoint, decodeChargeHTTPRequest, httpx.EncodeJSONResponse[Charge],
+	mux.Handle("POST /edges/charge", httpx.NewServer(e.ChargeEndpoint, decodeChargeHTTPRequest, genrt.JSONResponseEncoder(jsonWriteCharge),
 		serve("Charge", false)...))
-	mux.Handle("POST /edges/reserve", httpx.NewServer(e.ReserveEndpoint, decodeReserveHTTPRequest, httpx.EncodeJSONResponse[int],
+	mux.Handle("POST /edges/reserve", httpx.NewServer(e.ReserveEndpoint, decodeReserveHTTPRequest, genrt.JSONResponseEncoder(jsonWriteInt),
 		serve("Reserve", false)...))
 }
 
@@ -98,32 +100,32 @@ func NewHTTPClientEndpoints(base string, opts ...httpx.ClientOption) (Endpoints,
 		return append(opts[:len(opts):len(opts)], httpx.ClientCall(kit.Call{Service: ServiceName, Method: method, Idempotent: idempotent}))
 	}
 	return Endpoints{
-		NowEndpoint: httpx.NewClient(http.MethodPost, u, encodeNowHTTPRequest, httpx.DecodeJSONResponse[time.Time],
+		NowEndpoint: httpx.NewClient(http.MethodPost, u, encodeNowHTTPRequest, genrt.JSONResponseDecoder(jsonReadTime),
 			call("Now", false)...).Endpoint(),
-		AtEndpoint: httpx.NewClient(http.MethodPost, u, encodeAtHTTPRequest, httpx.DecodeJSONResponse[*time.Time],
+		AtEndpoint: httpx.NewClient(http.MethodPost, u, encodeAtHTTPRequest, genrt.JSONResponseDecoder(jsonReadPtrTime),
 			call("At", false)...).Endpoint(),
-		SleepEndpoint: httpx.NewClient(http.MethodPost, u, encodeSleepHTTPRequest, httpx.DecodeJSONResponse[time.Duration],
+		SleepEndpoint: httpx.NewClient(http.MethodPost, u, encodeSleepHTTPRequest, genrt.JSONResponseDecoder(jsonReadDuration),
 			call("Sleep", false)...).Endpoint(),
-		ResolveEndpoint: httpx.NewClient(http.MethodGet, u, encodeResolveHTTPRequest, httpx.DecodeJSONResponse[netip.Prefix],
+		ResolveEndpoint: httpx.NewClient(http.MethodGet, u, encodeResolveHTTPRequest, genrt.JSONResponseDecoder(jsonReadPrefix),
 			call("Resolve", false)...).Endpoint(),
-		FindEndpoint: httpx.NewClient(http.MethodGet, u, encodeFindHTTPRequest, httpx.DecodeJSONResponse[[]Item],
+		FindEndpoint: httpx.NewClient(http.MethodGet, u, encodeFindHTTPRequest, genrt.JSONResponseDecoder(jsonReadItemList),
 			call("Find", false)...).Endpoint(),
-		PutEndpoint: httpx.NewClient(http.MethodPut, u, encodePutHTTPRequest, httpx.DecodeJSONResponse[Item],
+		PutEndpoint: httpx.NewClient(http.MethodPut, u, encodePutHTTPRequest, genrt.JSONResponseDecoder(jsonReadItem),
 			call("Put", false)...).Endpoint(),
-		LabelEndpoint: httpx.NewClient(http.MethodPut, u, encodeLabelHTTPRequest, httpx.DecodeJSONResponse[Labels],
+		LabelEndpoint: httpx.NewClient(http.MethodPut, u, encodeLabelHTTPRequest, genrt.JSONResponseDecoder(jsonReadLabels),
 			call("Label", false)...).Endpoint(),
-		GrowEndpoint: httpx.NewClient(http.MethodPost, u, encodeGrowHTTPRequest, httpx.DecodeJSONResponse[Tree],
+		GrowEndpoint: httpx.NewClient(http.MethodPost, u, encodeGrowHTTPRequest, genrt.JSONResponseDecoder(jsonReadTree),
 			call("Grow", false)...).Endpoint(),
-		ChargeEndpoint: httpx.NewClient(http.MethodPost, u, encodeChargeHTTPRequest, httpx.DecodeJSONResponse[Charge],
+		ChargeEndpoint: httpx.NewClient(http.MethodPost, u, encodeChargeHTTPRequest, genrt.JSONResponseDecoder(jsonReadCharge),
 			call("Charge", false)...).Endpoint(),
-		ReserveEndpoint: httpx.NewClient(http.MethodPost, u, encodeReserveHTTPRequest, httpx.DecodeJSONResponse[int],
+		ReserveEndpoint: httpx.NewClient(http.MethodPost, u, encodeReserveHTTPRequest, genrt.JSONResponseDecoder(jsonReadInt),
 			call("Reserve", false)...).Endpoint(),
 	}, nil
 }
 
 // decodeNowHTTPRequest reads the request of POST /edges/now.
 func decodeNowHTTPRequest(ctx context.Context, r *http.Request) (NowRequest, error) {
-	req, err := httpx.DecodeJSONRequest[NowRequest](ctx, r)
+	req, err := genrt.DecodeJSONRequest(ctx, r, jsonReadNowRequest)
 	if err != nil {
 		return req, err
 	}
@@ -133,12 +135,12 @@ func decodeNowHTTPRequest(ctx context.Context, r *http.Request) (NowRequest, err
 // encodeNowHTTPRequest writes the request of POST /edges/now.
 func encodeNowHTTPRequest(ctx context.Context, r *http.Request, req NowRequest) error {
 	r.URL.Path, r.URL.RawPath = strings.TrimSuffix(r.URL.Path, "/")+"/edges/now", strings.TrimSuffix(r.URL.EscapedPath(), "/")+"/edges/now"
-	return httpx.EncodeJSONRequest(ctx, r, req)
+	return genrt.EncodeJSONRequest(ctx, r, req, jsonWriteNowRequest)
 }
 
 // decodeAtHTTPRequest reads the request of POST /edges/at.
 func decodeAtHTTPRequest(ctx context.Context, r *http.Request) (AtRequest, error) {
-	req, err := httpx.DecodeJSONRequest[AtRequest](ctx, r)
+	req, err := genrt.DecodeJSONRequest(ctx, r, jsonReadAtRequest)
 	if err != nil {
 		return req, err
 	}
@@ -148,12 +150,12 @@ func decodeAtHTTPRequest(ctx context.Context, r *http.Request) (AtRequest, error
 // encodeAtHTTPRequest writes the request of POST /edges/at.
 func encodeAtHTTPRequest(ctx context.Context, r *http.Request, req AtRequest) error {
 	r.URL.Path, r.URL.RawPath = strings.TrimSuffix(r.URL.Path, "/")+"/edges/at", strings.TrimSuffix(r.URL.EscapedPath(), "/")+"/edges/at"
-	return httpx.EncodeJSONRequest(ctx, r, req)
+	return genrt.EncodeJSONRequest(ctx, r, req, jsonWriteAtRequest)
 }
 
 // decodeSleepHTTPRequest reads the request of POST /edges/sleep.
 func decodeSleepHTTPRequest(ctx context.Context, r *http.Request) (SleepRequest, error) {
-	req, err := httpx.DecodeJSONRequest[SleepRequest](ctx, r)
+	req, err := genrt.DecodeJSONRequest(ctx, r, jsonReadSleepRequest)
 	if err != nil {
 		return req, err
 	}
@@ -163,7 +165,7 @@ func decodeSleepHTTPRequest(ctx context.Context, r *http.Request) (SleepRequest,
 // encodeSleepHTTPRequest writes the request of POST /edges/sleep.
 func encodeSleepHTTPRequest(ctx context.Context, r *http.Request, req SleepRequest) error {
 	r.URL.Path, r.URL.RawPath = strings.TrimSuffix(r.URL.Path, "/")+"/edges/sleep", strings.TrimSuffix(r.URL.EscapedPath(), "/")+"/edges/sleep"
-	return httpx.EncodeJSONRequest(ctx, r, req)
+	return genrt.EncodeJSONRequest(ctx, r, req, jsonWriteSleepRequest)
 }
 
 // decodeResolveHTTPRequest reads the request of GET /hosts/{addr}.
@@ -283,7 +285,7 @@ func encodeFindHTTPRequest(ctx context.Context, r *http.Request, req Filter) err
 
 // decodePutHTTPRequest reads the request of PUT /items/{id}.
 func decodePutHTTPRequest(ctx context.Context, r *http.Request) (Item, error) {
-	req, err := httpx.DecodeJSONRequest[Item](ctx, r)
+	req, err := genrt.DecodeJSONRequest(ctx, r, jsonReadItem)
 	if err != nil {
 		return req, err
 	}
@@ -296,12 +298,12 @@ func decodePutHTTPRequest(ctx context.Context, r *http.Request) (Item, error) {
 // encodePutHTTPRequest writes the request of PUT /items/{id}.
 func encodePutHTTPRequest(ctx context.Context, r *http.Request, req Item) error {
 	r.URL.Path, r.URL.RawPath = strings.TrimSuffix(r.URL.Path, "/")+"/items/"+req.Base.ID, strings.TrimSuffix(r.URL.EscapedPath(), "/")+"/items/"+url.PathEscape(req.Base.ID)
-	return httpx.EncodeJSONRequest(ctx, r, req)
+	return genrt.EncodeJSONRequest(ctx, r, req, jsonWriteItem)
 }
 
 // decodeLabelHTTPRequest reads the request of PUT /codes/{code}/labels.
 func decodeLabelHTTPRequest(ctx context.Context, r *http.Request) (LabelRequest, error) {
-	req, err := httpx.DecodeJSONRequest[LabelRequest](ctx, r)
+	req, err := genrt.DecodeJSONRequest(ctx, r, jsonReadLabelRequest)
 	if err != nil {
 		return req, err
 	}
@@ -326,12 +328,12 @@ func encodeLabelHTTPRequest(ctx context.Context, r *http.Request, req LabelReque
 		path1 = string(text)
 	}
 	r.URL.Path, r.URL.RawPath = strings.TrimSuffix(r.URL.Path, "/")+"/codes/"+path1+"/labels", strings.TrimSuffix(r.URL.EscapedPath(), "/")+"/codes/"+url.PathEscape(path1)+"/labels"
-	return httpx.EncodeJSONRequest(ctx, r, req)
+	return genrt.EncodeJSONRequest(ctx, r, req, jsonWriteLabelRequest)
 }
 
 // decodeGrowHTTPRequest reads the request of POST /edges/grow.
 func decodeGrowHTTPRequest(ctx context.Context, r *http.Request) (Tree, error) {
-	req, err := httpx.DecodeJSONRequest[Tree](ctx, r)
+	req, err := genrt.DecodeJSONRequest(ctx, r, jsonReadTree)
 	if err != nil {
 		return req, err
 	}
@@ -341,12 +343,12 @@ func decodeGrowHTTPRequest(ctx context.Context, r *http.Request) (Tree, error) {
 // encodeGrowHTTPRequest writes the request of POST /edges/grow.
 func encodeGrowHTTPRequest(ctx context.Context, r *http.Request, req Tree) error {
 	r.URL.Path, r.URL.RawPath = strings.TrimSuffix(r.URL.Path, "/")+"/edges/grow", strings.TrimSuffix(r.URL.EscapedPath(), "/")+"/edges/grow"
-	return httpx.EncodeJSONRequest(ctx, r, req)
+	return genrt.EncodeJSONRequest(ctx, r, req, jsonWriteTree)
 }
 
 // decodeChargeHTTPRequest reads the request of POST /edges/charge.
 func decodeChargeHTTPRequest(ctx context.Context, r *http.Request) (ChargeRequest, error) {
-	req, err := httpx.DecodeJSONRequest[ChargeRequest](ctx, r)
+	req, err := genrt.DecodeJSONRequest(ctx, r, jsonReadChargeRequest)
 	if err != nil {
 		return req, err
 	}
@@ -356,12 +358,12 @@ func decodeChargeHTTPRequest(ctx context.Context, r *http.Request) (ChargeReques
 // encodeChargeHTTPRequest writes the request of POST /edges/charge.
 func encodeChargeHTTPRequest(ctx context.Context, r *http.Request, req ChargeRequest) error {
 	r.URL.Path, r.URL.RawPath = strings.TrimSuffix(r.URL.Path, "/")+"/edges/charge", strings.TrimSuffix(r.URL.EscapedPath(), "/")+"/edges/charge"
-	return httpx.EncodeJSONRequest(ctx, r, req)
+	return genrt.EncodeJSONRequest(ctx, r, req, jsonWriteChargeRequest)
 }
 
 // decodeReserveHTTPRequest reads the request of POST /edges/reserve.
 func decodeReserveHTTPRequest(ctx context.Context, r *http.Request) (ReserveRequest, error) {
-	req, err := httpx.DecodeJSONRequest[ReserveRequest](ctx, r)
+	req, err := genrt.DecodeJSONRequest(ctx, r, jsonReadReserveRequest)
 	if err != nil {
 		return req, err
 	}
@@ -371,5 +373,797 @@ func decodeReserveHTTPRequest(ctx context.Context, r *http.Request) (ReserveRequ
 // encodeReserveHTTPRequest writes the request of POST /edges/reserve.
 func encodeReserveHTTPRequest(ctx context.Context, r *http.Request, req ReserveRequest) error {
 	r.URL.Path, r.URL.RawPath = strings.TrimSuffix(r.URL.Path, "/")+"/edges/reserve", strings.TrimSuffix(r.URL.EscapedPath(), "/")+"/edges/reserve"
-	return httpx.EncodeJSONRequest(ctx, r, req)
+	return genrt.EncodeJSONRequest(ctx, r, req, jsonWriteReserveRequest)
+}
+
+// jsonWriteTime writes a time.Time as json.Marshal does.
+func jsonWriteTime(w *genrt.JSONWriter, v *time.Time) {
+	w.Time(*v)
+}
+
+// jsonWritePtrTime writes a *time.Time as json.Marshal does.
+func jsonWritePtrTime(w *genrt.JSONWriter, v **time.Time) {
+	if *v == nil {
+		w.Raw("null")
+		return
+	}
+	w.Time(**v)
+}
+
+// jsonWriteDuration writes a time.Duration as json.Marshal does.
+func jsonWriteDuration(w *genrt.JSONWriter, v *time.Duration) {
+	w.Int(int64(*v))
+}
+
+// jsonWritePrefix writes a netip.Prefix as json.Marshal does.
+func jsonWritePrefix(w *genrt.JSONWriter, v *netip.Prefix) {
+	w.Value(v)
+}
+
+// jsonWriteLabels writes a Labels as json.Marshal does.
+func jsonWriteLabels(w *genrt.JSONWriter, v *Labels) {
+	if *v == nil {
+		w.Raw("null")
+		return
+	}
+	w.Byte('{')
+	for i, k := range genrt.SortedKeys(*v) {
+		if i > 0 {
+			w.Byte(',')
+		}
+		w.String(string(k))
+		w.Byte(':')
+		x := (*v)[k]
+		w.String(string(x))
+	}
+	w.Byte('}')
+}
+
+// jsonWriteTags writes a Tags as json.Marshal does.
+func jsonWriteTags(w *genrt.JSONWriter, v *Tags) {
+	if *v == nil {
+		w.Raw("null")
+		return
+	}
+	w.Byte('[')
+	for i := range *v {
+		if i > 0 {
+			w.Byte(',')
+		}
+		w.String(string((*v)[i]))
+	}
+	w.Byte(']')
+}
+
+// jsonWriteItem writes an Item as json.Marshal does.
+func jsonWriteItem(w *genrt.JSONWriter, v *Item) {
+	next := byte('{')
+	w.Byte(next)
+	next = ','
+	w.Raw("\"id\":")
+	w.String(string(v.Base.ID))
+	w.Byte(next)
+	next = ','
+	w.Raw("\"created\":")
+	w.Time(v.Base.Created)
+	if v.Audit != nil {
+		w.Byte(next)
+		next = ','
+		w.Raw("\"by\":")
+		w.String(string(v.Audit.By))
+	}
+	w.Byte(next)
+	next = ','
+	w.Raw("\"note\":")
+	w.String(string(v.Note))
+	w.Byte(next)
+	next = ','
+	w.Raw("\"code\":")
+	w.Value(&v.Code)
+	w.Byte(next)
+	next = ','
+	w.Raw("\"codes\":")
+	w.Value(&v.Codes)
+	w.Byte(next)
+	next = ','
+	w.Raw("\"addr\":")
+	w.Value(&v.Addr)
+	w.Byte(next)
+	next = ','
+	w.Raw("\"labels\":")
+	jsonWriteLabels(w, &v.Labels)
+	w.Byte(next)
+	next = ','
+	w.Raw("\"tags\":")
+	jsonWriteTags(w, &v.Tags)
+	w.Byte(next)
+	next = ','
+	w.Raw("\"raw\":")
+	w.RawMessage(v.Raw)
+	w.Byte(next)
+	next = ','
+	w.Raw("\"by_code\":")
+	w.Value(&v.ByCode)
+	w.Byte(next)
+	next = ','
+	w.Raw("\"nets\":")
+	w.Value(&v.Nets)
+	if next == '{' {
+		w.Raw("{}")
+	} else {
+		w.Byte('}')
+	}
+}
+
+// jsonWriteItemList writes a []Item as json.Marshal does.
+func jsonWriteItemList(w *genrt.JSONWriter, v *[]Item) {
+	if *v == nil {
+		w.Raw("null")
+		return
+	}
+	w.Byte('[')
+	for i := range *v {
+		if i > 0 {
+			w.Byte(',')
+		}
+		jsonWriteItem(w, &(*v)[i])
+	}
+	w.Byte(']')
+}
+
+// jsonWriteTreeList writes a []Tree as json.Marshal does.
+func jsonWriteTreeList(w *genrt.JSONWriter, v *[]Tree) {
+	if *v == nil {
+		w.Raw("null")
+		return
+	}
+	w.Byte('[')
+	for i := range *v {
+		if i > 0 {
+			w.Byte(',')
+		}
+		jsonWriteTree(w, &(*v)[i])
+	}
+	w.Byte(']')
+}
+
+// jsonWritePtrTree writes a *Tree as json.Marshal does.
+func jsonWritePtrTree(w *genrt.JSONWriter, v **Tree) {
+	if *v == nil {
+		w.Raw("null")
+		return
+	}
+	jsonWriteTree(w, *v)
+}
+
+// jsonWriteTree writes a Tree as json.Marshal does.
+func jsonWriteTree(w *genrt.JSONWriter, v *Tree) {
+	w.Raw("{\"name\":")
+	w.String(string(v.Name))
+	w.Raw(",\"children\":")
+	jsonWriteTreeList(w, &v.Children)
+	w.Raw(",\"parent\":")
+	jsonWritePtrTree(w, &v.Parent)
+	w.Byte('}')
+}
+
+// jsonWriteCharge writes a Charge as json.Marshal does.
+func jsonWriteCharge(w *genrt.JSONWriter, v *Charge) {
+	w.Raw("{\"id\":")
+	w.String(string(v.ID))
+	w.Byte('}')
+}
+
+// jsonWriteInt writes an int as json.Marshal does.
+func jsonWriteInt(w *genrt.JSONWriter, v *int) {
+	w.Int(int64(*v))
+}
+
+// jsonReadTime reads a time.Time as json.Unmarshal does.
+func jsonReadTime(d *genrt.JSONDecoder, v *time.Time) {
+	genrt.JSONTime(d, v)
+}
+
+// jsonReadPtrTime reads a *time.Time as json.Unmarshal does.
+func jsonReadPtrTime(d *genrt.JSONDecoder, v **time.Time) {
+	if d.Null() {
+		*v = nil
+		return
+	}
+	if *v == nil {
+		*v = new(time.Time)
+	}
+	genrt.JSONTime(d, *v)
+}
+
+// jsonReadDuration reads a time.Duration as json.Unmarshal does.
+func jsonReadDuration(d *genrt.JSONDecoder, v *time.Duration) {
+	genrt.JSONInt(d, v)
+}
+
+// jsonReadPrefix reads a netip.Prefix as json.Unmarshal does.
+func jsonReadPrefix(d *genrt.JSONDecoder, v *netip.Prefix) {
+	genrt.JSONValue(d, v)
+}
+
+// jsonReadLabels reads a Labels as json.Unmarshal does.
+func jsonReadLabels(d *genrt.JSONDecoder, v *Labels) {
+	if d.Null() {
+		*v = nil
+		return
+	}
+	if !d.BeginObject(genrt.TypeOf[Labels]) {
+		return
+	}
+	if *v == nil {
+		*v = Labels{}
+	}
+	for first := true; d.More(first, '}'); first = false {
+		k := string(d.Key())
+		var x string
+		genrt.JSONString(d, &x)
+		if d.Failed() {
+			return
+		}
+		(*v)[k] = x
+	}
+}
+
+// jsonReadTags reads a Tags as json.Unmarshal does.
+func jsonReadTags(d *genrt.JSONDecoder, v *Tags) {
+	if d.Null() {
+		*v = nil
+		return
+	}
+	if !d.BeginArray(genrt.TypeOf[Tags]) {
+		return
+	}
+	s := *v
+	i := 0
+	for first := true; d.More(first, ']'); first = false {
+		if i >= cap(s) {
+			s = slices.Grow(s, 1)
+		}
+		if i >= len(s) {
+			s = s[:i+1]
+		}
+		genrt.JSONString(d, &s[i])
+		i++
+		if d.Failed() {
+			*v = s
+			return
+		}
+	}
+	if i < len(s) {
+		s = s[:i]
+	}
+	if i == 0 {
+		s = Tags{}
+	}
+	*v = s
+}
+
+// jsonReadItem reads an Item as json.Unmarshal does.
+func jsonReadItem(d *genrt.JSONDecoder, v *Item) {
+	if !d.BeginObject(genrt.TypeOf[Item]) {
+		return
+	}
+	for first := true; d.More(first, '}'); first = false {
+		f := 0
+		switch string(d.Key()) {
+		case "id":
+			f = 1
+		case "created":
+			f = 2
+		case "by":
+			f = 3
+		case "note":
+			f = 4
+		case "code":
+			f = 5
+		case "codes":
+			f = 6
+		case "addr":
+			f = 7
+		case "labels":
+			f = 8
+		case "tags":
+			f = 9
+		case "raw":
+			f = 10
+		case "by_code":
+			f = 11
+		case "nets":
+			f = 12
+		default:
+			switch string(d.FoldedKey()) {
+			case "ID":
+				f = 1
+			case "CREATED":
+				f = 2
+			case "BY":
+				f = 3
+			case "NOTE":
+				f = 4
+			case "CODE":
+				f = 5
+			case "CODES":
+				f = 6
+			case "ADDR":
+				f = 7
+			case "LABELS":
+				f = 8
+			case "TAGS":
+				f = 9
+			case "RAW":
+				f = 10
+			case "BY_CODE":
+				f = 11
+			case "NETS":
+				f = 12
+			}
+		}
+		switch f {
+		case 1:
+			genrt.JSONString(d, &v.Base.ID)
+			if d.Failed() {
+				d.InField("Base.id")
+				return
+			}
+		case 2:
+			genrt.JSONTime(d, &v.Base.Created)
+			if d.Failed() {
+				d.InField("Base.created")
+				return
+			}
+		case 3:
+			if v.Audit == nil {
+				v.Audit = new(Audit)
+			}
+			genrt.JSONString(d, &v.Audit.By)
+			if d.Failed() {
+				d.InField("Audit.by")
+				return
+			}
+		case 4:
+			genrt.JSONString(d, &v.Note)
+			if d.Failed() {
+				d.InField("note")
+				return
+			}
+		case 5:
+			genrt.JSONValue(d, &v.Code)
+			if d.Failed() {
+				d.InField("code")
+				return
+			}
+		case 6:
+			genrt.JSONValue(d, &v.Codes)
+			if d.Failed() {
+				d.InField("codes")
+				return
+			}
+		case 7:
+			genrt.JSONValue(d, &v.Addr)
+			if d.Failed() {
+				d.InField("addr")
+				return
+			}
+		case 8:
+			jsonReadLabels(d, &v.Labels)
+			if d.Failed() {
+				d.InField("labels")
+				return
+			}
+		case 9:
+			jsonReadTags(d, &v.Tags)
+			if d.Failed() {
+				d.InField("tags")
+				return
+			}
+		case 10:
+			genrt.JSONRawMessage(d, &v.Raw)
+			if d.Failed() {
+				d.InField("raw")
+				return
+			}
+		case 11:
+			genrt.JSONValue(d, &v.ByCode)
+			if d.Failed() {
+				d.InField("by_code")
+				return
+			}
+		case 12:
+			genrt.JSONValue(d, &v.Nets)
+			if d.Failed() {
+				d.InField("nets")
+				return
+			}
+		default:
+			d.Skip()
+		}
+	}
+}
+
+// jsonReadItemList reads a []Item as json.Unmarshal does.
+func jsonReadItemList(d *genrt.JSONDecoder, v *[]Item) {
+	if d.Null() {
+		*v = nil
+		return
+	}
+	if !d.BeginArray(genrt.TypeOf[[]Item]) {
+		return
+	}
+	s := *v
+	i := 0
+	for first := true; d.More(first, ']'); first = false {
+		if i >= cap(s) {
+			s = slices.Grow(s, 1)
+		}
+		if i >= len(s) {
+			s = s[:i+1]
+		}
+		jsonReadItem(d, &s[i])
+		i++
+		if d.Failed() {
+			*v = s
+			return
+		}
+	}
+	if i < len(s) {
+		s = s[:i]
+	}
+	if i == 0 {
+		s = []Item{}
+	}
+	*v = s
+}
+
+// jsonReadTreeList reads a []Tree as json.Unmarshal does.
+func jsonReadTreeList(d *genrt.JSONDecoder, v *[]Tree) {
+	if d.Null() {
+		*v = nil
+		return
+	}
+	if !d.BeginArray(genrt.TypeOf[[]Tree]) {
+		return
+	}
+	s := *v
+	i := 0
+	for first := true; d.More(first, ']'); first = false {
+		if i >= cap(s) {
+			s = slices.Grow(s, 1)
+		}
+		if i >= len(s) {
+			s = s[:i+1]
+		}
+		jsonReadTree(d, &s[i])
+		i++
+		if d.Failed() {
+			*v = s
+			return
+		}
+	}
+	if i < len(s) {
+		s = s[:i]
+	}
+	if i == 0 {
+		s = []Tree{}
+	}
+	*v = s
+}
+
+// jsonReadPtrTree reads a *Tree as json.Unmarshal does.
+func jsonReadPtrTree(d *genrt.JSONDecoder, v **Tree) {
+	if d.Null() {
+		*v = nil
+		return
+	}
+	if *v == nil {
+		*v = new(Tree)
+	}
+	jsonReadTree(d, *v)
+}
+
+// jsonReadTree reads a Tree as json.Unmarshal does.
+func jsonReadTree(d *genrt.JSONDecoder, v *Tree) {
+	if !d.BeginObject(genrt.TypeOf[Tree]) {
+		return
+	}
+	for first := true; d.More(first, '}'); first = false {
+		f := 0
+		switch string(d.Key()) {
+		case "name":
+			f = 1
+		case "children":
+			f = 2
+		case "parent":
+			f = 3
+		default:
+			switch string(d.FoldedKey()) {
+			case "NAME":
+				f = 1
+			case "CHILDREN":
+				f = 2
+			case "PARENT":
+				f = 3
+			}
+		}
+		switch f {
+		case 1:
+			genrt.JSONString(d, &v.Name)
+			if d.Failed() {
+				d.InField("name")
+				return
+			}
+		case 2:
+			jsonReadTreeList(d, &v.Children)
+			if d.Failed() {
+				d.InField("children")
+				return
+			}
+		case 3:
+			jsonReadPtrTree(d, &v.Parent)
+			if d.Failed() {
+				d.InField("parent")
+				return
+			}
+		default:
+			d.Skip()
+		}
+	}
+}
+
+// jsonReadCharge reads a Charge as json.Unmarshal does.
+func jsonReadCharge(d *genrt.JSONDecoder, v *Charge) {
+	if !d.BeginObject(genrt.TypeOf[Charge]) {
+		return
+	}
+	for first := true; d.More(first, '}'); first = false {
+		f := 0
+		switch string(d.Key()) {
+		case "id":
+			f = 1
+		default:
+			switch string(d.FoldedKey()) {
+			case "ID":
+				f = 1
+			}
+		}
+		switch f {
+		case 1:
+			genrt.JSONString(d, &v.ID)
+			if d.Failed() {
+				d.InField("id")
+				return
+			}
+		default:
+			d.Skip()
+		}
+	}
+}
+
+// jsonReadInt reads an int as json.Unmarshal does.
+func jsonReadInt(d *genrt.JSONDecoder, v *int) {
+	genrt.JSONInt(d, v)
+}
+
+// jsonReadNowRequest reads a NowRequest as json.Unmarshal does.
+func jsonReadNowRequest(d *genrt.JSONDecoder, v *NowRequest) {
+	if !d.BeginObject(genrt.TypeOf[NowRequest]) {
+		return
+	}
+	for first := true; d.More(first, '}'); first = false {
+		d.Key()
+		d.Skip()
+	}
+}
+
+// jsonWriteNowRequest writes a NowRequest as json.Marshal does.
+func jsonWriteNowRequest(w *genrt.JSONWriter, v *NowRequest) {
+	w.Raw("{}")
+}
+
+// jsonReadAtRequest reads an AtRequest as json.Unmarshal does.
+func jsonReadAtRequest(d *genrt.JSONDecoder, v *AtRequest) {
+	if !d.BeginObject(genrt.TypeOf[AtRequest]) {
+		return
+	}
+	for first := true; d.More(first, '}'); first = false {
+		f := 0
+		switch string(d.Key()) {
+		case "t":
+			f = 1
+		default:
+			switch string(d.FoldedKey()) {
+			case "T":
+				f = 1
+			}
+		}
+		switch f {
+		case 1:
+			genrt.JSONTime(d, &v.T)
+			if d.Failed() {
+				d.InField("t")
+				return
+			}
+		default:
+			d.Skip()
+		}
+	}
+}
+
+// jsonWriteAtRequest writes an AtRequest as json.Marshal does.
+func jsonWriteAtRequest(w *genrt.JSONWriter, v *AtRequest) {
+	w.Raw("{\"t\":")
+	w.Time(v.T)
+	w.Byte('}')
+}
+
+// jsonReadSleepRequest reads a SleepRequest as json.Unmarshal does.
+func jsonReadSleepRequest(d *genrt.JSONDecoder, v *SleepRequest) {
+	if !d.BeginObject(genrt.TypeOf[SleepRequest]) {
+		return
+	}
+	for first := true; d.More(first, '}'); first = false {
+		f := 0
+		switch string(d.Key()) {
+		case "d":
+			f = 1
+		default:
+			switch string(d.FoldedKey()) {
+			case "D":
+				f = 1
+			}
+		}
+		switch f {
+		case 1:
+			genrt.JSONInt(d, &v.D)
+			if d.Failed() {
+				d.InField("d")
+				return
+			}
+		default:
+			d.Skip()
+		}
+	}
+}
+
+// jsonWriteSleepRequest writes a SleepRequest as json.Marshal does.
+func jsonWriteSleepRequest(w *genrt.JSONWriter, v *SleepRequest) {
+	w.Raw("{\"d\":")
+	w.Int(int64(v.D))
+	w.Byte('}')
+}
+
+// jsonReadLabelRequest reads a LabelRequest as json.Unmarshal does.
+func jsonReadLabelRequest(d *genrt.JSONDecoder, v *LabelRequest) {
+	if !d.BeginObject(genrt.TypeOf[LabelRequest]) {
+		return
+	}
+	for first := true; d.More(first, '}'); first = false {
+		f := 0
+		switch string(d.Key()) {
+		case "code":
+			f = 1
+		case "labels":
+			f = 2
+		case "tags":
+			f = 3
+		default:
+			switch string(d.FoldedKey()) {
+			case "CODE":
+				f = 1
+			case "LABELS":
+				f = 2
+			case "TAGS":
+				f = 3
+			}
+		}
+		switch f {
+		case 1:
+			genrt.JSONValue(d, &v.Code)
+			if d.Failed() {
+				d.InField("code")
+				return
+			}
+		case 2:
+			jsonReadLabels(d, &v.Labels)
+			if d.Failed() {
+				d.InField("labels")
+				return
+			}
+		case 3:
+			jsonReadTags(d, &v.Tags)
+			if d.Failed() {
+				d.InField("tags")
+				return
+			}
+		default:
+			d.Skip()
+		}
+	}
+}
+
+// jsonWriteLabelRequest writes a LabelRequest as json.Marshal does.
+func jsonWriteLabelRequest(w *genrt.JSONWriter, v *LabelRequest) {
+	w.Raw("{\"code\":")
+	w.Value(&v.Code)
+	w.Raw(",\"labels\":")
+	jsonWriteLabels(w, &v.Labels)
+	w.Raw(",\"tags\":")
+	jsonWriteTags(w, &v.Tags)
+	w.Byte('}')
+}
+
+// jsonReadChargeRequest reads a ChargeRequest as json.Unmarshal does.
+func jsonReadChargeRequest(d *genrt.JSONDecoder, v *ChargeRequest) {
+	if !d.BeginObject(genrt.TypeOf[ChargeRequest]) {
+		return
+	}
+	for first := true; d.More(first, '}'); first = false {
+		f := 0
+		switch string(d.Key()) {
+		case "amount":
+			f = 1
+		default:
+			switch string(d.FoldedKey()) {
+			case "AMOUNT":
+				f = 1
+			}
+		}
+		switch f {
+		case 1:
+			genrt.JSONInt(d, &v.Amount)
+			if d.Failed() {
+				d.InField("amount")
+				return
+			}
+		default:
+			d.Skip()
+		}
+	}
+}
+
+// jsonWriteChargeRequest writes a ChargeRequest as json.Marshal does.
+func jsonWriteChargeRequest(w *genrt.JSONWriter, v *ChargeRequest) {
+	w.Raw("{\"amount\":")
+	w.Int(int64(v.Amount))
+	w.Byte('}')
+}
+
+// jsonReadReserveRequest reads a ReserveRequest as json.Unmarshal does.
+func jsonReadReserveRequest(d *genrt.JSONDecoder, v *ReserveRequest) {
+	if !d.BeginObject(genrt.TypeOf[ReserveRequest]) {
+		return
+	}
+	for first := true; d.More(first, '}'); first = false {
+		f := 0
+		switch string(d.Key()) {
+		case "seats":
+			f = 1
+		default:
+			switch string(d.FoldedKey()) {
+			case "SEATS":
+				f = 1
+			}
+		}
+		switch f {
+		case 1:
+			genrt.JSONInt(d, &v.Seats)
+			if d.Failed() {
+				d.InField("seats")
+				return
+			}
+		default:
+			d.Skip()
+		}
+	}
+}
+
+// jsonWriteReserveRequest writes a ReserveRequest as json.Marshal does.
+func jsonWriteReserveRequest(w *genrt.JSONWriter, v *ReserveRequest) {
+	w.Raw("{\"seats\":")
+	w.Int(int64(v.Seats))
+	w.Byte('}')
 }

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/typedkit/kit"
+	"github.com/typedkit/kit/genrt"
 	"github.com/typedkit/kit/httpx"
 )
 
@@ -36,7 +37,7 @@ func RegisterHTTP(mux *http.ServeMux, e Endpoints, opts ...httpx.ServerOption) {
 	serve := func(method string, idempotent bool) []httpx.ServerOption {
 		return append(opts[:len(opts):len(opts)], httpx.ServerCall(kit.Call{Service: ServiceName, Method: method, Idempotent: idempotent}))
 	}
-	mux.Handle("POST /echo/echo", httpx.NewServer(e.EchoEndpoint, decodeEchoHTTPRequest, httpx.EncodeJSONResponse[string],
+	mux.Handle("POST /echo/echo", httpx.NewServer(e.EchoEndpoint, decodeEchoHTTPRequest, genrt.JSONResponseEncoder(jsonWriteString),
 		serve("Echo", false)...))
 }
 
@@ -69,14 +70,14 @@ func NewHTTPClientEndpoints(base string, opts ...httpx.ClientOption) (Endpoints,
 		return append(opts[:len(opts):len(opts)], httpx.ClientCall(kit.Call{Service: ServiceName, Method: method, Idempotent: idempotent}))
 	}
 	return Endpoints{
-		EchoEndpoint: httpx.NewClient(http.MethodPost, u, encodeEchoHTTPRequest, httpx.DecodeJSONResponse[string],
+		EchoEndpoint: httpx.NewClient(http.MethodPost, u, encodeEchoHTTPRequest, genrt.JSONResponseDecoder(jsonReadString),
 			call("Echo", false)...).Endpoint(),
 	}, nil
 }
 
 // decodeEchoHTTPRequest reads the request of POST /echo/echo.
 func decodeEchoHTTPRequest(ctx context.Context, r *http.Request) (EchoRequest, error) {
-	req, err := httpx.DecodeJSONRequest[EchoRequest](ctx, r)
+	req, err := genrt.DecodeJSONRequest(ctx, r, jsonReadEchoRequest)
 	if err != nil {
 		return req, err
 	}
@@ -86,5 +87,51 @@ func decodeEchoHTTPRequest(ctx context.Context, r *http.Request) (EchoRequest, e
 // encodeEchoHTTPRequest writes the request of POST /echo/echo.
 func encodeEchoHTTPRequest(ctx context.Context, r *http.Request, req EchoRequest) error {
 	r.URL.Path, r.URL.RawPath = strings.TrimSuffix(r.URL.Path, "/")+"/echo/echo", strings.TrimSuffix(r.URL.EscapedPath(), "/")+"/echo/echo"
-	return httpx.EncodeJSONRequest(ctx, r, req)
+	return genrt.EncodeJSONRequest(ctx, r, req, jsonWriteEchoRequest)
+}
+
+// jsonWriteString writes a string as json.Marshal does.
+func jsonWriteString(w *genrt.JSONWriter, v *string) {
+	w.String(string(*v))
+}
+
+// jsonReadString reads a string as json.Unmarshal does.
+func jsonReadString(d *genrt.JSONDecoder, v *string) {
+	genrt.JSONString(d, v)
+}
+
+// jsonReadEchoRequest reads an EchoRequest as json.Unmarshal does.
+func jsonReadEchoRequest(d *genrt.JSONDecoder, v *EchoRequest) {
+	if !d.BeginObject(genrt.TypeOf[EchoRequest]) {
+		return
+	}
+	for first := true; d.More(first, '}'); first = false {
+		f := 0
+		switch string(d.Key()) {
+		case "text":
+			f = 1
+		default:
+			switch string(d.FoldedKey()) {
+			case "TEXT":
+				f = 1
+			}
+		}
+		switch f {
+		case 1:
+			genrt.JSONString(d, &v.Text)
+			if d.Failed() {
+				d.InField("text")
+				return
+			}
+		default:
+			d.Skip()
+		}
+	}
+}
+
+// jsonWriteEchoRequest writes an EchoRequest as json.Marshal does.
+func jsonWriteEchoRequest(w *genrt.JSONWriter, v *EchoRequest) {
+	w.Raw("{\"text\":")
+	w.String(string(v.Text))
+	w.Byte('}')
 }

@@ -7,6 +7,7 @@ import (
 	_ "embed"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -48,23 +49,23 @@ func RegisterHTTP(mux *http.ServeMux, e Endpoints, opts ...httpx.ServerOption) {
 	serve := func(method string, idempotent bool) []httpx.ServerOption {
 		return append(opts[:len(opts):len(opts)], httpx.ServerCall(kit.Call{Service: ServiceName, Method: method, Idempotent: idempotent}))
 	}
-	mux.Handle("POST /shapes/structarg", httpx.NewServer(e.StructArgEndpoint, decodeStructArgHTTPRequest, httpx.EncodeJSONResponse[Account],
+	mux.Handle("POST /shapes/structarg", httpx.NewServer(e.StructArgEndpoint, decodeStructArgHTTPRequest, genrt.JSONResponseEncoder(jsonWriteAccount),
 		serve("StructArg", true)...))
-	mux.Handle("PUT /accounts/{id}", httpx.NewServer(e.PointerArgEndpoint, decodePointerArgHTTPRequest, httpx.EncodeJSONResponse[*Account],
+	mux.Handle("PUT /accounts/{id}", httpx.NewServer(e.PointerArgEndpoint, decodePointerArgHTTPRequest, genrt.JSONResponseEncoder(jsonWritePtrAccount),
 		serve("PointerArg", true)...))
-	mux.Handle("POST /params/{user}/{n}", httpx.NewServer(e.ParamsEndpoint, decodeParamsHTTPRequest, httpx.EncodeJSONResponse[model.Page[model.User]],
+	mux.Handle("POST /params/{user}/{n}", httpx.NewServer(e.ParamsEndpoint, decodeParamsHTTPRequest, genrt.JSONResponseEncoder(jsonWritePageUser),
 		serve("Params", false)...))
-	mux.Handle("POST /shapes/noargs", httpx.NewServer(e.NoArgsEndpoint, decodeNoArgsHTTPRequest, httpx.EncodeJSONResponse[NoArgsResponse],
+	mux.Handle("POST /shapes/noargs", httpx.NewServer(e.NoArgsEndpoint, decodeNoArgsHTTPRequest, genrt.JSONResponseEncoder(jsonWriteNoArgsResponse),
 		serve("NoArgs", false)...))
-	mux.Handle("GET /several/{id}", httpx.NewServer(e.SeveralEndpoint, decodeSeveralHTTPRequest, httpx.EncodeJSONResponse[SeveralResponse],
+	mux.Handle("GET /several/{id}", httpx.NewServer(e.SeveralEndpoint, decodeSeveralHTTPRequest, genrt.JSONResponseEncoder(jsonWriteSeveralResponse),
 		serve("Several", true)...))
-	mux.Handle("POST /shapes/unnamed", httpx.NewServer(e.UnnamedEndpoint, decodeUnnamedHTTPRequest, httpx.EncodeJSONResponse[UnnamedResponse],
+	mux.Handle("POST /shapes/unnamed", httpx.NewServer(e.UnnamedEndpoint, decodeUnnamedHTTPRequest, genrt.JSONResponseEncoder(jsonWriteUnnamedResponse),
 		serve("Unnamed", false)...))
-	mux.Handle("GET /search", httpx.NewServer(e.SearchEndpoint, decodeSearchHTTPRequest, httpx.EncodeJSONResponse[[]model.User],
+	mux.Handle("GET /search", httpx.NewServer(e.SearchEndpoint, decodeSearchHTTPRequest, genrt.JSONResponseEncoder(jsonWriteUserList),
 		serve("Search", true)...))
-	mux.Handle("DELETE /things/{name}", httpx.NewServer(e.RemoveEndpoint, decodeRemoveHTTPRequest, httpx.EncodeJSONResponse[RemoveResponse],
+	mux.Handle("DELETE /things/{name}", httpx.NewServer(e.RemoveEndpoint, decodeRemoveHTTPRequest, genrt.JSONResponseEncoder(jsonWriteRemoveResponse),
 		serve("Remove", true)...))
-	mux.Handle("POST /shapes/header", httpx.NewServer(e.HeaderEndpoint, decodeHeaderHTTPRequest, httpx.EncodeJSONResponse[http2.Header],
+	mux.Handle("POST /shapes/header", httpx.NewServer(e.HeaderEndpoint, decodeHeaderHTTPRequest, genrt.JSONResponseEncoder(jsonWriteHeader),
 		serve("Header", false)...))
 }
 
@@ -97,30 +98,30 @@ func NewHTTPClientEndpoints(base string, opts ...httpx.ClientOption) (Endpoints,
 		return append(opts[:len(opts):len(opts)], httpx.ClientCall(kit.Call{Service: ServiceName, Method: method, Idempotent: idempotent}))
 	}
 	return Endpoints{
-		StructArgEndpoint: httpx.NewClient(http.MethodPost, u, encodeStructArgHTTPRequest, httpx.DecodeJSONResponse[Account],
+		StructArgEndpoint: httpx.NewClient(http.MethodPost, u, encodeStructArgHTTPRequest, genrt.JSONResponseDecoder(jsonReadAccount),
 			call("StructArg", true)...).Endpoint(),
-		PointerArgEndpoint: httpx.NewClient(http.MethodPut, u, encodePointerArgHTTPRequest, httpx.DecodeJSONResponse[*Account],
+		PointerArgEndpoint: httpx.NewClient(http.MethodPut, u, encodePointerArgHTTPRequest, genrt.JSONResponseDecoder(jsonReadPtrAccount),
 			call("PointerArg", false)...).Endpoint(),
-		ParamsEndpoint: httpx.NewClient(http.MethodPost, u, encodeParamsHTTPRequest, httpx.DecodeJSONResponse[model.Page[model.User]],
+		ParamsEndpoint: httpx.NewClient(http.MethodPost, u, encodeParamsHTTPRequest, genrt.JSONResponseDecoder(jsonReadPageUser),
 			call("Params", false)...).Endpoint(),
-		NoArgsEndpoint: httpx.NewClient(http.MethodPost, u, encodeNoArgsHTTPRequest, httpx.DecodeJSONResponse[NoArgsResponse],
+		NoArgsEndpoint: httpx.NewClient(http.MethodPost, u, encodeNoArgsHTTPRequest, genrt.JSONResponseDecoder(jsonReadNoArgsResponse),
 			call("NoArgs", false)...).Endpoint(),
-		SeveralEndpoint: httpx.NewClient(http.MethodGet, u, encodeSeveralHTTPRequest, httpx.DecodeJSONResponse[SeveralResponse],
+		SeveralEndpoint: httpx.NewClient(http.MethodGet, u, encodeSeveralHTTPRequest, genrt.JSONResponseDecoder(jsonReadSeveralResponse),
 			call("Several", false)...).Endpoint(),
-		UnnamedEndpoint: httpx.NewClient(http.MethodPost, u, encodeUnnamedHTTPRequest, httpx.DecodeJSONResponse[UnnamedResponse],
+		UnnamedEndpoint: httpx.NewClient(http.MethodPost, u, encodeUnnamedHTTPRequest, genrt.JSONResponseDecoder(jsonReadUnnamedResponse),
 			call("Unnamed", false)...).Endpoint(),
-		SearchEndpoint: httpx.NewClient(http.MethodGet, u, encodeSearchHTTPRequest, httpx.DecodeJSONResponse[[]model.User],
+		SearchEndpoint: httpx.NewClient(http.MethodGet, u, encodeSearchHTTPRequest, genrt.JSONResponseDecoder(jsonReadUserList),
 			call("Search", false)...).Endpoint(),
-		RemoveEndpoint: httpx.NewClient(http.MethodDelete, u, encodeRemoveHTTPRequest, httpx.DecodeJSONResponse[RemoveResponse],
+		RemoveEndpoint: httpx.NewClient(http.MethodDelete, u, encodeRemoveHTTPRequest, genrt.JSONResponseDecoder(jsonReadRemoveResponse),
 			call("Remove", false)...).Endpoint(),
-		HeaderEndpoint: httpx.NewClient(http.MethodPost, u, encodeHeaderHTTPRequest, httpx.DecodeJSONResponse[http2.Header],
+		HeaderEndpoint: httpx.NewClient(http.MethodPost, u, encodeHeaderHTTPRequest, genrt.JSONResponseDecoder(jsonReadHeader),
 			call("Header", false)...).Endpoint(),
 	}, nil
 }
 
 // decodeStructArgHTTPRequest reads the request of POST /shapes/structarg.
 func decodeStructArgHTTPRequest(ctx context.Context, r *http.Request) (Account, error) {
-	req, err := httpx.DecodeJSONRequest[Account](ctx, r)
+	req, err := genrt.DecodeJSONRequest(ctx, r, jsonReadAccount)
 	if err != nil {
 		return req, err
 	}
@@ -130,12 +131,12 @@ func decodeStructArgHTTPRequest(ctx context.Context, r *http.Request) (Account, 
 // encodeStructArgHTTPRequest writes the request of POST /shapes/structarg.
 func encodeStructArgHTTPRequest(ctx context.Context, r *http.Request, req Account) error {
 	r.URL.Path, r.URL.RawPath = strings.TrimSuffix(r.URL.Path, "/")+"/shapes/structarg", strings.TrimSuffix(r.URL.EscapedPath(), "/")+"/shapes/structarg"
-	return httpx.EncodeJSONRequest(ctx, r, req)
+	return genrt.EncodeJSONRequest(ctx, r, req, jsonWriteAccount)
 }
 
 // decodePointerArgHTTPRequest reads the request of PUT /accounts/{id}.
 func decodePointerArgHTTPRequest(ctx context.Context, r *http.Request) (*Account, error) {
-	req, err := httpx.DecodeJSONRequest[*Account](ctx, r)
+	req, err := genrt.DecodeJSONRequest(ctx, r, jsonReadPtrAccount)
 	if err != nil {
 		return req, err
 	}
@@ -154,12 +155,12 @@ func encodePointerArgHTTPRequest(ctx context.Context, r *http.Request, req *Acco
 		req = new(Account)
 	}
 	r.URL.Path, r.URL.RawPath = strings.TrimSuffix(r.URL.Path, "/")+"/accounts/"+string(req.ID), strings.TrimSuffix(r.URL.EscapedPath(), "/")+"/accounts/"+url.PathEscape(string(req.ID))
-	return httpx.EncodeJSONRequest(ctx, r, req)
+	return genrt.EncodeJSONRequest(ctx, r, req, jsonWritePtrAccount)
 }
 
 // decodeParamsHTTPRequest reads the request of POST /params/{user}/{n}.
 func decodeParamsHTTPRequest(ctx context.Context, r *http.Request) (ParamsRequest, error) {
-	req, err := httpx.DecodeJSONRequest[ParamsRequest](ctx, r)
+	req, err := genrt.DecodeJSONRequest(ctx, r, jsonReadParamsRequest)
 	if err != nil {
 		return req, err
 	}
@@ -179,12 +180,12 @@ func decodeParamsHTTPRequest(ctx context.Context, r *http.Request) (ParamsReques
 // encodeParamsHTTPRequest writes the request of POST /params/{user}/{n}.
 func encodeParamsHTTPRequest(ctx context.Context, r *http.Request, req ParamsRequest) error {
 	r.URL.Path, r.URL.RawPath = strings.TrimSuffix(r.URL.Path, "/")+"/params/"+string(req.User)+"/"+strconv.FormatInt(int64(req.N), 10), strings.TrimSuffix(r.URL.EscapedPath(), "/")+"/params/"+url.PathEscape(string(req.User))+"/"+url.PathEscape(strconv.FormatInt(int64(req.N), 10))
-	return httpx.EncodeJSONRequest(ctx, r, req)
+	return genrt.EncodeJSONRequest(ctx, r, req, jsonWriteParamsRequest)
 }
 
 // decodeNoArgsHTTPRequest reads the request of POST /shapes/noargs.
 func decodeNoArgsHTTPRequest(ctx context.Context, r *http.Request) (NoArgsRequest, error) {
-	req, err := httpx.DecodeJSONRequest[NoArgsRequest](ctx, r)
+	req, err := genrt.DecodeJSONRequest(ctx, r, jsonReadNoArgsRequest)
 	if err != nil {
 		return req, err
 	}
@@ -194,7 +195,7 @@ func decodeNoArgsHTTPRequest(ctx context.Context, r *http.Request) (NoArgsReques
 // encodeNoArgsHTTPRequest writes the request of POST /shapes/noargs.
 func encodeNoArgsHTTPRequest(ctx context.Context, r *http.Request, req NoArgsRequest) error {
 	r.URL.Path, r.URL.RawPath = strings.TrimSuffix(r.URL.Path, "/")+"/shapes/noargs", strings.TrimSuffix(r.URL.EscapedPath(), "/")+"/shapes/noargs"
-	return httpx.EncodeJSONRequest(ctx, r, req)
+	return genrt.EncodeJSONRequest(ctx, r, req, jsonWriteNoArgsRequest)
 }
 
 // decodeSeveralHTTPRequest reads the request of GET /several/{id}.
@@ -231,7 +232,7 @@ func encodeSeveralHTTPRequest(ctx context.Context, r *http.Request, req SeveralR
 
 // decodeUnnamedHTTPRequest reads the request of POST /shapes/unnamed.
 func decodeUnnamedHTTPRequest(ctx context.Context, r *http.Request) (UnnamedRequest, error) {
-	req, err := httpx.DecodeJSONRequest[UnnamedRequest](ctx, r)
+	req, err := genrt.DecodeJSONRequest(ctx, r, jsonReadUnnamedRequest)
 	if err != nil {
 		return req, err
 	}
@@ -241,7 +242,7 @@ func decodeUnnamedHTTPRequest(ctx context.Context, r *http.Request) (UnnamedRequ
 // encodeUnnamedHTTPRequest writes the request of POST /shapes/unnamed.
 func encodeUnnamedHTTPRequest(ctx context.Context, r *http.Request, req UnnamedRequest) error {
 	r.URL.Path, r.URL.RawPath = strings.TrimSuffix(r.URL.Path, "/")+"/shapes/unnamed", strings.TrimSuffix(r.URL.EscapedPath(), "/")+"/shapes/unnamed"
-	return httpx.EncodeJSONRequest(ctx, r, req)
+	return genrt.EncodeJSONRequest(ctx, r, req, jsonWriteUnnamedRequest)
 }
 
 // decodeSearchHTTPRequest reads the request of GET /search.
@@ -363,7 +364,7 @@ func encodeRemoveHTTPRequest(ctx context.Context, r *http.Request, req RemoveReq
 
 // decodeHeaderHTTPRequest reads the request of POST /shapes/header.
 func decodeHeaderHTTPRequest(ctx context.Context, r *http.Request) (HeaderRequest, error) {
-	req, err := httpx.DecodeJSONRequest[HeaderRequest](ctx, r)
+	req, err := genrt.DecodeJSONRequest(ctx, r, jsonReadHeaderRequest)
 	if err != nil {
 		return req, err
 	}
@@ -373,5 +374,849 @@ func decodeHeaderHTTPRequest(ctx context.Context, r *http.Request) (HeaderReques
 // encodeHeaderHTTPRequest writes the request of POST /shapes/header.
 func encodeHeaderHTTPRequest(ctx context.Context, r *http.Request, req HeaderRequest) error {
 	r.URL.Path, r.URL.RawPath = strings.TrimSuffix(r.URL.Path, "/")+"/shapes/header", strings.TrimSuffix(r.URL.EscapedPath(), "/")+"/shapes/header"
-	return httpx.EncodeJSONRequest(ctx, r, req)
+	return genrt.EncodeJSONRequest(ctx, r, req, jsonWriteHeaderRequest)
+}
+
+// jsonWriteUser writes a model.User as json.Marshal does.
+func jsonWriteUser(w *genrt.JSONWriter, v *model.User) {
+	w.Raw("{\"id\":")
+	w.String(string(v.ID))
+	w.Raw(",\"name\":")
+	w.String(string(v.Name))
+	w.Raw(",\"created\":")
+	w.Time(v.Created)
+	w.Byte('}')
+}
+
+// jsonWriteStringStringMap writes a map[string]string as json.Marshal does.
+func jsonWriteStringStringMap(w *genrt.JSONWriter, v *map[string]string) {
+	if *v == nil {
+		w.Raw("null")
+		return
+	}
+	w.Byte('{')
+	for i, k := range genrt.SortedKeys(*v) {
+		if i > 0 {
+			w.Byte(',')
+		}
+		w.String(string(k))
+		w.Byte(':')
+		x := (*v)[k]
+		w.String(string(x))
+	}
+	w.Byte('}')
+}
+
+// jsonWriteAccount writes an Account as json.Marshal does.
+func jsonWriteAccount(w *genrt.JSONWriter, v *Account) {
+	next := byte('{')
+	w.Byte(next)
+	next = ','
+	w.Raw("\"id\":")
+	w.String(string(v.ID))
+	w.Byte(next)
+	next = ','
+	w.Raw("\"owner\":")
+	jsonWriteUser(w, &v.Owner)
+	if len(v.Labels) != 0 {
+		w.Byte(next)
+		next = ','
+		w.Raw("\"labels\":")
+		jsonWriteStringStringMap(w, &v.Labels)
+	}
+	if next == '{' {
+		w.Raw("{}")
+	} else {
+		w.Byte('}')
+	}
+}
+
+// jsonWritePtrAccount writes a *Account as json.Marshal does.
+func jsonWritePtrAccount(w *genrt.JSONWriter, v **Account) {
+	if *v == nil {
+		w.Raw("null")
+		return
+	}
+	jsonWriteAccount(w, *v)
+}
+
+// jsonWriteUserList writes a []model.User as json.Marshal does.
+func jsonWriteUserList(w *genrt.JSONWriter, v *[]model.User) {
+	if *v == nil {
+		w.Raw("null")
+		return
+	}
+	w.Byte('[')
+	for i := range *v {
+		if i > 0 {
+			w.Byte(',')
+		}
+		jsonWriteUser(w, &(*v)[i])
+	}
+	w.Byte(']')
+}
+
+// jsonWritePageUser writes a model.Page[model.User] as json.Marshal does.
+func jsonWritePageUser(w *genrt.JSONWriter, v *model.Page[model.User]) {
+	w.Raw("{\"items\":")
+	jsonWriteUserList(w, &v.Items)
+	w.Raw(",\"next\":")
+	w.String(string(v.Next))
+	w.Byte('}')
+}
+
+// jsonWriteNoArgsResponse writes a NoArgsResponse as json.Marshal does.
+func jsonWriteNoArgsResponse(w *genrt.JSONWriter, v *NoArgsResponse) {
+	w.Raw("{}")
+}
+
+// jsonWriteSeveralResponse writes a SeveralResponse as json.Marshal does.
+func jsonWriteSeveralResponse(w *genrt.JSONWriter, v *SeveralResponse) {
+	w.Raw("{\"user\":")
+	jsonWriteUser(w, &v.User)
+	w.Raw(",\"score\":")
+	w.Float(float64(v.Score), 32)
+	w.Byte('}')
+}
+
+// jsonWriteUnnamedResponse writes an UnnamedResponse as json.Marshal does.
+func jsonWriteUnnamedResponse(w *genrt.JSONWriter, v *UnnamedResponse) {
+	w.Raw("{\"result1\":")
+	w.Int(int64(v.Result1))
+	w.Raw(",\"result2\":")
+	w.String(string(v.Result2))
+	w.Byte('}')
+}
+
+// jsonWriteRemoveResponse writes a RemoveResponse as json.Marshal does.
+func jsonWriteRemoveResponse(w *genrt.JSONWriter, v *RemoveResponse) {
+	w.Raw("{}")
+}
+
+// jsonWriteHeader writes a http2.Header as json.Marshal does.
+func jsonWriteHeader(w *genrt.JSONWriter, v *http2.Header) {
+	w.Raw("{\"key\":")
+	w.String(string(v.Key))
+	w.Raw(",\"value\":")
+	w.String(string(v.Value))
+	w.Byte('}')
+}
+
+// jsonReadUser reads a model.User as json.Unmarshal does.
+func jsonReadUser(d *genrt.JSONDecoder, v *model.User) {
+	if !d.BeginObject(genrt.TypeOf[model.User]) {
+		return
+	}
+	for first := true; d.More(first, '}'); first = false {
+		f := 0
+		switch string(d.Key()) {
+		case "id":
+			f = 1
+		case "name":
+			f = 2
+		case "created":
+			f = 3
+		default:
+			switch string(d.FoldedKey()) {
+			case "ID":
+				f = 1
+			case "NAME":
+				f = 2
+			case "CREATED":
+				f = 3
+			}
+		}
+		switch f {
+		case 1:
+			genrt.JSONString(d, &v.ID)
+			if d.Failed() {
+				d.InField("id")
+				return
+			}
+		case 2:
+			genrt.JSONString(d, &v.Name)
+			if d.Failed() {
+				d.InField("name")
+				return
+			}
+		case 3:
+			genrt.JSONTime(d, &v.Created)
+			if d.Failed() {
+				d.InField("created")
+				return
+			}
+		default:
+			d.Skip()
+		}
+	}
+}
+
+// jsonReadStringStringMap reads a map[string]string as json.Unmarshal does.
+func jsonReadStringStringMap(d *genrt.JSONDecoder, v *map[string]string) {
+	if d.Null() {
+		*v = nil
+		return
+	}
+	if !d.BeginObject(genrt.TypeOf[map[string]string]) {
+		return
+	}
+	if *v == nil {
+		*v = map[string]string{}
+	}
+	for first := true; d.More(first, '}'); first = false {
+		k := string(d.Key())
+		var x string
+		genrt.JSONString(d, &x)
+		if d.Failed() {
+			return
+		}
+		(*v)[k] = x
+	}
+}
+
+// jsonReadAccount reads an Account as json.Unmarshal does.
+func jsonReadAccount(d *genrt.JSONDecoder, v *Account) {
+	if !d.BeginObject(genrt.TypeOf[Account]) {
+		return
+	}
+	for first := true; d.More(first, '}'); first = false {
+		f := 0
+		switch string(d.Key()) {
+		case "id":
+			f = 1
+		case "owner":
+			f = 2
+		case "labels":
+			f = 3
+		default:
+			switch string(d.FoldedKey()) {
+			case "ID":
+				f = 1
+			case "OWNER":
+				f = 2
+			case "LABELS":
+				f = 3
+			}
+		}
+		switch f {
+		case 1:
+			genrt.JSONString(d, &v.ID)
+			if d.Failed() {
+				d.InField("id")
+				return
+			}
+		case 2:
+			jsonReadUser(d, &v.Owner)
+			if d.Failed() {
+				d.InField("owner")
+				return
+			}
+		case 3:
+			jsonReadStringStringMap(d, &v.Labels)
+			if d.Failed() {
+				d.InField("labels")
+				return
+			}
+		default:
+			d.Skip()
+		}
+	}
+}
+
+// jsonReadPtrAccount reads a *Account as json.Unmarshal does.
+func jsonReadPtrAccount(d *genrt.JSONDecoder, v **Account) {
+	if d.Null() {
+		*v = nil
+		return
+	}
+	if *v == nil {
+		*v = new(Account)
+	}
+	jsonReadAccount(d, *v)
+}
+
+// jsonReadUserList reads a []model.User as json.Unmarshal does.
+func jsonReadUserList(d *genrt.JSONDecoder, v *[]model.User) {
+	if d.Null() {
+		*v = nil
+		return
+	}
+	if !d.BeginArray(genrt.TypeOf[[]model.User]) {
+		return
+	}
+	s := *v
+	i := 0
+	for first := true; d.More(first, ']'); first = false {
+		if i >= cap(s) {
+			s = slices.Grow(s, 1)
+		}
+		if i >= len(s) {
+			s = s[:i+1]
+		}
+		jsonReadUser(d, &s[i])
+		i++
+		if d.Failed() {
+			*v = s
+			return
+		}
+	}
+	if i < len(s) {
+		s = s[:i]
+	}
+	if i == 0 {
+		s = []model.User{}
+	}
+	*v = s
+}
+
+// jsonReadPageUser reads a model.Page[model.User] as json.Unmarshal does.
+func jsonReadPageUser(d *genrt.JSONDecoder, v *model.Page[model.User]) {
+	if !d.BeginObject(genrt.TypeOf[model.Page[model.User]]) {
+		return
+	}
+	for first := true; d.More(first, '}'); first = false {
+		f := 0
+		switch string(d.Key()) {
+		case "items":
+			f = 1
+		case "next":
+			f = 2
+		default:
+			switch string(d.FoldedKey()) {
+			case "ITEMS":
+				f = 1
+			case "NEXT":
+				f = 2
+			}
+		}
+		switch f {
+		case 1:
+			jsonReadUserList(d, &v.Items)
+			if d.Failed() {
+				d.InField("items")
+				return
+			}
+		case 2:
+			genrt.JSONString(d, &v.Next)
+			if d.Failed() {
+				d.InField("next")
+				return
+			}
+		default:
+			d.Skip()
+		}
+	}
+}
+
+// jsonReadNoArgsResponse reads a NoArgsResponse as json.Unmarshal does.
+func jsonReadNoArgsResponse(d *genrt.JSONDecoder, v *NoArgsResponse) {
+	if !d.BeginObject(genrt.TypeOf[NoArgsResponse]) {
+		return
+	}
+	for first := true; d.More(first, '}'); first = false {
+		d.Key()
+		d.Skip()
+	}
+}
+
+// jsonReadSeveralResponse reads a SeveralResponse as json.Unmarshal does.
+func jsonReadSeveralResponse(d *genrt.JSONDecoder, v *SeveralResponse) {
+	if !d.BeginObject(genrt.TypeOf[SeveralResponse]) {
+		return
+	}
+	for first := true; d.More(first, '}'); first = false {
+		f := 0
+		switch string(d.Key()) {
+		case "user":
+			f = 1
+		case "score":
+			f = 2
+		default:
+			switch string(d.FoldedKey()) {
+			case "USER":
+				f = 1
+			case "SCORE":
+				f = 2
+			}
+		}
+		switch f {
+		case 1:
+			jsonReadUser(d, &v.User)
+			if d.Failed() {
+				d.InField("user")
+				return
+			}
+		case 2:
+			genrt.JSONFloat(d, &v.Score)
+			if d.Failed() {
+				d.InField("score")
+				return
+			}
+		default:
+			d.Skip()
+		}
+	}
+}
+
+// jsonReadUnnamedResponse reads an UnnamedResponse as json.Unmarshal does.
+func jsonReadUnnamedResponse(d *genrt.JSONDecoder, v *UnnamedResponse) {
+	if !d.BeginObject(genrt.TypeOf[UnnamedResponse]) {
+		return
+	}
+	for first := true; d.More(first, '}'); first = false {
+		f := 0
+		switch string(d.Key()) {
+		case "result1":
+			f = 1
+		case "result2":
+			f = 2
+		default:
+			switch string(d.FoldedKey()) {
+			case "RESULT1":
+				f = 1
+			case "RESULT2":
+				f = 2
+			}
+		}
+		switch f {
+		case 1:
+			genrt.JSONInt(d, &v.Result1)
+			if d.Failed() {
+				d.InField("result1")
+				return
+			}
+		case 2:
+			genrt.JSONString(d, &v.Result2)
+			if d.Failed() {
+				d.InField("result2")
+				return
+			}
+		default:
+			d.Skip()
+		}
+	}
+}
+
+// jsonReadRemoveResponse reads a RemoveResponse as json.Unmarshal does.
+func jsonReadRemoveResponse(d *genrt.JSONDecoder, v *RemoveResponse) {
+	if !d.BeginObject(genrt.TypeOf[RemoveResponse]) {
+		return
+	}
+	for first := true; d.More(first, '}'); first = false {
+		d.Key()
+		d.Skip()
+	}
+}
+
+// jsonReadHeader reads a http2.Header as json.Unmarshal does.
+func jsonReadHeader(d *genrt.JSONDecoder, v *http2.Header) {
+	if !d.BeginObject(genrt.TypeOf[http2.Header]) {
+		return
+	}
+	for first := true; d.More(first, '}'); first = false {
+		f := 0
+		switch string(d.Key()) {
+		case "key":
+			f = 1
+		case "value":
+			f = 2
+		default:
+			switch string(d.FoldedKey()) {
+			case "KEY":
+				f = 1
+			case "VALUE":
+				f = 2
+			}
+		}
+		switch f {
+		case 1:
+			genrt.JSONString(d, &v.Key)
+			if d.Failed() {
+				d.InField("key")
+				return
+			}
+		case 2:
+			genrt.JSONString(d, &v.Value)
+			if d.Failed() {
+				d.InField("value")
+				return
+			}
+		default:
+			d.Skip()
+		}
+	}
+}
+
+// jsonReadUser2 reads an Alias as json.Unmarshal does.
+func jsonReadUser2(d *genrt.JSONDecoder, v *Alias) {
+	if !d.BeginObject(genrt.TypeOf[Alias]) {
+		return
+	}
+	for first := true; d.More(first, '}'); first = false {
+		f := 0
+		switch string(d.Key()) {
+		case "id":
+			f = 1
+		case "name":
+			f = 2
+		case "created":
+			f = 3
+		default:
+			switch string(d.FoldedKey()) {
+			case "ID":
+				f = 1
+			case "NAME":
+				f = 2
+			case "CREATED":
+				f = 3
+			}
+		}
+		switch f {
+		case 1:
+			genrt.JSONString(d, &v.ID)
+			if d.Failed() {
+				d.InField("id")
+				return
+			}
+		case 2:
+			genrt.JSONString(d, &v.Name)
+			if d.Failed() {
+				d.InField("name")
+				return
+			}
+		case 3:
+			genrt.JSONTime(d, &v.Created)
+			if d.Failed() {
+				d.InField("created")
+				return
+			}
+		default:
+			d.Skip()
+		}
+	}
+}
+
+// jsonReadHeaderList reads a []http2.Header as json.Unmarshal does.
+func jsonReadHeaderList(d *genrt.JSONDecoder, v *[]http2.Header) {
+	if d.Null() {
+		*v = nil
+		return
+	}
+	if !d.BeginArray(genrt.TypeOf[[]http2.Header]) {
+		return
+	}
+	s := *v
+	i := 0
+	for first := true; d.More(first, ']'); first = false {
+		if i >= cap(s) {
+			s = slices.Grow(s, 1)
+		}
+		if i >= len(s) {
+			s = s[:i+1]
+		}
+		jsonReadHeader(d, &s[i])
+		i++
+		if d.Failed() {
+			*v = s
+			return
+		}
+	}
+	if i < len(s) {
+		s = s[:i]
+	}
+	if i == 0 {
+		s = []http2.Header{}
+	}
+	*v = s
+}
+
+// jsonReadParamsRequest reads a ParamsRequest as json.Unmarshal does.
+func jsonReadParamsRequest(d *genrt.JSONDecoder, v *ParamsRequest) {
+	if !d.BeginObject(genrt.TypeOf[ParamsRequest]) {
+		return
+	}
+	for first := true; d.More(first, '}'); first = false {
+		f := 0
+		switch string(d.Key()) {
+		case "user":
+			f = 1
+		case "n":
+			f = 2
+		case "alias":
+			f = 3
+		case "headers":
+			f = 4
+		case "when":
+			f = 5
+		default:
+			switch string(d.FoldedKey()) {
+			case "USER":
+				f = 1
+			case "N":
+				f = 2
+			case "ALIAS":
+				f = 3
+			case "HEADERS":
+				f = 4
+			case "WHEN":
+				f = 5
+			}
+		}
+		switch f {
+		case 1:
+			genrt.JSONString(d, &v.User)
+			if d.Failed() {
+				d.InField("user")
+				return
+			}
+		case 2:
+			genrt.JSONInt(d, &v.N)
+			if d.Failed() {
+				d.InField("n")
+				return
+			}
+		case 3:
+			jsonReadUser2(d, &v.Alias)
+			if d.Failed() {
+				d.InField("alias")
+				return
+			}
+		case 4:
+			jsonReadHeaderList(d, &v.Headers)
+			if d.Failed() {
+				d.InField("headers")
+				return
+			}
+		case 5:
+			genrt.JSONTime(d, &v.When)
+			if d.Failed() {
+				d.InField("when")
+				return
+			}
+		default:
+			d.Skip()
+		}
+	}
+}
+
+// jsonWriteUser2 writes an Alias as json.Marshal does.
+func jsonWriteUser2(w *genrt.JSONWriter, v *Alias) {
+	w.Raw("{\"id\":")
+	w.String(string(v.ID))
+	w.Raw(",\"name\":")
+	w.String(string(v.Name))
+	w.Raw(",\"created\":")
+	w.Time(v.Created)
+	w.Byte('}')
+}
+
+// jsonWriteHeaderList writes a []http2.Header as json.Marshal does.
+func jsonWriteHeaderList(w *genrt.JSONWriter, v *[]http2.Header) {
+	if *v == nil {
+		w.Raw("null")
+		return
+	}
+	w.Byte('[')
+	for i := range *v {
+		if i > 0 {
+			w.Byte(',')
+		}
+		jsonWriteHeader(w, &(*v)[i])
+	}
+	w.Byte(']')
+}
+
+// jsonWriteParamsRequest writes a ParamsRequest as json.Marshal does.
+func jsonWriteParamsRequest(w *genrt.JSONWriter, v *ParamsRequest) {
+	w.Raw("{\"user\":")
+	w.String(string(v.User))
+	w.Raw(",\"n\":")
+	w.Int(int64(v.N))
+	w.Raw(",\"alias\":")
+	jsonWriteUser2(w, &v.Alias)
+	w.Raw(",\"headers\":")
+	jsonWriteHeaderList(w, &v.Headers)
+	w.Raw(",\"when\":")
+	w.Time(v.When)
+	w.Byte('}')
+}
+
+// jsonReadNoArgsRequest reads a NoArgsRequest as json.Unmarshal does.
+func jsonReadNoArgsRequest(d *genrt.JSONDecoder, v *NoArgsRequest) {
+	if !d.BeginObject(genrt.TypeOf[NoArgsRequest]) {
+		return
+	}
+	for first := true; d.More(first, '}'); first = false {
+		d.Key()
+		d.Skip()
+	}
+}
+
+// jsonWriteNoArgsRequest writes a NoArgsRequest as json.Marshal does.
+func jsonWriteNoArgsRequest(w *genrt.JSONWriter, v *NoArgsRequest) {
+	w.Raw("{}")
+}
+
+// jsonReadIntList reads a []int as json.Unmarshal does.
+func jsonReadIntList(d *genrt.JSONDecoder, v *[]int) {
+	if d.Null() {
+		*v = nil
+		return
+	}
+	if !d.BeginArray(genrt.TypeOf[[]int]) {
+		return
+	}
+	s := *v
+	i := 0
+	for first := true; d.More(first, ']'); first = false {
+		if i >= cap(s) {
+			s = slices.Grow(s, 1)
+		}
+		if i >= len(s) {
+			s = s[:i+1]
+		}
+		genrt.JSONInt(d, &s[i])
+		i++
+		if d.Failed() {
+			*v = s
+			return
+		}
+	}
+	if i < len(s) {
+		s = s[:i]
+	}
+	if i == 0 {
+		s = []int{}
+	}
+	*v = s
+}
+
+// jsonReadStringIntListMap reads a map[string][]int as json.Unmarshal does.
+func jsonReadStringIntListMap(d *genrt.JSONDecoder, v *map[string][]int) {
+	if d.Null() {
+		*v = nil
+		return
+	}
+	if !d.BeginObject(genrt.TypeOf[map[string][]int]) {
+		return
+	}
+	if *v == nil {
+		*v = map[string][]int{}
+	}
+	for first := true; d.More(first, '}'); first = false {
+		k := string(d.Key())
+		var x []int
+		jsonReadIntList(d, &x)
+		if d.Failed() {
+			return
+		}
+		(*v)[k] = x
+	}
+}
+
+// jsonReadUnnamedRequest reads an UnnamedRequest as json.Unmarshal does.
+func jsonReadUnnamedRequest(d *genrt.JSONDecoder, v *UnnamedRequest) {
+	if !d.BeginObject(genrt.TypeOf[UnnamedRequest]) {
+		return
+	}
+	for first := true; d.More(first, '}'); first = false {
+		f := 0
+		switch string(d.Key()) {
+		case "keys":
+			f = 1
+		default:
+			switch string(d.FoldedKey()) {
+			case "KEYS":
+				f = 1
+			}
+		}
+		switch f {
+		case 1:
+			jsonReadStringIntListMap(d, &v.Keys)
+			if d.Failed() {
+				d.InField("keys")
+				return
+			}
+		default:
+			d.Skip()
+		}
+	}
+}
+
+// jsonWriteIntList writes a []int as json.Marshal does.
+func jsonWriteIntList(w *genrt.JSONWriter, v *[]int) {
+	if *v == nil {
+		w.Raw("null")
+		return
+	}
+	w.Byte('[')
+	for i := range *v {
+		if i > 0 {
+			w.Byte(',')
+		}
+		w.Int(int64((*v)[i]))
+	}
+	w.Byte(']')
+}
+
+// jsonWriteStringIntListMap writes a map[string][]int as json.Marshal does.
+func jsonWriteStringIntListMap(w *genrt.JSONWriter, v *map[string][]int) {
+	if *v == nil {
+		w.Raw("null")
+		return
+	}
+	w.Byte('{')
+	for i, k := range genrt.SortedKeys(*v) {
+		if i > 0 {
+			w.Byte(',')
+		}
+		w.String(string(k))
+		w.Byte(':')
+		x := (*v)[k]
+		jsonWriteIntList(w, &x)
+	}
+	w.Byte('}')
+}
+
+// jsonWriteUnnamedRequest writes an UnnamedRequest as json.Marshal does.
+func jsonWriteUnnamedRequest(w *genrt.JSONWriter, v *UnnamedRequest) {
+	w.Raw("{\"keys\":")
+	jsonWriteStringIntListMap(w, &v.Keys)
+	w.Byte('}')
+}
+
+// jsonReadHeaderRequest reads a HeaderRequest as json.Unmarshal does.
+func jsonReadHeaderRequest(d *genrt.JSONDecoder, v *HeaderRequest) {
+	if !d.BeginObject(genrt.TypeOf[HeaderRequest]) {
+		return
+	}
+	for first := true; d.More(first, '}'); first = false {
+		f := 0
+		switch string(d.Key()) {
+		case "key":
+			f = 1
+		default:
+			switch string(d.FoldedKey()) {
+			case "KEY":
+				f = 1
+			}
+		}
+		switch f {
+		case 1:
+			genrt.JSONString(d, &v.Key)
+			if d.Failed() {
+				d.InField("key")
+				return
+			}
+		default:
+			d.Skip()
+		}
+	}
+}
+
+// jsonWriteHeaderRequest writes a HeaderRequest as json.Marshal does.
+func jsonWriteHeaderRequest(w *genrt.JSONWriter, v *HeaderRequest) {
+	w.Raw("{\"key\":")
+	w.String(string(v.Key))
+	w.Byte('}')
 }
