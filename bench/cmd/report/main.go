@@ -242,8 +242,26 @@ func (r *result) goals() []string {
 			out = append(out, fmt.Sprintf("%s adds no allocation: %.0f allocs/op, %s: %s.", strings.TrimPrefix(g, "Benchmark"), al, fmtNS(t), verdict(al == 0)))
 		}
 	}
+	out = append(out, r.discoveryGoals(verdict)...)
 	if t, _, _, ok := r.get("BenchmarkBreaker/adaptive", "typedkit"); ok {
 		out = append(out, fmt.Sprintf("Adaptive breaker at most 30 ns per call: %s: %s.", fmtNS(t), verdict(t <= 30)))
+	}
+	return out
+}
+
+// discoveryGoals states the goals of the discovery benchmarks.
+func (r *result) discoveryGoals(verdict func(bool) string) []string {
+	var out []string
+	const g = "BenchmarkEndpointerUpdate/instances="
+	if t, _, _, ok := r.get(g+"1000", "typedkit"); ok {
+		if p, _, _, ok := r.get(g+"1000", "gokit"); ok && p > 0 {
+			out = append(out, fmt.Sprintf("Endpointer update of 1,000 instances (one replaced) at most go-kit's time: ratio %.2f (%s vs %s): %s.", t/p, fmtNS(t), fmtNS(p), verdict(t <= p)))
+		}
+	}
+	_, _, a3, ok3 := r.get(g+"3", "typedkit")
+	_, _, a1000, ok1000 := r.get(g+"1000", "typedkit")
+	if ok3 && ok1000 {
+		out = append(out, fmt.Sprintf("Endpointer update allocates nothing per instance that stays: %.0f allocs at 3 instances, %.0f at 1,000: %s.", a3, a1000, verdict(a1000 <= a3)))
 	}
 	return out
 }
