@@ -74,6 +74,13 @@ func (w *Watcher) Mark() int {
 	return len(w.events)
 }
 
+// Events returns the events so far.
+func (w *Watcher) Events() []TimedEvent {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return slices.Clone(w.events)
+}
+
 // WaitFor returns the first event after mark that satisfies ok, and when
 // it arrived. It fails the test after timeout.
 func (w *Watcher) WaitFor(t testing.TB, mark int, timeout time.Duration, what string, ok func(discovery.Event) bool) TimedEvent {
