@@ -196,6 +196,23 @@ func (i *Instance) Kill() error {
 	return nil
 }
 
+// Shutdown ends the instance gracefully: it deregisters (with a register
+// hook), stops serving and exits. Shutdown waits for it to exit.
+func (i *Instance) Shutdown() error {
+	if err := i.Resume(); err != nil {
+		return err
+	}
+	if err := i.stdin.Close(); err != nil {
+		return err
+	}
+	select {
+	case <-i.exited:
+		return nil
+	case <-time.After(wait):
+		return fmt.Errorf("instance %s did not exit within %v", i.Name, wait)
+	}
+}
+
 // Hang stops the process (SIGSTOP) without closing anything: its ports
 // still accept connections, which the kernel queues, and nothing answers.
 func (i *Instance) Hang() error {
