@@ -79,7 +79,9 @@ func InstancerBackoff(initial, limit time.Duration) InstancerOption {
 // restarted (Consul shows them critical without output until their first
 // run) stays in the set until they run, for at most their interval and
 // timeout and a second: an agent's restart does not empty the set of
-// instances that are fine. A new instance joins only once its checks pass.
+// instances that are fine. So does one the agent restores in the first
+// ten seconds after it answers again. A new instance joins only once its
+// checks pass.
 type Instancer struct {
 	client      *api.Client
 	service     string
@@ -159,6 +161,8 @@ func (i *Instancer) loop(ctx context.Context) {
 		failures int
 		held     = map[string]time.Time{} // instances kept while their checks are pending, until when
 		recheck  time.Time                // when the earliest hold ends, or zero
+		before   []string                 // the set when the agent last stopped answering
+		back     time.Time                // when it answered again
 	)
 	for {
 		wait := i.wait
@@ -171,6 +175,9 @@ func (i *Instancer) loop(ctx context.Context) {
 		}
 		if err != nil {
 			state, _ := i.b.State()
+			if failures == 0 {
+				before = state.Instances
+			}
 			i.b.Update(discovery.Event{Instances: state.Instances, Err: fmt.Errorf("consul: watching %q: %w", i.service, err)})
 			// The agent may come back with a different index (a new
 			// cluster, a restored snapshot): ask afresh.
@@ -180,6 +187,9 @@ func (i *Instancer) loop(ctx context.Context) {
 				return
 			}
 			continue
+		}
+		if failures > 0 {
+			back = time.Now()
 		}
 		failures = 0
 		switch {
@@ -191,11 +201,22 @@ func (i *Instancer) loop(ctx context.Context) {
 			index = last
 		}
 		state, _ := i.b.State()
+		known := state.Instances
+		if time.Since(back) < recoveryWindow {
+			// An agent that restarts restores its services one by one
+			// after it answers: those it has not restored yet are still
+			// known for a while.
+			known = append(slices.Clip(known), before...)
+		}
 		var instances []string
-		instances, recheck = i.pick(entries, state.Instances, held, time.Now())
+		instances, recheck = i.pick(entries, known, held, time.Now())
 		i.b.Update(discovery.Event{Instances: instances})
 	}
 }
+
+// recoveryWindow is how long after the agent answers again the instances
+// of the set it had before count as known to [Instancer.pick].
+const recoveryWindow = 10 * time.Second
 
 // query runs one blocking query for changes after index. With passingOnly
 // it asks for every instance and leaves the filtering to pick, which
@@ -217,8 +238,9 @@ func (i *Instancer) query(ctx context.Context, index uint64, wait time.Duration)
 	return entries, meta.LastIndex, nil
 }
 
-// pick returns the instances of entries to report, given the last set
-// reported (prev), and when to look again at instances held for pending
+// pick returns the instances of entries to report, given the instances it
+// knows (prev: the last set reported and, just after an outage, the set
+// before it), and when to look again at instances held for pending
 // checks (zero if none is held).
 //
 // With passingOnly (the default) an instance is reported when all its
