@@ -142,7 +142,7 @@ func BenchmarkFollow(b *testing.B) {
 			return func() { e.Close(); inst.Stop() }
 		},
 	}
-	name := fmt.Sprintf("instances=%d,changes=%d/s", followInstances, followRate)
+	name := fmt.Sprintf("instances=%d,changes_per_s=%d", followInstances, followRate)
 	for _, impl := range rotate([]string{"typedkit", "gokit"}) {
 		b.Run(name+"/"+impl, func(b *testing.B) {
 			b.ReportAllocs()
