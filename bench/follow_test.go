@@ -3,8 +3,10 @@ package bench
 import (
 	"fmt"
 	"io"
+	"net/http"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -55,7 +57,7 @@ func window(changes func(time.Duration) int) (cpu time.Duration, alloc uint64, m
 // process's CPU time (getrusage) over a window of changes with nothing
 // following them, then over a window with the follower, and reports the
 // difference per second of following in cpu-ms/s (and allocated MB/s),
-// and the changes made per second. An op is
+// the changes made per second and the follower's queries per second. An op is
 // one pair of windows; ns/op means nothing here.
 func BenchmarkFollow(b *testing.B) {
 	agent, err := consultest.New()
@@ -119,11 +121,23 @@ func BenchmarkFollow(b *testing.B) {
 		return made
 	}
 
+	// Each follower has a client of its own, which counts the follower's
+	// queries.
+	var queries atomic.Int64
+	followerClient := func(b *testing.B) *api.Client {
+		tr := agent.Transport(nil)
+		c, err := api.NewClient(&api.Config{Address: agent.Addr, Scheme: "http",
+			HttpClient: &http.Client{Transport: countingTransport{tr, &queries}}})
+		if err != nil {
+			b.Fatal(err)
+		}
+		return c
+	}
 	// Each follower returns once its endpointer has the instances, and a
 	// function that stops it.
 	impls := map[string]func(b *testing.B) (stop func()){
 		"typedkit": func(b *testing.B) func() {
-			inst, err := consul.NewInstancer(client, service)
+			inst, err := consul.NewInstancer(followerClient(b), service)
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -134,7 +148,7 @@ func BenchmarkFollow(b *testing.B) {
 			return func() { _ = e.Close(); inst.Stop() }
 		},
 		"gokit": func(b *testing.B) func() {
-			inst := gokitconsul.NewInstancer(gokitconsul.NewClient(client), log.NewNopLogger(), service, nil, true)
+			inst := gokitconsul.NewInstancer(gokitconsul.NewClient(followerClient(b)), log.NewNopLogger(), service, nil, true)
 			e := sd.NewEndpointer(inst, func(string) (gokit.Endpoint, io.Closer, error) {
 				return workAny, nopCloser{}, nil
 			}, log.NewNopLogger())
@@ -149,10 +163,13 @@ func BenchmarkFollow(b *testing.B) {
 			var cpu, base time.Duration
 			var alloc, baseAlloc uint64
 			var made int
+			var asked int64
 			for range b.N {
 				bc, ba, _ := window(changes)
 				stop := impls[impl](b)
+				q0 := queries.Load()
 				c, a, n := window(changes)
+				asked += queries.Load() - q0
 				made += n
 				stop()
 				cpu, base = cpu+c, base+bc
@@ -162,8 +179,20 @@ func BenchmarkFollow(b *testing.B) {
 			b.ReportMetric(float64(cpu-base)/float64(time.Millisecond)/secs, "cpu-ms/s")
 			b.ReportMetric((float64(alloc)-float64(baseAlloc))/1e6/secs, "alloc-MB/s")
 			b.ReportMetric(float64(made)/secs, "changes/s")
+			b.ReportMetric(float64(asked)/secs, "queries/s")
 		})
 	}
+}
+
+// countingTransport counts the requests it sends.
+type countingTransport struct {
+	http.RoundTripper
+	n *atomic.Int64
+}
+
+func (t countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	t.n.Add(1)
+	return t.RoundTripper.RoundTrip(r)
 }
 
 // waitFor polls cond until it holds, for up to a minute.
