@@ -250,8 +250,8 @@ func (i *Instancer) query(ctx context.Context, index uint64, wait time.Duration)
 // it (re)started or since the check was (re)registered. Without this, an
 // agent's restart would empty the set for up to a check interval while
 // the instances are fine. A pending instance is held for at most its
-// checks' interval and timeout (or TTL) and a second, from when it was
-// first seen pending; held is updated in place.
+// checks' interval and timeout and a second (see pendingFor), from when it
+// was first seen pending; held is updated in place.
 func (i *Instancer) pick(entries []*api.ServiceEntry, prev []string, held map[string]time.Time, now time.Time) ([]string, time.Time) {
 	instances := make([]string, 0, len(entries))
 	var recheck time.Time
@@ -300,8 +300,8 @@ func (i *Instancer) pick(entries []*api.ServiceEntry, prev []string, held map[st
 // pendingFor reports whether every check of checks that does not pass is
 // pending (critical, without output: it has not run yet) and at least one
 // is, and how long to wait for the pending ones to run: the longest of
-// their interval and timeout, or TTL, and a second; ten seconds and a
-// second for a check whose definition says neither.
+// their interval and timeout, and a second; ten seconds and a second for
+// a check whose definition has neither, such as a TTL check.
 func pendingFor(checks api.HealthChecks) (time.Duration, bool) {
 	var hold time.Duration
 	for _, c := range checks {
