@@ -36,10 +36,14 @@ type NewOptions struct {
 	// HTTP and GRPC say which transports the service serves; MCP adds its
 	// methods as MCP tools at /mcp of the HTTP listener.
 	HTTP, GRPC, MCP bool
+	// Discovery is the registry main.go registers the service in when it
+	// is given the registry's address: DiscoveryConsul (the default, for
+	// ""), DiscoveryEtcd, or DiscoveryNone for a main.go without one.
+	Discovery string
 	// Replace, when set, points the module's typedkit requirements, the
-	// root module, the Consul backend's module (discovery/consul) and,
-	// with MCP, the MCP transport's (mcpx), at a local checkout of
-	// typedkit (replace directives).
+	// root module, the discovery backend's module (discovery/consul or
+	// discovery/etcd) and, with MCP, the MCP transport's (mcpx), at a
+	// local checkout of typedkit (replace directives).
 	Replace string
 	// Add writes into an existing Out the files that are not there yet,
 	// and never touches the others.
@@ -59,6 +63,20 @@ const kitModule = "github.com/typedkit/kit"
 const (
 	consulModule = kitModule + "/discovery/consul"
 	consulDir    = "discovery/consul"
+)
+
+// etcdModule is the module of typedkit's etcd backend, which main.go
+// imports with DiscoveryEtcd, and etcdDir its directory in a checkout.
+const (
+	etcdModule = kitModule + "/discovery/etcd"
+	etcdDir    = "discovery/etcd"
+)
+
+// The registries of [NewOptions.Discovery].
+const (
+	DiscoveryConsul = "consul"
+	DiscoveryEtcd   = "etcd"
+	DiscoveryNone   = "none"
 )
 
 // mcpModule is the module of typedkit's MCP transport, which a service
@@ -102,9 +120,9 @@ func New(opts NewOptions) ([]string, error) {
 	files["go.mod"] = goMod(opts)
 	if opts.Replace != "" {
 		var sum []byte
-		dirs := []string{opts.Replace, filepath.Join(opts.Replace, consulDir)}
-		if opts.MCP {
-			dirs = append(dirs, filepath.Join(opts.Replace, mcpDir))
+		var dirs []string
+		for _, m := range opts.localModules() {
+			dirs = append(dirs, m[1])
 		}
 		for _, dir := range dirs {
 			if s, err := os.ReadFile(filepath.Join(dir, "go.sum")); err == nil {
@@ -155,6 +173,13 @@ func (o *NewOptions) check() error {
 	}
 	if !o.HTTP && !o.GRPC && !o.MCP {
 		return errors.New("-protocols names no transport: want http, grpc, mcp or several")
+	}
+	switch o.Discovery {
+	case "":
+		o.Discovery = DiscoveryConsul
+	case DiscoveryConsul, DiscoveryEtcd, DiscoveryNone:
+	default:
+		return fmt.Errorf("-discovery %q: want consul, etcd or none", o.Discovery)
 	}
 	if strings.ContainsAny(o.Import, " \t\\") || strings.HasPrefix(o.Import, "/") || strings.HasSuffix(o.Import, "/") {
 		return fmt.Errorf("-import %q is not a module path", o.Import)
@@ -260,10 +285,7 @@ func goMod(opts NewOptions) []byte {
 	var b bytes.Buffer
 	fmt.Fprintf(&b, "module %s\n\ngo 1.26.7\n\ntool %s\n", opts.Import, kitgenTool)
 	if opts.Replace != "" {
-		mods := [][2]string{{kitModule, opts.Replace}, {consulModule, filepath.Join(opts.Replace, consulDir)}}
-		if opts.MCP {
-			mods = append(mods, [2]string{mcpModule, filepath.Join(opts.Replace, mcpDir)})
-		}
+		mods := opts.localModules()
 		b.WriteString("\nrequire (\n")
 		for _, m := range mods {
 			fmt.Fprintf(&b, "\t%s v0.0.0\n", m[0])
@@ -275,6 +297,22 @@ func goMod(opts NewOptions) []byte {
 		b.WriteString(")\n")
 	}
 	return b.Bytes()
+}
+
+// localModules returns the typedkit modules the new module requires, with
+// their directories in the checkout of Replace.
+func (o NewOptions) localModules() [][2]string {
+	mods := [][2]string{{kitModule, o.Replace}}
+	switch o.Discovery {
+	case DiscoveryConsul:
+		mods = append(mods, [2]string{consulModule, filepath.Join(o.Replace, consulDir)})
+	case DiscoveryEtcd:
+		mods = append(mods, [2]string{etcdModule, filepath.Join(o.Replace, etcdDir)})
+	}
+	if o.MCP {
+		mods = append(mods, [2]string{mcpModule, filepath.Join(o.Replace, mcpDir)})
+	}
+	return mods
 }
 
 // generateArgs are kitgen's arguments for the options, as the go:generate
@@ -446,8 +484,6 @@ const mainTemplate = `
 {{- $time := imp "time" -}}
 {{- $rate := imp "golang.org/x/time/rate" -}}
 {{- $breaker := imp "github.com/typedkit/kit/breaker" -}}
-{{- $consul := imp "github.com/typedkit/kit/discovery/consul" -}}
-{{- $api := imp "github.com/hashicorp/consul/api" -}}
 {{- $httpx := imp "github.com/typedkit/kit/httpx" -}}
 {{- $limit := imp "github.com/typedkit/kit/limit" -}}
 {{- $tls := imp "crypto/tls" -}}
@@ -484,7 +520,11 @@ func run() error {
 {{- if .GRPC }}
 	grpcAddr := {{ $flag }}.String("grpc.addr", "127.0.0.1:8081", "gRPC listen address")
 {{- end }}
+{{- if eq .Discovery "consul" }}
 	consulAddr := {{ $flag }}.String("consul.addr", "", "Consul agent address, such as 127.0.0.1:8500 (empty: no registration)")
+{{- else if eq .Discovery "etcd" }}
+	etcdAddr := {{ $flag }}.String("etcd.addr", "", "etcd endpoints, comma-separated, such as 127.0.0.1:2379 (empty: no registration)")
+{{- end }}
 	timeout := {{ $flag }}.Duration("timeout", 5*{{ $time }}.Second, "deadline of each call")
 	rps := {{ $flag }}.Float64("rate", 1000, "calls per second allowed for each method on each transport")
 	readyDelay := {{ $flag }}.Duration("shutdown.delay", 5*{{ $time }}.Second, "how long /readyz answers 503, while serving, before the listeners close at shutdown")
@@ -591,6 +631,9 @@ func run() error {
 	}()
 {{- end }}
 
+{{- if eq .Discovery "consul" }}
+{{- $consul := imp "github.com/typedkit/kit/discovery/consul" }}
+{{- $api := imp "github.com/hashicorp/consul/api" }}
 	deregistered := make(chan struct{})
 	if *consulAddr == "" {
 		close(deregistered)
@@ -637,6 +680,54 @@ func run() error {
 		}()
 	}
 
+{{- else if eq .Discovery "etcd" }}
+{{- $etcd := imp "github.com/typedkit/kit/discovery/etcd" }}
+{{- $clientv3 := impAs "go.etcd.io/etcd/client/v3" "clientv3" }}
+{{- $zap := imp "go.uber.org/zap" }}
+{{- $strings := imp "strings" }}
+	deregistered := make(chan struct{})
+	if *etcdAddr == "" {
+		close(deregistered)
+	} else {
+		// etcd has no health checks: the instance leaves when it
+		// deregisters, or when its lease expires after a crash.
+		tcp := httpLis.Addr().(*{{ $net }}.TCPAddr)
+		client, err := {{ $clientv3 }}.New({{ $clientv3 }}.Config{
+			Endpoints:   {{ $strings }}.Split(*etcdAddr, ","),
+			DialTimeout: 5 * {{ $time }}.Second,
+			DialOptions: {{ $etcd }}.DialOptions(),
+			// The registrar logs what an operator needs to know; the
+			// client's own logs would repeat it while etcd is away.
+			Logger: {{ $zap }}.NewNop(),
+		})
+		if err != nil {
+			return err
+		}
+		reg, err := {{ $etcd }}.NewRegistrar(client, {{ $etcd }}.Service{Name: "{{ .Cmd }}", Address: tcp.IP.String(), Port: tcp.Port},
+			{{ $etcd }}.RegistrarLogger(logger))
+		if err == nil {
+			err = reg.Register(ctx)
+		}
+		if err != nil {
+			_ = client.Close()
+			return err
+		}
+		logger.Info("registered in etcd", "etcd", *etcdAddr, "key", reg.Key())
+		// Leave etcd as soon as the shutdown begins, so clients stop
+		// picking this instance while it drains.
+		go func() {
+			defer close(deregistered)
+			defer client.Close()
+			<-ctx.Done()
+			dctx, cancel := {{ $ctx }}.WithTimeout({{ $ctx }}.Background(), 5*{{ $time }}.Second)
+			defer cancel()
+			if err := reg.Deregister(dctx); err != nil {
+				logger.Warn("deregistering from etcd", "error", err)
+			}
+		}()
+	}
+
+{{- end }}
 	var first error
 	for range {{ if .GRPC }}2{{ else }}1{{ end }} {
 		if err := <-errc; err != nil && first == nil {
@@ -644,7 +735,9 @@ func run() error {
 			stop()
 		}
 	}
+{{- if ne .Discovery "none" }}
 	<-deregistered
+{{- end }}
 	if first != nil && !{{ $errors }}.Is(first, {{ $ctx }}.Canceled) {
 		return first
 	}
@@ -657,7 +750,7 @@ func renderMain(svc *Service, opts NewOptions, pkgPath, implName string) ([]byte
 	fi := newFileImports(svc)
 	fi.self = types.NewPackage(pkgPath+"/cmd/main", "main")
 	fi.paths = map[*types.Package]string{svc.Pkg: pkgPath}
-	for _, n := range []string{"interceptors", "perMethodLimit", "run", "main", "httpAddr", "grpcAddr", "consulAddr", "timeout", "rps", "drain",
+	for _, n := range []string{"interceptors", "perMethodLimit", "run", "main", "httpAddr", "grpcAddr", "consulAddr", "etcdAddr", "timeout", "rps", "drain",
 		"readyDelay", "logLevel", "level", "calls", "svc",
 		"logger", "stop", "limiter", "endpoints", "svcHealth", "httpLis", "grpcLis", "grpcServer", "errc", "reg", "tcp", "first", "client", "deregistered", "dctx", "cancel"} {
 		fi.reserved[n] = true
@@ -685,17 +778,21 @@ func renderMain(svc *Service, opts NewOptions, pkgPath, implName string) ([]byte
 		Cmd           string
 		HTTP, GRPC    bool
 		MCP           bool
-	}{svc, pkgPath, implName, cmd, opts.HTTP, opts.GRPC, opts.MCP}
+		Discovery     string
+	}{svc, pkgPath, implName, cmd, opts.HTTP, opts.GRPC, opts.MCP, opts.Discovery}
 	qualified := func(msg *Message) string {
 		if msg.Generated() {
 			return fi.name(pkgPath, svc.Pkg.Name()) + "." + msg.Name
 		}
 		return fi.typ(msg.Type)
 	}
-	return renderFile(svc, fi, head, "main", "main", mainTemplate, data, func(*fileImports) template.FuncMap {
+	return renderFile(svc, fi, head, "main", "main", mainTemplate, data, func(fi *fileImports) template.FuncMap {
 		return template.FuncMap{
 			"reqType":  func(m *Method) string { return qualified(m.Request) },
 			"respType": func(m *Method) string { return qualified(m.Response) },
+			// impAs imports a package whose name is not its path's last
+			// element, such as go.etcd.io/etcd/client/v3 (clientv3).
+			"impAs": func(path, name string) string { return fi.name(path, name) },
 		}
 	})
 }
@@ -706,7 +803,8 @@ func scaffoldReadme(opts NewOptions, pkgName, cmd string) []byte {
 	data := struct {
 		Service, Pkg, Cmd, Kit string
 		HTTP, GRPC, MCP        bool
-	}{opts.Service, pkgName, cmd, kitModule, opts.HTTP, opts.GRPC, opts.MCP}
+		Discovery              string
+	}{opts.Service, pkgName, cmd, kitModule, opts.HTTP, opts.GRPC, opts.MCP, opts.Discovery}
 	_ = template.Must(template.New("readme").Parse(readmeTemplate)).Execute(&b, data)
 	return b.Bytes()
 }
@@ -738,8 +836,8 @@ Commit the .kit.lock file: it keeps the protobuf field numbers stable.{{ end }}
 kitgen is a tool of this module (the tool line in go.mod): ` + "`go get -tool {{ .Kit }}/codegen/cmd/kitgen@VERSION`" + `
 moves it to another version.
 
-Flags: -http.addr,{{ if .GRPC }} -grpc.addr,{{ end }} -consul.addr (register in Consul with a check on
-/readyz), -timeout, -rate, -drain.
+Flags: -http.addr,{{ if .GRPC }} -grpc.addr,{{ end }}{{ if eq .Discovery "consul" }} -consul.addr (register in Consul with a check on
+/readyz),{{ else if eq .Discovery "etcd" }} -etcd.addr (register in etcd on a kept-alive lease),{{ end }} -timeout, -rate, -drain.
 `
 
 // writeTree writes files under dir, all or nothing: into a staging

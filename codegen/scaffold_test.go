@@ -163,41 +163,47 @@ func freeAddr(t *testing.T) string {
 	return addr
 }
 
-// startScaffold builds and starts the scaffold's command, and waits for
-// it to answer /readyz.
-func startScaffold(t *testing.T, dir, httpAddr, grpcAddr string) {
+// startScaffold builds and starts the scaffold's command with more
+// flags, and waits for it to answer /readyz. It returns a function that
+// stops the command (SIGINT) and waits for it to exit, called when the
+// test ends if not before.
+func startScaffold(t *testing.T, dir, httpAddr, grpcAddr string, more ...string) (stop func()) {
 	t.Helper()
 	bin := filepath.Join(t.TempDir(), "svc")
 	goCmd(t, dir, "build", "-o", bin, "./cmd/userservice")
-	args := []string{"-http.addr", httpAddr}
+	args := []string{"-http.addr", httpAddr, "-shutdown.delay", "0"}
 	if grpcAddr != "" {
 		args = append(args, "-grpc.addr", grpcAddr)
 	}
-	cmd := exec.Command(bin, args...)
+	cmd := exec.Command(bin, append(args, more...)...)
 	logs := new(syncBuffer)
 	cmd.Stdout, cmd.Stderr = logs, logs
 	require.NoError(t, cmd.Start())
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(os.Interrupt)
-		done := make(chan struct{})
-		go func() { _ = cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			_ = cmd.Process.Kill()
-			<-done
-		}
-		if t.Failed() {
-			t.Logf("service output:\n%s", logs.String())
-		}
-	})
+	var once sync.Once
+	stop = func() {
+		once.Do(func() {
+			_ = cmd.Process.Signal(os.Interrupt)
+			done := make(chan struct{})
+			go func() { _ = cmd.Wait(); close(done) }()
+			select {
+			case <-done:
+			case <-time.After(10 * time.Second):
+				_ = cmd.Process.Kill()
+				<-done
+			}
+			if t.Failed() {
+				t.Logf("service output:\n%s", logs.String())
+			}
+		})
+	}
+	t.Cleanup(stop)
 	deadline := time.Now().Add(20 * time.Second)
 	for {
 		resp, err := http.Get("http://" + httpAddr + "/readyz")
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
-				return
+				return stop
 			}
 		}
 		require.True(t, time.Now().Before(deadline), "the service did not become ready: %v\n%s", err, logs.String())

@@ -79,8 +79,9 @@ type Endpointer[Req, Resp any] struct {
 	ch   chan Event
 	done chan struct{}
 
-	mu      sync.Mutex // serialises writers; readers never take it
-	targets map[string]*target[Req, Resp]
+	mu      sync.Mutex                    // serialises writers; readers never take it
+	targets map[string]*target[Req, Resp] // by instance
+	order   []*target[Req, Resp]          // the same, sorted by instance; replaced, never changed in place
 	lastErr error
 	closed  bool
 	streak  uint64      // bumped by every good event, so a stale invalidation does nothing
@@ -240,12 +241,33 @@ func (e *Endpointer[Req, Resp]) apply(ev Event) {
 	e.streak++
 	e.stopTimerLocked()
 
-	want := normalize(ev.Instances)
-	var gone []*target[Req, Resp]
-	next := make(map[string]*target[Req, Resp], len(want))
+	gone := e.mergeLocked(sortedSet(ev.Instances))
+	e.publishLocked()
+	e.mu.Unlock()
+
+	e.logClose(closeAll(gone))
+}
+
+// mergeLocked brings the targets in step with want, sorted and without
+// duplicates, in one walk over it and the current order: an instance that
+// stays keeps its target and costs a comparison, one that appears gets a
+// target from the factory, one that leaves goes into the returned slice
+// for closing. The map changes only where the set does.
+func (e *Endpointer[Req, Resp]) mergeLocked(want []string) (gone []*target[Req, Resp]) {
+	cur := e.order
+	if slices.EqualFunc(cur, want, func(t *target[Req, Resp], inst string) bool { return t.instance == inst }) {
+		return nil // the same set: nothing to make, close or rebuild
+	}
+	next := make([]*target[Req, Resp], 0, len(want))
+	i := 0
 	for _, inst := range want {
-		if t, ok := e.targets[inst]; ok {
-			next[inst] = t
+		for i < len(cur) && cur[i].instance < inst {
+			gone = e.removeLocked(cur[i], gone)
+			i++
+		}
+		if i < len(cur) && cur[i].instance == inst {
+			next = append(next, cur[i])
+			i++
 			continue
 		}
 		ep, closer, err := e.factory(inst)
@@ -260,19 +282,34 @@ func (e *Endpointer[Req, Resp]) apply(ev Event) {
 			}
 			continue
 		}
-		next[inst] = e.newTarget(inst, ep, closer)
+		t := e.newTarget(inst, ep, closer)
+		e.targets[inst] = t
+		next = append(next, t)
 	}
-	for inst, t := range e.targets {
-		if _, ok := next[inst]; !ok {
-			e.stopEjectionLocked(t)
-			gone = append(gone, t)
+	for ; i < len(cur); i++ {
+		gone = e.removeLocked(cur[i], gone)
+	}
+	e.order = next
+	return gone
+}
+
+// removeLocked takes t out of the set and appends it to gone.
+func (e *Endpointer[Req, Resp]) removeLocked(t *target[Req, Resp], gone []*target[Req, Resp]) []*target[Req, Resp] {
+	e.stopEjectionLocked(t)
+	delete(e.targets, t.instance)
+	return append(gone, t)
+}
+
+// sortedSet returns instances when they are sorted, without duplicates and
+// without empty strings, as a backend's [Broadcaster] sends them, and a
+// normalized copy otherwise. The endpointer keeps no reference to it.
+func sortedSet(instances []string) []string {
+	for i, s := range instances {
+		if s == "" || (i > 0 && instances[i-1] >= s) {
+			return normalize(instances)
 		}
 	}
-	e.targets = next
-	e.publishLocked()
-	e.mu.Unlock()
-
-	e.logClose(closeAll(gone))
+	return instances
 }
 
 // scheduleInvalidationLocked drops the endpoints after the grace period,
@@ -303,12 +340,12 @@ func (e *Endpointer[Req, Resp]) stopTimerLocked() {
 }
 
 func (e *Endpointer[Req, Resp]) dropAllLocked() []*target[Req, Resp] {
-	gone := make([]*target[Req, Resp], 0, len(e.targets))
-	for _, t := range e.targets {
+	gone := e.order
+	for _, t := range gone {
 		e.stopEjectionLocked(t)
-		gone = append(gone, t)
 	}
 	clear(e.targets)
+	e.order = nil
 	return gone
 }
 
@@ -317,31 +354,20 @@ func (e *Endpointer[Req, Resp]) dropAllLocked() []*target[Req, Resp] {
 func (e *Endpointer[Req, Resp]) publishLocked() {
 	e.limitEjectedLocked()
 	s := &snapshot[Req, Resp]{instErr: e.lastErr}
-	if n := len(e.targets); n > 0 {
-		all := make([]*target[Req, Resp], 0, n)
-		for _, t := range e.targets {
-			all = append(all, t)
-		}
-		slices.SortFunc(all, func(a, b *target[Req, Resp]) int {
-			switch {
-			case a.instance < b.instance:
-				return -1
-			case a.instance > b.instance:
-				return 1
-			}
-			return 0
-		})
+	if n := len(e.order); n > 0 {
+		// e.order is never changed in place (mergeLocked makes a new one),
+		// so the snapshot may share it.
+		s.targets = e.order
 		s.instances = make([]string, n)
-		for i, t := range all {
+		for i, t := range e.order {
 			s.instances[i] = t.instance
 			if t.ejected {
 				s.ejected = append(s.ejected, t.instance)
 			}
 		}
-		s.targets = all
 		if len(s.ejected) > 0 {
 			s.targets = make([]*target[Req, Resp], 0, n-len(s.ejected))
-			for _, t := range all {
+			for _, t := range e.order {
 				if !t.ejected {
 					s.targets = append(s.targets, t)
 				}

@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net"
+	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -72,6 +74,14 @@ func InstancerBackoff(initial, limit time.Duration) InstancerOption {
 // fails it sends an event with the last good instances and the error,
 // retries with a jittered exponential backoff, and sends a good event again
 // once the agent answers.
+//
+// An instance it reported whose checks have not run since their agent
+// restarted (Consul shows them critical without output until their first
+// run) stays in the set until they run, for at most their interval and
+// timeout and a second: an agent's restart does not empty the set of
+// instances that are fine. So does one the agent restores in the first
+// ten seconds after it answers again. A new instance joins only once its
+// checks pass.
 type Instancer struct {
 	client      *api.Client
 	service     string
@@ -149,14 +159,25 @@ func (i *Instancer) loop(ctx context.Context) {
 	var (
 		index    uint64
 		failures int
+		held     = map[string]time.Time{} // instances kept while their checks are pending, until when
+		recheck  time.Time                // when the earliest hold ends, or zero
+		before   []string                 // the set when the agent last stopped answering
+		back     time.Time                // when it answered again
 	)
 	for {
-		instances, last, err := i.query(ctx, index)
+		wait := i.wait
+		if !recheck.IsZero() {
+			wait = max(min(wait, time.Until(recheck)), time.Millisecond)
+		}
+		entries, last, err := i.query(ctx, index, wait)
 		if ctx.Err() != nil {
 			return
 		}
 		if err != nil {
 			state, _ := i.b.State()
+			if failures == 0 {
+				before = state.Instances
+			}
 			i.b.Update(discovery.Event{Instances: state.Instances, Err: fmt.Errorf("consul: watching %q: %w", i.service, err)})
 			// The agent may come back with a different index (a new
 			// cluster, a restored snapshot): ask afresh.
@@ -167,6 +188,9 @@ func (i *Instancer) loop(ctx context.Context) {
 			}
 			continue
 		}
+		if failures > 0 {
+			back = time.Now()
+		}
 		failures = 0
 		switch {
 		case last < index:
@@ -176,26 +200,62 @@ func (i *Instancer) loop(ctx context.Context) {
 		default:
 			index = last
 		}
+		state, _ := i.b.State()
+		known := state.Instances
+		if time.Since(back) < recoveryWindow {
+			// An agent that restarts restores its services one by one
+			// after it answers: those it has not restored yet are still
+			// known for a while.
+			known = append(slices.Clip(known), before...)
+		}
+		var instances []string
+		instances, recheck = i.pick(entries, known, held, time.Now())
 		i.b.Update(discovery.Event{Instances: instances})
 	}
 }
 
-// query runs one blocking query for changes after index.
-func (i *Instancer) query(ctx context.Context, index uint64) ([]string, uint64, error) {
+// recoveryWindow is how long after the agent answers again the instances
+// of the set it had before count as known to [Instancer.pick].
+const recoveryWindow = 10 * time.Second
+
+// query runs one blocking query for changes after index. With passingOnly
+// it asks for every instance and leaves the filtering to pick, which
+// needs the checks of those that do not pass.
+func (i *Instancer) query(ctx context.Context, index uint64, wait time.Duration) ([]*api.ServiceEntry, uint64, error) {
 	// Bound the query on the client side too, so that an agent that stops
 	// answering without closing the connection cannot hold the watch.
-	qctx, cancel := context.WithTimeout(ctx, i.wait+i.wait/16+10*time.Second)
+	qctx, cancel := context.WithTimeout(ctx, wait+wait/16+10*time.Second)
 	defer cancel()
 	q := (&api.QueryOptions{
 		Datacenter: i.dc,
 		WaitIndex:  index,
-		WaitTime:   i.wait,
+		WaitTime:   wait,
 	}).WithContext(qctx)
-	entries, meta, err := i.client.Health().ServiceMultipleTags(i.service, i.tags, i.passingOnly, q)
+	entries, meta, err := i.client.Health().ServiceMultipleTags(i.service, i.tags, false, q)
 	if err != nil {
 		return nil, 0, err
 	}
+	return entries, meta.LastIndex, nil
+}
+
+// pick returns the instances of entries to report, given the instances it
+// knows (prev: the last set reported and, just after an outage, the set
+// before it), and when to look again at instances held for pending
+// checks (zero if none is held).
+//
+// With passingOnly (the default) an instance is reported when all its
+// checks pass, as Consul's own passing filter does, and also when it was
+// in prev and every check that does not pass is pending: critical without
+// any output, which is how an agent shows a check that has not run since
+// it (re)started or since the check was (re)registered. Without this, an
+// agent's restart would empty the set for up to a check interval while
+// the instances are fine. A pending instance is held for at most its
+// checks' interval and timeout and a second (see pendingFor), from when it
+// was first seen pending; held is updated in place.
+func (i *Instancer) pick(entries []*api.ServiceEntry, prev []string, held map[string]time.Time, now time.Time) ([]string, time.Time) {
 	instances := make([]string, 0, len(entries))
+	var recheck time.Time
+	seen := make(map[string]bool, len(held))
 	for _, e := range entries {
 		if e.Service == nil {
 			continue
@@ -207,9 +267,58 @@ func (i *Instancer) query(ctx context.Context, index uint64) ([]string, uint64, 
 		if addr == "" || e.Service.Port <= 0 {
 			continue
 		}
-		instances = append(instances, net.JoinHostPort(addr, strconv.Itoa(e.Service.Port)))
+		inst := net.JoinHostPort(addr, strconv.Itoa(e.Service.Port))
+		if !i.passingOnly || e.Checks.AggregatedStatus() == api.HealthPassing {
+			instances = append(instances, inst)
+			continue
+		}
+		hold, pending := pendingFor(e.Checks)
+		if !pending || !slices.Contains(prev, inst) {
+			continue
+		}
+		until, ok := held[inst]
+		if !ok {
+			until = now.Add(hold)
+			held[inst] = until
+		}
+		seen[inst] = true
+		if now.Before(until) {
+			instances = append(instances, inst)
+			if recheck.IsZero() || until.Before(recheck) {
+				recheck = until
+			}
+		}
 	}
-	return instances, meta.LastIndex, nil
+	for inst := range held {
+		if !seen[inst] {
+			delete(held, inst)
+		}
+	}
+	return instances, recheck
+}
+
+// pendingFor reports whether every check of checks that does not pass is
+// pending (critical, without output: it has not run yet) and at least one
+// is, and how long to wait for the pending ones to run: the longest of
+// their interval and timeout, and a second; ten seconds and a second for
+// a check whose definition has neither, such as a TTL check.
+func pendingFor(checks api.HealthChecks) (time.Duration, bool) {
+	var hold time.Duration
+	for _, c := range checks {
+		if c.Status == api.HealthPassing {
+			continue
+		}
+		if c.Status != api.HealthCritical || c.Output != "" ||
+			c.CheckID == api.NodeMaint || strings.HasPrefix(c.CheckID, api.ServiceMaintPrefix) {
+			return 0, false
+		}
+		d := c.Definition.IntervalDuration + c.Definition.TimeoutDuration
+		if d == 0 {
+			d = 10 * time.Second
+		}
+		hold = max(hold, d)
+	}
+	return hold + time.Second, hold > 0
 }
 
 // backoff returns the delay after the given number of consecutive failures:

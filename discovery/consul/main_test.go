@@ -19,6 +19,7 @@ import (
 var agent *consultest.Agent
 
 func TestMain(m *testing.M) {
+	discoverytest.ServeIfInstance(nil) // when TestFaults runs this binary as an instance
 	a, err := consultest.New()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)

@@ -15,7 +15,6 @@ import (
 	"google.golang.org/grpc/resolver"
 
 	"github.com/typedkit/kit/discovery/consul"
-	"github.com/typedkit/kit/internal/consultest"
 	"github.com/typedkit/kit/internal/grpctest"
 	"github.com/typedkit/kit/internal/grpctest/testpb"
 )
@@ -142,100 +141,3 @@ func parseTarget(s string) (resolver.Target, error) {
 
 // nopConn is a resolver.ClientConn that is never reached: Build fails first.
 type nopConn struct{ resolver.ClientConn }
-
-// TestResolverThroughFaults calls through the resolver while an instance
-// is killed and while the agent is away and back: with grpc-go's own
-// round_robin and a retry policy for UNAVAILABLE no call fails, the
-// addresses survive the agent's absence, and a deregistration after the
-// agent is back reaches the client. Not parallel: while the agent is
-// stopped its ports are free, and a listener of a parallel test could take
-// one before Restart binds it again; and its phases count on timing.
-func TestResolverThroughFaults(t *testing.T) {
-	a := consultest.Start(t)
-	client := newClient(t, a)
-	const service = "faults"
-	var ports []int
-	var stops []func()
-	regs := make([]*consul.Registrar, 3)
-	for i := range 3 {
-		port, stop := serveTest(t)
-		ports, stops = append(ports, port), append(stops, stop)
-		regs[i] = registerTTL(t, client, service, port)
-	}
-	conn, err := grpc.NewClient("consul:///"+service,
-		grpc.WithResolvers(consul.NewResolver(client, consul.InstancerBackoff(20*time.Millisecond, 200*time.Millisecond))),
-		grpc.WithDefaultServiceConfig(`{
-			"loadBalancingConfig": [{"round_robin":{}}],
-			"methodConfig": [{"name": [{}], "retryPolicy": {"maxAttempts": 3, "initialBackoff": "0.01s", "maxBackoff": "0.1s",
-				"backoffMultiplier": 2, "retryableStatusCodes": ["UNAVAILABLE"]}}]}`),
-		grpc.WithTransportCredentials(insecure.NewCredentials()))
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = conn.Close() })
-	tc := testpb.NewTestClient(conn)
-
-	// load calls until stop is closed and returns the calls, the failures
-	// and the addresses that answered.
-	type result struct {
-		calls, failures int
-		by              map[string]int
-	}
-	load := func(stop <-chan struct{}) <-chan result {
-		out := make(chan result, 1)
-		go func() {
-			r := result{by: map[string]int{}}
-			for {
-				select {
-				case <-stop:
-					out <- r
-					return
-				default:
-				}
-				ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-				reply, err := tc.Sum(ctx, &testpb.SumRequest{}, grpc.WaitForReady(true))
-				cancel()
-				r.calls++
-				if err != nil {
-					r.failures++
-					continue
-				}
-				r.by[reply.C]++
-			}
-		}()
-		return out
-	}
-	phase := func(name string, during func()) result {
-		stop := make(chan struct{})
-		res := load(stop)
-		during()
-		close(stop)
-		r := <-res
-		t.Logf("%s: %d calls, %d failed", name, r.calls, r.failures)
-		return r
-	}
-
-	r := phase("warm up", func() { time.Sleep(200 * time.Millisecond) })
-	require.Len(t, r.by, 3)
-	r = phase("an instance killed", func() { stops[0](); time.Sleep(300 * time.Millisecond) })
-	assert.Zero(t, r.failures)
-	r = phase("the agent away", func() { require.NoError(t, a.Stop()); time.Sleep(time.Second) })
-	assert.Zero(t, r.failures, "the last addresses are kept")
-	assert.Positive(t, r.by[net.JoinHostPort("127.0.0.1", strconv.Itoa(ports[1]))])
-	r = phase("the agent back, an instance deregistered", func() {
-		require.NoError(t, a.Restart())
-		start := time.Now()
-		require.NoError(t, regs[1].Deregister(context.Background()))
-		gone := net.JoinHostPort("127.0.0.1", strconv.Itoa(ports[1]))
-		require.EventuallyWithT(t, func(c *assert.CollectT) {
-			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-			defer cancel()
-			for range 10 {
-				reply, err := tc.Sum(ctx, &testpb.SumRequest{})
-				if assert.NoError(c, err) {
-					assert.NotEqual(c, gone, reply.C)
-				}
-			}
-		}, deadline, 10*time.Millisecond)
-		t.Logf("after the agent came back, a deregistration reached the client within %v", time.Since(start))
-	})
-	assert.Zero(t, r.failures)
-}

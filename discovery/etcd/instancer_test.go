@@ -14,6 +14,7 @@ import (
 
 	"github.com/typedkit/kit/discovery"
 	"github.com/typedkit/kit/discovery/etcd"
+	"github.com/typedkit/kit/internal/discoverytest"
 	"github.com/typedkit/kit/internal/etcdtest"
 )
 
@@ -150,35 +151,35 @@ func TestInstancerFaults(t *testing.T) {
 		// network faults cut the Instancer's client off through a proxy
 		// while etcd itself serves, so the change is made during the fault.
 		network      bool
-		fault, mend  func(*etcdtest.Server, *proxy) error
+		fault, mend  func(*etcdtest.Server, *discoverytest.Proxy) error
 		noErrorEvent bool // the fault is too short to be seen
 	}{
-		{name: "stop", fault: func(s *etcdtest.Server, _ *proxy) error { return s.Stop() }, mend: restart},
-		{name: "kill", fault: func(s *etcdtest.Server, _ *proxy) error { return s.Kill() }, mend: restart},
+		{name: "stop", fault: func(s *etcdtest.Server, _ *discoverytest.Proxy) error { return s.Stop() }, mend: restart},
+		{name: "kill", fault: func(s *etcdtest.Server, _ *discoverytest.Proxy) error { return s.Kill() }, mend: restart},
 		{
 			name:  "hang",
-			fault: func(s *etcdtest.Server, _ *proxy) error { return s.Pause() },
-			mend:  func(s *etcdtest.Server, _ *proxy) error { return s.Resume() },
+			fault: func(s *etcdtest.Server, _ *discoverytest.Proxy) error { return s.Pause() },
+			mend:  func(s *etcdtest.Server, _ *discoverytest.Proxy) error { return s.Resume() },
 		},
 		{
 			name: "network drops packets", network: true,
-			fault: func(_ *etcdtest.Server, p *proxy) error { p.hold(); return nil },
-			mend:  func(_ *etcdtest.Server, p *proxy) error { p.heal(); return nil },
+			fault: func(_ *etcdtest.Server, p *discoverytest.Proxy) error { p.Hold(); return nil },
+			mend:  func(_ *etcdtest.Server, p *discoverytest.Proxy) error { p.Heal(); return nil },
 		},
 		{
 			name: "network resets connections", network: true,
-			fault: func(_ *etcdtest.Server, p *proxy) error { p.refuse(); return nil },
-			mend:  func(_ *etcdtest.Server, p *proxy) error { p.heal(); return nil },
+			fault: func(_ *etcdtest.Server, p *discoverytest.Proxy) error { p.Refuse(); return nil },
+			mend:  func(_ *etcdtest.Server, p *discoverytest.Proxy) error { p.Heal(); return nil },
 		},
-		{name: "restart", fault: func(*etcdtest.Server, *proxy) error { return nil }, mend: restart, noErrorEvent: true},
+		{name: "restart", fault: func(*etcdtest.Server, *discoverytest.Proxy) error { return nil }, mend: restart, noErrorEvent: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s := etcdtest.Start(t)
-			p := newProxy(t, s.Addr)
+			p := discoverytest.NewProxy(t, s.Addr)
 			watched := newClient(t, s.Endpoints()...)
 			if tt.network {
-				watched = newClient(t, "http://"+p.addr)
+				watched = newClient(t, "http://"+p.Addr)
 			}
 			// Leases long enough to outlive a hung etcd's clock jump.
 			long := etcd.RegistrarTTL(time.Minute)
@@ -232,7 +233,7 @@ func TestInstancerFaults(t *testing.T) {
 	}
 }
 
-func restart(s *etcdtest.Server, _ *proxy) error { return s.Restart() }
+func restart(s *etcdtest.Server, _ *discoverytest.Proxy) error { return s.Restart() }
 
 func itoa(n int) string { return strconv.Itoa(n) }
 
@@ -271,8 +272,8 @@ func (w *tapWatcher) Watch(ctx context.Context, key string, opts ...clientv3.OpO
 func TestInstancerResyncsAfterCompaction(t *testing.T) {
 	t.Parallel()
 	s := etcdtest.Start(t) // a revision history of its own to compact
-	p := newProxy(t, s.Addr)
-	watched := newClient(t, "http://"+p.addr)
+	p := discoverytest.NewProxy(t, s.Addr)
+	watched := newClient(t, "http://"+p.Addr)
 	tap := &tapWatcher{Watcher: watched.Watcher}
 	watched.Watcher = tap
 	admin := newClient(t, s.Endpoints()...)
@@ -286,7 +287,7 @@ func TestInstancerResyncsAfterCompaction(t *testing.T) {
 	a := register(t, admin, service, 9951)
 	w.WaitFor(t, 0, deadline, "one instance", hasInstances(addrs(9951)...))
 
-	p.refuse()
+	p.Refuse()
 	ctx := context.Background()
 	register(t, admin, service, 9952)
 	require.NoError(t, a.Deregister(ctx))
@@ -300,7 +301,7 @@ func TestInstancerResyncsAfterCompaction(t *testing.T) {
 	require.NoError(t, err)
 
 	mark, healed := w.Mark(), time.Now()
-	p.heal()
+	p.Heal()
 	ev := w.WaitFor(t, mark, deadline, "the set after the compaction", hasInstances(addrs(9952)...))
 	t.Logf("the Instancer caught up %v after the network healed (probes off: at the pace of the client's own reconnection)", ev.At.Sub(healed))
 	assert.Positive(t, tap.compacted.Load(), "the resumed watch met the compaction")
@@ -350,8 +351,8 @@ func TestInstancerStopWhileEtcdHangs(t *testing.T) {
 func TestFollowingANewCluster(t *testing.T) {
 	t.Parallel()
 	old, fresh := etcdtest.Start(t), etcdtest.Start(t)
-	p := newProxy(t, old.Addr)
-	moving := newClient(t, "http://"+p.addr)
+	p := discoverytest.NewProxy(t, old.Addr)
+	moving := newClient(t, "http://"+p.Addr)
 	const service = "moved"
 	register(t, newClient(t, old.Endpoints()...), service, 9981)
 	register(t, newClient(t, fresh.Endpoints()...), service, 9982)
@@ -364,9 +365,9 @@ func TestFollowingANewCluster(t *testing.T) {
 	w.WaitFor(t, 0, deadline, "the old cluster's instances", hasInstances(addrs(9981, 9983)...))
 
 	mark, moved := w.Mark(), time.Now()
-	p.retarget(fresh.Addr)
-	p.refuse()
-	p.heal()
+	p.Retarget(fresh.Addr)
+	p.Refuse()
+	p.Heal()
 	ev := w.WaitFor(t, mark, deadline, "the new cluster's instance", func(ev discovery.Event) bool {
 		return ev.Err == nil && slices.Contains(ev.Instances, addrs(9982)[0])
 	})

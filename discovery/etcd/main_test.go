@@ -26,6 +26,7 @@ import (
 var server *etcdtest.Server
 
 func TestMain(m *testing.M) {
+	discoverytest.ServeIfInstance(registerSelf) // when TestFaults runs this binary as an instance
 	s, err := etcdtest.New()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)

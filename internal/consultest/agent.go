@@ -30,6 +30,8 @@ type Agent struct {
 	ownDir  bool   // remove dir on Close
 	node    string
 	ports   agentPorts
+	expect  int      // servers of a cluster (see StartCluster), or 0 for a dev agent
+	join    []string // the serf LAN addresses of the other servers of its cluster
 	probe   *http.Client
 	probeTr *http.Transport
 
@@ -181,15 +183,42 @@ func (a *Agent) Logs() string {
 func (a *Agent) start() error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	exited, err := a.launchLocked()
+	if err != nil {
+		return err
+	}
+	if err := a.waitLeader(exited); err != nil {
+		_ = a.stopLocked()
+		return fmt.Errorf("%w\nagent log:\n%s", err, a.Logs())
+	}
+	return nil
+}
+
+// launchLocked starts the agent's process and returns a channel closed when
+// it exits.
+func (a *Agent) launchLocked() (<-chan struct{}, error) {
 	if a.cmd != nil {
-		return errors.New("consultest: agent already running")
+		return nil, errors.New("consultest: agent already running")
 	}
 	log, err := os.OpenFile(filepath.Join(a.dir, "agent.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
-		return fmt.Errorf("consultest: %w", err)
+		return nil, fmt.Errorf("consultest: %w", err)
 	}
 	p := a.ports
-	cmd := exec.Command(a.bin, "agent", "-dev",
+	args := []string{"agent", "-dev"}
+	if a.expect > 0 {
+		args = []string{"agent", "-server", "-bootstrap-expect", strconv.Itoa(a.expect),
+			"-retry-interval", "200ms",
+			// Raft's timings at their fastest (production's default is 5):
+			// a leader is lost after a second, not five.
+			"-hcl", "performance { raft_multiplier = 1 }",
+			"-hcl", "disable_host_node_id = true",
+		}
+		for _, j := range a.join {
+			args = append(args, "-retry-join", j)
+		}
+	}
+	args = append(args,
 		"-node", a.node,
 		"-bind", "127.0.0.1",
 		"-client", "127.0.0.1",
@@ -204,10 +233,11 @@ func (a *Agent) start() error {
 		"-hcl", "disable_update_check = true",
 		"-log-level", "warn",
 	)
+	cmd := exec.Command(a.bin, args...)
 	cmd.Stdout, cmd.Stderr = log, log // files: exec starts no copying goroutines
 	if err := cmd.Start(); err != nil {
 		log.Close()
-		return fmt.Errorf("consultest: starting %s: %w", a.bin, err)
+		return nil, fmt.Errorf("consultest: starting %s: %w", a.bin, err)
 	}
 	exited := make(chan struct{})
 	go func() {
@@ -215,11 +245,25 @@ func (a *Agent) start() error {
 		close(exited)
 	}()
 	a.cmd, a.exited, a.log = cmd, exited, log
+	return exited, nil
+}
 
-	if err := a.waitLeader(exited); err != nil {
-		_ = a.stopLocked()
-		return fmt.Errorf("%w\nagent log:\n%s", err, a.Logs())
+// Kill kills the agent process (SIGKILL: a crash) and waits for it to
+// exit. Its address, ports and data are kept for [Agent.Restart].
+func (a *Agent) Kill() error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.cmd == nil {
+		return nil
 	}
+	cmd, exited := a.cmd, a.exited
+	a.cmd, a.exited = nil, nil
+	defer a.log.Close()
+	a.probeTr.CloseIdleConnections()
+	if err := cmd.Process.Kill(); err != nil && !errors.Is(err, os.ErrProcessDone) {
+		return fmt.Errorf("consultest: %w", err)
+	}
+	<-exited
 	return nil
 }
 

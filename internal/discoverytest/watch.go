@@ -1,6 +1,11 @@
-// Package discoverytest watches discovery instancers in tests: it records
-// every event with the time it arrived, and waits for an event that
-// satisfies a condition. The tests of every discovery backend share it.
+// Package discoverytest holds what the tests of every discovery backend
+// share: a [Watcher] that records an instancer's events with the time they
+// arrived and waits for one that satisfies a condition; service instances
+// in processes of their own ([StartInstance], the test binary run again)
+// behind TCP proxies ([Proxy]) that a test can kill, hang or cut off; a
+// caller [Load] that counts failures; and the fault runner ([RunFault]) of
+// the backends' fault tables, with a typed client and a plain grpc-go
+// client under load.
 package discoverytest
 
 import (
@@ -72,6 +77,13 @@ func (w *Watcher) Mark() int {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return len(w.events)
+}
+
+// Events returns the events so far.
+func (w *Watcher) Events() []TimedEvent {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return slices.Clone(w.events)
 }
 
 // WaitFor returns the first event after mark that satisfies ok, and when

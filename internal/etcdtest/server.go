@@ -15,6 +15,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/typedkit/kit/internal/toolbin"
 )
 
 // A Server is a single-member etcd cluster listening on loopback ports of
@@ -136,7 +138,7 @@ func (s *Server) Pause() error {
 	if s.cmd == nil {
 		return errors.New("etcdtest: Pause of a server that is not running")
 	}
-	if err := pause(s.cmd.Process); err != nil {
+	if err := toolbin.Pause(s.cmd.Process); err != nil {
 		return fmt.Errorf("etcdtest: pausing etcd: %w", err)
 	}
 	s.paused = true
@@ -155,7 +157,7 @@ func (s *Server) resumeLocked() error {
 	if s.cmd == nil || !s.paused {
 		return nil
 	}
-	if err := resume(s.cmd.Process); err != nil {
+	if err := toolbin.Resume(s.cmd.Process); err != nil {
 		return fmt.Errorf("etcdtest: resuming etcd: %w", err)
 	}
 	s.paused = false
@@ -304,7 +306,7 @@ func (s *Server) stopLocked(kill bool) error {
 		<-exited
 		return nil
 	}
-	if err := cmd.Process.Signal(terminate); err != nil {
+	if err := cmd.Process.Signal(toolbin.Terminate); err != nil {
 		_ = cmd.Process.Kill()
 	}
 	select {

@@ -3,7 +3,8 @@
 // tool module of internal/tools that pins its version, into the cache
 // (${XDG_CACHE_HOME:-$HOME/.cache}/typedkit/<name>-<version>), under a
 // file lock so that concurrent test processes wait for one build rather
-// than each starting their own.
+// than each starting their own. It also stops and resumes those servers
+// (and other test processes) to simulate a hung host: [Pause], [Resume].
 package toolbin
 
 import (

@@ -79,7 +79,10 @@ func main() {
 	fmt.Fprintln(os.Stderr, "wrote", *out)
 }
 
-type sample struct{ ns, bytes, allocs []float64 }
+type sample struct {
+	ns, bytes, allocs []float64
+	extra             map[string][]float64 // metrics of b.ReportMetric, by unit
+}
 
 type result struct {
 	cpu, goos, goarch, goVersion string
@@ -90,7 +93,12 @@ type result struct {
 	samples                      map[string]*sample // group/impl → samples
 }
 
-var line = regexp.MustCompile(`^(Benchmark\S+?)(-\d+)?\s+\d+\s+([\d.]+) ns/op\s+([\d.]+) B/op\s+([\d.]+) allocs/op`)
+// line matches a benchmark's result line: its name, its GOMAXPROCS suffix
+// and its metrics, each a value and a unit ("12.5 ns/op", "3.1 cpu-ms/s").
+var (
+	line   = regexp.MustCompile(`^(Benchmark\S+?)(-\d+)?\s+\d+((?:\s+[\d.e+-]+ \S+)+)\s*$`)
+	metric = regexp.MustCompile(`([\d.e+-]+) (\S+)`)
+)
 
 func parse(out []byte) *result {
 	r := &result{impls: map[string][]string{}, samples: map[string]*sample{}}
@@ -123,13 +131,22 @@ func parse(out []byte) *result {
 		}
 		s := r.samples[name]
 		if s == nil {
-			s = &sample{}
+			s = &sample{extra: map[string][]float64{}}
 			r.samples[name] = s
 		}
-		ns, _ := strconv.ParseFloat(m[3], 64)
-		bs, _ := strconv.ParseFloat(m[4], 64)
-		al, _ := strconv.ParseFloat(m[5], 64)
-		s.ns, s.bytes, s.allocs = append(s.ns, ns), append(s.bytes, bs), append(s.allocs, al)
+		for _, mv := range metric.FindAllStringSubmatch(m[3], -1) {
+			v, _ := strconv.ParseFloat(mv[1], 64)
+			switch mv[2] {
+			case "ns/op":
+				s.ns = append(s.ns, v)
+			case "B/op":
+				s.bytes = append(s.bytes, v)
+			case "allocs/op":
+				s.allocs = append(s.allocs, v)
+			default:
+				s.extra[mv[2]] = append(s.extra[mv[2]], v)
+			}
+		}
 	}
 	return r
 }
@@ -172,6 +189,27 @@ func (r *result) get(group, impl string) (ns, bytes, allocs float64, ok bool) {
 	return median(s.ns), median(s.bytes), median(s.allocs), true
 }
 
+// extra returns the median of a metric that a benchmark reported with
+// b.ReportMetric.
+func (r *result) extra(group, impl, unit string) (float64, bool) {
+	s := r.samples[group+"/"+impl]
+	if s == nil || len(s.extra[unit]) == 0 {
+		return 0, false
+	}
+	return median(s.extra[unit]), true
+}
+
+// following reports whether group measures the cost of following a
+// registry, whose op is a window of time: it has a table of its own.
+func (r *result) following(group string) bool {
+	for _, impl := range r.impls[group] {
+		if _, ok := r.extra(group, impl, "cpu-ms/s"); ok {
+			return true
+		}
+	}
+	return false
+}
+
 func fmtNS(ns float64) string {
 	switch {
 	case ns >= 1e6:
@@ -200,6 +238,9 @@ func (r *result) markdown() string {
 	b.WriteString("\n## Results\n\n")
 	b.WriteString("| benchmark | implementation | time/op | B/op | allocs/op | typedkit ÷ this |\n|---|---|---:|---:|---:|---:|\n")
 	for _, g := range r.groups {
+		if r.following(g) {
+			continue
+		}
 		tns, _, _, hasTyped := r.get(g, "typedkit")
 		for _, impl := range r.impls[g] {
 			ns, bs, al, _ := r.get(g, impl)
@@ -208,6 +249,25 @@ func (r *result) markdown() string {
 				ratio = fmt.Sprintf("%.2f", tns/ns)
 			}
 			fmt.Fprintf(&b, "| %s | %s | %s | %.0f | %.0f | %s |\n", strings.TrimPrefix(g, "Benchmark"), impl, fmtNS(ns), bs, al, ratio)
+		}
+	}
+	for _, g := range r.groups {
+		if !r.following(g) {
+			continue
+		}
+		fmt.Fprintf(&b, "\n## %s\n\n", strings.TrimPrefix(g, "Benchmark"))
+		b.WriteString("The CPU time of this process while it follows the service, less that of the same changes made with nothing following them, per second of following and per query the follower ran (medians over the runs; see BenchmarkFollow). A query's answer covers every change made while the previous one was answered and decoded.\n\n")
+		b.WriteString("| implementation | changes/s made | queries/s | CPU ms/s | CPU ms per query | allocated MB/s |\n|---|---:|---:|---:|---:|---:|\n")
+		for _, impl := range r.impls[g] {
+			ch, _ := r.extra(g, impl, "changes/s")
+			qs, _ := r.extra(g, impl, "queries/s")
+			cpu, _ := r.extra(g, impl, "cpu-ms/s")
+			mb, _ := r.extra(g, impl, "alloc-MB/s")
+			per := 0.0
+			if qs > 0 {
+				per = cpu / qs
+			}
+			fmt.Fprintf(&b, "| %s | %.0f | %.1f | %.1f | %.1f | %.1f |\n", impl, ch, qs, cpu, per, mb)
 		}
 	}
 	return b.String()
@@ -298,8 +358,39 @@ func (r *result) goals() []string {
 			out = append(out, fmt.Sprintf("%s adds no allocation: %.0f allocs/op, %s: %s.", strings.TrimPrefix(g, "Benchmark"), al, fmtNS(t), verdict(al == 0)))
 		}
 	}
+	out = append(out, r.discoveryGoals(verdict)...)
 	if t, _, _, ok := r.get("BenchmarkBreaker/adaptive", "typedkit"); ok {
 		out = append(out, fmt.Sprintf("Adaptive breaker at most 30 ns per call: %s: %s.", fmtNS(t), verdict(t <= 30)))
+	}
+	return out
+}
+
+// discoveryGoals states the goals of the discovery benchmarks.
+func (r *result) discoveryGoals(verdict func(bool) string) []string {
+	var out []string
+	const g = "BenchmarkEndpointerUpdate/instances="
+	if t, _, _, ok := r.get(g+"1000", "typedkit"); ok {
+		if p, _, _, ok := r.get(g+"1000", "gokit"); ok && p > 0 {
+			out = append(out, fmt.Sprintf("Endpointer update of 1,000 instances (one replaced) at most go-kit's time: ratio %.2f (%s vs %s): %s.", t/p, fmtNS(t), fmtNS(p), verdict(t <= p)))
+		}
+	}
+	for _, fg := range r.groups {
+		if !r.following(fg) {
+			continue
+		}
+		tc, ok1 := r.extra(fg, "typedkit", "cpu-ms/s")
+		gc, ok2 := r.extra(fg, "gokit", "cpu-ms/s")
+		tn, _ := r.extra(fg, "typedkit", "changes/s")
+		gn, _ := r.extra(fg, "gokit", "changes/s")
+		if ok1 && ok2 && gc > 0 {
+			out = append(out, fmt.Sprintf("Following 1,000 instances in Consul at 100 changes/s costs at most go-kit's CPU: %.1f vs %.1f CPU ms per second (%.0f and %.0f changes/s made), ratio %.2f: %s.",
+				tc, gc, tn, gn, tc/gc, verdict(tc <= gc)))
+		}
+	}
+	_, _, a3, ok3 := r.get(g+"3", "typedkit")
+	_, _, a1000, ok1000 := r.get(g+"1000", "typedkit")
+	if ok3 && ok1000 {
+		out = append(out, fmt.Sprintf("Endpointer update allocates nothing per instance that stays: %.0f allocs at 3 instances, %.0f at 1,000: %s.", a3, a1000, verdict(a1000 <= a3)))
 	}
 	return out
 }

@@ -63,7 +63,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	quiet := fs.Bool("q", false, "print nothing on success")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, `usage: kitgen -type Name [flags]
-       kitgen new -idl file.go -out dir -import module/path -service Name [-protocols http,grpc,mcp]
+       kitgen new -idl file.go -out dir -import module/path -service Name [-protocols http,grpc,mcp] [-discovery consul|etcd|none]
 
 kitgen reads the Go interface Name in the package of -dir and writes its
 typed glue into that package: request and response types, endpoints, an
@@ -138,6 +138,7 @@ func runNew(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&opts.Import, "import", "", "module path of the new module, such as example.com/usersvc (required)")
 	fs.StringVar(&opts.Service, "service", "", "name of the interface in the -idl file (required)")
 	protocols := fs.String("protocols", "http", "comma-separated transports to serve: http, grpc, mcp")
+	fs.StringVar(&opts.Discovery, "discovery", codegen.DiscoveryConsul, "registry main.go registers in when given its address: consul (-consul.addr), etcd (-etcd.addr) or none")
 	fs.StringVar(&opts.Replace, "replace", "", "path of a local typedkit checkout for the new module's replace directive")
 	fs.BoolVar(&opts.Add, "add", false, "write into an existing -out only the files it lacks")
 	openAPIFlags(fs, &opts.OpenAPI)
@@ -149,7 +150,7 @@ kitgen new creates a module that serves the interface Name of the -idl file:
 go.mod, the service package (the interface file with its go:generate line,
 an implementation whose methods answer Unimplemented, the generated glue),
 cmd/<name>/main.go with the standard middleware, health endpoints, graceful
-shutdown and Consul registration, and a README. Then:
+shutdown and registration in Consul or etcd (-discovery), and a README. Then:
 
 	cd dir && go mod tidy && go run ./cmd/<name>
 

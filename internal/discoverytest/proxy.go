@@ -1,22 +1,23 @@
-package etcd_test
+package discoverytest
 
 import (
 	"net"
 	"sync"
 	"testing"
-
-	"github.com/stretchr/testify/require"
 )
 
-// A proxy forwards loopback TCP connections to a target, and can fail the
-// way a network does: hold stops every byte in both directions while the
-// connections stay open (a partition, or a cable pulled: packets dropped),
-// refuse resets every connection and each new one (a host that went away),
-// and heal forwards again, held bytes first.
-type proxy struct {
-	addr string
-	lis  net.Listener
-	wg   sync.WaitGroup
+// A Proxy forwards loopback TCP connections to a target, and can fail the
+// way a network does: [Proxy.Hold] stops every byte in both directions
+// while the connections stay open and new ones are accepted (a partition,
+// or a cable pulled: packets dropped), [Proxy.Refuse] resets every
+// connection and each new one (a host that went away), and [Proxy.Heal]
+// forwards again, held bytes first.
+type Proxy struct {
+	// Addr is the proxy's loopback address, for clients.
+	Addr string
+
+	lis net.Listener
+	wg  sync.WaitGroup
 
 	mu     sync.Mutex
 	target string
@@ -34,30 +35,41 @@ const (
 	refuse
 )
 
-// newProxy starts a proxy to target, closed when t ends.
-func newProxy(t *testing.T, target string) *proxy {
-	t.Helper()
+// NewProxy starts a proxy to target on a loopback port, closed when tb
+// ends. The target may be empty, to be set by [Proxy.Retarget] before the
+// first connection; until then connections are closed.
+func NewProxy(tb testing.TB, target string) *Proxy {
+	tb.Helper()
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	p := &proxy{addr: lis.Addr().String(), target: target, lis: lis, conns: map[net.Conn]struct{}{}}
+	if err != nil {
+		tb.Fatal(err)
+	}
+	p := &Proxy{Addr: lis.Addr().String(), target: target, lis: lis, conns: map[net.Conn]struct{}{}}
 	p.cond = sync.NewCond(&p.mu)
 	p.wg.Go(p.accept)
-	t.Cleanup(p.close)
+	tb.Cleanup(p.Close)
 	return p
 }
 
-// retarget makes new connections go to target.
-func (p *proxy) retarget(target string) {
+// Retarget makes new connections go to target.
+func (p *Proxy) Retarget(target string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.target = target
 }
 
-func (p *proxy) hold()   { p.set(hold) }
-func (p *proxy) refuse() { p.set(refuse) }
-func (p *proxy) heal()   { p.set(pass) }
+// Hold stops forwarding without closing anything: bytes in either
+// direction wait, new connections are accepted and dialled but carry
+// nothing.
+func (p *Proxy) Hold() { p.set(hold) }
 
-func (p *proxy) set(m proxyMode) {
+// Refuse closes every connection, and each new one at once.
+func (p *Proxy) Refuse() { p.set(refuse) }
+
+// Heal forwards again, the bytes held first.
+func (p *Proxy) Heal() { p.set(pass) }
+
+func (p *Proxy) set(m proxyMode) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.mode = m
@@ -69,8 +81,14 @@ func (p *proxy) set(m proxyMode) {
 	p.cond.Broadcast()
 }
 
-func (p *proxy) close() {
+// Close closes the listener and every connection, and waits for the
+// proxy's goroutines. It is called when the test ends.
+func (p *Proxy) Close() {
 	p.mu.Lock()
+	if p.closed {
+		p.mu.Unlock()
+		return
+	}
 	p.closed = true
 	for c := range p.conns {
 		c.Close()
@@ -81,7 +99,7 @@ func (p *proxy) close() {
 	p.wg.Wait()
 }
 
-func (p *proxy) accept() {
+func (p *Proxy) accept() {
 	for {
 		in, err := p.lis.Accept()
 		if err != nil {
@@ -91,6 +109,10 @@ func (p *proxy) accept() {
 		refused, target := p.mode == refuse || p.closed, p.target
 		p.mu.Unlock()
 		if refused {
+			in.Close()
+			continue
+		}
+		if target == "" {
 			in.Close()
 			continue
 		}
@@ -109,7 +131,7 @@ func (p *proxy) accept() {
 
 // track records a connection's two sides, or closes them if the proxy
 // refuses connections by now.
-func (p *proxy) track(in, out net.Conn) bool {
+func (p *Proxy) track(in, out net.Conn) bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.mode == refuse || p.closed {
@@ -122,7 +144,7 @@ func (p *proxy) track(in, out net.Conn) bool {
 }
 
 // pipe copies src to dst while the proxy lets it, then closes both.
-func (p *proxy) pipe(dst, src net.Conn) {
+func (p *Proxy) pipe(dst, src net.Conn) {
 	defer func() {
 		p.mu.Lock()
 		delete(p.conns, src)
@@ -149,7 +171,7 @@ func (p *proxy) pipe(dst, src net.Conn) {
 }
 
 // gate waits while the proxy holds, and reports whether bytes may pass.
-func (p *proxy) gate() bool {
+func (p *Proxy) gate() bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	for p.mode == hold && !p.closed {

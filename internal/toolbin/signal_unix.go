@@ -1,6 +1,6 @@
 //go:build unix
 
-package etcdtest
+package toolbin
 
 import (
 	"errors"
@@ -13,13 +13,13 @@ import (
 	"time"
 )
 
-// terminate is the signal that stops the server gracefully.
-var terminate os.Signal = syscall.SIGTERM
+// Terminate is the signal that asks a server to stop gracefully.
+var Terminate os.Signal = syscall.SIGTERM
 
-// pause stops p and waits until every thread of it has stopped: a signal
-// only starts a stop, which a thread that is running goes through when the
-// kernel next schedules it, and until then it may still answer.
-func pause(p *os.Process) error {
+// Pause stops p (SIGSTOP) and waits until every thread of it has stopped:
+// a signal only starts a stop, which a thread that is running goes through
+// when the kernel next schedules it, and until then it may still answer.
+func Pause(p *os.Process) error {
 	if err := p.Signal(syscall.SIGSTOP); err != nil {
 		return err
 	}
@@ -36,7 +36,8 @@ func pause(p *os.Process) error {
 	}
 }
 
-func resume(p *os.Process) error { return p.Signal(syscall.SIGCONT) }
+// Resume lets a process stopped by [Pause] go on (SIGCONT).
+func Resume(p *os.Process) error { return p.Signal(syscall.SIGCONT) }
 
 // allStopped reports whether every thread of the process pid is stopped,
 // as Linux's /proc tells. Without /proc it reports true: the caller cannot
