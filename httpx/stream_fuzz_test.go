@@ -25,7 +25,7 @@ type fuzzLine struct {
 // and the endpoint sees each line that is a request.
 func FuzzClientStreamBody(f *testing.F) {
 	for _, seed := range []string{"{\"n\":1}\n{\"n\":2}\n", "", "\n\n", "{\"n\":1}", "{\"n\":", "nope\n", "{\"n\":1}\r\n{\"s\":\"\\ud800\"}\n",
-		"[]\n", "null\n", "{\"list\":[\"a\",\"b\"]}\n" + strings.Repeat("{}\n", 50), strings.Repeat("{\"s\":\"" + strings.Repeat("x", 200) + "\"}\n", 3)} {
+		"[]\n", "null\n", "{\"list\":[\"a\",\"b\"]}\n" + strings.Repeat("{}\n", 50), strings.Repeat("{\"s\":\""+strings.Repeat("x", 200)+"\"}\n", 3)} {
 		f.Add(seed, httpx.NDJSONContentType)
 	}
 	h := httpx.ClientStreamHandler(kit.ClientStreamEndpoint[fuzzLine, int](func(_ context.Context, reqs iter.Seq2[fuzzLine, error]) (int, error) {
