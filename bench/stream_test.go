@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"connectrpc.com/connect"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 
@@ -47,15 +48,35 @@ var streamSizes = []struct {
 	size int
 }{{"small", 0}, {"10KB", 10 << 10}}
 
+// connectWatch is the Watch of plainStreamer as a connect-go handler
+// (protobuf-go messages), served over the gRPC protocol.
+func connectWatch() http.Handler {
+	const procedure = "/streamtest.Streamer/Watch"
+	mux := http.NewServeMux()
+	mux.Handle(procedure, connect.NewServerStreamHandler(procedure,
+		func(_ context.Context, r *connect.Request[streampb.WatchRequest], s *connect.ServerStream[streampb.Event]) error {
+			req := r.Msg
+			pad := strings.Repeat("x", int(req.GetSize()))
+			for i := int64(0); i < req.GetCount(); i++ {
+				if err := s.Send(&streampb.Event{Id: req.GetPrefix() + fmt.Sprint(i), Kind: "tick" + pad, Seq: i}); err != nil {
+					return err
+				}
+			}
+			return nil
+		}, connect.WithCompression("gzip", nil, nil)))
+	return mux
+}
+
 // BenchmarkGRPCServerStream measures a server stream over loopback TCP:
 // b.N events in one stream, so ns/op and allocs/op are per message (both
 // ends, in one process). typedkit is the kitgen-generated server and client
 // of internal/streamtest; grpcgo is plain grpc-go with protoc-generated
-// code for the same .proto.
+// code for the same .proto; connect is connect-go's gRPC protocol on
+// net/http's unencrypted HTTP/2, called by the same grpc-go client.
 func BenchmarkGRPCServerStream(b *testing.B) {
 	for _, sz := range streamSizes {
-		for _, impl := range rotate([]string{"typedkit", "grpcgo"}) {
-			b.Run("size="+sz.name+"/impl="+impl, func(b *testing.B) {
+		for _, impl := range rotate([]string{"typedkit", "grpcgo", "connect"}) {
+			b.Run("size="+sz.name+"/"+impl, func(b *testing.B) {
 				switch impl {
 				case "typedkit":
 					conn := grpctest.Serve(b, "tcp", func(s *grpc.Server) {
@@ -73,8 +94,18 @@ func BenchmarkGRPCServerStream(b *testing.B) {
 							b.Fatal(err)
 						}
 					}
-				case "grpcgo":
-					conn := grpctest.Serve(b, "tcp", func(s *grpc.Server) { streampb.RegisterStreamerServer(s, plainStreamer{}) })
+				case "grpcgo", "connect":
+					var conn *grpc.ClientConn
+					if impl == "grpc/grpcgo" {
+						conn = grpctest.Serve(b, "tcp", func(s *grpc.Server) { streampb.RegisterStreamerServer(s, plainStreamer{}) })
+					} else {
+						var err error
+						conn, err = grpc.NewClient(serveH2C(b, connectWatch()), grpc.WithTransportCredentials(insecure.NewCredentials()))
+						if err != nil {
+							b.Fatal(err)
+						}
+						b.Cleanup(func() { _ = conn.Close() })
+					}
 					c := streampb.NewStreamerClient(conn)
 					b.ReportAllocs()
 					b.ResetTimer()
@@ -121,9 +152,9 @@ func sseHandler(w http.ResponseWriter, r *http.Request) {
 
 // BenchmarkHTTPServerStream measures a server stream over loopback HTTP/1.1:
 // b.N events in one response, read by the same line counter for every
-// implementation, so ns/op and allocs/op are per event. typedkit-sse and
-// typedkit-ndjson are the generated handler of internal/streamtest in its
-// two formats; nethttp-sse is the hand-written handler.
+// implementation, so ns/op and allocs/op are per event. typedkit is the
+// generated handler of internal/streamtest in its two formats; nethttp is
+// the hand-written SSE handler.
 func BenchmarkHTTPServerStream(b *testing.B) {
 	mux := http.NewServeMux()
 	streamtest.RegisterHTTP(mux, streamtest.NewEndpoints(streamtest.Service{}, streamtest.Middlewares{}))
@@ -137,13 +168,13 @@ func BenchmarkHTTPServerStream(b *testing.B) {
 	b.Cleanup(func() { _ = srv.Close() })
 	base := "http://" + lis.Addr().String()
 	for _, sz := range streamSizes {
-		for _, impl := range rotate([]string{"typedkit-sse", "typedkit-ndjson", "nethttp-sse"}) {
-			b.Run("size="+sz.name+"/impl="+impl, func(b *testing.B) {
+		for _, c := range rotate([]struct{ format, impl string }{{"sse", "typedkit"}, {"ndjson", "typedkit"}, {"sse", "nethttp"}}) {
+			b.Run("format="+c.format+"/size="+sz.name+"/"+c.impl, func(b *testing.B) {
 				path, accept, prefix := "/events", "text/event-stream", []byte("id: ")
-				switch impl {
-				case "typedkit-ndjson":
+				switch {
+				case c.format == "ndjson":
 					accept, prefix = "application/x-ndjson", []byte(`{"result"`)
-				case "nethttp-sse":
+				case c.impl == "nethttp":
 					path = "/plain/events"
 				}
 				req, err := http.NewRequest(http.MethodGet, fmt.Sprintf("%s%s?count=%d&size=%d", base, path, b.N, sz.size), nil)
@@ -180,11 +211,11 @@ func BenchmarkHTTPServerStream(b *testing.B) {
 // for HTTP), as "held-B", with the stream still open. Each op is one such
 // stream.
 func BenchmarkStalledConsumer(b *testing.B) {
-	for _, impl := range rotate([]string{"typedkit-grpc", "grpcgo", "typedkit-sse"}) {
-		b.Run("impl="+impl, func(b *testing.B) {
+	for _, c := range rotate([]struct{ transport, impl string }{{"grpc", "typedkit"}, {"grpc", "grpcgo"}, {"sse", "typedkit"}}) {
+		b.Run(c.transport+"/"+c.impl, func(b *testing.B) {
 			var held float64
 			for range b.N {
-				held += stalled(b, impl)
+				held += stalled(b, c.transport+"/"+c.impl)
 			}
 			b.ReportMetric(held/float64(b.N), "held-B")
 		})
@@ -199,13 +230,13 @@ func stalled(b *testing.B, impl string) float64 {
 	defer cancel()
 	before := heapInUse()
 	switch impl {
-	case "typedkit-grpc", "grpcgo":
+	case "grpc/typedkit", "grpc/grpcgo":
 		lis, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
 			b.Fatal(err)
 		}
 		s := grpcx.NewGRPCServer()
-		if impl == "grpcgo" {
+		if impl == "grpc/grpcgo" {
 			s = grpc.NewServer()
 			streampb.RegisterStreamerServer(s, plainStreamer{})
 		} else {
@@ -225,7 +256,7 @@ func stalled(b *testing.B, impl string) float64 {
 		if _, err := st.Recv(); err != nil { // the stream is flowing
 			b.Fatal(err)
 		}
-	case "typedkit-sse":
+	case "sse/typedkit":
 		lis, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
 			b.Fatal(err)

@@ -353,6 +353,23 @@ func (r *result) goals() []string {
 		ratioGoal("gRPC server over "+tr+" vs grpc-go", "BenchmarkGRPCServer/"+tr, "grpcgo", 1.02)
 		ratioGoal("gRPC client over "+tr+" vs grpc-go", "BenchmarkGRPCClient/"+tr, "grpcgo", 1.02)
 	}
+	// Streams: throughput per message against the peers, and what a
+	// stalled consumer makes a server hold.
+	for _, sz := range []string{"small", "10KB"} {
+		ratioGoal("gRPC server stream of "+sz+" messages vs grpc-go", "BenchmarkGRPCServerStream/size="+sz, "grpcgo", 1.00)
+		ratioGoal("gRPC server stream of "+sz+" messages vs connect-go", "BenchmarkGRPCServerStream/size="+sz, "connect", 1.00)
+		ratioGoal("SSE stream of "+sz+" events vs a hand-written net/http SSE handler", "BenchmarkHTTPServerStream/format=sse/size="+sz, "nethttp", 1.00)
+	}
+	if t, ok := r.extra("BenchmarkStalledConsumer/grpc", "typedkit", "held-B"); ok {
+		line := fmt.Sprintf("Heap a stalled gRPC stream consumer makes the server hold: typedkit %.0f KB", t/1024)
+		if g, ok := r.extra("BenchmarkStalledConsumer/grpc", "grpcgo", "held-B"); ok {
+			line += fmt.Sprintf(", grpc-go %.0f KB", g/1024)
+		}
+		if h, ok := r.extra("BenchmarkStalledConsumer/sse", "typedkit", "held-B"); ok {
+			line += fmt.Sprintf("; over SSE, typedkit %.0f KB", h/1024)
+		}
+		out = append(out, line+" (goal: bounded, under 1 MB): "+verdict(t < 1<<20)+".")
+	}
 	for _, g := range []string{"BenchmarkBreaker/gobreaker", "BenchmarkBreaker/adaptive", "BenchmarkLimiter/erroring", "BenchmarkLimiter/inflight"} {
 		if t, _, al, ok := r.get(g, "typedkit"); ok {
 			out = append(out, fmt.Sprintf("%s adds no allocation: %.0f allocs/op, %s: %s.", strings.TrimPrefix(g, "Benchmark"), al, fmtNS(t), verdict(al == 0)))
