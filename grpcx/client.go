@@ -118,18 +118,7 @@ func (c *Client[Req, WireReq, Reply, Resp]) do(ctx context.Context, req Req) (re
 		return resp, err
 	}
 
-	if len(c.before) > 0 {
-		md, ok := metadata.FromOutgoingContext(ctx)
-		if ok {
-			md = md.Copy()
-		} else {
-			md = metadata.MD{}
-		}
-		for _, f := range c.before {
-			ctx = f(ctx, &md)
-		}
-		ctx = metadata.NewOutgoingContext(ctx, md)
-	}
+	ctx = c.runBefore(ctx)
 
 	opts := c.callOptions
 	var header, trailer metadata.MD
@@ -161,6 +150,24 @@ func (c *Client[Req, WireReq, Reply, Resp]) do(ctx context.Context, req Req) (re
 		return resp, err
 	}
 	return resp, nil
+}
+
+// runBefore runs the before hooks on a copy of ctx's outgoing metadata and
+// returns ctx with the metadata they made.
+func (c *clientConfig) runBefore(ctx context.Context) context.Context {
+	if len(c.before) == 0 {
+		return ctx
+	}
+	md, ok := metadata.FromOutgoingContext(ctx)
+	if ok {
+		md = md.Copy()
+	} else {
+		md = metadata.MD{}
+	}
+	for _, f := range c.before {
+		ctx = f(ctx, &md)
+	}
+	return metadata.NewOutgoingContext(ctx, md)
 }
 
 // notProcessed reports whether a call's error says the server did not

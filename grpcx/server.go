@@ -134,16 +134,8 @@ func (s *Server[WireReq, Req, Resp, WireResp]) serve(ctx context.Context, wreq W
 		err = s.finish(ctx, start, err)
 	}()
 
-	if len(s.before) > 0 || len(s.guards) > 0 {
-		md, _ := metadata.FromIncomingContext(ctx)
-		for _, f := range s.before {
-			ctx = f(ctx, md)
-		}
-		for _, g := range s.guards {
-			if ctx, err = g(ctx, md); err != nil {
-				return wresp, guardError(err)
-			}
-		}
+	if ctx, err = s.admit(ctx); err != nil {
+		return wresp, err
 	}
 	if wireErr != nil {
 		return wresp, decodeError(wireErr)
@@ -214,6 +206,25 @@ func (s *serverConfig) finish(ctx context.Context, start time.Time, err error) e
 // handing a panic in it to the error handler.
 func (s *serverConfig) safely(ctx context.Context, f func()) {
 	hook.Safely(ctx, s.errorHandler, f)
+}
+
+// admit runs the before hooks and then the guards with the call's incoming
+// metadata, and returns the context they made or a guard's refusal.
+func (s *serverConfig) admit(ctx context.Context) (context.Context, error) {
+	if len(s.before) == 0 && len(s.guards) == 0 {
+		return ctx, nil
+	}
+	md, _ := metadata.FromIncomingContext(ctx)
+	for _, f := range s.before {
+		ctx = f(ctx, md)
+	}
+	for _, g := range s.guards {
+		var err error
+		if ctx, err = g(ctx, md); err != nil {
+			return ctx, guardError(err)
+		}
+	}
+	return ctx, nil
 }
 
 // guardError gives a guard's error the PermissionDenied code unless it has

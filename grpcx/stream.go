@@ -130,16 +130,8 @@ func (s *serverConfig) serveStream(ss grpc.ServerStream, run func(ctx context.Co
 		}
 		err = s.finish(ctx, start, drained(ss.Context(), err))
 	}()
-	if len(s.before) > 0 || len(s.guards) > 0 {
-		md, _ := metadata.FromIncomingContext(ctx)
-		for _, f := range s.before {
-			ctx = f(ctx, md)
-		}
-		for _, g := range s.guards {
-			if ctx, err = g(ctx, md); err != nil {
-				return guardError(err)
-			}
-		}
+	if ctx, err = s.admit(ctx); err != nil {
+		return err
 	}
 	return run(ctx)
 }
@@ -393,18 +385,7 @@ func (c *streamClient) callOf() kit.Call {
 // of its own. end, called once when the call ends (with its error or nil),
 // cancels that context, runs the finalizers and returns the error.
 func (c *streamClient) open(ctx context.Context) (grpc.ClientStream, context.Context, func(error) error, error) {
-	if len(c.before) > 0 {
-		md, ok := metadata.FromOutgoingContext(ctx)
-		if ok {
-			md = md.Copy()
-		} else {
-			md = metadata.MD{}
-		}
-		for _, f := range c.before {
-			ctx = f(ctx, &md)
-		}
-		ctx = metadata.NewOutgoingContext(ctx, md)
-	}
+	ctx = c.runBefore(ctx)
 	ctx, cancel := context.WithCancel(ctx)
 	var once sync.Once
 	var final error

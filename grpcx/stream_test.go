@@ -37,27 +37,6 @@ func streamServer(t *testing.T, svc streamtest.Streamer, opts []grpcx.ServerOpti
 	return streamtest.NewGRPCClient(cc, copts...)
 }
 
-func drain[T any](seq iter.Seq2[T, error]) ([]T, error) {
-	var out []T
-	for v, err := range seq {
-		if err != nil {
-			return out, err
-		}
-		out = append(out, v)
-	}
-	return out, nil
-}
-
-func chunks(ns ...int64) iter.Seq2[streamtest.Chunk, error] {
-	return func(yield func(streamtest.Chunk, error) bool) {
-		for _, n := range ns {
-			if !yield(streamtest.Chunk{Data: []byte("abc"), N: n}, nil) {
-				return
-			}
-		}
-	}
-}
-
 func TestGRPCServerStream(t *testing.T) {
 	t.Parallel()
 	c := streamServer(t, streamtest.Service{}, nil)
@@ -87,7 +66,7 @@ func TestGRPCServerStream(t *testing.T) {
 						continue
 					}
 					require.NoError(t, oerr)
-					evs, e := drain(seq)
+					evs, e := streamtest.Collect(seq)
 					got, err = len(evs), e
 					for i, ev := range evs {
 						assert.Equal(t, tt.req.Prefix+strconv.Itoa(i), ev.ID)
@@ -100,7 +79,7 @@ func TestGRPCServerStream(t *testing.T) {
 						continue
 					}
 					require.NoError(t, oerr)
-					evs, e := drain(seq)
+					evs, e := streamtest.Collect(seq)
 					got, err = len(evs), e
 					for i, ev := range evs {
 						assert.Equal(t, int64(i), ev.Seq)
@@ -116,7 +95,7 @@ func TestGRPCServerStream(t *testing.T) {
 		t.Parallel()
 		seq, err := c.Words(ctx, "a stream of words")
 		require.NoError(t, err)
-		got, err := drain(seq)
+		got, err := streamtest.Collect(seq)
 		require.NoError(t, err)
 		assert.Equal(t, []string{"a", "stream", "of", "words"}, got)
 		_, err = c.Words(ctx, "")
@@ -169,7 +148,7 @@ func TestGRPCServerStreamCancel(t *testing.T) {
 	defer cancel()
 	seq, err = c.Watch(ctx, streamtest.WatchRequest{EveryMillis: 5})
 	require.NoError(t, err)
-	_, err = drain(seq)
+	_, err = streamtest.Collect(seq)
 	assert.Equal(t, kit.DeadlineExceeded, kit.CodeOf(err), "%v", err)
 }
 
@@ -177,16 +156,16 @@ func TestGRPCClientStream(t *testing.T) {
 	t.Parallel()
 	c := streamServer(t, streamtest.Service{}, nil)
 	ctx := context.Background()
-	sum, err := c.Upload(ctx, chunks(1, 2, 3))
+	sum, err := c.Upload(ctx, streamtest.Chunks(1, 2, 3))
 	require.NoError(t, err)
 	assert.Equal(t, streamtest.Summary{Bytes: 9, Count: 3}, sum)
 
-	sum, err = c.Upload(ctx, chunks())
+	sum, err = c.Upload(ctx, streamtest.Chunks())
 	require.NoError(t, err)
 	assert.Zero(t, sum)
 
 	// Each request is validated on the server.
-	_, err = c.Upload(ctx, chunks(1, -1, 2))
+	_, err = c.Upload(ctx, streamtest.Chunks(1, -1, 2))
 	assert.Equal(t, kit.InvalidArgument, kit.CodeOf(err))
 	assert.Equal(t, []kit.FieldViolation{{Field: "n", Description: "must not be negative"}}, kit.ViolationsOf(err))
 
@@ -233,7 +212,7 @@ func TestGRPCBidiStream(t *testing.T) {
 		yield(streamtest.Event{Kind: "fail"}, nil)
 	})
 	require.NoError(t, err)
-	_, err = drain(out)
+	_, err = streamtest.Collect(out)
 	require.Error(t, err)
 	assert.NotContains(t, err.Error(), "not for the caller")
 	assert.Equal(t, kit.Unknown, kit.CodeOf(err))
@@ -281,9 +260,9 @@ func TestGRPCStreamInterceptorsAndHooks(t *testing.T) {
 	)
 	seq, err := c.Watch(context.Background(), streamtest.WatchRequest{Count: 2})
 	require.NoError(t, err)
-	_, err = drain(seq)
+	_, err = streamtest.Collect(seq)
 	require.NoError(t, err)
-	_, err = c.Upload(context.Background(), chunks(1, 2, 3))
+	_, err = c.Upload(context.Background(), streamtest.Chunks(1, 2, 3))
 	require.NoError(t, err)
 
 	mu.Lock()
@@ -300,7 +279,7 @@ func TestGRPCStreamPanic(t *testing.T) {
 	c := streamServer(t, panicky{}, []grpcx.ServerOption{grpcx.ServerErrorHandler(kit.ErrorHandlerFunc(func(context.Context, error) {}))})
 	seq, err := c.Watch(context.Background(), streamtest.WatchRequest{})
 	require.NoError(t, err)
-	got, err := drain(seq)
+	got, err := streamtest.Collect(seq)
 	assert.Len(t, got, 1)
 	assert.Equal(t, kit.Internal, kit.CodeOf(err))
 	assert.Equal(t, "internal error", kit.MessageOf(err))

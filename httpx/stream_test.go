@@ -50,27 +50,6 @@ func streamClient(t *testing.T, base string, opts ...httpx.ClientOption) streamt
 	return c
 }
 
-func collectSeq[T any](seq iter.Seq2[T, error]) ([]T, error) {
-	var out []T
-	for v, err := range seq {
-		if err != nil {
-			return out, err
-		}
-		out = append(out, v)
-	}
-	return out, nil
-}
-
-func uploadChunks(ns ...int64) iter.Seq2[streamtest.Chunk, error] {
-	return func(yield func(streamtest.Chunk, error) bool) {
-		for _, n := range ns {
-			if !yield(streamtest.Chunk{Data: []byte("abc"), N: n}, nil) {
-				return
-			}
-		}
-	}
-}
-
 func TestHTTPServerStream(t *testing.T) {
 	t.Parallel()
 	base, _ := serveStreams(t, streamtest.Service{})
@@ -98,7 +77,7 @@ func TestHTTPServerStream(t *testing.T) {
 				return
 			}
 			require.NoError(t, err)
-			evs, err := collectSeq(seq)
+			evs, err := streamtest.Collect(seq)
 			assert.Len(t, evs, tt.n)
 			for i, e := range evs {
 				assert.Equal(t, tt.req.Prefix+strconv.Itoa(i), e.ID)
@@ -107,14 +86,14 @@ func TestHTTPServerStream(t *testing.T) {
 
 			pseq, err := c.Pointers(ctx, tt.req)
 			require.NoError(t, err)
-			pevs, err := collectSeq(pseq)
+			pevs, err := streamtest.Collect(pseq)
 			assert.Len(t, pevs, tt.n)
 			assert.Equal(t, tt.endErr, kit.CodeOf(err), "%v", err)
 		})
 	}
 	words, err := c.Words(ctx, "one two")
 	require.NoError(t, err)
-	got, err := collectSeq(words)
+	got, err := streamtest.Collect(words)
 	require.NoError(t, err)
 	assert.Equal(t, []string{"one", "two"}, got)
 }
@@ -217,15 +196,15 @@ func TestHTTPClientStream(t *testing.T) {
 	base, _ := serveStreams(t, streamtest.Service{})
 	c := streamClient(t, base)
 	ctx := context.Background()
-	sum, err := c.Upload(ctx, uploadChunks(1, 2, 3))
+	sum, err := c.Upload(ctx, streamtest.Chunks(1, 2, 3))
 	require.NoError(t, err)
 	assert.Equal(t, streamtest.Summary{Bytes: 9, Count: 3}, sum)
 
-	sum, err = c.Upload(ctx, uploadChunks())
+	sum, err = c.Upload(ctx, streamtest.Chunks())
 	require.NoError(t, err)
 	assert.Zero(t, sum)
 
-	_, err = c.Upload(ctx, uploadChunks(1, -1))
+	_, err = c.Upload(ctx, streamtest.Chunks(1, -1))
 	assert.Equal(t, kit.InvalidArgument, kit.CodeOf(err))
 	assert.Equal(t, []kit.FieldViolation{{Field: "n", Description: "must not be negative"}}, kit.ViolationsOf(err))
 
@@ -300,7 +279,7 @@ func TestHTTPBidiStream(t *testing.T) {
 		yield(streamtest.Event{Kind: "fail"}, nil)
 	})
 	require.NoError(t, err)
-	_, err = collectSeq(out)
+	_, err = streamtest.Collect(out)
 	require.Error(t, err)
 	assert.NotContains(t, err.Error(), "not for the caller")
 }

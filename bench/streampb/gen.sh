@@ -11,8 +11,7 @@ export GOWORK=off
 go build -modfile="$root/internal/tools/go.mod" -o "$bin/protoc-gen-go" google.golang.org/protobuf/cmd/protoc-gen-go
 go build -modfile="$root/internal/tools/go.mod" -o "$bin/protoc-gen-go-grpc" google.golang.org/grpc/cmd/protoc-gen-go-grpc
 pkg=github.com/typedkit/kit/bench/streampb
-cp "$root/internal/streamtest/streamer.proto" .
-protoc -I . -I /usr/include \
+protoc -I "$root/internal/streamtest" -I /usr/include \
   --plugin=protoc-gen-go="$bin/protoc-gen-go" --go_out=. --go_opt=paths=source_relative --go_opt=Mstreamer.proto=$pkg \
   --plugin=protoc-gen-go-grpc="$bin/protoc-gen-go-grpc" --go-grpc_out=. --go-grpc_opt=paths=source_relative --go-grpc_opt=Mstreamer.proto=$pkg \
   streamer.proto

@@ -182,27 +182,6 @@ func waitLine(t *testing.T, lines <-chan string, want string) {
 	}
 }
 
-func drainSeq[T any](seq iter.Seq2[T, error]) ([]T, error) {
-	var out []T
-	for v, err := range seq {
-		if err != nil {
-			return out, err
-		}
-		out = append(out, v)
-	}
-	return out, nil
-}
-
-func chunksOf(ns ...int64) iter.Seq2[streamtest.Chunk, error] {
-	return func(yield func(streamtest.Chunk, error) bool) {
-		for _, n := range ns {
-			if !yield(streamtest.Chunk{Data: []byte("abc"), N: n}, nil) {
-				return
-			}
-		}
-	}
-}
-
 // TestNodeGRPCStreamServer calls a grpc-js server of streamer.proto,
 // written as grpc-js services are, with the generated Go client, for
 // every kind of stream: events, an error after events with its code, an
@@ -246,7 +225,7 @@ func TestNodeGRPCStreamServer(t *testing.T) {
 					return
 				}
 				require.NoError(t, err)
-				evs, err := drainSeq(seq)
+				evs, err := streamtest.Collect(seq)
 				var ids []string
 				for i, e := range evs {
 					ids = append(ids, e.ID)
@@ -261,7 +240,7 @@ func TestNodeGRPCStreamServer(t *testing.T) {
 		}
 		words, err := c.Words(ctx, "one two")
 		require.NoError(t, err)
-		got, err := drainSeq(words)
+		got, err := streamtest.Collect(words)
 		require.NoError(t, err)
 		assert.Equal(t, []string{"one", "two"}, got)
 	})
@@ -295,17 +274,17 @@ func TestNodeGRPCStreamServer(t *testing.T) {
 	})
 
 	t.Run("client stream", func(t *testing.T) {
-		sum, err := c.Upload(ctx, chunksOf(1, 2, 3))
+		sum, err := c.Upload(ctx, streamtest.Chunks(1, 2, 3))
 		require.NoError(t, err)
 		assert.Equal(t, streamtest.Summary{Bytes: 9, Count: 3}, sum)
 
-		sum, err = c.Upload(ctx, chunksOf())
+		sum, err = c.Upload(ctx, streamtest.Chunks())
 		require.NoError(t, err)
 		assert.Zero(t, sum)
 
 		// The Node server refuses a chunk with the status details it
 		// encoded itself.
-		_, err = c.Upload(ctx, chunksOf(1, -1))
+		_, err = c.Upload(ctx, streamtest.Chunks(1, -1))
 		assert.Equal(t, kit.InvalidArgument, kit.CodeOf(err), "%v", err)
 		assert.Equal(t, "the Node server refuses a negative n", kit.MessageOf(err))
 		assert.Equal(t, []kit.FieldViolation{{Field: "n", Description: "must not be negative"}}, kit.ViolationsOf(err))
@@ -322,7 +301,7 @@ func TestNodeGRPCStreamServer(t *testing.T) {
 			}
 		})
 		require.NoError(t, err)
-		evs, err := drainSeq(out)
+		evs, err := streamtest.Collect(out)
 		require.NoError(t, err)
 		assert.Equal(t, []streamtest.Event{{ID: "0", Kind: "echo"}, {ID: "1", Kind: "echo", Seq: 1}, {ID: "2", Kind: "echo", Seq: 2}}, evs)
 
@@ -333,7 +312,7 @@ func TestNodeGRPCStreamServer(t *testing.T) {
 			}
 		})
 		require.NoError(t, err)
-		evs, err = drainSeq(out)
+		evs, err = streamtest.Collect(out)
 		assert.Len(t, evs, 1)
 		assert.Equal(t, kit.FailedPrecondition, kit.CodeOf(err), "%v", err)
 		assert.Equal(t, "no failing today", kit.MessageOf(err))
