@@ -99,6 +99,10 @@ func (w *{{ .Name }}) MarshalProtoWire(b []byte) ([]byte, error) {
 	return ({{ .Wrap }}).MarshalProtoWire(b)
 }
 
+func (w *{{ .Name }}) MarshalProtoWireBuffers() ({{ $wire }}.Buffers, error) {
+	return ({{ .Wrap }}).MarshalProtoWireBuffers()
+}
+
 func (w *{{ .Name }}) UnmarshalProtoWire(b []byte) error {
 {{- if .Direct }}
 	return ({{ .Wrap }}).UnmarshalProtoWire(b)

@@ -140,6 +140,10 @@ func (w *protoStreamWatchUsersIn) MarshalProtoWire(b []byte) ([]byte, error) {
 	return (&protoWireWatchUsersRequest{v: w.v}).MarshalProtoWire(b)
 }
 
+func (w *protoStreamWatchUsersIn) MarshalProtoWireBuffers() (genrt.Buffers, error) {
+	return (&protoWireWatchUsersRequest{v: w.v}).MarshalProtoWireBuffers()
+}
+
 func (w *protoStreamWatchUsersIn) UnmarshalProtoWire(b []byte) error {
 	return (&protoWireWatchUsersRequest{v: w.v}).UnmarshalProtoWire(b)
 }
@@ -150,6 +154,10 @@ type protoStreamWatchUsersOut struct{ v *UserChange }
 
 func (w *protoStreamWatchUsersOut) MarshalProtoWire(b []byte) ([]byte, error) {
 	return (&protoWireUserChange{v: w.v}).MarshalProtoWire(b)
+}
+
+func (w *protoStreamWatchUsersOut) MarshalProtoWireBuffers() (genrt.Buffers, error) {
+	return (&protoWireUserChange{v: w.v}).MarshalProtoWireBuffers()
 }
 
 func (w *protoStreamWatchUsersOut) UnmarshalProtoWire(b []byte) error {
@@ -164,6 +172,10 @@ func (w *protoStreamImportUsersIn) MarshalProtoWire(b []byte) ([]byte, error) {
 	return (&protoWireCreateUserRequest{v: w.v}).MarshalProtoWire(b)
 }
 
+func (w *protoStreamImportUsersIn) MarshalProtoWireBuffers() (genrt.Buffers, error) {
+	return (&protoWireCreateUserRequest{v: w.v}).MarshalProtoWireBuffers()
+}
+
 func (w *protoStreamImportUsersIn) UnmarshalProtoWire(b []byte) error {
 	return (&protoWireCreateUserRequest{v: w.v}).UnmarshalProtoWire(b)
 }
@@ -174,6 +186,10 @@ type protoStreamImportUsersOut struct{ v *ImportUsersResponse }
 
 func (w *protoStreamImportUsersOut) MarshalProtoWire(b []byte) ([]byte, error) {
 	return (&protoWireImportUsersResponse{v: w.v}).MarshalProtoWire(b)
+}
+
+func (w *protoStreamImportUsersOut) MarshalProtoWireBuffers() (genrt.Buffers, error) {
+	return (&protoWireImportUsersResponse{v: w.v}).MarshalProtoWireBuffers()
 }
 
 func (w *protoStreamImportUsersOut) UnmarshalProtoWire(b []byte) error {

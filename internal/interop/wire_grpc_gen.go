@@ -202,6 +202,10 @@ func (w *protoStreamTailIn) MarshalProtoWire(b []byte) ([]byte, error) {
 	return (&protoWireTailRequest{v: w.v}).MarshalProtoWire(b)
 }
 
+func (w *protoStreamTailIn) MarshalProtoWireBuffers() (genrt.Buffers, error) {
+	return (&protoWireTailRequest{v: w.v}).MarshalProtoWireBuffers()
+}
+
 func (w *protoStreamTailIn) UnmarshalProtoWire(b []byte) error {
 	return (&protoWireTailRequest{v: w.v}).UnmarshalProtoWire(b)
 }
@@ -212,6 +216,10 @@ type protoStreamTailOut struct{ v *User }
 
 func (w *protoStreamTailOut) MarshalProtoWire(b []byte) ([]byte, error) {
 	return (&protoWireUser{v: w.v}).MarshalProtoWire(b)
+}
+
+func (w *protoStreamTailOut) MarshalProtoWireBuffers() (genrt.Buffers, error) {
+	return (&protoWireUser{v: w.v}).MarshalProtoWireBuffers()
 }
 
 func (w *protoStreamTailOut) UnmarshalProtoWire(b []byte) error {
@@ -226,6 +234,10 @@ func (w *protoStreamCollectIn) MarshalProtoWire(b []byte) ([]byte, error) {
 	return (&protoWireUser{v: w.v}).MarshalProtoWire(b)
 }
 
+func (w *protoStreamCollectIn) MarshalProtoWireBuffers() (genrt.Buffers, error) {
+	return (&protoWireUser{v: w.v}).MarshalProtoWireBuffers()
+}
+
 func (w *protoStreamCollectIn) UnmarshalProtoWire(b []byte) error {
 	return (&protoWireUser{v: w.v}).UnmarshalProtoWire(b)
 }
@@ -236,6 +248,10 @@ type protoStreamCollectOut struct{ v *UserList }
 
 func (w *protoStreamCollectOut) MarshalProtoWire(b []byte) ([]byte, error) {
 	return (&protoWireUserList{v: w.v}).MarshalProtoWire(b)
+}
+
+func (w *protoStreamCollectOut) MarshalProtoWireBuffers() (genrt.Buffers, error) {
+	return (&protoWireUserList{v: w.v}).MarshalProtoWireBuffers()
 }
 
 func (w *protoStreamCollectOut) UnmarshalProtoWire(b []byte) error {
@@ -250,6 +266,10 @@ func (w *protoStreamRelayIn) MarshalProtoWire(b []byte) ([]byte, error) {
 	return (&protoWireAll{v: w.v}).MarshalProtoWire(b)
 }
 
+func (w *protoStreamRelayIn) MarshalProtoWireBuffers() (genrt.Buffers, error) {
+	return (&protoWireAll{v: w.v}).MarshalProtoWireBuffers()
+}
+
 func (w *protoStreamRelayIn) UnmarshalProtoWire(b []byte) error {
 	return (&protoWireAll{v: w.v}).UnmarshalProtoWire(b)
 }
@@ -260,6 +280,10 @@ type protoStreamRelayOut struct{ v *All }
 
 func (w *protoStreamRelayOut) MarshalProtoWire(b []byte) ([]byte, error) {
 	return (&protoWireAll{v: w.v}).MarshalProtoWire(b)
+}
+
+func (w *protoStreamRelayOut) MarshalProtoWireBuffers() (genrt.Buffers, error) {
+	return (&protoWireAll{v: w.v}).MarshalProtoWireBuffers()
 }
 
 func (w *protoStreamRelayOut) UnmarshalProtoWire(b []byte) error {

@@ -99,6 +99,10 @@ func (w *protoStreamWatchIn) MarshalProtoWire(b []byte) ([]byte, error) {
 	return (&protoWireWatchRequest{v: w.v}).MarshalProtoWire(b)
 }
 
+func (w *protoStreamWatchIn) MarshalProtoWireBuffers() (genrt.Buffers, error) {
+	return (&protoWireWatchRequest{v: w.v}).MarshalProtoWireBuffers()
+}
+
 func (w *protoStreamWatchIn) UnmarshalProtoWire(b []byte) error {
 	return (&protoWireWatchRequest{v: w.v}).UnmarshalProtoWire(b)
 }
@@ -109,6 +113,10 @@ type protoStreamWatchOut struct{ v *Event }
 
 func (w *protoStreamWatchOut) MarshalProtoWire(b []byte) ([]byte, error) {
 	return (&protoWireEvent{v: w.v}).MarshalProtoWire(b)
+}
+
+func (w *protoStreamWatchOut) MarshalProtoWireBuffers() (genrt.Buffers, error) {
+	return (&protoWireEvent{v: w.v}).MarshalProtoWireBuffers()
 }
 
 func (w *protoStreamWatchOut) UnmarshalProtoWire(b []byte) error {
@@ -123,6 +131,10 @@ func (w *protoStreamPointersIn) MarshalProtoWire(b []byte) ([]byte, error) {
 	return (&protoWireWatchRequest{v: w.v}).MarshalProtoWire(b)
 }
 
+func (w *protoStreamPointersIn) MarshalProtoWireBuffers() (genrt.Buffers, error) {
+	return (&protoWireWatchRequest{v: w.v}).MarshalProtoWireBuffers()
+}
+
 func (w *protoStreamPointersIn) UnmarshalProtoWire(b []byte) error {
 	return (&protoWireWatchRequest{v: w.v}).UnmarshalProtoWire(b)
 }
@@ -133,6 +145,10 @@ type protoStreamPointersOut struct{ v **Event }
 
 func (w *protoStreamPointersOut) MarshalProtoWire(b []byte) ([]byte, error) {
 	return (&protoWireEvent{v: (*w.v)}).MarshalProtoWire(b)
+}
+
+func (w *protoStreamPointersOut) MarshalProtoWireBuffers() (genrt.Buffers, error) {
+	return (&protoWireEvent{v: (*w.v)}).MarshalProtoWireBuffers()
 }
 
 func (w *protoStreamPointersOut) UnmarshalProtoWire(b []byte) error {
@@ -152,6 +168,10 @@ func (w *protoStreamWordsIn) MarshalProtoWire(b []byte) ([]byte, error) {
 	return (&protoWireWordsRequest{v: w.v}).MarshalProtoWire(b)
 }
 
+func (w *protoStreamWordsIn) MarshalProtoWireBuffers() (genrt.Buffers, error) {
+	return (&protoWireWordsRequest{v: w.v}).MarshalProtoWireBuffers()
+}
+
 func (w *protoStreamWordsIn) UnmarshalProtoWire(b []byte) error {
 	return (&protoWireWordsRequest{v: w.v}).UnmarshalProtoWire(b)
 }
@@ -162,6 +182,10 @@ type protoStreamWordsOut struct{ v *string }
 
 func (w *protoStreamWordsOut) MarshalProtoWire(b []byte) ([]byte, error) {
 	return (&protoWireWordsResponse{v: &grpcWordsResponse{Value: (*w.v)}}).MarshalProtoWire(b)
+}
+
+func (w *protoStreamWordsOut) MarshalProtoWireBuffers() (genrt.Buffers, error) {
+	return (&protoWireWordsResponse{v: &grpcWordsResponse{Value: (*w.v)}}).MarshalProtoWireBuffers()
 }
 
 func (w *protoStreamWordsOut) UnmarshalProtoWire(b []byte) error {
@@ -181,6 +205,10 @@ func (w *protoStreamUploadIn) MarshalProtoWire(b []byte) ([]byte, error) {
 	return (&protoWireChunk{v: w.v}).MarshalProtoWire(b)
 }
 
+func (w *protoStreamUploadIn) MarshalProtoWireBuffers() (genrt.Buffers, error) {
+	return (&protoWireChunk{v: w.v}).MarshalProtoWireBuffers()
+}
+
 func (w *protoStreamUploadIn) UnmarshalProtoWire(b []byte) error {
 	return (&protoWireChunk{v: w.v}).UnmarshalProtoWire(b)
 }
@@ -191,6 +219,10 @@ type protoStreamUploadOut struct{ v *Summary }
 
 func (w *protoStreamUploadOut) MarshalProtoWire(b []byte) ([]byte, error) {
 	return (&protoWireSummary{v: w.v}).MarshalProtoWire(b)
+}
+
+func (w *protoStreamUploadOut) MarshalProtoWireBuffers() (genrt.Buffers, error) {
+	return (&protoWireSummary{v: w.v}).MarshalProtoWireBuffers()
 }
 
 func (w *protoStreamUploadOut) UnmarshalProtoWire(b []byte) error {
@@ -205,6 +237,10 @@ func (w *protoStreamChatIn) MarshalProtoWire(b []byte) ([]byte, error) {
 	return (&protoWireEvent{v: w.v}).MarshalProtoWire(b)
 }
 
+func (w *protoStreamChatIn) MarshalProtoWireBuffers() (genrt.Buffers, error) {
+	return (&protoWireEvent{v: w.v}).MarshalProtoWireBuffers()
+}
+
 func (w *protoStreamChatIn) UnmarshalProtoWire(b []byte) error {
 	return (&protoWireEvent{v: w.v}).UnmarshalProtoWire(b)
 }
@@ -215,6 +251,10 @@ type protoStreamChatOut struct{ v *Event }
 
 func (w *protoStreamChatOut) MarshalProtoWire(b []byte) ([]byte, error) {
 	return (&protoWireEvent{v: w.v}).MarshalProtoWire(b)
+}
+
+func (w *protoStreamChatOut) MarshalProtoWireBuffers() (genrt.Buffers, error) {
+	return (&protoWireEvent{v: w.v}).MarshalProtoWireBuffers()
 }
 
 func (w *protoStreamChatOut) UnmarshalProtoWire(b []byte) error {
