@@ -143,7 +143,6 @@ func InterceptServerStream[Req, Resp any](ep ServerStreamEndpoint[Req, Resp], ca
 	inv := chainOf(seqInvoker(func(ctx context.Context, f *seqFrame[Req, Resp]) (iter.Seq2[Resp, error], error) {
 		return ep(ctx, f.req)
 	}), call, interceptors)
-	call.frame = nil
 	return func(ctx context.Context, req Req) (iter.Seq2[Resp, error], error) {
 		return runSeq(ctx, inv, call, &seqFrame[Req, Resp]{req: req})
 	}
@@ -161,7 +160,6 @@ func InterceptBidiStream[Req, Resp any](ep BidiStreamEndpoint[Req, Resp], call C
 	inv := chainOf(seqInvoker(func(ctx context.Context, f *seqFrame[Req, Resp]) (iter.Seq2[Resp, error], error) {
 		return ep(ctx, counted(&f.streamState, f.reqs))
 	}), call, interceptors)
-	call.frame = nil
 	return func(ctx context.Context, reqs iter.Seq2[Req, error]) (iter.Seq2[Resp, error], error) {
 		if reqs == nil {
 			reqs = func(func(Req, error) bool) {}
@@ -208,7 +206,6 @@ func InterceptClientStream[Req, Resp any](ep ClientStreamEndpoint[Req, Resp], ca
 		f.resp = resp
 		return err
 	}, call, interceptors)
-	call.frame = nil
 	return func(ctx context.Context, reqs iter.Seq2[Req, error]) (Resp, error) {
 		if reqs == nil {
 			reqs = func(func(Req, error) bool) {}

@@ -77,21 +77,25 @@ func ServerErrorHandler(h kit.ErrorHandler) ServerOption {
 	return func(c *serverConfig) { c.errorHandler = h }
 }
 
+// newServerConfig returns the defaults of a server with opts applied.
+func newServerConfig(opts []ServerOption) *serverConfig {
+	cfg := &serverConfig{errorHandler: kit.LogServerFaults(nil)}
+	for _, o := range opts {
+		o(cfg)
+	}
+	return cfg
+}
+
 // NewServer returns a Server that decodes wire requests with dec, calls ep
 // and encodes its responses with enc. Every type argument is inferred from
 // the three functions.
 func NewServer[WireReq, Req, Resp, WireResp any](ep kit.Endpoint[Req, Resp], dec DecodeRequestFunc[WireReq, Req], enc EncodeResponseFunc[Resp, WireResp], opts ...ServerOption) *Server[WireReq, Req, Resp, WireResp] {
 	s := &Server[WireReq, Req, Resp, WireResp]{
-		ep:     ep,
-		dec:    dec,
-		enc:    enc,
-		failed: failer.Func[Resp](),
-		serverConfig: serverConfig{
-			errorHandler: kit.LogServerFaults(nil),
-		},
-	}
-	for _, o := range opts {
-		o(&s.serverConfig)
+		ep:           ep,
+		dec:          dec,
+		enc:          enc,
+		failed:       failer.Func[Resp](),
+		serverConfig: *newServerConfig(opts),
 	}
 	s.ep = kit.Intercept(ep, s.serverConfig.callOf(), s.interceptors...)
 	return s

@@ -37,7 +37,7 @@ type Binder[T any] func(v *T) any
 // opened and one that ends it arrive alike, as the call's status with its
 // details; the error handler and the finalizers see it.
 func ServerStreamHandler[Req, Resp any](ep kit.ServerStreamEndpoint[Req, Resp], req Binder[Req], resp Binder[Resp], opts ...ServerOption) grpc.StreamHandler {
-	cfg := newStreamConfig(opts)
+	cfg := newServerConfig(opts)
 	call := cfg.callOf()
 	call.Stream = kit.ServerStream
 	ep = kit.InterceptServerStream(ep, call, cfg.interceptors...)
@@ -63,7 +63,7 @@ func ServerStreamHandler[Req, Resp any](ep kit.ServerStreamEndpoint[Req, Resp], 
 // half-close ends it without one. Options are as for
 // [ServerStreamHandler]; the after hooks run when ep answered.
 func ClientStreamHandler[Req, Resp any](ep kit.ClientStreamEndpoint[Req, Resp], req Binder[Req], resp Binder[Resp], opts ...ServerOption) grpc.StreamHandler {
-	cfg := newStreamConfig(opts)
+	cfg := newServerConfig(opts)
 	call := cfg.callOf()
 	call.Stream = kit.ClientStream
 	ep = kit.InterceptClientStream(ep, call, cfg.interceptors...)
@@ -93,7 +93,7 @@ func ClientStreamHandler[Req, Resp any](ep kit.ClientStreamEndpoint[Req, Resp], 
 // be read on another goroutine than the responses are produced on. Options
 // are as for [ServerStreamHandler].
 func BidiStreamHandler[Req, Resp any](ep kit.BidiStreamEndpoint[Req, Resp], req Binder[Req], resp Binder[Resp], opts ...ServerOption) grpc.StreamHandler {
-	cfg := newStreamConfig(opts)
+	cfg := newServerConfig(opts)
 	call := cfg.callOf()
 	call.Stream = kit.BidiStream
 	ep = kit.InterceptBidiStream(ep, call, cfg.interceptors...)
@@ -106,14 +106,6 @@ func BidiStreamHandler[Req, Resp any](ep kit.BidiStreamEndpoint[Req, Resp], req 
 			return sendSeq(ctx, cfg, ss, seq, resp)
 		})
 	}
-}
-
-func newStreamConfig(opts []ServerOption) *serverConfig {
-	cfg := &serverConfig{errorHandler: kit.LogServerFaults(nil)}
-	for _, o := range opts {
-		o(cfg)
-	}
-	return cfg
 }
 
 // serveStream runs one stream call: the before hooks and guards, then run

@@ -104,6 +104,19 @@ func ServerMaxBodyBytes(n int64) ServerOption {
 	return func(c *serverConfig) { c.maxBody = n }
 }
 
+// newServerConfig returns the defaults of a server with opts applied.
+func newServerConfig(opts []ServerOption) serverConfig {
+	c := serverConfig{
+		errorEncoder: DefaultErrorEncoder,
+		errorHandler: kit.LogServerFaults(nil),
+		maxBody:      DefaultMaxBodyBytes,
+	}
+	for _, o := range opts {
+		o(&c)
+	}
+	return c
+}
+
 // NewServer returns a Server that decodes requests with dec, calls ep and
 // encodes its responses with enc. The JSON helpers fit without type
 // arguments:
@@ -111,18 +124,11 @@ func ServerMaxBodyBytes(n int64) ServerOption {
 //	httpx.NewServer(ep, httpx.DecodeJSONRequest, httpx.EncodeJSONResponse)
 func NewServer[Req, Resp any](ep kit.Endpoint[Req, Resp], dec DecodeRequestFunc[Req], enc EncodeResponseFunc[Resp], opts ...ServerOption) *Server[Req, Resp] {
 	s := &Server[Req, Resp]{
-		ep:     ep,
-		dec:    dec,
-		enc:    enc,
-		failed: failer.Func[Resp](),
-		serverConfig: serverConfig{
-			errorEncoder: DefaultErrorEncoder,
-			errorHandler: kit.LogServerFaults(nil),
-			maxBody:      DefaultMaxBodyBytes,
-		},
-	}
-	for _, o := range opts {
-		o(&s.serverConfig)
+		ep:           ep,
+		dec:          dec,
+		enc:          enc,
+		failed:       failer.Func[Resp](),
+		serverConfig: newServerConfig(opts),
 	}
 	s.ep = kit.Intercept(ep, s.serverConfig.callOf(), s.interceptors...)
 	return s

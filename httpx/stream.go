@@ -78,15 +78,8 @@ func (c *serverConfig) beat() time.Duration {
 }
 
 func newStreamServerConfig(opts []ServerOption) *serverConfig {
-	cfg := &serverConfig{
-		errorEncoder: DefaultErrorEncoder,
-		errorHandler: kit.LogServerFaults(nil),
-		maxBody:      DefaultMaxBodyBytes,
-	}
-	for _, o := range opts {
-		o(cfg)
-	}
-	return cfg
+	cfg := newServerConfig(opts)
+	return &cfg
 }
 
 // ServerStreamHandler returns an http.Handler that serves ep: it decodes
@@ -160,7 +153,7 @@ func ClientStreamHandler[Req, Resp any](ep kit.ClientStreamEndpoint[Req, Resp], 
 				return err
 			}
 			ctx = sw.after(ctx, cfg)
-			sw.unbounded()
+			sw.boundAnswer()
 			if err := enc(ctx, sw.w, resp); err != nil {
 				return encodeError(err)
 			}
@@ -329,7 +322,6 @@ type streamWriter struct {
 	id     uint64
 	opened bool
 	abort  bool
-	failed bool
 	beat   *time.Timer
 	done   bool
 }
@@ -342,9 +334,9 @@ func (sw *streamWriter) after(ctx context.Context, cfg *serverConfig) context.Co
 	return ctx
 }
 
-// unbounded removes the write deadline for a response that is not a
-// stream, such as a client stream's answer.
-func (sw *streamWriter) unbounded() {
+// boundAnswer gives the one answer of a client stream the idle timeout as
+// its write deadline.
+func (sw *streamWriter) boundAnswer() {
 	if sw.idle > 0 {
 		_ = sw.rc.SetWriteDeadline(time.Now().Add(sw.idle))
 	}
@@ -453,7 +445,6 @@ func (sw *streamWriter) fail(err error) {
 		sw.buf.Write(b)
 		sw.buf.WriteString("}\n")
 	}
-	sw.failed = true
 	if sw.writeLocked() != nil {
 		sw.abort = true
 	}
@@ -491,7 +482,7 @@ func (sw *streamWriter) flushLocked() error {
 
 // writeSeq opens the stream and writes each element of seq.
 func writeSeq[Resp any](ctx context.Context, cfg *serverConfig, sw *streamWriter, seq iter.Seq2[Resp, error]) error {
-	sw.after(ctx, cfg)
+	_ = sw.after(ctx, cfg) // nothing after the hooks reads their context
 	if err := sw.open(cfg.beat()); err != nil {
 		return err
 	}
@@ -511,12 +502,11 @@ func writeSeq[Resp any](ctx context.Context, cfg *serverConfig, sw *streamWriter
 
 // lineReader reads the lines of a stream of requests.
 type lineReader struct {
-	br     *bufio.Reader
-	rc     *http.ResponseController
-	idle   time.Duration
-	max    int64
-	strict bool
-	buf    []byte
+	br   *bufio.Reader
+	rc   *http.ResponseController
+	idle time.Duration
+	max  int64
+	buf  []byte
 }
 
 // readLines checks a stream request's Content-Type and returns the reader
@@ -590,7 +580,7 @@ func linesOf[Req any](lr *lineReader) iter.Seq2[Req, error] {
 				return
 			}
 			var v Req
-			if err := unmarshalJSON(line, &v, lr.strict); err != nil {
+			if err := unmarshalJSON(line, &v, false); err != nil {
 				yield(zero, decodeError(err))
 				return
 			}
@@ -795,8 +785,8 @@ func resultsOf[Resp any](ctx context.Context, hr *http.Response, max int64, end 
 				return
 			}
 			var msg struct {
-				Result *json.RawMessage `json:"result"`
-				Error  *Problem         `json:"error"`
+				Result *Resp    `json:"result"`
+				Error  *Problem `json:"error"`
 			}
 			if err := json.Unmarshal(line, &msg); err != nil {
 				yield(zero, end(kit.WrapError(kit.Internal, fmt.Errorf("decode stream message: %w", err), "")))
@@ -812,10 +802,7 @@ func resultsOf[Resp any](ctx context.Context, hr *http.Response, max int64, end 
 			}
 			var v Resp
 			if msg.Result != nil {
-				if err := json.Unmarshal(*msg.Result, &v); err != nil {
-					yield(zero, end(kit.WrapError(kit.Internal, fmt.Errorf("decode stream message: %w", err), "")))
-					return
-				}
+				v = *msg.Result
 			}
 			if !yield(v, nil) {
 				end(kit.NewError(kit.Canceled, "stream ended by its consumer"))
