@@ -325,8 +325,9 @@ func TestHTTPServerStreamConsumerGoes(t *testing.T) {
 	}
 }
 
-// When Serve drains, open streams end with Unavailable, and Serve returns
-// well within its drain timeout.
+// When Serve drains, open streams end with Unavailable and the drain's
+// message, which only the drain writes (a stream cut at the drain timeout
+// would end with a broken connection instead).
 func TestHTTPServerStreamDrain(t *testing.T) {
 	t.Parallel()
 	base, stop := serveStreams(t, streamtest.Service{})
@@ -337,7 +338,6 @@ func TestHTTPServerStreamDrain(t *testing.T) {
 	defer stopPull()
 	_, err, _ = next()
 	require.NoError(t, err)
-	start := time.Now()
 	stopped := make(chan struct{})
 	go func() { stop(); close(stopped) }()
 	var last error
@@ -349,8 +349,8 @@ func TestHTTPServerStreamDrain(t *testing.T) {
 		}
 	}
 	assert.Equal(t, kit.Unavailable, kit.CodeOf(last), "%v", last)
+	assert.Equal(t, "the server is shutting down; reconnect", kit.MessageOf(last))
 	<-stopped
-	assert.Less(t, time.Since(start), 5*time.Second, "Serve waited for its drain timeout")
 }
 
 // A quiet SSE stream writes heartbeats.

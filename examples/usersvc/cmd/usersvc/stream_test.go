@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -113,12 +114,17 @@ func TestWatchAndImportOverGRPC(t *testing.T) {
 	assert.Len(t, kit.ViolationsOf(err), 2)
 }
 
-// SIGTERM while watches are open ends them with Unavailable, over both
-// transports, and the service exits well within its drain timeout.
+// SIGTERM while watches are open ends them with Unavailable and the drain's
+// message, over both transports and for curl reading SSE, long before the
+// drain timeout would cut them (a stream cut then ends with a broken
+// connection, not this message).
 func TestSIGTERMEndsOpenStreams(t *testing.T) {
 	t.Parallel()
+	if _, err := exec.LookPath("curl"); err != nil {
+		t.Skip("curl is not installed (make deps installs it)")
+	}
 	grpcAddr := freePort(t)
-	s := startService(t, "-dev", "-grpc.addr", grpcAddr, "-drain", "10s")
+	s := startService(t, "-dev", "-grpc.addr", grpcAddr, "-drain", "10m")
 	cc, err := grpc.NewClient(grpcAddr, grpc.WithTransportCredentials(insecure.NewCredentials()))
 	require.NoError(t, err)
 	defer cc.Close()
@@ -142,23 +148,51 @@ func TestSIGTERMEndsOpenStreams(t *testing.T) {
 		}()
 		ends = append(ends, end)
 	}
-	start := time.Now()
+	curl := exec.Command("curl", "-sS", "-N", "-H", "Accept: text/event-stream", s.base+"/users/watch")
+	out, err := curl.StdoutPipe()
+	require.NoError(t, err)
+	require.NoError(t, curl.Start())
+	defer func() { _ = curl.Process.Kill(); _ = curl.Wait() }()
+	lines := bufio.NewScanner(out)
+	// curl's watch is open once it prints a change: create users until it
+	// does (its request may arrive after the first ones).
+	seen := make(chan struct{})
+	go func() {
+		for i := 0; ; i++ {
+			select {
+			case <-seen:
+				return
+			case <-time.After(50 * time.Millisecond):
+			}
+			_, _ = hc.CreateUser(ctx, usersvc.CreateUserRequest{Name: "S", Email: "s" + strconv.Itoa(i) + "@example.com"})
+		}
+	}()
+	for lines.Scan() && !strings.HasPrefix(lines.Text(), "data: ") {
+	}
+	close(seen)
+
 	require.NoError(t, s.cmd.Process.Signal(syscall.SIGTERM))
 	for i, end := range ends {
 		select {
 		case err := <-end:
 			assert.Equal(t, kit.Unavailable, kit.CodeOf(err), "stream %d: %v", i, err)
-		case <-time.After(15 * time.Second):
+			assert.Equal(t, "the server is shutting down; reconnect", kit.MessageOf(err), "stream %d", i)
+		case <-time.After(60 * time.Second):
 			t.Fatalf("stream %d did not end:\n%s", i, s.logs)
 		}
 	}
+	var sse []string
+	for lines.Scan() {
+		sse = append(sse, lines.Text())
+	}
+	assert.Contains(t, sse, "event: error", "curl read the drain's error event")
+	assert.Contains(t, strings.Join(sse, "\n"), `"detail":"the server is shutting down; reconnect"`)
 	select {
 	case <-s.exited:
 		require.NoError(t, s.exitErr, "%s", s.logs)
-	case <-time.After(15 * time.Second):
+	case <-time.After(60 * time.Second):
 		t.Fatalf("the service did not stop:\n%s", s.logs)
 	}
-	assert.Less(t, time.Since(start), 10*time.Second, "the service waited for its drain timeout:\n%s", s.logs)
 }
 
 // The live page, in a real headless Chromium, shows a user created through
@@ -189,8 +223,9 @@ func TestLivePageInChromium(t *testing.T) {
 		Elapsed int `json:"elapsed"`
 	}
 	require.NoError(t, json.Unmarshal(out[strings.LastIndexByte(strings.TrimSpace(string(out)), '\n')+1:], &res), "%s", out)
+	// The script waits at most 5 s for the row; how long it took is a
+	// figure, not an assertion, on a machine of any speed.
 	t.Logf("the user appeared in the page %d ms after the create was sent", res.Elapsed)
-	assert.Less(t, res.Elapsed, 5000, "within the script's wait")
 }
 
 // unavailable skips the test for a missing tool, or fails it in CI
