@@ -7,6 +7,7 @@ import (
 	"iter"
 	"net"
 	"net/http"
+	"os"
 	"os/exec"
 	"strconv"
 	"strings"
@@ -41,6 +42,16 @@ func serveStreams(t *testing.T, svc streamtest.Streamer, opts ...httpx.ServerOpt
 	}
 	t.Cleanup(stop)
 	return "http://" + lis.Addr().String(), stop
+}
+
+// unavailable skips the test for a missing tool, or fails it in CI
+// (CI=true), where make deps installs every tool.
+func unavailable(t *testing.T, format string, args ...any) {
+	t.Helper()
+	if os.Getenv("CI") == "true" {
+		t.Fatalf("CI=true, and "+format, args...)
+	}
+	t.Skipf(format+" (in CI this fails)", args...)
 }
 
 func streamClient(t *testing.T, base string, opts ...httpx.ClientOption) streamtest.Streamer {
@@ -156,7 +167,7 @@ data: {"title":"Conflict","status":409,"detail":"asked to fail with aborted","co
 func TestHTTPStreamsWithCurl(t *testing.T) {
 	t.Parallel()
 	if _, err := exec.LookPath("curl"); err != nil {
-		t.Skip("curl is not installed (make deps installs it)")
+		unavailable(t, "curl is not installed (make deps installs it)")
 	}
 	base, _ := serveStreams(t, streamtest.Service{})
 	for _, proto := range []string{"--http1.1", "--http2-prior-knowledge"} {

@@ -27,7 +27,7 @@ import (
 func TestWatchUsersWithCurl(t *testing.T) {
 	t.Parallel()
 	if _, err := exec.LookPath("curl"); err != nil {
-		t.Skip("curl is not installed (make deps installs it)")
+		unavailable(t, "curl is not installed (make deps installs it)")
 	}
 	s := startService(t, "-dev", "-grpc.addr", "")
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
@@ -121,7 +121,7 @@ func TestWatchAndImportOverGRPC(t *testing.T) {
 func TestSIGTERMEndsOpenStreams(t *testing.T) {
 	t.Parallel()
 	if _, err := exec.LookPath("curl"); err != nil {
-		t.Skip("curl is not installed (make deps installs it)")
+		unavailable(t, "curl is not installed (make deps installs it)")
 	}
 	grpcAddr := freePort(t)
 	s := startService(t, "-dev", "-grpc.addr", grpcAddr, "-drain", "10m")
